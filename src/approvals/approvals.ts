@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import picomatch from 'picomatch'
+import type { AuditLog } from '../audit/log.js'
+import type { Actor } from '../audit/record.js'
+import { DriftcoreError } from '../errors/driftcore-error.js'
+import { JsonDocument } from '../store/documents.js'
+import type { PolicyDecision } from '../policy/engine.js'
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used' | 'expired'
+
+export interface ApprovalRequest {
+  id: string
+  tool: string
+  input_hash: string
+  /** The exact input, kept only when it holds nothing the redactor would mask. */
+  input?: unknown
+  input_summary: string
+  requester: Actor
+  rule_ids: string[]
+  deciding_rule: string | null
+  reason: string
+  approvers?: string[][]
+  trace_id: string
+  status: ApprovalStatus
+  created_at: string
+  expires_at: string
+  decided_by?: Actor
+  decided_at?: string
+  comment?: string
+  used_at?: string
+}
+
+interface ApprovalsDoc {
+  requests: Record<string, ApprovalRequest>
+}
+
+function actorKey(actor: Actor): string {
+  return `${actor.type}:${actor.id}`
+}
+
+function approvalsDoc(stateDir: string): JsonDocument<ApprovalsDoc> {
+  return new JsonDocument(path.join(stateDir, 'approvals.json'), () => ({ requests: {} }))
+}
+
+/** Reads one approval without the machinery to change it (for status polling). */
+export async function readApproval(stateDir: string, id: string): Promise<ApprovalRequest> {
+  const request = (await approvalsDoc(stateDir).read()).requests[id]
+  if (!request) throw notFound(id)
+  return withExpiry(request, new Date())
+}
+
+/**
+ * Pending human decisions. An approval is bound to one tool and the hash of one exact input,
+ * is used at most once, expires, and can be granted only by a person other than the requester
+ * (agents can never approve) who matches the rule's approvers, if it names any.
+ */
+export class Approvals {
+  private readonly doc: JsonDocument<ApprovalsDoc>
+
+  constructor(
+    private readonly stateDir: string,
+    private readonly options: { ttlMs: number; audit: AuditLog },
+  ) {
+    this.doc = approvalsDoc(stateDir)
+  }
+
+  async request(args: {
+    tool: string
+    inputHash: string
+    input: unknown
+    inputSummary: string
+    requester: Actor
+    decision: PolicyDecision
+    traceId: string
+  }): Promise<ApprovalRequest> {
+    const now = new Date()
+    const { created, request } = await this.doc.update((doc) => {
+      const existing = Object.values(doc.requests).find(
+        (r) =>
+          r.status === 'pending' &&
+          r.tool === args.tool &&
+          r.input_hash === args.inputHash &&
+          actorKey(r.requester) === actorKey(args.requester) &&
+          Date.parse(r.expires_at) > now.getTime(),
+      )
+      if (existing) return { created: false, request: existing }
+      const request: ApprovalRequest = {
+        id: `apr_${randomBytes(6).toString('hex')}`,
+        tool: args.tool,
+        input_hash: args.inputHash,
+        ...(args.input === undefined ? {} : { input: args.input }),
+        input_summary: args.inputSummary,
+        requester: args.requester,
+        rule_ids: args.decision.rule_ids,
+        deciding_rule: args.decision.deciding_rule,
+        reason: args.decision.reason,
+        ...(args.decision.approvers ? { approvers: args.decision.approvers } : {}),
+        trace_id: args.traceId,
+        status: 'pending',
+        created_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + this.options.ttlMs).toISOString(),
+      }
+      doc.requests[request.id] = request
+      return { created: true, request }
+    })
+    if (created) {
+      await this.options.audit.record({
+        type: 'approval.requested',
+        actor: args.requester,
+        subject: request.id,
+        trace_id: args.traceId,
+        data: { tool: request.tool, input_hash: request.input_hash, rule_ids: request.rule_ids, reason: request.reason, expires_at: request.expires_at },
+      })
+    }
+    return request
+  }
+
+  async get(id: string): Promise<ApprovalRequest> {
+    return readApproval(this.stateDir, id)
+  }
+
+  async list(status?: ApprovalStatus): Promise<ApprovalRequest[]> {
+    const now = new Date()
+    return Object.values((await this.doc.read()).requests)
+      .map((r) => withExpiry(r, now))
+      .filter((r) => status === undefined || r.status === status)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at))
+  }
+
+  async pendingCount(): Promise<number> {
+    return (await this.list('pending')).length
+  }
+
+  async decide(id: string, approver: Actor, verdict: 'approved' | 'denied', comment?: string): Promise<ApprovalRequest> {
+    const request = await this.doc.update((doc) => {
+      const r = doc.requests[id]
+      if (!r) throw notFound(id)
+      const current = withExpiry(r, new Date())
+      if (current.status !== 'pending') {
+        throw new DriftcoreError('conflict', `approval ${id} is ${current.status}, not pending`)
+      }
+      if (approver.type === 'agent') {
+        throw new DriftcoreError('forbidden', `an agent (${approver.id}) cannot decide approval ${id}`, {
+          hint: 'a person decides: driftcore approvals approve ' + id,
+        })
+      }
+      if (actorKey(approver) === actorKey(r.requester) || approver.id === r.requester.id) {
+        throw new DriftcoreError('forbidden', `${approver.id} requested ${id} and cannot decide it too`, {
+          hint: 'ask another person to approve it',
+        })
+      }
+      for (const patterns of r.approvers ?? []) {
+        if (!patterns.some((p) => picomatch.isMatch(approver.id, p) || picomatch.isMatch(actorKey(approver), p))) {
+          throw new DriftcoreError('forbidden', `${actorKey(approver)} is not among the approvers for ${id}: ${patterns.join(', ')}`)
+        }
+      }
+      r.status = verdict
+      r.decided_by = approver
+      r.decided_at = new Date().toISOString()
+      if (comment) r.comment = comment
+      return { ...r }
+    })
+    await this.options.audit.record({
+      type: verdict === 'approved' ? 'approval.approved' : 'approval.denied',
+      actor: approver,
+      subject: id,
+      trace_id: request.trace_id,
+      data: { tool: request.tool, input_hash: request.input_hash, requester: request.requester, ...(comment ? { comment } : {}) },
+    })
+    return request
+  }
+
+  /** Marks an approval used for exactly this tool and input; refuses anything else. */
+  async consume(id: string, tool: string, inputHash: string): Promise<ApprovalRequest> {
+    return this.doc.update((doc) => {
+      const r = doc.requests[id]
+      if (!r) throw notFound(id)
+      const current = withExpiry(r, new Date())
+      if (current.status !== 'approved') {
+        throw new DriftcoreError(current.status === 'pending' ? 'approval_required' : 'forbidden', `approval ${id} is ${current.status}`, {
+          details: { approval_id: id, status: current.status },
+        })
+      }
+      if (r.tool !== tool || r.input_hash !== inputHash) {
+        throw new DriftcoreError('forbidden', `approval ${id} was granted for ${r.tool} with a different input`, {
+          hint: 'an approval is bound to the exact input it was requested for',
+        })
+      }
+      r.status = 'used'
+      r.used_at = new Date().toISOString()
+      return { ...r }
+    })
+  }
+}
+
+function withExpiry(request: ApprovalRequest, now: Date): ApprovalRequest {
+  if ((request.status === 'pending' || request.status === 'approved') && Date.parse(request.expires_at) <= now.getTime()) {
+    return { ...request, status: 'expired' }
+  }
+  return request
+}
+
+function notFound(id: string): DriftcoreError {
+  return new DriftcoreError('not_found', `no approval ${id}`, { hint: 'list them with `driftcore approvals list`' })
+}

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto'
+import { mkdir, open, readFile, stat, truncate } from 'node:fs/promises'
+import path from 'node:path'
+import { DriftcoreError } from '../errors/driftcore-error.js'
+import { writeFileAtomic } from '../store/atomic-write.js'
+import { withFileLock } from '../store/file-lock.js'
+import { GroupCommit, type FsyncPolicy } from '../store/group-commit.js'
+import { checkLine, GENESIS, sealRecord, type AuditEntry } from './record.js'
+import type { Redactor } from './redact.js'
+import { HEAD_FILE, listSegments, segmentName, segmentNumber, segmentPath, type AuditHead } from './segments.js'
+
+export interface AuditLogOptions {
+  fsync: FsyncPolicy
+  batchIntervalMs: number
+  segmentMaxBytes: number
+  redactor: Redactor
+}
+
+/**
+ * The append-only, hash-chained audit log. Appends from any number of processes are serialised
+ * by a lock on HEAD.json; within a process they are group-committed, so a burst of records costs
+ * one lock, one write and one fsync. HEAD.json records where the chain ends, which is how a
+ * truncated tail is detected.
+ */
+export class AuditLog {
+  private readonly commits: GroupCommit<AuditEntry & { at: string; trace_id: string }>
+
+  constructor(
+    readonly dir: string,
+    private readonly options: AuditLogOptions,
+  ) {
+    this.commits = new GroupCommit((entries) => this.write(entries), {
+      policy: options.fsync,
+      intervalMs: options.batchIntervalMs,
+      maxBatch: 1024,
+    })
+  }
+
+  /**
+   * Redacts and appends one record. With fsync=always it resolves once the record is on disk;
+   * with batch/off it resolves at once and the record is written within the batch interval.
+   */
+  record(entry: AuditEntry): Promise<void> {
+    const redact = this.options.redactor
+    return this.commits.add({
+      type: entry.type,
+      actor: redact.redact(entry.actor),
+      subject: redact.redactText(entry.subject),
+      data: redact.redact(entry.data ?? {}),
+      at: new Date().toISOString(),
+      trace_id: entry.trace_id ?? randomUUID(),
+    })
+  }
+
+  flush(): Promise<void> {
+    return this.commits.flush()
+  }
+
+  private async write(entries: (AuditEntry & { at: string; trace_id: string })[]): Promise<void> {
+    await mkdir(this.dir, { recursive: true })
+    await withFileLock(path.join(this.dir, HEAD_FILE), async () => {
+      let head = await this.reconcileHead()
+      let segment = head.segment
+      if (head.size > 0 && head.size >= this.options.segmentMaxBytes) {
+        segment = segmentName(segmentNumber(segment) + 1)
+        head = { ...head, segment, size: 0 }
+      }
+      let text = ''
+      let { seq, hash } = head
+      for (const entry of entries) {
+        const sealed = sealRecord(entry, seq + 1, hash, entry.at, entry.trace_id)
+        text += sealed.line
+        seq += 1
+        hash = sealed.hash
+      }
+      const file = await open(segmentPath(this.dir, segment), 'a', 0o600)
+      try {
+        await file.write(text)
+        if (this.options.fsync !== 'off') await file.sync()
+      } finally {
+        await file.close()
+      }
+      const next: AuditHead = { segment, seq, hash, size: head.size + Buffer.byteLength(text) }
+      await writeFileAtomic(path.join(this.dir, HEAD_FILE), JSON.stringify(next) + '\n', {
+        mode: 0o600,
+        sync: this.options.fsync !== 'off',
+      })
+    })
+  }
+
+  /**
+   * Under the lock: where the chain ends now. Another process may have appended since we last
+   * looked (its HEAD is newer), or crashed after appending and before moving HEAD (the segment is
+   * longer than HEAD says: complete lines are adopted, a torn last line, never acknowledged, is
+   * cut). A segment shorter than HEAD says means records were removed: refuse to write on top.
+   */
+  private async reconcileHead(): Promise<AuditHead> {
+    const head = (await readHead(path.join(this.dir, HEAD_FILE))) ?? (await recoverHead(this.dir))
+    const file = segmentPath(this.dir, head.segment)
+    const size = await fileSize(file)
+    if (size === head.size) return head
+    if (size < head.size) {
+      throw new DriftcoreError(
+        'integrity',
+        `audit segment ${file} is ${size} bytes but HEAD records ${head.size}: records were removed`,
+        { hint: 'run `driftcore audit verify`; new records are refused until the log is restored' },
+      )
+    }
+    const tail = (await readFile(file)).subarray(head.size).toString('utf8')
+    const lastNewline = tail.lastIndexOf('\n')
+    let { seq, hash } = head
+    for (const line of tail.slice(0, lastNewline + 1).split('\n')) {
+      if (line === '') continue
+      const check = checkLine(line)
+      if (!check || !check.intact || check.prev !== hash || check.seq !== seq + 1) {
+        throw new DriftcoreError('integrity', `audit segment ${file} has a record that does not chain after seq ${seq}`, {
+          hint: 'run `driftcore audit verify` to find it',
+        })
+      }
+      seq = check.seq
+      hash = check.hash
+    }
+    const complete = head.size + Buffer.byteLength(tail.slice(0, lastNewline + 1))
+    if (complete < size) await truncate(file, complete)
+    return { segment: head.segment, seq, hash, size: complete }
+  }
+}
+
+async function readHead(file: string): Promise<AuditHead | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as AuditHead
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new DriftcoreError('integrity', `${file} is unreadable: ${(error as Error).message}`, { cause: error })
+  }
+}
+
+/** No HEAD yet: a new log, or one whose HEAD was lost; start from the last segment's start. */
+async function recoverHead(dir: string): Promise<AuditHead> {
+  const segments = await listSegments(dir)
+  if (segments.length === 0) return { segment: segmentName(1), seq: 0, hash: GENESIS, size: 0 }
+  if (segments.length > 1) {
+    throw new DriftcoreError('integrity', `${path.join(dir, HEAD_FILE)} is missing while ${segments.length} segments exist`, {
+      hint: 'run `driftcore audit verify`; restore HEAD.json from a backup',
+    })
+  }
+  return { segment: segments[0]!, seq: 0, hash: GENESIS, size: 0 }
+}
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0
+    throw error
+  }
+}

@@ -1,0 +1,54 @@
+import { Environment } from '@marcbachmann/cel-js'
+import { DriftcoreError } from '../errors/driftcore-error.js'
+
+export type CelProgram = (context: Record<string, unknown>) => unknown
+
+const environments = new Map<string, Environment>()
+
+// One environment per variable set: declaring the variables lets CEL reject a typo such as
+// `reqest.tool.id` when the expression is loaded instead of when it first runs.
+function environmentFor(variables: readonly string[]): Environment {
+  const key = variables.join(',')
+  let env = environments.get(key)
+  if (!env) {
+    env = new Environment({ homogeneousAggregateLiterals: false, limits: { maxAstNodes: 5000, maxDepth: 100 } })
+    for (const name of variables) env.registerVariable(name, 'dyn')
+    environments.set(key, env)
+  }
+  return env
+}
+
+/**
+ * Compiles a CEL expression once. `where` names its place (file:line:col) for the error a user
+ * sees when it does not parse or refers to an unknown variable.
+ */
+export function compileCel(expression: string, variables: readonly string[], where: string): CelProgram {
+  const env = environmentFor(variables)
+  try {
+    const program = env.parse(expression)
+    const check = program.check()
+    if (!check.valid) throw check.error ?? new Error('expression does not type-check')
+    return (context) => program(context) as unknown
+  } catch (error) {
+    throw new DriftcoreError('invalid_input', `${where}: invalid CEL expression "${expression}": ${firstLine(error)}`, {
+      hint: `variables available here: ${variables.join(', ')}`,
+      cause: error,
+    })
+  }
+}
+
+export function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.split('\n')[0] ?? message
+}
+
+/** CEL ints are BigInts; JSON has no such thing. */
+export function celToJson(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value)
+  if (Array.isArray(value)) return value.map(celToJson)
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), celToJson(v)]))
+  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, celToJson(v)]))
+  }
+  return value
+}

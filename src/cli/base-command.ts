@@ -1,0 +1,94 @@
+import path from 'node:path'
+import { Command, Flags, type Interfaces } from '@oclif/core'
+import type { Actor } from '../audit/record.js'
+import { DriftcoreError, ERROR_CODES } from '../errors/driftcore-error.js'
+import type { Kernel } from '../kernel/open.js'
+import { findProjectPaths, projectPaths, type ProjectPaths } from '../store/paths.js'
+import { actorFromEnv } from './actor.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DriftcoreCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/**
+ * Every driftcore command: `--json`, `--home`, `--config key=value`, the kernel opened on first
+ * use and flushed at the end, and one error path: a DriftcoreError prints its message and hint
+ * (or a JSON error) and exits with its code, without a stack trace.
+ */
+export abstract class DriftcoreCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    home: Flags.string({
+      description: 'the .driftcore folder to use (default: DRIFTCORE_HOME, or the nearest .driftcore above the current folder)',
+      helpGroup: 'GLOBAL',
+    }),
+    config: Flags.string({
+      char: 'c',
+      description: 'set a config key for this run only, e.g. -c audit.fsync=always (repeatable)',
+      helpGroup: 'GLOBAL',
+      multiple: true,
+    }),
+  }
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+  private opened: Promise<Kernel> | undefined
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (this.ctor as typeof DriftcoreCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+  }
+
+  /** The kernel, opened on first use so commands that do not need it stay fast. */
+  protected kernel(): Promise<Kernel> {
+    this.opened ??= import('../kernel/open.js').then(({ openKernel }) =>
+      openKernel({
+        ...(this.flags.home ? { home: path.resolve(this.flags.home) } : {}),
+        configFlags: this.flags.config ?? [],
+        oclif: this.config,
+      }),
+    )
+    return this.opened
+  }
+
+  /** Project paths without opening the kernel (for commands that only read files). */
+  protected paths(): ProjectPaths {
+    return this.flags.home ? projectPaths(path.resolve(this.flags.home)) : findProjectPaths()
+  }
+
+  protected actor(): Actor {
+    return actorFromEnv()
+  }
+
+  /** Writes to stderr, so stdout stays clean for output and --json. */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`)
+  }
+
+  protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    if (!(error instanceof DriftcoreError)) return super.catch(error)
+    process.exitCode = ERROR_CODES[error.code]
+    if (this.jsonEnabled()) {
+      this.logJson({ error: error.toJSON() })
+    } else {
+      process.stderr.write(`Error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`)
+    }
+    return undefined
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    if (this.opened) {
+      const kernel = await this.opened.catch(() => undefined)
+      await kernel?.close()
+    }
+    return super.finally(error)
+  }
+}

@@ -1,0 +1,23 @@
+import path from 'node:path'
+import type { Config as OclifConfig } from '@oclif/core'
+import { readConfigLayers, userConfigFile } from '../config/effective.js'
+import type { ConfigLayer } from '../config/layers.js'
+import type { ConfigSections } from '../config/schema.js'
+import { loadContributions } from '../kernel/contributions.js'
+import { Registry } from '../registry/registry.js'
+import { findProjectPaths, projectPaths, type ProjectPaths } from '../store/paths.js'
+
+/**
+ * What the config commands need without opening the kernel: they must work when the config
+ * is broken, since they are how a user repairs it.
+ */
+export async function configContext(
+  oclif: OclifConfig,
+  flags: { home?: string | undefined; config?: string[] | undefined },
+): Promise<{ paths: ProjectPaths; layers: ConfigLayer[]; sections: ConfigSections; userFile: string }> {
+  const paths = flags.home ? projectPaths(path.resolve(flags.home)) : findProjectPaths()
+  const { registry } = Registry.create(await loadContributions(oclif))
+  const sections = registry.configSections()
+  const layers = await readConfigLayers({ paths, flags: flags.config ?? [], sections, userConfigDir: oclif.configDir })
+  return { paths, layers, sections, userFile: userConfigFile(oclif.configDir, process.env) }
+}

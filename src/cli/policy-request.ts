@@ -1,0 +1,37 @@
+import { Flags } from '@oclif/core'
+import type { Actor } from '../audit/record.js'
+import { DriftcoreError } from '../errors/driftcore-error.js'
+import type { Kernel } from '../kernel/open.js'
+import type { PolicyRequest } from '../policy/engine.js'
+import { readJsonInput } from './input.js'
+
+export const requestFlags = {
+  tool: Flags.string({ char: 't', description: 'tool id', required: true }),
+  input: Flags.string({ char: 'i', description: 'input as JSON, @file.json or -' }),
+  actor: Flags.string({ description: 'decide for this actor (type:id) instead of you' }),
+  env: Flags.string({ description: 'environment (default: project.environment)' }),
+  risk: Flags.string({ description: 'risk tags of a tool that is not installed, comma-separated' }),
+  capability: Flags.string({ description: 'capability of a tool that is not installed' }),
+}
+
+/** Builds the request a policy command decides: a registered tool, or a hypothetical one. */
+export async function buildRequest(
+  kernel: Kernel,
+  flags: { tool: string; input?: string | undefined; actor?: string | undefined; env?: string | undefined; risk?: string | undefined; capability?: string | undefined },
+  self: Actor,
+): Promise<PolicyRequest> {
+  let tool: PolicyRequest['tool']
+  if (flags.risk !== undefined || flags.capability !== undefined) {
+    tool = { id: flags.tool, capability: flags.capability ?? 'unknown', risk_tags: (flags.risk ?? '').split(',').filter(Boolean), requires: [] }
+  } else {
+    const t = kernel.registry.tool(flags.tool)
+    tool = { id: t.id, capability: t.capability, risk_tags: t.risk, requires: t.requires ?? [] }
+  }
+  let actor = self
+  if (flags.actor) {
+    const [type, ...id] = flags.actor.split(':')
+    if (!type || id.length === 0) throw new DriftcoreError('invalid_input', `--actor "${flags.actor}" is not type:id`)
+    actor = { type, id: id.join(':') }
+  }
+  return { tool, input: await readJsonInput(flags.input), actor, environment: flags.env ?? kernel.config.values.project.environment }
+}

@@ -1,0 +1,36 @@
+import { Args, Flags } from '@oclif/core'
+import { DriftcoreCommand } from '../../cli/base-command.js'
+import { DriftcoreError } from '../../errors/driftcore-error.js'
+
+export default class ApprovalsApprove extends DriftcoreCommand<typeof ApprovalsApprove> {
+  static override summary = 'Approve a pending request (bound to its exact input); with --run, run it now'
+  static override description =
+    'You cannot approve your own request, and agents cannot approve at all. With --run the call goes through the gate ' +
+    'again on behalf of the requester: policy is evaluated again and the approval is used once.'
+  static override examples = [
+    '<%= config.bin %> approvals approve apr_0123456789ab',
+    '<%= config.bin %> approvals approve apr_0123456789ab --comment "checked with the site owner" --run',
+  ]
+  static override args = { id: Args.string({ description: 'approval id', required: true }) }
+  static override flags = {
+    comment: Flags.string({ description: 'why you approve' }),
+    run: Flags.boolean({ description: 'run the approved call now' }),
+  }
+
+  async run() {
+    const kernel = await this.kernel()
+    const approval = await kernel.approvals.decide(this.args.id, this.actor(), 'approved', this.flags.comment)
+    if (!this.flags.run) {
+      if (!this.jsonEnabled()) this.log(`approved ${approval.id} (${approval.tool}); the requester repeats the call with --approval ${approval.id}`)
+      return { approval }
+    }
+    if (approval.input === undefined) {
+      throw new DriftcoreError('invalid_input', `${approval.id} is approved, but its input was not stored because it looked secret`, {
+        hint: `the requester repeats the call with --approval ${approval.id}`,
+      })
+    }
+    const result = await kernel.gate.invoke(approval.tool, approval.input, approval.requester, { approvalId: approval.id, traceId: approval.trace_id })
+    if (!this.jsonEnabled()) this.log(JSON.stringify(result.output, null, 2))
+    return { approval, result }
+  }
+}

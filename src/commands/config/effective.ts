@@ -1,0 +1,36 @@
+import { Flags } from '@oclif/core'
+import { DriftcoreCommand } from '../../cli/base-command.js'
+import { configContext } from '../../cli/config-context.js'
+import { table } from '../../cli/format.js'
+import { resolveConfig } from '../../config/effective.js'
+import { getPath } from '../../config/layers.js'
+
+export default class ConfigEffective extends DriftcoreCommand<typeof ConfigEffective> {
+  static override summary = 'Show the merged config in force, and with --explain which layer set each key'
+  static override description =
+    'Layers, lowest first: default → user (' + 'oclif config dir) → project (.driftcore/config.yaml) → packs → DRIFTCORE_* env → --config flags.'
+  static override examples = [
+    '<%= config.bin %> config effective',
+    '<%= config.bin %> config effective --explain',
+    'DRIFTCORE_AUDIT__FSYNC=always <%= config.bin %> config effective --explain --json',
+  ]
+  static override flags = { explain: Flags.boolean({ description: 'show the layer that set each key' }) }
+
+  async run() {
+    const { layers, sections } = await configContext(this.config, this.flags)
+    const effective = resolveConfig(layers, sections)
+    const keys = Object.keys(effective.origins).sort()
+    const explained = keys.map((key) => ({ key, value: getPath(effective.values, key.split('.')), layer: effective.origins[key] }))
+    if (!this.jsonEnabled()) {
+      if (this.flags.explain) this.log(table(explained, ['key', 'value', 'layer']))
+      else this.log(JSON.stringify(effective.values, null, 2))
+      this.log(`\nversion ${effective.version} · sha256 ${effective.hash}`)
+    }
+    return {
+      values: effective.values,
+      version: effective.version,
+      hash: effective.hash,
+      ...(this.flags.explain ? { keys: explained, layers: layers.map((l) => ({ name: l.name, file: l.file ?? null })) } : {}),
+    }
+  }
+}

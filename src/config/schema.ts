@@ -1,0 +1,95 @@
+import { z } from 'zod'
+
+const mib = 1024 * 1024
+
+/**
+ * The core config sections. Defaults live here, in the schema, so the built-in layer and the
+ * validation can never disagree. Every object is strict: an unknown key is a typo until proved
+ * otherwise. Plugins add their own sections through the capabilities hook.
+ */
+export const coreConfigSections = {
+  project: z
+    .strictObject({
+      name: z.string().min(1).default('driftcore-project'),
+      environment: z.string().min(1).default('dev').describe('dev, staging, prod… matched by policy rules'),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      fsync: z.enum(['always', 'batch', 'off']).default('batch'),
+      batch_interval_ms: z.number().int().min(1).max(1000).default(10),
+      segment_max_bytes: z
+        .number()
+        .int()
+        .min(4096)
+        .default(64 * mib),
+    })
+    .prefault({}),
+  launcher: z
+    .strictObject({
+      allowlist: z.array(z.string().min(1)).default(['git', 'php', 'drush', 'vendor/bin/drush']),
+      env_passthrough: z.array(z.string()).default([]),
+      default_timeout_ms: z.number().int().positive().default(600_000),
+      kill_grace_ms: z.number().int().min(0).default(2_000),
+      max_output_bytes: z.number().int().positive().default(mib),
+      max_log_bytes: z
+        .number()
+        .int()
+        .positive()
+        .default(16 * mib),
+      isolation: z.enum(['auto', 'bwrap', 'unshare']).default('auto'),
+    })
+    .prefault({}),
+  policy: z
+    .strictObject({
+      trusted_keys: z
+        .array(z.string())
+        .default([])
+        .describe('ed25519 public keys (PEM files, relative to the project) that must sign every bundle'),
+    })
+    .prefault({}),
+  approvals: z.strictObject({ ttl_ms: z.number().int().positive().default(86_400_000) }).prefault({}),
+  artifacts: z
+    .strictObject({
+      max_bytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * mib),
+      inline_max_bytes: z
+        .number()
+        .int()
+        .positive()
+        .default(8 * 1024),
+      retention_days: z
+        .strictObject({
+          short: z.number().positive().default(1),
+          standard: z.number().positive().default(30),
+          audit: z.number().positive().default(365),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  idempotency: z.strictObject({ window_ms: z.number().int().positive().default(86_400_000) }).prefault({}),
+  locks: z.strictObject({ default_ttl_ms: z.number().int().positive().default(600_000) }).prefault({}),
+  redaction: z
+    .strictObject({
+      extra_patterns: z.array(z.string()).default([]),
+      sensitive_keys: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      max_yaml_bytes: z.number().int().positive().default(mib),
+      max_input_bytes: z.number().int().positive().default(mib),
+    })
+    .prefault({}),
+} satisfies Record<string, z.ZodType>
+
+export type ConfigSections = Record<string, z.ZodType>
+
+export function configSchema(extra: ConfigSections = {}) {
+  return z.strictObject({ ...coreConfigSections, ...extra })
+}
+
+export type CoreConfig = z.output<ReturnType<typeof configSchema>>

@@ -1,0 +1,50 @@
+import type { LaunchResult, LaunchSpec, Launcher } from '../launcher/launch.js'
+import type { Constraints } from '../policy/constraints.js'
+import type { ToolContext } from '../registry/types.js'
+
+/**
+ * The launcher a handler sees: the call's policy constraints are applied to every process it
+ * starts (tighter of tool's and policy's limits), its abort signal reaches the child, and
+ * every run leaves a `process.run` audit record with the full log kept as an artifact.
+ */
+export function boundLauncher(
+  launcher: Launcher,
+  constraints: Constraints,
+  signal: AbortSignal,
+  record: (run: Record<string, unknown>) => Promise<void>,
+): ToolContext['launcher'] {
+  return {
+    async run(spec: Omit<LaunchSpec, 'signal'>): Promise<LaunchResult> {
+      const tighter = (a: number | undefined, b: number | undefined) =>
+        a === undefined ? b : b === undefined ? a : Math.min(a, b)
+      const result = await launcher.run({
+        ...spec,
+        signal,
+        timeoutMs: tighter(spec.timeoutMs, constraints.timeout_ms),
+        maxOutputBytes: tighter(spec.maxOutputBytes, constraints.max_output_bytes),
+        isolation: {
+          ...spec.isolation,
+          ...(constraints.network === 'none' ? { network: 'none' as const } : {}),
+          ...(constraints.deny_paths?.length ? { hidePaths: [...(spec.isolation?.hidePaths ?? []), ...constraints.deny_paths] } : {}),
+        },
+        limits: {
+          cpuSeconds: tighter(spec.limits?.cpuSeconds, constraints.cpu_seconds),
+          memoryBytes: tighter(spec.limits?.memoryBytes, constraints.memory_bytes),
+          openFiles: tighter(spec.limits?.openFiles, constraints.open_files),
+        },
+      })
+      await record({
+        command: result.command,
+        exit_code: result.exitCode,
+        signal: result.signal,
+        timed_out: result.timedOut,
+        cancelled: result.cancelled,
+        duration_ms: result.durationMs,
+        stdout_truncated: result.stdoutTruncated,
+        stderr_truncated: result.stderrTruncated,
+        ...(result.logArtifact ? { log: result.logArtifact } : {}),
+      })
+      return result
+    },
+  }
+}

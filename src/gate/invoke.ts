@@ -1,0 +1,326 @@
+import { randomUUID } from 'node:crypto'
+import type { ArtifactRef, ArtifactStore } from '../artifacts/store.js'
+import type { Approvals } from '../approvals/approvals.js'
+import type { AuditLog } from '../audit/log.js'
+import type { Actor } from '../audit/record.js'
+import type { Redactor } from '../audit/redact.js'
+import { DriftcoreError, toDriftcoreError } from '../errors/driftcore-error.js'
+import type { IdempotencyStore } from '../idempotency/store.js'
+import type { Launcher } from '../launcher/launch.js'
+import type { Locks } from '../locks/locks.js'
+import type { Logger } from '../logging/logger.js'
+import type { CompiledPolicy, PolicyDecision, PolicyRequest } from '../policy/engine.js'
+import type { HandlerTable, Registry, ToolDescriptor } from '../registry/registry.js'
+import type { Progress, ResourceContent, SimulateRequest, ToolContext } from '../registry/types.js'
+import type { SecretResolver } from '../secrets/resolve.js'
+import { canonicalHash, canonicalJson, sha256 } from '../store/hash.js'
+import type { ProjectPaths } from '../store/paths.js'
+import { boundLauncher } from './bound-launcher.js'
+
+export interface InvokeOptions {
+  traceId?: string
+  /** Decide only: no approval request, no handler, no audit record. */
+  dryRun?: boolean
+  idempotencyKey?: string
+  /** An approved request for exactly this tool and input. */
+  approvalId?: string
+  signal?: AbortSignal
+  onProgress?: (progress: Progress) => void
+  /** Extra facts for the audit record (workflow run and step, MCP session…). */
+  meta?: Record<string, unknown>
+  logger?: Logger
+}
+
+export interface InvokeResult {
+  tool: string
+  trace_id: string
+  decision: PolicyDecision
+  output: unknown
+  duration_ms: number
+  /** Set when the output was too big to keep inline in the audit record. */
+  artifact?: ArtifactRef
+  /** True when an idempotency key returned an earlier result. */
+  replayed?: boolean
+}
+
+export interface DryRunResult {
+  tool: string
+  dry_run: true
+  decision: PolicyDecision
+}
+
+export interface GateDeps {
+  registry: Registry
+  handlers: HandlerTable
+  policy: () => CompiledPolicy
+  audit: AuditLog
+  approvals: Approvals
+  idempotency: IdempotencyStore
+  locks: Locks
+  artifacts: ArtifactStore
+  launcher: Launcher
+  secrets: SecretResolver
+  redactor: Redactor
+  logger: Logger
+  paths: ProjectPaths
+  config: Readonly<Record<string, unknown>> & { project: { environment: string } }
+  configMeta: ToolContext['configMeta']
+  limits: { maxInputBytes: number; inlineMaxBytes: number }
+}
+
+type Outcome = 'ok' | 'error' | 'denied' | 'approval_required' | 'invalid_input' | 'replayed'
+
+/**
+ * The gate: the one path from a request to a tool's handler.
+ *
+ *   validate → decide → approve → idempotency → locks → run → redact → artifact → record
+ *
+ * Every call that reaches a decision leaves exactly one `tool.call` audit record, whatever
+ * its outcome; a dry run decides and records nothing.
+ */
+export class Gate {
+  constructor(private readonly deps: GateDeps) {}
+
+  async invoke(toolId: string, rawInput: unknown, actor: Actor, options: InvokeOptions & { dryRun: true }): Promise<DryRunResult>
+  async invoke(toolId: string, rawInput: unknown, actor: Actor, options?: InvokeOptions): Promise<InvokeResult>
+  async invoke(toolId: string, rawInput: unknown, actor: Actor, options: InvokeOptions = {}): Promise<InvokeResult | DryRunResult> {
+    const d = this.deps
+    const traceId = options.traceId ?? randomUUID()
+    const started = performance.now()
+    const tool = d.registry.tool(toolId)
+    const input = this.validate(tool, rawInput)
+    const inputHash = canonicalHash(input)
+    const request: PolicyRequest = {
+      tool: { id: tool.id, capability: tool.capability, risk_tags: tool.risk, requires: tool.requires ?? [] },
+      input,
+      actor,
+      environment: d.config.project.environment,
+    }
+    const decision = d.policy().evaluate(request)
+    if (options.dryRun) return { tool: tool.id, dry_run: true, decision }
+
+    const record = (outcome: Outcome, data: Record<string, unknown> = {}) =>
+      d.audit.record({
+        type: 'tool.call',
+        actor,
+        subject: tool.id,
+        trace_id: traceId,
+        data: {
+          outcome,
+          decision: decision.decision,
+          rule_ids: decision.rule_ids,
+          deciding_rule: decision.deciding_rule,
+          policy: decision.snapshot,
+          constraints: decision.constraints,
+          input_hash: inputHash,
+          duration_ms: round(performance.now() - started),
+          ...(options.idempotencyKey ? { idempotency_key: options.idempotencyKey } : {}),
+          ...(options.meta ? { meta: options.meta } : {}),
+          ...data,
+        },
+      })
+
+    if (decision.decision === 'DENY') {
+      await record('denied', { reason: decision.reason })
+      throw new DriftcoreError('policy_denied', `${tool.id} denied by policy: ${decision.reason}`, {
+        hint: `see why with: driftcore policy explain --tool ${tool.id}`,
+        details: { rule: decision.deciding_rule, rule_ids: decision.rule_ids, reason: decision.reason, policy: decision.snapshot },
+      })
+    }
+    let approvedBy: Actor | undefined
+    if (decision.decision === 'REQUIRE_APPROVAL') {
+      if (!options.approvalId) {
+        const approval = await d.approvals.request({
+          tool: tool.id,
+          inputHash,
+          input: canonicalJson(d.redactor.redact(input)) === canonicalJson(input) ? input : undefined,
+          inputSummary: summarise(d.redactor.redact(input)),
+          requester: actor,
+          decision,
+          traceId,
+        })
+        await record('approval_required', { approval_id: approval.id, reason: decision.reason })
+        throw new DriftcoreError('approval_required', `${tool.id} needs a person's approval: ${decision.reason}`, {
+          hint: `a person approves it with: driftcore approvals approve ${approval.id}`,
+          details: { approval_id: approval.id, rule: decision.deciding_rule, reason: decision.reason, expires_at: approval.expires_at },
+        })
+      }
+      const approval = await d.approvals.consume(options.approvalId, tool.id, inputHash)
+      approvedBy = approval.decided_by
+    }
+
+    if (options.idempotencyKey) {
+      const prior = await d.idempotency.lookup<Omit<InvokeResult, 'replayed'>>(options.idempotencyKey, tool.id, inputHash)
+      if (prior) {
+        await record('replayed', { replay_of: prior.result.trace_id })
+        return { ...prior.result, replayed: true }
+      }
+    }
+
+    const { run, locks } = d.handlers.tool(tool.id)
+    const lockRequests = locks?.(input) ?? []
+    await d.locks.acquire(lockRequests, `${actor.type}:${actor.id}/${traceId}`)
+    const controller = new AbortController()
+    const onAbort = () => controller.abort(options.signal?.reason)
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    if (options.signal?.aborted) controller.abort(options.signal.reason)
+    const timeout = decision.constraints.timeout_ms
+    const timer = timeout === undefined ? undefined : setTimeout(() => controller.abort(new DriftcoreError('timeout', `${tool.id} passed its ${timeout} ms policy timeout`)), timeout)
+    const extra = approvedBy ? { approval_id: options.approvalId, approved_by: approvedBy } : {}
+    try {
+      const ctx = this.context(tool, actor, traceId, decision, controller.signal, options)
+      const raw = await abortable(run(input, ctx), controller.signal)
+      const parsed = tool.output.safeParse(raw)
+      if (!parsed.success) {
+        throw new DriftcoreError('internal', `${tool.id} returned output that does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`, {
+          details: { issues: parsed.error.issues.slice(0, 5) },
+        })
+      }
+      const output = d.redactor.redact(parsed.data)
+      const text = JSON.stringify(output) ?? 'null'
+      const bytes = Buffer.byteLength(text)
+      const artifact =
+        bytes > d.limits.inlineMaxBytes
+          ? await d.artifacts.put(text, { name: `${tool.id}.output.json`, mediaType: 'application/json', retention: 'standard' })
+          : undefined
+      const result: InvokeResult = {
+        tool: tool.id,
+        trace_id: traceId,
+        decision,
+        output,
+        duration_ms: round(performance.now() - started),
+        ...(artifact ? { artifact } : {}),
+      }
+      await record('ok', {
+        ...extra,
+        result: artifact ? { artifact: artifact.uri, sha256: artifact.sha256, bytes } : { sha256: sha256(text), bytes, inline: output },
+      })
+      if (options.idempotencyKey) await d.idempotency.store(options.idempotencyKey, tool.id, inputHash, result)
+      return result
+    } catch (thrown) {
+      const error = controller.signal.aborted && !(thrown instanceof DriftcoreError) ? abortError(controller.signal) : toDriftcoreError(thrown)
+      await record('error', { ...extra, error: { code: error.code, message: d.redactor.redactText(error.message) } })
+      throw error
+    } finally {
+      if (timer) clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+      if (lockRequests.length > 0) await d.locks.release(`${actor.type}:${actor.id}/${traceId}`, lockRequests.map((l) => l.key))
+    }
+  }
+
+  /** Reads a resource: decided and recorded like a read-only tool call. */
+  async read(uri: string, actor: Actor, options: { traceId?: string; logger?: Logger } = {}): Promise<ResourceContent> {
+    const d = this.deps
+    const { resource, params } = d.registry.matchResource(uri)
+    const traceId = options.traceId ?? randomUUID()
+    const decision = d.policy().evaluate({
+      tool: { id: `resource:${resource.uri}`, capability: 'resource.read', risk_tags: ['read'], requires: [] },
+      input: params,
+      actor,
+      environment: d.config.project.environment,
+    })
+    const record = (outcome: Outcome, data: Record<string, unknown> = {}) =>
+      d.audit.record({ type: 'resource.read', actor, subject: uri, trace_id: traceId, data: { outcome, decision: decision.decision, rule_ids: decision.rule_ids, policy: decision.snapshot, ...data } })
+    if (decision.decision === 'DENY' || decision.decision === 'REQUIRE_APPROVAL') {
+      await record('denied', { reason: decision.reason })
+      throw new DriftcoreError('policy_denied', `reading ${uri} is not allowed: ${decision.reason}`, {
+        details: { rule: decision.deciding_rule, reason: decision.reason },
+      })
+    }
+    try {
+      const content = await d.handlers.resource(resource.uri)(params, {
+        config: d.config,
+        paths: d.paths,
+        artifacts: { put: (c, m) => d.artifacts.put(c, m), get: (r) => d.artifacts.get(r) },
+        logger: options.logger ?? d.logger,
+      })
+      const redacted = { ...content, text: d.redactor.redactText(content.text) }
+      await record('ok', { bytes: Buffer.byteLength(redacted.text), sha256: sha256(redacted.text) })
+      return redacted
+    } catch (thrown) {
+      const error = toDriftcoreError(thrown)
+      await record('error', { error: { code: error.code, message: error.message } })
+      throw error
+    }
+  }
+
+  /** Decides a hypothetical request, with no side effects: nothing is recorded. */
+  simulate(request: SimulateRequest): PolicyDecision {
+    const d = this.deps
+    const tool = typeof request.tool === 'string' ? d.registry.tool(request.tool) : undefined
+    return d.policy().evaluate({
+      ...request,
+      tool: tool ? { id: tool.id, capability: tool.capability, risk_tags: tool.risk, requires: tool.requires ?? [] } : (request.tool as PolicyRequest['tool']),
+      environment: request.environment ?? d.config.project.environment,
+    })
+  }
+
+  private validate(tool: ToolDescriptor, rawInput: unknown): unknown {
+    const size = Buffer.byteLength(JSON.stringify(rawInput ?? null))
+    if (size > this.deps.limits.maxInputBytes) {
+      throw new DriftcoreError('invalid_input', `input for ${tool.id} is ${size} bytes, over limits.max_input_bytes (${this.deps.limits.maxInputBytes})`)
+    }
+    const parsed = tool.input.safeParse(rawInput ?? {})
+    if (parsed.success) return parsed.data
+    const problems = parsed.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(input)'}: ${i.message}`)
+    throw new DriftcoreError('invalid_input', `input for ${tool.id} is not valid:\n  ${problems.join('\n  ')}`, {
+      hint: `see the input schema with: driftcore tools describe ${tool.id}`,
+      details: { issues: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })) },
+    })
+  }
+
+  private context(tool: ToolDescriptor, actor: Actor, traceId: string, decision: PolicyDecision, signal: AbortSignal, options: InvokeOptions): ToolContext {
+    const d = this.deps
+    return {
+      actor,
+      traceId,
+      signal,
+      constraints: decision.constraints,
+      config: d.config,
+      configMeta: d.configMeta,
+      paths: d.paths,
+      policy: { simulate: (request) => this.simulate(request) },
+      launcher: boundLauncher(d.launcher, decision.constraints, signal, (run) =>
+        d.audit.record({ type: 'process.run', actor, subject: tool.id, trace_id: traceId, data: run }),
+      ),
+      artifacts: { put: (c, m) => d.artifacts.put(c, m), get: (r) => d.artifacts.get(r) },
+      secrets: d.secrets,
+      progress: (p) => options.onProgress?.(p),
+      logger: options.logger ?? d.logger,
+    }
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000
+}
+
+function summarise(input: unknown): string {
+  const text = JSON.stringify(input) ?? ''
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text
+}
+
+function abortError(signal: AbortSignal): DriftcoreError {
+  const reason: unknown = signal.reason
+  if (reason instanceof DriftcoreError) return reason
+  return new DriftcoreError('cancelled', 'the call was cancelled')
+}
+
+// Handlers should honour the signal, but one that ignores it must not hold the caller forever.
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error instanceof Error ? error : new Error(String(error)))
+      },
+    )
+  })
+}

@@ -1,0 +1,57 @@
+/**
+ * The plugin author's API. A plugin contributes tools and resources from an oclif hook named
+ * `driftcore:capabilities`; the host validates them, and only its gate ever calls a handler.
+ *
+ * @example
+ * ```ts
+ * // src/hooks/capabilities.ts of a plugin; package.json: "oclif": {"hooks": {"driftcore:capabilities": "./dist/hooks/capabilities.js"}}
+ * import { z } from 'zod'
+ * import { defineCapabilities, defineTool } from 'driftcore'
+ *
+ * const hello = defineTool({
+ *   id: 'hello.say',
+ *   description: 'Says hello.',
+ *   capability: 'demo.read',
+ *   risk: ['read'],
+ *   input: z.object({ name: z.string() }),
+ *   output: z.object({ greeting: z.string() }),
+ *   async run({ name }) {
+ *     return { greeting: `hello ${name}` }
+ *   },
+ * })
+ *
+ * export default defineCapabilities({ tools: [hello] })
+ * ```
+ */
+import type { z } from 'zod'
+import type { Capabilities, ResourceDefinition, ToolDefinition } from './registry/types.js'
+
+/** Types a tool definition; returns it unchanged. */
+export function defineTool<I extends z.ZodType, O extends z.ZodType>(definition: ToolDefinition<I, O>): ToolDefinition {
+  return definition as unknown as ToolDefinition
+}
+
+/** Types a resource definition; returns it unchanged. */
+export function defineResource(definition: ResourceDefinition): ResourceDefinition {
+  return definition
+}
+
+/** Wraps a plugin's contributions as its `driftcore:capabilities` hook. */
+export function defineCapabilities(capabilities: Capabilities): () => Promise<Capabilities> {
+  return async () => capabilities
+}
+
+export { DriftcoreError, isDriftcoreError, type ErrorCode } from './errors/driftcore-error.js'
+export type { Capabilities, Progress, ResourceContent, ResourceContext, ResourceDefinition, RiskTag, SimulateRequest, ToolContext, ToolDefinition } from './registry/types.js'
+export type { Actor } from './audit/record.js'
+export type { ArtifactRef, Retention } from './artifacts/store.js'
+export type { Constraints } from './policy/constraints.js'
+export type { LaunchResult, LaunchSpec } from './launcher/launch.js'
+export { ensureSuccess } from './launcher/launch.js'
+export type { LockRequest } from './locks/locks.js'
+export type { Logger } from './logging/logger.js'
+export type { PolicyDecision, PolicyRequest } from './policy/engine.js'
+export type { ProjectPaths } from './store/paths.js'
+export { openKernel, type Kernel, type KernelOptions } from './kernel/open.js'
+export type { InvokeOptions, InvokeResult, DryRunResult } from './gate/invoke.js'
+export type { ToolDescriptor, ResourceDescriptor } from './registry/registry.js'

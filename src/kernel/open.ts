@@ -1,0 +1,147 @@
+import path from 'node:path'
+import type { Config as OclifConfig } from '@oclif/core'
+import { Approvals } from '../approvals/approvals.js'
+import { ArtifactStore } from '../artifacts/store.js'
+import { AuditLog } from '../audit/log.js'
+import { Redactor } from '../audit/redact.js'
+import { loadConfig, type EffectiveConfig } from '../config/effective.js'
+import { Gate } from '../gate/invoke.js'
+import { IdempotencyStore } from '../idempotency/store.js'
+import { Launcher } from '../launcher/launch.js'
+import { Locks } from '../locks/locks.js'
+import { createLogger, type Logger, type LogSink } from '../logging/logger.js'
+import { PolicyStore, type ActivePolicy } from '../policy/snapshots.js'
+import { Registry, type Contribution } from '../registry/registry.js'
+import { createSecretResolver, type SecretResolver } from '../secrets/resolve.js'
+import { findProjectPaths, projectPaths, type ProjectPaths } from '../store/paths.js'
+import { loadContributions } from './contributions.js'
+
+export interface KernelOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  /** The `.driftcore/` folder; otherwise DRIFTCORE_HOME or the nearest one above cwd. */
+  home?: string
+  /** `--config key=value` assignments: the last config layer. */
+  configFlags?: readonly string[]
+  /** When running under oclif: its config runs the capabilities hook and names the user config dir. */
+  oclif?: OclifConfig
+  /** Without oclif (tests, benchmarks): the contributions to register. */
+  contributions?: readonly Contribution[]
+  logSink?: LogSink
+}
+
+/**
+ * Everything a command, the MCP server or the workflow engine needs, wired once. Callers act
+ * through `gate`; the other parts are for reading state and for the commands that manage it.
+ */
+export interface Kernel {
+  paths: ProjectPaths
+  config: EffectiveConfig
+  registry: Registry
+  gate: Gate
+  policyStore: PolicyStore
+  /** The snapshot in force (last-known-good when the bundles on disk were refused). */
+  policy(): ActivePolicy
+  /** Re-reads the policy bundles (publishing them if they changed). */
+  reloadPolicy(): Promise<ActivePolicy>
+  audit: AuditLog
+  approvals: Approvals
+  locks: Locks
+  artifacts: ArtifactStore
+  secrets: SecretResolver
+  redactor: Redactor
+  logger: Logger
+  /** Flushes the audit log; call before the process exits. */
+  close(): Promise<void>
+}
+
+export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
+  const env = options.env ?? process.env
+  const paths = options.home ? projectPaths(path.resolve(options.home)) : findProjectPaths(options.cwd, env)
+  const contributions = options.contributions ?? (options.oclif ? await loadContributions(options.oclif) : [])
+  const { registry, handlers } = Registry.create(contributions)
+  const config = await loadConfig({
+    paths,
+    env,
+    flags: options.configFlags ?? [],
+    sections: registry.configSections(),
+    ...(options.oclif ? { userConfigDir: options.oclif.configDir } : {}),
+  })
+  const v = config.values
+  const redactor = new Redactor({ extraPatterns: v.redaction.extra_patterns, sensitiveKeys: v.redaction.sensitive_keys })
+  const logger = createLogger({ redactor, ...(options.logSink ? { sink: options.logSink } : {}) })
+  const audit = new AuditLog(paths.audit, {
+    fsync: v.audit.fsync,
+    batchIntervalMs: v.audit.batch_interval_ms,
+    segmentMaxBytes: v.audit.segment_max_bytes,
+    redactor,
+  })
+  const policyStore = new PolicyStore(paths, { trustedKeys: v.policy.trusted_keys, audit, maxYamlBytes: v.limits.max_yaml_bytes })
+  let active = await policyStore.active()
+  const warnRefusal = (policy: ActivePolicy) => {
+    if (policy.refusal) {
+      logger.warn(`policy bundles refused, snapshot ${policy.snapshot.version} stays in force: ${policy.refusal.message}`)
+    }
+  }
+  warnRefusal(active)
+  const approvals = new Approvals(paths.state, { ttlMs: v.approvals.ttl_ms, audit })
+  const artifacts = new ArtifactStore(paths.artifacts, paths.state, {
+    maxBytes: v.artifacts.max_bytes,
+    retentionDays: v.artifacts.retention_days,
+  })
+  const secrets = createSecretResolver({ root: paths.root, env, redactor })
+  const launcher = new Launcher({
+    root: paths.root,
+    allowlist: v.launcher.allowlist,
+    envPassthrough: v.launcher.env_passthrough,
+    defaultTimeoutMs: v.launcher.default_timeout_ms,
+    killGraceMs: v.launcher.kill_grace_ms,
+    maxOutputBytes: v.launcher.max_output_bytes,
+    maxLogBytes: v.launcher.max_log_bytes,
+    isolation: v.launcher.isolation,
+    redactor,
+    secrets,
+    env,
+    storeLog: async (log, name) => (await artifacts.put(log, { name, mediaType: 'text/plain', retention: 'standard' })).uri,
+  })
+  const locks = new Locks(paths.state, v.locks.default_ttl_ms)
+  const gate = new Gate({
+    registry,
+    handlers,
+    policy: () => active.compiled,
+    audit,
+    approvals,
+    idempotency: new IdempotencyStore(paths.state, v.idempotency.window_ms),
+    locks,
+    artifacts,
+    launcher,
+    secrets,
+    redactor,
+    logger,
+    paths,
+    config: v,
+    configMeta: { version: config.version, hash: config.hash, origins: config.origins },
+    limits: { maxInputBytes: v.limits.max_input_bytes, inlineMaxBytes: v.artifacts.inline_max_bytes },
+  })
+  return {
+    paths,
+    config,
+    registry,
+    gate,
+    policyStore,
+    policy: () => active,
+    async reloadPolicy() {
+      active = await policyStore.active()
+      warnRefusal(active)
+      return active
+    },
+    audit,
+    approvals,
+    locks,
+    artifacts,
+    secrets,
+    redactor,
+    logger,
+    close: () => audit.flush(),
+  }
+}

@@ -1,0 +1,206 @@
+import picomatch from 'picomatch'
+import type { Actor } from '../audit/record.js'
+import { compileCel, firstLine, type CelProgram } from '../cel/compile.js'
+import { CEL_POLICY_VARIABLES, type DecisionKind, type PolicyRule } from './bundle.js'
+import { mergeConstraints, type Constraints } from './constraints.js'
+
+/** What policy decides about: who wants to run which tool, with what input, where. */
+export interface PolicyRequest {
+  tool: { id: string; capability: string; risk_tags: readonly string[]; requires?: readonly string[] }
+  input: unknown
+  actor: Actor
+  environment: string
+}
+
+export interface PolicyDecision {
+  decision: DecisionKind
+  /** Every rule that matched, in bundle order. */
+  rule_ids: string[]
+  /** The rule whose decision won, or null when nothing matched (default deny). */
+  deciding_rule: string | null
+  reason: string
+  constraints: Constraints
+  /** REQUIRE_APPROVAL: one list per matching rule; an approver must match a pattern in each. */
+  approvers?: string[][]
+  snapshot: { version: number; hash: string }
+}
+
+export interface RuleExplanation {
+  id: string
+  bundle: string
+  decision: DecisionKind
+  matched: boolean
+  /** Why it matched, or the first criterion that did not. */
+  because: string[]
+}
+
+export interface RuleSource {
+  bundle: string
+  rule: PolicyRule
+}
+
+const RANK: Record<DecisionKind, number> = { ALLOW: 0, ALLOW_WITH_CONSTRAINTS: 1, REQUIRE_APPROVAL: 2, DENY: 3 }
+
+type Matcher = (value: string) => boolean
+
+interface CompiledRule {
+  id: string
+  bundle: string
+  rule: PolicyRule
+  tool?: Matcher
+  checks: { name: string; test: (request: PolicyRequest) => boolean }[]
+  when?: CelProgram
+}
+
+function anyOf(patterns: readonly string[]): Matcher {
+  const matchers = patterns.map((p) => picomatch(p, { dot: true }))
+  return (value) => matchers.some((m) => m(value))
+}
+
+function riskCheck(spec: NonNullable<PolicyRule['match']['risk_tags']>): (tags: readonly string[]) => boolean {
+  const { any, all, none, only } = Array.isArray(spec) ? { any: spec } : spec
+  return (tags) =>
+    (!any || any.some((t) => tags.includes(t))) &&
+    (!all || all.every((t) => tags.includes(t))) &&
+    (!none || !none.some((t) => tags.includes(t))) &&
+    // `only` needs at least one tag: a tool that declares no risk is not thereby read-only.
+    (!only || (tags.length > 0 && tags.every((t) => only.includes(t))))
+}
+
+function toolReason(rule: CompiledRule, toolId: string, ok: boolean): string {
+  if (!rule.tool) return 'any tool'
+  return ok ? `tool ${toolId} matches` : `tool ${toolId} does not match [${rule.rule.match.tools?.join(', ')}]`
+}
+
+function compileRule({ bundle, rule }: RuleSource): CompiledRule {
+  const m = rule.match
+  const checks: CompiledRule['checks'] = []
+  if (m.capabilities) {
+    const cap = anyOf(m.capabilities)
+    checks.push({ name: `capability in [${m.capabilities.join(', ')}]`, test: (r) => cap(r.tool.capability) })
+  }
+  if (m.risk_tags) {
+    const risk = riskCheck(m.risk_tags)
+    checks.push({ name: `risk tags ${JSON.stringify(m.risk_tags)}`, test: (r) => risk(r.tool.risk_tags) })
+  }
+  if (m.actors?.types) {
+    const type = anyOf(m.actors.types)
+    checks.push({ name: `actor type in [${m.actors.types.join(', ')}]`, test: (r) => type(r.actor.type) })
+  }
+  if (m.actors?.ids) {
+    const id = anyOf(m.actors.ids)
+    checks.push({ name: `actor id in [${m.actors.ids.join(', ')}]`, test: (r) => id(r.actor.id) })
+  }
+  if (m.environments) {
+    const env = anyOf(m.environments)
+    checks.push({ name: `environment in [${m.environments.join(', ')}]`, test: (r) => env(r.environment) })
+  }
+  return {
+    id: rule.id,
+    bundle,
+    rule,
+    ...(m.tools ? { tool: anyOf(m.tools) } : {}),
+    checks,
+    ...(rule.when ? { when: compileCel(rule.when, CEL_POLICY_VARIABLES, `${bundle}: rule ${rule.id}: when`) } : {}),
+  }
+}
+
+/**
+ * A snapshot's rules, compiled once: globs to matchers, conditions to CEL programs. Rules are
+ * bucketed per tool id on first use, so a decision looks only at rules that can match its tool.
+ */
+export class CompiledPolicy {
+  private readonly rules: CompiledRule[]
+  private readonly byTool = new Map<string, CompiledRule[]>()
+
+  constructor(
+    sources: readonly RuleSource[],
+    readonly snapshot: { version: number; hash: string },
+  ) {
+    this.rules = sources.map(compileRule)
+  }
+
+  evaluate(request: PolicyRequest): PolicyDecision {
+    return this.decide(request, undefined)
+  }
+
+  explain(request: PolicyRequest): { decision: PolicyDecision; rules: RuleExplanation[] } {
+    const rules: RuleExplanation[] = []
+    return { decision: this.decide(request, rules), rules }
+  }
+
+  private candidates(toolId: string): CompiledRule[] {
+    let list = this.byTool.get(toolId)
+    if (!list) {
+      list = this.rules.filter((r) => !r.tool || r.tool(toolId))
+      if (this.byTool.size < 10_000) this.byTool.set(toolId, list)
+    }
+    return list
+  }
+
+  private decide(request: PolicyRequest, explain: RuleExplanation[] | undefined): PolicyDecision {
+    const matched: CompiledRule[] = []
+    let failure: { rule: CompiledRule; message: string } | undefined
+    const pool = explain ? this.rules : this.candidates(request.tool.id)
+    for (const rule of pool) {
+      const because: string[] = []
+      // Candidates already match the tool; only explain, which walks every rule, checks it here.
+      let ok = !explain || !rule.tool || rule.tool(request.tool.id)
+      if (explain) because.push(toolReason(rule, request.tool.id, ok))
+      for (const check of rule.checks) {
+        if (!ok) break
+        ok = check.test(request)
+        if (explain) because.push(ok ? `${check.name}: yes` : `${check.name}: no`)
+      }
+      if (ok && rule.when) {
+        try {
+          ok = rule.when({ request }) === true
+          if (explain) because.push(`when ${rule.rule.when}: ${ok}`)
+        } catch (error) {
+          // A condition that cannot be evaluated must not let a call through: fail closed.
+          failure ??= { rule, message: firstLine(error) }
+          if (explain) because.push(`when ${rule.rule.when}: error: ${firstLine(error)}`)
+          ok = true
+        }
+      }
+      if (ok) matched.push(rule)
+      explain?.push({ id: rule.id, bundle: rule.bundle, decision: rule.rule.decision, matched: ok, because })
+    }
+    return this.combine(matched, failure)
+  }
+
+  private combine(matched: CompiledRule[], failure: { rule: CompiledRule; message: string } | undefined): PolicyDecision {
+    const base = { rule_ids: matched.map((r) => r.id), snapshot: this.snapshot }
+    if (failure) {
+      return {
+        ...base,
+        decision: 'DENY',
+        deciding_rule: failure.rule.id,
+        reason: `rule ${failure.rule.id}: its condition could not be evaluated (${failure.message}); denied`,
+        constraints: {},
+      }
+    }
+    if (matched.length === 0) {
+      return { ...base, decision: 'DENY', deciding_rule: null, reason: 'no rule matched: denied by default', constraints: {} }
+    }
+    let winner = matched[0]!
+    let constraints: Constraints = {}
+    for (const rule of matched) {
+      if (RANK[rule.rule.decision] > RANK[winner.rule.decision]) winner = rule
+      if (rule.rule.constraints) constraints = mergeConstraints(constraints, rule.rule.constraints)
+    }
+    let decision = winner.rule.decision
+    if (decision === 'ALLOW' && Object.keys(constraints).length > 0) decision = 'ALLOW_WITH_CONSTRAINTS'
+    const approvers = matched
+      .filter((r) => r.rule.decision === 'REQUIRE_APPROVAL' && r.rule.approvers)
+      .map((r) => r.rule.approvers!)
+    return {
+      ...base,
+      decision,
+      deciding_rule: winner.id,
+      reason: winner.rule.reason ?? winner.rule.description ?? `rule ${winner.id}: ${winner.rule.decision}`,
+      constraints,
+      ...(decision === 'REQUIRE_APPROVAL' && approvers.length > 0 ? { approvers } : {}),
+    }
+  }
+}

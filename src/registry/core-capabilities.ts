@@ -1,0 +1,99 @@
+import { z } from 'zod'
+import { readApproval } from '../approvals/approvals.js'
+import { verifyAudit } from '../audit/verify.js'
+import type { Capabilities, ToolDefinition } from './types.js'
+
+const decisionSchema = z.object({
+  decision: z.enum(['ALLOW', 'ALLOW_WITH_CONSTRAINTS', 'REQUIRE_APPROVAL', 'DENY']),
+  rule_ids: z.array(z.string()),
+  deciding_rule: z.string().nullable(),
+  reason: z.string(),
+  constraints: z.record(z.string(), z.unknown()),
+  approvers: z.array(z.array(z.string())).optional(),
+  snapshot: z.object({ version: z.number(), hash: z.string() }),
+})
+
+const auditVerify: ToolDefinition = {
+  id: 'audit.verify',
+  title: 'Verify the audit log',
+  description: 'Checks the hash chain of the audit log end to end and reports the first bad record, if any.',
+  capability: 'audit.read',
+  risk: ['read'],
+  input: z.object({}),
+  output: z.object({
+    ok: z.boolean(),
+    records: z.number(),
+    segments: z.number(),
+    last_hash: z.string(),
+    problem: z.object({ segment: z.string(), line: z.number(), seq: z.number().optional(), message: z.string() }).optional(),
+  }),
+  async run(_input, ctx) {
+    const { head: _head, ...result } = await verifyAudit(ctx.paths.audit)
+    return result
+  },
+}
+
+const policySimulate: ToolDefinition = {
+  id: 'policy.simulate',
+  title: 'Simulate a policy decision',
+  description:
+    'Decides what policy would say about a tool call, without running or recording anything. Use it to check before acting.',
+  capability: 'policy.read',
+  risk: ['read'],
+  input: z.object({
+    tool: z.string().describe('the tool id to decide about'),
+    input: z.unknown().optional().describe('the input the call would have'),
+    actor: z.object({ type: z.string(), id: z.string() }).optional().describe('who would call it (default: the caller)'),
+    environment: z.string().optional(),
+  }),
+  output: decisionSchema,
+  async run(input: { tool: string; input?: unknown; actor?: { type: string; id: string }; environment?: string }, ctx) {
+    return ctx.policy.simulate({
+      tool: input.tool,
+      input: input.input ?? {},
+      actor: input.actor ?? ctx.actor,
+      ...(input.environment ? { environment: input.environment } : {}),
+    })
+  },
+}
+
+const configEffective: ToolDefinition = {
+  id: 'config.effective',
+  title: 'Show the effective configuration',
+  description: 'The merged configuration in force, with its format version and hash; secrets appear only as references.',
+  capability: 'config.read',
+  risk: ['read'],
+  input: z.object({}),
+  output: z.object({ values: z.record(z.string(), z.unknown()), version: z.number(), hash: z.string() }),
+  async run(_input, ctx) {
+    return { values: { ...ctx.config }, version: ctx.configMeta.version, hash: ctx.configMeta.hash }
+  },
+}
+
+const approvalStatus: ToolDefinition = {
+  id: 'approvals.status',
+  title: 'Poll an approval',
+  description:
+    'The status of an approval request (pending, approved, denied, used, expired). Agents use it to wait for a person; they cannot approve.',
+  capability: 'approvals.read',
+  risk: ['read'],
+  input: z.object({ id: z.string().regex(/^apr_[0-9a-f]+$/, 'approval ids look like apr_0123abcd') }),
+  output: z.object({
+    id: z.string(),
+    status: z.enum(['pending', 'approved', 'denied', 'used', 'expired']),
+    tool: z.string(),
+    expires_at: z.string(),
+    decided_by: z.object({ type: z.string(), id: z.string() }).optional(),
+  }),
+  async run(input: { id: string }, ctx) {
+    const r = await readApproval(ctx.paths.state, input.id)
+    return { id: r.id, status: r.status, tool: r.tool, expires_at: r.expires_at, ...(r.decided_by ? { decided_by: r.decided_by } : {}) }
+  },
+}
+
+export const coreCapabilities: Capabilities = { tools: [auditVerify, policySimulate, configEffective, approvalStatus] }
+
+/** The host's own `driftcore:capabilities` hook: its tools register like any plugin's. */
+export default async function capabilities(): Promise<Capabilities> {
+  return coreCapabilities
+}

@@ -1,0 +1,96 @@
+import type { z } from 'zod'
+import type { ArtifactRef, Retention } from '../artifacts/store.js'
+import type { Actor } from '../audit/record.js'
+import type { LaunchResult, LaunchSpec } from '../launcher/launch.js'
+import type { Logger } from '../logging/logger.js'
+import type { Constraints } from '../policy/constraints.js'
+import type { PolicyDecision, PolicyRequest } from '../policy/engine.js'
+import type { LockRequest } from '../locks/locks.js'
+import type { ProjectPaths } from '../store/paths.js'
+
+/** What a tool may do, for policy and for MCP annotations. */
+export type RiskTag = 'read' | 'write' | 'exec' | 'network' | 'secrets' | 'prod'
+
+export interface Progress {
+  progress: number
+  total?: number
+  message?: string
+}
+
+/** Everything a handler gets. It is the handler's only way to reach processes, files of record and secrets. */
+export interface ToolContext {
+  actor: Actor
+  traceId: string
+  /** Aborted on cancellation or when the policy's timeout passes; pass it on. */
+  signal: AbortSignal
+  constraints: Constraints
+  /** The effective config values (core and plugin sections). */
+  config: Readonly<Record<string, unknown>>
+  /** Identifies the effective config: which version of the format, and the hash of its values. */
+  configMeta: { version: number; hash: string; origins: Readonly<Record<string, string>> }
+  paths: ProjectPaths
+  /** Decides a hypothetical request against the policy in force, without side effects. */
+  policy: { simulate(request: SimulateRequest): PolicyDecision }
+  /** Starts allowlisted processes under this call's constraints. */
+  launcher: { run(spec: Omit<LaunchSpec, 'signal'>): Promise<LaunchResult> }
+  artifacts: {
+    put(content: string | Uint8Array, meta?: { name?: string; mediaType?: string; retention?: Retention }): Promise<ArtifactRef>
+    get(ref: string): Promise<Buffer>
+  }
+  secrets: { resolve(ref: string): Promise<string> }
+  progress(update: Progress): void
+  logger: Logger
+}
+
+/** A request to decide; `tool` may be a registered tool's id. */
+export type SimulateRequest = Omit<PolicyRequest, 'tool' | 'environment'> & {
+  tool: string | PolicyRequest['tool']
+  environment?: string
+}
+
+export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  /** `plugin.verb`, e.g. `drush.status`. */
+  id: string
+  title?: string
+  description: string
+  /** A label policy can match, e.g. `drupal.read`. */
+  capability: string
+  risk: RiskTag[]
+  /** Programs or facilities it needs: drush, git, php, network… (shown by doctor). */
+  requires?: string[]
+  input: I
+  output: O
+  /** Locks held while it runs, derived from its input. */
+  locks?(input: z.output<I>): LockRequest[]
+  run(input: z.output<I>, ctx: ToolContext): Promise<z.input<O>>
+}
+
+export interface ResourceContext {
+  config: Readonly<Record<string, unknown>>
+  paths: ProjectPaths
+  artifacts: ToolContext['artifacts']
+  logger: Logger
+}
+
+export interface ResourceContent {
+  text: string
+  mimeType?: string
+}
+
+export interface ResourceDefinition {
+  /** A URI, or an RFC 6570 template such as `driftcore://schema/fields/{entity_type}`. */
+  uri: string
+  name: string
+  title?: string
+  description: string
+  mimeType: string
+  read(params: Record<string, string>, ctx: ResourceContext): Promise<ResourceContent>
+}
+
+/** What a plugin's `driftcore:capabilities` hook returns. */
+export interface Capabilities {
+  tools?: ToolDefinition[]
+  resources?: ResourceDefinition[]
+  /** Config sections the plugin owns, by top-level key; defaults live in the schemas. */
+  config?: Record<string, z.ZodType>
+}

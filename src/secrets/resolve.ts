@@ -1,0 +1,95 @@
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import type { Redactor } from '../audit/redact.js'
+import { DriftcoreError } from '../errors/driftcore-error.js'
+
+const REF = /^secret:\/\/(env|file)\/(.+)$/
+
+export function isSecretRef(value: unknown): value is string {
+  return typeof value === 'string' && REF.test(value)
+}
+
+export interface SecretResolver {
+  /** Resolves a `secret://…` reference and registers the value with the redactor. */
+  resolve(ref: string): Promise<string>
+}
+
+/**
+ * Secrets are named by reference (`secret://env/NAME`, `secret://file/PATH#key`) everywhere a
+ * user writes them, and turned into values only here, at the moment a handler or the launcher
+ * needs them. Every value resolved is registered with the redactor before it is returned.
+ */
+export function createSecretResolver(options: {
+  root: string
+  env: NodeJS.ProcessEnv
+  redactor: Redactor
+}): SecretResolver {
+  return {
+    async resolve(ref: string): Promise<string> {
+      const match = REF.exec(ref)
+      if (!match) {
+        throw new DriftcoreError('invalid_input', `"${ref}" is not a secret reference`, {
+          hint: 'use secret://env/NAME or secret://file/PATH#key',
+        })
+      }
+      const value = match[1] === 'env' ? fromEnv(ref, match[2]!, options.env) : await fromFile(ref, match[2]!, options.root)
+      options.redactor.register(value)
+      return value
+    },
+  }
+}
+
+function unresolved(ref: string, why: string): DriftcoreError {
+  return new DriftcoreError('not_found', `secret reference ${ref} does not resolve: ${why}`, {
+    hint: 'set the variable or create the file it names; the value itself never appears in config',
+  })
+}
+
+function fromEnv(ref: string, name: string, env: NodeJS.ProcessEnv): string {
+  const value = env[name]
+  if (value === undefined || value === '') throw unresolved(ref, `environment variable ${name} is not set`)
+  return value
+}
+
+async function fromFile(ref: string, spec: string, root: string): Promise<string> {
+  const hash = spec.indexOf('#')
+  const file = path.resolve(root, hash === -1 ? spec : spec.slice(0, hash))
+  const key = hash === -1 ? undefined : spec.slice(hash + 1)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    throw unresolved(ref, `cannot read ${file}`)
+  }
+  if (key === undefined) return text.trim()
+  const value = lookup(parseSecretFile(file, text), key)
+  if (typeof value !== 'string' && typeof value !== 'number') throw unresolved(ref, `${file} has no key "${key}"`)
+  return String(value)
+}
+
+function parseSecretFile(file: string, text: string): unknown {
+  if (/\.(json|ya?ml)$/i.test(file)) {
+    try {
+      return parseYaml(text) as unknown
+    } catch {
+      return undefined
+    }
+  }
+  // dotenv: KEY=VALUE per line, optional quotes.
+  const entries: Record<string, string> = {}
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*?)\s*$/.exec(line)
+    if (m) entries[m[1]!] = m[2]!.replace(/^(['"])(.*)\1$/, '$2')
+  }
+  return entries
+}
+
+function lookup(data: unknown, key: string): unknown {
+  let node = data
+  for (const part of key.split('.')) {
+    if (node === null || typeof node !== 'object') return undefined
+    node = (node as Record<string, unknown>)[part]
+  }
+  return node
+}

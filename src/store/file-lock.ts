@@ -1,0 +1,52 @@
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import lockfile from 'proper-lockfile'
+import { DriftcoreError } from '../errors/driftcore-error.js'
+
+export interface FileLockOptions {
+  /** How long to keep trying before giving up, in ms. */
+  waitMs?: number
+  /** A lock older than this whose owner stopped refreshing it is taken over. */
+  staleMs?: number
+}
+
+/**
+ * Runs `fn` while holding a cross-process lock on `target` (a `target.lock` folder, created
+ * atomically by mkdir). proper-lockfile refreshes the lock while held and takes over locks
+ * whose owner died, so a crashed process never blocks the project for good.
+ */
+export async function withFileLock<T>(
+  target: string,
+  fn: () => Promise<T>,
+  options: FileLockOptions = {},
+): Promise<T> {
+  const waitMs = options.waitMs ?? 30_000
+  await mkdir(path.dirname(target), { recursive: true })
+  let release: () => Promise<void>
+  const started = Date.now()
+  for (let attempt = 0; ; attempt++) {
+    try {
+      release = await lockfile.lock(target, {
+        realpath: false,
+        stale: options.staleMs ?? 10_000,
+        retries: 0,
+      })
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
+      if (Date.now() - started > waitMs) {
+        throw new DriftcoreError('conflict', `timed out after ${waitMs} ms waiting for the lock on ${target}`, {
+          hint: 'another driftcore process holds it; retry when it finishes',
+          cause: error,
+        })
+      }
+      // Short, jittered waits: holders keep locks for microseconds to milliseconds.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1 + attempt, 25) * Math.random() + 0.5))
+    }
+  }
+  try {
+    return await fn()
+  } finally {
+    await release()
+  }
+}

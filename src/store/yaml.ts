@@ -1,0 +1,121 @@
+import { readFile, stat } from 'node:fs/promises'
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
+import type { z } from 'zod'
+import { DriftcoreError } from '../errors/driftcore-error.js'
+
+export const DEFAULT_MAX_YAML_BYTES = 1024 * 1024
+
+export interface YamlProblem {
+  file: string
+  line: number
+  col: number
+  path: string
+  message: string
+}
+
+interface ParsedYaml {
+  doc: Document.Parsed
+  lines: LineCounter
+  value: unknown
+}
+
+function problemError(problems: YamlProblem[], what: string): DriftcoreError {
+  const lines = problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.path ? `${p.path}: ` : ''}${p.message}`)
+  return new DriftcoreError('invalid_input', `${what} is not valid:\n  ${lines.join('\n  ')}`, {
+    details: { problems },
+  })
+}
+
+/**
+ * Parses YAML with the guards a tool reading untrusted files needs: a size cap, duplicate keys
+ * refused, alias expansion capped (billion-laughs), and every error placed at file:line:col.
+ */
+export function parseYaml(text: string, file: string, maxBytes = DEFAULT_MAX_YAML_BYTES): ParsedYaml {
+  const bytes = Buffer.byteLength(text)
+  if (bytes > maxBytes) {
+    throw new DriftcoreError('invalid_input', `${file} is ${bytes} bytes, over the ${maxBytes}-byte limit for YAML`, {
+      hint: 'split the file, or raise limits.max_yaml_bytes',
+    })
+  }
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    throw problemError(
+      doc.errors.map((e) => ({
+        file,
+        line: e.linePos?.[0].line ?? 1,
+        col: e.linePos?.[0].col ?? 1,
+        path: '',
+        message: e.message.split('\n')[0] ?? e.message,
+      })),
+      file,
+    )
+  }
+  let value: unknown
+  try {
+    value = doc.toJS({ maxAliasCount: 100 })
+  } catch (error) {
+    throw new DriftcoreError('invalid_input', `${file}: ${(error as Error).message}`, {
+      hint: 'YAML aliases are limited to stop alias bombs; inline the repeated values',
+      cause: error,
+    })
+  }
+  return { doc, lines, value }
+}
+
+/** The line and column of the node at `path`, or of the nearest ancestor that exists. */
+export function positionOf(parsed: ParsedYaml, path: readonly PropertyKey[]): { line: number; col: number } {
+  let node: unknown = parsed.doc.contents
+  let offset = (node as Node | null)?.range?.[0] ?? 0
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key)
+      if (!pair) break
+      offset = (pair.key as Node).range?.[0] ?? offset
+      node = pair.value
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key]
+      offset = (node as Node | undefined)?.range?.[0] ?? offset
+    } else break
+  }
+  return parsed.lines.linePos(offset)
+}
+
+/** Validates a parsed document against a zod schema, placing each failure at file:line:col. */
+export function validateYaml<S extends z.ZodType>(parsed: ParsedYaml, schema: S, file: string): z.output<S> {
+  const result = schema.safeParse(parsed.value)
+  if (result.success) return result.data
+  const problems: YamlProblem[] = result.error.issues.flatMap((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined]
+    return keys.map((key) => {
+      const path = key === undefined ? issue.path : [...issue.path, key]
+      const { line, col } = positionOf(parsed, path)
+      const message = key === undefined ? issue.message : `unknown key "${key}"`
+      return { file, line, col, path: path.map(String).join('.'), message }
+    })
+  })
+  throw problemError(problems, file)
+}
+
+export function loadYamlText<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  maxBytes = DEFAULT_MAX_YAML_BYTES,
+): z.output<S> {
+  return validateYaml(parseYaml(text, file, maxBytes), schema, file)
+}
+
+export async function loadYamlFile<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  maxBytes = DEFAULT_MAX_YAML_BYTES,
+): Promise<z.output<S>> {
+  const size = (await stat(file)).size
+  if (size > maxBytes) {
+    throw new DriftcoreError('invalid_input', `${file} is ${size} bytes, over the ${maxBytes}-byte limit for YAML`, {
+      hint: 'split the file, or raise limits.max_yaml_bytes',
+    })
+  }
+  return loadYamlText(await readFile(file, 'utf8'), file, schema, maxBytes)
+}
