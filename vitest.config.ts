@@ -1,6 +1,9 @@
+import path from 'node:path'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  // Plugins import 'driftcore'; in tests that is the source, so one copy of each module is loaded.
+  resolve: { alias: { driftcore: path.resolve(import.meta.dirname, 'src/index.ts') } },
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'plugins/*/test/**/*.test.ts'],
     globals: false,

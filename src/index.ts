@@ -27,8 +27,10 @@ import type { z } from 'zod'
 import type { Capabilities, ResourceDefinition, ToolDefinition } from './registry/types.js'
 
 /** Types a tool definition; returns it unchanged. */
-export function defineTool<I extends z.ZodType, O extends z.ZodType>(definition: ToolDefinition<I, O>): ToolDefinition {
-  return definition as unknown as ToolDefinition
+export function defineTool<I extends z.ZodType, O extends z.ZodType>(
+  definition: ToolDefinition<I, O>,
+): ToolDefinition {
+  return definition
 }
 
 /** Types a resource definition; returns it unchanged. */
@@ -42,7 +44,17 @@ export function defineCapabilities(capabilities: Capabilities): () => Promise<Ca
 }
 
 export { DriftcoreError, isDriftcoreError, type ErrorCode } from './errors/driftcore-error.js'
-export type { Capabilities, Progress, ResourceContent, ResourceContext, ResourceDefinition, RiskTag, SimulateRequest, ToolContext, ToolDefinition } from './registry/types.js'
+export type {
+  Capabilities,
+  Progress,
+  ResourceContent,
+  ResourceContext,
+  ResourceDefinition,
+  RiskTag,
+  SimulateRequest,
+  ToolContext,
+  ToolDefinition,
+} from './registry/types.js'
 export type { Actor } from './audit/record.js'
 export type { ArtifactRef, Retention } from './artifacts/store.js'
 export type { Constraints } from './policy/constraints.js'

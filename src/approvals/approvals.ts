@@ -110,7 +110,13 @@ export class Approvals {
         actor: args.requester,
         subject: request.id,
         trace_id: args.traceId,
-        data: { tool: request.tool, input_hash: request.input_hash, rule_ids: request.rule_ids, reason: request.reason, expires_at: request.expires_at },
+        data: {
+          tool: request.tool,
+          input_hash: request.input_hash,
+          rule_ids: request.rule_ids,
+          reason: request.reason,
+          expires_at: request.expires_at,
+        },
       })
     }
     return request
@@ -132,7 +138,12 @@ export class Approvals {
     return (await this.list('pending')).length
   }
 
-  async decide(id: string, approver: Actor, verdict: 'approved' | 'denied', comment?: string): Promise<ApprovalRequest> {
+  async decide(
+    id: string,
+    approver: Actor,
+    verdict: 'approved' | 'denied',
+    comment?: string,
+  ): Promise<ApprovalRequest> {
     const request = await this.doc.update((doc) => {
       const r = doc.requests[id]
       if (!r) throw notFound(id)
@@ -151,8 +162,13 @@ export class Approvals {
         })
       }
       for (const patterns of r.approvers ?? []) {
-        if (!patterns.some((p) => picomatch.isMatch(approver.id, p) || picomatch.isMatch(actorKey(approver), p))) {
-          throw new DriftcoreError('forbidden', `${actorKey(approver)} is not among the approvers for ${id}: ${patterns.join(', ')}`)
+        if (
+          !patterns.some((p) => picomatch.isMatch(approver.id, p) || picomatch.isMatch(actorKey(approver), p))
+        ) {
+          throw new DriftcoreError(
+            'forbidden',
+            `${actorKey(approver)} is not among the approvers for ${id}: ${patterns.join(', ')}`,
+          )
         }
       }
       r.status = verdict
@@ -166,7 +182,12 @@ export class Approvals {
       actor: approver,
       subject: id,
       trace_id: request.trace_id,
-      data: { tool: request.tool, input_hash: request.input_hash, requester: request.requester, ...(comment ? { comment } : {}) },
+      data: {
+        tool: request.tool,
+        input_hash: request.input_hash,
+        requester: request.requester,
+        ...(comment ? { comment } : {}),
+      },
     })
     return request
   }
@@ -178,14 +199,22 @@ export class Approvals {
       if (!r) throw notFound(id)
       const current = withExpiry(r, new Date())
       if (current.status !== 'approved') {
-        throw new DriftcoreError(current.status === 'pending' ? 'approval_required' : 'forbidden', `approval ${id} is ${current.status}`, {
-          details: { approval_id: id, status: current.status },
-        })
+        throw new DriftcoreError(
+          current.status === 'pending' ? 'approval_required' : 'forbidden',
+          `approval ${id} is ${current.status}`,
+          {
+            details: { approval_id: id, status: current.status },
+          },
+        )
       }
       if (r.tool !== tool || r.input_hash !== inputHash) {
-        throw new DriftcoreError('forbidden', `approval ${id} was granted for ${r.tool} with a different input`, {
-          hint: 'an approval is bound to the exact input it was requested for',
-        })
+        throw new DriftcoreError(
+          'forbidden',
+          `approval ${id} was granted for ${r.tool} with a different input`,
+          {
+            hint: 'an approval is bound to the exact input it was requested for',
+          },
+        )
       }
       r.status = 'used'
       r.used_at = new Date().toISOString()
@@ -195,12 +224,17 @@ export class Approvals {
 }
 
 function withExpiry(request: ApprovalRequest, now: Date): ApprovalRequest {
-  if ((request.status === 'pending' || request.status === 'approved') && Date.parse(request.expires_at) <= now.getTime()) {
+  if (
+    (request.status === 'pending' || request.status === 'approved') &&
+    Date.parse(request.expires_at) <= now.getTime()
+  ) {
     return { ...request, status: 'expired' }
   }
   return request
 }
 
 function notFound(id: string): DriftcoreError {
-  return new DriftcoreError('not_found', `no approval ${id}`, { hint: 'list them with `driftcore approvals list`' })
+  return new DriftcoreError('not_found', `no approval ${id}`, {
+    hint: 'list them with `driftcore approvals list`',
+  })
 }

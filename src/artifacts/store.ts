@@ -54,7 +54,10 @@ export class ArtifactStore {
   ): Promise<ArtifactRef> {
     const bytes = typeof content === 'string' ? Buffer.from(content) : content
     if (bytes.length > this.options.maxBytes) {
-      throw new DriftcoreError('invalid_input', `artifact of ${bytes.length} bytes is over artifacts.max_bytes (${this.options.maxBytes})`)
+      throw new DriftcoreError(
+        'invalid_input',
+        `artifact of ${bytes.length} bytes is over artifacts.max_bytes (${this.options.maxBytes})`,
+      )
     }
     const hash = sha256(bytes)
     const file = this.file(hash)
@@ -73,7 +76,8 @@ export class ArtifactStore {
         size: bytes.length,
         media_type: prior?.media_type ?? mediaType,
         names,
-        retention: prior && RETENTION_RANK[prior.retention] > RETENTION_RANK[retention] ? prior.retention : retention,
+        retention:
+          prior && RETENTION_RANK[prior.retention] > RETENTION_RANK[retention] ? prior.retention : retention,
         created_at: prior?.created_at ?? now,
         last_put_at: now,
       }
@@ -86,12 +90,18 @@ export class ArtifactStore {
     try {
       const bytes = await readFile(this.file(hash))
       if (sha256(bytes) !== hash) {
-        throw new DriftcoreError('integrity', `artifact ${ref} does not match its hash: it was modified on disk`)
+        throw new DriftcoreError(
+          'integrity',
+          `artifact ${ref} does not match its hash: it was modified on disk`,
+        )
       }
       return bytes
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new DriftcoreError('not_found', `artifact ${ref} does not exist (collected, or never stored here)`)
+        throw new DriftcoreError(
+          'not_found',
+          `artifact ${ref} does not exist (collected, or never stored here)`,
+        )
       }
       throw error
     }

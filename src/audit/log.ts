@@ -7,7 +7,14 @@ import { withFileLock } from '../store/file-lock.js'
 import { GroupCommit, type FsyncPolicy } from '../store/group-commit.js'
 import { checkLine, GENESIS, sealRecord, type AuditEntry } from './record.js'
 import type { Redactor } from './redact.js'
-import { HEAD_FILE, listSegments, segmentName, segmentNumber, segmentPath, type AuditHead } from './segments.js'
+import {
+  HEAD_FILE,
+  listSegments,
+  segmentName,
+  segmentNumber,
+  segmentPath,
+  type AuditHead,
+} from './segments.js'
 
 export interface AuditLogOptions {
   fsync: FsyncPolicy
@@ -113,9 +120,13 @@ export class AuditLog {
       if (line === '') continue
       const check = checkLine(line)
       if (!check || !check.intact || check.prev !== hash || check.seq !== seq + 1) {
-        throw new DriftcoreError('integrity', `audit segment ${file} has a record that does not chain after seq ${seq}`, {
-          hint: 'run `driftcore audit verify` to find it',
-        })
+        throw new DriftcoreError(
+          'integrity',
+          `audit segment ${file} has a record that does not chain after seq ${seq}`,
+          {
+            hint: 'run `driftcore audit verify` to find it',
+          },
+        )
       }
       seq = check.seq
       hash = check.hash
@@ -131,7 +142,9 @@ async function readHead(file: string): Promise<AuditHead | undefined> {
     return JSON.parse(await readFile(file, 'utf8')) as AuditHead
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new DriftcoreError('integrity', `${file} is unreadable: ${(error as Error).message}`, { cause: error })
+    throw new DriftcoreError('integrity', `${file} is unreadable: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
 }
 
@@ -140,9 +153,13 @@ async function recoverHead(dir: string): Promise<AuditHead> {
   const segments = await listSegments(dir)
   if (segments.length === 0) return { segment: segmentName(1), seq: 0, hash: GENESIS, size: 0 }
   if (segments.length > 1) {
-    throw new DriftcoreError('integrity', `${path.join(dir, HEAD_FILE)} is missing while ${segments.length} segments exist`, {
-      hint: 'run `driftcore audit verify`; restore HEAD.json from a backup',
-    })
+    throw new DriftcoreError(
+      'integrity',
+      `${path.join(dir, HEAD_FILE)} is missing while ${segments.length} segments exist`,
+      {
+        hint: 'run `driftcore audit verify`; restore HEAD.json from a backup',
+      },
+    )
   }
   return { segment: segments[0]!, seq: 0, hash: GENESIS, size: 0 }
 }

@@ -52,7 +52,11 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
       const at = { segment, line: i + 1 }
       if (!check) return fail({ ...at, message: 'not a sealed audit record: the line was edited or damaged' })
       if (!check.intact) {
-        return fail({ ...at, seq: check.seq, message: `record seq ${check.seq} was edited: its hash does not match its content` })
+        return fail({
+          ...at,
+          seq: check.seq,
+          message: `record seq ${check.seq} was edited: its hash does not match its content`,
+        })
       }
       if (check.seq !== expectedSeq) {
         return fail({
@@ -62,7 +66,11 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
         })
       }
       if (check.prev !== prev) {
-        return fail({ ...at, seq: check.seq, message: `record seq ${check.seq} does not link to the record before it` })
+        return fail({
+          ...at,
+          seq: check.seq,
+          message: `record seq ${check.seq} does not link to the record before it`,
+        })
       }
       prev = check.hash
       expectedSeq += 1
@@ -70,7 +78,11 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
       if (head && check.seq === head.seq) headHashSeen = check.hash
     }
     if (torn !== undefined && torn !== '') {
-      return fail({ segment, line: lines.length + 1, message: 'the last line is incomplete: the log was truncated mid-record' })
+      return fail({
+        segment,
+        line: lines.length + 1,
+        message: 'the last line is incomplete: the log was truncated mid-record',
+      })
     }
   }
 
@@ -84,10 +96,19 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
     })
   }
   if (head && head.seq > 0 && headHashSeen !== head.hash) {
-    return fail({ segment: head.segment, line: 0, seq: head.seq, message: `record seq ${head.seq} does not match HEAD.json` })
+    return fail({
+      segment: head.segment,
+      line: 0,
+      seq: head.seq,
+      message: `record seq ${head.seq} does not match HEAD.json`,
+    })
   }
   if (!head && records > 0) {
-    return fail({ segment: last, line: 0, message: 'HEAD.json is missing, so a removed tail cannot be ruled out' })
+    return fail({
+      segment: last,
+      line: 0,
+      message: 'HEAD.json is missing, so a removed tail cannot be ruled out',
+    })
   }
   return { ok: true, records, segments: segments.length, last_hash: prev, ...(head ? { head } : {}) }
 }

@@ -11,7 +11,10 @@ function environmentFor(variables: readonly string[]): Environment {
   const key = variables.join(',')
   let env = environments.get(key)
   if (!env) {
-    env = new Environment({ homogeneousAggregateLiterals: false, limits: { maxAstNodes: 5000, maxDepth: 100 } })
+    env = new Environment({
+      homogeneousAggregateLiterals: false,
+      limits: { maxAstNodes: 5000, maxDepth: 100 },
+    })
     for (const name of variables) env.registerVariable(name, 'dyn')
     environments.set(key, env)
   }
@@ -30,10 +33,14 @@ export function compileCel(expression: string, variables: readonly string[], whe
     if (!check.valid) throw check.error ?? new Error('expression does not type-check')
     return (context) => program(context) as unknown
   } catch (error) {
-    throw new DriftcoreError('invalid_input', `${where}: invalid CEL expression "${expression}": ${firstLine(error)}`, {
-      hint: `variables available here: ${variables.join(', ')}`,
-      cause: error,
-    })
+    throw new DriftcoreError(
+      'invalid_input',
+      `${where}: invalid CEL expression "${expression}": ${firstLine(error)}`,
+      {
+        hint: `variables available here: ${variables.join(', ')}`,
+        cause: error,
+      },
+    )
   }
 }
 
@@ -47,7 +54,12 @@ export function celToJson(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value)
   if (Array.isArray(value)) return value.map(celToJson)
   if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), celToJson(v)]))
-  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !(value instanceof Date)) {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    !(value instanceof Uint8Array) &&
+    !(value instanceof Date)
+  ) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, celToJson(v)]))
   }
   return value

@@ -17,7 +17,8 @@ export function actorFromEnv(env: NodeJS.ProcessEnv = process.env): Actor {
     }
     return { type: match[1]!, id: match[2]! }
   }
-  if (env.CI === 'true' || env.GITHUB_ACTIONS === 'true') return { type: 'ci', id: env.GITHUB_ACTOR ?? env.GITHUB_WORKFLOW ?? 'ci' }
+  if (env.CI === 'true' || env.GITHUB_ACTIONS === 'true')
+    return { type: 'ci', id: env.GITHUB_ACTOR ?? env.GITHUB_WORKFLOW ?? 'ci' }
   let user = env.USER ?? env.LOGNAME
   try {
     user ??= os.userInfo().username

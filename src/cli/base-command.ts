@@ -6,7 +6,9 @@ import type { Kernel } from '../kernel/open.js'
 import { findProjectPaths, projectPaths, type ProjectPaths } from '../store/paths.js'
 import { actorFromEnv } from './actor.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DriftcoreCommand)['baseFlags'] & T['flags']>
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof DriftcoreCommand)['baseFlags'] & T['flags']
+>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /**
@@ -19,7 +21,8 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
 
   static override baseFlags = {
     home: Flags.string({
-      description: 'the .driftcore folder to use (default: DRIFTCORE_HOME, or the nearest .driftcore above the current folder)',
+      description:
+        'the .driftcore folder to use (default: DRIFTCORE_HOME, or the nearest .driftcore above the current folder)',
       helpGroup: 'GLOBAL',
     }),
     config: Flags.string({

@@ -18,6 +18,11 @@ export async function configContext(
   const paths = flags.home ? projectPaths(path.resolve(flags.home)) : findProjectPaths()
   const { registry } = Registry.create(await loadContributions(oclif))
   const sections = registry.configSections()
-  const layers = await readConfigLayers({ paths, flags: flags.config ?? [], sections, userConfigDir: oclif.configDir })
+  const layers = await readConfigLayers({
+    paths,
+    flags: flags.config ?? [],
+    sections,
+    userConfigDir: oclif.configDir,
+  })
   return { paths, layers, sections, userFile: userConfigFile(oclif.configDir, process.env) }
 }

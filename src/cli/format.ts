@@ -3,7 +3,11 @@ export function table(rows: readonly object[], columns: readonly string[]): stri
   if (rows.length === 0) return '(none)'
   const cells = rows.map((row) => columns.map((c) => cell((row as Record<string, unknown>)[c])))
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)))
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd()
   return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n')
 }
 
@@ -11,8 +15,8 @@ function cell(value: unknown): string {
   if (value === undefined || value === null) return ''
   if (typeof value === 'string') return value
   if (Array.isArray(value)) return value.map(cell).join(',')
-  if (typeof value === 'object') return JSON.stringify(value)
-  return String(value as number | boolean)
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
+  return JSON.stringify(value) ?? ''
 }
 
 export function yamlish(value: unknown, indent = ''): string {

@@ -17,12 +17,24 @@ export const requestFlags = {
 /** Builds the request a policy command decides: a registered tool, or a hypothetical one. */
 export async function buildRequest(
   kernel: Kernel,
-  flags: { tool: string; input?: string | undefined; actor?: string | undefined; env?: string | undefined; risk?: string | undefined; capability?: string | undefined },
+  flags: {
+    tool: string
+    input?: string | undefined
+    actor?: string | undefined
+    env?: string | undefined
+    risk?: string | undefined
+    capability?: string | undefined
+  },
   self: Actor,
 ): Promise<PolicyRequest> {
   let tool: PolicyRequest['tool']
   if (flags.risk !== undefined || flags.capability !== undefined) {
-    tool = { id: flags.tool, capability: flags.capability ?? 'unknown', risk_tags: (flags.risk ?? '').split(',').filter(Boolean), requires: [] }
+    tool = {
+      id: flags.tool,
+      capability: flags.capability ?? 'unknown',
+      risk_tags: (flags.risk ?? '').split(',').filter(Boolean),
+      requires: [],
+    }
   } else {
     const t = kernel.registry.tool(flags.tool)
     tool = { id: t.id, capability: t.capability, risk_tags: t.risk, requires: t.requires ?? [] }
@@ -30,8 +42,14 @@ export async function buildRequest(
   let actor = self
   if (flags.actor) {
     const [type, ...id] = flags.actor.split(':')
-    if (!type || id.length === 0) throw new DriftcoreError('invalid_input', `--actor "${flags.actor}" is not type:id`)
+    if (!type || id.length === 0)
+      throw new DriftcoreError('invalid_input', `--actor "${flags.actor}" is not type:id`)
     actor = { type, id: id.join(':') }
   }
-  return { tool, input: await readJsonInput(flags.input), actor, environment: flags.env ?? kernel.config.values.project.environment }
+  return {
+    tool,
+    input: await readJsonInput(flags.input),
+    actor,
+    environment: flags.env ?? kernel.config.values.project.environment,
+  }
 }

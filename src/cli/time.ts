@@ -8,7 +8,9 @@ export function parseTime(value: string, flag: string, now = Date.now()): Date {
   if (age) return new Date(now - Number(age[1]) * UNITS[age[2]!]!)
   const date = new Date(value)
   if (Number.isNaN(date.getTime())) {
-    throw new DriftcoreError('invalid_input', `${flag} "${value}" is neither a date nor an age`, { hint: 'e.g. 2026-11-01T00:00:00Z, 30m, 2h, 7d' })
+    throw new DriftcoreError('invalid_input', `${flag} "${value}" is neither a date nor an age`, {
+      hint: 'e.g. 2026-11-01T00:00:00Z, 30m, 2h, 7d',
+    })
   }
   return date
 }

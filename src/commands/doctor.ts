@@ -13,7 +13,9 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
     let requires: string[] = []
     try {
       const kernel = await this.kernel()
-      requires = [...new Set(kernel.registry.tools().flatMap((t) => t.requires ?? []))].filter((r) => !['git', 'php', 'drush', 'network'].includes(r))
+      requires = [...new Set(kernel.registry.tools().flatMap((t) => t.requires ?? []))].filter(
+        (r) => !['git', 'php', 'drush', 'network'].includes(r),
+      )
       checks.push({ check: 'project', status: 'ok', detail: kernel.paths.home })
       checks.push({ check: 'config', status: 'ok', detail: `sha256 ${kernel.config.hash.slice(0, 16)}` })
       const policy = kernel.policy()
@@ -23,10 +25,18 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
         detail: `snapshot v${policy.snapshot.version}${policy.refusal ? ` (bundles on disk refused: ${policy.refusal.message.split('\n')[0]})` : ''}`,
       })
       const audit = await verifyAudit(kernel.paths.audit)
-      checks.push({ check: 'audit', status: audit.ok ? 'ok' : 'error', detail: audit.ok ? `${audit.records} records, chain intact` : audit.problem!.message })
+      checks.push({
+        check: 'audit',
+        status: audit.ok ? 'ok' : 'error',
+        detail: audit.ok ? `${audit.records} records, chain intact` : audit.problem!.message,
+      })
       checks.push({ check: 'tools', status: 'ok', detail: `${kernel.registry.tools().length} registered` })
     } catch (error) {
-      checks.push({ check: 'project', status: 'error', detail: toDriftcoreError(error).message.split('\n')[0]! })
+      checks.push({
+        check: 'project',
+        status: 'error',
+        detail: toDriftcoreError(error).message.split('\n')[0]!,
+      })
     }
     checks.unshift(...(await checkPrograms(requires)))
     if (!this.jsonEnabled()) this.log(table(checks, ['check', 'status', 'detail']))

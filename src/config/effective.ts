@@ -41,7 +41,8 @@ export interface LoadConfigOptions {
 
 export function userConfigFile(userConfigDir: string | undefined, env: NodeJS.ProcessEnv): string {
   const dir =
-    userConfigDir ?? path.join(env.XDG_CONFIG_HOME ?? path.join(env.HOME ?? os.homedir(), '.config'), 'driftcore')
+    userConfigDir ??
+    path.join(env.XDG_CONFIG_HOME ?? path.join(env.HOME ?? os.homedir(), '.config'), 'driftcore')
   return path.join(dir, 'config.yaml')
 }
 

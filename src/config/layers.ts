@@ -20,7 +20,11 @@ export function isPlainObject(value: unknown): value is PlainObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
-export async function readFileLayer(name: string, file: string, maxBytes: number): Promise<ConfigLayer | undefined> {
+export async function readFileLayer(
+  name: string,
+  file: string,
+  maxBytes: number,
+): Promise<ConfigLayer | undefined> {
   let text: string
   try {
     text = await readFile(file, 'utf8')

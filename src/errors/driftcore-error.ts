@@ -64,6 +64,7 @@ export function toDriftcoreError(error: unknown): DriftcoreError {
   const message = error instanceof Error ? error.message : String(error)
   const errno = (error as NodeJS.ErrnoException | undefined)?.code
   if (errno === 'ENOENT') return new DriftcoreError('not_found', message, { cause: error })
-  if (typeof errno === 'string' && /^E[A-Z]+$/.test(errno)) return new DriftcoreError('io', message, { cause: error })
+  if (typeof errno === 'string' && /^E[A-Z]+$/.test(errno))
+    return new DriftcoreError('io', message, { cause: error })
   return new DriftcoreError('internal', message, { cause: error })
 }

@@ -25,7 +25,9 @@ export function boundLauncher(
         isolation: {
           ...spec.isolation,
           ...(constraints.network === 'none' ? { network: 'none' as const } : {}),
-          ...(constraints.deny_paths?.length ? { hidePaths: [...(spec.isolation?.hidePaths ?? []), ...constraints.deny_paths] } : {}),
+          ...(constraints.deny_paths?.length
+            ? { hidePaths: [...(spec.isolation?.hidePaths ?? []), ...constraints.deny_paths] }
+            : {}),
         },
         limits: {
           cpuSeconds: tighter(spec.limits?.cpuSeconds, constraints.cpu_seconds),

@@ -81,9 +81,24 @@ type Outcome = 'ok' | 'error' | 'denied' | 'approval_required' | 'invalid_input'
 export class Gate {
   constructor(private readonly deps: GateDeps) {}
 
-  async invoke(toolId: string, rawInput: unknown, actor: Actor, options: InvokeOptions & { dryRun: true }): Promise<DryRunResult>
-  async invoke(toolId: string, rawInput: unknown, actor: Actor, options?: InvokeOptions): Promise<InvokeResult>
-  async invoke(toolId: string, rawInput: unknown, actor: Actor, options: InvokeOptions = {}): Promise<InvokeResult | DryRunResult> {
+  async invoke(
+    toolId: string,
+    rawInput: unknown,
+    actor: Actor,
+    options: InvokeOptions & { dryRun: true },
+  ): Promise<DryRunResult>
+  async invoke(
+    toolId: string,
+    rawInput: unknown,
+    actor: Actor,
+    options?: InvokeOptions,
+  ): Promise<InvokeResult>
+  async invoke(
+    toolId: string,
+    rawInput: unknown,
+    actor: Actor,
+    options: InvokeOptions = {},
+  ): Promise<InvokeResult | DryRunResult> {
     const d = this.deps
     const traceId = options.traceId ?? randomUUID()
     const started = performance.now()
@@ -124,7 +139,12 @@ export class Gate {
       await record('denied', { reason: decision.reason })
       throw new DriftcoreError('policy_denied', `${tool.id} denied by policy: ${decision.reason}`, {
         hint: `see why with: driftcore policy explain --tool ${tool.id}`,
-        details: { rule: decision.deciding_rule, rule_ids: decision.rule_ids, reason: decision.reason, policy: decision.snapshot },
+        details: {
+          rule: decision.deciding_rule,
+          rule_ids: decision.rule_ids,
+          reason: decision.reason,
+          policy: decision.snapshot,
+        },
       })
     }
     let approvedBy: Actor | undefined
@@ -140,17 +160,30 @@ export class Gate {
           traceId,
         })
         await record('approval_required', { approval_id: approval.id, reason: decision.reason })
-        throw new DriftcoreError('approval_required', `${tool.id} needs a person's approval: ${decision.reason}`, {
-          hint: `a person approves it with: driftcore approvals approve ${approval.id}`,
-          details: { approval_id: approval.id, rule: decision.deciding_rule, reason: decision.reason, expires_at: approval.expires_at },
-        })
+        throw new DriftcoreError(
+          'approval_required',
+          `${tool.id} needs a person's approval: ${decision.reason}`,
+          {
+            hint: `a person approves it with: driftcore approvals approve ${approval.id}`,
+            details: {
+              approval_id: approval.id,
+              rule: decision.deciding_rule,
+              reason: decision.reason,
+              expires_at: approval.expires_at,
+            },
+          },
+        )
       }
       const approval = await d.approvals.consume(options.approvalId, tool.id, inputHash)
       approvedBy = approval.decided_by
     }
 
     if (options.idempotencyKey) {
-      const prior = await d.idempotency.lookup<Omit<InvokeResult, 'replayed'>>(options.idempotencyKey, tool.id, inputHash)
+      const prior = await d.idempotency.lookup<Omit<InvokeResult, 'replayed'>>(
+        options.idempotencyKey,
+        tool.id,
+        inputHash,
+      )
       if (prior) {
         await record('replayed', { replay_of: prior.result.trace_id })
         return { ...prior.result, replayed: true }
@@ -165,23 +198,40 @@ export class Gate {
     options.signal?.addEventListener('abort', onAbort, { once: true })
     if (options.signal?.aborted) controller.abort(options.signal.reason)
     const timeout = decision.constraints.timeout_ms
-    const timer = timeout === undefined ? undefined : setTimeout(() => controller.abort(new DriftcoreError('timeout', `${tool.id} passed its ${timeout} ms policy timeout`)), timeout)
+    const timer =
+      timeout === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              controller.abort(
+                new DriftcoreError('timeout', `${tool.id} passed its ${timeout} ms policy timeout`),
+              ),
+            timeout,
+          )
     const extra = approvedBy ? { approval_id: options.approvalId, approved_by: approvedBy } : {}
     try {
       const ctx = this.context(tool, actor, traceId, decision, controller.signal, options)
       const raw = await abortable(run(input, ctx), controller.signal)
       const parsed = tool.output.safeParse(raw)
       if (!parsed.success) {
-        throw new DriftcoreError('internal', `${tool.id} returned output that does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`, {
-          details: { issues: parsed.error.issues.slice(0, 5) },
-        })
+        throw new DriftcoreError(
+          'internal',
+          `${tool.id} returned output that does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`,
+          {
+            details: { issues: parsed.error.issues.slice(0, 5) },
+          },
+        )
       }
       const output = d.redactor.redact(parsed.data)
       const text = JSON.stringify(output) ?? 'null'
       const bytes = Buffer.byteLength(text)
       const artifact =
         bytes > d.limits.inlineMaxBytes
-          ? await d.artifacts.put(text, { name: `${tool.id}.output.json`, mediaType: 'application/json', retention: 'standard' })
+          ? await d.artifacts.put(text, {
+              name: `${tool.id}.output.json`,
+              mediaType: 'application/json',
+              retention: 'standard',
+            })
           : undefined
       const result: InvokeResult = {
         tool: tool.id,
@@ -193,34 +243,68 @@ export class Gate {
       }
       await record('ok', {
         ...extra,
-        result: artifact ? { artifact: artifact.uri, sha256: artifact.sha256, bytes } : { sha256: sha256(text), bytes, inline: output },
+        result: artifact
+          ? { artifact: artifact.uri, sha256: artifact.sha256, bytes }
+          : { sha256: sha256(text), bytes, inline: output },
       })
-      if (options.idempotencyKey) await d.idempotency.store(options.idempotencyKey, tool.id, inputHash, result)
+      if (options.idempotencyKey)
+        await d.idempotency.store(options.idempotencyKey, tool.id, inputHash, result)
       return result
     } catch (thrown) {
-      const error = controller.signal.aborted && !(thrown instanceof DriftcoreError) ? abortError(controller.signal) : toDriftcoreError(thrown)
-      await record('error', { ...extra, error: { code: error.code, message: d.redactor.redactText(error.message) } })
+      const error =
+        controller.signal.aborted && !(thrown instanceof DriftcoreError)
+          ? abortError(controller.signal)
+          : toDriftcoreError(thrown)
+      await record('error', {
+        ...extra,
+        error: { code: error.code, message: d.redactor.redactText(error.message) },
+      })
       throw error
     } finally {
       if (timer) clearTimeout(timer)
       options.signal?.removeEventListener('abort', onAbort)
-      if (lockRequests.length > 0) await d.locks.release(`${actor.type}:${actor.id}/${traceId}`, lockRequests.map((l) => l.key))
+      if (lockRequests.length > 0)
+        await d.locks.release(
+          `${actor.type}:${actor.id}/${traceId}`,
+          lockRequests.map((l) => l.key),
+        )
     }
   }
 
   /** Reads a resource: decided and recorded like a read-only tool call. */
-  async read(uri: string, actor: Actor, options: { traceId?: string; logger?: Logger } = {}): Promise<ResourceContent> {
+  async read(
+    uri: string,
+    actor: Actor,
+    options: { traceId?: string; logger?: Logger } = {},
+  ): Promise<ResourceContent> {
     const d = this.deps
     const { resource, params } = d.registry.matchResource(uri)
     const traceId = options.traceId ?? randomUUID()
     const decision = d.policy().evaluate({
-      tool: { id: `resource:${resource.uri}`, capability: 'resource.read', risk_tags: ['read'], requires: [] },
+      tool: {
+        id: `resource:${resource.uri}`,
+        capability: 'resource.read',
+        risk_tags: ['read'],
+        requires: [],
+      },
       input: params,
       actor,
       environment: d.config.project.environment,
     })
     const record = (outcome: Outcome, data: Record<string, unknown> = {}) =>
-      d.audit.record({ type: 'resource.read', actor, subject: uri, trace_id: traceId, data: { outcome, decision: decision.decision, rule_ids: decision.rule_ids, policy: decision.snapshot, ...data } })
+      d.audit.record({
+        type: 'resource.read',
+        actor,
+        subject: uri,
+        trace_id: traceId,
+        data: {
+          outcome,
+          decision: decision.decision,
+          rule_ids: decision.rule_ids,
+          policy: decision.snapshot,
+          ...data,
+        },
+      })
     if (decision.decision === 'DENY' || decision.decision === 'REQUIRE_APPROVAL') {
       await record('denied', { reason: decision.reason })
       throw new DriftcoreError('policy_denied', `reading ${uri} is not allowed: ${decision.reason}`, {
@@ -250,7 +334,9 @@ export class Gate {
     const tool = typeof request.tool === 'string' ? d.registry.tool(request.tool) : undefined
     return d.policy().evaluate({
       ...request,
-      tool: tool ? { id: tool.id, capability: tool.capability, risk_tags: tool.risk, requires: tool.requires ?? [] } : (request.tool as PolicyRequest['tool']),
+      tool: tool
+        ? { id: tool.id, capability: tool.capability, risk_tags: tool.risk, requires: tool.requires ?? [] }
+        : (request.tool as PolicyRequest['tool']),
       environment: request.environment ?? d.config.project.environment,
     })
   }
@@ -258,18 +344,34 @@ export class Gate {
   private validate(tool: ToolDescriptor, rawInput: unknown): unknown {
     const size = Buffer.byteLength(JSON.stringify(rawInput ?? null))
     if (size > this.deps.limits.maxInputBytes) {
-      throw new DriftcoreError('invalid_input', `input for ${tool.id} is ${size} bytes, over limits.max_input_bytes (${this.deps.limits.maxInputBytes})`)
+      throw new DriftcoreError(
+        'invalid_input',
+        `input for ${tool.id} is ${size} bytes, over limits.max_input_bytes (${this.deps.limits.maxInputBytes})`,
+      )
     }
     const parsed = tool.input.safeParse(rawInput ?? {})
     if (parsed.success) return parsed.data
-    const problems = parsed.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(input)'}: ${i.message}`)
-    throw new DriftcoreError('invalid_input', `input for ${tool.id} is not valid:\n  ${problems.join('\n  ')}`, {
-      hint: `see the input schema with: driftcore tools describe ${tool.id}`,
-      details: { issues: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })) },
-    })
+    const problems = parsed.error.issues.map(
+      (i) => `${i.path.length > 0 ? i.path.join('.') : '(input)'}: ${i.message}`,
+    )
+    throw new DriftcoreError(
+      'invalid_input',
+      `input for ${tool.id} is not valid:\n  ${problems.join('\n  ')}`,
+      {
+        hint: `see the input schema with: driftcore tools describe ${tool.id}`,
+        details: { issues: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })) },
+      },
+    )
   }
 
-  private context(tool: ToolDescriptor, actor: Actor, traceId: string, decision: PolicyDecision, signal: AbortSignal, options: InvokeOptions): ToolContext {
+  private context(
+    tool: ToolDescriptor,
+    actor: Actor,
+    traceId: string,
+    decision: PolicyDecision,
+    signal: AbortSignal,
+    options: InvokeOptions,
+  ): ToolContext {
     const d = this.deps
     return {
       actor,

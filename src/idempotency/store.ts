@@ -31,9 +31,13 @@ export class IdempotencyStore {
     const entry = (await this.doc.read()).entries[key]
     if (!entry || Date.now() - Date.parse(entry.at) > this.windowMs) return undefined
     if (entry.tool !== tool || entry.input_hash !== inputHash) {
-      throw new DriftcoreError('conflict', `idempotency key "${key}" was already used for a different call (${entry.tool})`, {
-        hint: 'use a new key for a different call',
-      })
+      throw new DriftcoreError(
+        'conflict',
+        `idempotency key "${key}" was already used for a different call (${entry.tool})`,
+        {
+          hint: 'use a new key for a different call',
+        },
+      )
     }
     return entry as IdempotentEntry<R>
   }

@@ -8,10 +8,14 @@ export async function loadContributions(config: OclifConfig): Promise<Contributi
   const result = await config.runHook('driftcore:capabilities', {}, undefined, true)
   const failure = result.failures[0]
   if (failure) {
-    throw new DriftcoreError('internal', `plugin ${failure.plugin.name} failed to load its capabilities: ${failure.error.message}`, {
-      hint: `reinstall or remove it: driftcore plugins uninstall ${failure.plugin.name}`,
-      cause: failure.error,
-    })
+    throw new DriftcoreError(
+      'internal',
+      `plugin ${failure.plugin.name} failed to load its capabilities: ${failure.error.message}`,
+      {
+        hint: `reinstall or remove it: driftcore plugins uninstall ${failure.plugin.name}`,
+        cause: failure.error,
+      },
+    )
   }
   return result.successes
     .filter((s) => s.result !== undefined && s.result !== null)

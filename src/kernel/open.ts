@@ -68,7 +68,10 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     ...(options.oclif ? { userConfigDir: options.oclif.configDir } : {}),
   })
   const v = config.values
-  const redactor = new Redactor({ extraPatterns: v.redaction.extra_patterns, sensitiveKeys: v.redaction.sensitive_keys })
+  const redactor = new Redactor({
+    extraPatterns: v.redaction.extra_patterns,
+    sensitiveKeys: v.redaction.sensitive_keys,
+  })
   const logger = createLogger({ redactor, ...(options.logSink ? { sink: options.logSink } : {}) })
   const audit = new AuditLog(paths.audit, {
     fsync: v.audit.fsync,
@@ -76,11 +79,17 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     segmentMaxBytes: v.audit.segment_max_bytes,
     redactor,
   })
-  const policyStore = new PolicyStore(paths, { trustedKeys: v.policy.trusted_keys, audit, maxYamlBytes: v.limits.max_yaml_bytes })
+  const policyStore = new PolicyStore(paths, {
+    trustedKeys: v.policy.trusted_keys,
+    audit,
+    maxYamlBytes: v.limits.max_yaml_bytes,
+  })
   let active = await policyStore.active()
   const warnRefusal = (policy: ActivePolicy) => {
     if (policy.refusal) {
-      logger.warn(`policy bundles refused, snapshot ${policy.snapshot.version} stays in force: ${policy.refusal.message}`)
+      logger.warn(
+        `policy bundles refused, snapshot ${policy.snapshot.version} stays in force: ${policy.refusal.message}`,
+      )
     }
   }
   warnRefusal(active)
@@ -102,7 +111,8 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     redactor,
     secrets,
     env,
-    storeLog: async (log, name) => (await artifacts.put(log, { name, mediaType: 'text/plain', retention: 'standard' })).uri,
+    storeLog: async (log, name) =>
+      (await artifacts.put(log, { name, mediaType: 'text/plain', retention: 'standard' })).uri,
   })
   const locks = new Locks(paths.state, v.locks.default_ttl_ms)
   const gate = new Gate({

@@ -22,7 +22,12 @@ export function which(name: string, pathVar = process.env.PATH ?? ''): string | 
  * the allowlist by name; a path must resolve to an allowlisted path (entries with a slash are
  * relative to the project). Nothing else runs.
  */
-export function resolveAllowed(file: string, allowlist: readonly string[], root: string, pathVar: string): string {
+export function resolveAllowed(
+  file: string,
+  allowlist: readonly string[],
+  root: string,
+  pathVar: string,
+): string {
   const refuse = () =>
     new DriftcoreError('forbidden', `executable "${file}" is not on launcher.allowlist`, {
       hint: `allowed: ${allowlist.join(', ') || '(none)'}; add it with \`driftcore config set launcher.allowlist\``,
@@ -32,9 +37,13 @@ export function resolveAllowed(file: string, allowlist: readonly string[], root:
     if (!allowlist.includes(file)) throw refuse()
     const found = which(file, pathVar)
     if (!found) {
-      throw new DriftcoreError('unavailable', `executable "${file}" is allowlisted but not installed (not on PATH)`, {
-        hint: 'install it, or check `driftcore doctor`',
-      })
+      throw new DriftcoreError(
+        'unavailable',
+        `executable "${file}" is allowlisted but not installed (not on PATH)`,
+        {
+          hint: 'install it, or check `driftcore doctor`',
+        },
+      )
     }
     return found
   }

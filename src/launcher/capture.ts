@@ -47,7 +47,8 @@ export class BoundedCapture {
       stderr: text(this.kept.stderr),
       stdoutTruncated: this.truncated.stdout,
       stderrTruncated: this.truncated.stderr,
-      log: text(this.log) + (this.logTruncated ? `\n[driftcore: log cut at ${this.maxLogBytes} bytes]\n` : ''),
+      log:
+        text(this.log) + (this.logTruncated ? `\n[driftcore: log cut at ${this.maxLogBytes} bytes]\n` : ''),
     }
   }
 }

@@ -26,7 +26,9 @@ function works(command: string, args: string[]): boolean {
   let ok = probes.get(key)
   if (ok === undefined) {
     const found = which(command)
-    ok = found !== undefined && spawnSync(found, [...args, 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0
+    ok =
+      found !== undefined &&
+      spawnSync(found, [...args, 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0
     probes.set(key, ok)
   }
   return ok
@@ -59,9 +61,13 @@ export function wrapCommand(
   if (rlimits.length > 0) {
     const prlimit = which('prlimit')
     if (!prlimit) {
-      throw new DriftcoreError('unavailable', 'resource limits were requested but prlimit (util-linux) is not installed', {
-        hint: 'install util-linux, or drop cpu_seconds/memory_bytes/open_files from the policy constraints',
-      })
+      throw new DriftcoreError(
+        'unavailable',
+        'resource limits were requested but prlimit (util-linux) is not installed',
+        {
+          hint: 'install util-linux, or drop cpu_seconds/memory_bytes/open_files from the policy constraints',
+        },
+      )
     }
     argv = [prlimit, ...rlimits, '--', ...argv]
   }
@@ -71,12 +77,27 @@ export function wrapCommand(
   const useBwrap = preference !== 'unshare' && bwrapAvailable()
   if (isolation.readOnlyExcept || hide.length > 0) {
     if (!useBwrap) {
-      throw new DriftcoreError('unavailable', 'filesystem isolation was requested but bubblewrap (bwrap) is not usable here', {
-        hint: 'install bubblewrap (Debian: apt-get install bubblewrap); driftcore will not run the command unisolated',
-      })
+      throw new DriftcoreError(
+        'unavailable',
+        'filesystem isolation was requested but bubblewrap (bwrap) is not usable here',
+        {
+          hint: 'install bubblewrap (Debian: apt-get install bubblewrap); driftcore will not run the command unisolated',
+        },
+      )
     }
     const root = isolation.readOnlyExcept
-      ? ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', ...isolation.readOnlyExcept.flatMap((p) => ['--bind', p, p])]
+      ? [
+          '--ro-bind',
+          '/',
+          '/',
+          '--dev',
+          '/dev',
+          '--proc',
+          '/proc',
+          '--tmpfs',
+          '/tmp',
+          ...isolation.readOnlyExcept.flatMap((p) => ['--bind', p, p]),
+        ]
       : ['--dev-bind', '/', '/']
     return [
       which('bwrap')!,
@@ -88,9 +109,15 @@ export function wrapCommand(
       ...argv,
     ]
   }
-  if (useBwrap) return [which('bwrap')!, '--unshare-net', '--die-with-parent', '--dev-bind', '/', '/', '--', ...argv]
-  if (preference !== 'bwrap' && unshareAvailable()) return [which('unshare')!, '--net', '--map-root-user', '--', ...argv]
-  throw new DriftcoreError('unavailable', 'network: none was requested but neither bubblewrap nor unshare can isolate the network here', {
-    hint: 'install bubblewrap (Debian: apt-get install bubblewrap); driftcore will not run the command with network',
-  })
+  if (useBwrap)
+    return [which('bwrap')!, '--unshare-net', '--die-with-parent', '--dev-bind', '/', '/', '--', ...argv]
+  if (preference !== 'bwrap' && unshareAvailable())
+    return [which('unshare')!, '--net', '--map-root-user', '--', ...argv]
+  throw new DriftcoreError(
+    'unavailable',
+    'network: none was requested but neither bubblewrap nor unshare can isolate the network here',
+    {
+      hint: 'install bubblewrap (Debian: apt-get install bubblewrap); driftcore will not run the command with network',
+    },
+  )
 }

@@ -72,7 +72,12 @@ export class Launcher {
     const parentEnv = o.env ?? process.env
     const cwd = path.resolve(o.root, spec.cwd ?? '.')
     const executable = resolveAllowed(spec.file, o.allowlist, o.root, parentEnv.PATH ?? '')
-    const argv = wrapCommand([executable, ...(spec.args ?? [])], spec.isolation ?? {}, spec.limits ?? {}, o.isolation)
+    const argv = wrapCommand(
+      [executable, ...(spec.args ?? [])],
+      spec.isolation ?? {},
+      spec.limits ?? {},
+      o.isolation,
+    )
     const env = await this.environment(spec.env ?? {}, parentEnv)
     const timeoutMs = spec.timeoutMs ?? o.defaultTimeoutMs
     const redact = (text: string) => o.redactor.redactText(text)
@@ -121,9 +126,13 @@ export class Launcher {
     if (timedOut || cancelled) signalGroup(child.pid, 'SIGKILL')
     if (killTimer) clearTimeout(killTimer)
     if (result.code === 'ENOENT' || (result.failed && result.exitCode === undefined && !result.signal)) {
-      throw new DriftcoreError('unavailable', `could not start ${spec.file}: ${result.shortMessage ?? result.message}`, {
-        cause: result,
-      })
+      throw new DriftcoreError(
+        'unavailable',
+        `could not start ${spec.file}: ${result.shortMessage ?? result.message}`,
+        {
+          cause: result,
+        },
+      )
     }
     const out = capture.result(redact)
     const cut = out.stdoutTruncated || out.stderrTruncated
@@ -139,7 +148,10 @@ export class Launcher {
     }
   }
 
-  private async environment(extra: Record<string, string>, parentEnv: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  private async environment(
+    extra: Record<string, string>,
+    parentEnv: NodeJS.ProcessEnv,
+  ): Promise<Record<string, string>> {
     const env: Record<string, string> = {}
     for (const name of [...BASE_ENV, ...this.options.envPassthrough]) {
       const value = parentEnv[name]
@@ -167,9 +179,13 @@ export function ensureSuccess(result: LaunchResult, what = result.command.join('
   if (result.cancelled) throw new DriftcoreError('cancelled', `${what} was cancelled`)
   if (result.exitCode !== 0) {
     const tail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n')
-    throw new DriftcoreError('internal', `${what} exited with ${result.exitCode ?? result.signal}${tail ? `:\n${tail}` : ''}`, {
-      details: { exit_code: result.exitCode, signal: result.signal },
-    })
+    throw new DriftcoreError(
+      'internal',
+      `${what} exited with ${result.exitCode ?? result.signal}${tail ? `:\n${tail}` : ''}`,
+      {
+        details: { exit_code: result.exitCode, signal: result.signal },
+      },
+    )
   }
   return result
 }

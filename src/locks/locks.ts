@@ -46,10 +46,14 @@ export class Locks {
         const others = (doc.locks[request.key] ?? []).filter((h) => h.owner !== owner)
         const blocking = others.find((h) => request.mode === 'exclusive' || h.mode === 'exclusive')
         if (blocking) {
-          throw new DriftcoreError('conflict', `lock "${request.key}" is held (${blocking.mode}) by ${blocking.owner} until ${blocking.expires_at}`, {
-            hint: 'wait for it to finish, or release it with `driftcore locks release KEY --owner OWNER` if its owner is gone',
-            details: { key: request.key, holder: blocking },
-          })
+          throw new DriftcoreError(
+            'conflict',
+            `lock "${request.key}" is held (${blocking.mode}) by ${blocking.owner} until ${blocking.expires_at}`,
+            {
+              hint: 'wait for it to finish, or release it with `driftcore locks release KEY --owner OWNER` if its owner is gone',
+              details: { key: request.key, holder: blocking },
+            },
+          )
         }
       }
       for (const request of requests) {

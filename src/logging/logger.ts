@@ -17,7 +17,8 @@ export type LogSink = (level: LogLevel, message: string, data?: Record<string, u
  * belongs to command output and, in MCP stdio mode, to the protocol. Everything is redacted.
  */
 export function createLogger(options: { redactor: Redactor; level?: LogLevel; sink?: LogSink }): Logger {
-  const min = ORDER[options.level ?? (process.env.DRIFTCORE_LOG_LEVEL as LogLevel | undefined) ?? 'warn'] ?? ORDER.warn
+  const min =
+    ORDER[options.level ?? (process.env.DRIFTCORE_LOG_LEVEL as LogLevel | undefined) ?? 'warn'] ?? ORDER.warn
   const sink: LogSink =
     options.sink ??
     ((level, message, data) => {
@@ -25,7 +26,11 @@ export function createLogger(options: { redactor: Redactor; level?: LogLevel; si
     })
   const log = (level: LogLevel) => (message: string, data?: Record<string, unknown>) => {
     if (ORDER[level] < min) return
-    sink(level, options.redactor.redactText(message), data === undefined ? undefined : options.redactor.redact(data))
+    sink(
+      level,
+      options.redactor.redactText(message),
+      data === undefined ? undefined : options.redactor.redact(data),
+    )
   }
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }
 }

@@ -30,9 +30,7 @@ export const ruleSchema = z.strictObject({
       tools: globs.optional(),
       capabilities: globs.optional(),
       risk_tags: riskTagsSchema.optional(),
-      actors: z
-        .strictObject({ types: globs.optional(), ids: globs.optional() })
-        .optional(),
+      actors: z.strictObject({ types: globs.optional(), ids: globs.optional() }).optional(),
       environments: globs.optional(),
     })
     .default({}),
@@ -72,9 +70,13 @@ export function parseBundle(text: string, file: string, maxBytes?: number): Poli
     }
     const first = seen.get(rule.id)
     if (first !== undefined) {
-      throw new DriftcoreError('invalid_input', `${where('id')}: duplicate rule id "${rule.id}" (first used by rule #${first + 1})`, {
-        hint: 'every rule id must be unique within its bundle',
-      })
+      throw new DriftcoreError(
+        'invalid_input',
+        `${where('id')}: duplicate rule id "${rule.id}" (first used by rule #${first + 1})`,
+        {
+          hint: 'every rule id must be unique within its bundle',
+        },
+      )
     }
     seen.set(rule.id, index)
     if (rule.when !== undefined) compileCel(rule.when, CEL_POLICY_VARIABLES, where('when'))

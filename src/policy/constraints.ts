@@ -32,6 +32,7 @@ export function mergeConstraints(a: Constraints, b: Constraints): Constraints {
   }
   if (a.network === 'none' || b.network === 'none') out.network = 'none'
   else if (a.network ?? b.network) out.network = 'any'
-  if (a.deny_paths ?? b.deny_paths) out.deny_paths = [...new Set([...(a.deny_paths ?? []), ...(b.deny_paths ?? [])])]
+  if (a.deny_paths ?? b.deny_paths)
+    out.deny_paths = [...new Set([...(a.deny_paths ?? []), ...(b.deny_paths ?? [])])]
   return out
 }

@@ -39,7 +39,12 @@ export interface RuleSource {
   rule: PolicyRule
 }
 
-const RANK: Record<DecisionKind, number> = { ALLOW: 0, ALLOW_WITH_CONSTRAINTS: 1, REQUIRE_APPROVAL: 2, DENY: 3 }
+const RANK: Record<DecisionKind, number> = {
+  ALLOW: 0,
+  ALLOW_WITH_CONSTRAINTS: 1,
+  REQUIRE_APPROVAL: 2,
+  DENY: 3,
+}
 
 type Matcher = (value: string) => boolean
 
@@ -57,7 +62,9 @@ function anyOf(patterns: readonly string[]): Matcher {
   return (value) => matchers.some((m) => m(value))
 }
 
-function riskCheck(spec: NonNullable<PolicyRule['match']['risk_tags']>): (tags: readonly string[]) => boolean {
+function riskCheck(
+  spec: NonNullable<PolicyRule['match']['risk_tags']>,
+): (tags: readonly string[]) => boolean {
   const { any, all, none, only } = Array.isArray(spec) ? { any: spec } : spec
   return (tags) =>
     (!any || any.some((t) => tags.includes(t))) &&
@@ -69,7 +76,9 @@ function riskCheck(spec: NonNullable<PolicyRule['match']['risk_tags']>): (tags: 
 
 function toolReason(rule: CompiledRule, toolId: string, ok: boolean): string {
   if (!rule.tool) return 'any tool'
-  return ok ? `tool ${toolId} matches` : `tool ${toolId} does not match [${rule.rule.match.tools?.join(', ')}]`
+  return ok
+    ? `tool ${toolId} matches`
+    : `tool ${toolId} does not match [${rule.rule.match.tools?.join(', ')}]`
 }
 
 function compileRule({ bundle, rule }: RuleSource): CompiledRule {
@@ -101,7 +110,9 @@ function compileRule({ bundle, rule }: RuleSource): CompiledRule {
     rule,
     ...(m.tools ? { tool: anyOf(m.tools) } : {}),
     checks,
-    ...(rule.when ? { when: compileCel(rule.when, CEL_POLICY_VARIABLES, `${bundle}: rule ${rule.id}: when`) } : {}),
+    ...(rule.when
+      ? { when: compileCel(rule.when, CEL_POLICY_VARIABLES, `${bundle}: rule ${rule.id}: when`) }
+      : {}),
   }
 }
 
@@ -169,7 +180,10 @@ export class CompiledPolicy {
     return this.combine(matched, failure)
   }
 
-  private combine(matched: CompiledRule[], failure: { rule: CompiledRule; message: string } | undefined): PolicyDecision {
+  private combine(
+    matched: CompiledRule[],
+    failure: { rule: CompiledRule; message: string } | undefined,
+  ): PolicyDecision {
     const base = { rule_ids: matched.map((r) => r.id), snapshot: this.snapshot }
     if (failure) {
       return {
@@ -181,7 +195,13 @@ export class CompiledPolicy {
       }
     }
     if (matched.length === 0) {
-      return { ...base, decision: 'DENY', deciding_rule: null, reason: 'no rule matched: denied by default', constraints: {} }
+      return {
+        ...base,
+        decision: 'DENY',
+        deciding_rule: null,
+        reason: 'no rule matched: denied by default',
+        constraints: {},
+      }
     }
     let winner = matched[0]!
     let constraints: Constraints = {}

@@ -14,7 +14,9 @@ export function fingerprint(key: KeyObject): string {
   return sha256(key.export({ type: 'spki', format: 'der' })).slice(0, 16)
 }
 
-export async function generateKeyPair(outPrefix: string): Promise<{ privateKey: string; publicKey: string; fingerprint: string }> {
+export async function generateKeyPair(
+  outPrefix: string,
+): Promise<{ privateKey: string; publicKey: string; fingerprint: string }> {
   const pair = generateKeyPairSync('ed25519')
   const privateKey = `${outPrefix}.key`
   const publicKey = `${outPrefix}.pub`
@@ -38,9 +40,13 @@ export async function loadTrustedKeys(entries: readonly string[], root: string):
       try {
         return createPublicKey(pem)
       } catch (error) {
-        throw new DriftcoreError('invalid_input', `policy.trusted_keys entry "${entry.slice(0, 60)}" is not a public key`, {
-          cause: error,
-        })
+        throw new DriftcoreError(
+          'invalid_input',
+          `policy.trusted_keys entry "${entry.slice(0, 60)}" is not a public key`,
+          {
+            cause: error,
+          },
+        )
       }
     }),
   )
@@ -61,11 +67,20 @@ async function readKeyFile(file: string): Promise<string> {
  * Returns the fingerprint of the trusted key that signed `bytes`, or throws `integrity`
  * naming the bundle when it is unsigned or no trusted key verifies it.
  */
-export function verifySignature(bundleFile: string, bytes: Buffer, signature: string | undefined, keys: KeyObject[]): string {
+export function verifySignature(
+  bundleFile: string,
+  bytes: Buffer,
+  signature: string | undefined,
+  keys: KeyObject[],
+): string {
   if (signature === undefined) {
-    throw new DriftcoreError('integrity', `${bundleFile} is not signed, and policy.trusted_keys requires signed bundles`, {
-      hint: `sign it: driftcore policy sign ${bundleFile} --key PRIVATE_KEY`,
-    })
+    throw new DriftcoreError(
+      'integrity',
+      `${bundleFile} is not signed, and policy.trusted_keys requires signed bundles`,
+      {
+        hint: `sign it: driftcore policy sign ${bundleFile} --key PRIVATE_KEY`,
+      },
+    )
   }
   const raw = Buffer.from(signature.trim(), 'base64')
   const key = keys.find((k) => verify(null, bytes, k, raw))

@@ -68,7 +68,10 @@ export class PolicyStore {
     private readonly paths: ProjectPaths,
     private readonly options: { trustedKeys: readonly string[]; audit: AuditLog; maxYamlBytes: number },
   ) {
-    this.index = new JsonDocument<PolicyIndex>(path.join(paths.state, 'policy.json'), () => ({ current: null, pinned: false }))
+    this.index = new JsonDocument<PolicyIndex>(path.join(paths.state, 'policy.json'), () => ({
+      current: null,
+      pinned: false,
+    }))
     this.snapshotsDir = path.join(paths.policy, 'snapshots')
   }
 
@@ -110,7 +113,11 @@ export class PolicyStore {
     }
   }
 
-  async list(): Promise<{ current: number | null; pinned: boolean; snapshots: Omit<PolicySnapshot, 'bundles'>[] }> {
+  async list(): Promise<{
+    current: number | null
+    pinned: boolean
+    snapshots: Omit<PolicySnapshot, 'bundles'>[]
+  }> {
     const index = await this.index.read()
     const snapshots = await Promise.all((await this.versions()).map((v) => this.read(v)))
     return {
@@ -126,9 +133,15 @@ export class PolicyStore {
     const versions = await this.versions()
     const target = to ?? versions.filter((v) => v < (index.current ?? 0)).at(-1)
     if (target === undefined || !versions.includes(target)) {
-      throw new DriftcoreError('not_found', to === undefined ? 'there is no earlier snapshot to roll back to' : `policy snapshot ${to} does not exist`, {
-        hint: 'list them with `driftcore policy snapshots`',
-      })
+      throw new DriftcoreError(
+        'not_found',
+        to === undefined
+          ? 'there is no earlier snapshot to roll back to'
+          : `policy snapshot ${to} does not exist`,
+        {
+          hint: 'list them with `driftcore policy snapshots`',
+        },
+      )
     }
     const snapshot = await this.read(target)
     await this.index.update((i) => {
@@ -172,7 +185,10 @@ export class PolicyStore {
 
   private activate(snapshot: PolicySnapshot): ActivePolicy {
     const rules = snapshot.bundles.flatMap((b) => b.rules.map((rule) => ({ bundle: b.name, rule })))
-    return { snapshot, compiled: new CompiledPolicy(rules, { version: snapshot.version, hash: snapshot.hash }) }
+    return {
+      snapshot,
+      compiled: new CompiledPolicy(rules, { version: snapshot.version, hash: snapshot.hash }),
+    }
   }
 
   private async readSources(): Promise<BundleSource[]> {
@@ -194,34 +210,61 @@ export class PolicyStore {
 
   private async compile(sources: BundleSource[]): Promise<SnapshotBundle[]> {
     const keys = await loadTrustedKeys(this.options.trustedKeys, this.paths.root)
-    const inputs = sources.length > 0 ? sources : [{ file: '(built-in default)', bytes: Buffer.from(DEFAULT_BUNDLE_YAML), signature: undefined }]
+    const inputs =
+      sources.length > 0
+        ? sources
+        : [{ file: '(built-in default)', bytes: Buffer.from(DEFAULT_BUNDLE_YAML), signature: undefined }]
     const bundles: SnapshotBundle[] = []
     const ruleOwners = new Map<string, string>()
     for (const source of inputs) {
-      const signedBy = sources.length > 0 && keys.length > 0 ? verifySignature(source.file, source.bytes, source.signature, keys) : undefined
+      const signedBy =
+        sources.length > 0 && keys.length > 0
+          ? verifySignature(source.file, source.bytes, source.signature, keys)
+          : undefined
       const bundle = parseBundle(source.bytes.toString('utf8'), source.file, this.options.maxYamlBytes)
       for (const rule of bundle.rules) {
         const owner = ruleOwners.get(rule.id)
         if (owner) {
-          throw new DriftcoreError('invalid_input', `${source.file}: duplicate rule id "${rule.id}", already used in ${owner}`, {
-            hint: 'rule ids must be unique across all bundles, since decisions name them',
-          })
+          throw new DriftcoreError(
+            'invalid_input',
+            `${source.file}: duplicate rule id "${rule.id}", already used in ${owner}`,
+            {
+              hint: 'rule ids must be unique across all bundles, since decisions name them',
+            },
+          )
         }
         ruleOwners.set(rule.id, source.file)
       }
-      bundles.push({ name: bundle.name, file: source.file, sha256: sha256(source.bytes), ...(signedBy ? { signed_by: signedBy } : {}), rules: bundle.rules })
+      bundles.push({
+        name: bundle.name,
+        file: source.file,
+        sha256: sha256(source.bytes),
+        ...(signedBy ? { signed_by: signedBy } : {}),
+        rules: bundle.rules,
+      })
     }
     return bundles
   }
 
-  private async publishSources(sources: BundleSource[], sourceHash: string, actor: Actor): Promise<PolicySnapshot> {
+  private async publishSources(
+    sources: BundleSource[],
+    sourceHash: string,
+    actor: Actor,
+  ): Promise<PolicySnapshot> {
     const bundles = await this.compile(sources)
     const hash = canonicalHash(bundles.map((b) => ({ name: b.name, rules: b.rules })))
     const snapshot = await this.index.update(async (index) => {
       const current = index.current === null ? undefined : await this.read(index.current)
       if (current && current.hash === hash && current.source_hash === sourceHash) return current
       const version = ((await this.versions()).at(-1) ?? 0) + 1
-      const next: PolicySnapshot = { version, hash, source_hash: sourceHash, created_at: new Date().toISOString(), created_by: actor, bundles }
+      const next: PolicySnapshot = {
+        version,
+        hash,
+        source_hash: sourceHash,
+        created_at: new Date().toISOString(),
+        created_by: actor,
+        bundles,
+      }
       await writeFileAtomic(this.snapshotFile(version), JSON.stringify(next, null, 2) + '\n')
       index.current = version
       delete index.refused_source_hash
@@ -231,7 +274,11 @@ export class PolicyStore {
       type: 'policy.published',
       actor,
       subject: `snapshot:${snapshot.version}`,
-      data: { version: snapshot.version, hash: snapshot.hash, bundles: bundles.map((b) => ({ name: b.name, sha256: b.sha256, signed_by: b.signed_by ?? null })) },
+      data: {
+        version: snapshot.version,
+        hash: snapshot.hash,
+        bundles: bundles.map((b) => ({ name: b.name, sha256: b.sha256, signed_by: b.signed_by ?? null })),
+      },
     })
     return snapshot
   }
@@ -265,7 +312,11 @@ export class PolicyStore {
     try {
       return JSON.parse(await readFile(this.snapshotFile(version), 'utf8')) as PolicySnapshot
     } catch (error) {
-      throw new DriftcoreError('integrity', `policy snapshot ${version} cannot be read: ${(error as Error).message}`, { cause: error })
+      throw new DriftcoreError(
+        'integrity',
+        `policy snapshot ${version} cannot be read: ${(error as Error).message}`,
+        { cause: error },
+      )
     }
   }
 
@@ -282,5 +333,12 @@ export class PolicyStore {
 }
 
 function denyAll(): PolicySnapshot {
-  return { version: 0, hash: 'deny-all', source_hash: '', created_at: new Date(0).toISOString(), created_by: SYSTEM, bundles: [] }
+  return {
+    version: 0,
+    hash: 'deny-all',
+    source_hash: '',
+    created_at: new Date(0).toISOString(),
+    created_by: SYSTEM,
+    bundles: [],
+  }
 }

@@ -24,7 +24,11 @@ async function version(file: string, args: string[]): Promise<string> {
 export async function checkPrograms(extra: readonly string[] = []): Promise<Check[]> {
   const checks: Check[] = []
   const major = Number(process.versions.node.split('.')[0])
-  checks.push({ check: 'node', status: major >= 22 ? 'ok' : 'error', detail: `v${process.versions.node}${major >= 22 ? '' : ' (driftcore needs >= 22)'}` })
+  checks.push({
+    check: 'node',
+    status: major >= 22 ? 'ok' : 'error',
+    detail: `v${process.versions.node}${major >= 22 ? '' : ' (driftcore needs >= 22)'}`,
+  })
   const programs: [string, string[]][] = [
     ['git', ['--version']],
     ['php', ['--version']],
@@ -42,7 +46,11 @@ export async function checkPrograms(extra: readonly string[] = []): Promise<Chec
     }
     const v = await version(found, args)
     const unusable = name === 'bwrap' && !bwrapAvailable()
-    checks.push({ check: name, status: unusable ? 'warn' : 'ok', detail: `${found}${v ? ` — ${v}` : ''}${unusable ? ' (installed but cannot create namespaces here)' : ''}` })
+    checks.push({
+      check: name,
+      status: unusable ? 'warn' : 'ok',
+      detail: `${found}${v ? ` — ${v}` : ''}${unusable ? ' (installed but cannot create namespaces here)' : ''}`,
+    })
   }
   return checks
 }

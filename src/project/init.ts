@@ -34,7 +34,17 @@ export interface InitResult {
 export async function initProject(paths: ProjectPaths): Promise<InitResult> {
   const created: string[] = []
   const kept: string[] = []
-  for (const dir of [paths.home, paths.policy, paths.workflows, paths.templates, paths.state, paths.audit, paths.runs, paths.artifacts, paths.logs]) {
+  for (const dir of [
+    paths.home,
+    paths.policy,
+    paths.workflows,
+    paths.templates,
+    paths.state,
+    paths.audit,
+    paths.runs,
+    paths.artifacts,
+    paths.logs,
+  ]) {
     await mkdir(dir, { recursive: true })
   }
   const files: [string, string][] = [

@@ -25,7 +25,9 @@ const auditVerify: ToolDefinition = {
     records: z.number(),
     segments: z.number(),
     last_hash: z.string(),
-    problem: z.object({ segment: z.string(), line: z.number(), seq: z.number().optional(), message: z.string() }).optional(),
+    problem: z
+      .object({ segment: z.string(), line: z.number(), seq: z.number().optional(), message: z.string() })
+      .optional(),
   }),
   async run(_input, ctx) {
     const { head: _head, ...result } = await verifyAudit(ctx.paths.audit)
@@ -43,11 +45,17 @@ const policySimulate: ToolDefinition = {
   input: z.object({
     tool: z.string().describe('the tool id to decide about'),
     input: z.unknown().optional().describe('the input the call would have'),
-    actor: z.object({ type: z.string(), id: z.string() }).optional().describe('who would call it (default: the caller)'),
+    actor: z
+      .object({ type: z.string(), id: z.string() })
+      .optional()
+      .describe('who would call it (default: the caller)'),
     environment: z.string().optional(),
   }),
   output: decisionSchema,
-  async run(input: { tool: string; input?: unknown; actor?: { type: string; id: string }; environment?: string }, ctx) {
+  async run(
+    input: { tool: string; input?: unknown; actor?: { type: string; id: string }; environment?: string },
+    ctx,
+  ) {
     return ctx.policy.simulate({
       tool: input.tool,
       input: input.input ?? {},
@@ -60,7 +68,8 @@ const policySimulate: ToolDefinition = {
 const configEffective: ToolDefinition = {
   id: 'config.effective',
   title: 'Show the effective configuration',
-  description: 'The merged configuration in force, with its format version and hash; secrets appear only as references.',
+  description:
+    'The merged configuration in force, with its format version and hash; secrets appear only as references.',
   capability: 'config.read',
   risk: ['read'],
   input: z.object({}),
@@ -87,11 +96,19 @@ const approvalStatus: ToolDefinition = {
   }),
   async run(input: { id: string }, ctx) {
     const r = await readApproval(ctx.paths.state, input.id)
-    return { id: r.id, status: r.status, tool: r.tool, expires_at: r.expires_at, ...(r.decided_by ? { decided_by: r.decided_by } : {}) }
+    return {
+      id: r.id,
+      status: r.status,
+      tool: r.tool,
+      expires_at: r.expires_at,
+      ...(r.decided_by ? { decided_by: r.decided_by } : {}),
+    }
   },
 }
 
-export const coreCapabilities: Capabilities = { tools: [auditVerify, policySimulate, configEffective, approvalStatus] }
+export const coreCapabilities: Capabilities = {
+  tools: [auditVerify, policySimulate, configEffective, approvalStatus],
+}
 
 /** The host's own `driftcore:capabilities` hook: its tools register like any plugin's. */
 export default async function capabilities(): Promise<Capabilities> {

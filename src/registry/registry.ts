@@ -1,6 +1,13 @@
 import { z } from 'zod'
 import { DriftcoreError } from '../errors/driftcore-error.js'
-import type { Capabilities, ResourceDefinition, ToolContext, ToolDefinition, ResourceContext, ResourceContent } from './types.js'
+import type {
+  Capabilities,
+  ResourceDefinition,
+  ToolContext,
+  ToolDefinition,
+  ResourceContext,
+  ResourceContent,
+} from './types.js'
 
 /** A tool as everyone but the gate sees it: its contract, without its handler. */
 export type ToolDescriptor = Omit<ToolDefinition, 'run' | 'locks'> & { plugin: string }
@@ -42,16 +49,21 @@ export class Registry {
     for (const { plugin, capabilities } of contributions) {
       for (const tool of capabilities.tools ?? []) {
         registry.checkTool(tool, plugin)
-        const { run, locks, ...contract } = tool
-        registry.toolMap.set(tool.id, Object.freeze({ ...contract, plugin }))
-        runs.set(tool.id, { run: run.bind(tool) as ToolHandler, locks: locks?.bind(tool) })
+        registry.toolMap.set(tool.id, Object.freeze({ ...without(tool, ['run', 'locks']), plugin }))
+        runs.set(tool.id, {
+          run: (input, ctx) => tool.run(input, ctx),
+          locks: tool.locks ? (input) => tool.locks!(input) : undefined,
+        })
       }
       for (const resource of capabilities.resources ?? []) {
         const prior = registry.resourceMap.get(resource.uri)
         if (prior) throw duplicate('resource', resource.uri, prior.plugin, plugin)
-        const { read, ...contract } = resource
-        registry.resourceMap.set(resource.uri, Object.freeze({ ...contract, plugin, template: /\{[^}]+\}/.test(resource.uri) }))
-        reads.set(resource.uri, read.bind(resource))
+        const template = /\{[^}]+\}/.test(resource.uri)
+        registry.resourceMap.set(
+          resource.uri,
+          Object.freeze({ ...without(resource, ['read']), plugin, template }),
+        )
+        reads.set(resource.uri, (params, ctx) => resource.read(params, ctx))
       }
       for (const [section, schema] of Object.entries(capabilities.config ?? {})) {
         const prior = registry.sectionOwner.get(section)
@@ -83,7 +95,9 @@ export class Registry {
   tool(id: string): ToolDescriptor {
     const tool = this.toolMap.get(id)
     if (tool) return tool
-    const near = [...this.toolMap.keys()].filter((t) => t.split('.')[0] === id.split('.')[0] || t.includes(id)).slice(0, 5)
+    const near = [...this.toolMap.keys()]
+      .filter((t) => t.split('.')[0] === id.split('.')[0] || t.includes(id))
+      .slice(0, 5)
     throw new DriftcoreError('not_found', `unknown tool "${id}"`, {
       hint: near.length > 0 ? `did you mean ${near.join(', ')}?` : 'list tools with `driftcore tools list`',
     })
@@ -100,14 +114,22 @@ export class Registry {
     for (const resource of this.resourceMap.values()) {
       if (!resource.template) continue
       const names: string[] = []
-      const pattern = resource.uri.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([^}]+)\\?\}/g, (_m, name: string) => {
-        names.push(name)
-        return '([^/]+)'
-      })
+      const pattern = resource.uri
+        .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+        .replace(/\\?\{([^}]+)\\?\}/g, (_m, name: string) => {
+          names.push(name)
+          return '([^/]+)'
+        })
       const match = new RegExp(`^${pattern}$`).exec(uri)
-      if (match) return { resource, params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)])) }
+      if (match)
+        return {
+          resource,
+          params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)])),
+        }
     }
-    throw new DriftcoreError('not_found', `no resource matches ${uri}`, { hint: 'list them with `driftcore resources list`' })
+    throw new DriftcoreError('not_found', `no resource matches ${uri}`, {
+      hint: 'list them with `driftcore resources list`',
+    })
   }
 
   configSections(): Record<string, z.ZodType> {
@@ -116,14 +138,15 @@ export class Registry {
 
   /** JSON Schemas of a tool's input and output, as MCP and `tools describe` show them. */
   static jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
-    return z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>
+    return z.toJSONSchema(schema, { io, unrepresentable: 'any' })
   }
 
   private checkTool(tool: ToolDefinition, plugin: string): void {
     const prior = this.toolMap.get(tool.id)
     if (prior) throw duplicate('tool', tool.id, prior.plugin, plugin)
     const problems: string[] = []
-    if (!TOOL_ID.test(tool.id)) problems.push('id must look like plugin.verb (letters and digits, dot-separated)')
+    if (!TOOL_ID.test(tool.id))
+      problems.push('id must look like plugin.verb (letters and digits, dot-separated)')
     if (!tool.description) problems.push('description is required')
     if (!tool.capability) problems.push('capability is required')
     if (!Array.isArray(tool.risk) || tool.risk.length === 0) problems.push('risk needs at least one tag')
@@ -131,9 +154,18 @@ export class Registry {
     if (typeof tool.run !== 'function') problems.push('run must be a function')
     if (!isZod(tool.input) || !isZod(tool.output)) problems.push('input and output must be zod schemas')
     if (problems.length > 0) {
-      throw new DriftcoreError('invalid_input', `plugin ${plugin} contributes an invalid tool "${tool.id}": ${problems.join('; ')}`)
+      throw new DriftcoreError(
+        'invalid_input',
+        `plugin ${plugin} contributes an invalid tool "${tool.id}": ${problems.join('; ')}`,
+      )
     }
   }
+}
+
+function without<T extends object, K extends keyof T>(value: T, keys: K[]): Omit<T, K> {
+  const copy = { ...value }
+  for (const key of keys) delete copy[key]
+  return copy
 }
 
 function isZod(value: unknown): value is z.ZodType {

@@ -34,7 +34,10 @@ export interface ToolContext {
   /** Starts allowlisted processes under this call's constraints. */
   launcher: { run(spec: Omit<LaunchSpec, 'signal'>): Promise<LaunchResult> }
   artifacts: {
-    put(content: string | Uint8Array, meta?: { name?: string; mediaType?: string; retention?: Retention }): Promise<ArtifactRef>
+    put(
+      content: string | Uint8Array,
+      meta?: { name?: string; mediaType?: string; retention?: Retention },
+    ): Promise<ArtifactRef>
     get(ref: string): Promise<Buffer>
   }
   secrets: { resolve(ref: string): Promise<string> }

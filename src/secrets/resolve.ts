@@ -33,7 +33,10 @@ export function createSecretResolver(options: {
           hint: 'use secret://env/NAME or secret://file/PATH#key',
         })
       }
-      const value = match[1] === 'env' ? fromEnv(ref, match[2]!, options.env) : await fromFile(ref, match[2]!, options.root)
+      const value =
+        match[1] === 'env'
+          ? fromEnv(ref, match[2]!, options.env)
+          : await fromFile(ref, match[2]!, options.root)
       options.redactor.register(value)
       return value
     },
@@ -64,7 +67,8 @@ async function fromFile(ref: string, spec: string, root: string): Promise<string
   }
   if (key === undefined) return text.trim()
   const value = lookup(parseSecretFile(file, text), key)
-  if (typeof value !== 'string' && typeof value !== 'number') throw unresolved(ref, `${file} has no key "${key}"`)
+  if (typeof value !== 'string' && typeof value !== 'number')
+    throw unresolved(ref, `${file} has no key "${key}"`)
   return String(value)
 }
 

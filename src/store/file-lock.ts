@@ -35,10 +35,14 @@ export async function withFileLock<T>(
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
       if (Date.now() - started > waitMs) {
-        throw new DriftcoreError('conflict', `timed out after ${waitMs} ms waiting for the lock on ${target}`, {
-          hint: 'another driftcore process holds it; retry when it finishes',
-          cause: error,
-        })
+        throw new DriftcoreError(
+          'conflict',
+          `timed out after ${waitMs} ms waiting for the lock on ${target}`,
+          {
+            hint: 'another driftcore process holds it; retry when it finishes',
+            cause: error,
+          },
+        )
       }
       // Short, jittered waits: holders keep locks for microseconds to milliseconds.
       await new Promise((resolve) => setTimeout(resolve, Math.min(1 + attempt, 25) * Math.random() + 0.5))

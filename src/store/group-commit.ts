@@ -34,7 +34,7 @@ export class GroupCommit<T> {
   ) {}
 
   add(item: T): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.takeFailure())
+    if (this.failure !== undefined) return Promise.reject(asError(this.takeFailure()))
     const done = new Promise<void>((resolve, reject) => this.pending.push({ item, resolve, reject }))
     if (this.options.policy === 'always') {
       this.scheduleNow()
@@ -81,4 +81,8 @@ export class GroupCommit<T> {
     this.failure = undefined
     return failure
   }
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value))
 }

@@ -20,7 +20,9 @@ interface ParsedYaml {
 }
 
 function problemError(problems: YamlProblem[], what: string): DriftcoreError {
-  const lines = problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.path ? `${p.path}: ` : ''}${p.message}`)
+  const lines = problems.map(
+    (p) => `${p.file}:${p.line}:${p.col}: ${p.path ? `${p.path}: ` : ''}${p.message}`,
+  )
   return new DriftcoreError('invalid_input', `${what} is not valid:\n  ${lines.join('\n  ')}`, {
     details: { problems },
   })
@@ -33,9 +35,13 @@ function problemError(problems: YamlProblem[], what: string): DriftcoreError {
 export function parseYaml(text: string, file: string, maxBytes = DEFAULT_MAX_YAML_BYTES): ParsedYaml {
   const bytes = Buffer.byteLength(text)
   if (bytes > maxBytes) {
-    throw new DriftcoreError('invalid_input', `${file} is ${bytes} bytes, over the ${maxBytes}-byte limit for YAML`, {
-      hint: 'split the file, or raise limits.max_yaml_bytes',
-    })
+    throw new DriftcoreError(
+      'invalid_input',
+      `${file} is ${bytes} bytes, over the ${maxBytes}-byte limit for YAML`,
+      {
+        hint: 'split the file, or raise limits.max_yaml_bytes',
+      },
+    )
   }
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false })
@@ -113,9 +119,13 @@ export async function loadYamlFile<S extends z.ZodType>(
 ): Promise<z.output<S>> {
   const size = (await stat(file)).size
   if (size > maxBytes) {
-    throw new DriftcoreError('invalid_input', `${file} is ${size} bytes, over the ${maxBytes}-byte limit for YAML`, {
-      hint: 'split the file, or raise limits.max_yaml_bytes',
-    })
+    throw new DriftcoreError(
+      'invalid_input',
+      `${file} is ${size} bytes, over the ${maxBytes}-byte limit for YAML`,
+      {
+        hint: 'split the file, or raise limits.max_yaml_bytes',
+      },
+    )
   }
   return loadYamlText(await readFile(file, 'utf8'), file, schema, maxBytes)
 }

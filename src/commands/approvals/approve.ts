@@ -21,15 +21,25 @@ export default class ApprovalsApprove extends DriftcoreCommand<typeof ApprovalsA
     const kernel = await this.kernel()
     const approval = await kernel.approvals.decide(this.args.id, this.actor(), 'approved', this.flags.comment)
     if (!this.flags.run) {
-      if (!this.jsonEnabled()) this.log(`approved ${approval.id} (${approval.tool}); the requester repeats the call with --approval ${approval.id}`)
+      if (!this.jsonEnabled())
+        this.log(
+          `approved ${approval.id} (${approval.tool}); the requester repeats the call with --approval ${approval.id}`,
+        )
       return { approval }
     }
     if (approval.input === undefined) {
-      throw new DriftcoreError('invalid_input', `${approval.id} is approved, but its input was not stored because it looked secret`, {
-        hint: `the requester repeats the call with --approval ${approval.id}`,
-      })
+      throw new DriftcoreError(
+        'invalid_input',
+        `${approval.id} is approved, but its input was not stored because it looked secret`,
+        {
+          hint: `the requester repeats the call with --approval ${approval.id}`,
+        },
+      )
     }
-    const result = await kernel.gate.invoke(approval.tool, approval.input, approval.requester, { approvalId: approval.id, traceId: approval.trace_id })
+    const result = await kernel.gate.invoke(approval.tool, approval.input, approval.requester, {
+      approvalId: approval.id,
+      traceId: approval.trace_id,
+    })
     if (!this.jsonEnabled()) this.log(JSON.stringify(result.output, null, 2))
     return { approval, result }
   }

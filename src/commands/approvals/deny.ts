@@ -3,7 +3,9 @@ import { DriftcoreCommand } from '../../cli/base-command.js'
 
 export default class ApprovalsDeny extends DriftcoreCommand<typeof ApprovalsDeny> {
   static override summary = 'Deny a pending request'
-  static override examples = ['<%= config.bin %> approvals deny apr_0123456789ab --comment "not during the release freeze"']
+  static override examples = [
+    '<%= config.bin %> approvals deny apr_0123456789ab --comment "not during the release freeze"',
+  ]
   static override args = { id: Args.string({ description: 'approval id', required: true }) }
   static override flags = { comment: Flags.string({ description: 'why you deny' }) }
 

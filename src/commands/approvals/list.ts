@@ -5,9 +5,15 @@ import type { ApprovalStatus } from '../../approvals/approvals.js'
 
 export default class ApprovalsList extends DriftcoreCommand<typeof ApprovalsList> {
   static override summary = 'List approval requests (pending by default)'
-  static override examples = ['<%= config.bin %> approvals list', '<%= config.bin %> approvals list --status all --json']
+  static override examples = [
+    '<%= config.bin %> approvals list',
+    '<%= config.bin %> approvals list --status all --json',
+  ]
   static override flags = {
-    status: Flags.string({ options: ['pending', 'approved', 'denied', 'used', 'expired', 'all'], default: 'pending' }),
+    status: Flags.string({
+      options: ['pending', 'approved', 'denied', 'used', 'expired', 'all'],
+      default: 'pending',
+    }),
   }
 
   async run() {
@@ -15,7 +21,14 @@ export default class ApprovalsList extends DriftcoreCommand<typeof ApprovalsList
     const status = this.flags.status === 'all' ? undefined : (this.flags.status as ApprovalStatus)
     const requests = await kernel.approvals.list(status)
     if (!this.jsonEnabled()) {
-      const rows = requests.map((r) => ({ id: r.id, status: r.status, tool: r.tool, requester: `${r.requester.type}:${r.requester.id}`, expires_at: r.expires_at, reason: r.reason }))
+      const rows = requests.map((r) => ({
+        id: r.id,
+        status: r.status,
+        tool: r.tool,
+        requester: `${r.requester.type}:${r.requester.id}`,
+        expires_at: r.expires_at,
+        reason: r.reason,
+      }))
       this.log(table(rows, ['id', 'status', 'tool', 'requester', 'expires_at', 'reason']))
     }
     return requests

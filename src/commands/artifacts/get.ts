@@ -4,9 +4,16 @@ import { DriftcoreCommand } from '../../cli/base-command.js'
 
 export default class ArtifactsGet extends DriftcoreCommand<typeof ArtifactsGet> {
   static override summary = 'Print an artifact (or write it to a file); its hash is checked first'
-  static override examples = ['<%= config.bin %> artifacts get artifact://sha256/9f86d0…', '<%= config.bin %> artifacts get artifact://sha256/9f86d0… --out export.tar.gz']
-  static override args = { ref: Args.string({ description: 'artifact://sha256/… or the bare hash', required: true }) }
-  static override flags = { out: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }) }
+  static override examples = [
+    '<%= config.bin %> artifacts get artifact://sha256/9f86d0…',
+    '<%= config.bin %> artifacts get artifact://sha256/9f86d0… --out export.tar.gz',
+  ]
+  static override args = {
+    ref: Args.string({ description: 'artifact://sha256/… or the bare hash', required: true }),
+  }
+  static override flags = {
+    out: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
+  }
 
   async run() {
     const kernel = await this.kernel()

@@ -8,7 +8,13 @@ export default class ArtifactsList extends DriftcoreCommand<typeof ArtifactsList
   async run() {
     const kernel = await this.kernel()
     const artifacts = await kernel.artifacts.list()
-    if (!this.jsonEnabled()) this.log(table(artifacts.map((a) => ({ ...a, uri: a.uri.slice(0, 30) + '…' })), ['uri', 'size', 'retention', 'names', 'last_put_at']))
+    if (!this.jsonEnabled())
+      this.log(
+        table(
+          artifacts.map((a) => ({ ...a, uri: a.uri.slice(0, 30) + '…' })),
+          ['uri', 'size', 'retention', 'names', 'last_put_at'],
+        ),
+      )
     return artifacts
   }
 }

@@ -8,10 +8,17 @@ import { listSegments, segmentPath } from '../../audit/segments.js'
 
 export default class AuditTail extends DriftcoreCommand<typeof AuditTail> {
   static override summary = 'Print the last audit records, and with -f keep printing new ones'
-  static override examples = ['<%= config.bin %> audit tail', '<%= config.bin %> audit tail -n 50 --json', '<%= config.bin %> audit tail -f']
+  static override examples = [
+    '<%= config.bin %> audit tail',
+    '<%= config.bin %> audit tail -n 50 --json',
+    '<%= config.bin %> audit tail -f',
+  ]
   static override flags = {
     lines: Flags.integer({ char: 'n', description: 'how many records', default: 20 }),
-    follow: Flags.boolean({ char: 'f', description: 'keep printing records as they are appended (JSON lines with --json)' }),
+    follow: Flags.boolean({
+      char: 'f',
+      description: 'keep printing records as they are appended (JSON lines with --json)',
+    }),
   }
 
   async run() {

@@ -8,7 +8,8 @@ import { getPath } from '../../config/layers.js'
 export default class ConfigEffective extends DriftcoreCommand<typeof ConfigEffective> {
   static override summary = 'Show the merged config in force, and with --explain which layer set each key'
   static override description =
-    'Layers, lowest first: default → user (' + 'oclif config dir) → project (.driftcore/config.yaml) → packs → DRIFTCORE_* env → --config flags.'
+    'Layers, lowest first: default → user (' +
+    'oclif config dir) → project (.driftcore/config.yaml) → packs → DRIFTCORE_* env → --config flags.'
   static override examples = [
     '<%= config.bin %> config effective',
     '<%= config.bin %> config effective --explain',
@@ -20,7 +21,11 @@ export default class ConfigEffective extends DriftcoreCommand<typeof ConfigEffec
     const { layers, sections } = await configContext(this.config, this.flags)
     const effective = resolveConfig(layers, sections)
     const keys = Object.keys(effective.origins).sort()
-    const explained = keys.map((key) => ({ key, value: getPath(effective.values, key.split('.')), layer: effective.origins[key] }))
+    const explained = keys.map((key) => ({
+      key,
+      value: getPath(effective.values, key.split('.')),
+      layer: effective.origins[key],
+    }))
     if (!this.jsonEnabled()) {
       if (this.flags.explain) this.log(table(explained, ['key', 'value', 'layer']))
       else this.log(JSON.stringify(effective.values, null, 2))
@@ -30,7 +35,9 @@ export default class ConfigEffective extends DriftcoreCommand<typeof ConfigEffec
       values: effective.values,
       version: effective.version,
       hash: effective.hash,
-      ...(this.flags.explain ? { keys: explained, layers: layers.map((l) => ({ name: l.name, file: l.file ?? null })) } : {}),
+      ...(this.flags.explain
+        ? { keys: explained, layers: layers.map((l) => ({ name: l.name, file: l.file ?? null })) }
+        : {}),
     }
   }
 }

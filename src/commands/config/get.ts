@@ -7,7 +7,10 @@ import { DriftcoreError } from '../../errors/driftcore-error.js'
 
 export default class ConfigGet extends DriftcoreCommand<typeof ConfigGet> {
   static override summary = 'Print the effective value of a config key'
-  static override examples = ['<%= config.bin %> config get audit.fsync', '<%= config.bin %> config get launcher --json']
+  static override examples = [
+    '<%= config.bin %> config get audit.fsync',
+    '<%= config.bin %> config get launcher --json',
+  ]
   static override args = { key: Args.string({ description: 'dotted key, e.g. audit.fsync', required: true }) }
 
   async run() {

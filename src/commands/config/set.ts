@@ -19,7 +19,11 @@ export default class ConfigSet extends DriftcoreCommand<typeof ConfigSet> {
     value: Args.string({ description: 'the value, as YAML', required: true }),
   }
   static override flags = {
-    layer: Flags.string({ options: ['project', 'user'], default: 'project', description: 'which layer file to write' }),
+    layer: Flags.string({
+      options: ['project', 'user'],
+      default: 'project',
+      description: 'which layer file to write',
+    }),
   }
 
   async run() {
@@ -27,10 +31,18 @@ export default class ConfigSet extends DriftcoreCommand<typeof ConfigSet> {
     const layerName = this.flags.layer as 'project' | 'user'
     const file = layerName === 'project' ? paths.config : userFile
     const keyPath = this.args.key.split('.')
-    const effective = await setConfigValue({ layers, layerName, file, keyPath, value: parseValue(this.args.value), sections })
+    const effective = await setConfigValue({
+      layers,
+      layerName,
+      file,
+      keyPath,
+      value: parseValue(this.args.value),
+      sections,
+    })
     const value = getPath(effective.values, keyPath)
     const origin = effective.origins[this.args.key]
-    if (origin && origin !== layerName) this.note(`note: the ${origin} layer overrides ${this.args.key}, so the effective value is unchanged`)
+    if (origin && origin !== layerName)
+      this.note(`note: the ${origin} layer overrides ${this.args.key}, so the effective value is unchanged`)
     if (!this.jsonEnabled()) this.log(`${this.args.key} = ${JSON.stringify(value)} (${file})`)
     return { key: this.args.key, value, layer: layerName, file, hash: effective.hash }
   }

@@ -8,7 +8,13 @@ export default class LocksList extends DriftcoreCommand<typeof LocksList> {
   async run() {
     const kernel = await this.kernel()
     const locks = await kernel.locks.list()
-    if (!this.jsonEnabled()) this.log(table(locks.flatMap((l) => l.holders.map((h) => ({ key: l.key, ...h }))), ['key', 'mode', 'owner', 'expires_at']))
+    if (!this.jsonEnabled())
+      this.log(
+        table(
+          locks.flatMap((l) => l.holders.map((h) => ({ key: l.key, ...h }))),
+          ['key', 'mode', 'owner', 'expires_at'],
+        ),
+      )
     return locks
   }
 }

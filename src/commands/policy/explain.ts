@@ -16,14 +16,20 @@ export default class PolicyExplain extends DriftcoreCommand<typeof PolicyExplain
   async run() {
     const kernel = await this.kernel()
     const request = await buildRequest(kernel, this.flags, this.actor())
-    const policy = this.flags.bundle ? await kernel.policyStore.draft(this.flags.bundle) : kernel.policy().compiled
+    const policy = this.flags.bundle
+      ? await kernel.policyStore.draft(this.flags.bundle)
+      : kernel.policy().compiled
     const explanation = policy.explain(request)
     if (!this.jsonEnabled()) {
       for (const rule of explanation.rules) {
-        this.log(`${rule.matched ? '✓' : '·'} ${rule.bundle}/${rule.id} → ${rule.decision}\n    ${rule.because.join('\n    ')}`)
+        this.log(
+          `${rule.matched ? '✓' : '·'} ${rule.bundle}/${rule.id} → ${rule.decision}\n    ${rule.because.join('\n    ')}`,
+        )
       }
       const d = explanation.decision
-      this.log(`\ndecision: ${d.decision} — ${d.reason}${d.deciding_rule ? ` (rule ${d.deciding_rule})` : ''}`)
+      this.log(
+        `\ndecision: ${d.decision} — ${d.reason}${d.deciding_rule ? ` (rule ${d.deciding_rule})` : ''}`,
+      )
     }
     return explanation
   }

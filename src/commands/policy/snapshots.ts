@@ -3,7 +3,10 @@ import { table } from '../../cli/format.js'
 
 export default class PolicySnapshots extends DriftcoreCommand<typeof PolicySnapshots> {
   static override summary = 'List policy snapshots; the current one is marked'
-  static override examples = ['<%= config.bin %> policy snapshots', '<%= config.bin %> policy snapshots --json']
+  static override examples = [
+    '<%= config.bin %> policy snapshots',
+    '<%= config.bin %> policy snapshots --json',
+  ]
 
   async run() {
     const kernel = await this.kernel()

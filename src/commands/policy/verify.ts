@@ -7,9 +7,17 @@ import { loadTrustedKeys, signatureFile, verifySignature } from '../../policy/si
 
 export default class PolicyVerify extends DriftcoreCommand<typeof PolicyVerify> {
   static override summary = "Check a bundle's validity and signature against the trusted keys (or --pub)"
-  static override examples = ['<%= config.bin %> policy verify .driftcore/policy/project.yaml', '<%= config.bin %> policy verify draft.yaml --pub keys/policy.pub']
+  static override examples = [
+    '<%= config.bin %> policy verify .driftcore/policy/project.yaml',
+    '<%= config.bin %> policy verify draft.yaml --pub keys/policy.pub',
+  ]
   static override args = { bundle: Args.string({ description: 'bundle file', required: true }) }
-  static override flags = { pub: Flags.string({ description: 'public key file to verify with (default: policy.trusted_keys)', multiple: true }) }
+  static override flags = {
+    pub: Flags.string({
+      description: 'public key file to verify with (default: policy.trusted_keys)',
+      multiple: true,
+    }),
+  }
 
   async run() {
     const kernel = await this.kernel()
@@ -17,12 +25,18 @@ export default class PolicyVerify extends DriftcoreCommand<typeof PolicyVerify> 
     const bundle = parseBundle(bytes.toString('utf8'), this.args.bundle)
     const entries = this.flags.pub ?? kernel.config.values.policy.trusted_keys
     if (entries.length === 0) {
-      throw new DriftcoreError('invalid_input', 'no key to verify with: policy.trusted_keys is empty and no --pub was given')
+      throw new DriftcoreError(
+        'invalid_input',
+        'no key to verify with: policy.trusted_keys is empty and no --pub was given',
+      )
     }
     const keys = await loadTrustedKeys(entries, process.cwd())
     const signature = await readFile(signatureFile(this.args.bundle), 'utf8').catch(() => undefined)
     const signedBy = verifySignature(this.args.bundle, bytes, signature, keys)
-    if (!this.jsonEnabled()) this.log(`${this.args.bundle}: valid bundle "${bundle.name}" (${bundle.rules.length} rules), signed by ${signedBy}`)
+    if (!this.jsonEnabled())
+      this.log(
+        `${this.args.bundle}: valid bundle "${bundle.name}" (${bundle.rules.length} rules), signed by ${signedBy}`,
+      )
     return { bundle: this.args.bundle, name: bundle.name, rules: bundle.rules.length, signed_by: signedBy }
   }
 }

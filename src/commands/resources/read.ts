@@ -3,7 +3,10 @@ import { DriftcoreCommand } from '../../cli/base-command.js'
 
 export default class ResourcesRead extends DriftcoreCommand<typeof ResourcesRead> {
   static override summary = 'Read a resource through the gate (decided by policy, recorded in the audit log)'
-  static override examples = ['<%= config.bin %> resources read driftcore://schema/entity-types', '<%= config.bin %> resources read driftcore://schema/fields/node --json']
+  static override examples = [
+    '<%= config.bin %> resources read driftcore://schema/entity-types',
+    '<%= config.bin %> resources read driftcore://schema/fields/node --json',
+  ]
   static override args = { uri: Args.string({ description: 'resource URI', required: true }) }
 
   async run() {

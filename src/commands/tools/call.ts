@@ -15,9 +15,15 @@ export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
   ]
   static override args = { id: Args.string({ description: 'tool id', required: true }) }
   static override flags = {
-    input: Flags.string({ char: 'i', description: 'input as JSON, @file.json, or - for stdin', default: undefined }),
+    input: Flags.string({
+      char: 'i',
+      description: 'input as JSON, @file.json, or - for stdin',
+      default: undefined,
+    }),
     'dry-run': Flags.boolean({ description: 'decide only: no approval request, no run, no audit record' }),
-    'idempotency-key': Flags.string({ description: 'repeat calls with the same key return the first result' }),
+    'idempotency-key': Flags.string({
+      description: 'repeat calls with the same key return the first result',
+    }),
     approval: Flags.string({ description: 'an approved approval id for exactly this tool and input' }),
   }
 
@@ -32,13 +38,18 @@ export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
     }
     if (this.flags['dry-run']) {
       const result = await kernel.gate.invoke(this.args.id, input, this.actor(), { ...options, dryRun: true })
-      if (!this.jsonEnabled()) this.log(`${result.decision.decision}: ${result.decision.reason} (rules: ${result.decision.rule_ids.join(', ') || 'none'})`)
+      if (!this.jsonEnabled())
+        this.log(
+          `${result.decision.decision}: ${result.decision.reason} (rules: ${result.decision.rule_ids.join(', ') || 'none'})`,
+        )
       return result
     }
     const result = await kernel.gate.invoke(this.args.id, input, this.actor(), options)
     if (!this.jsonEnabled()) {
       this.log(JSON.stringify(result.output, null, 2))
-      this.note(`trace ${result.trace_id} · ${result.decision.decision} · ${result.duration_ms} ms${result.replayed ? ' · replayed' : ''}`)
+      this.note(
+        `trace ${result.trace_id} · ${result.decision.decision} · ${result.duration_ms} ms${result.replayed ? ' · replayed' : ''}`,
+      )
     }
     return result
   }

@@ -4,7 +4,10 @@ import { Registry } from '../../registry/registry.js'
 
 export default class ToolsDescribe extends DriftcoreCommand<typeof ToolsDescribe> {
   static override summary = "Show a tool's contract: description, risk, input and output JSON Schemas"
-  static override examples = ['<%= config.bin %> tools describe audit.verify', '<%= config.bin %> tools describe policy.simulate --json']
+  static override examples = [
+    '<%= config.bin %> tools describe audit.verify',
+    '<%= config.bin %> tools describe policy.simulate --json',
+  ]
   static override args = { id: Args.string({ description: 'tool id', required: true }) }
 
   async run() {
@@ -23,7 +26,9 @@ export default class ToolsDescribe extends DriftcoreCommand<typeof ToolsDescribe
     }
     if (!this.jsonEnabled()) {
       this.log(`${tool.id}${tool.title ? ` — ${tool.title}` : ''}\n\n${tool.description}\n`)
-      this.log(`capability: ${tool.capability}\nrisk: ${tool.risk.join(', ')}\nrequires: ${(tool.requires ?? []).join(', ') || '-'}\nplugin: ${tool.plugin}\n`)
+      this.log(
+        `capability: ${tool.capability}\nrisk: ${tool.risk.join(', ')}\nrequires: ${(tool.requires ?? []).join(', ') || '-'}\nplugin: ${tool.plugin}\n`,
+      )
       this.log(`input schema:\n${JSON.stringify(description.input_schema, null, 2)}\n`)
       this.log(`output schema:\n${JSON.stringify(description.output_schema, null, 2)}`)
     }

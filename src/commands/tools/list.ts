@@ -3,7 +3,8 @@ import { table } from '../../cli/format.js'
 
 export default class ToolsList extends DriftcoreCommand<typeof ToolsList> {
   static override summary = 'List the tools plugins contribute'
-  static override description = 'Every tool the host and its installed plugins register, with the risk tags policy decides on.'
+  static override description =
+    'Every tool the host and its installed plugins register, with the risk tags policy decides on.'
   static override examples = ['<%= config.bin %> tools list', '<%= config.bin %> tools list --json']
 
   async run() {

@@ -1,0 +1,3 @@
+import { defineCapabilities } from 'driftcore'
+
+export default defineCapabilities({ tools: [], resources: [] })

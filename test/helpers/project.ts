@@ -1,0 +1,99 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { execa } from 'execa'
+import { openKernel, type Kernel } from '../../src/kernel/open.js'
+import { coreCapabilities } from '../../src/registry/core-capabilities.js'
+import type { Contribution } from '../../src/registry/registry.js'
+
+export const REPO = path.resolve(import.meta.dirname, '../..')
+export const CLI = path.join(REPO, 'bin/run.js')
+export const FIXTURES = path.join(REPO, 'test/fixtures')
+/** Real public data shared by the team (Drupal config exports, the Gitea spec…). */
+export const SHARED_FIXTURES = path.resolve(REPO, '../shared/fixtures')
+
+export interface TempProject {
+  dir: string
+  home: string
+  /** An environment isolated from the developer's own config, data and actor. */
+  env: NodeJS.ProcessEnv
+  cleanup(): Promise<void>
+}
+
+/** A throwaway project folder with its own HOME and XDG dirs; `.driftcore/` is created on demand. */
+export async function tempProject(
+  options: { config?: string; policy?: Record<string, string> } = {},
+): Promise<TempProject> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-test-'))
+  const home = path.join(dir, '.driftcore')
+  await mkdir(home, { recursive: true })
+  if (options.config !== undefined) await writeFile(path.join(home, 'config.yaml'), options.config)
+  for (const [name, text] of Object.entries(options.policy ?? {})) {
+    await mkdir(path.join(home, 'policy'), { recursive: true })
+    await writeFile(path.join(home, 'policy', name), text)
+  }
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: path.join(dir, 'user-home'),
+    XDG_CONFIG_HOME: path.join(dir, 'user-home/.config'),
+    XDG_DATA_HOME: path.join(dir, 'user-home/.local/share'),
+    XDG_CACHE_HOME: path.join(dir, 'user-home/.cache'),
+    LANG: 'C.UTF-8',
+    DRIFTCORE_ACTOR: 'human:tester',
+    NO_COLOR: '1',
+  }
+  return { dir, home, env, cleanup: () => rm(dir, { recursive: true, force: true }) }
+}
+
+export interface CliResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs the built CLI as a real child process, in the project folder. */
+export async function runCli(
+  project: Pick<TempProject, 'dir' | 'env'>,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  const result = await execa('node', [CLI, ...args], {
+    cwd: project.dir,
+    env: { ...project.env, ...options.env },
+    extendEnv: false,
+    reject: false,
+    timeout: options.timeoutMs ?? 60_000,
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+  })
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) }
+}
+
+/** Parses the stdout of a `--json` run, with the output in the error when it is not JSON. */
+export function json<T = any>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T
+  } catch {
+    throw new Error(`not JSON (exit ${result.exitCode}):\nstdout: ${result.stdout}\nstderr: ${result.stderr}`)
+  }
+}
+
+export async function fixturePluginContribution(): Promise<Contribution> {
+  const hook = (await import(path.join(FIXTURES, 'plugins/hello/hooks/capabilities.js'))) as {
+    default: () => Promise<Contribution['capabilities']>
+  }
+  return { plugin: 'driftcore-plugin-hello', capabilities: await hook.default() }
+}
+
+/** A kernel in-process, with the host's tools and, optionally, more contributions. */
+export async function testKernel(
+  project: TempProject,
+  extra: Contribution[] = [],
+  flags: string[] = [],
+): Promise<Kernel> {
+  return openKernel({
+    home: project.home,
+    env: project.env,
+    configFlags: flags,
+    contributions: [{ plugin: 'driftcore', capabilities: coreCapabilities }, ...extra],
+  })
+}
