@@ -65,7 +65,8 @@ export interface GateDeps {
   paths: ProjectPaths
   config: Readonly<Record<string, unknown>> & { project: { environment: string } }
   configMeta: ToolContext['configMeta']
-  limits: { maxInputBytes: number; inlineMaxBytes: number }
+  /** settleMs: how long a cancelled handler may take to stop (the launcher's kill grace and a margin). */
+  limits: { maxInputBytes: number; inlineMaxBytes: number; settleMs: number }
 }
 
 type Outcome = 'ok' | 'error' | 'denied' | 'approval_required' | 'invalid_input' | 'replayed'
@@ -211,7 +212,7 @@ export class Gate {
     const extra = approvedBy ? { approval_id: options.approvalId, approved_by: approvedBy } : {}
     try {
       const ctx = this.context(tool, actor, traceId, decision, controller.signal, options)
-      const raw = await abortable(run(input, ctx), controller.signal)
+      const raw = await abortable(run(input, ctx), controller.signal, d.limits.settleMs)
       const parsed = tool.output.safeParse(raw)
       if (!parsed.success) {
         throw new DriftcoreError(
@@ -408,21 +409,30 @@ function abortError(signal: AbortSignal): DriftcoreError {
   return new DriftcoreError('cancelled', 'the call was cancelled')
 }
 
-// Handlers should honour the signal, but one that ignores it must not hold the caller forever.
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal))
+// Handlers should honour the signal, but one that ignores it must not hold the caller forever:
+// after an abort we wait up to `settleMs` for it to finish (so its child processes are gone
+// before locks are released), then give up on it.
+function abortable<T>(work: Promise<T>, signal: AbortSignal, settleMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal))
-    signal.addEventListener('abort', onAbort, { once: true })
+    let settled = false
+    const onAbort = () => {
+      const giveUp = setTimeout(() => finish(() => reject(abortError(signal))), settleMs)
+      work.finally(() => clearTimeout(giveUp)).then(
+        () => finish(() => reject(abortError(signal))),
+        () => finish(() => reject(abortError(signal))),
+      )
+    }
+    const finish = (fn: () => void) => {
+      if (settled) return
+      settled = true
+      signal.removeEventListener('abort', onAbort)
+      fn()
+    }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
     work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error instanceof Error ? error : new Error(String(error)))
-      },
+      (value) => finish(() => (signal.aborted ? reject(abortError(signal)) : resolve(value))),
+      (error: unknown) => finish(() => reject(error instanceof Error ? error : new Error(String(error)))),
     )
   })
 }

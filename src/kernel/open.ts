@@ -131,7 +131,11 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     paths,
     config: v,
     configMeta: { version: config.version, hash: config.hash, origins: config.origins },
-    limits: { maxInputBytes: v.limits.max_input_bytes, inlineMaxBytes: v.artifacts.inline_max_bytes },
+    limits: {
+      maxInputBytes: v.limits.max_input_bytes,
+      inlineMaxBytes: v.artifacts.inline_max_bytes,
+      settleMs: v.launcher.kill_grace_ms + 1000,
+    },
   })
   return {
     paths,

@@ -7,16 +7,14 @@ export default class ResourcesList extends DriftcoreCommand<typeof ResourcesList
 
   async run() {
     const kernel = await this.kernel()
-    const resources = kernel.registry
-      .resources()
-      .map((r) => ({
-        uri: r.uri,
-        name: r.name,
-        description: r.description,
-        mimeType: r.mimeType,
-        template: r.template,
-        plugin: r.plugin,
-      }))
+    const resources = kernel.registry.resources().map((r) => ({
+      uri: r.uri,
+      name: r.name,
+      description: r.description,
+      mimeType: r.mimeType,
+      template: r.template,
+      plugin: r.plugin,
+    }))
     if (!this.jsonEnabled()) this.log(table(resources, ['uri', 'name', 'plugin']))
     return resources
   }
