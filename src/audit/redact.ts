@@ -1,7 +1,8 @@
 export const REDACTED = '[REDACTED]'
 
 // Shapes of secrets worth masking even when nobody registered them: keys, tokens, and
-// credentials embedded in URLs, headers and key=value pairs.
+// credentials embedded in URLs, headers and key=value pairs (values of 6+ characters, so prose
+// such as "unexpected token: EOF" survives).
 const SHAPES: [RegExp, string][] = [
   [/-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, REDACTED],
   [/\b([a-z][a-z0-9+.-]*:\/\/[^:/\s@]+:)([^@\s/]+)@/gi, `$1${REDACTED}@`],
@@ -15,7 +16,7 @@ const SHAPES: [RegExp, string][] = [
     `$1${REDACTED}"`,
   ],
   [
-    /\b((?:[A-Za-z0-9]+[_-])*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)\s*[=:]\s*)(?!\[REDACTED\])(?!secret:\/\/)[^\s"',;&]+/gi,
+    /\b((?:[A-Za-z0-9]+[_-])*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)\s*[=:]\s*)(?!\[REDACTED\])(?!secret:\/\/)(?!\/\/)[^\s"',;&]{6,}/gi,
     `$1${REDACTED}`,
   ],
 ]

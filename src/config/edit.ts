@@ -36,7 +36,7 @@ export async function setConfigValue(options: {
       name: options.layerName,
       file: options.file,
       values: parsed.value as Record<string, unknown>,
-      locate: (keyPath) => positionOf(parsed, keyPath),
+      locate: (keyPath, at) => positionOf(parsed, keyPath, at),
     }
     const layers = options.layers.some((l) => l.name === options.layerName)
       ? options.layers.map((l) => (l.name === options.layerName ? layer : l))

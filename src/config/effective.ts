@@ -74,7 +74,7 @@ export function resolveConfig(layers: ConfigLayer[], sections: ConfigSections = 
       return keys.map((key) => {
         const keyPath = key === undefined ? issue.path : [...issue.path, key]
         const message = key === undefined ? issue.message : `unknown config key "${keyPath.join('.')}"`
-        return `${whereSet(layers, keyPath)}: ${keyPath.join('.')}: ${message}`
+        return `${whereSet(layers, keyPath, key === undefined ? 'value' : 'key')}: ${keyPath.join('.')}: ${message}`
       })
     })
     throw new DriftcoreError('invalid_input', `config is not valid:\n  ${problems.join('\n  ')}`, {
@@ -111,7 +111,7 @@ function mergeInto(
 }
 
 /** Names the place a bad key came from: file:line:col for files, the variable or flag otherwise. */
-function whereSet(layers: ConfigLayer[], keyPath: readonly PropertyKey[]): string {
+function whereSet(layers: ConfigLayer[], keyPath: readonly PropertyKey[], at: 'key' | 'value'): string {
   // The layer that wrote the full path wins; failing that, the one with the deepest prefix
   // (a missing key is reported where its parent was written).
   for (let n = keyPath.length; n > 0; n--) {
@@ -119,7 +119,7 @@ function whereSet(layers: ConfigLayer[], keyPath: readonly PropertyKey[]): strin
     const layer = layers.findLast((l) => hasPath(l.values, prefix))
     if (!layer) continue
     if (layer.file && layer.locate) {
-      const { line, col } = layer.locate(keyPath)
+      const { line, col } = layer.locate(keyPath, at)
       return `${layer.file}:${line}:${col}`
     }
     if (layer.name === 'env') return `env DRIFTCORE_${keyPath.map(String).join('__').toUpperCase()}`

@@ -13,7 +13,7 @@ export interface ConfigLayer {
   file?: string
   values: PlainObject
   /** Where each key sits in the file, for errors at file:line:col. */
-  locate?: (keyPath: readonly PropertyKey[]) => { line: number; col: number }
+  locate?: (keyPath: readonly PropertyKey[], at?: 'key' | 'value') => { line: number; col: number }
 }
 
 export function isPlainObject(value: unknown): value is PlainObject {
@@ -39,7 +39,7 @@ export async function readFileLayer(
       hint: 'e.g. "audit:\\n  fsync: always"',
     })
   }
-  return { name, file, values, locate: (keyPath) => positionOf(parsed, keyPath) }
+  return { name, file, values, locate: (keyPath, at) => positionOf(parsed, keyPath, at) }
 }
 
 /** Pack overlays: `.driftcore/packs/<pack>/config.yaml`, applied in name order. */

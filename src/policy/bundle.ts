@@ -65,7 +65,7 @@ export function parseBundle(text: string, file: string, maxBytes?: number): Poli
   const seen = new Map<string, number>()
   bundle.rules.forEach((rule, index) => {
     const where = (key: string) => {
-      const { line, col } = positionOf(parsed, ['rules', index, key])
+      const { line, col } = positionOf(parsed, ['rules', index, key], 'key')
       return `${file}:${line}:${col}`
     }
     const first = seen.get(rule.id)

@@ -49,8 +49,7 @@ export function parseYaml(text: string, file: string, maxBytes = DEFAULT_MAX_YAM
     throw problemError(
       doc.errors.map((e) => ({
         file,
-        line: e.linePos?.[0].line ?? 1,
-        col: e.linePos?.[0].col ?? 1,
+        ...lines.linePos(e.pos[0]),
         path: '',
         message: e.message.split('\n')[0] ?? e.message,
       })),
@@ -69,15 +68,24 @@ export function parseYaml(text: string, file: string, maxBytes = DEFAULT_MAX_YAM
   return { doc, lines, value }
 }
 
-/** The line and column of the node at `path`, or of the nearest ancestor that exists. */
-export function positionOf(parsed: ParsedYaml, path: readonly PropertyKey[]): { line: number; col: number } {
+/**
+ * The line and column of the node at `path` (its value, or with `at: 'key'` its key), or of the
+ * nearest ancestor that exists.
+ */
+export function positionOf(
+  parsed: ParsedYaml,
+  path: readonly PropertyKey[],
+  at: 'key' | 'value' = 'value',
+): { line: number; col: number } {
   let node: unknown = parsed.doc.contents
   let offset = (node as Node | null)?.range?.[0] ?? 0
-  for (const key of path) {
+  for (const [i, key] of path.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key)
       if (!pair) break
-      offset = (pair.key as Node).range?.[0] ?? offset
+      const last = i === path.length - 1
+      const target = last && at === 'value' && pair.value ? (pair.value as Node) : (pair.key as Node)
+      offset = target.range?.[0] ?? offset
       node = pair.value
     } else if (isSeq(node) && typeof key === 'number') {
       node = node.items[key]
@@ -95,7 +103,7 @@ export function validateYaml<S extends z.ZodType>(parsed: ParsedYaml, schema: S,
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined]
     return keys.map((key) => {
       const path = key === undefined ? issue.path : [...issue.path, key]
-      const { line, col } = positionOf(parsed, path)
+      const { line, col } = positionOf(parsed, path, key === undefined ? 'value' : 'key')
       const message = key === undefined ? issue.message : `unknown key "${key}"`
       return { file, line, col, path: path.map(String).join('.'), message }
     })

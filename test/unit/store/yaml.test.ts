@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { loadYamlText, parseYaml } from '../../../src/store/yaml.js'
+
+describe('YAML loading', () => {
+  it('reports a syntax error at file:line:col', () => {
+    expect(() => parseYaml('a: 1\nb: "x\n', 'f.yaml')).toThrow('f.yaml:3:1: Missing closing "quote')
+    expect(() => parseYaml('a: 1\nb: 2\nc: [1, 2\n', 'g.yaml')).toThrow(/g\.yaml:4:1: Flow sequence/)
+  })
+
+  it('refuses duplicate keys', () => {
+    expect(() => parseYaml('a: 1\na: 2\n', 'f.yaml')).toThrow(/f\.yaml:2:1: Map keys must be unique/)
+  })
+
+  it('refuses a file over the size limit before parsing it', () => {
+    expect(() => parseYaml('x: ' + 'y'.repeat(2000), 'big.yaml', 1000)).toThrow(
+      /big\.yaml is 2003 bytes, over the 1000-byte limit/,
+    )
+  })
+
+  it('refuses an alias bomb instead of expanding it', () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for (let i = 1; i < 10; i++) {
+      const prev = String.fromCharCode(96 + i)
+      const name = String.fromCharCode(97 + i)
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`)
+    }
+    expect(() => parseYaml(levels.join('\n') + '\n', 'bomb.yaml')).toThrow(
+      /bomb\.yaml: .*[Ee]xcessive alias count/,
+    )
+  })
+
+  it('places schema errors at the offending value, and unknown keys at the key', () => {
+    const schema = z.strictObject({
+      steps: z.array(z.strictObject({ id: z.string(), timeout: z.number().optional() })),
+    })
+    const text = 'steps:\n  - id: one\n  - id: two\n    timeout: soon\n    retries: 3\n'
+    expect(() => loadYamlText(text, 'w.yaml', schema)).toThrow(
+      /w\.yaml:4:14: steps\.1\.timeout: .*\n\s+w\.yaml:5:5: steps\.1\.retries: unknown key "retries"/,
+    )
+  })
+})
