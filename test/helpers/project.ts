@@ -32,7 +32,12 @@ export async function tempProject(
     await mkdir(path.join(home, 'policy'), { recursive: true })
     await writeFile(path.join(home, 'policy', name), text)
   }
+  // Network trust (a proxy's CA) passes through; the developer's own config and data do not.
+  const trust = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|(HTTPS?|NO)_PROXY|(https?|no)_proxy)$/.test(k)),
+  )
   const env: NodeJS.ProcessEnv = {
+    ...trust,
     PATH: process.env.PATH,
     HOME: path.join(dir, 'user-home'),
     XDG_CONFIG_HOME: path.join(dir, 'user-home/.config'),
