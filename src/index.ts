@@ -24,6 +24,7 @@
  * ```
  */
 import type { z } from 'zod'
+import type { Kernel, KernelOptions } from './kernel/open.js'
 import type { Capabilities, ResourceDefinition, ToolDefinition } from './registry/types.js'
 
 /** Types a tool definition; returns it unchanged. */
@@ -36,6 +37,15 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType>(
 /** Types a resource definition; returns it unchanged. */
 export function defineResource(definition: ResourceDefinition): ResourceDefinition {
   return definition
+}
+
+/**
+ * Opens the kernel (config, policy, audit, gate…) for use outside a command, e.g. a script or
+ * a server. Loaded on demand so that importing this package stays cheap for plugin hooks.
+ */
+export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
+  const kernel = await import('./kernel/open.js')
+  return kernel.openKernel(options)
 }
 
 /** Wraps a plugin's contributions as its `driftcore:capabilities` hook. */
@@ -64,7 +74,7 @@ export type { LockRequest } from './locks/locks.js'
 export type { Logger } from './logging/logger.js'
 export type { PolicyDecision, PolicyRequest } from './policy/engine.js'
 export type { ProjectPaths } from './store/paths.js'
-export { openKernel, type Kernel, type KernelOptions } from './kernel/open.js'
+export type { Kernel, KernelOptions } from './kernel/open.js'
 export type { InvokeOptions, InvokeResult, DryRunResult } from './gate/invoke.js'
 export type { ToolDescriptor, ResourceDescriptor } from './registry/registry.js'
 export { DriftcoreCommand } from './cli/base-command.js'

@@ -28,12 +28,15 @@ export interface AuditRecord {
 }
 
 export const GENESIS = '0'.repeat(64)
+/** `,"hash":"<64 hex>"}` */
 const HASH_SUFFIX_LENGTH = ',"hash":"'.length + 64 + 2
+const SEQ_PREFIX = Buffer.from('{"seq":')
+const PREV_FIELD = Buffer.from(',"prev":"')
 
 /**
- * A record's hash covers its exact JSON text without the hash field, and that text ends with
- * `prev`, so each line commits to everything before it. Hashing bytes rather than re-serialised
- * values keeps verification to one sha256 per line.
+ * A record's hash is sha256 of its exact JSON text up to (not including) `,"hash":`. That text
+ * ends with `prev`, so each line commits to everything before it; and hashing the bytes as
+ * written, rather than re-serialised values, keeps verification to one sha256 per line.
  */
 export function sealRecord(
   entry: AuditEntry,
@@ -52,8 +55,9 @@ export function sealRecord(
     data: entry.data ?? {},
     prev,
   })
-  const hash = sha256(body)
-  return { line: `${body.slice(0, -1)},"hash":"${hash}"}\n`, hash }
+  const sealed = body.slice(0, -1)
+  const hash = sha256(sealed)
+  return { line: `${sealed},"hash":"${hash}"}\n`, hash }
 }
 
 export interface LineCheck {
@@ -64,15 +68,36 @@ export interface LineCheck {
   intact: boolean
 }
 
-/** Reads seq, prev and hash from a sealed line without a full JSON parse. */
+/**
+ * Checks the sealed line at bytes [start, end) of `buffer` (no newline) without decoding or
+ * parsing it: seq, prev and hash sit at fixed places. Undefined when it is not a sealed line.
+ */
+export function checkLineBytes(buffer: Buffer, start: number, end: number): LineCheck | undefined {
+  const sealedEnd = end - HASH_SUFFIX_LENGTH
+  const prevStart = sealedEnd - 65
+  if (
+    prevStart - PREV_FIELD.length <= start ||
+    buffer[end - 1] !== 0x7d ||
+    buffer.compare(SEQ_PREFIX, 0, SEQ_PREFIX.length, start, start + SEQ_PREFIX.length) !== 0 ||
+    buffer.compare(PREV_FIELD, 0, PREV_FIELD.length, prevStart - PREV_FIELD.length, prevStart) !== 0
+  ) {
+    return undefined
+  }
+  let seq = 0
+  let i = start + SEQ_PREFIX.length
+  for (; i < end && buffer[i]! >= 0x30 && buffer[i]! <= 0x39; i++) seq = seq * 10 + buffer[i]! - 0x30
+  if (buffer[i] !== 0x2c || i === start + SEQ_PREFIX.length) return undefined
+  const hash = buffer.toString('latin1', end - 66, end - 2)
+  return {
+    seq,
+    prev: buffer.toString('latin1', prevStart, prevStart + 64),
+    hash,
+    intact: sha256(buffer.subarray(start, sealedEnd)) === hash,
+  }
+}
+
+/** The same check for a line held as a string. */
 export function checkLine(line: string): LineCheck | undefined {
-  if (!line.startsWith('{"seq":') || !line.endsWith('"}')) return undefined
-  const hash = line.slice(line.length - 66, line.length - 2)
-  const body = line.slice(0, line.length - HASH_SUFFIX_LENGTH) + '}'
-  const prevAt = body.length - 1 - 64 - 1
-  if (!body.startsWith('"prev":"', prevAt - 8)) return undefined
-  const prev = body.slice(prevAt, prevAt + 64)
-  const seq = Number(line.slice(7, line.indexOf(',', 7)))
-  if (!Number.isSafeInteger(seq)) return undefined
-  return { seq, prev, hash, intact: sha256(body) === hash }
+  const bytes = Buffer.from(line)
+  return checkLineBytes(bytes, 0, bytes.length)
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { checkLine, GENESIS } from './record.js'
+import { checkLineBytes, GENESIS } from './record.js'
 import { HEAD_FILE, listSegments, segmentPath, type AuditHead } from './segments.js'
 
 export interface AuditProblem {
@@ -43,13 +43,17 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
   })
 
   for (const segment of segments) {
-    const text = (await readFile(segmentPath(dir, segment))).toString('utf8')
-    const lines = text.split('\n')
-    const torn = lines.pop()
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!
-      const check = checkLine(line)
-      const at = { segment, line: i + 1 }
+    const bytes = await readFile(segmentPath(dir, segment))
+    let start = 0
+    let line = 0
+    while (start < bytes.length) {
+      const newline = bytes.indexOf(0x0a, start)
+      line += 1
+      const at = { segment, line }
+      if (newline === -1)
+        return fail({ ...at, message: 'the last line is incomplete: the log was truncated mid-record' })
+      const check = checkLineBytes(bytes, start, newline)
+      start = newline + 1
       if (!check) return fail({ ...at, message: 'not a sealed audit record: the line was edited or damaged' })
       if (!check.intact) {
         return fail({
@@ -76,13 +80,6 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
       expectedSeq += 1
       records += 1
       if (head && check.seq === head.seq) headHashSeen = check.hash
-    }
-    if (torn !== undefined && torn !== '') {
-      return fail({
-        segment,
-        line: lines.length + 1,
-        message: 'the last line is incomplete: the log was truncated mid-record',
-      })
     }
   }
 

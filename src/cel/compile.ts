@@ -1,5 +1,16 @@
-import { Environment } from '@marcbachmann/cel-js'
+import { createRequire } from 'node:module'
+import type { Environment } from '@marcbachmann/cel-js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
+
+// CEL is loaded on first use (synchronously, through require of an ES module, Node >= 22.12):
+// most commands never evaluate an expression and should not pay for loading the library.
+let celLibrary: typeof import('@marcbachmann/cel-js') | undefined
+function cel(): typeof import('@marcbachmann/cel-js') {
+  celLibrary ??= createRequire(import.meta.url)(
+    '@marcbachmann/cel-js',
+  ) as typeof import('@marcbachmann/cel-js')
+  return celLibrary
+}
 
 export type CelProgram = (context: Record<string, unknown>) => unknown
 
@@ -11,7 +22,7 @@ function environmentFor(variables: readonly string[]): Environment {
   const key = variables.join(',')
   let env = environments.get(key)
   if (!env) {
-    env = new Environment({
+    env = new (cel().Environment)({
       homogeneousAggregateLiterals: false,
       limits: { maxAstNodes: 5000, maxDepth: 100 },
     })

@@ -3,6 +3,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core'
 import type { Actor } from '../audit/record.js'
 import { DriftcoreError, ERROR_CODES } from '../errors/driftcore-error.js'
 import type { Kernel } from '../kernel/open.js'
+import type { Contribution, Registry } from '../registry/registry.js'
 import { findProjectPaths, projectPaths, type ProjectPaths } from '../store/paths.js'
 import { actorFromEnv } from './actor.js'
 
@@ -36,6 +37,7 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
   private opened: Promise<Kernel> | undefined
+  private contributions: Promise<Contribution[]> | undefined
 
   public override async init(): Promise<void> {
     await super.init()
@@ -52,14 +54,29 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
 
   /** The kernel, opened on first use so commands that do not need it stay fast. */
   protected kernel(): Promise<Kernel> {
-    this.opened ??= import('../kernel/open.js').then(({ openKernel }) =>
-      openKernel({
-        ...(this.flags.home ? { home: path.resolve(this.flags.home) } : {}),
-        configFlags: this.flags.config ?? [],
-        oclif: this.config,
-      }),
+    this.opened ??= Promise.all([import('../kernel/open.js'), this.loadContributions()]).then(
+      ([{ openKernel }, contributions]) =>
+        openKernel({
+          ...(this.flags.home ? { home: path.resolve(this.flags.home) } : {}),
+          configFlags: this.flags.config ?? [],
+          oclif: this.config,
+          contributions,
+        }),
     )
     return this.opened
+  }
+
+  /** Just the registry, for commands that only describe tools: no config, policy or audit. */
+  protected async registry(): Promise<Registry> {
+    const { Registry } = await import('../registry/registry.js')
+    return Registry.create(await this.loadContributions()).registry
+  }
+
+  private loadContributions(): Promise<Contribution[]> {
+    this.contributions ??= import('../kernel/contributions.js').then(({ loadContributions }) =>
+      loadContributions(this.config),
+    )
+    return this.contributions
   }
 
   /** Project paths without opening the kernel (for commands that only read files). */

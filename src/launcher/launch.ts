@@ -1,5 +1,4 @@
 import path from 'node:path'
-import { execa } from 'execa'
 import type { Redactor } from '../audit/redact.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { SecretResolver } from '../secrets/resolve.js'
@@ -85,6 +84,8 @@ export class Launcher {
     const started = performance.now()
 
     if (spec.signal?.aborted) throw new DriftcoreError('cancelled', `cancelled before ${spec.file} started`)
+    // Loaded here, not at start-up: most commands never start a process.
+    const { execa } = await import('execa')
     const child = execa(argv[0]!, argv.slice(1), {
       cwd,
       env,

@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import lockfile from 'proper-lockfile'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 
 export interface FileLockOptions {
@@ -22,6 +21,8 @@ export async function withFileLock<T>(
 ): Promise<T> {
   const waitMs = options.waitMs ?? 30_000
   await mkdir(path.dirname(target), { recursive: true })
+  // proper-lockfile (with graceful-fs) loads on the first lock, not at start-up.
+  const { default: lockfile } = await import('proper-lockfile')
   let release: () => Promise<void>
   const started = Date.now()
   for (let attempt = 0; ; attempt++) {

@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import canonicalize from 'canonicalize'
 
+/** One-shot hashing: about twice as fast as createHash() for the short texts audit lines are. */
 export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex')
+  return hash('sha256', data, 'hex')
 }
 
 /** RFC 8785 canonical JSON, so equal values hash equally whatever their key order. */

@@ -34,7 +34,9 @@ export async function tempProject(
   }
   // Network trust (a proxy's CA) passes through; the developer's own config and data do not.
   const trust = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|(HTTPS?|NO)_PROXY|(https?|no)_proxy)$/.test(k)),
+    Object.entries(process.env).filter(([k]) =>
+      /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|(HTTPS?|NO)_PROXY|(https?|no)_proxy)$/.test(k),
+    ),
   )
   const env: NodeJS.ProcessEnv = {
     ...trust,

@@ -13,7 +13,9 @@ afterEach(() => project.cleanup())
 
 it('8 processes × 200 gated calls each: all 1,600 records are present and the chain is valid', async () => {
   const script = path.join(import.meta.dirname, 'helpers/gate-burst.mjs')
-  await Promise.all(Array.from({ length: 8 }, () => execa('node', [script, project.home, '200'], { env: project.env })))
+  await Promise.all(
+    Array.from({ length: 8 }, () => execa('node', [script, project.home, '200'], { env: project.env })),
+  )
   const verification = await verifyAudit(path.join(project.home, 'audit'))
   expect(verification.ok).toBe(true)
   const calls = await queryAudit(path.join(project.home, 'audit'), { type: 'tool.call' })

@@ -13,10 +13,18 @@ afterEach(() => project.cleanup())
 describe('config on the command line', () => {
   it('set, get and effective --explain show the value and the layer that set it', async () => {
     expect((await runCli(project, ['config', 'set', 'audit.fsync', 'always'])).exitCode).toBe(0)
-    expect((await runCli(project, ['config', 'set', 'project.name', 'from-user', '--layer', 'user'])).exitCode).toBe(0)
+    expect(
+      (await runCli(project, ['config', 'set', 'project.name', 'from-user', '--layer', 'user'])).exitCode,
+    ).toBe(0)
     expect((await runCli(project, ['config', 'get', 'audit.fsync'])).stdout.trim()).toBe('always')
     const env = { DRIFTCORE_PROJECT__ENVIRONMENT: 'prod' }
-    const explained = json(await runCli(project, ['config', 'effective', '--explain', '--json', '-c', 'audit.batch_interval_ms=3'], { env }))
+    const explained = json(
+      await runCli(
+        project,
+        ['config', 'effective', '--explain', '--json', '-c', 'audit.batch_interval_ms=3'],
+        { env },
+      ),
+    )
     const layerOf = (key: string) => explained.keys.find((k: { key: string }) => k.key === key)
     expect(layerOf('audit.fsync')).toEqual({ key: 'audit.fsync', value: 'always', layer: 'project' })
     expect(layerOf('project.name')).toMatchObject({ value: 'from-user', layer: 'user' })
@@ -39,7 +47,10 @@ describe('config on the command line', () => {
   })
 
   it('config validate names the file, line and column of a problem', async () => {
-    await writeFile(path.join(project.home, 'config.yaml'), 'project:\n  name: x\nlauncher:\n  allowlist: git\n')
+    await writeFile(
+      path.join(project.home, 'config.yaml'),
+      'project:\n  name: x\nlauncher:\n  allowlist: git\n',
+    )
     const r = await runCli(project, ['config', 'validate'])
     expect(r.exitCode).toBe(2)
     expect(r.stderr).toContain(`${path.join(project.home, 'config.yaml')}:4:14: launcher.allowlist:`)
@@ -49,22 +60,62 @@ describe('config on the command line', () => {
 describe('policy on the command line', () => {
   it('simulate decides without recording; evaluate records the decision; explain shows every rule', async () => {
     const simulated = json(await runCli(project, ['policy', 'simulate', '--tool', 'audit.verify', '--json']))
-    expect(simulated).toMatchObject({ decision: 'ALLOW', deciding_rule: 'allow-read-only', snapshot: { version: 1 } })
+    expect(simulated).toMatchObject({
+      decision: 'ALLOW',
+      deciding_rule: 'allow-read-only',
+      snapshot: { version: 1 },
+    })
     const before = json(await runCli(project, ['audit', 'query', '--type', 'policy.decision', '--json']))
     expect(before).toEqual([])
-    const evaluated = json(await runCli(project, ['policy', 'evaluate', '--tool', 'x.write', '--risk', 'write', '--capability', 'x', '--json']))
+    const evaluated = json(
+      await runCli(project, [
+        'policy',
+        'evaluate',
+        '--tool',
+        'x.write',
+        '--risk',
+        'write',
+        '--capability',
+        'x',
+        '--json',
+      ]),
+    )
     expect(evaluated.decision).toBe('REQUIRE_APPROVAL')
     const after = json(await runCli(project, ['audit', 'query', '--type', 'policy.decision', '--json']))
     expect(after).toHaveLength(1)
-    const explained = await runCli(project, ['policy', 'explain', '--tool', 'x.net', '--risk', 'network', '--capability', 'x'])
+    const explained = await runCli(project, [
+      'policy',
+      'explain',
+      '--tool',
+      'x.net',
+      '--risk',
+      'network',
+      '--capability',
+      'x',
+    ])
     expect(explained.stdout).toContain('· default/allow-read-only → ALLOW')
     expect(explained.stdout).toContain('decision: DENY — no rule matched: denied by default')
   })
 
   it('simulate --bundle tries a draft without publishing it', async () => {
     const draft = path.join(project.dir, 'draft.yaml')
-    await writeFile(draft, 'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: draft\nrules:\n  - id: no-agents\n    decision: DENY\n    match:\n      actors: { types: [agent] }\n')
-    const r = json(await runCli(project, ['policy', 'simulate', '--tool', 'audit.verify', '--actor', 'agent:x', '--bundle', draft, '--json']))
+    await writeFile(
+      draft,
+      'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: draft\nrules:\n  - id: no-agents\n    decision: DENY\n    match:\n      actors: { types: [agent] }\n',
+    )
+    const r = json(
+      await runCli(project, [
+        'policy',
+        'simulate',
+        '--tool',
+        'audit.verify',
+        '--actor',
+        'agent:x',
+        '--bundle',
+        draft,
+        '--json',
+      ]),
+    )
     expect(r).toMatchObject({ decision: 'DENY', deciding_rule: 'no-agents' })
     const snapshots = json(await runCli(project, ['policy', 'snapshots', '--json']))
     expect(snapshots.snapshots).toHaveLength(1)
@@ -76,8 +127,13 @@ describe('policy on the command line', () => {
     expect((await stat(keys.privateKey)).mode & 0o777).toBe(0o600)
     await mkdir(path.join(project.home, 'policy'), { recursive: true })
     const bundle = path.join(project.home, 'policy', 'project.yaml')
-    await writeFile(bundle, 'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: project\nrules:\n  - id: reads\n    decision: ALLOW\n    match:\n      risk_tags: [read]\n')
-    expect((await runCli(project, ['config', 'set', 'policy.trusted_keys', `[${keys.publicKey}]`])).exitCode).toBe(0)
+    await writeFile(
+      bundle,
+      'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: project\nrules:\n  - id: reads\n    decision: ALLOW\n    match:\n      risk_tags: [read]\n',
+    )
+    expect(
+      (await runCli(project, ['config', 'set', 'policy.trusted_keys', `[${keys.publicKey}]`])).exitCode,
+    ).toBe(0)
     expect((await runCli(project, ['policy', 'sign', bundle, '--key', keys.privateKey])).exitCode).toBe(0)
     const verified = json(await runCli(project, ['policy', 'verify', bundle, '--json']))
     expect(verified).toMatchObject({ name: 'project', rules: 1, signed_by: keys.fingerprint })
@@ -97,39 +153,74 @@ describe('policy on the command line', () => {
   it('rollback pins an earlier snapshot until the next publish', async () => {
     await mkdir(path.join(project.home, 'policy'), { recursive: true })
     const bundle = path.join(project.home, 'policy', 'p.yaml')
-    const write = (d: string) => writeFile(bundle, `apiVersion: driftcore/v1\nkind: PolicyBundle\nname: p\nrules:\n  - id: all\n    decision: ${d}\n`)
+    const write = (d: string) =>
+      writeFile(
+        bundle,
+        `apiVersion: driftcore/v1\nkind: PolicyBundle\nname: p\nrules:\n  - id: all\n    decision: ${d}\n`,
+      )
     await write('DENY')
     await runCli(project, ['policy', 'publish'])
     await write('ALLOW')
     await runCli(project, ['policy', 'publish'])
-    expect(json(await runCli(project, ['policy', 'rollback', '--json']))).toMatchObject({ version: 1, pinned: true })
-    expect(json(await runCli(project, ['policy', 'simulate', '--tool', 'audit.verify', '--json'])).decision).toBe('DENY')
+    expect(json(await runCli(project, ['policy', 'rollback', '--json']))).toMatchObject({
+      version: 1,
+      pinned: true,
+    })
+    expect(
+      json(await runCli(project, ['policy', 'simulate', '--tool', 'audit.verify', '--json'])).decision,
+    ).toBe('DENY')
     // Publishing again makes a new snapshot (the history stays append-only) and lifts the pin.
     expect(json(await runCli(project, ['policy', 'publish', '--json'])).version).toBe(3)
-    expect(json(await runCli(project, ['policy', 'simulate', '--tool', 'audit.verify', '--json'])).decision).toBe('ALLOW')
+    expect(
+      json(await runCli(project, ['policy', 'simulate', '--tool', 'audit.verify', '--json'])).decision,
+    ).toBe('ALLOW')
   })
 })
 
 describe('plugins', () => {
   it('a separately packaged plugin can be installed, adds tools, and is gone after uninstall', async () => {
-    const packed = await execa('npm', ['pack', path.join(FIXTURES, 'plugins/hello'), '--pack-destination', project.dir, '--silent'], { env: project.env })
+    const packed = await execa(
+      'npm',
+      ['pack', path.join(FIXTURES, 'plugins/hello'), '--pack-destination', project.dir, '--silent'],
+      { env: project.env },
+    )
     const tarball = path.join(project.dir, String(packed.stdout).trim().split('\n').at(-1)!)
     const installed = await runCli(project, ['plugins', 'install', `file:${tarball}`], { timeoutMs: 120_000 })
     expect(installed.exitCode, installed.stderr).toBe(0)
     const tools = json(await runCli(project, ['tools', 'list', '--json']))
-    expect(tools.find((t: { id: string }) => t.id === 'hello.greet')).toMatchObject({ plugin: 'driftcore-plugin-hello' })
-    expect(json(await runCli(project, ['tools', 'call', 'hello.greet', '--input', '{"name":"installed"}', '--json'])).output.greeting).toBe('hello installed')
+    expect(tools.find((t: { id: string }) => t.id === 'hello.greet')).toMatchObject({
+      plugin: 'driftcore-plugin-hello',
+    })
+    expect(
+      json(
+        await runCli(project, ['tools', 'call', 'hello.greet', '--input', '{"name":"installed"}', '--json']),
+      ).output.greeting,
+    ).toBe('hello installed')
     const described = json(await runCli(project, ['tools', 'describe', 'hello.greet', '--json']))
-    expect(described.input_schema).toMatchObject({ type: 'object', properties: { name: { type: 'string', minLength: 1 } }, required: ['name'] })
+    expect(described.input_schema).toMatchObject({
+      type: 'object',
+      properties: { name: { type: 'string', minLength: 1 } },
+      required: ['name'],
+    })
     expect((await runCli(project, ['plugins', 'uninstall', 'driftcore-plugin-hello'])).exitCode).toBe(0)
-    expect(json(await runCli(project, ['tools', 'list', '--json'])).some((t: { id: string }) => t.id.startsWith('hello.'))).toBe(false)
+    expect(
+      json(await runCli(project, ['tools', 'list', '--json'])).some((t: { id: string }) =>
+        t.id.startsWith('hello.'),
+      ),
+    ).toBe(false)
   }, 180_000)
 
   it('a linked plugin works the same way and unlinks cleanly', async () => {
-    expect((await runCli(project, ['plugins', 'link', path.join(FIXTURES, 'plugins/hello')])).exitCode).toBe(0)
-    expect(json(await runCli(project, ['tools', 'list', '--json'])).map((t: { id: string }) => t.id)).toContain('hello.shout')
+    expect((await runCli(project, ['plugins', 'link', path.join(FIXTURES, 'plugins/hello')])).exitCode).toBe(
+      0,
+    )
+    expect(
+      json(await runCli(project, ['tools', 'list', '--json'])).map((t: { id: string }) => t.id),
+    ).toContain('hello.shout')
     expect((await runCli(project, ['plugins', 'unlink', 'driftcore-plugin-hello'])).exitCode).toBe(0)
-    expect(json(await runCli(project, ['tools', 'list', '--json'])).map((t: { id: string }) => t.id)).not.toContain('hello.shout')
+    expect(
+      json(await runCli(project, ['tools', 'list', '--json'])).map((t: { id: string }) => t.id),
+    ).not.toContain('hello.shout')
   })
 })
 
@@ -140,7 +231,11 @@ describe('project commands', () => {
       const { rm } = await import('node:fs/promises')
       await rm(fresh.home, { recursive: true })
       const first = json(await runCli(fresh, ['init', '--json']))
-      expect(first.created.map((f: string) => path.relative(fresh.home, f)).sort()).toEqual(['.gitignore', 'config.yaml', 'policy/default.yaml'])
+      expect(first.created.map((f: string) => path.relative(fresh.home, f)).sort()).toEqual([
+        '.gitignore',
+        'config.yaml',
+        'policy/default.yaml',
+      ])
       const second = json(await runCli(fresh, ['init', '--json']))
       expect(second.created).toEqual([])
       const doctor = json(await runCli(fresh, ['doctor', '--json']))

@@ -16,7 +16,9 @@ afterEach(() => project.cleanup())
 describe('approvals end to end on the command line', () => {
   it('an agent asks, a person approves, the agent runs exactly the approved call once', async () => {
     const input = JSON.stringify({ words: ['deploy', 'now'] })
-    const asked = await runCli(project, ['tools', 'call', 'hello.shout', '--input', input, '--json'], { env: agent })
+    const asked = await runCli(project, ['tools', 'call', 'hello.shout', '--input', input, '--json'], {
+      env: agent,
+    })
     expect(asked.exitCode).toBe(5)
     const { error } = json(asked)
     expect(error).toMatchObject({ code: 'approval_required', details: { rule: 'approve-write-exec' } })
@@ -29,34 +31,64 @@ describe('approvals end to end on the command line', () => {
     expect(byAgent.exitCode).toBe(11)
     expect(byAgent.stderr).toContain('cannot decide approval')
 
-    const approved = await runCli(project, ['approvals', 'approve', id, '--comment', 'ok', '--json'], { env: alice })
+    const approved = await runCli(project, ['approvals', 'approve', id, '--comment', 'ok', '--json'], {
+      env: alice,
+    })
     expect(json(approved).approval.status).toBe('approved')
 
-    const otherInput = await runCli(project, ['tools', 'call', 'hello.shout', '--input', '{"words":["rm"]}', '--approval', id], { env: agent })
+    const otherInput = await runCli(
+      project,
+      ['tools', 'call', 'hello.shout', '--input', '{"words":["rm"]}', '--approval', id],
+      { env: agent },
+    )
     expect(otherInput.exitCode).toBe(11)
     expect(otherInput.stderr).toContain('different input')
 
-    const ran = await runCli(project, ['tools', 'call', 'hello.shout', '--input', input, '--approval', id, '--json'], { env: agent })
+    const ran = await runCli(
+      project,
+      ['tools', 'call', 'hello.shout', '--input', input, '--approval', id, '--json'],
+      { env: agent },
+    )
     expect(json(ran).output).toEqual({ stdout: 'deploy now\n', exit_code: 0 })
 
-    const again = await runCli(project, ['tools', 'call', 'hello.shout', '--input', input, '--approval', id], { env: agent })
+    const again = await runCli(
+      project,
+      ['tools', 'call', 'hello.shout', '--input', input, '--approval', id],
+      { env: agent },
+    )
     expect(again.exitCode).toBe(11)
     expect(again.stderr).toContain(`approval ${id} is used`)
 
     const trail = json(await runCli(project, ['audit', 'query', '--type', 'approval.*', '--json']))
-    expect(trail.map((r: { type: string; actor: { id: string } }) => `${r.type}:${r.actor.id}`)).toEqual(['approval.requested:copilot', 'approval.approved:alice'])
+    expect(trail.map((r: { type: string; actor: { id: string } }) => `${r.type}:${r.actor.id}`)).toEqual([
+      'approval.requested:copilot',
+      'approval.approved:alice',
+    ])
   })
 
   it('a person cannot approve their own request; approve --run runs it for the requester', async () => {
-    const asked = json(await runCli(project, ['tools', 'call', 'hello.shout', '--input', '{"words":["hi"]}', '--json'], { env: alice }))
+    const asked = json(
+      await runCli(project, ['tools', 'call', 'hello.shout', '--input', '{"words":["hi"]}', '--json'], {
+        env: alice,
+      }),
+    )
     const id = asked.error.details.approval_id as string
     const self = await runCli(project, ['approvals', 'approve', id], { env: alice })
     expect(self.exitCode).toBe(11)
     expect(self.stderr).toContain('cannot decide it too')
-    const run = json(await runCli(project, ['approvals', 'approve', id, '--run', '--json'], { env: { DRIFTCORE_ACTOR: 'human:bob' } }))
+    const run = json(
+      await runCli(project, ['approvals', 'approve', id, '--run', '--json'], {
+        env: { DRIFTCORE_ACTOR: 'human:bob' },
+      }),
+    )
     expect(run.result.output.stdout).toBe('hi\n')
-    const [call] = json(await runCli(project, ['audit', 'query', '--type', 'tool.call', '--subject', 'hello.shout', '--json'])).slice(-1)
-    expect(call).toMatchObject({ actor: { id: 'alice' }, data: { outcome: 'ok', approved_by: { id: 'bob' } } })
+    const [call] = json(
+      await runCli(project, ['audit', 'query', '--type', 'tool.call', '--subject', 'hello.shout', '--json']),
+    ).slice(-1)
+    expect(call).toMatchObject({
+      actor: { id: 'alice' },
+      data: { outcome: 'ok', approved_by: { id: 'bob' } },
+    })
   })
 })
 
@@ -82,12 +114,30 @@ describe('bad input on the command line', () => {
 
   it('a non-allowlisted executable: forbidden, exit 11, and the refusal is recorded', async () => {
     await writeFile(path.join(project.home, 'config.yaml'), 'launcher:\n  allowlist: [sleep]\n')
-    const asked = json(await runCli(project, ['tools', 'call', 'hello.shout', '--input', '{"words":["x"]}', '--json'], { env: agent }))
+    const asked = json(
+      await runCli(project, ['tools', 'call', 'hello.shout', '--input', '{"words":["x"]}', '--json'], {
+        env: agent,
+      }),
+    )
     await runCli(project, ['approvals', 'approve', asked.error.details.approval_id], { env: alice })
-    const r = await runCli(project, ['tools', 'call', 'hello.shout', '--input', '{"words":["x"]}', '--approval', asked.error.details.approval_id], { env: agent })
+    const r = await runCli(
+      project,
+      [
+        'tools',
+        'call',
+        'hello.shout',
+        '--input',
+        '{"words":["x"]}',
+        '--approval',
+        asked.error.details.approval_id,
+      ],
+      { env: agent },
+    )
     expect(r.exitCode).toBe(11)
     expect(r.stderr).toContain('"echo" is not on launcher.allowlist')
-    const [call] = json(await runCli(project, ['audit', 'query', '--type', 'tool.call', '--subject', 'hello.shout', '--json'])).slice(-1)
+    const [call] = json(
+      await runCli(project, ['audit', 'query', '--type', 'tool.call', '--subject', 'hello.shout', '--json']),
+    ).slice(-1)
     expect(call.data).toMatchObject({ outcome: 'error', error: { code: 'forbidden' } })
   })
 
@@ -103,8 +153,17 @@ describe('bad input on the command line', () => {
   it('a secret reference that does not resolve: not_found, exit 3, naming the reference', async () => {
     await writeFile(path.join(project.home, 'config.yaml'), 'launcher:\n  allowlist: [node]\n')
     await mkdir(path.join(project.home, 'policy'), { recursive: true })
-    await writeFile(path.join(project.home, 'policy', 'all.yaml'), 'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: all\nrules:\n  - id: all\n    decision: ALLOW\n')
-    const r = await runCli(project, ['tools', 'call', 'hello.useToken', '--input', '{"token":"secret://env/NOT_SET_ANYWHERE"}'])
+    await writeFile(
+      path.join(project.home, 'policy', 'all.yaml'),
+      'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: all\nrules:\n  - id: all\n    decision: ALLOW\n',
+    )
+    const r = await runCli(project, [
+      'tools',
+      'call',
+      'hello.useToken',
+      '--input',
+      '{"token":"secret://env/NOT_SET_ANYWHERE"}',
+    ])
     expect(r.exitCode).toBe(3)
     expect(r.stderr).toContain('secret reference secret://env/NOT_SET_ANYWHERE does not resolve')
   })
@@ -124,6 +183,8 @@ describe('bad input on the command line', () => {
     await writeFile(segment, text.replace('"name":"b"', '"name":"c"').replace('hello b', 'hello c'))
     const r = await runCli(project, ['audit', 'verify'])
     expect(r.exitCode).toBe(8)
-    expect(r.stderr).toMatch(/FAILED verification at 000001\.jsonl:\d+ \(seq \d+\): record seq \d+ was edited/)
+    expect(r.stderr).toMatch(
+      /FAILED verification at 000001\.jsonl:\d+ \(seq \d+\): record seq \d+ was edited/,
+    )
   })
 })

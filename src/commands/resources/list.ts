@@ -6,8 +6,8 @@ export default class ResourcesList extends DriftcoreCommand<typeof ResourcesList
   static override examples = ['<%= config.bin %> resources list', '<%= config.bin %> resources list --json']
 
   async run() {
-    const kernel = await this.kernel()
-    const resources = kernel.registry.resources().map((r) => ({
+    const registry = await this.registry()
+    const resources = registry.resources().map((r) => ({
       uri: r.uri,
       name: r.name,
       description: r.description,

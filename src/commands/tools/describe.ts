@@ -11,8 +11,8 @@ export default class ToolsDescribe extends DriftcoreCommand<typeof ToolsDescribe
   static override args = { id: Args.string({ description: 'tool id', required: true }) }
 
   async run() {
-    const kernel = await this.kernel()
-    const tool = kernel.registry.tool(this.args.id)
+    const registry = await this.registry()
+    const tool = registry.tool(this.args.id)
     const description = {
       id: tool.id,
       title: tool.title ?? null,

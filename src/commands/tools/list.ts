@@ -8,8 +8,8 @@ export default class ToolsList extends DriftcoreCommand<typeof ToolsList> {
   static override examples = ['<%= config.bin %> tools list', '<%= config.bin %> tools list --json']
 
   async run() {
-    const kernel = await this.kernel()
-    const tools = kernel.registry.tools().map((t) => ({
+    const registry = await this.registry()
+    const tools = registry.tools().map((t) => ({
       id: t.id,
       title: t.title ?? null,
       description: t.description,
