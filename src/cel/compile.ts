@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import type { Environment } from '@marcbachmann/cel-js'
+import type * as Cel from '@marcbachmann/cel-js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 
 // CEL is loaded on first use (synchronously, through require of an ES module, Node >= 22.12):
@@ -14,11 +14,11 @@ function cel(): typeof import('@marcbachmann/cel-js') {
 
 export type CelProgram = (context: Record<string, unknown>) => unknown
 
-const environments = new Map<string, Environment>()
+const environments = new Map<string, Cel.Environment>()
 
 // One environment per variable set: declaring the variables lets CEL reject a typo such as
 // `reqest.tool.id` when the expression is loaded instead of when it first runs.
-function environmentFor(variables: readonly string[]): Environment {
+function environmentFor(variables: readonly string[]): Cel.Environment {
   const key = variables.join(',')
   let env = environments.get(key)
   if (!env) {
