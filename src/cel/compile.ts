@@ -4,11 +4,9 @@ import { DriftcoreError } from '../errors/driftcore-error.js'
 
 // CEL is loaded on first use (synchronously, through require of an ES module, Node >= 22.12):
 // most commands never evaluate an expression and should not pay for loading the library.
-let celLibrary: typeof import('@marcbachmann/cel-js') | undefined
-function cel(): typeof import('@marcbachmann/cel-js') {
-  celLibrary ??= createRequire(import.meta.url)(
-    '@marcbachmann/cel-js',
-  ) as typeof import('@marcbachmann/cel-js')
+let celLibrary: typeof Cel | undefined
+function cel(): typeof Cel {
+  celLibrary ??= createRequire(import.meta.url)('@marcbachmann/cel-js') as typeof Cel
   return celLibrary
 }
 
