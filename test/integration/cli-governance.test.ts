@@ -170,7 +170,7 @@ describe('bad input on the command line', () => {
 
   it('malformed config YAML: invalid_input, exit 2, at file:line:col, for every command that needs config', async () => {
     await writeFile(path.join(project.home, 'config.yaml'), 'audit:\n  fsync: "always\n')
-    const r = await runCli(project, ['tools', 'list'])
+    const r = await runCli(project, ['tools', 'call', 'audit.verify'])
     expect(r.exitCode).toBe(2)
     expect(r.stderr).toContain(`${path.join(project.home, 'config.yaml')}:3:1`)
   })
