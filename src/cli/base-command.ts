@@ -3,7 +3,8 @@ import { Command, Flags, type Interfaces } from '@oclif/core'
 import type { Actor } from '../audit/record.js'
 import { DriftcoreError, ERROR_CODES } from '../errors/driftcore-error.js'
 import type { Kernel } from '../kernel/open.js'
-import type { Contribution, Registry } from '../registry/registry.js'
+import type { Catalog } from '../registry/catalog.js'
+import type { Contribution } from '../registry/registry.js'
 import { findProjectPaths, projectPaths, type ProjectPaths } from '../store/paths.js'
 import { actorFromEnv } from './actor.js'
 
@@ -66,10 +67,16 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
     return this.opened
   }
 
-  /** Just the registry, for commands that only describe tools: no config, policy or audit. */
-  protected async registry(): Promise<Registry> {
-    const { Registry } = await import('../registry/registry.js')
-    return Registry.create(await this.loadContributions()).registry
+  /** What plugins offer, as data, for commands that only describe tools: no config, policy or audit. */
+  protected async catalog(): Promise<Catalog> {
+    const { cachedCatalog, catalogOf } = await import('../registry/catalog.js')
+    return cachedCatalog(this.config, async () => {
+      // Only on a cache miss: building the registry loads every plugin, and zod.
+      const { Registry } = await import('../registry/registry.js')
+      return catalogOf(Registry.create(await this.loadContributions()).registry, (schema, io) =>
+        Registry.jsonSchema(schema, io),
+      )
+    })
   }
 
   private loadContributions(): Promise<Contribution[]> {

@@ -6,15 +6,7 @@ export default class ResourcesList extends DriftcoreCommand<typeof ResourcesList
   static override examples = ['<%= config.bin %> resources list', '<%= config.bin %> resources list --json']
 
   async run() {
-    const registry = await this.registry()
-    const resources = registry.resources().map((r) => ({
-      uri: r.uri,
-      name: r.name,
-      description: r.description,
-      mimeType: r.mimeType,
-      template: r.template,
-      plugin: r.plugin,
-    }))
+    const { resources } = await this.catalog()
     if (!this.jsonEnabled()) this.log(table(resources, ['uri', 'name', 'plugin']))
     return resources
   }

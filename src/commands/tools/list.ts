@@ -8,17 +8,9 @@ export default class ToolsList extends DriftcoreCommand<typeof ToolsList> {
   static override examples = ['<%= config.bin %> tools list', '<%= config.bin %> tools list --json']
 
   async run() {
-    const registry = await this.registry()
-    const tools = registry.tools().map((t) => ({
-      id: t.id,
-      title: t.title ?? null,
-      description: t.description,
-      capability: t.capability,
-      risk: t.risk,
-      requires: t.requires ?? [],
-      plugin: t.plugin,
-    }))
-    if (!this.jsonEnabled()) this.log(table(tools, ['id', 'risk', 'capability', 'plugin']))
-    return tools
+    const { tools } = await this.catalog()
+    const list = tools.map(({ input_schema: _i, output_schema: _o, ...tool }) => tool)
+    if (!this.jsonEnabled()) this.log(table(list, ['id', 'risk', 'capability', 'plugin']))
+    return list
   }
 }
