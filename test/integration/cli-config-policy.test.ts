@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -221,6 +221,19 @@ describe('plugins', () => {
     expect(
       json(await runCli(project, ['tools', 'list', '--json'])).map((t: { id: string }) => t.id),
     ).not.toContain('hello.shout')
+  })
+})
+
+describe('the tool catalog', () => {
+  it('is served from cache until a plugin changes, then rebuilt', async () => {
+    const copy = path.join(project.dir, 'hello-plugin')
+    await cp(path.join(FIXTURES, 'plugins/hello'), copy, { recursive: true })
+    expect((await runCli(project, ['plugins', 'link', copy])).exitCode).toBe(0)
+    const describe = async () => json(await runCli(project, ['tools', 'describe', 'hello.greet', '--json'])).description as string
+    expect(await describe()).toBe('Returns a greeting. Read-only.')
+    const hook = path.join(copy, 'hooks/capabilities.js')
+    await writeFile(hook, (await readFile(hook, 'utf8')).replace('Returns a greeting. Read-only.', 'Greets, politely.'))
+    expect(await describe()).toBe('Greets, politely.')
   })
 })
 
