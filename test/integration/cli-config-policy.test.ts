@@ -1,8 +1,8 @@
-import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { FIXTURES, json, runCli, tempProject, type TempProject } from '../helpers/project.js'
+import { FIXTURES, json, REPO, runCli, tempProject, type TempProject } from '../helpers/project.js'
 
 let project: TempProject
 beforeEach(async () => {
@@ -228,6 +228,7 @@ describe('the tool catalog', () => {
   it('is served from cache until a plugin changes, then rebuilt', async () => {
     const copy = path.join(project.dir, 'hello-plugin')
     await cp(path.join(FIXTURES, 'plugins/hello'), copy, { recursive: true })
+    await symlink(path.join(REPO, 'node_modules'), path.join(copy, 'node_modules'))
     expect((await runCli(project, ['plugins', 'link', copy])).exitCode).toBe(0)
     const describe = async () => json(await runCli(project, ['tools', 'describe', 'hello.greet', '--json'])).description as string
     expect(await describe()).toBe('Returns a greeting. Read-only.')
