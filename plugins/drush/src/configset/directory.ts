@@ -1,12 +1,16 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError } from 'driftcore'
-import { configFile, setOf, type ConfigFile, type ConfigSet } from './config-set.js'
+import { configFile, objectName, setOf, type ConfigFile, type ConfigSet } from './config-set.js'
 
 const PARALLEL = 64
 
 /** Every config object in an export folder (collections in sub-folders included). */
-export async function readDirectory(dir: string, label = dir): Promise<ConfigSet> {
+export async function readDirectory(
+  dir: string,
+  label = dir,
+  only?: (name: string) => boolean,
+): Promise<ConfigSet> {
   let entries
   try {
     entries = await readdir(dir, { recursive: true, withFileTypes: true })
@@ -21,6 +25,7 @@ export async function readDirectory(dir: string, label = dir): Promise<ConfigSet
   const files = entries
     .filter((e) => e.isFile() && e.name.endsWith('.yml'))
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .filter((file) => !only || only(objectName(file) ?? ''))
     .sort()
   const read: ConfigFile[] = []
   for (let i = 0; i < files.length; i += PARALLEL) {

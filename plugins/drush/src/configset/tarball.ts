@@ -1,17 +1,26 @@
-import { Parser, create } from 'tar'
 import { DriftcoreError } from 'driftcore'
-import { configFile, setOf, type ConfigFile, type ConfigSet, type SourceKind } from './config-set.js'
+import {
+  configFile,
+  objectName,
+  setOf,
+  type ConfigFile,
+  type ConfigSet,
+  type SourceKind,
+} from './config-set.js'
 
 /** True for gzip data (an exported tarball) rather than JSON. */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b
 }
 
+// node-tar loads on first use: most commands never touch a tarball.
+
 /**
  * A deterministic .tar.gz of the given files in `dir`: sorted names, portable headers and a
  * fixed mtime, so the same export always yields the same bytes (and the same artifact).
  */
 export async function packDirectory(dir: string, files: readonly string[]): Promise<Buffer> {
+  const { create } = await import('tar')
   const chunks: Buffer[] = []
   const stream = create(
     { gzip: true, portable: true, cwd: dir, mtime: new Date(0), noDirRecurse: true },
@@ -29,14 +38,16 @@ export async function readTarball(
   bytes: Buffer,
   label: string,
   kind: SourceKind = 'tarball',
+  only?: (name: string) => boolean,
 ): Promise<ConfigSet> {
+  const { Parser } = await import('tar')
   const files: ConfigFile[] = []
   const pending: Promise<void>[] = []
   const problems: string[] = []
   const parser = new Parser({
     onReadEntry: (entry) => {
       const name = entry.path.replace(/^\.\//, '')
-      if (entry.type !== 'File' || !name.endsWith('.yml')) {
+      if (entry.type !== 'File' || !name.endsWith('.yml') || (only && !only(objectName(name) ?? ''))) {
         entry.resume()
         return
       }

@@ -2,6 +2,7 @@ import type { ToolContext } from 'driftcore'
 import { loadConfigSource, type LoadedSource } from '../configset/sources.js'
 import { driftSettings, maxYamlBytes } from '../settings/sections.js'
 import { compareSets, type Comparison, type ObjectDrift } from './compare.js'
+import { yamlReader } from '../yaml/read.js'
 import { remediationPlan, type RemediationPlan } from './plan.js'
 
 export interface SideSummary {
@@ -43,7 +44,7 @@ export async function checkDrift(
   const result = compareSets(baseline.set, current.set, {
     noise: settings.noise,
     ignore: settings.ignore,
-    maxYamlBytes: maxYamlBytes(ctx.config),
+    parse: await yamlReader(maxYamlBytes(ctx.config)),
   })
   const count = (status: ObjectDrift['status']) => result.drift.filter((d) => d.status === status).length
   return {

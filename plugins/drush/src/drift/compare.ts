@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { ConfigFile, ConfigSet } from '../configset/config-set.js'
-import { readYaml } from '../yaml/read.js'
+import type { YamlReader } from '../yaml/read.js'
 import { diffValues, type KeyChange } from './diff.js'
 import { nameMatcher, noiseMatcher, withoutNoise } from './noise.js'
 
@@ -17,7 +17,7 @@ export interface ObjectDrift {
 export interface CompareOptions {
   noise: readonly string[]
   ignore: readonly string[]
-  maxYamlBytes: number
+  parse: YamlReader
 }
 
 export interface Comparison {
@@ -41,7 +41,7 @@ export function compareSets(baseline: ConfigSet, current: ConfigSet, options: Co
   const isNoise = noiseMatcher(options.noise)
   const ignored = nameMatcher(options.ignore)
   const read = (set: ConfigSet, f: ConfigFile) =>
-    readYaml(f.bytes!.toString('utf8'), `${set.label}/${f.file}`, options.maxYamlBytes)
+    options.parse(f.bytes!.toString('utf8'), `${set.label}/${f.file}`)
   const result: Comparison = {
     drift: [],
     noise_only: [],

@@ -1,6 +1,6 @@
 import type { ConfigSet } from '../configset/config-set.js'
 import { asText } from '../util/text.js'
-import { readYaml } from '../yaml/read.js'
+import type { YamlReader } from '../yaml/read.js'
 import { baseField, CORE_ENTITY_TYPES } from './core-entity-types.js'
 import type { BundleMeta, EntityTypeMeta, FieldMeta, SiteMetadata } from './model.js'
 import { configValues } from './values.js'
@@ -16,6 +16,13 @@ const PREFIXES = [
   ...Object.values(CORE_ENTITY_TYPES).flatMap((t) => (t.bundle_prefix ? [t.bundle_prefix] : [])),
 ]
 
+/** The config objects metadata is read from (the rest of an export is never parsed). */
+export function metadataObjects(configKeys: readonly string[]): (name: string) => boolean {
+  const values = new Set(configKeys.map((k) => k.slice(0, k.indexOf(':'))))
+  return (name) =>
+    !name.includes(':') && (values.has(name) || PREFIXES.some((p) => name === p || name.startsWith(p)))
+}
+
 /**
  * A site's entity types, bundles and fields read from its config export alone, for when no
  * Drush is reachable (and for the demo). Bundles come from their config entities
@@ -24,14 +31,13 @@ const PREFIXES = [
  */
 export function metadataFromConfig(
   set: ConfigSet,
-  options: { maxYamlBytes: number; configKeys: readonly string[] },
+  options: { parse: YamlReader; configKeys: readonly string[] },
 ): SiteMetadata {
-  const wanted = new Set(options.configKeys.map((k) => k.slice(0, k.indexOf(':'))))
+  const wanted = metadataObjects(options.configKeys)
   const objects = new Map<string, Yaml>()
   for (const [name, file] of set.objects) {
-    if (name.includes(':') || !file.bytes) continue
-    if (!wanted.has(name) && !PREFIXES.some((p) => name === p || name.startsWith(p))) continue
-    const value = readYaml(file.bytes.toString('utf8'), `${set.label}/${file.file}`, options.maxYamlBytes)
+    if (!file.bytes || !wanted(name)) continue
+    const value = options.parse(file.bytes.toString('utf8'), `${set.label}/${file.file}`)
     if (value !== null && typeof value === 'object') objects.set(name, value as Yaml)
   }
   const byPrefix = (prefix: string) => [...objects].filter(([name]) => name.startsWith(prefix))

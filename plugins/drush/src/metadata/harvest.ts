@@ -5,8 +5,9 @@ import { DriftcoreError, type ToolContext } from 'driftcore'
 import { loadConfigSource } from '../configset/sources.js'
 import { exchangeFolder, runDrush } from '../drush/run.js'
 import { drushSettings, maxYamlBytes } from '../settings/sections.js'
-import { metadataFromConfig } from './from-config.js'
+import { metadataFromConfig, metadataObjects } from './from-config.js'
 import { siteMetadataSchema, type SiteMetadata } from './model.js'
+import { yamlReader } from '../yaml/read.js'
 import { looksSecret } from './values.js'
 
 /** The PHP script shipped with the plugin (php/harvest.php). */
@@ -75,15 +76,13 @@ export async function harvestFromConfig(
   source?: string,
 ): Promise<SiteMetadata> {
   const spec = source ?? drushSettings(ctx.config).config_dir
-  const { set } = await loadConfigSource(spec, ctx)
+  const configKeys = drushSettings(ctx.config).state.config
+  const { set } = await loadConfigSource(spec, ctx, { only: metadataObjects(configKeys) })
   if (set.manifestOnly) {
     throw new DriftcoreError(
       'invalid_input',
       `${spec} holds only file hashes: metadata needs the config content`,
     )
   }
-  return metadataFromConfig(set, {
-    maxYamlBytes: maxYamlBytes(ctx.config),
-    configKeys: drushSettings(ctx.config).state.config,
-  })
+  return metadataFromConfig(set, { parse: await yamlReader(maxYamlBytes(ctx.config)), configKeys })
 }

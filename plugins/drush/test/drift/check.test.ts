@@ -182,6 +182,35 @@ describe('drift check on the USA.gov export (1,226 files) and mutated copies of 
   })
 })
 
+describe('drift check refuses hostile input', () => {
+  it('refuses a YAML alias bomb instead of expanding it', async () => {
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`),
+    ].join('\n')
+    const current = await mutatedCopy(DRUPAL.standard10, path.join(project.dir, 'current'), {
+      'system.site.yml': () => `${bomb}\n`,
+    })
+    const error = await check(DRUPAL.standard10, current).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'invalid_input',
+      hint: expect.stringContaining('aliases are limited'),
+    })
+  })
+
+  it('refuses a tarball whose entries would escape the export folder', async () => {
+    const dir = await mutatedCopy(DRUPAL.standard10, path.join(project.dir, 'export/inner'))
+    const tarball = path.join(project.dir, 'evil.tar.gz')
+    await writeFile(path.join(project.dir, 'export/evil.yml'), 'x: 1\n')
+    await execa('tar', ['-czPf', tarball, '-C', dir, '.', '../evil.yml'])
+    const error = await check(DRUPAL.standard10, tarball).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('unsafe entry name "../evil.yml"'),
+    })
+  })
+})
+
 describe('drift check across Drupal versions and input kinds', () => {
   it('shows what changed in the standard profile from Drupal 10 to 11 (node types moved to recipes)', async () => {
     const report = await check(DRUPAL.standard10, DRUPAL.standard11)
