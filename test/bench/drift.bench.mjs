@@ -34,7 +34,12 @@ try {
   for (let i = 0; i < names.length; i += 25) {
     const file = path.join(current, names[i])
     const text = await readFile(file, 'utf8')
-    await writeFile(file, i % 100 === 0 ? text.replace(/^uuid: .*$/m, 'uuid: 11111111-2222-4333-8444-555555555555') : `${text}driftcore_bench: ${i}\n`)
+    await writeFile(
+      file,
+      i % 100 === 0
+        ? text.replace(/^uuid: .*$/m, 'uuid: 11111111-2222-4333-8444-555555555555')
+        : `${text}driftcore_bench: ${i}\n`,
+    )
   }
   for (let i = 7; i < names.length; i += 100) {
     const file = path.join(current, names[i])
@@ -46,7 +51,11 @@ try {
   // Worst case: every object differs in bytes (re-serialised), so every one is parsed.
   const reformatted = path.join(dir, 'reformatted')
   await mkdir(reformatted)
-  for (const name of names) await writeFile(path.join(reformatted, name), `# exported again\n${await readFile(path.join(baseline, name), 'utf8')}`)
+  for (const name of names)
+    await writeFile(
+      path.join(reformatted, name),
+      `# exported again\n${await readFile(path.join(baseline, name), 'utf8')}`,
+    )
 
   const home = path.join(dir, 'project/.driftcore')
   await mkdir(home, { recursive: true })
@@ -71,21 +80,46 @@ try {
   }
 
   const typical = await time({ baseline, current })
-  report(`drift.check ${names.length} objects, 2% drift (in-process, ms)`, { ...summarize(typical.samples), changed: typical.out.summary.changed, noise: typical.out.summary.noise_only, equivalent: typical.out.summary.equivalent }, '≤ 1000 ms')
+  report(
+    `drift.check ${names.length} objects, 2% drift (in-process, ms)`,
+    {
+      ...summarize(typical.samples),
+      changed: typical.out.summary.changed,
+      noise: typical.out.summary.noise_only,
+      equivalent: typical.out.summary.equivalent,
+    },
+    '≤ 1000 ms',
+  )
   const none = await time({ baseline, current: baseline })
   report(`drift.check ${names.length} objects, identical (in-process, ms)`, summarize(none.samples))
   const worst = await time({ baseline, current: reformatted })
-  report(`drift.check ${names.length} objects, every file re-serialised (in-process, ms)`, { ...summarize(worst.samples), equivalent: worst.out.summary.equivalent })
+  report(`drift.check ${names.length} objects, every file re-serialised (in-process, ms)`, {
+    ...summarize(worst.samples),
+    equivalent: worst.out.summary.equivalent,
+  })
   await kernel.close()
 
   const cli = []
   for (let r = 0; r < 5; r++) {
     const t = performance.now()
-    const run = spawnSync(process.execPath, [path.join(REPO, 'bin/run.js'), 'drift', 'check', '--baseline', baseline, '--current', current, '--json'], {
-      cwd: path.dirname(home),
-      env: { PATH: process.env.PATH, HOME: dir, DRIFTCORE_ACTOR: 'ci:bench' },
-      encoding: 'utf8',
-    })
+    const run = spawnSync(
+      process.execPath,
+      [
+        path.join(REPO, 'bin/run.js'),
+        'drift',
+        'check',
+        '--baseline',
+        baseline,
+        '--current',
+        current,
+        '--json',
+      ],
+      {
+        cwd: path.dirname(home),
+        env: { PATH: process.env.PATH, HOME: dir, DRIFTCORE_ACTOR: 'ci:bench' },
+        encoding: 'utf8',
+      },
+    )
     if (run.status !== 1) throw new Error(`drift check exited ${run.status}: ${run.stderr}`)
     cli.push(performance.now() - t)
   }

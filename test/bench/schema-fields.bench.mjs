@@ -36,7 +36,11 @@ try {
     schemas = JSON.parse(content.text).schemas.length
     bytes = content.text.length
   }
-  report('schema.fields for the USA.gov export (ms)', { ...summarize(samples), schemas, kib: Math.round(bytes / 1024) }, '≤ 300 ms')
+  report(
+    'schema.fields for the USA.gov export (ms)',
+    { ...summarize(samples), schemas, kib: Math.round(bytes / 1024) },
+    '≤ 300 ms',
+  )
   await kernel.close()
 } finally {
   await rm(dir, { recursive: true, force: true })
