@@ -1,4 +1,4 @@
-import { DriftcoreError, parseYaml } from 'driftcore'
+import { parseYaml } from 'driftcore'
 
 /** Parses one config file's text; `file` names it in errors. */
 export type YamlReader = (text: string, file: string) => unknown
@@ -19,17 +19,8 @@ let loading: Promise<typeof import('js-yaml')> | undefined
 export async function yamlReader(maxBytes: number): Promise<YamlReader> {
   const jsYaml = await (loading ??= import('js-yaml'))
   return (text, file) => {
-    const bytes = Buffer.byteLength(text)
-    if (bytes > maxBytes) {
-      throw new DriftcoreError(
-        'invalid_input',
-        `${file} is ${bytes} bytes, over the ${maxBytes}-byte limit for YAML`,
-        {
-          hint: 'raise limits.max_yaml_bytes if this config object is really that big',
-        },
-      )
-    }
-    if (!ANCHOR_OR_ALIAS.test(text)) {
+    // Oversized files also go to the host's parser, which refuses them with the limit's message.
+    if (Buffer.byteLength(text) <= maxBytes && !ANCHOR_OR_ALIAS.test(text)) {
       try {
         return jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file }) ?? null
       } catch {

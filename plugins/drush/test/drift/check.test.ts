@@ -198,6 +198,17 @@ describe('drift check refuses hostile input', () => {
     })
   })
 
+  it('refuses a config file over limits.max_yaml_bytes, naming the file and the limit', async () => {
+    const current = await mutatedCopy(DRUPAL.standard10, path.join(project.dir, 'current'), {
+      'system.site.yml': (t) => `${t}slogan: '${'x'.repeat(5000)}'\n`,
+    })
+    const small = await drushKernel(project, ['limits.max_yaml_bytes=4096'])
+    const error = await check(DRUPAL.standard10, current, small).catch((e: unknown) => e)
+    await small.close()
+    expect(error).toMatchObject({ code: 'invalid_input' })
+    expect((error as Error).message).toMatch(/system\.site\.yml is \d+ bytes, over the 4096-byte limit/)
+  })
+
   it('refuses a tarball whose entries would escape the export folder', async () => {
     const dir = await mutatedCopy(DRUPAL.standard10, path.join(project.dir, 'export/inner'))
     const tarball = path.join(project.dir, 'evil.tar.gz')
