@@ -27,17 +27,25 @@ try {
   })
   const actor = { type: 'agent', id: 'bench' }
   const samples = []
+  const cpu = []
   let schemas = 0
   let bytes = 0
   for (let r = 0; r < RUNS + 1; r++) {
     const t = performance.now()
+    const c = process.cpuUsage()
     const content = await kernel.gate.read('driftcore://schema/fields', actor)
-    if (r > 0) samples.push(performance.now() - t)
+    const used = process.cpuUsage(c)
+    if (r > 0) {
+      samples.push(performance.now() - t)
+      cpu.push((used.user + used.system) / 1000)
+    }
     schemas = JSON.parse(content.text).schemas.length
     bytes = content.text.length
   }
+  // CPU time is what this process used; wall time also counts waiting for a shared machine.
+  report('schema.fields for the USA.gov export, CPU time (ms)', summarize(cpu))
   report(
-    'schema.fields for the USA.gov export (ms)',
+    'schema.fields for the USA.gov export, wall time (ms)',
     { ...summarize(samples), schemas, kib: Math.round(bytes / 1024) },
     '≤ 300 ms',
   )
