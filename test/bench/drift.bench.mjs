@@ -4,6 +4,7 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { spawnSync } from 'node:child_process'
 import { openKernel } from '../../dist/index.js'
 import { coreCapabilities } from '../../dist/registry/core-capabilities.js'

@@ -4,6 +4,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { openKernel } from '../../dist/index.js'
 import { coreCapabilities } from '../../dist/registry/core-capabilities.js'
 import { drushCapabilities } from '../../plugins/drush/dist/hooks/capabilities.js'

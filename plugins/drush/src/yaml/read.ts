@@ -1,3 +1,4 @@
+import type * as JsYaml from 'js-yaml'
 import { parseYaml } from 'driftcore'
 
 /** Parses one config file's text; `file` names it in errors. */
@@ -8,7 +9,7 @@ export type YamlReader = (text: string, file: string) => unknown
 // the host's parser, which caps alias expansion. Drupal never writes them.
 const ANCHOR_OR_ALIAS = /(^|[\s[{,:-])[&*][^\s,[\]{}]/m
 
-let loading: Promise<typeof import('js-yaml')> | undefined
+let loading: Promise<typeof JsYaml> | undefined
 
 /**
  * A config file parser: js-yaml (YAML 1.2 core schema, duplicate keys refused) for speed, as
