@@ -32,7 +32,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'test/**/*.js', 'bin/**/*.js'],
+    files: [
+      'test/**/*.ts',
+      'test/**/*.js',
+      'bin/**/*.js',
+      'plugins/*/test/**/*.ts',
+      'plugins/*/test/**/*.mjs',
+    ],
     rules: {
       'no-console': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -1,0 +1,72 @@
+import path from 'node:path'
+import { DriftcoreError, type ToolContext } from 'driftcore'
+import { commandWords, drushSettings } from '../settings/sections.js'
+import { drushArguments, type DrushCall } from './commands.js'
+import { parseDrushLog, type DrushLogEntry } from './output.js'
+
+export interface DrushRun {
+  stdout: string
+  logs: DrushLogEntry[]
+  duration_ms: number
+}
+
+/**
+ * Runs one allowlisted Drush command through the call's launcher: the configured prefix
+ * (`ddev drush`…), the site alias, --root and --uri, and the command's checked arguments.
+ * A failed run becomes a DriftcoreError carrying Drush's own error lines.
+ */
+export async function runDrush(ctx: ToolContext, call: DrushCall): Promise<DrushRun> {
+  const settings = drushSettings(ctx.config)
+  const [file, ...prefix] = commandWords(settings)
+  const globals = [
+    ...(settings.root ? [`--root=${settings.root}`] : []),
+    ...(settings.uri ? [`--uri=${settings.uri}`] : []),
+  ]
+  const args = [...prefix, ...(settings.alias ? [settings.alias] : []), ...drushArguments(call, globals)]
+  const result = await ctx.launcher.run({
+    file: file!,
+    args,
+    cwd: ctx.paths.root,
+    timeoutMs: settings.timeout_ms,
+  })
+  const logs = parseDrushLog(result.stderr)
+  const what = `drush ${call.command}`
+  if (result.timedOut) throw new DriftcoreError('timeout', `${what} timed out after ${result.durationMs} ms`)
+  if (result.cancelled) throw new DriftcoreError('cancelled', `${what} was cancelled`)
+  if (result.exitCode !== 0) throw failure(what, result.exitCode, logs, result.stdout)
+  return { stdout: result.stdout, logs, duration_ms: result.durationMs }
+}
+
+function failure(
+  what: string,
+  exitCode: number | null,
+  logs: DrushLogEntry[],
+  stdout: string,
+): DriftcoreError {
+  const errors = logs.filter((l) => l.level === 'error' || l.level === 'critical' || l.level === 'output')
+  const told = (errors.length > 0 ? errors : logs).map((l) => l.message).join('\n') || stdout.trim()
+  // Drush that cannot reach the site's database is a site that is down, not a bug here.
+  const unreachable = /bootstrap|database|SQLSTATE|could not find a Drupal site/i.test(told)
+  return new DriftcoreError(
+    unreachable ? 'unavailable' : 'internal',
+    `${what} failed (exit ${exitCode ?? 'signal'})${told ? `: ${told.split('\n').slice(0, 8).join('\n')}` : ''}`,
+    {
+      hint: unreachable
+        ? 'check drush.command, drush.root, drush.uri and drush.alias, and that the site is running'
+        : undefined,
+      details: { exit_code: exitCode, logs: logs.slice(-20) },
+    },
+  )
+}
+
+/**
+ * A folder both driftcore and Drush can see, one per call: `host` is where driftcore reads
+ * and writes it, `site` where Drush finds it (they differ when Drush runs in a container).
+ */
+export function exchangeFolder(ctx: ToolContext, name: string): { host: string; site: string } {
+  const { exchange } = drushSettings(ctx.config)
+  const folder = `${name}-${ctx.traceId}`
+  const host = path.resolve(ctx.paths.root, exchange.host, folder)
+  const site = exchange.site ? path.posix.join(exchange.site, folder) : host
+  return { host, site }
+}

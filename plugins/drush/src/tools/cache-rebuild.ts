@@ -1,0 +1,20 @@
+import { z } from 'zod'
+import { defineTool } from 'driftcore'
+import { runDrush } from '../drush/run.js'
+import { logsSchema, siteLock } from './common.js'
+
+export const cacheRebuild = defineTool({
+  id: 'drush.cacheRebuild',
+  title: 'Rebuild Drupal caches',
+  description: "Runs `drush cache:rebuild` on the site and returns Drush's log as structured entries.",
+  capability: 'drupal.cache',
+  risk: ['write'],
+  requires: ['drush'],
+  input: z.object({}),
+  output: z.object({ ok: z.boolean(), logs: logsSchema, duration_ms: z.number() }),
+  locks: () => siteLock('exclusive'),
+  async run(_input, ctx) {
+    const run = await runDrush(ctx, { command: 'cache:rebuild' })
+    return { ok: !run.logs.some((l) => l.level === 'error'), logs: run.logs, duration_ms: run.duration_ms }
+  },
+})

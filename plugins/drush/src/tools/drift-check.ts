@@ -1,0 +1,68 @@
+import { z } from 'zod'
+import { defineTool } from 'driftcore'
+import { checkDrift } from '../drift/check.js'
+import { sourceSpec } from './common.js'
+
+const side = z.object({ source: z.string(), kind: z.string(), digest: z.string(), objects: z.number() })
+const change = z.object({
+  path: z.string(),
+  kind: z.enum(['added', 'removed', 'changed']),
+  before: z.unknown().optional(),
+  after: z.unknown().optional(),
+  items_added: z.array(z.unknown()).optional(),
+  items_removed: z.array(z.unknown()).optional(),
+})
+const planItem = z.object({
+  name: z.string(),
+  status: z.enum(['added', 'removed', 'changed']),
+  effect: z.string(),
+})
+
+export const driftReportSchema = z.object({
+  drift: z.boolean(),
+  baseline: side,
+  current: side,
+  summary: z.object({
+    added: z.number(),
+    removed: z.number(),
+    changed: z.number(),
+    noise_only: z.number(),
+    equivalent: z.number(),
+    unchanged: z.number(),
+    ignored: z.number(),
+  }),
+  precision: z.enum(['keys', 'bytes']),
+  objects: z.array(
+    z.object({
+      name: z.string(),
+      file: z.string(),
+      status: z.enum(['added', 'removed', 'changed']),
+      changes: z.array(change).optional(),
+    }),
+  ),
+  noise_only: z.array(z.string()),
+  equivalent: z.array(z.string()),
+  plan: z.object({
+    import: z.array(planItem),
+    reexport: z.array(planItem),
+    steps: z.array(z.object({ tool: z.string(), input: z.record(z.string(), z.unknown()), why: z.string() })),
+    notes: z.array(z.string()),
+  }),
+})
+
+export const driftCheck = defineTool({
+  id: 'drift.check',
+  title: 'Check config drift against a baseline',
+  description:
+    'Compares a current config export with a baseline object by object: added, removed, changed with YAML-aware key-path diffs (reordered keys are not drift; drift.noise keys such as uuid are ignored). Returns a summary and a remediation plan: which objects to import (restore the baseline) and which to re-export (accept the site), as tool calls.',
+  capability: 'drift.read',
+  risk: ['read'],
+  input: z.object({
+    baseline: sourceSpec,
+    current: sourceSpec.describe('the current config, e.g. the record of drush.configExport'),
+  }),
+  output: driftReportSchema,
+  async run(input, ctx) {
+    return checkDrift(input.baseline, input.current, ctx)
+  },
+})

@@ -1,0 +1,142 @@
+import { z } from 'zod'
+import { DriftcoreError, defineTool, isDriftcoreError } from 'driftcore'
+import { compareMetadata } from '../metadata/compare.js'
+import { harvestFromConfig, harvestWithDrush } from '../metadata/harvest.js'
+import { entityTypeSchema } from '../metadata/model.js'
+import { loadSnapshot, saveSnapshot } from '../metadata/snapshots.js'
+import { machineName, siteLock, sourceSpec } from './common.js'
+
+const snapshotSchema = z.object({
+  id: z.string(),
+  taken_at: z.string(),
+  source: z.object({ kind: z.enum(['drush', 'config']), detail: z.string() }),
+  artifact: z.string(),
+  entity_types: z.number(),
+  bundles: z.number(),
+  fields: z.number(),
+})
+
+const countsSchema = z.object({ added: z.number(), removed: z.number(), changed: z.number() })
+const summarySchema = z.object({ entity_types: countsSchema, bundles: countsSchema, fields: countsSchema })
+const deltaSchema = z.object({
+  kind: z.enum(['entity_type', 'bundle', 'field']),
+  change: z.enum(['added', 'removed', 'changed']),
+  id: z.string(),
+  properties: z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })).optional(),
+})
+
+export const metadataHarvest = defineTool({
+  id: 'drush.metadataHarvest',
+  title: "Harvest the site's entity types and fields",
+  description:
+    "Reads entity types, bundles and fields (base fields included) and keeps them as a snapshot the schema resources serve. With Drush it runs the plugin's PHP script through `drush php:script`; without, it reads a config export. Returns how the snapshot differs from the previous one.",
+  capability: 'drupal.read',
+  risk: ['read'],
+  requires: ['drush'],
+  input: z.object({
+    source: z
+      .enum(['auto', 'drush', 'config'])
+      .default('auto')
+      .describe('auto: Drush when reachable, else the config export'),
+    config_dir: sourceSpec.optional().describe('the config export to read (default: drush.config_dir)'),
+  }),
+  output: z.object({
+    snapshot: snapshotSchema,
+    previous: z.string().nullable(),
+    summary: summarySchema.nullable(),
+  }),
+  locks: () => siteLock('shared'),
+  async run(input, ctx) {
+    if (input.source === 'drush' && input.config_dir) {
+      throw new DriftcoreError(
+        'invalid_input',
+        'config_dir reads a config export; it cannot be used with source drush',
+      )
+    }
+    let metadata
+    if (input.source === 'config' || input.config_dir) {
+      metadata = await harvestFromConfig(ctx, input.config_dir)
+    } else {
+      try {
+        metadata = await harvestWithDrush(ctx)
+      } catch (error) {
+        if (input.source === 'drush' || !isDriftcoreError(error, 'unavailable')) throw error
+        ctx.logger.warn(`no Drush (${error.message}); reading the config export instead`)
+        metadata = await harvestFromConfig(ctx)
+      }
+    }
+    const before = await loadSnapshot(ctx, 'latest')
+    const { entry } = await saveSnapshot(ctx, metadata)
+    return {
+      snapshot: entry,
+      previous: before?.entry.id ?? null,
+      summary: before ? compareMetadata(before.metadata, metadata).summary : null,
+    }
+  },
+})
+
+export const entitySchema = defineTool({
+  id: 'drush.entitySchema',
+  title: 'Refresh the metadata of one entity type',
+  description:
+    'Harvests one entity type (its bundles and fields) from the live site through Drush, and stores a new snapshot in which only that entity type is replaced. Returns its definition and what changed.',
+  capability: 'drupal.read',
+  risk: ['read'],
+  requires: ['drush'],
+  input: z.object({ entity_type: machineName.describe('the entity type, e.g. node') }),
+  output: z.object({
+    entity_type: entityTypeSchema,
+    snapshot: snapshotSchema,
+    deltas: z.array(deltaSchema),
+  }),
+  locks: () => siteLock('shared'),
+  async run(input, ctx) {
+    const fresh = await harvestWithDrush(ctx, [input.entity_type])
+    const type = fresh.entity_types[input.entity_type]
+    if (!type) {
+      throw new DriftcoreError('not_found', `the site has no entity type "${input.entity_type}"`, {
+        hint: 'list them with: driftcore resources read driftcore://schema/entity-types',
+      })
+    }
+    const before = await loadSnapshot(ctx, 'latest')
+    const merged = before
+      ? {
+          ...before.metadata,
+          harvested_at: fresh.harvested_at,
+          entity_types: { ...before.metadata.entity_types, [type.id]: type },
+        }
+      : fresh
+    const { entry } = await saveSnapshot(ctx, merged)
+    const deltas = before ? compareMetadata(before.metadata, merged).deltas : []
+    return { entity_type: type, snapshot: entry, deltas }
+  },
+})
+
+export const metadataCompare = defineTool({
+  id: 'drush.metadataCompare',
+  title: 'Compare two metadata snapshots',
+  description:
+    'What changed in the site structure between two harvests (default: the previous and the latest): entity types, bundles and fields added, removed or changed (type, cardinality, required, targets, allowed values…).',
+  capability: 'drupal.read',
+  risk: ['read'],
+  input: z.object({
+    from: z.string().default('previous').describe('a snapshot id, or previous'),
+    to: z.string().default('latest').describe('a snapshot id, or latest'),
+  }),
+  output: z.object({
+    from: z.string(),
+    to: z.string(),
+    summary: summarySchema,
+    deltas: z.array(deltaSchema),
+  }),
+  async run(input, ctx) {
+    const [from, to] = [await loadSnapshot(ctx, input.from), await loadSnapshot(ctx, input.to)]
+    if (!from || !to) {
+      throw new DriftcoreError('not_found', 'comparing needs two metadata snapshots', {
+        hint: 'take them with: driftcore drush metadata-harvest',
+      })
+    }
+    const { summary, deltas } = compareMetadata(from.metadata, to.metadata)
+    return { from: from.entry.id, to: to.entry.id, summary, deltas }
+  },
+})
