@@ -230,10 +230,14 @@ describe('the tool catalog', () => {
     await cp(path.join(FIXTURES, 'plugins/hello'), copy, { recursive: true })
     await symlink(path.join(REPO, 'node_modules'), path.join(copy, 'node_modules'))
     expect((await runCli(project, ['plugins', 'link', copy])).exitCode).toBe(0)
-    const describe = async () => json(await runCli(project, ['tools', 'describe', 'hello.greet', '--json'])).description as string
+    const describe = async () =>
+      json(await runCli(project, ['tools', 'describe', 'hello.greet', '--json'])).description as string
     expect(await describe()).toBe('Returns a greeting. Read-only.')
     const hook = path.join(copy, 'hooks/capabilities.js')
-    await writeFile(hook, (await readFile(hook, 'utf8')).replace('Returns a greeting. Read-only.', 'Greets, politely.'))
+    await writeFile(
+      hook,
+      (await readFile(hook, 'utf8')).replace('Returns a greeting. Read-only.', 'Greets, politely.'),
+    )
     expect(await describe()).toBe('Greets, politely.')
   })
 })
