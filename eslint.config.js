@@ -32,7 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'test/**/*.js', 'bin/**/*.js'],
+    files: ['test/**/*.ts', 'test/**/*.js', 'plugins/*/test/**/*.ts', 'bin/**/*.js'],
     rules: {
       'no-console': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
