@@ -164,7 +164,7 @@ const apply = defineTool({
               executable: z.boolean().optional(),
             })
             .refine(
-              (f) => (f.content === undefined) !== (f.delete === true),
+              (f) => (f.content !== undefined) !== (f.delete === true),
               'give either content or delete: true',
             ),
         )
