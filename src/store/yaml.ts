@@ -49,8 +49,8 @@ export function parseYaml(text: string, file: string, maxBytes = DEFAULT_MAX_YAM
     throw problemError(
       doc.errors.map((e) => ({
         file,
-        line: e.linePos?.[0].line ?? 1,
-        col: e.linePos?.[0].col ?? 1,
+        // linePos is only filled in with prettyErrors; the offset is always there.
+        ...(e.linePos?.[0] ?? lines.linePos(e.pos[0])),
         path: '',
         message: e.message.split('\n')[0] ?? e.message,
       })),
