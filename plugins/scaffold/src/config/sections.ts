@@ -19,6 +19,13 @@ export const sandboxSection = z
       .describe(
         'strict: commands run with no network and a read-only filesystem except the sandbox (bubblewrap), and fail when that cannot be enforced; off: an explicit opt-out',
       ),
+    compose_file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'the compose sandbox definition, relative to the project (default: sandbox/compose.yaml shipped with driftcore)',
+      ),
     limits: z
       .strictObject({
         cpu_seconds: z.number().int().positive().default(300),

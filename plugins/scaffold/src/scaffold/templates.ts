@@ -1,9 +1,9 @@
 import { readFile, readdir, realpath } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import path from 'node:path'
 import { DriftcoreError, loadYamlText, type ProjectPaths } from 'driftcore'
 import { z } from 'zod'
 import { checkRelativePath, isWithin } from '../paths/confine.js'
+import { hostFile } from '../paths/host.js'
 
 const NAME = /^[a-z][a-z0-9_]*$/
 const TEMPLATE_ID = /^[a-z0-9][a-z0-9-]*$/
@@ -52,11 +52,8 @@ export interface LoadedTemplate extends TemplateInfo {
   sources: Map<string, string>
 }
 
-/** The host's built-in templates: `templates/` beside driftcore's package.json. */
-export function builtinTemplatesDir(): string {
-  const hostPackage = createRequire(import.meta.url).resolve('driftcore/package.json')
-  return path.join(path.dirname(hostPackage), 'templates')
-}
+/** The host's built-in templates. */
+export const builtinTemplatesDir = () => hostFile('templates')
 
 async function templateIds(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
