@@ -131,21 +131,25 @@ export async function resetSandbox(ctx: ToolContext, layout: SandboxLayout): Pro
   const manifest = await requireManifest(layout)
   await unlock(layout.site)
   const before = await walkTree(layout.site)
-  const wasClean = (await hashTree(layout.site, before)).hash === manifest.hash
-  if (!wasClean) {
-    await clearUnrecordable(layout.site, before)
-    const git = sandboxGit(ctx, layout)
-    await git.run(['reset', '--quiet', manifest.commit])
-    await git.run(['clean', '-ffdxq'])
-    await git.run(['reset', '--quiet', '--hard', manifest.commit])
-    for (const dir of manifest.empty_dirs) await mkdir(path.join(layout.site, dir), { recursive: true })
-    for (const entry of await walkTree(layout.site)) {
-      if (entry.type === 'symlink') continue
-      const want = manifest.modes[entry.path] ?? gitMode(entry)
-      if (entry.mode !== want) await chmod(path.join(layout.site, entry.path), want)
-    }
+  const now = await hashTree(layout.site, before)
+  if (now.hash === manifest.hash) {
+    return { commit: manifest.commit, tree_hash: now.hash, was_clean: true, files: now.files }
   }
-  const after = await hashTree(layout.site)
+  await clearUnrecordable(layout.site, before)
+  const git = sandboxGit(ctx, layout)
+  await git.run(['reset', '--quiet', manifest.commit])
+  await git.run(['clean', '-ffdxq'])
+  await git.run(['reset', '--quiet', '--hard', manifest.commit])
+  for (const dir of manifest.empty_dirs) await mkdir(path.join(layout.site, dir), { recursive: true })
+  const restored = await walkTree(layout.site)
+  for (const entry of restored) {
+    if (entry.type === 'symlink') continue
+    const want = manifest.modes[entry.path] ?? gitMode(entry)
+    if (entry.mode === want) continue
+    await chmod(path.join(layout.site, entry.path), want)
+    entry.mode = want
+  }
+  const after = await hashTree(layout.site, restored)
   if (after.hash !== manifest.hash) {
     throw new DriftcoreError(
       'integrity',
@@ -156,7 +160,7 @@ export async function resetSandbox(ctx: ToolContext, layout: SandboxLayout): Pro
       },
     )
   }
-  return { commit: manifest.commit, tree_hash: after.hash, was_clean: wasClean, files: after.files }
+  return { commit: manifest.commit, tree_hash: after.hash, was_clean: false, files: after.files }
 }
 
 // git cannot record a nested .git or a special file, so a snapshot holding one could not be
@@ -180,14 +184,16 @@ function refuseUnrecordable(entries: readonly TreeEntry[]): void {
 async function unlock(dir: string): Promise<void> {
   const info = await lstat(dir)
   if ((info.mode & 0o700) !== 0o700) await chmod(dir, (info.mode & 0o7777) | 0o700)
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name)
-    if (entry.isDirectory()) await unlock(full)
-    else if (entry.isFile()) {
+  const entries = await readdir(dir, { withFileTypes: true })
+  await Promise.all(
+    entries.map(async (entry) => {
+      const full = path.join(dir, entry.name)
+      if (entry.isDirectory()) return unlock(full)
+      if (!entry.isFile()) return
       const mode = (await lstat(full)).mode & 0o7777
       if ((mode & 0o400) === 0) await chmod(full, mode | 0o400)
-    }
-  }
+    }),
+  )
 }
 
 // Nested .git folders, which git will not clean, and fifos or sockets, which it does not see.

@@ -25,9 +25,10 @@ export async function walkTree(root: string): Promise<TreeEntry[]> {
   const entries: TreeEntry[] = []
   const visit = async (rel: string): Promise<number> => {
     const names = await readdir(path.join(root, rel))
-    for (const name of names) {
-      const child = rel ? `${rel}/${name}` : name
-      const info = await lstat(path.join(root, child))
+    const infos = await Promise.all(names.map((name) => lstat(path.join(root, rel, name))))
+    const folders: [string, TreeEntry][] = []
+    names.forEach((name, index) => {
+      const info = infos[index]!
       const type: EntryType = info.isFile()
         ? 'file'
         : info.isDirectory()
@@ -35,6 +36,7 @@ export async function walkTree(root: string): Promise<TreeEntry[]> {
           : info.isSymbolicLink()
             ? 'symlink'
             : 'other'
+      const child = rel ? `${rel}/${name}` : name
       const entry: TreeEntry = {
         path: child,
         type,
@@ -43,8 +45,13 @@ export async function walkTree(root: string): Promise<TreeEntry[]> {
         empty: false,
       }
       entries.push(entry)
-      if (type === 'dir') entry.empty = (await visit(child)) === 0
-    }
+      if (type === 'dir') folders.push([child, entry])
+    })
+    await Promise.all(
+      folders.map(async ([child, entry]) => {
+        entry.empty = (await visit(child)) === 0
+      }),
+    )
     return names.length
   }
   await visit('')
@@ -65,23 +72,44 @@ export interface TreeHash {
  */
 export async function hashTree(root: string, entries?: readonly TreeEntry[]): Promise<TreeHash> {
   const list = entries ?? (await walkTree(root))
+  // Reading is the cost: read many files at once, then fold the digests in path order.
+  const digests = await mapLimit(list, 32, async (entry) => {
+    const full = path.join(root, entry.path)
+    if (entry.type === 'file')
+      return createHash('sha256')
+        .update(await readFile(full))
+        .digest('hex')
+    if (entry.type === 'symlink') return readlink(full)
+    return ''
+  })
   const total = createHash('sha256')
   const counts = { files: 0, dirs: 0, symlinks: 0, bytes: 0 }
-  for (const entry of list) {
-    const full = path.join(root, entry.path)
-    let digest = ''
+  list.forEach((entry, index) => {
     if (entry.type === 'file') {
-      const content = await readFile(full)
-      digest = createHash('sha256').update(content).digest('hex')
       counts.files += 1
-      counts.bytes += content.length
-    } else if (entry.type === 'symlink') {
-      digest = await readlink(full)
-      counts.symlinks += 1
-    } else if (entry.type === 'dir') counts.dirs += 1
-    total.update(`${entry.type}\0${entry.mode.toString(8)}\0${entry.path}\0${digest}\n`)
-  }
+      counts.bytes += entry.size
+    } else if (entry.type === 'symlink') counts.symlinks += 1
+    else if (entry.type === 'dir') counts.dirs += 1
+    total.update(`${entry.type}\0${entry.mode.toString(8)}\0${entry.path}\0${digests[index]}\n`)
+  })
   return { hash: total.digest('hex'), ...counts }
+}
+
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await work(items[index]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
 }
 
 /** The permission bits git restores for an entry: it records only a file's executable bit. */
