@@ -4,6 +4,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { openKernel } from '../../dist/index.js'
 import scaffold from '../../plugins/scaffold/dist/hooks/capabilities.js'
 import { report, summarize } from './stats.mjs'
