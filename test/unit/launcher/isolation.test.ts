@@ -2,30 +2,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Redactor } from '../../../src/audit/redact.js'
-import { Launcher } from '../../../src/launcher/launch.js'
+import { testLauncher } from '../../helpers/launcher.js'
+import type { Launcher } from '../../../src/launcher/launch.js'
 import type { Isolation } from '../../../src/launcher/isolation.js'
-import { createSecretResolver } from '../../../src/secrets/resolve.js'
 
 let dir: string
 let launcher: Launcher
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-isolation-'))
-  const redactor = new Redactor()
-  launcher = new Launcher({
-    root: dir,
-    allowlist: ['cat', 'touch'],
-    envPassthrough: [],
-    defaultTimeoutMs: 10_000,
-    killGraceMs: 200,
-    maxOutputBytes: 1 << 20,
-    maxLogBytes: 1 << 20,
-    isolation: 'bwrap',
-    redactor,
-    secrets: createSecretResolver({ root: dir, env: process.env, redactor }),
-    storeLog: async () => 'artifact://none',
-  })
+  launcher = testLauncher(dir, { allowlist: ['cat', 'touch'], isolation: 'bwrap' })
 })
 afterEach(() => rm(dir, { recursive: true, force: true }))
 

@@ -2,29 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Redactor } from '../../../src/audit/redact.js'
-import { Launcher } from '../../../src/launcher/launch.js'
-import { createSecretResolver } from '../../../src/secrets/resolve.js'
+import { testLauncher } from '../../helpers/launcher.js'
+import type { Launcher } from '../../../src/launcher/launch.js'
 
 let dir: string
 let launcher: Launcher
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-launch-'))
-  const redactor = new Redactor()
-  launcher = new Launcher({
-    root: dir,
-    allowlist: ['true', 'not-installed-anywhere', 'bin/tool'],
-    envPassthrough: [],
-    defaultTimeoutMs: 10_000,
-    killGraceMs: 200,
-    maxOutputBytes: 1 << 20,
-    maxLogBytes: 1 << 20,
-    isolation: 'auto',
-    redactor,
-    secrets: createSecretResolver({ root: dir, env: process.env, redactor }),
-    storeLog: async () => 'artifact://none',
-  })
+  launcher = testLauncher(dir, { allowlist: ['true', 'not-installed-anywhere', 'bin/tool'] })
 })
 afterEach(() => rm(dir, { recursive: true, force: true }))
 
