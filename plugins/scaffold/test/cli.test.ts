@@ -74,6 +74,25 @@ describe('driftcore scaffold module', () => {
     })
   })
 
+  it('asks a person first under the default policy, then runs with the approval', async () => {
+    const strict = await tempProject({ config: 'launcher:\n  allowlist: [git, php]\n' })
+    try {
+      await makeDrupalSite(path.join(strict.dir, 'site'))
+      const asked = await runCli(strict, ['sandbox', 'init', '--from', 'site', '--json'])
+      expect(asked.exitCode).toBe(5)
+      const id = json(asked).error.details.approval_id as string
+      const approve = await runCli(strict, ['approvals', 'approve', id], {
+        env: { DRIFTCORE_ACTOR: 'human:alice' },
+      })
+      expect(approve.exitCode).toBe(0)
+      const ran = await runCli(strict, ['sandbox', 'init', '--from', 'site', '--approval', id])
+      expect(ran.exitCode).toBe(0)
+      expect(ran.stdout).toContain('sandbox at')
+    } finally {
+      await strict.cleanup()
+    }
+  })
+
   it('lists the built-in templates', async () => {
     const out = json(await cli('scaffold', 'templates', 'list', '--json'))
     expect(out.templates).toEqual([

@@ -98,10 +98,7 @@ async function checkPatch(
     )
   }
   const prefix = `${layout.modulesRel}/`
-  const paths = listed.stdout
-    .split('\0')
-    .map((record) => record.split('\t')[2] ?? '')
-    .filter((p) => p.length > 0)
+  const paths = numstatPaths(listed.stdout)
   for (const full of paths) {
     if (!full.startsWith(prefix))
       throw new DriftcoreError('invalid_input', `the patch touches ${full}, outside ${layout.modulesRel}`)
@@ -109,4 +106,19 @@ async function checkPatch(
     await assertNoSymlinks(layout.site, layout.modulesDir, rel, 'patch path')
   }
   return paths.map((p) => p.slice(prefix.length))
+}
+
+// `--numstat -z` prints `added TAB deleted TAB path NUL`, or for a rename or copy an empty path
+// followed by `old NUL new NUL`: both of those are paths the patch touches.
+function numstatPaths(out: string): string[] {
+  const fields = out.split('\0')
+  const paths: string[] = []
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!
+    if (field.length === 0) continue
+    const name = field.split('\t')[2] ?? ''
+    if (name.length > 0) paths.push(name)
+    else paths.push(fields[++i] ?? '', fields[++i] ?? '')
+  }
+  return paths.filter((p) => p.length > 0)
 }

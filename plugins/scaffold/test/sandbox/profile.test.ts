@@ -256,6 +256,20 @@ describe('sandbox.apply', () => {
     expect(await listTree(p.site)).toEqual(before)
   })
 
+  it('refuses a patch that renames a file out of the folder, and changes nothing', async () => {
+    await call('scaffold.module', { name: 'hello_world' })
+    const before = await listTree(p.site)
+    const patch = [
+      'diff --git a/hello_world/README.md b/../../../README.md',
+      'similarity index 100%',
+      'rename from hello_world/README.md',
+      'rename to ../../../README.md',
+      '',
+    ].join('\n')
+    await expect(call('sandbox.apply', { patch })).rejects.toMatchObject({ code: 'invalid_input' })
+    expect(await listTree(p.site)).toEqual(before)
+  })
+
   it('applies all files or none when one path is bad', async () => {
     const before = await listTree(p.site)
     await expect(
