@@ -6,18 +6,20 @@ cd "$(dirname "$0")/.."
 . .ci/node22.sh
 
 debian_packages() {
-  # Real programs the tests use: bubblewrap (isolation), php-cli (php -l), git.
+  # Real programs the tests use: bubblewrap (isolation), php-cli (php -l), git, and a compose
+  # client for the static check of sandbox/compose.yaml (no engine: recommends stay out).
   local missing=()
   command -v bwrap >/dev/null || missing+=(bubblewrap)
   command -v php >/dev/null || missing+=(php-cli)
   command -v git >/dev/null || missing+=(git)
   command -v prlimit >/dev/null || missing+=(util-linux)
+  docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || missing+=(docker-compose)
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   if command -v apt-get >/dev/null; then
     echo "installing Debian packages: ${missing[*]}" >&2
-    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   else
     echo "warning: cannot install ${missing[*]} (no apt-get); tests that need them will fail" >&2
   fi

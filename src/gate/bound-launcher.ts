@@ -14,6 +14,7 @@ export function boundLauncher(
   record: (run: Record<string, unknown>) => Promise<void>,
 ): ToolContext['launcher'] {
   return {
+    resolve: (file) => launcher.resolve(file),
     async run(spec: Omit<LaunchSpec, 'signal'>): Promise<LaunchResult> {
       const tighter = (a: number | undefined, b: number | undefined) =>
         a === undefined ? b : b === undefined ? a : Math.min(a, b)

@@ -19,6 +19,11 @@ export interface LimitSpec {
 
 const probes = new Map<string, boolean>()
 
+// Run as root, bubblewrap keeps every capability: the child could remount the read-only root
+// read-write or setns() into the host's network namespace. Without capabilities it cannot.
+// (Unprivileged bubblewrap drops them anyway; the flag is accepted either way.)
+const DROP_CAPABILITIES = ['--cap-drop', 'ALL']
+
 // A namespace tool can exist and still be unusable (no user namespaces in a container), so we
 // try it once per process rather than trusting that it is installed.
 function works(command: string, args: string[]): boolean {
@@ -102,6 +107,7 @@ export function wrapCommand(
     return [
       which('bwrap')!,
       '--die-with-parent',
+      ...DROP_CAPABILITIES,
       ...(noNetwork ? ['--unshare-net'] : []),
       ...root,
       ...hide.flatMap((p) => ['--tmpfs', p]),
@@ -110,7 +116,17 @@ export function wrapCommand(
     ]
   }
   if (useBwrap)
-    return [which('bwrap')!, '--unshare-net', '--die-with-parent', '--dev-bind', '/', '/', '--', ...argv]
+    return [
+      which('bwrap')!,
+      '--unshare-net',
+      '--die-with-parent',
+      ...DROP_CAPABILITIES,
+      '--dev-bind',
+      '/',
+      '/',
+      '--',
+      ...argv,
+    ]
   if (preference !== 'bwrap' && unshareAvailable())
     return [which('unshare')!, '--net', '--map-root-user', '--', ...argv]
   throw new DriftcoreError(

@@ -66,11 +66,20 @@ const BASE_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER']
 export class Launcher {
   constructor(private readonly options: LauncherOptions) {}
 
+  /**
+   * The absolute path `run` would start for `file`, or the error it would throw (forbidden when
+   * not allowlisted, unavailable when not installed): callers check a whole plan before running any of it.
+   */
+  resolve(file: string): string {
+    const o = this.options
+    return resolveAllowed(file, o.allowlist, o.root, (o.env ?? process.env).PATH ?? '')
+  }
+
   async run(spec: LaunchSpec): Promise<LaunchResult> {
     const o = this.options
     const parentEnv = o.env ?? process.env
     const cwd = path.resolve(o.root, spec.cwd ?? '.')
-    const executable = resolveAllowed(spec.file, o.allowlist, o.root, parentEnv.PATH ?? '')
+    const executable = this.resolve(spec.file)
     const argv = wrapCommand(
       [executable, ...(spec.args ?? [])],
       spec.isolation ?? {},

@@ -32,7 +32,11 @@ export interface ToolContext {
   /** Decides a hypothetical request against the policy in force, without side effects. */
   policy: { simulate(request: SimulateRequest): PolicyDecision }
   /** Starts allowlisted processes under this call's constraints. */
-  launcher: { run(spec: Omit<LaunchSpec, 'signal'>): Promise<LaunchResult> }
+  launcher: {
+    run(spec: Omit<LaunchSpec, 'signal'>): Promise<LaunchResult>
+    /** The path `run` would start, or its forbidden/unavailable error, without starting anything. */
+    resolve(file: string): string
+  }
   artifacts: {
     put(
       content: string | Uint8Array,

@@ -7,6 +7,7 @@ import { Redactor } from '../../../src/audit/redact.js'
 import { Launcher, type LauncherOptions } from '../../../src/launcher/launch.js'
 import { bwrapAvailable, wrapCommand } from '../../../src/launcher/isolation.js'
 import { createSecretResolver } from '../../../src/secrets/resolve.js'
+import { testLauncher } from '../../helpers/launcher.js'
 
 let root: string
 const logs: string[] = []
@@ -186,5 +187,22 @@ describe('the launcher', () => {
       /bubblewrap/,
     )
     expect(() => wrapCommand(['/bin/true'], { hidePaths: ['/etc'] }, {}, 'unshare')).toThrow(/bubblewrap/)
+  })
+})
+
+describe('launcher.resolve', () => {
+  it('names the program run would start, without starting it', () => {
+    const l = testLauncher(root, { allowlist: ['true', 'bin/tool'] })
+    expect(l.resolve('true')).toMatch(/\/true$/)
+    expect(l.resolve('bin/tool')).toBe(path.join(root, 'bin/tool'))
+  })
+
+  it('refuses what run would refuse: not allowlisted, or allowlisted but not installed', () => {
+    const l = testLauncher(root, { allowlist: ['true', 'not-installed-anywhere', 'bin/tool'] })
+    expect(() => l.resolve('sh')).toThrow(expect.objectContaining({ code: 'forbidden' }))
+    expect(() => l.resolve('../bin/tool')).toThrow(expect.objectContaining({ code: 'forbidden' }))
+    expect(() => l.resolve('not-installed-anywhere')).toThrow(
+      expect.objectContaining({ code: 'unavailable' }),
+    )
   })
 })

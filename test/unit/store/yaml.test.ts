@@ -39,4 +39,13 @@ describe('YAML loading', () => {
       /w\.yaml:4:14: steps\.1\.timeout: .*\n\s+w\.yaml:5:5: steps\.1\.retries: unknown key "retries"/,
     )
   })
+
+  it.each([
+    ['a duplicate key', 'services:\n  db:\n    image: a:1\n    image: b:2\n', 'policy.yaml:4:5'],
+    ['a bad indent', 'rules:\n  - id: a\n   decision: ALLOW\n', 'policy.yaml:3:'],
+  ])('places %s at its line and column', (_what, text, where) => {
+    expect(() => parseYaml(text, 'policy.yaml')).toThrow(
+      expect.objectContaining({ message: expect.stringContaining(where) }),
+    )
+  })
 })

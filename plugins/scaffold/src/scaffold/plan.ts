@@ -1,0 +1,161 @@
+import { lstat, readdir } from 'node:fs/promises'
+import path from 'node:path'
+import { DriftcoreError, type ToolContext } from 'driftcore'
+import { parseDocument } from 'yaml'
+import { formatTree } from '../formatters/tree.js'
+import { assertNoSymlinks, checkRelativePath } from '../paths/confine.js'
+import type { SandboxLayout } from '../sandbox/layout.js'
+import { sandboxProfile } from '../sandbox/profile.js'
+import { renderStrict } from './render.js'
+import { loadTemplate, type TemplateSource } from './templates.js'
+import { buildView, type ModuleRequest } from './view.js'
+
+export interface PlannedFile {
+  /** Inside the module folder, with forward slashes. */
+  path: string
+  action: 'create' | 'overwrite'
+  bytes: number
+  content: string
+}
+
+export interface ModulePlan {
+  module: string
+  template: string
+  template_source: TemplateSource
+  parts: string[]
+  /** The module folder, relative to the sandbox site. */
+  directory: string
+  files: PlannedFile[]
+  tree: string
+  checks: { php_lint: number; yaml: number }
+}
+
+const PHP = /\.(php|module|install|inc|theme|profile|engine)$/
+const YAML = /\.ya?ml$/
+
+/**
+ * Everything a scaffold would write, rendered and checked, with nothing written: the module
+ * name is free, every path stays in the module folder, the PHP passes `php -l` and the YAML parses.
+ */
+export async function planModule(
+  ctx: ToolContext,
+  layout: SandboxLayout,
+  request: ModuleRequest & { template: string; force: boolean },
+): Promise<ModulePlan> {
+  const siteInfo = await lstat(layout.site).catch(() => undefined)
+  if (!siteInfo?.isDirectory()) {
+    throw new DriftcoreError('not_found', `no sandbox site at ${layout.site}`, {
+      hint: 'create one with: driftcore sandbox init --from PATH/TO/SITE',
+    })
+  }
+  const template = await loadTemplate(ctx.paths, request.template)
+  const { view, parts } = buildView(template.manifest, request, template.id)
+  const moduleDir = path.join(layout.modulesDir, request.name)
+  await assertNoSymlinks(layout.site, layout.modulesDir, request.name, 'module folder')
+  await refuseExisting(layout, request.name, moduleDir, request.force)
+
+  const files: PlannedFile[] = []
+  for (const file of template.manifest.files) {
+    if (file.parts && !file.parts.some((p) => parts.includes(p))) continue
+    const where = `${template.dir}/${file.source}`
+    const target = checkRelativePath(renderStrict(file.target, view, `${where} (target)`), `${where}: target`)
+    if (files.some((f) => f.path === target))
+      throw new DriftcoreError('invalid_input', `${where}: target ${target} is produced twice`)
+    await assertNoSymlinks(layout.site, moduleDir, target, `${where}: target`)
+    const content = renderStrict(template.sources.get(file.source)!, view, where)
+    const existing = await lstat(path.join(moduleDir, target)).catch(() => undefined)
+    files.push({
+      path: target,
+      action: existing ? 'overwrite' : 'create',
+      bytes: Buffer.byteLength(content),
+      content,
+    })
+  }
+  const checks = { php_lint: 0, yaml: 0 }
+  for (const file of files) {
+    if (PHP.test(file.path)) {
+      await phpLint(ctx, layout, file)
+      checks.php_lint += 1
+    } else if (YAML.test(file.path)) {
+      const doc = parseDocument(file.content, { uniqueKeys: true })
+      if (doc.errors.length > 0)
+        throw new DriftcoreError(
+          'invalid_input',
+          `generated ${file.path} is not valid YAML: ${doc.errors[0]!.message}`,
+          {
+            details: { file: file.path },
+          },
+        )
+      checks.yaml += 1
+    }
+  }
+  const directory = `${layout.modulesRel}/${request.name}`
+  return {
+    module: request.name,
+    template: template.id,
+    template_source: template.source,
+    parts,
+    directory,
+    files,
+    tree: formatTree(
+      directory,
+      files.map((f) => f.path),
+    ),
+    checks,
+  }
+}
+
+async function phpLint(ctx: ToolContext, layout: SandboxLayout, file: PlannedFile): Promise<void> {
+  const result = await ctx.launcher.run({
+    file: 'php',
+    args: ['-n', '-l'],
+    input: file.content,
+    ...sandboxProfile(layout, { writable: [] }),
+  })
+  if (result.exitCode === 0) return
+  const message = (result.stdout + result.stderr)
+    .split('\n')
+    .find((line) => /error/i.test(line))
+    ?.replace('Standard input code', file.path)
+  throw new DriftcoreError(
+    'invalid_input',
+    `generated ${file.path} fails php -l: ${message ?? `exit ${result.exitCode}`}`,
+    {
+      details: { file: file.path, output: (result.stdout + result.stderr).slice(-2000) },
+    },
+  )
+}
+
+// Drupal cannot hold two modules of one name: look for NAME.info.yml anywhere in the site.
+async function refuseExisting(
+  layout: SandboxLayout,
+  name: string,
+  moduleDir: string,
+  force: boolean,
+): Promise<void> {
+  const infoFile = `${name}.info.yml`
+  const entries = await readdir(layout.site, { recursive: true, withFileTypes: true })
+  const found = entries
+    .filter((e) => e.name === infoFile && e.isFile())
+    .map((e) => path.relative(layout.site, path.join(e.parentPath, e.name)))
+  const elsewhere = found.filter((f) => path.join(layout.site, path.dirname(f)) !== moduleDir)
+  if (elsewhere.length > 0 || (found.length > 0 && !force)) {
+    throw new DriftcoreError(
+      'conflict',
+      `a module named "${name}" already exists in the sandbox: ${found.join(', ')}`,
+      {
+        hint:
+          elsewhere.length > 0
+            ? 'choose another machine name'
+            : 'choose another name, or pass --force to overwrite its files',
+        details: { module: name, found },
+      },
+    )
+  }
+  const folder = await lstat(moduleDir).catch(() => undefined)
+  if (folder && !force) {
+    throw new DriftcoreError('conflict', `${layout.modulesRel}/${name} already exists`, {
+      hint: 'choose another name, or pass --force to write into it',
+    })
+  }
+}
