@@ -1,7 +1,11 @@
 import { Environment } from '@marcbachmann/cel-js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 
-export type CelProgram = (context: Record<string, unknown>) => unknown
+export interface CelProgram {
+  (context: Record<string, unknown>): unknown
+  /** The parsed expression, for callers that check what it refers to (see `celReferences`). */
+  readonly ast: unknown
+}
 
 const environments = new Map<string, Environment>()
 
@@ -31,7 +35,9 @@ export function compileCel(expression: string, variables: readonly string[], whe
     const program = env.parse(expression)
     const check = program.check()
     if (!check.valid) throw check.error ?? new Error('expression does not type-check')
-    return (context) => program(context) as unknown
+    return Object.assign((context: Record<string, unknown>) => program(context) as unknown, {
+      ast: program.ast as unknown,
+    })
   } catch (error) {
     throw new DriftcoreError(
       'invalid_input',

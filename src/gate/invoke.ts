@@ -29,6 +29,8 @@ export interface InvokeOptions {
   /** Extra facts for the audit record (workflow run and step, MCP session…). */
   meta?: Record<string, unknown>
   logger?: Logger
+  /** Told the pid of every process the handler starts (a workflow journals them to clean up after a crash). */
+  onProcess?: (pid: number) => void
 }
 
 export interface InvokeResult {
@@ -383,8 +385,13 @@ export class Gate {
       configMeta: d.configMeta,
       paths: d.paths,
       policy: { simulate: (request) => this.simulate(request) },
-      launcher: boundLauncher(d.launcher, decision.constraints, signal, (run) =>
-        d.audit.record({ type: 'process.run', actor, subject: tool.id, trace_id: traceId, data: run }),
+      launcher: boundLauncher(
+        d.launcher,
+        decision.constraints,
+        signal,
+        (run) =>
+          d.audit.record({ type: 'process.run', actor, subject: tool.id, trace_id: traceId, data: run }),
+        options.onProcess,
       ),
       artifacts: { put: (c, m) => d.artifacts.put(c, m), get: (r) => d.artifacts.get(r) },
       secrets: d.secrets,
@@ -417,10 +424,12 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal, settleMs: number): 
     let settled = false
     const onAbort = () => {
       const giveUp = setTimeout(() => finish(() => reject(abortError(signal))), settleMs)
-      work.finally(() => clearTimeout(giveUp)).then(
-        () => finish(() => reject(abortError(signal))),
-        () => finish(() => reject(abortError(signal))),
-      )
+      work
+        .finally(() => clearTimeout(giveUp))
+        .then(
+          () => finish(() => reject(abortError(signal))),
+          () => finish(() => reject(abortError(signal))),
+        )
     }
     const finish = (fn: () => void) => {
       if (settled) return
