@@ -90,6 +90,7 @@ export class Approvals {
     requester: Actor
     decision: PolicyDecision
     traceId: string
+    workflow?: { run_id: string; step: string }
   }): Promise<ApprovalRequest> {
     return this.create(
       {
@@ -103,6 +104,7 @@ export class Approvals {
         reason: args.decision.reason,
         ...(args.decision.approvers ? { approvers: args.decision.approvers } : {}),
         trace_id: args.traceId,
+        ...(args.workflow ? { workflow: args.workflow } : {}),
       },
       this.options.ttlMs,
     )

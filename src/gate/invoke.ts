@@ -161,6 +161,7 @@ export class Gate {
           requester: actor,
           decision,
           traceId,
+          ...workflowOf(options.meta),
         })
         await record('approval_required', { approval_id: approval.id, reason: decision.reason })
         throw new DriftcoreError(
@@ -399,6 +400,15 @@ export class Gate {
       logger: options.logger ?? d.logger,
     }
   }
+}
+
+// A call made by a workflow step: its approval says which run to resume once it is decided.
+function workflowOf(meta: Record<string, unknown> | undefined): {
+  workflow?: { run_id: string; step: string }
+} {
+  return typeof meta?.run_id === 'string' && typeof meta.step === 'string'
+    ? { workflow: { run_id: meta.run_id, step: meta.step } }
+    : {}
 }
 
 function round(ms: number): number {
