@@ -16,6 +16,7 @@ import { loadWorkflowFile, type LoadedWorkflow } from './format/load.js'
 import type { JournalEntry, JournalEvent } from './journal/events.js'
 import { readJournal } from './journal/reader.js'
 import { TERMINAL_RUN, type RunState } from './journal/state.js'
+import { planRun, type PlanStep } from './plan/dry-run.js'
 import { readCancel, requestCancel } from './runs/cancel.js'
 import { runFiles } from './runs/files.js'
 import { RunIndex, type RunSummary } from './runs/index.js'
@@ -114,6 +115,21 @@ export class WorkflowService {
       throw new DriftcoreError('invalid_input', 'the input holds what looks like a secret value', {
         hint: 'pass it as a reference the tool resolves, e.g. secret://env/NAME',
       })
+  }
+
+  /** The dry run: what each step would do, decided by the policy in force; nothing is recorded. */
+  async plan(fileOrName: string, input: unknown): Promise<PlanStep[]> {
+    const loaded = await this.load(fileOrName)
+    this.checkInput(loaded, input)
+    return planRun({
+      workflow: loaded.compiled,
+      input,
+      actor: this.options.actor,
+      gate: this.kernel.gate,
+      pools: this.deps.pools,
+      env: this.deps.env,
+      tenant: this.deps.tenant,
+    })
   }
 
   /** Starts a run; with an idempotency key already used, returns that run instead. */

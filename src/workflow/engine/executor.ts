@@ -112,9 +112,10 @@ export class Executor {
           this.active.size > 0 &&
           this.parkedSteps.size === this.active.size
         ) {
+          const waitingOn = this.waitingOn()
           this.suspendAbort.abort(new Error('suspended'))
           await Promise.allSettled(this.active.values())
-          await this.record({ type: 'run.suspended', waiting_on: this.waitingOn() })
+          await this.record({ type: 'run.suspended', waiting_on: waitingOn })
           return this.state
         }
         await this.woken()

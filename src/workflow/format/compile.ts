@@ -14,6 +14,8 @@ export interface CompiledStep {
   dependencies: string[]
   dependents: string[]
   when?: CelProgram
+  /** Steps `when:` reads; when none, it can be decided before the run (dry run). */
+  whenSteps: Set<string>
   /** worker: with; approval/notify: message; delay: until; notify: data. */
   templates: { with?: Template; message?: Template; until?: Template; data?: Template; key?: Template }
   expression?: CelProgram
@@ -90,8 +92,9 @@ export function compileWorkflow(
       checkRefs(compiled, key)
       return compiled
     }
+    const whenSteps = new Set<string>()
     const expression = (key: string, text: string) => {
-      const refs = { steps: new Set<string>(), env: new Set<string>() }
+      const refs = { steps: key === 'when' ? whenSteps : new Set<string>(), env: new Set<string>() }
       const program = compileExpression(unwrapExpression(text), at(key), refs)
       checkRefs(refs, key)
       return program
@@ -102,6 +105,7 @@ export function compileWorkflow(
       dependencies: dag.dependencies.get(def.id)!,
       dependents: dag.dependents.get(def.id)!,
       templates: {},
+      whenSteps,
       retry: NO_RETRY,
       ...(def.when ? { when: expression('when', def.when) } : {}),
       ...('timeout' in def && def.timeout !== undefined ? { timeoutMs: durationMs(def.timeout) } : {}),

@@ -102,6 +102,7 @@ function applyStepEvent(state: RunState, step: StepState, event: JournalEvent): 
       step.attempt = event.attempt
       step.started_at ??= event.at
       step.trace_id = event.trace_id
+      delete step.reason
       delete step.retry_at
       delete step.until
       break
@@ -121,6 +122,7 @@ function applyStepEvent(state: RunState, step: StepState, event: JournalEvent): 
       if (event.output_artifact) step.output_artifact = event.output_artifact
       if (event.decision) step.decision = event.decision
       delete step.error
+      delete step.reason
       break
     case 'step.attempt_failed':
       step.status = 'retry_wait'
