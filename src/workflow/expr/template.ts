@@ -45,6 +45,18 @@ export function compileExpression(expression: string, where: string, refs: ExprR
   return program
 }
 
+/**
+ * JSON values as CEL sees them: whole numbers become ints (BigInt) so `inputs.n * 2` works as
+ * people expect; other numbers stay doubles. `celToJson` turns results back.
+ */
+export function jsonToCel(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value
+  if (Array.isArray(value)) return value.map(jsonToCel)
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonToCel(v)]))
+  return value
+}
+
 /** `when:` may be bare CEL or wrapped in `${{ }}`. */
 export function unwrapExpression(text: string): string {
   const whole = WHOLE.exec(text.trim())

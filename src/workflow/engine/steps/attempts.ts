@@ -47,25 +47,29 @@ export async function runAttempts(rt: StepRuntime, plan: CallPlan): Promise<Atte
         await awaitDecision(rt, approvalId)
         attempt = rt.state.attempt
       }
-      let prepared: PreparedCall | undefined
-      try {
-        prepared = await plan.prepare(attempt, traceId)
-      } catch (error) {
-        return (await fail(rt, toDriftcoreError(error), attempt, undefined, false))!
-      }
-      if (!prepared) return { ok: false, code: 'unavailable', message: 'not delivered' }
-      if (approvalId && rt.state.trace_id) traceId = rt.state.trace_id
-      await rt.record({
-        type: 'step.started',
-        step: id,
-        attempt,
-        trace_id: traceId,
-        ...(prepared.jobId ? { job_id: prepared.jobId } : {}),
-        idempotency_key: prepared.idempotencyKey,
-        ...(prepared.route ? { route: prepared.route } : {}),
-        ...(approvalId ? { approval_id: approvalId } : {}),
+      // A slot is held from the start of an attempt to its end: `started` means running.
+      const result = await withSlots(rt.slots, rt.signal, async () => {
+        let prepared: PreparedCall | undefined
+        try {
+          prepared = await plan.prepare(attempt, traceId)
+        } catch (error) {
+          return (await fail(rt, toDriftcoreError(error), attempt, undefined, false))!
+        }
+        if (!prepared) return { ok: false as const, code: 'unavailable', message: 'not delivered' }
+        if (approvalId && rt.state.trace_id) traceId = rt.state.trace_id
+        await rt.record({
+          type: 'step.started',
+          step: id,
+          attempt,
+          trace_id: traceId,
+          ...(prepared.jobId ? { job_id: prepared.jobId } : {}),
+          idempotency_key: prepared.idempotencyKey,
+          ...(prepared.route ? { route: prepared.route } : {}),
+          ...(approvalId ? { approval_id: approvalId } : {}),
+        })
+        return call(rt, prepared, attempt, traceId, approvalId)
       })
-      const result = await call(rt, prepared, attempt, traceId, approvalId)
+      if ('ok' in result) return result
       approvalId = undefined
       const output = plan.output(result)
       await recordSuccess(rt, attempt, output, result)
@@ -119,24 +123,22 @@ async function call(
           timeoutMs,
         )
   try {
-    return await withSlots(rt.slots, controller.signal, () =>
-      rt.deps.gate.invoke(prepared.tool, prepared.input, rt.actor, {
-        traceId,
-        signal: controller.signal,
-        idempotencyKey: prepared.idempotencyKey,
-        ...(approvalId ? { approvalId } : {}),
-        meta: { run_id: rt.run.run_id, step: rt.step.def.id, attempt, ...prepared.meta },
-        onProcess: (pid) => {
-          void rt.record({
-            type: 'step.process',
-            step: rt.step.def.id,
-            attempt,
-            pid,
-            ...(startTimeOf(pid) ? { start_time: startTimeOf(pid)! } : {}),
-          })
-        },
-      }),
-    )
+    return await rt.deps.gate.invoke(prepared.tool, prepared.input, rt.actor, {
+      traceId,
+      signal: controller.signal,
+      idempotencyKey: prepared.idempotencyKey,
+      ...(approvalId ? { approvalId } : {}),
+      meta: { run_id: rt.run.run_id, step: rt.step.def.id, attempt, ...prepared.meta },
+      onProcess: (pid) => {
+        void rt.record({
+          type: 'step.process',
+          step: rt.step.def.id,
+          attempt,
+          pid,
+          ...(startTimeOf(pid) ? { start_time: startTimeOf(pid)! } : {}),
+        })
+      },
+    })
   } finally {
     if (timer) clearTimeout(timer)
     rt.signal.removeEventListener('abort', onAbort)
