@@ -69,7 +69,10 @@ const write: ToolDefinition = {
   },
 }
 
-export const workflowTools: Contribution = { plugin: 'wf-test', capabilities: { tools: [flaky, echo, hang, write] } }
+export const workflowTools: Contribution = {
+  plugin: 'wf-test',
+  capabilities: { tools: [flaky, echo, hang, write] },
+}
 
 /** A clock that moves at once: sleeps are recorded and advance `now`, nothing waits. */
 export function fakeClock(start = Date.parse('2026-01-01T00:00:00.000Z')) {
@@ -99,7 +102,12 @@ export function service(kernel: Kernel, options: { clock?: Clock; actor?: typeof
   })
 }
 
-export async function writeWorkflow(project: TempProject, name: string, steps: string, head = ''): Promise<string> {
+export async function writeWorkflow(
+  project: TempProject,
+  name: string,
+  steps: string,
+  head = '',
+): Promise<string> {
   const file = path.join(project.dir, `${name}.yaml`)
   await writeFile(file, `apiVersion: driftcore/v1\nkind: Workflow\nname: ${name}\n${head}steps:\n${steps}`)
   return file

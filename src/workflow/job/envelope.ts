@@ -9,7 +9,7 @@ export const jobEnvelopeSchema = z.strictObject({
   protocol_version: z.literal(JOB_PROTOCOL_VERSION),
   id: z.string().describe('job_<run>_<step>_<attempt>'),
   trace_id: z.string(),
-  sender_id: z.string().describe('driftcore@<host>/<pid>'),
+  sender_id: z.string().describe('driftcore@<host>/<run_id>'),
   created_at: z.string(),
   topic: z.string().describe('the tool id, or the topic of a topic-routed step'),
   run_id: z.string(),
@@ -34,8 +34,9 @@ export function jobId(runId: string, step: string, attempt: number): string {
   return `job_${runId.replace(/^run_/, '')}_${step}_${attempt}`
 }
 
-export function senderId(): string {
-  return `driftcore@${os.hostname()}/${process.pid}`
+// Stable across a resume, so an approved job is called again with the very input approved.
+export function senderId(runId: string): string {
+  return `driftcore@${os.hostname()}/${runId}`
 }
 
 export function buildEnvelope(args: {
@@ -55,7 +56,7 @@ export function buildEnvelope(args: {
     protocol_version: JOB_PROTOCOL_VERSION,
     id: jobId(args.runId, args.step, args.attempt),
     trace_id: args.traceId,
-    sender_id: senderId(),
+    sender_id: senderId(args.runId),
     created_at: new Date(args.now).toISOString(),
     topic: args.topic,
     run_id: args.runId,

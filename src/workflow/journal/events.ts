@@ -38,6 +38,8 @@ export type JournalEntry =
       idempotency_key?: string
       route?: string
       approval_id?: string
+      /** The job's created_at, kept so an approved attempt is called again with the same envelope. */
+      job_created_at?: string
     }
   | { type: 'step.process'; step: string; attempt: number; pid: number; start_time?: string }
   | {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 import type { JournalEvent } from './events.js'
+import { openLine } from './line.js'
 
 export interface JournalRead {
   events: JournalEvent[]
@@ -33,14 +34,9 @@ export async function readJournal(file: string): Promise<JournalRead> {
     const end = text.indexOf('\n', start)
     const raw = text.slice(start, end)
     start = end + 1
-    let event: JournalEvent
-    try {
-      event = JSON.parse(raw) as JournalEvent
-    } catch (error) {
-      throw corrupted(file, line, `not JSON (${(error as Error).message})`)
-    }
-    if (typeof event !== 'object' || event === null || typeof event.type !== 'string')
-      throw corrupted(file, line, 'not a journal event')
+    const opened = openLine(raw)
+    if ('problem' in opened) throw corrupted(file, line, opened.problem)
+    const event = opened.event as unknown as JournalEvent
     if (event.seq !== line) throw corrupted(file, line, `seq ${String(event.seq)} where ${line} was expected`)
     events.push(event)
   }

@@ -97,7 +97,10 @@ function applyStepEvent(state: RunState, step: StepState, event: JournalEvent): 
       step.reason = event.reason
       break
     case 'step.started':
-      if (event.attempt !== step.attempt) step.processes = []
+      if (event.attempt !== step.attempt || !step.attempt_started_at) {
+        step.processes = []
+        step.attempt_started_at = event.job_created_at ?? event.at
+      }
       step.status = 'running'
       step.attempt = event.attempt
       step.started_at ??= event.at

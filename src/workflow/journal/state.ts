@@ -25,6 +25,8 @@ export interface StepState {
   output_artifact?: string
   error?: StepError
   started_at?: string
+  /** When the current attempt started (an approved attempt keeps it). */
+  attempt_started_at?: string
   ended_at?: string
   retry_at?: string
   approval_id?: string

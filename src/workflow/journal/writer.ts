@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { Redactor } from '../../audit/redact.js'
 import { GroupCommit, type FsyncPolicy } from '../../store/group-commit.js'
 import type { JournalEntry, JournalEvent } from './events.js'
+import { sealLine } from './line.js'
 
 export interface JournalWriterOptions {
   fsync: FsyncPolicy
@@ -57,7 +58,7 @@ export class JournalWriter {
       at: new Date(this.options.now()).toISOString(),
       ...entry,
     }) as JournalEvent
-    await this.commits.add(JSON.stringify(event) + '\n')
+    await this.commits.add(sealLine(event))
     return event
   }
 

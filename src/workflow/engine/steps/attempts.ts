@@ -19,8 +19,12 @@ export interface PreparedCall {
 }
 
 export interface CallPlan {
-  /** Builds the call for `attempt`; undefined when the step ended without one (e.g. sent to the DLQ). */
-  prepare(attempt: number, traceId: string): Promise<PreparedCall | undefined>
+  /**
+   * Builds the call for `attempt`; undefined when the step ended without one (e.g. sent to the
+   * DLQ). `createdAt` is the attempt's start: the same when an approved attempt is called again,
+   * so the input, bound to the approval by its hash, is the same too.
+   */
+  prepare(attempt: number, traceId: string, createdAt: number): Promise<PreparedCall | undefined>
   /** Turns the gate's result into the step's output (and checks it). */
   output(result: InvokeResult): unknown
 }
@@ -50,13 +54,17 @@ export async function runAttempts(rt: StepRuntime, plan: CallPlan): Promise<Atte
       // A slot is held from the start of an attempt to its end: `started` means running.
       const result = await withSlots(rt.slots, rt.signal, async () => {
         let prepared: PreparedCall | undefined
+        if (approvalId && rt.state.trace_id) traceId = rt.state.trace_id
+        const createdAt =
+          approvalId && rt.state.attempt_started_at
+            ? Date.parse(rt.state.attempt_started_at)
+            : rt.deps.clock.now()
         try {
-          prepared = await plan.prepare(attempt, traceId)
+          prepared = await plan.prepare(attempt, traceId, createdAt)
         } catch (error) {
           return (await fail(rt, toDriftcoreError(error), attempt, undefined, false))!
         }
         if (!prepared) return { ok: false as const, code: 'unavailable', message: 'not delivered' }
-        if (approvalId && rt.state.trace_id) traceId = rt.state.trace_id
         await rt.record({
           type: 'step.started',
           step: id,
@@ -66,6 +74,7 @@ export async function runAttempts(rt: StepRuntime, plan: CallPlan): Promise<Atte
           idempotency_key: prepared.idempotencyKey,
           ...(prepared.route ? { route: prepared.route } : {}),
           ...(approvalId ? { approval_id: approvalId } : {}),
+          job_created_at: new Date(createdAt).toISOString(),
         })
         return call(rt, prepared, attempt, traceId, approvalId)
       })

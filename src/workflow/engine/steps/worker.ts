@@ -16,7 +16,7 @@ export async function runWorker(rt: StepRuntime): Promise<void> {
   let job: JobEnvelope | undefined
   let viaCommand = false
   const outcome = await runAttempts(rt, {
-    async prepare(attempt, traceId) {
+    async prepare(attempt, traceId, createdAt) {
       const context = rt.context()
       const input = rt.step.templates.with!.evaluate(context)
       const idempotencyKey = rt.step.templates.key
@@ -33,7 +33,7 @@ export async function runWorker(rt: StepRuntime): Promise<void> {
         idempotencyKey,
         meta: def.meta,
         input,
-        now: rt.deps.clock.now(),
+        now: createdAt,
       })
       const common = { idempotencyKey, jobId: job.id, meta: { job: job.id } }
       if (def.tool) return { ...common, tool: def.tool, input, route: `tool:${def.tool}` }

@@ -19,7 +19,10 @@ afterEach(async () => {
 describe('the executor', () => {
   it('fans out to independent steps in parallel and fans in once all of them succeeded', async () => {
     const branches = ['a', 'b', 'c']
-      .map((id) => `  - { id: ${id}, type: worker, tool: wf.echo, depends_on: [start], with: { value: "${id}" } }\n`)
+      .map(
+        (id) =>
+          `  - { id: ${id}, type: worker, tool: wf.echo, depends_on: [start], with: { value: "${id}" } }\n`,
+      )
       .join('')
     const file = await writeWorkflow(
       project,
@@ -29,14 +32,20 @@ describe('the executor', () => {
         `    with: { value: "\${{ [steps.a.output.value, steps.b.output.value, steps.c.output.value] }}" }\n`,
     )
     const events: string[] = []
-    const { state } = await service(kernel).start(file, {}, { onEvent: (e) => events.push(`${e.type} ${'step' in e ? e.step : ''}`) })
+    const { state } = await service(kernel).start(
+      file,
+      {},
+      { onEvent: (e) => events.push(`${e.type} ${'step' in e ? e.step : ''}`) },
+    )
     expect(state.status).toBe('succeeded')
     expect(state.steps.join!.output).toEqual({ value: ['a', 'b', 'c'] })
     // All three branches were started before any of them finished.
     const started = ['a', 'b', 'c'].map((id) => events.indexOf(`step.started ${id}`))
     const firstDone = Math.min(...['a', 'b', 'c'].map((id) => events.indexOf(`step.succeeded ${id}`)))
     expect(Math.max(...started)).toBeLessThan(firstDone)
-    expect(events.indexOf('step.started join')).toBeGreaterThan(Math.max(...['a', 'b', 'c'].map((id) => events.indexOf(`step.succeeded ${id}`))))
+    expect(events.indexOf('step.started join')).toBeGreaterThan(
+      Math.max(...['a', 'b', 'c'].map((id) => events.indexOf(`step.succeeded ${id}`))),
+    )
   })
 
   it('blocks a step whose dependency failed, timed out or was blocked, and runs one whose dependency was skipped', async () => {
@@ -79,12 +88,16 @@ describe('the executor', () => {
 `,
     )
     const interrupt = new AbortController()
-    const { state } = await service(kernel).start(file, {}, {
-      interrupt: interrupt.signal,
-      onEvent: (e) => {
-        if (e.type === 'step.started') setTimeout(() => interrupt.abort(), 20)
+    const { state } = await service(kernel).start(
+      file,
+      {},
+      {
+        interrupt: interrupt.signal,
+        onEvent: (e) => {
+          if (e.type === 'step.started') setTimeout(() => interrupt.abort(), 20)
+        },
       },
-    })
+    )
     expect(state.status).toBe('cancelled')
     expect(state.steps.wait!.status).toBe('cancelled')
     expect(state.steps.next!.status).toBe('cancelled')
@@ -92,16 +105,23 @@ describe('the executor', () => {
   })
 
   it('never runs more steps at once than the workflow allows', async () => {
-    const steps = Array.from({ length: 6 }, (_, i) => `  - { id: s${i}, type: worker, tool: wf.hang, timeout: 30ms }\n`).join('')
+    const steps = Array.from(
+      { length: 6 },
+      (_, i) => `  - { id: s${i}, type: worker, tool: wf.hang, timeout: 30ms }\n`,
+    ).join('')
     const file = await writeWorkflow(project, 'narrow', steps, 'concurrency: 2\n')
     let running = 0
     let peak = 0
-    await service(kernel).start(file, {}, {
-      onEvent: (e) => {
-        if (e.type === 'step.started') peak = Math.max(peak, ++running)
-        if (e.type === 'step.timed_out') running -= 1
+    await service(kernel).start(
+      file,
+      {},
+      {
+        onEvent: (e) => {
+          if (e.type === 'step.started') peak = Math.max(peak, ++running)
+          if (e.type === 'step.timed_out') running -= 1
+        },
       },
-    })
+    )
     expect(peak).toBe(2)
   })
 
@@ -133,7 +153,9 @@ describe('the executor', () => {
       '  - { id: a, type: worker, tool: wf.echo, with: { value: 1 } }\n',
       'input: { type: object, properties: { site: { type: string } }, required: [site], additionalProperties: false }\n',
     )
-    const error = await service(kernel).start(file, { site: 3, extra: true }).catch((e: unknown) => e)
+    const error = await service(kernel)
+      .start(file, { site: 3, extra: true })
+      .catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'invalid_input' })
     expect((error as Error).message).toContain('site: must be string')
     expect((error as Error).message).toContain('(root): must NOT have additional properties')
