@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import { open, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
@@ -34,6 +35,8 @@ export class IdempotencyStore {
   private readonly fsync: FsyncPolicy
   private offset = 0
   private loaded = false
+  // Reading back and appending both move `offset`: one at a time within this process.
+  private turn: Promise<unknown> = Promise.resolve()
 
   constructor(
     stateDir: string,
@@ -77,11 +80,25 @@ export class IdempotencyStore {
     return this.commits.flush()
   }
 
-  private async write(lines: string[]): Promise<void> {
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(fn, fn)
+    this.turn = next.catch(() => undefined)
+    return next
+  }
+
+  private write(lines: string[]): Promise<void> {
+    return this.exclusive(() => this.append(lines))
+  }
+
+  private async append(lines: string[]): Promise<void> {
     await withFileLock(this.file, async () => {
       const handle = await open(this.file, 'a', 0o600)
       try {
-        await handle.write(lines.join(''))
+        const text = lines.join('')
+        const { size } = await handle.stat()
+        await handle.write(text)
+        // Nobody wrote since we last read: our own lines need not be read back.
+        if (size === this.offset) this.offset += Buffer.byteLength(text)
         if (this.fsync !== 'off') await handle.sync()
       } finally {
         await handle.close()
@@ -90,14 +107,14 @@ export class IdempotencyStore {
   }
 
   // Reads complete lines appended since the last look (by any process); a torn last line waits.
-  private async refresh(): Promise<void> {
+  private refresh(): Promise<void> {
+    return this.exclusive(() => this.readNew())
+  }
+
+  private async readNew(): Promise<void> {
     if (!this.loaded) await this.load()
-    let size: number
-    try {
-      size = (await stat(this.file)).size
-    } catch {
-      return
-    }
+    // A synchronous stat: microseconds, and it does not queue behind fsyncs in libuv's pool.
+    const size = statSync(this.file, { throwIfNoEntry: false })?.size ?? 0
     if (size <= this.offset) return
     const handle = await open(this.file, 'r')
     try {

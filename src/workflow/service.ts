@@ -134,11 +134,11 @@ export class WorkflowService {
 
   /** Starts a run; with an idempotency key already used, returns that run instead. */
   async start(
-    fileOrName: string,
+    workflow: string | LoadedWorkflow,
     input: unknown,
     options: RunOptions & { idempotencyKey?: string } = {},
   ): Promise<RunView & { existing: boolean }> {
-    const loaded = await this.load(fileOrName)
+    const loaded = typeof workflow === 'string' ? await this.load(workflow) : workflow
     this.checkInput(loaded, input)
     const runId = newRunId(this.deps.clock.now())
     const now = new Date(this.deps.clock.now()).toISOString()

@@ -43,7 +43,7 @@ export default class WorkflowRun extends WorkflowCommand<typeof WorkflowRun> {
     }
     const loaded = await workflows.load(this.args.file)
     return this.watch(loaded.compiled.order, (options) =>
-      workflows.start(this.args.file, input, {
+      workflows.start(loaded, input, {
         ...options,
         waitForApprovals: this.flags.wait,
         ...(this.flags['idempotency-key'] ? { idempotencyKey: this.flags['idempotency-key'] } : {}),

@@ -61,7 +61,7 @@ export function compileWorkflow(
   const steps = new Map<string, CompiledStep>()
   definition.steps.forEach((def, index) => {
     const at = (...path: PropertyKey[]) => locate(['steps', index, ...path])
-    const upstream = upstreamOf(def.id, dag.dependencies)
+    let upstream: Set<string> | undefined
     const checkRefs = (refs: { steps: Set<string>; env: Set<string> }, key: string) => {
       for (const name of refs.steps) {
         if (!ids.has(name))
@@ -69,6 +69,7 @@ export function compileWorkflow(
             'invalid_input',
             `${at(key)}: steps.${name} names no step of this workflow`,
           )
+        upstream ??= upstreamOf(def.id, dag.dependencies)
         if (!upstream.has(name))
           throw new DriftcoreError(
             'invalid_input',
