@@ -36,7 +36,7 @@ export function compileCel(expression: string, variables: readonly string[], whe
     const check = program.check()
     if (!check.valid) throw check.error ?? new Error('expression does not type-check')
     return Object.assign((context: Record<string, unknown>) => program(context) as unknown, {
-      ast: program.ast as unknown,
+      ast: program.ast,
     })
   } catch (error) {
     throw new DriftcoreError(

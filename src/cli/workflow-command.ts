@@ -68,7 +68,7 @@ export abstract class WorkflowCommand<T extends typeof Command> extends Driftcor
     const view = await this.presenter(order)
     let result: RunView
     try {
-      result = await work({ onEvent: view.onEvent, interrupt: this.interrupt() })
+      result = await work({ onEvent: (e, s) => view.onEvent(e, s), interrupt: this.interrupt() })
     } finally {
       view.done()
     }

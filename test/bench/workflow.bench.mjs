@@ -2,6 +2,7 @@
 //   1. 10,000 no-op worker steps as 100 parallel chains of 100, fsync=batch: total wall,
 //      engine overhead per step (against the same 10,000 gate calls made directly), memory peak.
 //   2. Replay of a 100,000-event journal, as `workflow resume` does before it continues.
+/* global performance, setInterval, clearInterval */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'

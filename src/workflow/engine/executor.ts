@@ -2,7 +2,7 @@ import os from 'node:os'
 import type { Actor } from '../../audit/record.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 import type { ExprContext } from '../expr/template.js'
-import { evaluateCel, jsonToCel } from '../expr/template.js'
+import { evaluateCel, jsonToCel, runContext } from '../expr/template.js'
 import type { CompiledStep, CompiledWorkflow } from '../format/compile.js'
 import type { JournalEntry, JournalEvent } from '../journal/events.js'
 import { applyEvent } from '../journal/replay.js'
@@ -297,8 +297,4 @@ export class Executor {
   private view(id: string, step: StepState): void {
     this.stepsView[id] = { status: step.status, output: jsonToCel(step.output ?? null) }
   }
-}
-
-export function runContext(state: Pick<RunState, 'run_id' | 'workflow_name' | 'actor' | 'created_at'>) {
-  return { id: state.run_id, workflow: state.workflow_name, actor: state.actor, created_at: state.created_at }
 }

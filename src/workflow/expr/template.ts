@@ -88,9 +88,10 @@ export function compileTemplate(
   const build = (node: unknown, at: readonly PropertyKey[]): ((ctx: ExprContext) => unknown) | undefined => {
     if (typeof node === 'string') return compileString(node, at)
     if (Array.isArray(node)) {
-      const parts = node.map((item, i) => build(item, [...at, i]))
+      const items = node as unknown[]
+      const parts = items.map((item, i) => build(item, [...at, i]))
       if (parts.every((p) => p === undefined)) return undefined
-      return (ctx) => parts.map((p, i) => (p ? p(ctx) : node[i]))
+      return (ctx) => parts.map((p, i): unknown => (p ? p(ctx) : items[i]))
     }
     if (node !== null && typeof node === 'object') {
       const entries = Object.entries(node).map(([k, v]) => [k, v, build(v, [...at, k])] as const)
@@ -134,4 +135,14 @@ export function compileTemplate(
 function stringify(value: unknown): string {
   if (typeof value === 'string') return value
   return JSON.stringify(value) ?? 'null'
+}
+
+/** The `run` variable of expressions. */
+export function runContext(state: {
+  run_id: string
+  workflow_name: string
+  actor: { type: string; id: string }
+  created_at: string
+}) {
+  return { id: state.run_id, workflow: state.workflow_name, actor: state.actor, created_at: state.created_at }
 }

@@ -53,11 +53,11 @@ export class JournalWriter {
 
   /** Resolves at once with fsync batch/off; with always, once the line is on disk. */
   async append(entry: JournalEntry): Promise<JournalEvent> {
-    const event = this.options.redactor.redact({
+    const event = this.options.redactor.redact<JournalEvent>({
       seq: ++this.seq,
       at: new Date(this.options.now()).toISOString(),
       ...entry,
-    }) as JournalEvent
+    })
     await this.commits.add(sealLine(event))
     return event
   }

@@ -2,8 +2,7 @@ import type { Actor } from '../../audit/record.js'
 import { toDriftcoreError } from '../../errors/driftcore-error.js'
 import type { Gate } from '../../gate/invoke.js'
 import type { PolicyDecision } from '../../policy/engine.js'
-import { runContext } from '../engine/executor.js'
-import { evaluateCel, jsonToCel, type ExprContext } from '../expr/template.js'
+import { evaluateCel, jsonToCel, runContext, type ExprContext } from '../expr/template.js'
 import type { CompiledStep, CompiledWorkflow } from '../format/compile.js'
 import { durationMs } from '../format/duration.js'
 import { buildEnvelope } from '../job/envelope.js'
@@ -52,14 +51,14 @@ export function planRun(args: {
 }): Promise<PlanStep[]> {
   const { workflow } = args
   const context: ExprContext = {
-    inputs: args.input,
+    inputs: jsonToCel(args.input),
     steps: {},
-    run: {
-      id: 'dry-run',
-      workflow: workflow.definition.name,
+    run: runContext({
+      run_id: 'dry-run',
+      workflow_name: workflow.definition.name,
       actor: args.actor,
       created_at: new Date().toISOString(),
-    },
+    }),
     env: args.env,
   }
   const planned = new Map<string, PlanStep>()

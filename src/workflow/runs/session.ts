@@ -98,7 +98,7 @@ export async function workOnRun(
         fsync: v.audit.fsync,
         batchIntervalMs: v.audit.batch_interval_ms,
         redactor: kernel.redactor,
-        now: deps.clock.now,
+        now: () => deps.clock.now(),
       },
     )
     let state = run.state

@@ -68,9 +68,9 @@ describe('driftcore workflow on the command line', () => {
     const lines = run.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l))
+      .map((l) => JSON.parse(l) as Record<string, any>)
     expect(lines[0]).toMatchObject({ seq: 1, type: 'run.created', input: { name: 'Ada' } })
-    const result = lines.at(-1)
+    const result = lines.at(-1)!
     expect(result).toMatchObject({
       status: 'suspended',
       steps: { hi: { status: 'succeeded' }, shout: { status: 'waiting' }, lost: { status: 'failed' } },

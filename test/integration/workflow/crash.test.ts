@@ -64,13 +64,13 @@ describe('a workflow process killed with -9', () => {
     const lines = resumed.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l))
+      .map((l) => JSON.parse(l) as Record<string, any>)
     expect(lines.at(-1)).toMatchObject({
       run_id: runId,
       status: 'succeeded',
       steps: { nap: { status: 'succeeded', attempt: 2 } },
     })
-    expect(lines.map((l) => l.type)).toContain('step.interrupted')
+    expect(lines.map((l) => l.type as string)).toContain('step.interrupted')
     expect(alive(orphan)).toBe(false)
     const second = lines.find((l) => l.type === 'step.started' && l.step === 'nap')
     expect(second).toMatchObject({ attempt: 2, idempotency_key: `${runId}/nap/2` })
@@ -80,7 +80,7 @@ describe('a workflow process killed with -9', () => {
       journal
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l).seq),
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
     ).toEqual(
       journal
         .split('\n')

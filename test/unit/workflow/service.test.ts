@@ -54,6 +54,23 @@ describe('workflow runs', () => {
     expect(state.steps.go!.output).toEqual({ value: 'alice' })
   })
 
+  it('with waitForApprovals a run keeps waiting and continues as soon as the approval is granted', async () => {
+    const file = await writeWorkflow(project, 'patient', '  - { id: ok, type: approval, message: go? }\n')
+    const svc = service(kernel)
+    const { state } = await svc.start(
+      file,
+      {},
+      {
+        waitForApprovals: true,
+        onEvent: (e) => {
+          if (e.type === 'step.waiting') void kernel.approvals.decide(e.approval_id!, alice, 'approved')
+        },
+      },
+    )
+    expect(state.status).toBe('succeeded')
+    expect(state.steps.ok!.output).toMatchObject({ approved: true, decided_by: alice })
+  })
+
   it('a resumed delay keeps the deadline it was given', async () => {
     const time = fakeClock()
     const file = await writeWorkflow(project, 'timer', '  - { id: wait, type: delay, duration: 10m }\n')

@@ -201,7 +201,7 @@ async function fail(
     return { ok: false, code: reason.code, message: reason.message }
   }
   if (retryable && shouldRetry(rt.step.retry, { ...rt.state, attempt }, error.code)) {
-    const delay = backoffMs(rt.step.retry, attempt, rt.deps.clock.random)
+    const delay = backoffMs(rt.step.retry, attempt, () => rt.deps.clock.random())
     await rt.record({
       type: 'step.attempt_failed',
       step: id,

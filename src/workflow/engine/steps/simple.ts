@@ -56,10 +56,9 @@ export async function runApproval(rt: StepRuntime): Promise<void> {
   const id = def.id
   const subject = `workflow:${rt.run.workflow_name}/${id}`
   let approvalId = rt.state.approval_id
-  let inputHash = ''
   try {
     const message = String(rt.step.templates.message!.evaluate(rt.context()))
-    inputHash = canonicalHash({ run_id: rt.run.run_id, step: id, message })
+    const inputHash = canonicalHash({ run_id: rt.run.run_id, step: id, message })
     if (!approvalId) {
       const request = await rt.deps.approvals.requestDecision({
         subject,
