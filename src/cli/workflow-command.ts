@@ -1,9 +1,21 @@
-import type { Command } from '@oclif/core'
+import { Args, Flags, type Command } from '@oclif/core'
 import type { JournalEvent } from '../workflow/journal/events.js'
 import type { RunState } from '../workflow/journal/state.js'
 import type { RunView, WorkflowService } from '../workflow/service.js'
 import { DriftcoreCommand } from './base-command.js'
 import { ERROR_CODES } from '../errors/driftcore-error.js'
+
+/** The arguments and flags several workflow commands share. */
+export const workflowArgs = {
+  file: Args.string({
+    description: 'a workflow file, or a name under .driftcore/workflows/',
+    required: true,
+  }),
+  run: Args.string({ description: 'run id', required: true }),
+}
+export const waitFlag = Flags.boolean({
+  description: 'keep waiting for approvals instead of suspending the run',
+})
 
 /** The exit code of a run that stopped: success only when it succeeded. */
 const RUN_EXIT: Record<RunState['status'], number> = {

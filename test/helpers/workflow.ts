@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { afterEach, beforeEach } from 'vitest'
 import { z } from 'zod'
 import { DriftcoreError, type ErrorCode } from '../../src/errors/driftcore-error.js'
 import type { Kernel } from '../../src/kernel/open.js'
@@ -7,7 +8,7 @@ import type { Contribution } from '../../src/registry/registry.js'
 import type { ToolDefinition } from '../../src/registry/types.js'
 import type { Clock } from '../../src/workflow/engine/clock.js'
 import { WorkflowService } from '../../src/workflow/service.js'
-import { fixturePluginContribution, testKernel, type TempProject } from './project.js'
+import { fixturePluginContribution, tempProject, testKernel, type TempProject } from './project.js'
 
 export const tester = { type: 'human', id: 'tester' }
 export const alice = { type: 'human', id: 'alice' }
@@ -115,3 +116,21 @@ export async function writeWorkflow(
 
 export const ALLOW_ALL =
   'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: all\nrules:\n  - id: all\n    decision: ALLOW\n'
+
+/**
+ * A fresh project and kernel (host tools, the hello fixture, the wf test tools) for each test
+ * of a file. `t.kernel` may be replaced by a test that reopens it with other config.
+ */
+export function useWorkflowProject(options: { config?: string; policy?: Record<string, string> } = {}) {
+  const t = {} as { project: TempProject; kernel: Kernel }
+  beforeEach(async () => {
+    calls.clear()
+    t.project = await tempProject(options)
+    t.kernel = await workflowKernel(t.project)
+  })
+  afterEach(async () => {
+    await t.kernel.close()
+    await t.project.cleanup()
+  })
+  return t
+}

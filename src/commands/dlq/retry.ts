@@ -1,5 +1,5 @@
-import { Args, Flags } from '@oclif/core'
-import { WorkflowCommand } from '../../cli/workflow-command.js'
+import { Args } from '@oclif/core'
+import { WorkflowCommand, waitFlag } from '../../cli/workflow-command.js'
 
 export default class DlqRetry extends WorkflowCommand<typeof DlqRetry> {
   static override summary = 'Send a dead-lettered job back to its run and continue the run'
@@ -12,7 +12,7 @@ export default class DlqRetry extends WorkflowCommand<typeof DlqRetry> {
   ]
   static override args = { id: Args.string({ description: 'DLQ entry id', required: true }) }
   static override flags = {
-    wait: Flags.boolean({ description: 'keep waiting for approvals instead of suspending the run' }),
+    wait: waitFlag,
   }
 
   async run() {

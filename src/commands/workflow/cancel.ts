@@ -1,5 +1,5 @@
-import { Args, Flags } from '@oclif/core'
-import { WorkflowCommand } from '../../cli/workflow-command.js'
+import { Flags } from '@oclif/core'
+import { WorkflowCommand, workflowArgs } from '../../cli/workflow-command.js'
 
 export default class WorkflowCancel extends WorkflowCommand<typeof WorkflowCancel> {
   static override summary =
@@ -8,7 +8,7 @@ export default class WorkflowCancel extends WorkflowCommand<typeof WorkflowCance
     '<%= config.bin %> workflow cancel run_20260101_120000_ab12cd',
     '<%= config.bin %> workflow cancel run_20260101_120000_ab12cd --reason "wrong site" --json',
   ]
-  static override args = { run: Args.string({ description: 'run id', required: true }) }
+  static override args = { run: workflowArgs.run }
   static override flags = { reason: Flags.string({ description: 'why', default: 'cancelled by request' }) }
 
   async run() {

@@ -1,5 +1,5 @@
-import { Args, Flags } from '@oclif/core'
-import { WorkflowCommand } from '../../cli/workflow-command.js'
+import { Flags } from '@oclif/core'
+import { WorkflowCommand, workflowArgs } from '../../cli/workflow-command.js'
 
 export default class WorkflowGraph extends WorkflowCommand<typeof WorkflowGraph> {
   static override summary = 'Draw a workflow’s DAG as Mermaid or Graphviz dot'
@@ -8,10 +8,7 @@ export default class WorkflowGraph extends WorkflowCommand<typeof WorkflowGraph>
     '<%= config.bin %> workflow graph deploy.yaml --format dot | dot -Tsvg > deploy.svg',
   ]
   static override args = {
-    file: Args.string({
-      description: 'a workflow file, or a name under .driftcore/workflows/',
-      required: true,
-    }),
+    file: workflowArgs.file,
   }
   static override flags = {
     format: Flags.string({ options: ['mermaid', 'dot'], default: 'mermaid', description: 'output format' }),

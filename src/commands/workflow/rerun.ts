@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { WorkflowCommand } from '../../cli/workflow-command.js'
+import { WorkflowCommand, waitFlag } from '../../cli/workflow-command.js'
 
 export default class WorkflowRerun extends WorkflowCommand<typeof WorkflowRerun> {
   static override summary =
@@ -14,7 +14,7 @@ export default class WorkflowRerun extends WorkflowCommand<typeof WorkflowRerun>
       description: 'the step to run again (with everything downstream of it)',
       required: true,
     }),
-    wait: Flags.boolean({ description: 'keep waiting for approvals instead of suspending the run' }),
+    wait: waitFlag,
   }
 
   async run() {

@@ -1,5 +1,4 @@
-import { Args, Flags } from '@oclif/core'
-import { WorkflowCommand } from '../../cli/workflow-command.js'
+import { WorkflowCommand, workflowArgs, waitFlag } from '../../cli/workflow-command.js'
 
 export default class WorkflowResume extends WorkflowCommand<typeof WorkflowResume> {
   static override summary = 'Continue a suspended or interrupted run from its journal'
@@ -11,9 +10,9 @@ export default class WorkflowResume extends WorkflowCommand<typeof WorkflowResum
     '<%= config.bin %> workflow resume run_20260101_120000_ab12cd',
     '<%= config.bin %> workflow resume run_20260101_120000_ab12cd --wait --json',
   ]
-  static override args = { run: Args.string({ description: 'run id', required: true }) }
+  static override args = { run: workflowArgs.run }
   static override flags = {
-    wait: Flags.boolean({ description: 'keep waiting for approvals instead of suspending the run' }),
+    wait: waitFlag,
   }
 
   async run() {

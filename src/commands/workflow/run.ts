@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 import { readJsonInput } from '../../cli/input.js'
-import { WorkflowCommand } from '../../cli/workflow-command.js'
+import { WorkflowCommand, workflowArgs, waitFlag } from '../../cli/workflow-command.js'
 
 export default class WorkflowRun extends WorkflowCommand<typeof WorkflowRun> {
   static override summary = 'Run a workflow in this process until it finishes or waits for a person'
@@ -16,17 +16,14 @@ export default class WorkflowRun extends WorkflowCommand<typeof WorkflowRun> {
     '<%= config.bin %> workflow run deploy.yaml --idempotency-key deploy-4711 --json',
   ]
   static override args = {
-    file: Args.string({
-      description: 'a workflow file, or a name under .driftcore/workflows/',
-      required: true,
-    }),
+    file: workflowArgs.file,
   }
   static override flags = {
     input: Flags.string({ char: 'i', description: 'run input as JSON, @file.json, or - for stdin' }),
     'dry-run': Flags.boolean({
       description: 'validate, decide every step by policy and print the plan; nothing runs or is recorded',
     }),
-    wait: Flags.boolean({ description: 'keep waiting for approvals instead of suspending the run' }),
+    wait: waitFlag,
     'idempotency-key': Flags.string({ description: 'a repeated key returns the run started with it' }),
   }
 

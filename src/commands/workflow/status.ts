@@ -1,5 +1,4 @@
-import { Args } from '@oclif/core'
-import { WorkflowCommand } from '../../cli/workflow-command.js'
+import { WorkflowCommand, workflowArgs } from '../../cli/workflow-command.js'
 
 export default class WorkflowStatus extends WorkflowCommand<typeof WorkflowStatus> {
   static override summary = "Show a run's status and each step's state"
@@ -7,7 +6,7 @@ export default class WorkflowStatus extends WorkflowCommand<typeof WorkflowStatu
     '<%= config.bin %> workflow status run_20260101_120000_ab12cd',
     '<%= config.bin %> workflow status run_20260101_120000_ab12cd --json',
   ]
-  static override args = { run: Args.string({ description: 'run id', required: true }) }
+  static override args = { run: workflowArgs.run }
 
   async run() {
     const { state, workflow, owner } = await (await this.workflows()).status(this.args.run)

@@ -1,5 +1,4 @@
-import { Args } from '@oclif/core'
-import { WorkflowCommand } from '../../cli/workflow-command.js'
+import { WorkflowCommand, workflowArgs } from '../../cli/workflow-command.js'
 
 export default class WorkflowTimeline extends WorkflowCommand<typeof WorkflowTimeline> {
   static override summary =
@@ -10,7 +9,7 @@ export default class WorkflowTimeline extends WorkflowCommand<typeof WorkflowTim
     '<%= config.bin %> workflow timeline run_20260101_120000_ab12cd',
     '<%= config.bin %> workflow timeline run_20260101_120000_ab12cd --json',
   ]
-  static override args = { run: Args.string({ description: 'run id', required: true }) }
+  static override args = { run: workflowArgs.run }
 
   async run() {
     const events = await (await this.workflows()).timeline(this.args.run)

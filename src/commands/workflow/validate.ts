@@ -1,5 +1,4 @@
-import { Args } from '@oclif/core'
-import { WorkflowCommand } from '../../cli/workflow-command.js'
+import { WorkflowCommand, workflowArgs } from '../../cli/workflow-command.js'
 
 export default class WorkflowValidate extends WorkflowCommand<typeof WorkflowValidate> {
   static override summary =
@@ -9,10 +8,7 @@ export default class WorkflowValidate extends WorkflowCommand<typeof WorkflowVal
     '<%= config.bin %> workflow validate nightly --json',
   ]
   static override args = {
-    file: Args.string({
-      description: 'a workflow file, or a name under .driftcore/workflows/',
-      required: true,
-    }),
+    file: workflowArgs.file,
   }
 
   async run() {

@@ -1,20 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Kernel } from '../../../../src/kernel/open.js'
-import { tempProject, type TempProject } from '../../../helpers/project.js'
-import { calls, service, workflowKernel, writeWorkflow } from '../../../helpers/workflow.js'
+import { describe, expect, it } from 'vitest'
+import { calls, service, writeWorkflow, useWorkflowProject } from '../../../helpers/workflow.js'
 
-let project: TempProject
-let kernel: Kernel
-
-beforeEach(async () => {
-  calls.clear()
-  project = await tempProject({ config: 'workflow:\n  concurrency: 4\n' })
-  kernel = await workflowKernel(project)
-})
-afterEach(async () => {
-  await kernel.close()
-  await project.cleanup()
-})
+const t = useWorkflowProject({ config: 'workflow:\n  concurrency: 4\n' })
 
 describe('the executor', () => {
   it('fans out to independent steps in parallel and fans in once all of them succeeded', async () => {
@@ -25,14 +12,14 @@ describe('the executor', () => {
       )
       .join('')
     const file = await writeWorkflow(
-      project,
+      t.project,
       'fan',
       `  - { id: start, type: worker, tool: wf.echo, with: { value: 0 } }\n${branches}` +
         `  - id: join\n    type: worker\n    tool: wf.echo\n    depends_on: [a, b, c]\n` +
         `    with: { value: "\${{ [steps.a.output.value, steps.b.output.value, steps.c.output.value] }}" }\n`,
     )
     const events: string[] = []
-    const { state } = await service(kernel).start(
+    const { state } = await service(t.kernel).start(
       file,
       {},
       { onEvent: (e) => events.push(`${e.type} ${'step' in e ? e.step : ''}`) },
@@ -50,7 +37,7 @@ describe('the executor', () => {
 
   it('blocks a step whose dependency failed, timed out or was blocked, and runs one whose dependency was skipped', async () => {
     const file = await writeWorkflow(
-      project,
+      t.project,
       'gating',
       `  - { id: bad, type: worker, tool: wf.flaky, with: { key: bad, failures: 9, code: internal } }
   - { id: slow, type: worker, tool: wf.hang, timeout: 50ms }
@@ -61,7 +48,7 @@ describe('the executor', () => {
   - { id: after_skip, type: worker, tool: wf.echo, depends_on: [skip], with: { key: after_skip, value: 1 } }
 `,
     )
-    const { state } = await service(kernel).start(file, {})
+    const { state } = await service(t.kernel).start(file, {})
     const status = Object.fromEntries(Object.entries(state.steps).map(([id, s]) => [id, s.status]))
     expect(status).toEqual({
       bad: 'failed',
@@ -81,14 +68,14 @@ describe('the executor', () => {
 
   it('blocks the dependents of a cancelled step and cancels what had not started', async () => {
     const file = await writeWorkflow(
-      project,
+      t.project,
       'cancelme',
       `  - { id: wait, type: worker, tool: wf.hang }
   - { id: next, type: worker, tool: wf.echo, depends_on: [wait], with: { key: next, value: 1 } }
 `,
     )
     const interrupt = new AbortController()
-    const { state } = await service(kernel).start(
+    const { state } = await service(t.kernel).start(
       file,
       {},
       {
@@ -109,10 +96,10 @@ describe('the executor', () => {
       { length: 6 },
       (_, i) => `  - { id: s${i}, type: worker, tool: wf.hang, timeout: 30ms }\n`,
     ).join('')
-    const file = await writeWorkflow(project, 'narrow', steps, 'concurrency: 2\n')
+    const file = await writeWorkflow(t.project, 'narrow', steps, 'concurrency: 2\n')
     let running = 0
     let peak = 0
-    await service(kernel).start(
+    await service(t.kernel).start(
       file,
       {},
       {
@@ -127,7 +114,7 @@ describe('the executor', () => {
 
   it('passes typed values between steps and evaluates conditions as the step output', async () => {
     const file = await writeWorkflow(
-      project,
+      t.project,
       'typed',
       `  - { id: count, type: worker, tool: wf.echo, with: { value: "\${{ inputs.n * 2 }}" } }
   - { id: big, type: condition, depends_on: [count], expression: "steps.count.output.value > 5" }
@@ -140,7 +127,7 @@ describe('the executor', () => {
 `,
       'input: { type: object, properties: { n: { type: integer } }, required: [n] }\n',
     )
-    const { state } = await service(kernel).start(file, { n: 3 })
+    const { state } = await service(t.kernel).start(file, { n: 3 })
     expect(state.steps.count!.output).toEqual({ value: 6 })
     expect(state.steps.big!.output).toBe(true)
     expect(state.steps.text!.output).toEqual({ value: 'n=6 env=typed' })
@@ -148,30 +135,30 @@ describe('the executor', () => {
 
   it('refuses input that does not match the workflow input schema, before anything is recorded', async () => {
     const file = await writeWorkflow(
-      project,
+      t.project,
       'strict',
       '  - { id: a, type: worker, tool: wf.echo, with: { value: 1 } }\n',
       'input: { type: object, properties: { site: { type: string } }, required: [site], additionalProperties: false }\n',
     )
-    const error = await service(kernel)
+    const error = await service(t.kernel)
       .start(file, { site: 3, extra: true })
       .catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'invalid_input' })
     expect((error as Error).message).toContain('site: must be string')
     expect((error as Error).message).toContain('(root): must NOT have additional properties')
-    expect(await service(kernel).list()).toEqual([])
+    expect(await service(t.kernel).list()).toEqual([])
   })
 
   it('ends a run that passes its timeout as timed out, cancelling what had not started', async () => {
     const file = await writeWorkflow(
-      project,
+      t.project,
       'late',
       `  - { id: wait, type: worker, tool: wf.hang }
   - { id: next, type: worker, tool: wf.echo, depends_on: [wait], with: { value: 1 } }
 `,
       'timeout: 100ms\n',
     )
-    const { state } = await service(kernel).start(file, {})
+    const { state } = await service(t.kernel).start(file, {})
     expect(state.status).toBe('timed_out')
     expect(state.steps.wait!.status).toBe('timed_out')
     expect(state.steps.next!.status).toBe('cancelled')

@@ -1,22 +1,15 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Kernel } from '../../../../src/kernel/open.js'
-import { tempProject, type TempProject } from '../../../helpers/project.js'
-import { calls, service, workflowKernel, writeWorkflow } from '../../../helpers/workflow.js'
+import { describe, expect, it } from 'vitest'
+import {
+  calls,
+  service,
+  workflowKernel,
+  writeWorkflow,
+  useWorkflowProject,
+} from '../../../helpers/workflow.js'
 
-let project: TempProject
-let kernel: Kernel
-
-beforeEach(async () => {
-  calls.clear()
-  project = await tempProject()
-  kernel = await workflowKernel(project)
-})
-afterEach(async () => {
-  await kernel.close()
-  await project.cleanup()
-})
+const t = useWorkflowProject()
 
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
@@ -31,7 +24,7 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 describe('a dry run', () => {
   it('decides every step by policy and plans skips, blocks and routes, without running or recording anything', async () => {
     const file = await writeWorkflow(
-      project,
+      t.project,
       'plan',
       `  - { id: read, type: worker, tool: wf.echo, with: { key: read, value: 1 } }
   - { id: change, type: worker, tool: wf.write, depends_on: [read], with: { key: change } }
@@ -43,10 +36,10 @@ describe('a dry run', () => {
   - { id: ok, type: approval, message: go?, approvers: [alice] }
 `,
     )
-    await kernel.close()
-    const before = await snapshot(project.home)
-    kernel = await workflowKernel(project)
-    const plan = await service(kernel).plan(file, { env: 'dev' })
+    await t.kernel.close()
+    const before = await snapshot(t.project.home)
+    t.kernel = await workflowKernel(t.project)
+    const plan = await service(t.kernel).plan(file, { env: 'dev' })
     const by = Object.fromEntries(plan.map((p) => [p.step, p]))
     expect(by.read).toMatchObject({
       action: 'allowed',
@@ -61,8 +54,8 @@ describe('a dry run', () => {
     expect(by.routed).toMatchObject({ action: 'dlq', reason: expect.stringContaining('no_pool_mapping') })
     expect(by.later).toMatchObject({ action: 'allowed', input_known: false })
     expect(by.ok).toMatchObject({ action: 'human_gate', reason: 'a person approves (alice)' })
-    await kernel.close()
+    await t.kernel.close()
     expect(calls.size).toBe(0)
-    expect(await snapshot(project.home)).toEqual(before)
+    expect(await snapshot(t.project.home)).toEqual(before)
   })
 })

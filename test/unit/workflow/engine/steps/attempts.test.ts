@@ -1,28 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { queryAudit } from '../../../../../src/audit/query.js'
-import type { Kernel } from '../../../../../src/kernel/open.js'
-import { tempProject, type TempProject } from '../../../../helpers/project.js'
 import {
   alice,
   calls,
   fakeClock,
   service,
-  workflowKernel,
   writeWorkflow,
+  useWorkflowProject,
 } from '../../../../helpers/workflow.js'
 
-let project: TempProject
-let kernel: Kernel
-
-beforeEach(async () => {
-  calls.clear()
-  project = await tempProject()
-  kernel = await workflowKernel(project)
-})
-afterEach(async () => {
-  await kernel.close()
-  await project.cleanup()
-})
+const t = useWorkflowProject()
 
 const retrying = (failures: number, code = 'unavailable', extra = '') => `  - id: flaky
     type: worker
@@ -36,18 +23,18 @@ ${extra}`
 describe('step attempts', () => {
   it('retries a failing step with exponential, capped backoff, waiting on the clock instead of sleeping', async () => {
     const time = fakeClock()
-    const file = await writeWorkflow(project, 'retry', retrying(3))
-    const { state } = await service(kernel, { clock: time.clock }).start(file, {})
+    const file = await writeWorkflow(t.project, 'retry', retrying(3))
+    const { state } = await service(t.kernel, { clock: time.clock }).start(file, {})
     expect(state.steps.flaky).toMatchObject({ status: 'succeeded', attempt: 4, output: { calls: 4 } })
     expect(time.sleeps).toEqual([100, 200, 300])
-    const events = await service(kernel).timeline(state.run_id)
+    const events = await service(t.kernel).timeline(state.run_id)
     const failures = events.filter((e) => e.type === 'step.attempt_failed')
     expect(failures.map((e) => Date.parse((e as { retry_at: string }).retry_at) - Date.parse(e.at))).toEqual([
       100, 200, 300,
     ])
     // Each attempt went through the gate with its own idempotency key run/step/attempt.
-    await kernel.close()
-    const records = await queryAudit(kernel.paths.audit, { type: 'tool.call', subject: 'wf.flaky' })
+    await t.kernel.close()
+    const records = await queryAudit(t.kernel.paths.audit, { type: 'tool.call', subject: 'wf.flaky' })
     expect(records.map((r) => r.data.idempotency_key)).toEqual(
       [1, 2, 3, 4].map((n) => `${state.run_id}/flaky/${n}`),
     )
@@ -58,18 +45,18 @@ describe('step attempts', () => {
     const time = fakeClock()
     time.clock.random = () => 1
     const file = await writeWorkflow(
-      project,
+      t.project,
       'jitter',
       retrying(1).replace('max: 300ms', 'max: 300ms, jitter: 0.5'),
     )
-    await service(kernel, { clock: time.clock }).start(file, {})
+    await service(t.kernel, { clock: time.clock }).start(file, {})
     expect(time.sleeps).toEqual([150])
   })
 
   it('fails after the last attempt and sends the job to the DLQ with its attempts and last error', async () => {
     const time = fakeClock()
-    const file = await writeWorkflow(project, 'exhaust', retrying(9))
-    const svc = service(kernel, { clock: time.clock })
+    const file = await writeWorkflow(t.project, 'exhaust', retrying(9))
+    const svc = service(t.kernel, { clock: time.clock })
     const { state } = await svc.start(file, {})
     expect(state.status).toBe('failed')
     expect(state.steps.flaky).toMatchObject({ status: 'failed', attempt: 4, error: { code: 'unavailable' } })
@@ -87,8 +74,8 @@ describe('step attempts', () => {
   })
 
   it('does not retry an error code that is not in retry_on', async () => {
-    const file = await writeWorkflow(project, 'noretry', retrying(2, 'invalid_input'))
-    const { state } = await service(kernel, { clock: fakeClock().clock }).start(file, {})
+    const file = await writeWorkflow(t.project, 'noretry', retrying(2, 'invalid_input'))
+    const { state } = await service(t.kernel, { clock: fakeClock().clock }).start(file, {})
     expect(state.steps.flaky).toMatchObject({
       status: 'failed',
       attempt: 1,
@@ -99,54 +86,54 @@ describe('step attempts', () => {
 
   it('fails a step whose output does not match its output schema', async () => {
     const file = await writeWorkflow(
-      project,
+      t.project,
       'shape',
       '  - { id: a, type: worker, tool: wf.echo, with: { value: 5 }, output: { type: object, required: [value], properties: { value: { type: string } } } }\n',
     )
-    const { state } = await service(kernel).start(file, {})
+    const { state } = await service(t.kernel).start(file, {})
     expect(state.steps.a!.status).toBe('failed')
     expect(state.steps.a!.error!.message).toContain('value: must be string')
   })
 
   it('parks a step the policy sends to a person, suspends the run, and runs it with the approval after resume', async () => {
     const file = await writeWorkflow(
-      project,
+      t.project,
       'gated',
       `  - { id: change, type: worker, tool: wf.write, with: { key: w } }
   - { id: after, type: worker, tool: wf.echo, depends_on: [change], with: { key: after, value: "\${{ steps.change.output.written }}" } }
 `,
     )
-    const svc = service(kernel)
+    const svc = service(t.kernel)
     const first = await svc.start(file, {})
     expect(first.state.status).toBe('suspended')
     const approvalId = first.state.steps.change!.approval_id!
     expect(approvalId).toMatch(/^apr_/)
     expect(calls.get('w')).toBeUndefined()
-    const approval = await kernel.approvals.get(approvalId)
+    const approval = await t.kernel.approvals.get(approvalId)
     expect(approval).toMatchObject({
       tool: 'wf.write',
       workflow: { run_id: first.state.run_id, step: 'change' },
     })
     // Resuming before anyone decided suspends again, without asking twice.
     expect((await svc.resume(first.state.run_id)).state.status).toBe('suspended')
-    expect(await kernel.approvals.list('pending')).toHaveLength(1)
-    await kernel.approvals.decide(approvalId, alice, 'approved')
+    expect(await t.kernel.approvals.list('pending')).toHaveLength(1)
+    await t.kernel.approvals.decide(approvalId, alice, 'approved')
     const done = await svc.resume(first.state.run_id)
     expect(done.state.status).toBe('succeeded')
     expect(done.state.steps.after!.output).toEqual({ value: 'w' })
     expect(calls.get('w')).toBe(1)
-    expect((await kernel.approvals.get(approvalId)).status).toBe('used')
+    expect((await t.kernel.approvals.get(approvalId)).status).toBe('used')
   })
 
   it('fails the step when the person denies the approval', async () => {
     const file = await writeWorkflow(
-      project,
+      t.project,
       'denied',
       '  - { id: change, type: worker, tool: wf.write, with: { key: d } }\n',
     )
-    const svc = service(kernel)
+    const svc = service(t.kernel)
     const first = await svc.start(file, {})
-    await kernel.approvals.decide(first.state.steps.change!.approval_id!, alice, 'denied', 'not today')
+    await t.kernel.approvals.decide(first.state.steps.change!.approval_id!, alice, 'denied', 'not today')
     const { state } = await svc.resume(first.state.run_id)
     expect(state.status).toBe('failed')
     expect(state.steps.change!.error).toMatchObject({
