@@ -34,6 +34,14 @@ beforeEach(async () => {
   project.env.HOOK_KEY = KEY
   kernel = await workflowKernel(project)
 })
+async function reopenWithEscapingSink(): Promise<void> {
+  await kernel.close()
+  kernel = await workflowKernel(project, [
+    'workflow.notify.sinks.away.type=file',
+    'workflow.notify.sinks.away.path=../outside.jsonl',
+  ])
+}
+
 afterEach(async () => {
   await kernel.close()
   await project.cleanup()
@@ -76,6 +84,20 @@ describe('notify steps', () => {
       'utf8',
     )
     expect(audit).not.toContain(KEY)
+  })
+
+  it('refuses a file sink outside the project', async () => {
+    await reopenWithEscapingSink()
+    const file = await writeWorkflow(
+      project,
+      'escape',
+      '  - { id: tell, type: notify, message: hi, sinks: [away] }\n',
+    )
+    const { state } = await service(kernel).start(file, {})
+    expect(state.steps.tell).toMatchObject({
+      status: 'failed',
+      error: { code: 'forbidden', message: expect.stringContaining('outside the project') },
+    })
   })
 
   it('fails the step when the webhook answers with an error', async () => {
