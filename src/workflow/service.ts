@@ -71,6 +71,7 @@ export class WorkflowService {
       locks: kernel.locks,
       deadLetters: this.deadLetters,
       logger: kernel.logger,
+      redactor: kernel.redactor,
       clock: options.clock ?? systemClock,
       globalSlots: new Semaphore(v.workflow.concurrency),
       pollMs: v.workflow.poll_interval_ms,
@@ -315,8 +316,16 @@ export class WorkflowService {
     return (await readJournal(files.journal)).events
   }
 
-  async list(): Promise<RunSummary[]> {
-    return this.index.list()
+  /** Runs, newest first; a run left `running` by a process that is gone is marked interrupted. */
+  async list(): Promise<(RunSummary & { interrupted?: true })[]> {
+    const runs = await this.index.list()
+    return Promise.all(
+      runs.map(async (run) =>
+        run.status === 'running' && !(await readOwner(runFiles(this.kernel.paths, run.run_id).owner))
+          ? { ...run, interrupted: true as const }
+          : run,
+      ),
+    )
   }
 
   private async loadForWork(runId: string): Promise<LoadedRun> {

@@ -10,7 +10,11 @@ export default class WorkflowList extends WorkflowCommand<typeof WorkflowList> {
     if (!this.jsonEnabled())
       this.log(
         table(
-          runs.map((r) => ({ ...r, actor: `${r.actor.type}:${r.actor.id}` })),
+          runs.map((r) => ({
+            ...r,
+            status: r.interrupted ? 'interrupted' : r.status,
+            actor: `${r.actor.type}:${r.actor.id}`,
+          })),
           ['run_id', 'workflow', 'status', 'actor', 'created_at', 'summary'],
         ),
       )

@@ -1,4 +1,5 @@
 import type { Approvals } from '../../approvals/approvals.js'
+import type { Redactor } from '../../audit/redact.js'
 import type { ArtifactStore } from '../../artifacts/store.js'
 import type { Actor } from '../../audit/record.js'
 import type { Gate } from '../../gate/invoke.js'
@@ -21,6 +22,8 @@ export interface EngineDeps {
   locks: Locks
   deadLetters: DeadLetters
   logger: Logger
+  /** For what the engine stores outside the journal (DLQ entries). */
+  redactor: Redactor
   clock: Clock
   /** Steps at once across every run of this process (workflow.concurrency). */
   globalSlots: Semaphore

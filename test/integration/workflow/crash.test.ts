@@ -58,6 +58,11 @@ describe('a workflow process killed with -9', () => {
     const status = json(await runCli(project, ['workflow', 'status', runId, '--json']))
     expect(status).toMatchObject({ status: 'running', steps: { nap: { status: 'running', attempt: 1 } } })
     expect(status.owner).toBeUndefined()
+    expect(json(await runCli(project, ['workflow', 'list', '--json']))[0]).toMatchObject({
+      run_id: runId,
+      status: 'running',
+      interrupted: true,
+    })
 
     const resumed = await runCli(project, ['workflow', 'resume', runId, '--json'], { env: { NAP: '0.1' } })
     expect(resumed.exitCode).toBe(0)

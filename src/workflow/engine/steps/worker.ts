@@ -81,15 +81,17 @@ async function deadLetter(
   message: string,
   lastState: string,
 ): Promise<void> {
-  const entry = await rt.deps.deadLetters.add({
-    run_id: rt.run.run_id,
-    step: rt.step.def.id,
-    topic: job.topic,
-    error_code: code,
-    error_message: message,
-    last_state: lastState,
-    attempts: rt.state.attempt,
-    job,
-  })
+  const entry = await rt.deps.deadLetters.add(
+    rt.deps.redactor.redact({
+      run_id: rt.run.run_id,
+      step: rt.step.def.id,
+      topic: job.topic,
+      error_code: code,
+      error_message: message,
+      last_state: lastState,
+      attempts: rt.state.attempt,
+      job,
+    }),
+  )
   await rt.record({ type: 'step.dead_lettered', step: rt.step.def.id, dlq_id: entry.id, error_code: code })
 }
