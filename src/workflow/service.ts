@@ -1,23 +1,23 @@
-import { randomBytes, randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import type { Actor } from './../audit/record.js'
+import type { Actor } from '../audit/record.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { Kernel } from '../kernel/open.js'
-import { canonicalHash, canonicalJson } from '../store/hash.js'
+import { canonicalHash } from '../store/hash.js'
 import { DeadLetters } from './dlq/store.js'
-import { systemClock, type Clock } from './engine/clock.js'
+import type { Clock } from './engine/clock.js'
 import type { ExecuteOptions } from './engine/executor.js'
 import type { EngineDeps } from './engine/runtime.js'
-import { Semaphore } from './engine/semaphore.js'
-import { downstreamOf } from './dag/graph.js'
+import { compileOptions, engineDeps } from './engine/deps.js'
 import type { CompileOptions } from './format/compile.js'
 import { loadWorkflowFile, type LoadedWorkflow } from './format/load.js'
+import { checkRunInput, resolveWorkflowFile } from './format/resolve.js'
 import type { JournalEntry, JournalEvent } from './journal/events.js'
 import { readJournal } from './journal/reader.js'
 import { TERMINAL_RUN, type RunState } from './journal/state.js'
 import { planRun, type PlanStep } from './plan/dry-run.js'
 import { readCancel, requestCancel } from './runs/cancel.js'
+import { newRunId, reusedSteps, runCreated } from './runs/create.js'
 import { runFiles } from './runs/files.js'
 import { RunIndex, type RunSummary } from './runs/index.js'
 import { readOwner, type RunOwner } from './runs/owner.js'
@@ -54,74 +54,23 @@ export class WorkflowService {
     private readonly kernel: Kernel,
     private readonly options: ServiceOptions,
   ) {
-    const v = kernel.config.values
-    const env = options.env ?? process.env
     this.deadLetters = new DeadLetters(kernel.paths.state)
     this.index = new RunIndex(kernel.paths.state)
-    this.compile = {
-      envAllowlist: v.workflow.env_allowlist,
-      sinks: Object.keys(v.workflow.notify.sinks),
-      hasTool: (id) => void kernel.registry.tool(id),
-      redactor: kernel.redactor,
-    }
-    this.deps = {
-      gate: kernel.gate,
-      approvals: kernel.approvals,
-      artifacts: kernel.artifacts,
-      locks: kernel.locks,
-      deadLetters: this.deadLetters,
-      logger: kernel.logger,
-      redactor: kernel.redactor,
-      clock: options.clock ?? systemClock,
-      globalSlots: new Semaphore(v.workflow.concurrency),
-      pollMs: v.workflow.poll_interval_ms,
-      tenant: v.project.name,
-      pools: v.pools,
-      inlineMaxBytes: v.artifacts.inline_max_bytes,
-      env: Object.fromEntries(
-        v.workflow.env_allowlist.filter((n) => env[n] !== undefined).map((n) => [n, env[n]!]),
-      ),
-    }
-  }
-
-  /** A path, or a name under `.driftcore/workflows/` (with or without .yaml). */
-  resolveFile(fileOrName: string): string {
-    if (existsSync(fileOrName)) return path.resolve(fileOrName)
-    for (const ext of ['', '.yaml', '.yml']) {
-      const candidate = path.join(this.kernel.paths.workflows, fileOrName + ext)
-      if (existsSync(candidate)) return candidate
-    }
-    throw new DriftcoreError('not_found', `no workflow file ${fileOrName}`, {
-      hint: `give a path, or a name under ${this.kernel.paths.workflows}`,
-    })
+    this.compile = compileOptions(kernel)
+    this.deps = engineDeps(kernel, this.deadLetters, options)
   }
 
   async load(fileOrName: string): Promise<LoadedWorkflow> {
-    return loadWorkflowFile(this.resolveFile(fileOrName), {
+    return loadWorkflowFile(resolveWorkflowFile(fileOrName, this.kernel.paths.workflows), {
       ...this.compile,
       maxBytes: this.kernel.config.values.limits.max_yaml_bytes,
     })
   }
 
-  checkInput(loaded: LoadedWorkflow, input: unknown): void {
-    const problems = loaded.compiled.validateInput(input)
-    if (problems.length > 0)
-      throw new DriftcoreError(
-        'invalid_input',
-        `input does not match the input schema of ${loaded.definition.name}:\n  ${problems.join('\n  ')}`,
-        { details: { problems } },
-      )
-    // The journal is redacted, so a secret value in the input would not survive a resume.
-    if (canonicalJson(this.kernel.redactor.redact(input)) !== canonicalJson(input))
-      throw new DriftcoreError('invalid_input', 'the input holds what looks like a secret value', {
-        hint: 'pass it as a reference the tool resolves, e.g. secret://env/NAME',
-      })
-  }
-
   /** The dry run: what each step would do, decided by the policy in force; nothing is recorded. */
   async plan(fileOrName: string, input: unknown): Promise<PlanStep[]> {
     const loaded = await this.load(fileOrName)
-    this.checkInput(loaded, input)
+    checkRunInput(loaded, input, this.kernel.redactor)
     return planRun({
       workflow: loaded.compiled,
       input,
@@ -140,7 +89,7 @@ export class WorkflowService {
     options: RunOptions & { idempotencyKey?: string } = {},
   ): Promise<RunView & { existing: boolean }> {
     const loaded = typeof workflow === 'string' ? await this.load(workflow) : workflow
-    this.checkInput(loaded, input)
+    checkRunInput(loaded, input, this.kernel.redactor)
     const runId = newRunId(this.deps.clock.now())
     const now = new Date(this.deps.clock.now()).toISOString()
     const inputHash = canonicalHash({ workflow: loaded.sha256, input })
@@ -167,20 +116,16 @@ export class WorkflowService {
     }
     const files = runFiles(this.kernel.paths, runId)
     await createRunFiles(files, loaded.definition)
-    const created: JournalEntry = {
-      type: 'run.created',
-      run_id: runId,
-      workflow_name: loaded.definition.name,
+    const created = runCreated({
+      runId,
+      workflow: loaded.compiled,
+      sha256: loaded.sha256,
       ...(loaded.file ? { file: path.relative(this.kernel.paths.root, loaded.file) } : {}),
-      workflow_sha256: loaded.sha256,
       input,
       actor: this.options.actor,
-      trace_id: randomUUID(),
-      ...(loaded.compiled.timeoutMs !== undefined
-        ? { deadline: new Date(this.deps.clock.now() + loaded.compiled.timeoutMs).toISOString() }
-        : {}),
-      ...(options.idempotencyKey ? { idempotency_key: options.idempotencyKey } : {}),
-    }
+      now: this.deps.clock.now(),
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+    })
     const state = await this.work(
       { files, state: undefined, workflow: loaded.compiled, validBytes: 0 },
       { ...options, resumed: false, before: [created] },
@@ -210,40 +155,23 @@ export class WorkflowService {
       throw new DriftcoreError('invalid_input', `run ${runId} has no step "${from}"`, {
         hint: `steps: ${original.workflow.order.join(', ')}`,
       })
-    const dependents = new Map([...original.workflow.steps].map(([id, s]) => [id, s.dependents]))
-    const rerun = downstreamOf(from, dependents)
     const newId = newRunId(this.deps.clock.now())
     const files = runFiles(this.kernel.paths, newId)
-    const definition = original.workflow.definition
-    await createRunFiles(files, definition)
+    await createRunFiles(files, original.workflow.definition)
     const o = original.state
-    const before: JournalEntry[] = [
-      {
-        type: 'run.created',
-        run_id: newId,
-        workflow_name: o.workflow_name,
+    const before = [
+      runCreated({
+        runId: newId,
+        workflow: original.workflow,
+        sha256: o.workflow_sha256,
         ...(o.file ? { file: o.file } : {}),
-        workflow_sha256: o.workflow_sha256,
         input: o.input,
         actor: this.options.actor,
-        trace_id: randomUUID(),
-        ...(original.workflow.timeoutMs !== undefined
-          ? { deadline: new Date(this.deps.clock.now() + original.workflow.timeoutMs).toISOString() }
-          : {}),
-        rerun_of: { run_id: runId, from },
-      },
+        now: this.deps.clock.now(),
+        rerunOf: { run_id: runId, from },
+      }),
+      ...reusedSteps(o, original.workflow, from),
     ]
-    for (const id of original.workflow.order) {
-      const step = o.steps[id]!
-      if (rerun.has(id) || (step.status !== 'succeeded' && step.status !== 'skipped')) continue
-      before.push({
-        type: 'step.reused',
-        step: id,
-        from_run: runId,
-        status: step.status,
-        ...(step.output !== undefined ? { output: step.output } : {}),
-      })
-    }
     const state = await this.work(
       { files, state: undefined, workflow: original.workflow, validBytes: 0 },
       { ...options, resumed: false, before },
@@ -365,9 +293,4 @@ export class WorkflowService {
     await this.index.update(state, state.workflow_name)
     return state
   }
-}
-
-function newRunId(now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)
-  return `run_${stamp}_${randomBytes(3).toString('hex')}`
 }
