@@ -29,6 +29,23 @@ export interface ApprovalRequest {
   decided_at?: string
   comment?: string
   used_at?: string
+  /** Set for a workflow's approval step: the run to resume once it is decided. */
+  workflow?: { run_id: string; step: string }
+}
+
+/** A person's decision asked for by something other than a tool call (a workflow's approval step). */
+export interface DecisionRequest {
+  /** What is to be approved, shown as the request's tool, e.g. `workflow:deploy/confirm`. */
+  subject: string
+  inputHash: string
+  inputSummary: string
+  requester: Actor
+  reason: string
+  /** Patterns an approver must match (one list). */
+  approvers?: string[]
+  traceId: string
+  ttlMs?: number
+  workflow?: { run_id: string; step: string }
 }
 
 interface ApprovalsDoc {
@@ -73,20 +90,10 @@ export class Approvals {
     requester: Actor
     decision: PolicyDecision
     traceId: string
+    workflow?: { run_id: string; step: string }
   }): Promise<ApprovalRequest> {
-    const now = new Date()
-    const { created, request } = await this.doc.update((doc) => {
-      const existing = Object.values(doc.requests).find(
-        (r) =>
-          r.status === 'pending' &&
-          r.tool === args.tool &&
-          r.input_hash === args.inputHash &&
-          actorKey(r.requester) === actorKey(args.requester) &&
-          Date.parse(r.expires_at) > now.getTime(),
-      )
-      if (existing) return { created: false, request: existing }
-      const request: ApprovalRequest = {
-        id: `apr_${randomBytes(6).toString('hex')}`,
+    return this.create(
+      {
         tool: args.tool,
         input_hash: args.inputHash,
         ...(args.input === undefined ? {} : { input: args.input }),
@@ -97,9 +104,57 @@ export class Approvals {
         reason: args.decision.reason,
         ...(args.decision.approvers ? { approvers: args.decision.approvers } : {}),
         trace_id: args.traceId,
+        ...(args.workflow ? { workflow: args.workflow } : {}),
+      },
+      this.options.ttlMs,
+    )
+  }
+
+  /**
+   * Asks a person to decide something that is not a tool call. It is bound to `subject` and
+   * `inputHash` like a tool approval, so `consume` marks it used exactly once, and the same
+   * rules apply to who may decide it.
+   */
+  async requestDecision(args: DecisionRequest): Promise<ApprovalRequest> {
+    return this.create(
+      {
+        tool: args.subject,
+        input_hash: args.inputHash,
+        input_summary: args.inputSummary,
+        requester: args.requester,
+        rule_ids: [],
+        deciding_rule: null,
+        reason: args.reason,
+        ...(args.approvers && args.approvers.length > 0 ? { approvers: [args.approvers] } : {}),
+        trace_id: args.traceId,
+        ...(args.workflow ? { workflow: args.workflow } : {}),
+      },
+      args.ttlMs ?? this.options.ttlMs,
+    )
+  }
+
+  // One pending request per subject, input and requester: asking again returns the same one.
+  private async create(
+    fields: Omit<ApprovalRequest, 'id' | 'status' | 'created_at' | 'expires_at'>,
+    ttlMs: number,
+  ): Promise<ApprovalRequest> {
+    const now = new Date()
+    const { created, request } = await this.doc.update((doc) => {
+      const existing = Object.values(doc.requests).find(
+        (r) =>
+          r.status === 'pending' &&
+          r.tool === fields.tool &&
+          r.input_hash === fields.input_hash &&
+          actorKey(r.requester) === actorKey(fields.requester) &&
+          Date.parse(r.expires_at) > now.getTime(),
+      )
+      if (existing) return { created: false, request: existing }
+      const request: ApprovalRequest = {
+        id: `apr_${randomBytes(6).toString('hex')}`,
+        ...fields,
         status: 'pending',
         created_at: now.toISOString(),
-        expires_at: new Date(now.getTime() + this.options.ttlMs).toISOString(),
+        expires_at: new Date(now.getTime() + ttlMs).toISOString(),
       }
       doc.requests[request.id] = request
       return { created: true, request }
@@ -107,15 +162,16 @@ export class Approvals {
     if (created) {
       await this.options.audit.record({
         type: 'approval.requested',
-        actor: args.requester,
+        actor: fields.requester,
         subject: request.id,
-        trace_id: args.traceId,
+        trace_id: fields.trace_id,
         data: {
           tool: request.tool,
           input_hash: request.input_hash,
           rule_ids: request.rule_ids,
           reason: request.reason,
           expires_at: request.expires_at,
+          ...(request.workflow ? { workflow: request.workflow } : {}),
         },
       })
     }

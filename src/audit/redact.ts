@@ -21,10 +21,10 @@ const SHAPES: [RegExp, string][] = [
   ],
 ]
 
-// Every shape above needs one of these; text without any skips the shape passes entirely,
-// which is most text (ids, hashes, outcomes) and keeps redaction off the audit hot path.
-const MIGHT_HOLD_SECRET =
-  /PRIVATE KEY|:\/\/|gh[pousr]_|github_pat_|glpat-|xox|AKIA|sk-|eyJ|bearer|authoriz|pass|pwd|secret|token|key/i
+// Every shape above needs one of these; a string with none of them (ids, hashes, times, most
+// values) skips the shapes. Audit records and journals redact every string, so this matters.
+const MAYBE_SHAPE =
+  /BEGIN|:\/\/|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AKIA|sk-|eyJ|authorization|bearer|passw|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key/i
 
 const SENSITIVE_KEY =
   /(^|[-_.])(password|passwd|pass|pwd|secret|token|apikey|api[-_]key|access[-_]key|private[-_]key|client[-_]secret|credentials?|authorization)$/i
@@ -65,7 +65,7 @@ export class Redactor {
   redactText(text: string): string {
     let out = text
     if (this.valuePattern) out = out.replace(this.valuePattern, REDACTED)
-    if (MIGHT_HOLD_SECRET.test(out))
+    if (MAYBE_SHAPE.test(out))
       for (const [pattern, replacement] of SHAPES) out = out.replace(pattern, replacement)
     for (const pattern of this.extra) out = out.replace(pattern, REDACTED)
     return out

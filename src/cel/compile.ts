@@ -10,7 +10,11 @@ function cel(): typeof Cel {
   return celLibrary
 }
 
-export type CelProgram = (context: Record<string, unknown>) => unknown
+export interface CelProgram {
+  (context: Record<string, unknown>): unknown
+  /** The parsed expression, for callers that check what it refers to (see `celReferences`). */
+  readonly ast: unknown
+}
 
 const environments = new Map<string, Cel.Environment>()
 
@@ -40,7 +44,9 @@ export function compileCel(expression: string, variables: readonly string[], whe
     const program = env.parse(expression)
     const check = program.check()
     if (!check.valid) throw check.error ?? new Error('expression does not type-check')
-    return (context) => program(context) as unknown
+    return Object.assign((context: Record<string, unknown>) => program(context) as unknown, {
+      ast: program.ast,
+    })
   } catch (error) {
     throw new DriftcoreError(
       'invalid_input',

@@ -78,6 +78,70 @@ export const coreConfigSections = {
       sensitive_keys: z.array(z.string()).default([]),
     })
     .prefault({}),
+  workflow: z
+    .strictObject({
+      concurrency: z
+        .number()
+        .int()
+        .min(1)
+        .default(16)
+        .describe('steps running at once across every run in one process'),
+      env_allowlist: z
+        .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+        .default([])
+        .describe('environment variables ${{ env.NAME }} may read'),
+      poll_interval_ms: z
+        .number()
+        .int()
+        .min(10)
+        .default(500)
+        .describe('how often a waiting run checks approvals and cancel requests'),
+      notify: z
+        .strictObject({
+          sinks: z
+            .record(
+              z.string().regex(/^[a-z][a-z0-9_-]*$/),
+              z.discriminatedUnion('type', [
+                z.strictObject({
+                  type: z.literal('file'),
+                  path: z.string().min(1).describe('a JSON-lines file inside the project'),
+                }),
+                z.strictObject({
+                  type: z.literal('webhook'),
+                  url: z.url({ protocol: /^https?$/ }),
+                  secret: z
+                    .string()
+                    .regex(/^secret:\/\//, 'a secret:// reference')
+                    .describe('HMAC-SHA256 key for the X-Driftcore-Signature header'),
+                  timeout_ms: z.number().int().positive().default(10_000),
+                }),
+              ]),
+            )
+            .default({}),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  pools: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9_-]*$/),
+      z.strictObject({
+        topics: z.array(z.string().min(1)).min(1).describe('topics this pool takes'),
+        capabilities: z.array(z.string().min(1)).default([]).describe("what it offers a job's requires"),
+        handler: z.union([
+          z.strictObject({ tool: z.string().min(1).describe('a tool, called through the gate') }),
+          z.strictObject({
+            command: z
+              .array(z.string().min(1))
+              .min(1)
+              .describe('an allowlisted program and its arguments; gets the job envelope on stdin'),
+            timeout_ms: z.number().int().positive().optional(),
+          }),
+        ]),
+      }),
+    )
+    .default({})
+    .describe('worker pools: topic → pool (with capabilities) → handler'),
   limits: z
     .strictObject({
       max_yaml_bytes: z.number().int().positive().default(mib),

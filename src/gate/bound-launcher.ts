@@ -12,6 +12,7 @@ export function boundLauncher(
   constraints: Constraints,
   signal: AbortSignal,
   record: (run: Record<string, unknown>) => Promise<void>,
+  onSpawn?: (pid: number) => void,
 ): ToolContext['launcher'] {
   return {
     resolve: (file) => launcher.resolve(file),
@@ -21,6 +22,10 @@ export function boundLauncher(
       const result = await launcher.run({
         ...spec,
         signal,
+        onSpawn: (pid) => {
+          spec.onSpawn?.(pid)
+          onSpawn?.(pid)
+        },
         timeoutMs: tighter(spec.timeoutMs, constraints.timeout_ms),
         maxOutputBytes: tighter(spec.maxOutputBytes, constraints.max_output_bytes),
         isolation: {

@@ -29,6 +29,8 @@ export interface InvokeOptions {
   /** Extra facts for the audit record (workflow run and step, MCP session…). */
   meta?: Record<string, unknown>
   logger?: Logger
+  /** Told the pid of every process the handler starts (a workflow journals them to clean up after a crash). */
+  onProcess?: (pid: number) => void
 }
 
 export interface InvokeResult {
@@ -159,6 +161,7 @@ export class Gate {
           requester: actor,
           decision,
           traceId,
+          ...workflowOf(options.meta),
         })
         await record('approval_required', { approval_id: approval.id, reason: decision.reason })
         throw new DriftcoreError(
@@ -383,8 +386,13 @@ export class Gate {
       configMeta: d.configMeta,
       paths: d.paths,
       policy: { simulate: (request) => this.simulate(request) },
-      launcher: boundLauncher(d.launcher, decision.constraints, signal, (run) =>
-        d.audit.record({ type: 'process.run', actor, subject: tool.id, trace_id: traceId, data: run }),
+      launcher: boundLauncher(
+        d.launcher,
+        decision.constraints,
+        signal,
+        (run) =>
+          d.audit.record({ type: 'process.run', actor, subject: tool.id, trace_id: traceId, data: run }),
+        options.onProcess,
       ),
       artifacts: { put: (c, m) => d.artifacts.put(c, m), get: (r) => d.artifacts.get(r) },
       secrets: d.secrets,
@@ -392,6 +400,15 @@ export class Gate {
       logger: options.logger ?? d.logger,
     }
   }
+}
+
+// A call made by a workflow step: its approval says which run to resume once it is decided.
+function workflowOf(meta: Record<string, unknown> | undefined): {
+  workflow?: { run_id: string; step: string }
+} {
+  return typeof meta?.run_id === 'string' && typeof meta.step === 'string'
+    ? { workflow: { run_id: meta.run_id, step: meta.step } }
+    : {}
 }
 
 function round(ms: number): number {

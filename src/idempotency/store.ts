@@ -1,6 +1,10 @@
+import { statSync } from 'node:fs'
+import { open, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
-import { JsonDocument } from '../store/documents.js'
+import { writeFileAtomic } from '../store/atomic-write.js'
+import { withFileLock } from '../store/file-lock.js'
+import { GroupCommit, type FsyncPolicy } from '../store/group-commit.js'
 
 export interface IdempotentEntry<R = unknown> {
   tool: string
@@ -9,26 +13,49 @@ export interface IdempotentEntry<R = unknown> {
   at: string
 }
 
-interface IdempotencyDoc {
-  entries: Record<string, IdempotentEntry>
-}
+type Line = IdempotentEntry & { key: string }
+
+const COMPACT_BYTES = 8 * 1024 * 1024
 
 /**
  * Remembers the result of a call made with an idempotency key, so a retried call returns the
  * first result instead of acting twice. A key reused for a different call is a conflict.
+ *
+ * Entries are appended to `state/idempotency.jsonl` (group-committed with the audit log's fsync
+ * policy) and indexed in memory; a lookup first reads what other processes appended since.
+ * So a call costs a stat and an append, not a rewrite of every entry ever stored: the JSON
+ * document this replaces made 10,000 keyed calls quadratic and timed out under 100 concurrent
+ * callers. Expired entries are dropped when the file is compacted.
  */
 export class IdempotencyStore {
-  private readonly doc: JsonDocument<IdempotencyDoc>
+  private readonly file: string
+  private readonly legacy: string
+  private readonly entries = new Map<string, IdempotentEntry>()
+  private readonly commits: GroupCommit<string>
+  private readonly fsync: FsyncPolicy
+  private offset = 0
+  private loaded = false
+  // Reading back and appending both move `offset`: one at a time within this process.
+  private turn: Promise<unknown> = Promise.resolve()
 
   constructor(
     stateDir: string,
     private readonly windowMs: number,
+    options: { fsync?: FsyncPolicy; batchIntervalMs?: number } = {},
   ) {
-    this.doc = new JsonDocument(path.join(stateDir, 'idempotency.json'), () => ({ entries: {} }))
+    this.file = path.join(stateDir, 'idempotency.jsonl')
+    this.legacy = path.join(stateDir, 'idempotency.json')
+    this.fsync = options.fsync ?? 'always'
+    this.commits = new GroupCommit((lines) => this.write(lines), {
+      policy: this.fsync,
+      intervalMs: options.batchIntervalMs ?? 10,
+      maxBatch: 1024,
+    })
   }
 
   async lookup<R>(key: string, tool: string, inputHash: string): Promise<IdempotentEntry<R> | undefined> {
-    const entry = (await this.doc.read()).entries[key]
+    await this.refresh()
+    const entry = this.entries.get(key)
     if (!entry || Date.now() - Date.parse(entry.at) > this.windowMs) return undefined
     if (entry.tool !== tool || entry.input_hash !== inputHash) {
       throw new DriftcoreError(
@@ -43,12 +70,108 @@ export class IdempotencyStore {
   }
 
   async store(key: string, tool: string, inputHash: string, result: unknown): Promise<void> {
-    await this.doc.update((doc) => {
-      const now = Date.now()
-      for (const [k, e] of Object.entries(doc.entries)) {
-        if (now - Date.parse(e.at) > this.windowMs) delete doc.entries[k]
+    const entry: IdempotentEntry = { tool, input_hash: inputHash, result, at: new Date().toISOString() }
+    this.entries.set(key, entry)
+    await this.commits.add(JSON.stringify({ key, ...entry }) + '\n')
+  }
+
+  /** Writes what is pending; the kernel calls it on close. */
+  flush(): Promise<void> {
+    return this.commits.flush()
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(fn, fn)
+    this.turn = next.catch(() => undefined)
+    return next
+  }
+
+  private write(lines: string[]): Promise<void> {
+    return this.exclusive(() => this.append(lines))
+  }
+
+  private async append(lines: string[]): Promise<void> {
+    await withFileLock(this.file, async () => {
+      const handle = await open(this.file, 'a', 0o600)
+      try {
+        const text = lines.join('')
+        const { size } = await handle.stat()
+        await handle.write(text)
+        // Nobody wrote since we last read: our own lines need not be read back.
+        if (size === this.offset) this.offset += Buffer.byteLength(text)
+        if (this.fsync !== 'off') await handle.sync()
+      } finally {
+        await handle.close()
       }
-      doc.entries[key] = { tool, input_hash: inputHash, result, at: new Date(now).toISOString() }
+    })
+  }
+
+  // Reads complete lines appended since the last look (by any process); a torn last line waits.
+  private refresh(): Promise<void> {
+    return this.exclusive(() => this.readNew())
+  }
+
+  private async readNew(): Promise<void> {
+    if (!this.loaded) await this.load()
+    // A synchronous stat: microseconds, and it does not queue behind fsyncs in libuv's pool.
+    const size = statSync(this.file, { throwIfNoEntry: false })?.size ?? 0
+    if (size <= this.offset) return
+    const handle = await open(this.file, 'r')
+    try {
+      const buffer = Buffer.alloc(size - this.offset)
+      await handle.read(buffer, 0, buffer.length, this.offset)
+      const text = buffer.toString('utf8')
+      const complete = text.slice(0, text.lastIndexOf('\n') + 1)
+      this.offset += Buffer.byteLength(complete)
+      for (const line of complete.split('\n')) this.remember(line)
+    } finally {
+      await handle.close()
+    }
+  }
+
+  private remember(line: string): void {
+    if (line === '') return
+    try {
+      const { key, ...entry } = JSON.parse(line) as Line
+      this.entries.set(key, entry)
+    } catch {
+      // A damaged line loses one remembered result: that call would run again, nothing worse.
+    }
+  }
+
+  // First look: entries of the JSON document older versions kept, and compaction of a big file.
+  private async load(): Promise<void> {
+    this.loaded = true
+    try {
+      const doc = JSON.parse(await readFile(this.legacy, 'utf8')) as {
+        entries?: Record<string, IdempotentEntry>
+      }
+      for (const [key, entry] of Object.entries(doc.entries ?? {})) this.entries.set(key, entry)
+    } catch {
+      // none, or unreadable: nothing to carry over
+    }
+    const size = await stat(this.file).then(
+      (s) => s.size,
+      () => 0,
+    )
+    if (size > COMPACT_BYTES) await this.compact()
+  }
+
+  private async compact(): Promise<void> {
+    await withFileLock(this.file, async () => {
+      const now = Date.now()
+      const live = new Map<string, IdempotentEntry>()
+      for (const line of (await readFile(this.file, 'utf8')).split('\n')) {
+        if (line === '') continue
+        try {
+          const { key, ...entry } = JSON.parse(line) as Line
+          if (now - Date.parse(entry.at) <= this.windowMs) live.set(key, entry)
+        } catch {
+          // dropped with the expired ones
+        }
+      }
+      const text = [...live].map(([key, entry]) => JSON.stringify({ key, ...entry }) + '\n').join('')
+      await writeFileAtomic(this.file, text, { mode: 0o600 })
     })
   }
 }

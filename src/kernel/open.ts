@@ -51,7 +51,7 @@ export interface Kernel {
   secrets: SecretResolver
   redactor: Redactor
   logger: Logger
-  /** Flushes the audit log; call before the process exits. */
+  /** Flushes the audit log and remembered idempotent results; call before the process exits. */
   close(): Promise<void>
 }
 
@@ -115,13 +115,17 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
       (await artifacts.put(log, { name, mediaType: 'text/plain', retention: 'standard' })).uri,
   })
   const locks = new Locks(paths.state, v.locks.default_ttl_ms)
+  const idempotency = new IdempotencyStore(paths.state, v.idempotency.window_ms, {
+    fsync: v.audit.fsync,
+    batchIntervalMs: v.audit.batch_interval_ms,
+  })
   const gate = new Gate({
     registry,
     handlers,
     policy: () => active.compiled,
     audit,
     approvals,
-    idempotency: new IdempotencyStore(paths.state, v.idempotency.window_ms),
+    idempotency,
     locks,
     artifacts,
     launcher,
@@ -156,6 +160,9 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     secrets,
     redactor,
     logger,
-    close: () => audit.flush(),
+    close: async () => {
+      await audit.flush()
+      await idempotency.flush()
+    },
   }
 }

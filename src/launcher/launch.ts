@@ -20,6 +20,8 @@ export interface LaunchSpec {
   isolation?: Isolation
   limits?: LimitSpec
   signal?: AbortSignal
+  /** Told the pid of the started process, which leads its own process group. */
+  onSpawn?: (pid: number) => void
 }
 
 export interface LaunchResult {
@@ -106,6 +108,7 @@ export class Launcher {
       stripFinalNewline: false,
     })
     if (spec.input !== undefined) child.stdin?.end(spec.input)
+    if (child.pid !== undefined) spec.onSpawn?.(child.pid)
     child.stdout?.on('data', (chunk: Buffer) => capture.add('stdout', chunk))
     child.stderr?.on('data', (chunk: Buffer) => capture.add('stderr', chunk))
 

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { readApproval } from '../approvals/approvals.js'
 import { verifyAudit } from '../audit/verify.js'
+import { notifyTool } from '../workflow/tools/notify.js'
+import { poolExecTool } from '../workflow/tools/pool-exec.js'
 import type { Capabilities, ToolDefinition } from './types.js'
 
 const decisionSchema = z.object({
@@ -107,7 +109,7 @@ const approvalStatus: ToolDefinition = {
 }
 
 export const coreCapabilities: Capabilities = {
-  tools: [auditVerify, policySimulate, configEffective, approvalStatus],
+  tools: [auditVerify, policySimulate, configEffective, approvalStatus, notifyTool, poolExecTool],
 }
 
 /** The host's own `driftcore:capabilities` hook: its tools register like any plugin's. */

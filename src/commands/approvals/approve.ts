@@ -20,6 +20,14 @@ export default class ApprovalsApprove extends DriftcoreCommand<typeof ApprovalsA
   async run() {
     const kernel = await this.kernel()
     const approval = await kernel.approvals.decide(this.args.id, this.actor(), 'approved', this.flags.comment)
+    if (approval.workflow) {
+      // A workflow's approval step: the run continues when it is resumed, not through --run.
+      if (!this.jsonEnabled())
+        this.log(
+          `approved ${approval.id} (${approval.tool}); continue the run with: driftcore workflow resume ${approval.workflow.run_id}`,
+        )
+      return { approval }
+    }
     if (!this.flags.run) {
       if (!this.jsonEnabled())
         this.log(

@@ -1,0 +1,300 @@
+import os from 'node:os'
+import type { Actor } from '../../audit/record.js'
+import { DriftcoreError } from '../../errors/driftcore-error.js'
+import type { ExprContext } from '../expr/template.js'
+import { evaluateCel, jsonToCel, runContext } from '../expr/template.js'
+import type { CompiledStep, CompiledWorkflow } from '../format/compile.js'
+import type { JournalEntry, JournalEvent } from '../journal/events.js'
+import { applyEvent } from '../journal/replay.js'
+import { PASSING_STEP, TERMINAL_STEP, type RunState, type StepState } from '../journal/state.js'
+import type { JournalWriter } from '../journal/writer.js'
+import { killOrphanGroup } from '../runs/process.js'
+import { abortReason } from './clock.js'
+import type { EngineDeps, StepRuntime } from './runtime.js'
+import { Semaphore } from './semaphore.js'
+import { runApproval, runCondition, runDelay, runNotify } from './steps/simple.js'
+import { runWorker } from './steps/worker.js'
+
+export interface ExecuteOptions {
+  /** Keep waiting for people instead of suspending the run when only approvals are left. */
+  waitForApprovals: boolean
+  onEvent?: (event: JournalEvent, state: RunState) => void
+}
+
+const HANDLERS = {
+  worker: runWorker,
+  approval: runApproval,
+  delay: runDelay,
+  condition: runCondition,
+  notify: runNotify,
+} satisfies Record<CompiledStep['def']['type'], (rt: StepRuntime) => Promise<void>>
+
+/**
+ * Runs a run's DAG in this process until it finishes or, with only people left to wait for,
+ * is suspended. Every transition is journaled before the state changes, so the state here is
+ * always what a replay of the journal gives. Readiness is counted, not searched: a finished
+ * step decrements its dependents' counters, so a transition costs O(its edges).
+ */
+export class Executor {
+  private readonly remaining = new Map<string, number>()
+  private readonly ready: string[] = []
+  private readonly active = new Map<string, Promise<void>>()
+  private readonly parkedSteps = new Set<string>()
+  private readonly runAbort = new AbortController()
+  private readonly suspendAbort = new AbortController()
+  private readonly waitSignal = AbortSignal.any([this.runAbort.signal, this.suspendAbort.signal])
+  private readonly runSlots: Semaphore
+  private readonly stepsView: Record<string, { status: string; output: unknown }> = {}
+  private context: ExprContext
+  private signalled = false
+  private waiter: (() => void) | undefined
+
+  constructor(
+    private readonly state: RunState,
+    private readonly workflow: CompiledWorkflow,
+    private readonly journal: JournalWriter,
+    private readonly deps: EngineDeps,
+    private readonly options: ExecuteOptions,
+  ) {
+    this.runSlots = new Semaphore(workflow.concurrency ?? Number.MAX_SAFE_INTEGER)
+    for (const [id, step] of Object.entries(state.steps)) this.view(id, step)
+    this.context = {
+      inputs: jsonToCel(state.input),
+      steps: this.stepsView,
+      run: runContext(state),
+      env: deps.env,
+    }
+  }
+
+  /** Cancels the run: running steps are aborted (their processes killed), the rest cancelled. */
+  async cancel(by: Actor, reason: string): Promise<void> {
+    if (this.runAbort.signal.aborted) return
+    await this.record({ type: 'run.cancel_requested', by, reason })
+    this.runAbort.abort(new DriftcoreError('cancelled', `run cancelled by ${by.type}:${by.id}: ${reason}`))
+    this.wake()
+  }
+
+  async execute(resumed: boolean): Promise<RunState> {
+    await this.record({ type: 'run.attached', pid: process.pid, host: os.hostname(), resumed })
+    await this.recoverInterrupted()
+    const deadline = this.state.deadline ? Date.parse(this.state.deadline) : undefined
+    const timer =
+      deadline === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              this.runAbort.abort(
+                new DriftcoreError('timeout', `run passed its deadline ${this.state.deadline}`),
+              ),
+            Math.max(0, deadline - Date.now()),
+          )
+    if (this.state.cancel)
+      this.runAbort.abort(new DriftcoreError('cancelled', `run cancelled: ${this.state.cancel.reason}`))
+    this.runAbort.signal.addEventListener('abort', () => this.wake(), { once: true })
+    try {
+      this.seed()
+      for (;;) {
+        if (this.runAbort.signal.aborted) {
+          await Promise.allSettled(this.active.values())
+          await this.cancelRemaining()
+          break
+        }
+        await this.dispatch()
+        if (this.active.size === 0 && this.ready.length === 0) break
+        if (
+          !this.options.waitForApprovals &&
+          this.ready.length === 0 &&
+          this.active.size > 0 &&
+          this.parkedSteps.size === this.active.size
+        ) {
+          const waitingOn = this.waitingOn()
+          this.suspendAbort.abort(new Error('suspended'))
+          await Promise.allSettled(this.active.values())
+          await this.record({ type: 'run.suspended', waiting_on: waitingOn })
+          return this.state
+        }
+        await this.woken()
+      }
+      await this.finish()
+      return this.state
+    } finally {
+      if (timer) clearTimeout(timer)
+    }
+  }
+
+  // A step journaled as running when this process took over was interrupted by a crash: end
+  // what its attempt left behind (processes, locks), then retry it under its policy.
+  private async recoverInterrupted(): Promise<void> {
+    for (const [id, step] of Object.entries(this.state.steps)) {
+      if (step.status !== 'running') continue
+      for (const p of step.processes) killOrphanGroup(p.pid, p.start_time)
+      if (step.trace_id)
+        await this.deps.locks.release(`${this.state.actor.type}:${this.state.actor.id}/${step.trace_id}`)
+      await this.record({ type: 'step.interrupted', step: id, attempt: step.attempt })
+    }
+  }
+
+  private seed(): void {
+    for (const id of this.workflow.order) {
+      const step = this.state.steps[id]!
+      if (TERMINAL_STEP.has(step.status)) continue
+      const compiled = this.workflow.steps.get(id)!
+      if (step.status !== 'pending') {
+        this.start(compiled)
+        continue
+      }
+      const left = compiled.dependencies.filter((d) => !TERMINAL_STEP.has(this.state.steps[d]!.status)).length
+      this.remaining.set(id, left)
+      if (left === 0) this.ready.push(id)
+    }
+  }
+
+  private async dispatch(): Promise<void> {
+    while (this.ready.length > 0 && !this.runAbort.signal.aborted) {
+      const id = this.ready.shift()!
+      const compiled = this.workflow.steps.get(id)!
+      const bad = compiled.dependencies.find((d) => !PASSING_STEP.has(this.state.steps[d]!.status))
+      if (bad) {
+        const status = this.state.steps[bad]!.status
+        await this.record({ type: 'step.blocked', step: id, by: bad, reason: `dependency ${bad} ${status}` })
+        this.settled(compiled)
+        continue
+      }
+      if (compiled.when) {
+        let run: boolean
+        try {
+          run = evaluateCel(compiled.when, this.context, `step ${id}: when`) === true
+        } catch (error) {
+          const e = error as DriftcoreError
+          await this.record({
+            type: 'step.failed',
+            step: id,
+            attempt: 0,
+            error: { code: e.code, message: e.message },
+          })
+          this.settled(compiled)
+          continue
+        }
+        if (!run) {
+          await this.record({ type: 'step.skipped', step: id, reason: `when: ${compiled.def.when}` })
+          this.settled(compiled)
+          continue
+        }
+      }
+      this.start(compiled)
+    }
+  }
+
+  private start(compiled: CompiledStep): void {
+    const id = compiled.def.id
+    const rt: StepRuntime = {
+      run: this.state,
+      workflow: this.workflow,
+      step: compiled,
+      state: this.state.steps[id]!,
+      actor: this.state.actor,
+      deps: this.deps,
+      signal: this.runAbort.signal,
+      waitSignal: this.waitSignal,
+      slots: [this.runSlots, this.deps.globalSlots],
+      context: () => this.context,
+      record: (entry, output) => this.record(entry, output),
+      parked: (waiting) => {
+        if (waiting) this.parkedSteps.add(id)
+        else this.parkedSteps.delete(id)
+        this.wake()
+      },
+      waitForApprovals: this.options.waitForApprovals,
+    }
+    const task = HANDLERS[compiled.def.type](rt)
+      .catch((error: unknown) => {
+        this.deps.logger.error(`step ${id} failed unexpectedly: ${(error as Error).message}`)
+        if (!TERMINAL_STEP.has(rt.state.status))
+          return this.record({
+            type: 'step.failed',
+            step: id,
+            attempt: rt.state.attempt,
+            error: { code: 'internal', message: (error as Error).message },
+          }).then(() => undefined)
+        return undefined
+      })
+      .finally(() => {
+        this.active.delete(id)
+        this.parkedSteps.delete(id)
+        if (TERMINAL_STEP.has(rt.state.status)) this.settled(compiled)
+        this.wake()
+      })
+    this.active.set(id, task)
+  }
+
+  private settled(compiled: CompiledStep): void {
+    for (const next of compiled.dependents) {
+      const left = (this.remaining.get(next) ?? 1) - 1
+      this.remaining.set(next, left)
+      if (left === 0 && this.state.steps[next]!.status === 'pending') this.ready.push(next)
+    }
+  }
+
+  private async cancelRemaining(): Promise<void> {
+    const reason = abortReason(this.runAbort.signal)
+    for (const id of this.workflow.order) {
+      const step = this.state.steps[id]!
+      if (TERMINAL_STEP.has(step.status)) continue
+      await this.record({ type: 'step.cancelled', step: id, reason: reason.message })
+    }
+  }
+
+  private async finish(): Promise<void> {
+    const steps = Object.entries(this.state.steps)
+    const count = (status: StepState['status']) => steps.filter(([, s]) => s.status === status)
+    const failed = steps.filter(([, s]) => !PASSING_STEP.has(s.status))
+    const aborted = this.runAbort.signal.aborted ? abortReason(this.runAbort.signal) : undefined
+    const status = aborted
+      ? aborted.code === 'timeout'
+        ? 'timed_out'
+        : 'cancelled'
+      : failed.length > 0
+        ? 'failed'
+        : 'succeeded'
+    const parts = (['succeeded', 'skipped', 'failed', 'timed_out', 'blocked', 'cancelled'] as const)
+      .map((s) => [s, count(s)] as const)
+      .filter(([, list]) => list.length > 0)
+      .map(([s, list]) =>
+        s === 'succeeded' || s === 'skipped' || list.length > 5
+          ? `${list.length} ${s}`
+          : `${list.length} ${s} (${list.map(([id]) => id).join(', ')})`,
+      )
+    await this.record({ type: 'run.finished', status, summary: parts.join(', ') })
+  }
+
+  // A task may finish while the loop is busy elsewhere: the flag keeps that wake-up from being lost.
+  private wake(): void {
+    this.signalled = true
+    this.waiter?.()
+  }
+
+  private async woken(): Promise<void> {
+    if (!this.signalled) await new Promise<void>((resolve) => (this.waiter = resolve))
+    this.waiter = undefined
+    this.signalled = false
+  }
+
+  private waitingOn(): string[] {
+    return [...this.parkedSteps].map((id) => this.state.steps[id]!.approval_id ?? id)
+  }
+
+  /** `output`: a value the journal keeps only as an artifact pointer, kept live here. */
+  private async record(entry: JournalEntry, output?: unknown): Promise<JournalEvent> {
+    const event = await this.journal.append(entry)
+    applyEvent(this.state, event, [])
+    if (output !== undefined && 'step' in event) this.state.steps[event.step]!.output = output
+    if ('step' in event && event.type.startsWith('step.'))
+      this.view(event.step, this.state.steps[event.step]!)
+    this.options.onEvent?.(event, this.state)
+    return event
+  }
+
+  private view(id: string, step: StepState): void {
+    this.stepsView[id] = { status: step.status, output: jsonToCel(step.output ?? null) }
+  }
+}

@@ -1,0 +1,34 @@
+import type { ApprovalRequest } from '../../../approvals/approvals.js'
+import { DriftcoreError } from '../../../errors/driftcore-error.js'
+import { systemClock } from '../clock.js'
+import type { StepRuntime } from '../runtime.js'
+
+/**
+ * Waits for a person to decide an approval. While it is pending the step is parked, so a run
+ * whose every step waits on people can be suspended (the process exits; `workflow resume`
+ * picks it up). Polling uses real time: it waits on people, not on a retry policy.
+ */
+export async function awaitDecision(rt: StepRuntime, id: string): Promise<ApprovalRequest> {
+  for (;;) {
+    const request = await rt.deps.approvals.get(id)
+    if (request.status === 'approved' || request.status === 'used') return request
+    if (request.status === 'denied') {
+      const by = request.decided_by ? ` by ${request.decided_by.type}:${request.decided_by.id}` : ''
+      throw new DriftcoreError(
+        'policy_denied',
+        `approval ${id} was denied${by}${request.comment ? `: ${request.comment}` : ''}`,
+      )
+    }
+    if (request.status === 'expired')
+      throw new DriftcoreError(
+        'timeout',
+        `approval ${id} expired at ${request.expires_at} without a decision`,
+      )
+    rt.parked(true)
+    try {
+      await systemClock.sleep(rt.deps.pollMs, rt.waitSignal)
+    } finally {
+      rt.parked(false)
+    }
+  }
+}

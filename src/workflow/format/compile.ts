@@ -1,0 +1,185 @@
+import type { Redactor } from '../../audit/redact.js'
+import type { CelProgram } from '../../cel/compile.js'
+import { DriftcoreError } from '../../errors/driftcore-error.js'
+import { isSecretRef } from '../../secrets/resolve.js'
+import { buildDag, upstreamOf, type Locate } from '../dag/graph.js'
+import { compileExpression, compileTemplate, unwrapExpression, type Template } from '../expr/template.js'
+import { durationMs } from './duration.js'
+import { compileJsonSchema, type JsonValidator } from './json-schema.js'
+import { retrySchema, type RetryPolicy, type StepDefinition, type WorkflowDefinition } from './schema.js'
+
+export interface CompiledStep {
+  def: StepDefinition
+  index: number
+  dependencies: string[]
+  dependents: string[]
+  when?: CelProgram
+  /** Steps `when:` reads; when none, it can be decided before the run (dry run). */
+  whenSteps: Set<string>
+  /** worker: with; approval/notify: message; delay: until; notify: data. */
+  templates: { with?: Template; message?: Template; until?: Template; data?: Template; key?: Template }
+  expression?: CelProgram
+  output?: JsonValidator
+  retry: RetryPolicy
+  timeoutMs?: number
+}
+
+export interface CompiledWorkflow {
+  definition: WorkflowDefinition
+  steps: Map<string, CompiledStep>
+  order: string[]
+  validateInput: JsonValidator
+  concurrency?: number
+  timeoutMs?: number
+}
+
+export interface CompileOptions {
+  /** Names `${{ env.X }}` may read (workflow.env_allowlist). */
+  envAllowlist: readonly string[]
+  /** Sink names a notify step may use besides stdout. */
+  sinks: readonly string[]
+  /** When given, worker `tool:` ids must be registered. */
+  hasTool?: (id: string) => void
+  redactor: Redactor
+}
+
+const NO_RETRY = retrySchema.parse({})
+
+/**
+ * Turns a validated definition into what the executor runs: the DAG, every expression compiled,
+ * every reference checked (a step an expression names must be upstream; env names must be on
+ * the allowlist), JSON Schemas compiled, and no literal secret anywhere in the file.
+ */
+export function compileWorkflow(
+  definition: WorkflowDefinition,
+  locate: Locate,
+  options: CompileOptions,
+): CompiledWorkflow {
+  rejectLiteralSecrets(definition, locate, options.redactor)
+  const dag = buildDag(definition.steps, locate)
+  const ids = new Set(definition.steps.map((s) => s.id))
+  const steps = new Map<string, CompiledStep>()
+  definition.steps.forEach((def, index) => {
+    const at = (...path: PropertyKey[]) => locate(['steps', index, ...path])
+    let upstream: Set<string> | undefined
+    const checkRefs = (refs: { steps: Set<string>; env: Set<string> }, key: string) => {
+      for (const name of refs.steps) {
+        if (!ids.has(name))
+          throw new DriftcoreError(
+            'invalid_input',
+            `${at(key)}: steps.${name} names no step of this workflow`,
+          )
+        upstream ??= upstreamOf(def.id, dag.dependencies)
+        if (!upstream.has(name))
+          throw new DriftcoreError(
+            'invalid_input',
+            `${at(key)}: step "${def.id}" reads steps.${name} but does not depend on it`,
+            { hint: `add "${name}" to depends_on (directly or through another step)` },
+          )
+      }
+      for (const name of refs.env) {
+        if (!options.envAllowlist.includes(name))
+          throw new DriftcoreError(
+            'invalid_input',
+            `${at(key)}: env.${name} is not on workflow.env_allowlist`,
+            {
+              hint: `allow it with: driftcore config set workflow.env_allowlist '[${[...options.envAllowlist, name].join(', ')}]'`,
+            },
+          )
+      }
+    }
+    const template = (key: string, value: unknown) => {
+      const compiled = compileTemplate(value, (path) => at(key, ...path))
+      checkRefs(compiled, key)
+      return compiled
+    }
+    const whenSteps = new Set<string>()
+    const expression = (key: string, text: string) => {
+      const refs = { steps: key === 'when' ? whenSteps : new Set<string>(), env: new Set<string>() }
+      const program = compileExpression(unwrapExpression(text), at(key), refs)
+      checkRefs(refs, key)
+      return program
+    }
+    const step: CompiledStep = {
+      def,
+      index,
+      dependencies: dag.dependencies.get(def.id)!,
+      dependents: dag.dependents.get(def.id)!,
+      templates: {},
+      whenSteps,
+      retry: NO_RETRY,
+      ...(def.when ? { when: expression('when', def.when) } : {}),
+      ...('timeout' in def && def.timeout !== undefined ? { timeoutMs: durationMs(def.timeout) } : {}),
+    }
+    switch (def.type) {
+      case 'worker':
+        if ((def.tool === undefined) === (def.topic === undefined))
+          throw new DriftcoreError('invalid_input', `${at('type')}: a worker step names either tool or topic`)
+        if (def.tool) {
+          try {
+            options.hasTool?.(def.tool)
+          } catch (error) {
+            const e = error as DriftcoreError
+            throw new DriftcoreError(e.code, `${at('tool')}: ${e.message}`, e.hint ? { hint: e.hint } : {})
+          }
+        }
+        step.templates.with = template('with', def.with)
+        if (def.meta?.idempotency_key) step.templates.key = template('meta', def.meta.idempotency_key)
+        if (def.retry) step.retry = def.retry
+        if (def.output) step.output = compileJsonSchema(def.output, at('output'))
+        break
+      case 'approval':
+        step.templates.message = template('message', def.message)
+        break
+      case 'delay':
+        if ((def.duration === undefined) === (def.until === undefined))
+          throw new DriftcoreError(
+            'invalid_input',
+            `${at('type')}: a delay step gives either duration or until`,
+          )
+        if (def.until) step.templates.until = template('until', def.until)
+        break
+      case 'condition':
+        step.expression = expression('expression', def.expression)
+        break
+      case 'notify':
+        step.templates.message = template('message', def.message)
+        if (def.data) step.templates.data = template('data', def.data)
+        def.sinks.forEach((sink, i) => {
+          if (sink !== 'stdout' && !options.sinks.includes(sink))
+            throw new DriftcoreError('invalid_input', `${at('sinks', i)}: unknown notify sink "${sink}"`, {
+              hint: `sinks: stdout${options.sinks.map((s) => `, ${s}`).join('')} (configure more under workflow.notify.sinks)`,
+            })
+        })
+        break
+    }
+    steps.set(def.id, step)
+  })
+  return {
+    definition,
+    steps,
+    order: dag.order,
+    validateInput: definition.input ? compileJsonSchema(definition.input, locate(['input'])) : () => [],
+    ...(definition.concurrency ? { concurrency: definition.concurrency } : {}),
+    ...(definition.timeout !== undefined ? { timeoutMs: durationMs(definition.timeout) } : {}),
+  }
+}
+
+// A workflow file is shared and journaled; secrets belong in secret:// references, resolved
+// only when a tool needs them. A literal that looks like one is refused where it stands.
+function rejectLiteralSecrets(definition: WorkflowDefinition, locate: Locate, redactor: Redactor): void {
+  const walk = (value: unknown, path: PropertyKey[]) => {
+    if (typeof value === 'string') {
+      if (value.includes('${{') || isSecretRef(value) || value === '') return
+      const key = path[path.length - 1]
+      const byKey = typeof key === 'string' && redactor.isSensitiveKey(key)
+      if (byKey || redactor.redactText(value) !== value)
+        throw new DriftcoreError('invalid_input', `${locate(path)}: this value looks like a secret`, {
+          hint: 'pass secrets by reference, e.g. secret://env/NAME, or take them from ${{ inputs.… }}',
+        })
+    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]))
+    else if (value !== null && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) walk(v, [...path, k])
+  }
+  walk(definition, [])
+}

@@ -1,0 +1,127 @@
+import path from 'node:path'
+import { mkdir, readFile } from 'node:fs/promises'
+import type { Actor } from '../../audit/record.js'
+import type { Kernel } from '../../kernel/open.js'
+import { writeFileAtomic } from '../../store/atomic-write.js'
+import { DriftcoreError } from '../../errors/driftcore-error.js'
+import type { CompiledWorkflow } from '../format/compile.js'
+import { loadRecordedWorkflow } from '../format/load.js'
+import type { WorkflowDefinition } from '../format/schema.js'
+import type { JournalEntry, JournalEvent } from '../journal/events.js'
+import { readJournal } from '../journal/reader.js'
+import { applyEvent, replay } from '../journal/replay.js'
+import type { RunState } from '../journal/state.js'
+import { JournalWriter } from '../journal/writer.js'
+import { Executor, type ExecuteOptions } from '../engine/executor.js'
+import type { EngineDeps } from '../engine/runtime.js'
+import type { CompileOptions } from '../format/compile.js'
+import { definitionHash } from '../format/load.js'
+import { watchCancel } from './cancel.js'
+import { runFiles, type RunFiles } from './files.js'
+import { acquireOwnership } from './owner.js'
+
+export interface LoadedRun {
+  files: RunFiles
+  state: RunState
+  workflow: CompiledWorkflow
+  validBytes: number
+  torn: boolean
+}
+
+/** Reads a run back from disk: its recorded definition (hash-checked) and its journal, replayed. */
+export async function loadRun(kernel: Kernel, runId: string, compile: CompileOptions): Promise<LoadedRun> {
+  const files = runFiles(kernel.paths, runId)
+  let definition: WorkflowDefinition
+  try {
+    definition = JSON.parse(await readFile(files.workflow, 'utf8')) as WorkflowDefinition
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new DriftcoreError('not_found', `no run ${runId}`, {
+        hint: 'list runs with: driftcore workflow list',
+      })
+    throw new DriftcoreError('integrity', `${files.workflow} is unreadable: ${(error as Error).message}`)
+  }
+  const { events, validBytes, torn } = await readJournal(files.journal)
+  const created = events[0]
+  if (created?.type !== 'run.created')
+    throw new DriftcoreError('integrity', `${files.journal}:1: the journal does not start with run.created`)
+  if (definitionHash(definition) !== created.workflow_sha256)
+    throw new DriftcoreError('integrity', `${files.workflow} does not match the hash recorded in the journal`)
+  const workflow = loadRecordedWorkflow(definition, runId, compile)
+  const state = replay(events, workflow.order)
+  await hydrateOutputs(kernel, state)
+  return { files, state, workflow, validBytes, torn }
+}
+
+// Outputs too big for the journal are artifacts; expressions downstream need their values.
+async function hydrateOutputs(kernel: Kernel, state: RunState): Promise<void> {
+  for (const step of Object.values(state.steps)) {
+    if (step.output_artifact && step.output === undefined)
+      step.output = JSON.parse((await kernel.artifacts.get(step.output_artifact)).toString('utf8')) as unknown
+  }
+}
+
+/** Writes a new run's files: the definition beside the journal, and its first events. */
+export async function createRunFiles(files: RunFiles, definition: WorkflowDefinition): Promise<void> {
+  await mkdir(files.dir, { recursive: true })
+  await writeFileAtomic(files.workflow, JSON.stringify(definition, null, 2) + '\n')
+}
+
+export interface WorkOptions extends ExecuteOptions {
+  resumed: boolean
+  /** Events to journal before the executor starts (run.created, reused steps, a requeue…). */
+  before?: JournalEntry[]
+  /** Aborted by the command on SIGINT/SIGTERM: the run is cancelled, like `workflow cancel`. */
+  interrupt?: AbortSignal
+  actor: Actor
+}
+
+/**
+ * Works on a run in this process: takes ownership (refused while another live process has it),
+ * appends to its journal, runs the executor, and watches for a cancel request from elsewhere.
+ */
+export async function workOnRun(
+  kernel: Kernel,
+  run: { files: RunFiles; state: RunState | undefined; workflow: CompiledWorkflow; validBytes: number },
+  deps: EngineDeps,
+  options: WorkOptions,
+): Promise<RunState> {
+  const release = await acquireOwnership(run.files.owner, path.basename(run.files.dir))
+  const v = kernel.config.values
+  let journal: JournalWriter | undefined
+  let stopWatching = () => {}
+  try {
+    journal = await JournalWriter.open(
+      run.files.journal,
+      { validBytes: run.validBytes, lastSeq: run.state?.seq ?? 0 },
+      {
+        fsync: v.audit.fsync,
+        batchIntervalMs: v.audit.batch_interval_ms,
+        redactor: kernel.redactor,
+        now: () => deps.clock.now(),
+      },
+    )
+    let state = run.state
+    for (const entry of options.before ?? []) {
+      const event: JournalEvent = await journal.append(entry)
+      state = applyEvent(state, event, run.workflow.order)
+      options.onEvent?.(event, state)
+    }
+    if (!state) throw new DriftcoreError('internal', 'a run needs run.created before it can execute')
+    const executor = new Executor(state, run.workflow, journal, deps, options)
+    stopWatching = watchCancel(run.files.dir, run.files.cancel, deps.pollMs, (request) => {
+      void executor.cancel(request.by, request.reason)
+    })
+    const onInterrupt = () => void executor.cancel(options.actor, 'interrupted')
+    options.interrupt?.addEventListener('abort', onInterrupt, { once: true })
+    try {
+      return await executor.execute(options.resumed)
+    } finally {
+      options.interrupt?.removeEventListener('abort', onInterrupt)
+    }
+  } finally {
+    stopWatching()
+    await journal?.close()
+    await release()
+  }
+}

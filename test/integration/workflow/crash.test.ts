@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { json, runCli, tempProject, type TempProject } from '../../helpers/project.js'
+import { linkHello, startRun, waitForEvent } from '../../helpers/workflow-cli.js'
+
+let project: TempProject
+
+beforeEach(async () => {
+  project = await tempProject({
+    config: 'launcher:\n  allowlist: [sleep]\n  kill_grace_ms: 200\nworkflow:\n  env_allowlist: [NAP]\n',
+  })
+  await linkHello(project)
+  await writeFile(
+    path.join(project.dir, 'nap.yaml'),
+    `apiVersion: driftcore/v1
+kind: Workflow
+name: nap
+steps:
+  - id: nap
+    type: worker
+    tool: hello.sleep
+    with: { seconds: "\${{ double(env.NAP) }}" }
+    retry: { max_attempts: 1 }
+  - id: after
+    type: worker
+    tool: hello.greet
+    depends_on: [nap]
+    with: { name: after }
+`,
+  )
+})
+afterEach(() => project.cleanup())
+
+// A killed orphan may linger as a zombie until something reaps it: that is not running.
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+describe('a workflow process killed with -9', () => {
+  it('is resumed: the interrupted step runs again with a new attempt, its orphaned child is ended, the run finishes', async () => {
+    const run = startRun(project, ['workflow', 'run', 'nap.yaml', '--json'], { NAP: '37.7' })
+    const started = await waitForEvent(run, (e) => e.type === 'run.created')
+    const proc = await waitForEvent(run, (e) => e.type === 'step.process')
+    const runId = started.run_id as string
+    const orphan = proc.pid as number
+    await new Promise((resolve) => setTimeout(resolve, 300)) // let the batch reach the journal
+    run.kill('SIGKILL')
+    await run
+    expect(alive(orphan)).toBe(true)
+
+    const status = json(await runCli(project, ['workflow', 'status', runId, '--json']))
+    expect(status).toMatchObject({ status: 'running', steps: { nap: { status: 'running', attempt: 1 } } })
+    expect(status.owner).toBeUndefined()
+    expect(json(await runCli(project, ['workflow', 'list', '--json']))[0]).toMatchObject({
+      run_id: runId,
+      status: 'running',
+      interrupted: true,
+    })
+
+    const resumed = await runCli(project, ['workflow', 'resume', runId, '--json'], { env: { NAP: '0.1' } })
+    expect(resumed.exitCode).toBe(0)
+    const lines = resumed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>)
+    expect(lines.at(-1)).toMatchObject({
+      run_id: runId,
+      status: 'succeeded',
+      steps: { nap: { status: 'succeeded', attempt: 2 } },
+    })
+    expect(lines.map((l) => l.type as string)).toContain('step.interrupted')
+    expect(alive(orphan)).toBe(false)
+    const second = lines.find((l) => l.type === 'step.started' && l.step === 'nap')
+    expect(second).toMatchObject({ attempt: 2, idempotency_key: `${runId}/nap/2` })
+
+    const journal = await readFile(path.join(project.home, 'runs', runId, 'journal.jsonl'), 'utf8')
+    expect(
+      journal
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
+    ).toEqual(
+      journal
+        .split('\n')
+        .filter(Boolean)
+        .map((_l, i) => i + 1),
+    )
+  })
+})
+
+describe('workflow cancel from another process', () => {
+  it('stops the run, kills the running step’s child process, and cancels its dependents', async () => {
+    const run = startRun(project, ['workflow', 'run', 'nap.yaml', '--json'], { NAP: '38.3' })
+    const runId = (await waitForEvent(run, (e) => e.type === 'run.created')).run_id as string
+    const child = (await waitForEvent(run, (e) => e.type === 'step.process')).pid as number
+    const cancel = await runCli(project, ['workflow', 'cancel', runId, '--reason', 'test', '--json'])
+    expect(json(cancel)).toMatchObject({ run_id: runId, status: 'cancelled' })
+    expect(alive(child)).toBe(false)
+    expect((await run).exitCode).toBe(130)
+    const status = json(await runCli(project, ['workflow', 'status', runId, '--json']))
+    expect(status.steps).toMatchObject({ nap: { status: 'cancelled' }, after: { status: 'cancelled' } })
+    expect(status.cancel).toMatchObject({ reason: 'test', by: { type: 'human', id: 'tester' } })
+  })
+})

@@ -1,0 +1,39 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { IdempotencyStore } from '../../../src/idempotency/store.js'
+
+let dir: string
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'idem-'))
+})
+afterEach(() => rm(dir, { recursive: true, force: true }))
+
+describe('the idempotency store', () => {
+  it('returns a result stored by another store (another process) on the same folder', async () => {
+    const a = new IdempotencyStore(dir, 60_000, { fsync: 'batch', batchIntervalMs: 1 })
+    const b = new IdempotencyStore(dir, 60_000)
+    expect(await b.lookup('k', 't.x', 'h')).toBeUndefined()
+    await a.store('k', 't.x', 'h', { out: 1 })
+    await a.flush()
+    expect((await b.lookup('k', 't.x', 'h'))?.result).toEqual({ out: 1 })
+    await expect(b.lookup('k', 't.y', 'h')).rejects.toMatchObject({ code: 'conflict' })
+    expect((await readFile(path.join(dir, 'idempotency.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(1)
+  })
+
+  it('forgets results older than its window and still reads the JSON document older versions wrote', async () => {
+    await writeFile(
+      path.join(dir, 'idempotency.json'),
+      JSON.stringify({
+        entries: { old: { tool: 't.x', input_hash: 'h', result: 2, at: new Date().toISOString() } },
+      }),
+    )
+    const store = new IdempotencyStore(dir, 60_000)
+    expect((await store.lookup('old', 't.x', 'h'))?.result).toBe(2)
+    const short = new IdempotencyStore(dir, 1)
+    await short.store('k', 't.x', 'h', 3)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(await short.lookup('k', 't.x', 'h')).toBeUndefined()
+  })
+})
