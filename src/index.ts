@@ -24,6 +24,7 @@
  * ```
  */
 import type { z } from 'zod'
+import { Registry } from './registry/registry.js'
 import type { Capabilities, ResourceDefinition, ToolDefinition } from './registry/types.js'
 
 /** Types a tool definition; returns it unchanged. */
@@ -36,6 +37,22 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType>(
 /** Types a resource definition; returns it unchanged. */
 export function defineResource(definition: ResourceDefinition): ResourceDefinition {
   return definition
+}
+
+/**
+ * The JSON Schema of a zod input or output schema, exactly as `tools describe` and the MCP
+ * server show it (so a plugin that publishes schemas uses the host's zod and options).
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod'
+ * import { jsonSchema } from 'driftcore'
+ *
+ * const schema = jsonSchema(z.object({ name: z.string() })) // {type: 'object', properties: {name: …}, …}
+ * ```
+ */
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
+  return Registry.jsonSchema(schema, io)
 }
 
 /** Wraps a plugin's contributions as its `driftcore:capabilities` hook. */
