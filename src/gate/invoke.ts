@@ -419,10 +419,12 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal, settleMs: number): 
     let settled = false
     const onAbort = () => {
       const giveUp = setTimeout(() => finish(() => reject(abortError(signal))), settleMs)
-      work.finally(() => clearTimeout(giveUp)).then(
-        () => finish(() => reject(abortError(signal))),
-        () => finish(() => reject(abortError(signal))),
-      )
+      work
+        .finally(() => clearTimeout(giveUp))
+        .then(
+          () => finish(() => reject(abortError(signal))),
+          () => finish(() => reject(abortError(signal))),
+        )
     }
     const finish = (fn: () => void) => {
       if (settled) return

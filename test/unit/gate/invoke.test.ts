@@ -4,7 +4,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { queryAudit } from '../../../src/audit/query.js'
 import { verifyAudit } from '../../../src/audit/verify.js'
 import type { Kernel } from '../../../src/kernel/open.js'
-import { fixturePluginContribution, tempProject, testKernel, type TempProject } from '../../helpers/project.js'
+import {
+  fixturePluginContribution,
+  tempProject,
+  testKernel,
+  type TempProject,
+} from '../../helpers/project.js'
 
 let project: TempProject
 let kernel: Kernel
@@ -12,7 +17,9 @@ const agent = { type: 'agent', id: 'copilot-1' }
 const alice = { type: 'human', id: 'alice' }
 
 beforeEach(async () => {
-  project = await tempProject({ config: 'launcher:\n  allowlist: [echo, sleep, node]\n  kill_grace_ms: 200\n' })
+  project = await tempProject({
+    config: 'launcher:\n  allowlist: [echo, sleep, node]\n  kill_grace_ms: 200\n',
+  })
   kernel = await testKernel(project, [await fixturePluginContribution()])
 })
 afterEach(async () => {
@@ -28,7 +35,11 @@ describe('the gate', () => {
     await kernel.close()
     const records = await queryAudit(kernel.paths.audit, { type: 'tool.call' })
     expect(records).toHaveLength(1)
-    expect(records[0]).toMatchObject({ subject: 'hello.greet', actor: agent, data: { outcome: 'ok', decision: 'ALLOW', rule_ids: ['allow-read-only'] } })
+    expect(records[0]).toMatchObject({
+      subject: 'hello.greet',
+      actor: agent,
+      data: { outcome: 'ok', decision: 'ALLOW', rule_ids: ['allow-read-only'] },
+    })
     expect(records[0]!.data.input_hash).toMatch(/^[0-9a-f]{64}$/)
   })
 
@@ -40,26 +51,41 @@ describe('the gate', () => {
   })
 
   it('refuses an unknown tool with a suggestion', async () => {
-    await expect(kernel.gate.invoke('hello.gret', {}, agent)).rejects.toMatchObject({ code: 'not_found', hint: expect.stringContaining('hello.greet') })
+    await expect(kernel.gate.invoke('hello.gret', {}, agent)).rejects.toMatchObject({
+      code: 'not_found',
+      hint: expect.stringContaining('hello.greet'),
+    })
   })
 
   it('turns REQUIRE_APPROVAL into a pending request bound to the input, and runs it once approved', async () => {
-    const error = await kernel.gate.invoke('hello.shout', { words: ['a;b', '$(whoami)'] }, agent).catch((e: unknown) => e)
+    const error = await kernel.gate
+      .invoke('hello.shout', { words: ['a;b', '$(whoami)'] }, agent)
+      .catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'approval_required' })
     const approvalId = (error as { details: { approval_id: string } }).details.approval_id
-    await expect(kernel.approvals.decide(approvalId, agent, 'approved')).rejects.toMatchObject({ code: 'forbidden' })
+    await expect(kernel.approvals.decide(approvalId, agent, 'approved')).rejects.toMatchObject({
+      code: 'forbidden',
+    })
     await kernel.approvals.decide(approvalId, alice, 'approved')
-    await expect(kernel.gate.invoke('hello.shout', { words: ['different'] }, agent, { approvalId })).rejects.toMatchObject({ code: 'forbidden' })
-    const result = await kernel.gate.invoke('hello.shout', { words: ['a;b', '$(whoami)'] }, agent, { approvalId })
+    await expect(
+      kernel.gate.invoke('hello.shout', { words: ['different'] }, agent, { approvalId }),
+    ).rejects.toMatchObject({ code: 'forbidden' })
+    const result = await kernel.gate.invoke('hello.shout', { words: ['a;b', '$(whoami)'] }, agent, {
+      approvalId,
+    })
     expect(result.output).toEqual({ stdout: 'a;b $(whoami)\n', exit_code: 0 })
-    await expect(kernel.gate.invoke('hello.shout', { words: ['a;b', '$(whoami)'] }, agent, { approvalId })).rejects.toMatchObject({ code: 'forbidden' })
+    await expect(
+      kernel.gate.invoke('hello.shout', { words: ['a;b', '$(whoami)'] }, agent, { approvalId }),
+    ).rejects.toMatchObject({ code: 'forbidden' })
   })
 
   it('reports in a dry run the input hash that an approval for the same call is bound to', async () => {
     const dry = await kernel.gate.invoke('hello.shout', { words: ['x'] }, agent, { dryRun: true })
     expect(dry.decision.decision).toBe('REQUIRE_APPROVAL')
     const error = await kernel.gate.invoke('hello.shout', { words: ['x'] }, agent).catch((e: unknown) => e)
-    const approval = await kernel.approvals.get((error as { details: { approval_id: string } }).details.approval_id)
+    const approval = await kernel.approvals.get(
+      (error as { details: { approval_id: string } }).details.approval_id,
+    )
     expect(dry.input_hash).toBe(approval.input_hash)
   })
 
@@ -68,14 +94,18 @@ describe('the gate', () => {
     const again = await kernel.gate.invoke('hello.greet', { name: 'x' }, agent, { idempotencyKey: 'k1' })
     expect(again.replayed).toBe(true)
     expect(again.output).toEqual(first.output)
-    await expect(kernel.gate.invoke('hello.greet', { name: 'y' }, agent, { idempotencyKey: 'k1' })).rejects.toMatchObject({ code: 'conflict' })
+    await expect(
+      kernel.gate.invoke('hello.greet', { name: 'y' }, agent, { idempotencyKey: 'k1' }),
+    ).rejects.toMatchObject({ code: 'conflict' })
   })
 
   it('keeps a secret used in a call out of every output, record and file', async () => {
     const secret = 'sup3r-s3cret-value-4711'
-    const k = await testKernel({ ...project, env: { ...project.env, HELLO_TOKEN: secret } }, [await fixturePluginContribution()], [
-      'launcher.allowlist=[node]',
-    ])
+    const k = await testKernel(
+      { ...project, env: { ...project.env, HELLO_TOKEN: secret } },
+      [await fixturePluginContribution()],
+      ['launcher.allowlist=[node]'],
+    )
     // useToken carries the secrets risk tag: the default policy denies it, so allow it here.
     await k.close()
     const fs = await import('node:fs/promises')
@@ -84,9 +114,11 @@ describe('the gate', () => {
       path.join(project.home, 'policy', 'p.yaml'),
       'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: p\nrules:\n  - id: all\n    decision: ALLOW\n',
     )
-    const k2 = await testKernel({ ...project, env: { ...project.env, HELLO_TOKEN: secret } }, [await fixturePluginContribution()], [
-      'launcher.allowlist=[node]',
-    ])
+    const k2 = await testKernel(
+      { ...project, env: { ...project.env, HELLO_TOKEN: secret } },
+      [await fixturePluginContribution()],
+      ['launcher.allowlist=[node]'],
+    )
     const result = await k2.gate.invoke('hello.useToken', { token: 'secret://env/HELLO_TOKEN' }, alice)
     await k2.close()
     const text = JSON.stringify(result)
@@ -106,11 +138,17 @@ describe('the gate', () => {
       'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: p\nrules:\n  - id: quick\n    decision: ALLOW\n    constraints: { timeout_ms: 300 }\n',
     )
     const k = await testKernel(project, [await fixturePluginContribution()])
-    await expect(k.gate.invoke('hello.sleep', { seconds: 31.7 }, alice)).rejects.toMatchObject({ code: 'timeout' })
+    await expect(k.gate.invoke('hello.sleep', { seconds: 31.7 }, alice)).rejects.toMatchObject({
+      code: 'timeout',
+    })
     await k.close()
     expect(await processesRunning('sleep 31.7')).toEqual([])
     const [record] = await queryAudit(k.paths.audit, { type: 'tool.call', subject: 'hello.sleep' })
-    expect(record!.data).toMatchObject({ decision: 'ALLOW_WITH_CONSTRAINTS', outcome: 'error', error: { code: 'timeout' } })
+    expect(record!.data).toMatchObject({
+      decision: 'ALLOW_WITH_CONSTRAINTS',
+      outcome: 'error',
+      error: { code: 'timeout' },
+    })
   })
 })
 
