@@ -1,0 +1,283 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  LoggingMessageNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type LoggingMessageNotification,
+} from '@modelcontextprotocol/sdk/types.js'
+import {
+  auditRecords,
+  eventually,
+  linkPlugin,
+  HELLO,
+  mcpProject,
+  stdioClient,
+  textOf,
+  type Connected,
+  type TempProject,
+} from '../helpers.js'
+
+let project: TempProject
+let connected: Connected | undefined
+
+beforeEach(async () => {
+  project = await mcpProject()
+})
+afterEach(async () => {
+  await connected?.close()
+  connected = undefined
+  await project.cleanup()
+})
+
+describe('mcp serve over stdio', () => {
+  it('lists every registered tool with JSON Schemas from zod and annotations from its risk tags', async () => {
+    connected = await stdioClient(project)
+    const { tools } = await connected.client.listTools()
+    const byName = new Map(tools.map((t) => [t.name, t]))
+    for (const id of ['audit.verify', 'config.effective', 'approvals.status', 'hello.greet', 'fixture.noop'])
+      expect(byName.has(id), id).toBe(true)
+    const greet = byName.get('hello.greet')!
+    expect(greet.title).toBe('Greet someone')
+    expect(greet.inputSchema).toMatchObject({
+      type: 'object',
+      properties: { name: { type: 'string', minLength: 1 } },
+      required: ['name'],
+    })
+    expect(greet.outputSchema).toMatchObject({ type: 'object', required: ['greeting', 'calls'] })
+    expect(greet.annotations).toMatchObject({
+      readOnlyHint: true,
+      destructiveHint: false,
+      openWorldHint: false,
+    })
+    expect(byName.get('hello.shout')!.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+    })
+    expect(byName.get('hello.useToken')!.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: false,
+    })
+  })
+
+  it('runs a call through the gate as the agent <client>/<session> and returns structuredContent', async () => {
+    connected = await stdioClient(project)
+    const result = await connected.client.callTool({ name: 'hello.greet', arguments: { name: 'Ada' } })
+    expect(result.isError).toBeFalsy()
+    expect(result.structuredContent).toMatchObject({ greeting: 'hello Ada' })
+    expect(JSON.parse(textOf(result))).toMatchObject({ greeting: 'hello Ada' })
+    const [record] = await eventually(async () => {
+      const records = await auditRecords(project, 'tool.call')
+      return records.length > 0 ? records : undefined
+    })
+    expect(record!.subject).toBe('hello.greet')
+    expect(record!.actor.type).toBe('agent')
+    expect(record!.actor.id).toMatch(/^vitest-agent\/[0-9a-f]{8}$/)
+    expect(record!.data).toMatchObject({
+      outcome: 'ok',
+      decision: 'ALLOW',
+      meta: { mcp: { transport: 'stdio', client: { name: 'vitest-agent' } } },
+    })
+  })
+
+  it('keeps stdout for protocol messages only, even when a plugin prints to it', async () => {
+    const { execa } = await import('execa')
+    const { CLI } = await import('../helpers.js')
+    const messages = [
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '1' },
+        },
+      },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'fixture.steps', arguments: { steps: 2 } },
+      },
+    ]
+    const child = execa('node', [CLI, 'mcp', 'serve'], {
+      cwd: project.dir,
+      env: project.env,
+      extendEnv: false,
+      reject: false,
+      input: undefined,
+      stdin: 'pipe',
+    })
+    let stdout = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    for (const m of messages) child.stdin.write(`${JSON.stringify(m)}\n`)
+    await eventually(() => (stdout.includes('"id":2') ? true : undefined))
+    child.stdin.end()
+    const done = await child
+    expect(done.exitCode).toBe(0)
+    const lines = stdout.split('\n').filter((l) => l !== '')
+    for (const line of lines) expect(JSON.parse(line), line).toMatchObject({ jsonrpc: '2.0' })
+    expect(String(done.stderr)).toContain('a stray line a careless plugin prints to stdout')
+  })
+
+  it('turns DENY into a tool error result naming the rule and reason', async () => {
+    const denied = await mcpProject({
+      policy: {
+        'p.yaml': `apiVersion: driftcore/v1
+kind: PolicyBundle
+name: p
+rules:
+  - id: read-only
+    decision: ALLOW
+    match: { risk_tags: { only: [read] } }
+  - id: no-greetings-for-agents
+    description: Agents may not greet.
+    decision: DENY
+    match: { tools: [hello.greet], actors: { types: [agent] } }
+`,
+      },
+    })
+    try {
+      connected = await stdioClient(denied)
+      const result = await connected.client.callTool({ name: 'hello.greet', arguments: { name: 'x' } })
+      expect(result.isError).toBe(true)
+      expect(textOf(result)).toMatch(/^Denied by policy: .*\nRule: no-greetings-for-agents\./)
+      expect(result._meta).toMatchObject({
+        'driftcore/error': { code: 'policy_denied', details: { rule: 'no-greetings-for-agents' } },
+      })
+      // Other tools still run: a denial is a decision about one call, not a broken server.
+      const ok = await connected.client.callTool({ name: 'fixture.noop', arguments: {} })
+      expect(ok.structuredContent).toEqual({ ok: true })
+    } finally {
+      await connected?.close()
+      connected = undefined
+      await denied.cleanup()
+    }
+  })
+
+  it('rejects invalid input as a tool error naming the failing path, and an unknown tool as a protocol error', async () => {
+    connected = await stdioClient(project)
+    const bad = await connected.client.callTool({ name: 'hello.greet', arguments: { name: 42 } })
+    expect(bad.isError).toBe(true)
+    expect(textOf(bad)).toMatch(/invalid_input: input for hello.greet is not valid:\n\s+name:/)
+    await expect(connected.client.callTool({ name: 'hello.gret', arguments: {} })).rejects.toThrow(
+      /Unknown tool: hello.gret.*hello.greet/,
+    )
+  })
+
+  it('keeps secrets from a handler error out of the result', async () => {
+    connected = await stdioClient(project)
+    const result = await connected.client.callTool({ name: 'fixture.fail', arguments: {} })
+    expect(result.isError).toBe(true)
+    expect(JSON.stringify(result)).not.toContain('s3cr3t-pw')
+    expect(textOf(result)).toContain('mysql://admin:[REDACTED]@db/site')
+  })
+
+  it('sends progress notifications and the handler’s logs, redacted, to the client that asked', async () => {
+    connected = await stdioClient(project)
+    const logs: LoggingMessageNotification['params'][] = []
+    connected.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      logs.push(n.params)
+    })
+    await connected.client.setLoggingLevel('info')
+    const progress: { progress: number; total?: number; message?: string }[] = []
+    const result = await connected.client.callTool(
+      { name: 'fixture.steps', arguments: { steps: 3 } },
+      undefined,
+      {
+        onprogress: (p) => progress.push(p),
+      },
+    )
+    expect(result.structuredContent).toEqual({ done: 3 })
+    expect(progress).toEqual([
+      { progress: 1, total: 3, message: 'step 1' },
+      { progress: 2, total: 3, message: 'step 2' },
+      { progress: 3, total: 3, message: 'step 3' },
+    ])
+    expect(logs.filter((l) => l.logger === 'fixture.steps').map((l) => l.level)).toEqual([
+      'info',
+      'info',
+      'info',
+      'warning',
+    ])
+    expect(JSON.stringify(logs)).not.toContain('hunter2')
+    // Raising the level filters the handler's info lines out.
+    await connected.client.setLoggingLevel('warning')
+    logs.length = 0
+    await connected.client.callTool({ name: 'fixture.steps', arguments: { steps: 2 } })
+    expect(logs.map((l) => l.level)).toEqual(['warning'])
+  })
+
+  it('lists resources and templates and reads them through the gate', async () => {
+    connected = await stdioClient(project)
+    const { resources } = await connected.client.listResources()
+    expect(resources).toContainEqual(
+      expect.objectContaining({ uri: 'fixture://readme', name: 'fixture.readme', mimeType: 'text/markdown' }),
+    )
+    const { resourceTemplates } = await connected.client.listResourceTemplates()
+    expect(resourceTemplates).toContainEqual(expect.objectContaining({ uriTemplate: 'fixture://items/{id}' }))
+    const item = await connected.client.readResource({ uri: 'fixture://items/42' })
+    expect(JSON.parse((item.contents[0] as { text: string }).text)).toEqual({ id: '42', name: 'item 42' })
+    await expect(connected.client.readResource({ uri: 'fixture://nothing' })).rejects.toThrow(
+      /no resource matches/,
+    )
+    const reads = await eventually(async () => {
+      const records = await auditRecords(project, 'resource.read')
+      return records.length > 0 ? records : undefined
+    })
+    expect(reads.map((r) => r.subject)).toContain('fixture://items/42')
+  })
+
+  it('offers the flagship prompts, naming tools and saying which are not installed', async () => {
+    connected = await stdioClient(project)
+    const { prompts } = await connected.client.listPrompts()
+    expect(prompts.map((p) => p.name)).toEqual(['metadata-inspection', 'config-drift'])
+    const drift = await connected.client.getPrompt({
+      name: 'config-drift',
+      arguments: { baseline: 'base.json' },
+    })
+    const text = (drift.messages[0]!.content as { text: string }).text
+    expect(text).toContain('`policy.simulate`')
+    expect(text).toContain('`drush.configExport` (not installed on this server)')
+    expect(text).toContain('the baseline "base.json"')
+    expect(text).toContain('approvals.status')
+  })
+
+  it('notifies tools/list_changed when a plugin is linked while it runs, and lists the new tools', async () => {
+    const bare = await mcpProject({ plugins: [] })
+    try {
+      connected = await stdioClient(bare)
+      let changed = 0
+      connected.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        changed += 1
+      })
+      expect((await connected.client.listTools()).tools.map((t) => t.name)).not.toContain('hello.greet')
+      await linkPlugin(bare, HELLO)
+      await eventually(() => (changed > 0 ? true : undefined))
+      expect((await connected.client.listTools()).tools.map((t) => t.name)).toContain('hello.greet')
+      const greet = await connected.client.callTool({ name: 'hello.greet', arguments: { name: 'new' } })
+      expect(greet.structuredContent).toMatchObject({ greeting: 'hello new' })
+    } finally {
+      await connected?.close()
+      connected = undefined
+      await bare.cleanup()
+    }
+  })
+
+  it('applies a policy edited while it runs to the next call', async () => {
+    connected = await stdioClient(project)
+    expect((await connected.client.callTool({ name: 'fixture.noop', arguments: {} })).isError).toBeFalsy()
+    const fs = await import('node:fs/promises')
+    const path = await import('node:path')
+    await fs.mkdir(path.join(project.home, 'policy'), { recursive: true })
+    await fs.writeFile(
+      path.join(project.home, 'policy', 'lockdown.yaml'),
+      'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: lockdown\nrules:\n  - id: nothing-for-now\n    decision: DENY\n',
+    )
+    const denied = await eventually(async () => {
+      const result = await connected!.client.callTool({ name: 'fixture.noop', arguments: {} })
+      return result.isError ? result : undefined
+    })
+    expect(textOf(denied)).toContain('Rule: nothing-for-now.')
+  })
+})
