@@ -85,7 +85,8 @@ export async function httpServer(
     void child.then((r) => reject(new Error(`server exited ${r.exitCode}: ${stderr}`)))
   })
   const token =
-    options.env?.DRIFTCORE_MCP_TOKEN ?? (await readFile(path.join(project.home, 'mcp-token'), 'utf8')).trim()
+    options.env?.DRIFTCORE_MCP_TOKEN ??
+    (await readFile(path.join(project.home, 'mcp-token'), 'utf8').catch(() => '')).trim()
   return {
     url,
     token,
@@ -115,12 +116,13 @@ export async function auditRecords(project: TempProject, type: string): Promise<
   return queryAudit(path.join(project.home, 'audit'), { type })
 }
 
-/** Command lines of running processes equal to `commandLine` (to prove a child was killed). */
+/** Running processes whose command line is `program args` (the program by name or full path). */
 export async function processesRunning(commandLine: string): Promise<string[]> {
   const ps = await execa('ps', ['-eo', 'args'], { reject: false })
   return String(ps.stdout)
     .split('\n')
-    .filter((line) => line.trim() === commandLine)
+    .map((line) => line.trim())
+    .filter((line) => line === commandLine || line.endsWith(`/${commandLine}`))
 }
 
 /** Polls `check` until it returns a value (not undefined) or `ms` pass. */
