@@ -38,7 +38,7 @@ export async function callTool(
     try {
       kernel.registry.tool(name)
     } catch (error) {
-      const hint = isDriftcoreError(error) && error.hint ? ` (${error.hint})` : ''
+      const hint = isDriftcoreError(error) && error.hint?.startsWith('did you mean') ? ` (${error.hint})` : ''
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}${hint}`)
     }
     const actor = session.actor()

@@ -1,5 +1,6 @@
 import {
   CallToolRequestSchema,
+  CompleteRequestSchema,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
@@ -7,11 +8,13 @@ import {
   ListToolsRequestSchema,
   ReadResourceRequestSchema,
   SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js'
 import { callTool } from './call-tool.js'
 import { catalogOf } from './catalog.js'
-import { getPrompt, listPrompts } from './prompts.js'
-import { readResource } from './resources.js'
+import { complete, getPrompt, listPrompts } from './prompts.js'
+import { readResource, resourceExists } from './resources.js'
 import type { McpSession } from './session.js'
 
 /** Wires every MCP method the server answers to the live kernel; none reaches a handler but through the gate. */
@@ -26,6 +29,18 @@ export function registerHandlers(session: McpSession): void {
     resourceTemplates: catalog().templates,
   }))
   server.setRequestHandler(ReadResourceRequestSchema, (request) => readResource(session, request.params.uri))
+  server.setRequestHandler(SubscribeRequestSchema, (request) => {
+    resourceExists(host.options.live.current(), request.params.uri)
+    session.subscriptions.add(request.params.uri)
+    return {}
+  })
+  server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+    session.subscriptions.delete(request.params.uri)
+    return {}
+  })
+  server.setRequestHandler(CompleteRequestSchema, (request) =>
+    complete(request.params, host.options.live.current().registry),
+  )
   server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: listPrompts() }))
   server.setRequestHandler(GetPromptRequestSchema, (request) =>
     getPrompt(request.params.name, request.params.arguments ?? {}, host.options.live.current().registry),

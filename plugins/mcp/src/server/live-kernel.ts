@@ -80,8 +80,10 @@ export class LiveKernel {
       const before = this.kernel
       this.kernel = next
       await this.retire(before)
+      // Listeners hear of every reopen: even with the same catalog, a resource's content may
+      // depend on the config that just changed.
       const changed = catalogChanges(catalogOf(before), catalogOf(next))
-      if (changed.tools || changed.resources) for (const listener of this.listeners) listener(changed)
+      for (const listener of this.listeners) listener(changed)
     })
     return this.queue
   }

@@ -1,9 +1,18 @@
 import type { Kernel } from 'driftcore'
-import { ErrorCode, McpError, type GetPromptResult, type Prompt } from '@modelcontextprotocol/sdk/types.js'
+import {
+  ErrorCode,
+  McpError,
+  type CompleteRequest,
+  type CompleteResult,
+  type GetPromptResult,
+  type Prompt,
+} from '@modelcontextprotocol/sdk/types.js'
 
 type Registry = Kernel['registry']
 
 interface FlagshipPrompt extends Prompt {
+  /** Values to suggest per argument (completion/complete). */
+  suggest?: Record<string, readonly string[]>
   render: (
     args: Record<string, string>,
     tool: (id: string) => string,
@@ -25,6 +34,19 @@ const PROMPTS: FlagshipPrompt[] = [
     description:
       'Harvest the Drupal entity types, bundles and fields, compare them with the previous snapshot, and summarise the deltas.',
     arguments: [{ name: 'entity_type', description: 'limit the inspection to one entity type, e.g. node' }],
+    // Drupal core's content entity types; a site may have more, and any name is accepted.
+    suggest: {
+      entity_type: [
+        'block_content',
+        'comment',
+        'file',
+        'media',
+        'node',
+        'paragraph',
+        'taxonomy_term',
+        'user',
+      ],
+    },
     render: (args, tool, resource) => {
       const scope = args.entity_type ? `the entity type "${args.entity_type}"` : 'every entity type'
       return `Inspect the content model of this Drupal site for ${scope} and summarise what changed since the last harvest. Read only: change nothing.
@@ -63,17 +85,42 @@ ${RULES}`
 ]
 
 export function listPrompts(): Prompt[] {
-  return PROMPTS.map(({ render: _render, ...prompt }) => prompt)
+  return PROMPTS.map(({ render: _render, suggest: _suggest, ...prompt }) => prompt)
+}
+
+/**
+ * completion/complete for prompt arguments (suggestions by prefix) and resource template
+ * parameters (none known yet). Unknown prompts, arguments and templates are invalid params,
+ * as the spec asks.
+ */
+export function complete(params: CompleteRequest['params'], registry: Registry): CompleteResult {
+  const { ref, argument } = params
+  let values: readonly string[] = []
+  if (ref.type === 'ref/prompt') {
+    const prompt = promptNamed(ref.name)
+    if (!prompt.arguments?.some((a) => a.name === argument.name))
+      throw new McpError(ErrorCode.InvalidParams, `prompt ${ref.name} has no argument ${argument.name}`)
+    values = prompt.suggest?.[argument.name] ?? []
+  } else if (!registry.resources().some((r) => r.template && r.uri === ref.uri)) {
+    throw new McpError(ErrorCode.InvalidParams, `no resource template ${ref.uri}`)
+  }
+  const matching = values.filter((v) => v.startsWith(argument.value))
+  return {
+    completion: { values: matching.slice(0, 100), total: matching.length, hasMore: matching.length > 100 },
+  }
+}
+
+function promptNamed(name: string): FlagshipPrompt {
+  const prompt = PROMPTS.find((p) => p.name === name)
+  if (prompt) return prompt
+  throw new McpError(
+    ErrorCode.InvalidParams,
+    `Unknown prompt: ${name} (prompts: ${PROMPTS.map((p) => p.name).join(', ')})`,
+  )
 }
 
 export function getPrompt(name: string, args: Record<string, string>, registry: Registry): GetPromptResult {
-  const prompt = PROMPTS.find((p) => p.name === name)
-  if (!prompt) {
-    throw new McpError(
-      ErrorCode.InvalidParams,
-      `Unknown prompt: ${name} (prompts: ${PROMPTS.map((p) => p.name).join(', ')})`,
-    )
-  }
+  const prompt = promptNamed(name)
   const tools = new Set(registry.tools().map((t) => t.id))
   const resources = new Map(registry.resources().map((r) => [r.name, r.uri]))
   const tool = (id: string) => (tools.has(id) ? `\`${id}\`` : `\`${id}\` (not installed on this server)`)

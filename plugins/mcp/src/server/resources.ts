@@ -1,4 +1,4 @@
-import { isDriftcoreError } from 'driftcore'
+import { isDriftcoreError, type Kernel } from 'driftcore'
 import { ErrorCode, McpError, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js'
 import type { McpSession } from './session.js'
 
@@ -22,4 +22,14 @@ export async function readResource(session: McpSession, uri: string): Promise<Re
       throw new McpError(ErrorCode.InternalError, message, data)
     }
   })
+}
+
+/** Throws the spec's "resource not found" unless a registered resource or template serves `uri`. */
+export function resourceExists(kernel: Kernel, uri: string): void {
+  try {
+    kernel.registry.matchResource(uri)
+  } catch (error) {
+    if (!isDriftcoreError(error, 'not_found')) throw error
+    throw new McpError(RESOURCE_NOT_FOUND, kernel.redactor.redactText(error.message), { uri })
+  }
 }

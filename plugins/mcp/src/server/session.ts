@@ -16,6 +16,8 @@ export class McpSession {
   readonly server: Server
   /** The lowest level of logging notifications the client asked for. */
   level: LoggingLevel = 'info'
+  /** Resource URIs the client subscribed to (resources/subscribe). */
+  readonly subscriptions = new Set<string>()
   private initialized = false
 
   constructor(
@@ -27,8 +29,9 @@ export class McpSession {
       {
         capabilities: {
           tools: { listChanged: true },
-          resources: { listChanged: true },
+          resources: { listChanged: true, subscribe: true },
           prompts: { listChanged: true },
+          completions: {},
           logging: {},
         },
         instructions: INSTRUCTIONS,
@@ -69,9 +72,11 @@ export class McpSession {
       .catch(() => undefined)
   }
 
+  /** After a reload: list_changed for the lists that changed, updated for every subscription. */
   notifyChanged(changed: { tools: boolean; resources: boolean }): void {
     if (!this.initialized) return
     if (changed.tools) this.server.sendToolListChanged().catch(() => undefined)
     if (changed.resources) this.server.sendResourceListChanged().catch(() => undefined)
+    for (const uri of this.subscriptions) this.server.sendResourceUpdated({ uri }).catch(() => undefined)
   }
 }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
   type LoggingMessageNotification,
 } from '@modelcontextprotocol/sdk/types.js'
@@ -241,6 +242,38 @@ rules:
     expect(text).toContain('`drush.configExport` (not installed on this server)')
     expect(text).toContain('the baseline "base.json"')
     expect(text).toContain('approvals.status')
+  })
+
+  it('completes prompt arguments by prefix and refuses unknown prompts', async () => {
+    connected = await stdioClient(project)
+    const done = await connected.client.complete({
+      ref: { type: 'ref/prompt', name: 'metadata-inspection' },
+      argument: { name: 'entity_type', value: 'ta' },
+    })
+    expect(done.completion.values).toEqual(['taxonomy_term'])
+    await expect(
+      connected.client.complete({
+        ref: { type: 'ref/prompt', name: 'nope' },
+        argument: { name: 'x', value: '' },
+      }),
+    ).rejects.toThrow(/Unknown prompt: nope/)
+  })
+
+  it('accepts subscriptions to registered resources only, and sends updated when the config changes', async () => {
+    connected = await stdioClient(project)
+    const updated: string[] = []
+    connected.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      updated.push(n.params.uri)
+    })
+    await connected.client.subscribeResource({ uri: 'fixture://items/7' })
+    await expect(connected.client.subscribeResource({ uri: 'fixture://nothing' })).rejects.toThrow(/-32002/)
+    const fs = await import('node:fs/promises')
+    const path = await import('node:path')
+    await fs.writeFile(path.join(project.home, 'config.yaml'), 'project:\n  name: renamed\n')
+    await eventually(() => (updated.length > 0 ? true : undefined))
+    expect(updated).toEqual(['fixture://items/7'])
+    const config = await connected.client.callTool({ name: 'config.effective', arguments: {} })
+    expect(config.structuredContent).toMatchObject({ values: { project: { name: 'renamed' } } })
   })
 
   it('notifies tools/list_changed when a plugin is linked while it runs, and lists the new tools', async () => {
