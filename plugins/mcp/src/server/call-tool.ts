@@ -1,4 +1,11 @@
-import { DriftcoreError, isDriftcoreError, type InvokeOptions, type Kernel } from 'driftcore'
+import {
+  DriftcoreError,
+  isDriftcoreError,
+  type Actor,
+  type InvokeOptions,
+  type InvokeResult,
+  type Kernel,
+} from 'driftcore'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import {
   ErrorCode,
@@ -48,25 +55,33 @@ export async function callTool(
       session.host.options.metrics?.observe(name, decision, outcome, (performance.now() - started) / 1000)
       return result
     }
+    const ok = (result: InvokeResult) => {
+      decision = result.decision.decision
+      return finish(successResult(result, catalogOf(kernel).structured.has(name)), 'ok')
+    }
+    const invoke = (approvalId?: string) => kernel.gate.invoke(name, args, actor, { ...options, approvalId })
     try {
-      const dry = await kernel.gate.invoke(name, args, actor, { dryRun: true })
-      decision = dry.decision.decision
-      let approvalId = requestedApproval(request)
-      if (!approvalId && decision === 'REQUIRE_APPROVAL')
-        approvalId = await findApproved(kernel, name, dry.input_hash, actor)
+      // Deciding is cheap; only a call that needs approval pays for validating and hashing its
+      // input a second time (to find an approval a person already granted for exactly it).
+      const simulated = kernel.gate.simulate({ tool: name, input: args, actor }).decision
+      decision = simulated
+      const approvalId =
+        requestedApproval(request) ??
+        (simulated === 'REQUIRE_APPROVAL' ? await grantedFor(kernel, name, args, actor) : undefined)
       try {
-        const result = await kernel.gate.invoke(name, args, actor, { ...options, approvalId })
-        return finish(successResult(result, catalogOf(kernel).structured.has(name)), 'ok')
+        return ok(await invoke(approvalId))
       } catch (error) {
         if (!isDriftcoreError(error, 'approval_required') || approvalId) throw error
+        decision = 'REQUIRE_APPROVAL'
+        // The validated input (defaults applied) can decide otherwise than the raw arguments did.
+        const granted =
+          simulated === 'REQUIRE_APPROVAL' ? undefined : await grantedFor(kernel, name, args, actor)
+        if (granted) return ok(await invoke(granted))
         if (!session.supportsElicitation() || !session.host.elicitsApprovals(kernel)) throw error
         const answer = await askPerson(session, kernel, name, error, extra.signal)
-        if ('result' in answer) return finish(answer.result, answer.outcome)
-        const result = await kernel.gate.invoke(name, args, actor, {
-          ...options,
-          approvalId: answer.approvalId,
-        })
-        return finish(successResult(result, catalogOf(kernel).structured.has(name)), 'ok')
+        return 'result' in answer
+          ? finish(answer.result, answer.outcome)
+          : ok(await invoke(answer.approvalId))
       }
     } catch (thrown) {
       const error = isDriftcoreError(thrown)
@@ -88,14 +103,8 @@ function invokeOptions(
   let last = -Infinity
   return {
     signal: extra.signal,
-    meta: {
-      mcp: {
-        transport: session.host.options.transport,
-        session: session.id,
-        client: session.server.getClientVersion() ?? null,
-        request_id: extra.requestId,
-      },
-    },
+    // The actor already names client and session; the request id ties the record to the client's log.
+    meta: { mcp: { transport: session.host.options.transport, request_id: extra.requestId } },
     logger: callLogger({
       name,
       redactor: kernel.redactor,
@@ -124,6 +133,16 @@ function invokeOptions(
           },
         }),
   }
+}
+
+async function grantedFor(
+  kernel: Kernel,
+  name: string,
+  args: unknown,
+  actor: Actor,
+): Promise<string | undefined> {
+  const dry = await kernel.gate.invoke(name, args, actor, { dryRun: true })
+  return findApproved(kernel, name, dry.input_hash, actor)
 }
 
 function requestedApproval(request: CallToolRequest): string | undefined {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { Writable } from 'node:stream'
+import type { Writable } from 'node:stream'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { McpHost } from './host.js'
 
@@ -24,18 +24,18 @@ export async function serveStdio(host: McpHost, stop: AbortSignal): Promise<void
 }
 
 /**
- * Stdout belongs to the protocol. The transport writes through the returned stream; anything
+ * Stdout belongs to the protocol. The transport writes through the returned handle; anything
  * else that writes to process.stdout afterwards (a plugin's console.log, a library's notice)
- * is sent to stderr instead.
+ * is sent to stderr instead. The handle is not a second stream around stdout: the transport
+ * only calls write() and once('drain'), and every protocol message passes here.
  */
 export function claimStdout(): Writable {
-  const write = process.stdout.write.bind(process.stdout)
-  const protocol = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      write(chunk, (error) => done(error ?? null))
-    },
-  })
-  const toStderr = process.stderr.write.bind(process.stderr)
-  process.stdout.write = toStderr
-  return protocol
+  const stdout = process.stdout
+  const write = stdout.write.bind(stdout)
+  stdout.write = process.stderr.write.bind(process.stderr)
+  const protocol = {
+    write: (chunk: string) => write(chunk),
+    once: (event: 'drain', listener: () => void) => stdout.once(event, listener),
+  }
+  return protocol as unknown as Writable
 }

@@ -75,8 +75,9 @@ describe('mcp serve over stdio', () => {
     expect(record!.data).toMatchObject({
       outcome: 'ok',
       decision: 'ALLOW',
-      meta: { mcp: { transport: 'stdio', client: { name: 'vitest-agent' } } },
+      meta: { mcp: { transport: 'stdio' } },
     })
+    expect(typeof (record!.data.meta as { mcp: { request_id: unknown } }).mcp.request_id).toBe('number')
   })
 
   it('keeps stdout for protocol messages only, even when a plugin prints to it', async () => {
