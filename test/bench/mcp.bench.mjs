@@ -4,11 +4,11 @@
 // client in this process. The calls alternate in blocks so both see the same machine load.
 // Also: time from spawn to initialized. Target: driftcore p50 <= 1.5x the reference p50.
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, mkdir, rm } from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { isolatedProject } from '../../plugins/mcp/scripts/isolated-project.mjs'
 import { report, summarize } from './stats.mjs'
 
 const repo = path.resolve(import.meta.dirname, '../..')
@@ -20,23 +20,22 @@ const BLOCK = 250
 const WARMUP = 100
 const STARTS = 5
 
-const dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-bench-mcp-'))
-const env = {
-  PATH: process.env.PATH,
-  HOME: path.join(dir, 'home'),
-  XDG_CONFIG_HOME: path.join(dir, 'home/.config'),
-  XDG_DATA_HOME: path.join(dir, 'home/.local/share'),
-  XDG_CACHE_HOME: path.join(dir, 'home/.cache'),
-  LANG: 'C.UTF-8',
-  DRIFTCORE_ACTOR: 'human:bench',
-}
-await mkdir(path.join(dir, '.driftcore'), { recursive: true })
-const linked = spawnSync(process.execPath, [cli, 'plugins', 'link', '--no-install', fixture], { cwd: dir, env })
+const project = await isolatedProject('driftcore-bench-mcp-', { DRIFTCORE_ACTOR: 'human:bench' })
+const { dir, env } = project
+const linked = spawnSync(process.execPath, [cli, 'plugins', 'link', '--no-install', fixture], {
+  cwd: dir,
+  env,
+})
 if (linked.status !== 0) throw new Error(`plugins link failed: ${linked.stderr}`)
 
 const servers = {
   driftcore: { command: process.execPath, args: [cli, 'mcp', 'serve'], tool: 'fixture.noop', arguments: {} },
-  reference: { command: process.execPath, args: [everything, 'stdio'], tool: 'echo', arguments: { message: 'hi' } },
+  reference: {
+    command: process.execPath,
+    args: [everything, 'stdio'],
+    tool: 'echo',
+    arguments: { message: 'hi' },
+  },
 }
 
 async function connect(server) {
@@ -92,7 +91,11 @@ for (const name of Object.keys(servers)) {
     calls_per_s: (s.n / elapsed[name]) * 1000,
   })
 }
-report('tools/call p50 ratio driftcore/reference', { ratio: figures.driftcore.p50 / figures.reference.p50 }, '<= 1.5')
+report(
+  'tools/call p50 ratio driftcore/reference',
+  { ratio: figures.driftcore.p50 / figures.reference.p50 },
+  '<= 1.5',
+)
 for (const name of Object.keys(servers))
   report(`spawn to initialized ${name}`, { ...summarize(startTimes[name]), unit: 'ms' })
 
@@ -108,4 +111,4 @@ report('audit records for driftcore calls', {
   expected: CALLS + WARMUP,
   decision: records[0]?.data?.decision,
 })
-await rm(dir, { recursive: true, force: true })
+await project.remove()

@@ -10,11 +10,10 @@
 //        CONFORMANCE_RESULTS=DIR keeps the per-scenario results.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { createServer, request } from 'node:http'
 import { createRequire } from 'node:module'
-import os from 'node:os'
 import path from 'node:path'
+import { isolatedProject } from './isolated-project.mjs'
 
 const here = import.meta.dirname
 const repo = path.resolve(here, '../../..')
@@ -26,19 +25,12 @@ const suite = path.join(
   'dist/index.js',
 )
 
-const dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-conformance-'))
 const token = randomBytes(32).toString('base64url')
-const env = {
-  PATH: process.env.PATH,
-  HOME: path.join(dir, 'home'),
-  XDG_CONFIG_HOME: path.join(dir, 'home/.config'),
-  XDG_DATA_HOME: path.join(dir, 'home/.local/share'),
-  XDG_CACHE_HOME: path.join(dir, 'home/.cache'),
-  LANG: 'C.UTF-8',
+const project = await isolatedProject('driftcore-conformance-', {
   DRIFTCORE_ACTOR: 'human:conformance',
   DRIFTCORE_MCP_TOKEN: token,
-}
-await mkdir(path.join(dir, '.driftcore'), { recursive: true })
+})
+const { dir, env } = project
 
 const server = spawn(process.execPath, [cli, 'mcp', 'serve', '--transport', 'http', '--port', '0'], {
   cwd: dir,
@@ -85,5 +77,5 @@ const code = await new Promise((resolve) => run.once('exit', (c) => resolve(c ??
 proxy.close()
 server.kill('SIGTERM')
 await new Promise((resolve) => server.once('exit', resolve))
-await rm(dir, { recursive: true, force: true })
+await project.remove()
 process.exit(code)

@@ -116,6 +116,46 @@ export async function auditRecords(project: TempProject, type: string): Promise<
   return queryAudit(path.join(project.home, 'audit'), { type })
 }
 
+/** Audit records of a type (matching `which`), once at least one is on disk (the log is group-committed). */
+export async function recorded(
+  project: TempProject,
+  type: string,
+  which: (record: AuditRecord) => boolean = () => true,
+): Promise<AuditRecord[]> {
+  return eventually(async () => {
+    const records = (await auditRecords(project, type)).filter(which)
+    return records.length > 0 ? records : undefined
+  })
+}
+
+/** The JSON-RPC initialize request a client sends first. */
+export function initializeRequest(clientName: string): Record<string, unknown> {
+  return {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-11-25',
+      capabilities: {},
+      clientInfo: { name: clientName, version: '1' },
+    },
+  }
+}
+
+/** Things to close or remove after each test, latest first, whatever the test did. */
+export class Cleanup {
+  private readonly steps: (() => Promise<unknown>)[] = []
+
+  add<T>(value: T, step: (value: T) => Promise<unknown>): T {
+    this.steps.push(() => step(value))
+    return value
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) await step()
+  }
+}
+
 /** Running processes whose command line is `program args` (the program by name or full path). */
 export async function processesRunning(commandLine: string): Promise<string[]> {
   const ps = await execa('ps', ['-eo', 'args'], { reject: false })

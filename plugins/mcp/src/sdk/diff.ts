@@ -61,10 +61,7 @@ export function diffCatalogs(snapshot: Catalog, live: Catalog): CatalogDiff {
   const liveTools = new Map(live.tools.map((t) => [t.name, t]))
   for (const before of snapshot.tools) {
     const after = liveTools.get(before.name)
-    if (!after) {
-      breaking.push(`tool ${before.name} was removed`)
-      continue
-    }
+    if (!after) continue
     for (const issue of narrowing(before.inputSchema, after.inputSchema, 'input'))
       breaking.push(`tool ${before.name}: ${issue.path} ${inputChange(issue)}`)
     if (before.outputSchema && !after.outputSchema)
@@ -75,31 +72,18 @@ export function diffCatalogs(snapshot: Catalog, live: Catalog): CatalogDiff {
         if (change) breaking.push(`tool ${before.name}: ${issue.path} ${change}`)
       }
   }
-  const snapshotTools = new Set(snapshot.tools.map((t) => t.name))
-  for (const tool of live.tools)
-    if (!snapshotTools.has(tool.name)) compatible.push(`tool ${tool.name} was added`)
-
-  removedOrAdded(
-    'resource',
-    snapshot.resources.map((r) => r.uri),
-    live.resources.map((r) => r.uri),
-    breaking,
-    compatible,
-  )
-  removedOrAdded(
-    'resource template',
-    snapshot.resourceTemplates.map((r) => r.uriTemplate),
-    live.resourceTemplates.map((r) => r.uriTemplate),
-    breaking,
-    compatible,
-  )
-  removedOrAdded(
-    'prompt',
-    snapshot.prompts.map((p) => p.name),
-    live.prompts.map((p) => p.name),
-    breaking,
-    compatible,
-  )
+  const ids: [string, (c: Catalog) => string[]][] = [
+    ['tool', (c) => c.tools.map((t) => t.name)],
+    ['resource', (c) => c.resources.map((r) => r.uri)],
+    ['resource template', (c) => c.resourceTemplates.map((r) => r.uriTemplate)],
+    ['prompt', (c) => c.prompts.map((p) => p.name)],
+  ]
+  for (const [kind, of] of ids) {
+    const before = new Set(of(snapshot))
+    const after = new Set(of(live))
+    for (const id of before) if (!after.has(id)) breaking.push(`${kind} ${id} was removed`)
+    for (const id of after) if (!before.has(id)) compatible.push(`${kind} ${id} was added`)
+  }
   const livePrompts = new Map(live.prompts.map((p) => [p.name, p]))
   for (const before of snapshot.prompts) {
     const after = livePrompts.get(before.name)
@@ -109,17 +93,4 @@ export function diffCatalogs(snapshot: Catalog, live: Catalog): CatalogDiff {
         breaking.push(`prompt ${before.name}: argument ${arg.name} is newly required`)
   }
   return { breaking, compatible }
-}
-
-function removedOrAdded(
-  kind: string,
-  before: string[],
-  after: string[],
-  breaking: string[],
-  compatible: string[],
-): void {
-  const now = new Set(after)
-  const then = new Set(before)
-  for (const id of before) if (!now.has(id)) breaking.push(`${kind} ${id} was removed`)
-  for (const id of after) if (!then.has(id)) compatible.push(`${kind} ${id} was added`)
 }

@@ -2,7 +2,15 @@ import { stat } from 'node:fs/promises'
 import { request } from 'node:http'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { httpClient, httpServer, mcpProject, textOf, type HttpServer, type TempProject } from '../helpers.js'
+import {
+  httpClient,
+  httpServer,
+  initializeRequest,
+  mcpProject,
+  textOf,
+  type HttpServer,
+  type TempProject,
+} from '../helpers.js'
 
 interface Reply {
   status: number
@@ -26,12 +34,7 @@ function send(
   })
 }
 
-const initialize = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-})
+const initialize = JSON.stringify(initializeRequest('raw'))
 const mcpHeaders = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' }
 
 describe('mcp serve over HTTP', () => {
@@ -104,16 +107,7 @@ describe('mcp serve over HTTP', () => {
   })
 
   it('rejects a body over mcp.http.max_body_bytes with 413 before parsing it', async () => {
-    const big = JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-11-25',
-        capabilities: {},
-        clientInfo: { name: 'x'.repeat(5000), version: '1' },
-      },
-    })
+    const big = JSON.stringify(initializeRequest('x'.repeat(5000)))
     const reply = await send(server.url, {
       method: 'POST',
       headers: { ...mcpHeaders, Authorization: `Bearer ${server.token}` },

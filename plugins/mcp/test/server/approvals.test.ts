@@ -3,27 +3,25 @@ import { ElicitRequestSchema, type ElicitRequest } from '@modelcontextprotocol/s
 import type { ApprovalRequest } from '../../../../src/approvals/approvals.js'
 import {
   auditRecords,
-  eventually,
+  Cleanup,
   mcpProject,
+  recorded,
   runCli,
   stdioClient,
   textOf,
-  type Connected,
   type TempProject,
 } from '../helpers.js'
 
+const cleanup = new Cleanup()
 let project: TempProject
-let connected: Connected | undefined
 const ECHO = ['-c', 'launcher.allowlist=[echo]']
+const connect = async (options: Parameters<typeof stdioClient>[1]) =>
+  cleanup.add(await stdioClient(project, options), (c) => c.close())
 
 beforeEach(async () => {
-  project = await mcpProject()
+  project = cleanup.add(await mcpProject(), (p) => p.cleanup())
 })
-afterEach(async () => {
-  await connected?.close()
-  connected = undefined
-  await project.cleanup()
-})
+afterEach(() => cleanup.run())
 
 function approvalIdOf(result: object): string {
   const id = /Approval id: (apr_[0-9a-f]+)/.exec(textOf(result))?.[1]
@@ -38,7 +36,7 @@ async function showApproval(id: string): Promise<ApprovalRequest> {
 
 describe('approvals over MCP', () => {
   it('without elicitation, returns the approval id and how a person approves; the same call then runs once', async () => {
-    connected = await stdioClient(project, { args: ECHO })
+    const connected = await connect({ args: ECHO })
     const first = await connected.client.callTool({ name: 'hello.shout', arguments: { words: ['a;b'] } })
     expect(first.isError).toBe(true)
     const id = approvalIdOf(first)
@@ -77,7 +75,7 @@ describe('approvals over MCP', () => {
 
   it('asks the person through elicitation, bound to the input hash, and records the approval as theirs', async () => {
     let asked: ElicitRequest['params'] | undefined
-    connected = await stdioClient(project, {
+    const connected = await connect({
       args: ECHO,
       client: { capabilities: { elicitation: { form: {} } } },
     })
@@ -92,10 +90,7 @@ describe('approvals over MCP', () => {
     expect(result.isError, textOf(result)).toBeFalsy()
     expect(result.structuredContent).toEqual({ stdout: 'hi $(id)\n', exit_code: 0 })
 
-    const [requested] = await eventually(async () => {
-      const r = await auditRecords(project, 'approval.requested')
-      return r.length > 0 ? r : undefined
-    })
+    const [requested] = await recorded(project, 'approval.requested')
     const approval = await showApproval(requested!.subject)
     expect(approval).toMatchObject({ status: 'used', decided_by: { type: 'human', id: 'tester' } })
     expect(approval.requester.type).toBe('agent')
@@ -104,21 +99,15 @@ describe('approvals over MCP', () => {
     expect(asked!.message).toContain(`Input hash: ${approval.input_hash}`)
     expect(asked!.message).toContain('recorded in the audit log as human:tester')
 
-    const decided = await eventually(async () => {
-      const r = await auditRecords(project, 'approval.approved')
-      return r.length > 0 ? r : undefined
-    })
+    const decided = await recorded(project, 'approval.approved')
     expect(decided[0]!.actor).toEqual({ type: 'human', id: 'tester' })
-    const calls = await eventually(async () => {
-      const r = (await auditRecords(project, 'tool.call')).filter((c) => c.data.outcome === 'ok')
-      return r.length > 0 ? r : undefined
-    })
+    const calls = await recorded(project, 'tool.call', (c) => c.data.outcome === 'ok')
     expect(calls[0]!.data.approval_id).toBe(approval.id)
     expect(calls[0]!.data.approved_by).toEqual({ type: 'human', id: 'tester' })
   })
 
   it('records a declined elicitation as the person’s denial and does not run the tool', async () => {
-    connected = await stdioClient(project, { args: ECHO, client: { capabilities: { elicitation: {} } } })
+    const connected = await connect({ args: ECHO, client: { capabilities: { elicitation: {} } } })
     connected.client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'decline' }))
     const result = await connected.client.callTool({ name: 'hello.shout', arguments: { words: ['no'] } })
     expect(result.isError).toBe(true)
@@ -132,7 +121,7 @@ describe('approvals over MCP', () => {
   })
 
   it('leaves the approval pending when the person dismisses the question', async () => {
-    connected = await stdioClient(project, { args: ECHO, client: { capabilities: { elicitation: {} } } })
+    const connected = await connect({ args: ECHO, client: { capabilities: { elicitation: {} } } })
     connected.client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'cancel' }))
     const result = await connected.client.callTool({ name: 'hello.shout', arguments: { words: ['later'] } })
     expect(result.isError).toBe(true)
@@ -146,19 +135,15 @@ describe('approvals over MCP', () => {
       { env: {}, args: [...ECHO, '-c', 'mcp.elicitation.approvals=off'] },
     ]) {
       let asked = 0
-      const c = await stdioClient(project, { ...setup, client: { capabilities: { elicitation: {} } } })
-      try {
-        c.client.setRequestHandler(ElicitRequestSchema, () => {
-          asked += 1
-          return { action: 'accept', content: { decision: 'approve' } }
-        })
-        const result = await c.client.callTool({ name: 'hello.shout', arguments: { words: ['x'] } })
-        expect(result.isError).toBe(true)
-        expect(asked).toBe(0)
-        expect((await showApproval(approvalIdOf(result))).status).toBe('pending')
-      } finally {
-        await c.close()
-      }
+      const c = await connect({ ...setup, client: { capabilities: { elicitation: {} } } })
+      c.client.setRequestHandler(ElicitRequestSchema, () => {
+        asked += 1
+        return { action: 'accept', content: { decision: 'approve' } }
+      })
+      const result = await c.client.callTool({ name: 'hello.shout', arguments: { words: ['x'] } })
+      expect(result.isError).toBe(true)
+      expect(asked).toBe(0)
+      expect((await showApproval(approvalIdOf(result))).status).toBe('pending')
     }
   })
 })

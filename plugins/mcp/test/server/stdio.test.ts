@@ -6,32 +6,32 @@ import {
   type LoggingMessageNotification,
 } from '@modelcontextprotocol/sdk/types.js'
 import {
-  auditRecords,
+  Cleanup,
   eventually,
+  initializeRequest,
   linkPlugin,
   HELLO,
   mcpProject,
+  recorded,
   stdioClient,
   textOf,
-  type Connected,
   type TempProject,
 } from '../helpers.js'
 
+const cleanup = new Cleanup()
 let project: TempProject
-let connected: Connected | undefined
+const newProject = async (options?: Parameters<typeof mcpProject>[0]) =>
+  cleanup.add(await mcpProject(options), (p) => p.cleanup())
+const connect = async (target = project) => cleanup.add(await stdioClient(target), (c) => c.close())
 
 beforeEach(async () => {
-  project = await mcpProject()
+  project = await newProject()
 })
-afterEach(async () => {
-  await connected?.close()
-  connected = undefined
-  await project.cleanup()
-})
+afterEach(() => cleanup.run())
 
 describe('mcp serve over stdio', () => {
   it('lists every registered tool with JSON Schemas from zod and annotations from its risk tags', async () => {
-    connected = await stdioClient(project)
+    const connected = await connect()
     const { tools } = await connected.client.listTools()
     const byName = new Map(tools.map((t) => [t.name, t]))
     for (const id of ['audit.verify', 'config.effective', 'approvals.status', 'hello.greet', 'fixture.noop'])
@@ -60,15 +60,12 @@ describe('mcp serve over stdio', () => {
   })
 
   it('runs a call through the gate as the agent <client>/<session> and returns structuredContent', async () => {
-    connected = await stdioClient(project)
+    const connected = await connect()
     const result = await connected.client.callTool({ name: 'hello.greet', arguments: { name: 'Ada' } })
     expect(result.isError).toBeFalsy()
     expect(result.structuredContent).toMatchObject({ greeting: 'hello Ada' })
     expect(JSON.parse(textOf(result))).toMatchObject({ greeting: 'hello Ada' })
-    const [record] = await eventually(async () => {
-      const records = await auditRecords(project, 'tool.call')
-      return records.length > 0 ? records : undefined
-    })
+    const [record] = await recorded(project, 'tool.call')
     expect(record!.subject).toBe('hello.greet')
     expect(record!.actor.type).toBe('agent')
     expect(record!.actor.id).toMatch(/^vitest-agent\/[0-9a-f]{8}$/)
@@ -84,16 +81,7 @@ describe('mcp serve over stdio', () => {
     const { execa } = await import('execa')
     const { CLI } = await import('../helpers.js')
     const messages = [
-      {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      },
+      initializeRequest('raw'),
       { jsonrpc: '2.0', method: 'notifications/initialized' },
       {
         jsonrpc: '2.0',
@@ -123,7 +111,7 @@ describe('mcp serve over stdio', () => {
   })
 
   it('turns DENY into a tool error result naming the rule and reason', async () => {
-    const denied = await mcpProject({
+    const denied = await newProject({
       policy: {
         'p.yaml': `apiVersion: driftcore/v1
 kind: PolicyBundle
@@ -139,26 +127,20 @@ rules:
 `,
       },
     })
-    try {
-      connected = await stdioClient(denied)
-      const result = await connected.client.callTool({ name: 'hello.greet', arguments: { name: 'x' } })
-      expect(result.isError).toBe(true)
-      expect(textOf(result)).toMatch(/^Denied by policy: .*\nRule: no-greetings-for-agents\./)
-      expect(result._meta).toMatchObject({
-        'driftcore/error': { code: 'policy_denied', details: { rule: 'no-greetings-for-agents' } },
-      })
-      // Other tools still run: a denial is a decision about one call, not a broken server.
-      const ok = await connected.client.callTool({ name: 'fixture.noop', arguments: {} })
-      expect(ok.structuredContent).toEqual({ ok: true })
-    } finally {
-      await connected?.close()
-      connected = undefined
-      await denied.cleanup()
-    }
+    const connected = await connect(denied)
+    const result = await connected.client.callTool({ name: 'hello.greet', arguments: { name: 'x' } })
+    expect(result.isError).toBe(true)
+    expect(textOf(result)).toMatch(/^Denied by policy: .*\nRule: no-greetings-for-agents\./)
+    expect(result._meta).toMatchObject({
+      'driftcore/error': { code: 'policy_denied', details: { rule: 'no-greetings-for-agents' } },
+    })
+    // Other tools still run: a denial is a decision about one call, not a broken server.
+    const ok = await connected.client.callTool({ name: 'fixture.noop', arguments: {} })
+    expect(ok.structuredContent).toEqual({ ok: true })
   })
 
   it('rejects invalid input as a tool error naming the failing path, and an unknown tool as a protocol error', async () => {
-    connected = await stdioClient(project)
+    const connected = await connect()
     const bad = await connected.client.callTool({ name: 'hello.greet', arguments: { name: 42 } })
     expect(bad.isError).toBe(true)
     expect(textOf(bad)).toMatch(/invalid_input: input for hello.greet is not valid:\n\s+name:/)
@@ -168,7 +150,7 @@ rules:
   })
 
   it('keeps secrets from a handler error out of the result', async () => {
-    connected = await stdioClient(project)
+    const connected = await connect()
     const result = await connected.client.callTool({ name: 'fixture.fail', arguments: {} })
     expect(result.isError).toBe(true)
     expect(JSON.stringify(result)).not.toContain('s3cr3t-pw')
@@ -176,7 +158,7 @@ rules:
   })
 
   it('sends progress notifications and the handler’s logs, redacted, to the client that asked', async () => {
-    connected = await stdioClient(project)
+    const connected = await connect()
     const logs: LoggingMessageNotification['params'][] = []
     connected.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       logs.push(n.params)
@@ -211,7 +193,7 @@ rules:
   })
 
   it('lists resources and templates and reads them through the gate', async () => {
-    connected = await stdioClient(project)
+    const connected = await connect()
     const { resources } = await connected.client.listResources()
     expect(resources).toContainEqual(
       expect.objectContaining({ uri: 'fixture://readme', name: 'fixture.readme', mimeType: 'text/markdown' }),
@@ -223,15 +205,12 @@ rules:
     await expect(connected.client.readResource({ uri: 'fixture://nothing' })).rejects.toThrow(
       /no resource matches/,
     )
-    const reads = await eventually(async () => {
-      const records = await auditRecords(project, 'resource.read')
-      return records.length > 0 ? records : undefined
-    })
+    const reads = await recorded(project, 'resource.read')
     expect(reads.map((r) => r.subject)).toContain('fixture://items/42')
   })
 
   it('offers the flagship prompts, naming tools and saying which are not installed', async () => {
-    connected = await stdioClient(project)
+    const connected = await connect()
     const { prompts } = await connected.client.listPrompts()
     expect(prompts.map((p) => p.name)).toEqual(['metadata-inspection', 'config-drift'])
     const drift = await connected.client.getPrompt({
@@ -246,7 +225,7 @@ rules:
   })
 
   it('completes prompt arguments by prefix and refuses unknown prompts', async () => {
-    connected = await stdioClient(project)
+    const connected = await connect()
     const done = await connected.client.complete({
       ref: { type: 'ref/prompt', name: 'metadata-inspection' },
       argument: { name: 'entity_type', value: 'ta' },
@@ -261,7 +240,7 @@ rules:
   })
 
   it('accepts subscriptions to registered resources only, and sends updated when the config changes', async () => {
-    connected = await stdioClient(project)
+    const connected = await connect()
     const updated: string[] = []
     connected.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
       updated.push(n.params.uri)
@@ -278,28 +257,22 @@ rules:
   })
 
   it('notifies tools/list_changed when a plugin is linked while it runs, and lists the new tools', async () => {
-    const bare = await mcpProject({ plugins: [] })
-    try {
-      connected = await stdioClient(bare)
-      let changed = 0
-      connected.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
-        changed += 1
-      })
-      expect((await connected.client.listTools()).tools.map((t) => t.name)).not.toContain('hello.greet')
-      await linkPlugin(bare, HELLO)
-      await eventually(() => (changed > 0 ? true : undefined))
-      expect((await connected.client.listTools()).tools.map((t) => t.name)).toContain('hello.greet')
-      const greet = await connected.client.callTool({ name: 'hello.greet', arguments: { name: 'new' } })
-      expect(greet.structuredContent).toMatchObject({ greeting: 'hello new' })
-    } finally {
-      await connected?.close()
-      connected = undefined
-      await bare.cleanup()
-    }
+    const bare = await newProject({ plugins: [] })
+    const connected = await connect(bare)
+    let changed = 0
+    connected.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      changed += 1
+    })
+    expect((await connected.client.listTools()).tools.map((t) => t.name)).not.toContain('hello.greet')
+    await linkPlugin(bare, HELLO)
+    await eventually(() => (changed > 0 ? true : undefined))
+    expect((await connected.client.listTools()).tools.map((t) => t.name)).toContain('hello.greet')
+    const greet = await connected.client.callTool({ name: 'hello.greet', arguments: { name: 'new' } })
+    expect(greet.structuredContent).toMatchObject({ greeting: 'hello new' })
   })
 
   it('applies a policy edited while it runs to the next call', async () => {
-    connected = await stdioClient(project)
+    const connected = await connect()
     expect((await connected.client.callTool({ name: 'fixture.noop', arguments: {} })).isError).toBeFalsy()
     const fs = await import('node:fs/promises')
     const path = await import('node:path')
@@ -309,7 +282,7 @@ rules:
       'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: lockdown\nrules:\n  - id: nothing-for-now\n    decision: DENY\n',
     )
     const denied = await eventually(async () => {
-      const result = await connected!.client.callTool({ name: 'fixture.noop', arguments: {} })
+      const result = await connected.client.callTool({ name: 'fixture.noop', arguments: {} })
       return result.isError ? result : undefined
     })
     expect(textOf(denied)).toContain('Rule: nothing-for-now.')
