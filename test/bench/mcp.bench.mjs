@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { setImmediate } from 'node:timers/promises'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { isolatedProject } from '../../plugins/mcp/scripts/isolated-project.mjs'
@@ -99,13 +100,42 @@ report(
 for (const name of Object.keys(servers))
   report(`spawn to initialized ${name}`, { ...summarize(startTimes[name]), unit: 'ms' })
 
+// Where the time goes: the same call through the gate in-process, with no MCP around it (the
+// same tool, the default policy, audit on), paced like the calls above (the event loop idles
+// between calls, as a server's does while it waits for the next request).
+const { openKernel } = await import('driftcore')
+const core = (await import('../../dist/registry/core-capabilities.js')).default
+const fixtureTools = (await import(path.join(fixture, 'hooks/capabilities.js'))).default
+const kernel = await openKernel({
+  home: path.join(dir, '.driftcore'),
+  env,
+  contributions: [
+    { plugin: 'driftcore', capabilities: await core() },
+    { plugin: 'fixture', capabilities: await fixtureTools() },
+  ],
+})
+const gate = []
+for (let i = 0; i < WARMUP + CALLS; i++) {
+  await setImmediate()
+  const t0 = performance.now()
+  await kernel.gate.invoke('fixture.noop', {}, { type: 'agent', id: 'bench/in-process' })
+  if (i >= WARMUP) gate.push(performance.now() - t0)
+}
+await kernel.close()
+const g = summarize(gate)
+report('gate.invoke in-process, same tool (part of the driftcore figure)', {
+  n: g.n,
+  p50_ms: g.p50,
+  p99_ms: g.p99,
+})
+
 // Proof that the gate ran: one audit record per driftcore call (policy decided each).
 const audited = spawnSync(
   process.execPath,
   [cli, 'audit', 'query', '--type', 'tool.call', '--subject', 'fixture.noop', '--json'],
   { cwd: dir, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
 )
-const records = JSON.parse(audited.stdout)
+const records = JSON.parse(audited.stdout).filter((r) => r.actor.id !== 'bench/in-process')
 report('audit records for driftcore calls', {
   records: records.length,
   expected: CALLS + WARMUP,
