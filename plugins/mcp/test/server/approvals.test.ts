@@ -73,6 +73,36 @@ describe('approvals over MCP', () => {
     expect(approvalIdOf(again)).not.toBe(id)
   })
 
+  it('uses a granted approval even when the raw arguments and the validated input decide differently', async () => {
+    // Loud speech needs approval; `loud` defaults to true, so only the validated input shows it.
+    const fs = await import('node:fs/promises')
+    const path = await import('node:path')
+    await fs.mkdir(path.join(project.home, 'policy'), { recursive: true })
+    await fs.writeFile(
+      path.join(project.home, 'policy', 'loud.yaml'),
+      `apiVersion: driftcore/v1
+kind: PolicyBundle
+name: loud
+rules:
+  - id: read-only
+    decision: ALLOW
+    match: { risk_tags: { only: [read] } }
+  - id: loud-needs-a-person
+    decision: REQUIRE_APPROVAL
+    match: { tools: [fixture.say] }
+    when: has(request.input.loud) && request.input.loud == true
+`,
+    )
+    const connected = await connect({})
+    const first = await connected.client.callTool({ name: 'fixture.say', arguments: { text: 'hi' } })
+    const id = approvalIdOf(first)
+    expect((await runCli(project, ['approvals', 'approve', id])).exitCode).toBe(0)
+    const run = await connected.client.callTool({ name: 'fixture.say', arguments: { text: 'hi' } })
+    expect(run.isError, textOf(run)).toBeFalsy()
+    expect(run.structuredContent).toEqual({ said: 'HI' })
+    expect((await showApproval(id)).status).toBe('used')
+  })
+
   it('asks the person through elicitation, bound to the input hash, and records the approval as theirs', async () => {
     let asked: ElicitRequest['params'] | undefined
     const connected = await connect({
