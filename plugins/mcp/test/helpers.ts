@@ -86,7 +86,7 @@ export async function httpServer(
   })
   const token =
     options.env?.DRIFTCORE_MCP_TOKEN ??
-    (await readFile(path.join(project.home, 'mcp-token'), 'utf8').catch(() => '')).trim()
+    (await readFile(path.join(project.home, 'state', 'mcp-token'), 'utf8').catch(() => '')).trim()
   return {
     url,
     token,

@@ -15,7 +15,8 @@ export interface ResolvedToken {
 
 /**
  * The bearer token HTTP clients must send: DRIFTCORE_MCP_TOKEN, else the `mcp.http.token`
- * secret reference, else `.driftcore/mcp-token`, generated on first use with mode 0600. A
+ * secret reference, else `.driftcore/state/mcp-token`, generated on first use with mode 0600 (in
+ * state/, which a project's .driftcore/.gitignore keeps out of version control). A
  * token file others can read is refused, as ssh refuses such a key. The value is registered
  * with the redactor, so it is masked wherever it might be printed.
  */
@@ -30,7 +31,7 @@ export async function resolveToken(
     ? { token: fromEnv, source: TOKEN_ENV }
     : ref
       ? { token: await kernel.secrets.resolve(ref), source: ref }
-      : await tokenFile(path.join(kernel.paths.home, TOKEN_FILE), options.create)
+      : await tokenFile(tokenPath(kernel), options.create)
   if (resolved.token.length < 16) {
     throw new DriftcoreError(
       'invalid_input',
@@ -42,6 +43,11 @@ export async function resolveToken(
   }
   kernel.redactor.register(resolved.token)
   return resolved
+}
+
+/** Where the generated token lives. */
+export function tokenPath(kernel: Pick<Kernel, 'paths'>): string {
+  return path.join(kernel.paths.state, TOKEN_FILE)
 }
 
 async function tokenFile(file: string, create: boolean): Promise<ResolvedToken> {

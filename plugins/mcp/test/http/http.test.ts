@@ -54,7 +54,7 @@ describe('mcp serve over HTTP', () => {
 
   it('binds 127.0.0.1 by default and generates its token into .driftcore/ with mode 0600', async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/)
-    const file = path.join(project.home, 'mcp-token')
+    const file = path.join(project.home, 'state', 'mcp-token')
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     expect(server.token).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(server.stderr()).toContain(`bearer token from ${file}`)
@@ -174,7 +174,9 @@ describe('the HTTP token', () => {
       const client = await httpClient(server)
       expect((await client.listTools()).tools.length).toBeGreaterThan(0)
       await client.close()
-      await expect(stat(path.join(project.home, 'mcp-token'))).rejects.toMatchObject({ code: 'ENOENT' })
+      await expect(stat(path.join(project.home, 'state', 'mcp-token'))).rejects.toMatchObject({
+        code: 'ENOENT',
+      })
     } finally {
       await server.stop()
       await project.cleanup()

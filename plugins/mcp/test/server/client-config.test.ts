@@ -112,13 +112,18 @@ describe('mcp config', () => {
     ])
     expect(none.exitCode).toBe(3)
     expect(none.stderr).toContain('no MCP token')
-    const { writeFile } = await import('node:fs/promises')
-    await writeFile(path.join(project.home, 'mcp-token'), 'a-generated-token-for-the-snippet-test\n', {
-      mode: 0o600,
-    })
+    const { mkdir, writeFile } = await import('node:fs/promises')
+    await mkdir(path.join(project.home, 'state'), { recursive: true })
+    await writeFile(
+      path.join(project.home, 'state', 'mcp-token'),
+      'a-generated-token-for-the-snippet-test\n',
+      {
+        mode: 0o600,
+      },
+    )
     const shown = await snippet(['--client', 'cursor', '--transport', 'http', '--show-token'])
     expect(shown.config.mcpServers!.driftcore!.headers).toEqual({
-      Authorization: `Bearer ${(await readFile(path.join(project.home, 'mcp-token'), 'utf8')).trim()}`,
+      Authorization: `Bearer ${(await readFile(path.join(project.home, 'state', 'mcp-token'), 'utf8')).trim()}`,
     })
   })
 })

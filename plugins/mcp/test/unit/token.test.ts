@@ -1,4 +1,4 @@
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openKernel, type Kernel } from '../../../../src/index.js'
@@ -27,9 +27,9 @@ afterEach(async () => {
 })
 
 describe('the MCP token', () => {
-  it('is generated once with mode 0600 and then reused', async () => {
+  it('is generated once with mode 0600 in state/ (kept out of version control) and then reused', async () => {
     const first = await resolveToken(kernel, {})
-    const file = path.join(project.home, 'mcp-token')
+    const file = path.join(project.home, 'state', 'mcp-token')
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     expect((await readFile(file, 'utf8')).trim()).toBe(first.token)
     expect((await resolveToken(kernel, {})).token).toBe(first.token)
@@ -41,7 +41,8 @@ describe('the MCP token', () => {
   })
 
   it('refuses a token file other users can read, naming the fix', async () => {
-    const file = path.join(project.home, 'mcp-token')
+    const file = path.join(project.home, 'state', 'mcp-token')
+    await mkdir(path.dirname(file), { recursive: true })
     await writeFile(file, 'a-token-that-others-can-read-000\n', { mode: 0o644 })
     await chmod(file, 0o644)
     await expect(resolveToken(kernel, {})).rejects.toMatchObject({

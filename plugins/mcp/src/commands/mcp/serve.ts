@@ -8,7 +8,7 @@ export default class McpServe extends DriftcoreCommand<typeof McpServe> {
   static override description =
     'stdio (the default) is for a client that starts the server itself: stdout carries only protocol messages, ' +
     'logs go to stderr. http serves Streamable HTTP at /mcp on 127.0.0.1, with a bearer token (DRIFTCORE_MCP_TOKEN, ' +
-    'mcp.http.token, or .driftcore/mcp-token generated with mode 0600), Origin checks, /health/live, /health/ready ' +
+    'mcp.http.token, or .driftcore/state/mcp-token generated with mode 0600), Origin checks, /health/live, /health/ready ' +
     'and /metrics. Every call is decided by policy and audited as the agent <client>/<session>. Config, policy and ' +
     'plugin changes apply while it runs.'
   static override enableJsonFlag = false
