@@ -1,5 +1,5 @@
 import { isDriftcoreError, type Actor, type DriftcoreError, type Kernel } from 'driftcore'
-import type { CallToolResult, ElicitResult } from '@modelcontextprotocol/sdk/types.js'
+import type { CallToolResult, ElicitResult, RequestId } from '@modelcontextprotocol/sdk/types.js'
 import { mcpConfig } from '../config/section.js'
 import { approvalText } from './results.js'
 import type { McpSession } from './session.js'
@@ -37,8 +37,9 @@ export async function askPerson(
   kernel: Kernel,
   tool: string,
   pending: DriftcoreError,
-  signal: AbortSignal,
+  request: { signal: AbortSignal; requestId: RequestId },
 ): Promise<PersonAnswer> {
+  const { signal } = request
   const id = String(pending.details.approval_id)
   const approval = await kernel.approvals.get(id)
   const operator = session.host.options.operator
@@ -78,7 +79,12 @@ export async function askPerson(
           required: ['decision'],
         },
       },
-      { signal, timeout: mcpConfig(kernel.config.values).elicitation.timeout_ms },
+      // Related to the tools/call, so over HTTP the question travels on that call's stream.
+      {
+        signal,
+        relatedRequestId: request.requestId,
+        timeout: mcpConfig(kernel.config.values).elicitation.timeout_ms,
+      },
     )
   } catch (error) {
     if (signal.aborted) throw error

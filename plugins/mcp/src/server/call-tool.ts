@@ -78,7 +78,7 @@ export async function callTool(
           simulated === 'REQUIRE_APPROVAL' ? undefined : await grantedFor(kernel, name, args, actor)
         if (granted) return ok(await invoke(granted))
         if (!session.supportsElicitation() || !session.host.elicitsApprovals(kernel)) throw error
-        const answer = await askPerson(session, kernel, name, error, extra.signal)
+        const answer = await askPerson(session, kernel, name, error, extra)
         return 'result' in answer
           ? finish(answer.result, answer.outcome)
           : ok(await invoke(answer.approvalId))

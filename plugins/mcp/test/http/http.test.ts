@@ -2,7 +2,9 @@ import { stat } from 'node:fs/promises'
 import { request } from 'node:http'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import {
+  HELLO,
   httpClient,
   httpServer,
   initializeRequest,
@@ -162,6 +164,28 @@ describe('mcp serve over HTTP', () => {
     expect(metrics.body).toMatch(/driftcore_mcp_tool_call_duration_seconds_count\{tool="fixture.noop"\} 2/)
     expect(metrics.body).toMatch(/driftcore_mcp_approvals_pending \d+/)
     expect(Number(/driftcore_mcp_approvals_pending (\d+)/.exec(metrics.body)![1])).toBeGreaterThanOrEqual(1)
+  })
+})
+
+describe('approvals over HTTP', () => {
+  it('asks the person through elicitation on the call’s own stream and runs the call once approved', async () => {
+    const project = await mcpProject({ plugins: [HELLO] })
+    const server = await httpServer(project, { args: ['-c', 'launcher.allowlist=[echo]'] })
+    const client = await httpClient(server, { capabilities: { elicitation: { form: {} } } })
+    try {
+      let asked = 0
+      client.setRequestHandler(ElicitRequestSchema, () => {
+        asked += 1
+        return { action: 'accept', content: { decision: 'approve' } }
+      })
+      const result = await client.callTool({ name: 'hello.shout', arguments: { words: ['over', 'http'] } })
+      expect(asked).toBe(1)
+      expect(result.structuredContent).toEqual({ stdout: 'over http\n', exit_code: 0 })
+    } finally {
+      await client.close()
+      await server.stop()
+      await project.cleanup()
+    }
   })
 })
 
