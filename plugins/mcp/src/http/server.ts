@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { DriftcoreError } from 'driftcore'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { McpHost } from '../server/host.js'
 import { bearerValid, hostAllowed, originAllowed } from './guard.js'
@@ -90,7 +91,22 @@ export async function serveHttp(
     })
   })
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      sessions.stop()
+      reject(
+        new DriftcoreError(
+          'unavailable',
+          `cannot listen on ${options.host}:${options.port}: ${error.message}`,
+          {
+            hint:
+              error.code === 'EADDRINUSE'
+                ? 'another program uses that port: pick one with --port (0 picks a free one)'
+                : 'check --host / mcp.http.host',
+            cause: error,
+          },
+        ),
+      )
+    })
     server.listen(options.port, options.host, () => resolve())
   })
   const { port } = server.address() as AddressInfo

@@ -51,8 +51,13 @@ export class HttpSessions {
     this.entries.delete(id)
   }
 
-  async closeAll(): Promise<void> {
+  /** Stops the idle sweep (closeAll does it too). */
+  stop(): void {
     clearInterval(this.sweeper)
+  }
+
+  async closeAll(): Promise<void> {
+    this.stop()
     const all = [...this.entries.values()]
     this.entries.clear()
     await Promise.all(all.map((e) => e.session.server.close()))

@@ -9,6 +9,7 @@ import {
   httpServer,
   initializeRequest,
   mcpProject,
+  runCli,
   textOf,
   type HttpServer,
   type TempProject,
@@ -116,6 +117,14 @@ describe('mcp serve over HTTP', () => {
       body: big,
     })
     expect(reply.status).toBe(413)
+  })
+
+  it('fails clearly, exit 9, when the port is taken', async () => {
+    const port = new URL(server.url).port
+    const taken = await runCli(project, ['mcp', 'serve', '--transport', 'http', '--port', port])
+    expect(taken.exitCode).toBe(9)
+    expect(taken.stderr).toContain(`cannot listen on 127.0.0.1:${port}`)
+    expect(taken.stderr).toContain('pick one with --port')
   })
 
   it('serves the official SDK client with sessions, and answers 404 for an unknown session', async () => {
