@@ -25,6 +25,7 @@
  */
 import type { z } from 'zod'
 import type { Kernel, KernelOptions } from './kernel/open.js'
+import { Registry } from './registry/registry.js'
 import type { Capabilities, ResourceDefinition, ToolDefinition } from './registry/types.js'
 
 /** Types a tool definition; returns it unchanged. */
@@ -46,6 +47,22 @@ export function defineResource(definition: ResourceDefinition): ResourceDefiniti
 export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
   const kernel = await import('./kernel/open.js')
   return kernel.openKernel(options)
+}
+
+/**
+ * The JSON Schema of a zod input or output schema, exactly as `tools describe` and the MCP
+ * server show it (so a plugin that publishes schemas uses the host's zod and options).
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod'
+ * import { jsonSchema } from 'driftcore'
+ *
+ * const schema = jsonSchema(z.object({ name: z.string() })) // {type: 'object', properties: {name: …}, …}
+ * ```
+ */
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
+  return Registry.jsonSchema(schema, io)
 }
 
 /** Wraps a plugin's contributions as its `driftcore:capabilities` hook. */

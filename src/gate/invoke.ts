@@ -49,6 +49,8 @@ export interface DryRunResult {
   tool: string
   dry_run: true
   decision: PolicyDecision
+  /** The hash of the validated input: what an approval for this call is bound to. */
+  input_hash: string
 }
 
 export interface GateDeps {
@@ -115,7 +117,7 @@ export class Gate {
       environment: d.config.project.environment,
     }
     const decision = d.policy().evaluate(request)
-    if (options.dryRun) return { tool: tool.id, dry_run: true, decision }
+    if (options.dryRun) return { tool: tool.id, dry_run: true, decision, input_hash: inputHash }
 
     const record = (outcome: Outcome, data: Record<string, unknown> = {}) =>
       d.audit.record({

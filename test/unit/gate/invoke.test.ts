@@ -79,6 +79,16 @@ describe('the gate', () => {
     ).rejects.toMatchObject({ code: 'forbidden' })
   })
 
+  it('reports in a dry run the input hash that an approval for the same call is bound to', async () => {
+    const dry = await kernel.gate.invoke('hello.shout', { words: ['x'] }, agent, { dryRun: true })
+    expect(dry.decision.decision).toBe('REQUIRE_APPROVAL')
+    const error = await kernel.gate.invoke('hello.shout', { words: ['x'] }, agent).catch((e: unknown) => e)
+    const approval = await kernel.approvals.get(
+      (error as { details: { approval_id: string } }).details.approval_id,
+    )
+    expect(dry.input_hash).toBe(approval.input_hash)
+  })
+
   it('returns the first result for a repeated idempotency key and refuses the key for another input', async () => {
     const first = await kernel.gate.invoke('hello.greet', { name: 'x' }, agent, { idempotencyKey: 'k1' })
     const again = await kernel.gate.invoke('hello.greet', { name: 'x' }, agent, { idempotencyKey: 'k1' })

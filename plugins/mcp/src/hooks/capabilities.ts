@@ -1,3 +1,5 @@
 import { defineCapabilities } from 'driftcore'
+import { mcpConfigSection } from '../config/section.js'
 
-export default defineCapabilities({ tools: [], resources: [] })
+// The server itself adds no tools: it exposes what every other plugin registers.
+export default defineCapabilities({ config: { mcp: mcpConfigSection } })

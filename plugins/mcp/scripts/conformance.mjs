@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// Runs the official MCP conformance suite (@modelcontextprotocol/conformance, server mode)
+// against `driftcore mcp serve --transport http`, in a throwaway project, offline.
+//
+// The suite cannot send a bearer token, and the server always requires one. So the suite talks
+// to a loopback proxy that adds `Authorization` and changes nothing else: Host and Origin pass
+// through untouched, which is what the dns-rebinding-protection scenario exercises.
+//
+// Usage: node scripts/conformance.mjs [extra conformance args, e.g. --scenario tools-list]
+//        CONFORMANCE_RESULTS=DIR keeps the per-scenario results.
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createServer, request } from 'node:http'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { isolatedProject } from './isolated-project.mjs'
+
+const here = import.meta.dirname
+const repo = path.resolve(here, '../../..')
+const cli = path.join(repo, 'bin/run.js')
+const baseline = path.join(here, '../conformance/expected-failures.yml')
+const require = createRequire(import.meta.url)
+const suite = path.join(
+  path.dirname(require.resolve('@modelcontextprotocol/conformance/package.json')),
+  'dist/index.js',
+)
+
+const token = randomBytes(32).toString('base64url')
+const project = await isolatedProject('driftcore-conformance-', {
+  DRIFTCORE_ACTOR: 'human:conformance',
+  DRIFTCORE_MCP_TOKEN: token,
+})
+const { dir, env } = project
+
+const server = spawn(process.execPath, [cli, 'mcp', 'serve', '--transport', 'http', '--port', '0'], {
+  cwd: dir,
+  env,
+  stdio: ['ignore', 'inherit', 'pipe'],
+})
+const upstream = await new Promise((resolve, reject) => {
+  let stderr = ''
+  server.stderr.on('data', (chunk) => {
+    stderr += chunk
+    const match = /MCP server on (\S+)/.exec(stderr)
+    if (match) resolve(new URL(match[1]))
+  })
+  server.once('exit', (code) => reject(new Error(`driftcore mcp serve exited with ${code}:\n${stderr}`)))
+})
+
+const proxy = createServer((req, res) => {
+  const forward = request(
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, authorization: `Bearer ${token}` },
+    },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(res)
+    },
+  )
+  forward.on('error', () => res.destroy())
+  res.on('close', () => forward.destroy())
+  req.pipe(forward)
+})
+await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+const url = `http://127.0.0.1:${proxy.address().port}/mcp`
+
+// CONFORMANCE_RESULTS keeps the per-check results (checks.json per scenario) for inspection.
+const results = process.env.CONFORMANCE_RESULTS ?? path.join(dir, 'results')
+const args = [suite, 'server', '--url', url, '--expected-failures', baseline, '-o', results]
+const run = spawn(process.execPath, [...args, ...process.argv.slice(2)], { stdio: 'inherit' })
+const code = await new Promise((resolve) => run.once('exit', (c) => resolve(c ?? 1)))
+
+proxy.close()
+server.kill('SIGTERM')
+await new Promise((resolve) => server.once('exit', resolve))
+await project.remove()
+process.exit(code)

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { DriftcoreError } from 'driftcore'
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import type { McpHost } from '../server/host.js'
+import { bearerValid, hostAllowed, originAllowed } from './guard.js'
+import type { Metrics } from './metrics.js'
+import { HttpSessions } from './sessions.js'
+
+export interface HttpOptions {
+  host: string
+  port: number
+  token: string
+  allowedHosts: string[]
+  allowedOrigins: string[]
+  maxBodyBytes: number
+  maxSessions: number
+  sessionIdleMs: number
+  metrics: Metrics
+  /** Facts for /health/ready: the policy snapshot in force, the open sessions. */
+  readiness(): Record<string, unknown>
+}
+
+/**
+ * Streamable HTTP at /mcp, plus /health/live, /health/ready and /metrics. Every request
+ * passes the Host and Origin checks (403); /mcp and /metrics also need the bearer token (401).
+ * Resolves with the URL once listening; `closed` resolves when `stop` has shut it down.
+ */
+export async function serveHttp(
+  mcp: McpHost,
+  options: HttpOptions,
+  stop: AbortSignal,
+): Promise<{ url: string; closed: Promise<void> }> {
+  const sessions = new HttpSessions(options.maxSessions, options.sessionIdleMs)
+  const hosts = wildcard(options.host) ? options.allowedHosts : [...options.allowedHosts, options.host]
+  let stopping = false
+
+  const route = async (req: IncomingMessage, res: ServerResponse) => {
+    if (!hostAllowed(req.headers.host, hosts)) return reply(res, 403, 'Forbidden: Host not allowed')
+    if (!originAllowed(req.headers.origin, options.allowedOrigins))
+      return reply(res, 403, 'Forbidden: Origin not allowed')
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    if (path === '/health/live') return replyJson(res, 200, { status: 'live' })
+    if (path === '/health/ready') {
+      if (stopping) return replyJson(res, 503, { status: 'stopping' })
+      return replyJson(res, 200, { status: 'ready', ...options.readiness() })
+    }
+    if (path !== '/mcp' && path !== '/metrics') return reply(res, 404, 'Not found')
+    if (!bearerValid(req.headers.authorization, options.token)) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="driftcore"')
+      return reply(res, 401, 'Unauthorized: send Authorization: Bearer <token>')
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'Content-Type': options.metrics.registry.contentType })
+      return void res.end(await options.metrics.registry.metrics())
+    }
+    return handleMcp(req, res)
+  }
+
+  const handleMcp = async (req: IncomingMessage, res: ServerResponse) => {
+    const id = req.headers['mcp-session-id']
+    if (typeof id === 'string') {
+      const entry = sessions.touch(id)
+      if (!entry) return reply(res, 404, 'Session not found', -32001)
+      return entry.transport.handleRequest(req, res)
+    }
+    if (req.method !== 'POST') return reply(res, 400, 'Bad Request: no session; initialize with a POST first')
+    if (stopping) return reply(res, 503, 'Shutting down')
+    if (!(await sessions.hasRoom())) return reply(res, 503, `Too many sessions (max ${options.maxSessions})`)
+    // A new transport per session; one that never initializes (a bad first request) is dropped.
+    const sessionId = randomUUID()
+    const session = mcp.open(sessionId)
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => sessionId,
+      onsessioninitialized: () => sessions.add(sessionId, transport, session),
+      onsessionclosed: () => sessions.delete(sessionId),
+      maxRequestBodySize: options.maxBodyBytes,
+    })
+    transport.onclose = () => sessions.delete(sessionId)
+    await session.server.connect(transport)
+    await transport.handleRequest(req, res)
+    if (!sessions.has(sessionId)) await session.server.close()
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      process.stderr.write(`error: HTTP ${req.method} ${req.url}: ${(error as Error).message}\n`)
+      if (!res.headersSent) reply(res, 500, 'Internal error')
+      else res.end()
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      sessions.stop()
+      reject(
+        new DriftcoreError(
+          'unavailable',
+          `cannot listen on ${options.host}:${options.port}: ${error.message}`,
+          {
+            hint:
+              error.code === 'EADDRINUSE'
+                ? 'another program uses that port: pick one with --port (0 picks a free one)'
+                : 'check --host / mcp.http.host',
+            cause: error,
+          },
+        ),
+      )
+    })
+    server.listen(options.port, options.host, () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  const shown = options.host.includes(':') ? `[${options.host}]` : options.host
+  const closed = new Promise<void>((resolve) => {
+    const shutdown = async () => {
+      stopping = true
+      server.close()
+      await sessions.closeAll()
+      server.closeAllConnections()
+      resolve()
+    }
+    if (stop.aborted) void shutdown()
+    else stop.addEventListener('abort', () => void shutdown(), { once: true })
+  })
+  return { url: `http://${shown}:${port}/mcp`, closed }
+}
+
+function wildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === ''
+}
+
+// Errors in JSON-RPC form, as MCP clients expect from /mcp (id unknown before parsing).
+function reply(res: ServerResponse, status: number, message: string, code = -32000): void {
+  replyJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null })
+}
+
+function replyJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' })
+  res.end(JSON.stringify(body))
+}

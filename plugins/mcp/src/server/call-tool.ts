@@ -1,0 +1,165 @@
+import {
+  DriftcoreError,
+  isDriftcoreError,
+  type Actor,
+  type InvokeOptions,
+  type InvokeResult,
+  type Kernel,
+} from 'driftcore'
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
+import {
+  ErrorCode,
+  McpError,
+  type CallToolRequest,
+  type CallToolResult,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js'
+import { askPerson, findApproved } from './approval.js'
+import { catalogOf } from './catalog.js'
+import { callLogger } from './logging.js'
+import { errorResult, successResult } from './results.js'
+import type { McpSession } from './session.js'
+
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>
+
+/** Set in a request's `_meta` to use an approval a person granted (the generated SDK does). */
+export const APPROVAL_META = 'driftcore/approval_id'
+
+/**
+ * tools/call: every call goes through the gate as the session's agent. Decisions and failures
+ * come back as tool error results the model can read; only an unknown tool is a protocol error.
+ *
+ * When policy asks for approval, an approval a person already granted for exactly this call
+ * (same tool, same input hash, same agent session) is used; otherwise, if the client can
+ * elicit, the person at the client is asked; otherwise the result names the approval id.
+ */
+export async function callTool(
+  session: McpSession,
+  request: CallToolRequest,
+  extra: Extra,
+): Promise<CallToolResult> {
+  const { name, arguments: args = {} } = request.params
+  const started = performance.now()
+  return session.host.options.live.use(async (kernel) => {
+    try {
+      kernel.registry.tool(name)
+    } catch (error) {
+      const hint = isDriftcoreError(error) && error.hint?.startsWith('did you mean') ? ` (${error.hint})` : ''
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}${hint}`)
+    }
+    const actor = session.actor()
+    const options = invokeOptions(session, kernel, name, request, extra)
+    let decision = 'none'
+    const finish = (result: CallToolResult, outcome: string) => {
+      session.host.options.metrics?.observe(name, decision, outcome, (performance.now() - started) / 1000)
+      return result
+    }
+    const ok = (result: InvokeResult) => {
+      decision = result.decision.decision
+      return finish(successResult(result, catalogOf(kernel).structured.has(name)), 'ok')
+    }
+    const invoke = (approvalId?: string) => kernel.gate.invoke(name, args, actor, { ...options, approvalId })
+    try {
+      // Deciding is cheap; only a call that needs approval pays for validating and hashing its
+      // input a second time (to find an approval a person already granted for exactly it).
+      const simulated = kernel.gate.simulate({ tool: name, input: args, actor }).decision
+      decision = simulated
+      const approvalId =
+        requestedApproval(request) ??
+        (simulated === 'REQUIRE_APPROVAL' ? await grantedFor(kernel, name, args, actor) : undefined)
+      try {
+        return ok(await invoke(approvalId))
+      } catch (error) {
+        if (!isDriftcoreError(error, 'approval_required') || approvalId) throw error
+        decision = 'REQUIRE_APPROVAL'
+        // The validated input (defaults applied) can decide otherwise than the raw arguments did.
+        const granted =
+          simulated === 'REQUIRE_APPROVAL' ? undefined : await grantedFor(kernel, name, args, actor)
+        if (granted) return ok(await invoke(granted))
+        if (!session.supportsElicitation() || !session.host.elicitsApprovals(kernel)) throw error
+        const answer = await askPerson(session, kernel, name, error, extra)
+        return 'result' in answer
+          ? finish(answer.result, answer.outcome)
+          : ok(await invoke(answer.approvalId))
+      }
+    } catch (thrown) {
+      const error = isDriftcoreError(thrown)
+        ? thrown
+        : new DriftcoreError('internal', (thrown as Error).message ?? String(thrown), { cause: thrown })
+      return finish(errorResult(error, kernel.redactor, name), outcomeOf(error))
+    }
+  })
+}
+
+function invokeOptions(
+  session: McpSession,
+  kernel: Kernel,
+  name: string,
+  request: CallToolRequest,
+  extra: Extra,
+): InvokeOptions {
+  const token = request.params._meta?.progressToken
+  let last = -Infinity
+  return {
+    signal: extra.signal,
+    // The actor already names client and session; the request id ties the record to the client's log.
+    meta: { mcp: { transport: session.host.options.transport, request_id: extra.requestId } },
+    logger: callLogger({
+      name,
+      redactor: kernel.redactor,
+      minLevel: () => session.level,
+      send: (notification) => extra.sendNotification(notification),
+    }),
+    // Progress is only sent when the client asked for it, and only forwards (the spec wants
+    // each notification's progress to grow).
+    ...(token === undefined
+      ? {}
+      : {
+          onProgress: (p) => {
+            if (!(p.progress > last)) return
+            last = p.progress
+            extra
+              .sendNotification({
+                method: 'notifications/progress',
+                params: {
+                  progressToken: token,
+                  progress: p.progress,
+                  ...(p.total === undefined ? {} : { total: p.total }),
+                  ...(p.message === undefined ? {} : { message: kernel.redactor.redactText(p.message) }),
+                },
+              })
+              .catch(() => undefined)
+          },
+        }),
+  }
+}
+
+async function grantedFor(
+  kernel: Kernel,
+  name: string,
+  args: unknown,
+  actor: Actor,
+): Promise<string | undefined> {
+  const dry = await kernel.gate.invoke(name, args, actor, { dryRun: true })
+  return findApproved(kernel, name, dry.input_hash, actor)
+}
+
+function requestedApproval(request: CallToolRequest): string | undefined {
+  const id = request.params._meta?.[APPROVAL_META]
+  return typeof id === 'string' && id.length > 0 ? id : undefined
+}
+
+function outcomeOf(error: DriftcoreError): string {
+  switch (error.code) {
+    case 'policy_denied':
+      return 'denied'
+    case 'approval_required':
+    case 'invalid_input':
+    case 'cancelled':
+    case 'timeout':
+      return error.code
+    default:
+      return 'error'
+  }
+}

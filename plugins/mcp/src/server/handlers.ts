@@ -1,0 +1,53 @@
+import {
+  CallToolRequestSchema,
+  CompleteRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  ReadResourceRequestSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js'
+import { callTool } from './call-tool.js'
+import { catalogOf } from './catalog.js'
+import { complete, getPrompt, listPrompts } from './prompts.js'
+import { readResource, resourceExists } from './resources.js'
+import type { McpSession } from './session.js'
+
+/** Wires every MCP method the server answers to the live kernel; none reaches a handler but through the gate. */
+export function registerHandlers(session: McpSession): void {
+  const { server, host } = session
+  const catalog = () => catalogOf(host.options.live.current())
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: catalog().tools }))
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) => callTool(session, request, extra))
+  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: catalog().resources }))
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+    resourceTemplates: catalog().templates,
+  }))
+  server.setRequestHandler(ReadResourceRequestSchema, (request) => readResource(session, request.params.uri))
+  server.setRequestHandler(SubscribeRequestSchema, (request) => {
+    resourceExists(host.options.live.current(), request.params.uri)
+    session.subscriptions.add(request.params.uri)
+    return {}
+  })
+  server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+    session.subscriptions.delete(request.params.uri)
+    return {}
+  })
+  server.setRequestHandler(CompleteRequestSchema, (request) =>
+    complete(request.params, host.options.live.current().registry),
+  )
+  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: listPrompts() }))
+  server.setRequestHandler(GetPromptRequestSchema, (request) =>
+    getPrompt(request.params.name, request.params.arguments ?? {}, host.options.live.current().registry),
+  )
+  // Replaces the SDK's own handler so the session knows the level for per-call logs too.
+  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+    session.level = request.params.level
+    return {}
+  })
+}

@@ -1,0 +1,135 @@
+import type { Kernel } from 'driftcore'
+import {
+  ErrorCode,
+  McpError,
+  type CompleteRequest,
+  type CompleteResult,
+  type GetPromptResult,
+  type Prompt,
+} from '@modelcontextprotocol/sdk/types.js'
+
+type Registry = Kernel['registry']
+
+interface FlagshipPrompt extends Prompt {
+  /** Values to suggest per argument (completion/complete). */
+  suggest?: Record<string, readonly string[]>
+  render: (
+    args: Record<string, string>,
+    tool: (id: string) => string,
+    resource: (n: string) => string,
+  ) => string
+}
+
+const RULES = `Rules for every step:
+- Each call is decided by policy and written to the audit log. Use policy.simulate when unsure.
+- A denied call is a decision: report its rule and reason and do not retry it.
+- A call that needs approval returns an approval id. You cannot approve it. Tell the person the id and the command \`driftcore approvals approve <id>\`, poll approvals.status, and once it is approved repeat the call with exactly the same arguments.`
+
+// The flagship workflows, written as guides through the tools by name. The tools come from
+// other plugins (drush, drift) and need not be installed: each name says whether it is here.
+const PROMPTS: FlagshipPrompt[] = [
+  {
+    name: 'metadata-inspection',
+    title: 'Inspect the site content model',
+    description:
+      'Harvest the Drupal entity types, bundles and fields, compare them with the previous snapshot, and summarise the deltas.',
+    arguments: [{ name: 'entity_type', description: 'limit the inspection to one entity type, e.g. node' }],
+    // Drupal core's content entity types; a site may have more, and any name is accepted.
+    suggest: {
+      entity_type: [
+        'block_content',
+        'comment',
+        'file',
+        'media',
+        'node',
+        'paragraph',
+        'taxonomy_term',
+        'user',
+      ],
+    },
+    render: (args, tool, resource) => {
+      const scope = args.entity_type ? `the entity type "${args.entity_type}"` : 'every entity type'
+      return `Inspect the content model of this Drupal site for ${scope} and summarise what changed since the last harvest. Read only: change nothing.
+
+1. Check the site answers: call ${tool('drush.status')}.
+2. Read the harvested metadata: the resources ${resource('schema.entityTypes')} and ${resource('schema.fields')} (JSON Schema per entity type and bundle).
+3. If the metadata looks stale, refresh ${args.entity_type ? `"${args.entity_type}"` : 'the entity type in question'} with ${tool('drush.entitySchema')} (its entity_type argument is required).
+4. For a field's storage and settings, call ${tool('drush.fieldInfo')}.
+5. Compare with the previous snapshot and summarise in a short table: bundles added or removed; fields added, removed or changed (type, cardinality, required, allowed values, reference targets).
+
+${RULES}`
+    },
+  },
+  {
+    name: 'config-drift',
+    title: 'Check configuration drift',
+    description:
+      'Export the live configuration, compare it with the baseline, and propose remediation that a person approves.',
+    arguments: [
+      { name: 'baseline', description: 'the baseline to compare with (default: the project baseline)' },
+    ],
+    render: (args, tool) => {
+      const baseline = args.baseline ? `the baseline "${args.baseline}"` : 'the project baseline'
+      return `Check this Drupal site's configuration for drift against ${baseline}, then propose how to remediate it.
+
+1. Ask policy first: ${tool('policy.simulate')} for ${tool('drush.configExport')} and for the remediation tools, so you know what is allowed, denied or needs approval.
+2. Export the live configuration with ${tool('drush.configExport')} (an artifact with the tarball, a manifest and its digest).
+3. Get Drupal's own view with ${tool('drush.configStatus')}.
+4. Compare the export with ${baseline} (${tool('drift.check')}; on the command line: \`driftcore drift check --baseline B\`). Reordered keys and uuid-only changes are not drift.
+5. Summarise every config object as added, removed or changed, with the key paths that differ, and a remediation plan: which objects to import (restore the baseline) and which to re-export (accept the site).
+6. Remediation changes the site and needs a person's approval: propose it, do not push it. After an approved import, rebuild caches with ${tool('drush.cacheRebuild')} and check again.
+
+${RULES}`
+    },
+  },
+]
+
+export function listPrompts(): Prompt[] {
+  return PROMPTS.map(({ render: _render, suggest: _suggest, ...prompt }) => prompt)
+}
+
+/**
+ * completion/complete for prompt arguments (suggestions by prefix) and resource template
+ * parameters (none known yet). Unknown prompts, arguments and templates are invalid params,
+ * as the spec asks.
+ */
+export function complete(params: CompleteRequest['params'], registry: Registry): CompleteResult {
+  const { ref, argument } = params
+  let values: readonly string[] = []
+  if (ref.type === 'ref/prompt') {
+    const prompt = promptNamed(ref.name)
+    if (!prompt.arguments?.some((a) => a.name === argument.name))
+      throw new McpError(ErrorCode.InvalidParams, `prompt ${ref.name} has no argument ${argument.name}`)
+    values = prompt.suggest?.[argument.name] ?? []
+  } else if (!registry.resources().some((r) => r.template && r.uri === ref.uri)) {
+    throw new McpError(ErrorCode.InvalidParams, `no resource template ${ref.uri}`)
+  }
+  const matching = values.filter((v) => v.startsWith(argument.value))
+  return {
+    completion: { values: matching.slice(0, 100), total: matching.length, hasMore: matching.length > 100 },
+  }
+}
+
+function promptNamed(name: string): FlagshipPrompt {
+  const prompt = PROMPTS.find((p) => p.name === name)
+  if (prompt) return prompt
+  throw new McpError(
+    ErrorCode.InvalidParams,
+    `Unknown prompt: ${name} (prompts: ${PROMPTS.map((p) => p.name).join(', ')})`,
+  )
+}
+
+export function getPrompt(name: string, args: Record<string, string>, registry: Registry): GetPromptResult {
+  const prompt = promptNamed(name)
+  const tools = new Set(registry.tools().map((t) => t.id))
+  const resources = new Map(registry.resources().map((r) => [r.name, r.uri]))
+  const tool = (id: string) => (tools.has(id) ? `\`${id}\`` : `\`${id}\` (not installed on this server)`)
+  const resource = (n: string) => {
+    const uri = resources.get(n)
+    return uri ? `\`${n}\` (${uri})` : `\`${n}\` (not installed on this server)`
+  }
+  return {
+    description: prompt.description,
+    messages: [{ role: 'user', content: { type: 'text', text: prompt.render(args, tool, resource) } }],
+  }
+}

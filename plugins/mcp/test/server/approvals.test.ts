@@ -1,0 +1,179 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ElicitRequestSchema, type ElicitRequest } from '@modelcontextprotocol/sdk/types.js'
+import type { ApprovalRequest } from '../../../../src/approvals/approvals.js'
+import {
+  auditRecords,
+  Cleanup,
+  mcpProject,
+  recorded,
+  runCli,
+  stdioClient,
+  textOf,
+  type TempProject,
+} from '../helpers.js'
+
+const cleanup = new Cleanup()
+let project: TempProject
+const ECHO = ['-c', 'launcher.allowlist=[echo]']
+const connect = async (options: Parameters<typeof stdioClient>[1]) =>
+  cleanup.add(await stdioClient(project, options), (c) => c.close())
+
+beforeEach(async () => {
+  project = cleanup.add(await mcpProject(), (p) => p.cleanup())
+})
+afterEach(() => cleanup.run())
+
+function approvalIdOf(result: object): string {
+  const id = /Approval id: (apr_[0-9a-f]+)/.exec(textOf(result))?.[1]
+  if (!id) throw new Error(`no approval id in: ${textOf(result)}`)
+  return id
+}
+
+async function showApproval(id: string): Promise<ApprovalRequest> {
+  const shown = await runCli(project, ['approvals', 'show', id, '--json'])
+  return JSON.parse(shown.stdout) as ApprovalRequest
+}
+
+describe('approvals over MCP', () => {
+  it('without elicitation, returns the approval id and how a person approves; the same call then runs once', async () => {
+    const connected = await connect({ args: ECHO })
+    const first = await connected.client.callTool({ name: 'hello.shout', arguments: { words: ['a;b'] } })
+    expect(first.isError).toBe(true)
+    const id = approvalIdOf(first)
+    expect(textOf(first)).toContain(`A person approves it with: driftcore approvals approve ${id}`)
+    expect(textOf(first)).toContain('You cannot approve it yourself')
+    expect(first._meta).toMatchObject({
+      'driftcore/error': { code: 'approval_required', details: { approval_id: id } },
+    })
+
+    const polled = await connected.client.callTool({ name: 'approvals.status', arguments: { id } })
+    expect(polled.structuredContent).toMatchObject({ id, status: 'pending', tool: 'hello.shout' })
+
+    const approved = await runCli(project, ['approvals', 'approve', id])
+    expect(approved.exitCode, approved.stderr).toBe(0)
+    expect(
+      (await connected.client.callTool({ name: 'approvals.status', arguments: { id } })).structuredContent,
+    ).toMatchObject({
+      status: 'approved',
+      decided_by: { type: 'human', id: 'tester' },
+    })
+
+    // Other arguments are another call: the approval does not cover them.
+    const other = await connected.client.callTool({ name: 'hello.shout', arguments: { words: ['other'] } })
+    expect(other.isError).toBe(true)
+    expect(approvalIdOf(other)).not.toBe(id)
+
+    const run = await connected.client.callTool({ name: 'hello.shout', arguments: { words: ['a;b'] } })
+    expect(run.isError, textOf(run)).toBeFalsy()
+    expect(run.structuredContent).toEqual({ stdout: 'a;b\n', exit_code: 0 })
+    expect((await showApproval(id)).status).toBe('used')
+
+    const again = await connected.client.callTool({ name: 'hello.shout', arguments: { words: ['a;b'] } })
+    expect(again.isError).toBe(true)
+    expect(approvalIdOf(again)).not.toBe(id)
+  })
+
+  it('uses a granted approval even when the raw arguments and the validated input decide differently', async () => {
+    // Loud speech needs approval; `loud` defaults to true, so only the validated input shows it.
+    const fs = await import('node:fs/promises')
+    const path = await import('node:path')
+    await fs.mkdir(path.join(project.home, 'policy'), { recursive: true })
+    await fs.writeFile(
+      path.join(project.home, 'policy', 'loud.yaml'),
+      `apiVersion: driftcore/v1
+kind: PolicyBundle
+name: loud
+rules:
+  - id: read-only
+    decision: ALLOW
+    match: { risk_tags: { only: [read] } }
+  - id: loud-needs-a-person
+    decision: REQUIRE_APPROVAL
+    match: { tools: [fixture.say] }
+    when: has(request.input.loud) && request.input.loud == true
+`,
+    )
+    const connected = await connect({})
+    const first = await connected.client.callTool({ name: 'fixture.say', arguments: { text: 'hi' } })
+    const id = approvalIdOf(first)
+    expect((await runCli(project, ['approvals', 'approve', id])).exitCode).toBe(0)
+    const run = await connected.client.callTool({ name: 'fixture.say', arguments: { text: 'hi' } })
+    expect(run.isError, textOf(run)).toBeFalsy()
+    expect(run.structuredContent).toEqual({ said: 'HI' })
+    expect((await showApproval(id)).status).toBe('used')
+  })
+
+  it('asks the person through elicitation, bound to the input hash, and records the approval as theirs', async () => {
+    let asked: ElicitRequest['params'] | undefined
+    const connected = await connect({
+      args: ECHO,
+      client: { capabilities: { elicitation: { form: {} } } },
+    })
+    connected.client.setRequestHandler(ElicitRequestSchema, (request) => {
+      asked = request.params
+      return { action: 'accept', content: { decision: 'approve', comment: 'fine by me' } }
+    })
+    const result = await connected.client.callTool({
+      name: 'hello.shout',
+      arguments: { words: ['hi', '$(id)'] },
+    })
+    expect(result.isError, textOf(result)).toBeFalsy()
+    expect(result.structuredContent).toEqual({ stdout: 'hi $(id)\n', exit_code: 0 })
+
+    const [requested] = await recorded(project, 'approval.requested')
+    const approval = await showApproval(requested!.subject)
+    expect(approval).toMatchObject({ status: 'used', decided_by: { type: 'human', id: 'tester' } })
+    expect(approval.requester.type).toBe('agent')
+    expect(approval.requester.id).toMatch(/^vitest-agent\//)
+    expect(approval.comment).toMatch(/^fine by me — answered through MCP elicitation in vitest-agent/)
+    expect(asked!.message).toContain(`Input hash: ${approval.input_hash}`)
+    expect(asked!.message).toContain('recorded in the audit log as human:tester')
+
+    const decided = await recorded(project, 'approval.approved')
+    expect(decided[0]!.actor).toEqual({ type: 'human', id: 'tester' })
+    const calls = await recorded(project, 'tool.call', (c) => c.data.outcome === 'ok')
+    expect(calls[0]!.data.approval_id).toBe(approval.id)
+    expect(calls[0]!.data.approved_by).toEqual({ type: 'human', id: 'tester' })
+  })
+
+  it('records a declined elicitation as the person’s denial and does not run the tool', async () => {
+    const connected = await connect({ args: ECHO, client: { capabilities: { elicitation: {} } } })
+    connected.client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'decline' }))
+    const result = await connected.client.callTool({ name: 'hello.shout', arguments: { words: ['no'] } })
+    expect(result.isError).toBe(true)
+    expect(textOf(result)).toMatch(/^A person \(human:tester\) denied this call to hello\.shout/)
+    const id = /approval (apr_[0-9a-f]+)/.exec(textOf(result))![1]!
+    expect(await showApproval(id)).toMatchObject({
+      status: 'denied',
+      decided_by: { type: 'human', id: 'tester' },
+    })
+    expect((await auditRecords(project, 'tool.call')).filter((c) => c.data.outcome === 'ok')).toEqual([])
+  })
+
+  it('leaves the approval pending when the person dismisses the question', async () => {
+    const connected = await connect({ args: ECHO, client: { capabilities: { elicitation: {} } } })
+    connected.client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'cancel' }))
+    const result = await connected.client.callTool({ name: 'hello.shout', arguments: { words: ['later'] } })
+    expect(result.isError).toBe(true)
+    expect(textOf(result)).toContain('The person dismissed the question.')
+    expect((await showApproval(approvalIdOf(result))).status).toBe('pending')
+  })
+
+  it('never asks through elicitation when the server runs as an agent or elicitation is off', async () => {
+    for (const setup of [
+      { env: { DRIFTCORE_ACTOR: 'agent:ci-bot' }, args: ECHO },
+      { env: {}, args: [...ECHO, '-c', 'mcp.elicitation.approvals=off'] },
+    ]) {
+      let asked = 0
+      const c = await connect({ ...setup, client: { capabilities: { elicitation: {} } } })
+      c.client.setRequestHandler(ElicitRequestSchema, () => {
+        asked += 1
+        return { action: 'accept', content: { decision: 'approve' } }
+      })
+      const result = await c.client.callTool({ name: 'hello.shout', arguments: { words: ['x'] } })
+      expect(result.isError).toBe(true)
+      expect(asked).toBe(0)
+      expect((await showApproval(approvalIdOf(result))).status).toBe('pending')
+    }
+  })
+})

@@ -1,0 +1,144 @@
+// MCP over stdio: 2,000 sequential tools/call of a no-op read-only tool through `driftcore mcp
+// serve` (policy and audit on, as shipped), side by side with the reference server
+// (@modelcontextprotocol/server-everything, its `echo` tool), both driven by the official SDK
+// client in this process. The calls alternate in blocks so both see the same machine load.
+// Also: time from spawn to initialized. Target: driftcore p50 <= 1.5x the reference p50.
+import { spawnSync } from 'node:child_process'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { setImmediate } from 'node:timers/promises'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { isolatedProject } from '../../plugins/mcp/scripts/isolated-project.mjs'
+import { report, summarize } from './stats.mjs'
+
+const repo = path.resolve(import.meta.dirname, '../..')
+const cli = path.join(repo, 'bin/run.js')
+const everything = path.join(repo, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js')
+const fixture = path.join(repo, 'plugins/mcp/test/fixtures/plugins/mcp-fixture')
+const CALLS = 2000
+const BLOCK = 250
+const WARMUP = 100
+const STARTS = 5
+
+const project = await isolatedProject('driftcore-bench-mcp-', { DRIFTCORE_ACTOR: 'human:bench' })
+const { dir, env } = project
+const linked = spawnSync(process.execPath, [cli, 'plugins', 'link', '--no-install', fixture], {
+  cwd: dir,
+  env,
+})
+if (linked.status !== 0) throw new Error(`plugins link failed: ${linked.stderr}`)
+
+const servers = {
+  driftcore: { command: process.execPath, args: [cli, 'mcp', 'serve'], tool: 'fixture.noop', arguments: {} },
+  reference: {
+    command: process.execPath,
+    args: [everything, 'stdio'],
+    tool: 'echo',
+    arguments: { message: 'hi' },
+  },
+}
+
+async function connect(server) {
+  const started = performance.now()
+  const client = new Client({ name: 'bench', version: '1.0.0' })
+  await client.connect(new StdioClientTransport({ ...server, cwd: dir, env, stderr: 'ignore' }))
+  return { client, startMs: performance.now() - started }
+}
+
+async function calls(client, server, n, samples) {
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    const result = await client.callTool({ name: server.tool, arguments: server.arguments })
+    samples?.push(performance.now() - t0)
+    if (result.isError) throw new Error(`${server.tool} failed: ${JSON.stringify(result.content)}`)
+  }
+}
+
+// Spawn to initialized: median of a few fresh starts each.
+const startTimes = { driftcore: [], reference: [] }
+for (let i = 0; i < STARTS; i++) {
+  for (const [name, server] of Object.entries(servers)) {
+    const { client, startMs } = await connect(server)
+    startTimes[name].push(startMs)
+    await client.close()
+  }
+}
+
+const clients = {}
+const samples = { driftcore: [], reference: [] }
+const elapsed = { driftcore: 0, reference: 0 }
+for (const [name, server] of Object.entries(servers)) {
+  clients[name] = (await connect(server)).client
+  await calls(clients[name], server, WARMUP)
+}
+for (let done = 0; done < CALLS; done += BLOCK) {
+  for (const [name, server] of Object.entries(servers)) {
+    const t0 = performance.now()
+    await calls(clients[name], server, BLOCK, samples[name])
+    elapsed[name] += performance.now() - t0
+  }
+}
+for (const client of Object.values(clients)) await client.close()
+
+const figures = {}
+for (const name of Object.keys(servers)) {
+  const s = summarize(samples[name])
+  figures[name] = s
+  report(`tools/call ${name} (${servers[name].tool})`, {
+    n: s.n,
+    p50_ms: s.p50,
+    p99_ms: s.p99,
+    calls_per_s: (s.n / elapsed[name]) * 1000,
+  })
+}
+report(
+  'tools/call p50 ratio driftcore/reference',
+  { ratio: figures.driftcore.p50 / figures.reference.p50 },
+  '<= 1.5',
+)
+for (const name of Object.keys(servers))
+  report(`spawn to initialized ${name}`, { ...summarize(startTimes[name]), unit: 'ms' })
+
+// Where the time goes: the same call through the gate in-process, with no MCP around it (the
+// same tool, the default policy, audit on), paced like the calls above (the event loop idles
+// between calls, as a server's does while it waits for the next request).
+const { openKernel } = await import('driftcore')
+const core = (await import('../../dist/registry/core-capabilities.js')).default
+const fixtureTools = (await import(path.join(fixture, 'hooks/capabilities.js'))).default
+const kernel = await openKernel({
+  home: path.join(dir, '.driftcore'),
+  env,
+  contributions: [
+    { plugin: 'driftcore', capabilities: await core() },
+    { plugin: 'fixture', capabilities: await fixtureTools() },
+  ],
+})
+const gate = []
+for (let i = 0; i < WARMUP + CALLS; i++) {
+  await setImmediate()
+  const t0 = performance.now()
+  await kernel.gate.invoke('fixture.noop', {}, { type: 'agent', id: 'bench/in-process' })
+  if (i >= WARMUP) gate.push(performance.now() - t0)
+}
+await kernel.close()
+const g = summarize(gate)
+report('gate.invoke in-process, same tool (part of the driftcore figure)', {
+  n: g.n,
+  p50_ms: g.p50,
+  p99_ms: g.p99,
+})
+
+// Proof that the gate ran: one audit record per driftcore call (policy decided each).
+const audited = spawnSync(
+  process.execPath,
+  [cli, 'audit', 'query', '--type', 'tool.call', '--subject', 'fixture.noop', '--json'],
+  { cwd: dir, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+)
+const records = JSON.parse(audited.stdout).filter((r) => r.actor.id !== 'bench/in-process')
+report('audit records for driftcore calls', {
+  records: records.length,
+  expected: CALLS + WARMUP,
+  decision: records[0]?.data?.decision,
+})
+await project.remove()
