@@ -22,6 +22,7 @@ function cell(value: unknown): string {
 export function yamlish(value: unknown, indent = ''): string {
   if (value === null || typeof value !== 'object') return `${indent}${cell(value)}`
   return Object.entries(value)
+    .filter(([, v]) => v !== undefined)
     .map(([k, v]) =>
       v !== null && typeof v === 'object' && !Array.isArray(v)
         ? `${indent}${k}:\n${yamlish(v, indent + '  ')}`

@@ -11,7 +11,7 @@ import type { EngineDeps } from './engine/runtime.js'
 import { compileOptions, engineDeps } from './engine/deps.js'
 import type { CompileOptions } from './format/compile.js'
 import { loadWorkflowFile, type LoadedWorkflow } from './format/load.js'
-import { checkRunInput, resolveWorkflowFile } from './format/resolve.js'
+import { BUILT_IN_PACKS, checkRunInput, resolveWorkflowFile } from './format/resolve.js'
 import type { JournalEntry, JournalEvent } from './journal/events.js'
 import { readJournal } from './journal/reader.js'
 import { TERMINAL_RUN, type RunState } from './journal/state.js'
@@ -61,7 +61,8 @@ export class WorkflowService {
   }
 
   async load(fileOrName: string): Promise<LoadedWorkflow> {
-    return loadWorkflowFile(resolveWorkflowFile(fileOrName, this.kernel.paths.workflows), {
+    const packs = [this.kernel.paths.packs, BUILT_IN_PACKS]
+    return loadWorkflowFile(resolveWorkflowFile(fileOrName, this.kernel.paths.workflows, packs), {
       ...this.compile,
       maxBytes: this.kernel.config.values.limits.max_yaml_bytes,
     })

@@ -123,7 +123,7 @@ export function compileWorkflow(
             throw new DriftcoreError(e.code, `${at('tool')}: ${e.message}`, e.hint ? { hint: e.hint } : {})
           }
         }
-        step.templates.with = template('with', def.with)
+        step.templates.with = withoutNullKeys(template('with', def.with))
         if (def.meta?.idempotency_key) step.templates.key = template('meta', def.meta.idempotency_key)
         if (def.retry) step.retry = def.retry
         if (def.output) step.output = compileJsonSchema(def.output, at('output'))
@@ -182,4 +182,19 @@ function rejectLiteralSecrets(definition: WorkflowDefinition, locate: Locate, re
       for (const [k, v] of Object.entries(value)) walk(v, [...path, k])
   }
   walk(definition, [])
+}
+
+/**
+ * A `with` key whose value comes out `null` is left out of the input, so a workflow can pass
+ * an optional tool input only when it has one: `config_dir: '${{ has(inputs.dir) ? inputs.dir : null }}'`.
+ */
+function withoutNullKeys(t: Template): Template {
+  return {
+    ...t,
+    evaluate(context) {
+      const value = t.evaluate(context)
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
+      return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null))
+    },
+  }
 }

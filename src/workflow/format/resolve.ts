@@ -1,20 +1,41 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Redactor } from '../../audit/redact.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 import { canonicalJson } from '../../store/hash.js'
 import type { LoadedWorkflow } from './load.js'
 
-/** A path, or a name under `.driftcore/workflows/` (with or without .yaml / .yml). */
-export function resolveWorkflowFile(fileOrName: string, workflowsDir: string): string {
+/** The packs that ship with driftcore (`packs/<pack>/workflows/`). */
+export const BUILT_IN_PACKS = fileURLToPath(new URL('../../../packs', import.meta.url))
+
+/**
+ * A path, or a name looked up in the project's workflows, then in installed packs
+ * (`.driftcore/packs/<pack>/workflows/`), then in the packs that ship with driftcore: the
+ * project's own file of the same name always wins.
+ */
+export function resolveWorkflowFile(fileOrName: string, workflowsDir: string, packsDirs: readonly string[] = []): string {
   if (existsSync(fileOrName)) return path.resolve(fileOrName)
-  for (const ext of ['', '.yaml', '.yml']) {
-    const candidate = path.join(workflowsDir, fileOrName + ext)
-    if (existsSync(candidate)) return candidate
+  const dirs = [workflowsDir, ...packsDirs.flatMap((packs) => packWorkflowDirs(packs))]
+  for (const dir of dirs) {
+    for (const ext of ['', '.yaml', '.yml']) {
+      const candidate = path.join(dir, fileOrName + ext)
+      if (existsSync(candidate)) return candidate
+    }
   }
   throw new DriftcoreError('not_found', `no workflow file ${fileOrName}`, {
-    hint: `give a path, or a name under ${workflowsDir}`,
+    hint: `give a path, or a name under ${workflowsDir} or a pack's workflows/ folder`,
   })
+}
+
+function packWorkflowDirs(packsDir: string): string[] {
+  try {
+    return readdirSync(packsDir)
+      .sort()
+      .map((pack) => path.join(packsDir, pack, 'workflows'))
+  } catch {
+    return []
+  }
 }
 
 /** Run input must match the workflow's input schema and hold no secret value. */
