@@ -49,13 +49,12 @@ const PROMPTS: FlagshipPrompt[] = [
     },
     render: (args, tool, resource) => {
       const scope = args.entity_type ? `the entity type "${args.entity_type}"` : 'every entity type'
-      return `Inspect the content model of this Drupal site for ${scope} and summarise what changed since the last harvest. Read only: change nothing.
+      return `Inspect the content model of this Drupal site for ${scope} and summarise what changed since the last harvest. Read only: change nothing. (A person runs the same steps with \`driftcore workflow run metadata-inspection\`.)
 
-1. Check the site answers: call ${tool('drush.status')}.
-2. Read the harvested metadata: the resources ${resource('schema.entityTypes')} and ${resource('schema.fields')} (JSON Schema per entity type and bundle).
-3. If the metadata looks stale, refresh ${args.entity_type ? `"${args.entity_type}"` : 'the entity type in question'} with ${tool('drush.entitySchema')} (its entity_type argument is required).
-4. For a field's storage and settings, call ${tool('drush.fieldInfo')}.
-5. Compare with the previous snapshot and summarise in a short table: bundles added or removed; fields added, removed or changed (type, cardinality, required, allowed values, reference targets).
+1. Harvest the content model with ${tool('drush.metadataHarvest')} (source "auto" uses Drush when reachable, else the config export). Its output names the previous snapshot, if there is one.
+2. If there is a previous snapshot, compare with ${tool('drush.metadataCompare')} (from "previous", to "latest").
+3. For detail, read ${resource('schema.entityTypes')} and ${resource('schema.fields')} (JSON Schema per entity type and bundle)${args.entity_type ? `, or refresh "${args.entity_type}" with ${tool('drush.entitySchema')}` : ''}; ${tool('drush.fieldInfo')} gives a field's storage and settings.
+4. Summarise in a short table: bundles added or removed; fields added, removed or changed (type, cardinality, required, allowed values, reference targets).
 
 ${RULES}`
     },
@@ -70,14 +69,14 @@ ${RULES}`
     ],
     render: (args, tool) => {
       const baseline = args.baseline ? `the baseline "${args.baseline}"` : 'the project baseline'
-      return `Check this Drupal site's configuration for drift against ${baseline}, then propose how to remediate it.
+      return `Check this Drupal site's configuration for drift against ${baseline}, then remediate it with a person's approval. (A person runs the same steps with \`driftcore workflow run config-drift\`.)
 
-1. Ask policy first: ${tool('policy.simulate')} for ${tool('drush.configExport')} and for the remediation tools, so you know what is allowed, denied or needs approval.
-2. Export the live configuration with ${tool('drush.configExport')} (an artifact with the tarball, a manifest and its digest).
-3. Get Drupal's own view with ${tool('drush.configStatus')}.
-4. Compare the export with ${baseline} (${tool('drift.check')}; on the command line: \`driftcore drift check --baseline B\`). Reordered keys and uuid-only changes are not drift.
-5. Summarise every config object as added, removed or changed, with the key paths that differ, and a remediation plan: which objects to import (restore the baseline) and which to re-export (accept the site).
-6. Remediation changes the site and needs a person's approval: propose it, do not push it. After an approved import, rebuild caches with ${tool('drush.cacheRebuild')} and check again.
+1. Ask policy first: ${tool('policy.simulate')} for ${tool('drift.accept')} and ${tool('drush.configImport')}, so you know what is allowed, denied or needs approval.
+2. Export the live configuration with ${tool('drush.configExport')} (an artifact with the tarball, a manifest and its digest); ${tool('drush.configStatus')} gives Drupal's own view.
+3. Compare the export (its record) with ${baseline} using ${tool('drift.check')}. Reordered keys and uuid-only changes are not drift.
+4. Summarise every config object as added, removed or changed, with the key paths that differ, and the remediation plan from the check: which objects to accept into the baseline (the site is right) and which to import (the baseline is right).
+5. Run the plan's steps in order, each exactly as given: ${tool('drift.accept')}, then ${tool('drush.configImport')}. Each changes something, so expect each to need a person's approval.
+6. Export and check again: there should be no drift left. If an import changed modules, rebuild caches with ${tool('drush.cacheRebuild')}.
 
 ${RULES}`
     },

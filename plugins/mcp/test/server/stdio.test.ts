@@ -209,7 +209,7 @@ rules:
     expect(reads.map((r) => r.subject)).toContain('fixture://items/42')
   })
 
-  it('offers the flagship prompts, naming tools and saying which are not installed', async () => {
+  it('offers the flagship prompts, naming the installed tools that carry them out', async () => {
     const connected = await connect()
     const { prompts } = await connected.client.listPrompts()
     expect(prompts.map((p) => p.name)).toEqual(['metadata-inspection', 'config-drift'])
@@ -219,7 +219,9 @@ rules:
     })
     const text = (drift.messages[0]!.content as { text: string }).text
     expect(text).toContain('`policy.simulate`')
-    expect(text).toContain('`drush.configExport` (not installed on this server)')
+    expect(text).toContain('`drift.check`')
+    expect(text).toContain('`drush.configImport`')
+    expect(text).not.toContain('not installed')
     expect(text).toContain('the baseline "base.json"')
     expect(text).toContain('approvals.status')
   })

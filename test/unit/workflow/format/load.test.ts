@@ -43,7 +43,7 @@ describe('loading a workflow file', () => {
     const message = problem(
       '  - id: a\n    type: wroker\n  - id: b\n    type: delay\n    duration: 1s\n    colour: red\n',
     )
-    expect(message).toContain('w.yaml:6:5: steps.0.type: ')
+    expect(message).toContain('w.yaml:6:11: steps.0.type: ')
     expect(message).toContain("'worker' | 'approval' | 'delay' | 'condition' | 'notify'")
     expect(message).toContain('w.yaml:10:5: steps.1.colour: unknown key "colour"')
   })
@@ -113,6 +113,6 @@ describe('loading a workflow file', () => {
         '  - { id: a, type: delay, duration: 1s }\n',
         head.replace('steps:', 'input: { type: nonsense }\nsteps:'),
       ),
-    ).toContain('w.yaml:4:1: not a valid JSON Schema')
+    ).toContain('w.yaml:4:8: not a valid JSON Schema')
   })
 })
