@@ -14,7 +14,11 @@ export const BUILT_IN_PACKS = fileURLToPath(new URL('../../../packs', import.met
  * (`.driftcore/packs/<pack>/workflows/`), then in the packs that ship with driftcore: the
  * project's own file of the same name always wins.
  */
-export function resolveWorkflowFile(fileOrName: string, workflowsDir: string, packsDirs: readonly string[] = []): string {
+export function resolveWorkflowFile(
+  fileOrName: string,
+  workflowsDir: string,
+  packsDirs: readonly string[] = [],
+): string {
   if (existsSync(fileOrName)) return path.resolve(fileOrName)
   const dirs = [workflowsDir, ...packsDirs.flatMap((packs) => packWorkflowDirs(packs))]
   for (const dir of dirs) {
