@@ -12,7 +12,10 @@ import { drushCapabilities } from '../../plugins/drush/dist/hooks/capabilities.j
 import { report, summarize } from './stats.mjs'
 
 const REPO = path.resolve(import.meta.dirname, '../..')
-const USAGOV = path.resolve(REPO, '../shared/fixtures/drupal-site2/sync')
+const USAGOV = path.join(
+  process.env.DRIFTCORE_SHARED_FIXTURES ?? path.resolve(REPO, '../shared/fixtures'),
+  'drupal-site2/sync',
+)
 const OBJECTS = 2000
 const RUNS = 10
 

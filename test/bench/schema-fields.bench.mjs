@@ -10,7 +10,10 @@ import { coreCapabilities } from '../../dist/registry/core-capabilities.js'
 import { drushCapabilities } from '../../plugins/drush/dist/hooks/capabilities.js'
 import { report, summarize } from './stats.mjs'
 
-const USAGOV = path.resolve(import.meta.dirname, '../../../shared/fixtures/drupal-site2/sync')
+const USAGOV = path.join(
+  process.env.DRIFTCORE_SHARED_FIXTURES ?? path.resolve(import.meta.dirname, '../../../shared/fixtures'),
+  'drupal-site2/sync',
+)
 const RUNS = 20
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-bench-schema-'))

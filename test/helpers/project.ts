@@ -9,8 +9,12 @@ import type { Contribution } from '../../src/registry/registry.js'
 export const REPO = path.resolve(import.meta.dirname, '../..')
 export const CLI = path.join(REPO, 'bin/run.js')
 export const FIXTURES = path.join(REPO, 'test/fixtures')
-/** Real public data shared by the team (Drupal config exports, the Gitea spec…). */
-export const SHARED_FIXTURES = path.resolve(REPO, '../shared/fixtures')
+/**
+ * Real public data shared by the team (Drupal config exports, the Gitea spec…), kept beside the
+ * repository rather than in it; DRIFTCORE_SHARED_FIXTURES points elsewhere.
+ */
+export const SHARED_FIXTURES =
+  process.env.DRIFTCORE_SHARED_FIXTURES ?? path.resolve(REPO, '../shared/fixtures')
 
 export interface TempProject {
   dir: string
