@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { mkdir, open, readFile, stat, truncate } from 'node:fs/promises'
+import { readFile, truncate } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
-import { writeFileAtomic } from '../store/atomic-write.js'
 import { withFileLock } from '../store/file-lock.js'
 import { GroupCommit, type FsyncPolicy } from '../store/group-commit.js'
 import { checkLine, GENESIS, sealRecord, type AuditEntry } from './record.js'
+import { AuditFiles } from './open-files.js'
 import type { Redactor } from './redact.js'
 import {
   HEAD_FILE,
@@ -31,11 +31,13 @@ export interface AuditLogOptions {
  */
 export class AuditLog {
   private readonly commits: GroupCommit<AuditEntry & { at: string; trace_id: string }>
+  private readonly files: AuditFiles
 
   constructor(
     readonly dir: string,
     private readonly options: AuditLogOptions,
   ) {
+    this.files = new AuditFiles(dir)
     this.commits = new GroupCommit((entries) => this.write(entries), {
       policy: options.fsync,
       intervalMs: options.batchIntervalMs,
@@ -63,8 +65,17 @@ export class AuditLog {
     return this.commits.flush()
   }
 
+  /** Flushes, then closes the files kept open between flushes (a later record reopens them). */
+  async close(): Promise<void> {
+    try {
+      await this.commits.flush()
+    } finally {
+      await this.files.release()
+    }
+  }
+
   private async write(entries: (AuditEntry & { at: string; trace_id: string })[]): Promise<void> {
-    await mkdir(this.dir, { recursive: true })
+    await this.files.ensureDir()
     await withFileLock(path.join(this.dir, HEAD_FILE), async () => {
       let head = await this.reconcileHead()
       let segment = head.segment
@@ -80,18 +91,12 @@ export class AuditLog {
         seq += 1
         hash = sealed.hash
       }
-      const file = await open(segmentPath(this.dir, segment), 'a', 0o600)
-      try {
-        await file.write(text)
-        if (this.options.fsync !== 'off') await file.sync()
-      } finally {
-        await file.close()
-      }
-      const next: AuditHead = { segment, seq, hash, size: head.size + Buffer.byteLength(text) }
-      await writeFileAtomic(path.join(this.dir, HEAD_FILE), JSON.stringify(next) + '\n', {
-        mode: 0o600,
-        sync: this.options.fsync !== 'off',
-      })
+      const file = await this.files.segmentFile(segment)
+      await file.write(text)
+      if (this.options.fsync !== 'off') await file.datasync()
+      // HEAD is not synced: after a crash it may lag the synced segment, and the next writer
+      // adopts the records past it (reconcileHead); it can never run ahead of them.
+      await this.files.writeHead({ segment, seq, hash, size: head.size + Buffer.byteLength(text) })
     })
   }
 
@@ -102,9 +107,9 @@ export class AuditLog {
    * cut). A segment shorter than HEAD says means records were removed: refuse to write on top.
    */
   private async reconcileHead(): Promise<AuditHead> {
-    const head = (await readHead(path.join(this.dir, HEAD_FILE))) ?? (await recoverHead(this.dir))
+    const head = (await this.files.readHead()) ?? (await recoverHead(this.dir))
     const file = segmentPath(this.dir, head.segment)
-    const size = await fileSize(file)
+    const size = (await (await this.files.segmentFile(head.segment)).stat()).size
     if (size === head.size) return head
     if (size < head.size) {
       throw new DriftcoreError(
@@ -137,17 +142,6 @@ export class AuditLog {
   }
 }
 
-async function readHead(file: string): Promise<AuditHead | undefined> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as AuditHead
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new DriftcoreError('integrity', `${file} is unreadable: ${(error as Error).message}`, {
-      cause: error,
-    })
-  }
-}
-
 /** No HEAD yet: a new log, or one whose HEAD was lost; start from the last segment's start. */
 async function recoverHead(dir: string): Promise<AuditHead> {
   const segments = await listSegments(dir)
@@ -162,13 +156,4 @@ async function recoverHead(dir: string): Promise<AuditHead> {
     )
   }
   return { segment: segments[0]!, seq: 0, hash: GENESIS, size: 0 }
-}
-
-async function fileSize(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0
-    throw error
-  }
 }
