@@ -105,5 +105,6 @@ async function pluginsFingerprint(oclif: OclifConfig): Promise<string> {
       return [plugin.name, plugin.version, plugin.root, plugin.type, ...times]
     }),
   )
-  return sha256(JSON.stringify(parts))
+  // oclif loads plugins in parallel, so their order varies from run to run: sort it out.
+  return sha256(JSON.stringify(parts.sort((a, b) => String(a[0]).localeCompare(String(b[0])))))
 }
