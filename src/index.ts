@@ -97,7 +97,14 @@ export type { ToolDescriptor, ResourceDescriptor } from './registry/registry.js'
 export { DriftcoreCommand } from './cli/base-command.js'
 export { table } from './cli/format.js'
 export { readJsonInput } from './cli/input.js'
-export { loadYamlText, parseYaml, positionOf, validateYaml, type YamlProblem } from './store/yaml.js'
+export {
+  loadYamlText,
+  parseYaml,
+  positionOf,
+  readYamlFast,
+  validateYaml,
+  type YamlProblem,
+} from './store/yaml.js'
 export { writeFileAtomic } from './store/atomic-write.js'
 export { JsonDocument } from './store/documents.js'
 export { sha256, canonicalJson, canonicalHash } from './store/hash.js'

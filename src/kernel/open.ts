@@ -161,8 +161,8 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     redactor,
     logger,
     close: async () => {
-      await audit.flush()
       await idempotency.flush()
+      await audit.close()
     },
   }
 }

@@ -1,4 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import type * as JsYaml from 'js-yaml'
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import type { z } from 'zod'
 import { DriftcoreError } from '../errors/driftcore-error.js'
@@ -136,4 +138,25 @@ export async function loadYamlFile<S extends z.ZodType>(
     )
   }
   return loadYamlText(await readFile(file, 'utf8'), file, schema, maxBytes)
+}
+
+// Anchors (&a) and aliases (*a) can expand a small file into a huge value; js-yaml shares them
+// by reference and a later deep walk would still blow up. Text that may hold them goes to
+// parseYaml, which caps alias expansion.
+const ANCHOR_OR_ALIAS = /(^|[\s[{,:-])[&*][^\s,[\]{}]/m
+let jsYaml: typeof JsYaml | undefined
+
+/**
+ * The fast path: js-yaml (YAML 1.2 core schema, duplicate keys refused) parses several times
+ * faster than the position-keeping parser. It answers only for plain text within the size
+ * limit; `undefined` means "use parseYaml", which also reports the error with its position.
+ */
+export function readYamlFast(text: string, maxBytes = DEFAULT_MAX_YAML_BYTES): unknown {
+  if (Buffer.byteLength(text) > maxBytes || ANCHOR_OR_ALIAS.test(text)) return undefined
+  jsYaml ??= createRequire(import.meta.url)('js-yaml') as typeof JsYaml
+  try {
+    return jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA }) ?? null
+  } catch {
+    return undefined
+  }
 }

@@ -1,7 +1,13 @@
 import { readFile, stat } from 'node:fs/promises'
-import { DriftcoreError } from '../../errors/driftcore-error.js'
+import { DriftcoreError, isDriftcoreError } from '../../errors/driftcore-error.js'
 import { canonicalHash } from '../../store/hash.js'
-import { DEFAULT_MAX_YAML_BYTES, parseYaml, positionOf, validateYaml } from '../../store/yaml.js'
+import {
+  DEFAULT_MAX_YAML_BYTES,
+  parseYaml,
+  positionOf,
+  readYamlFast,
+  validateYaml,
+} from '../../store/yaml.js'
 import { compileWorkflow, type CompileOptions, type CompiledWorkflow } from './compile.js'
 import { workflowSchema, type WorkflowDefinition } from './schema.js'
 
@@ -35,11 +41,32 @@ export async function loadWorkflowFile(
   return loadWorkflowText(text, file, options)
 }
 
+/**
+ * Valid files take the fast path (js-yaml, no positions kept). Anything that fails — parse,
+ * schema or compile — is done again on the careful path, which keeps positions, so its error
+ * names file:line:col. Compiling is deterministic, so the second attempt fails the same way.
+ */
 export function loadWorkflowText(
   text: string,
   file: string,
   options: CompileOptions & { maxBytes?: number },
 ): LoadedWorkflow {
+  const fast = readYamlFast(text, options.maxBytes)
+  if (fast !== undefined) {
+    const result = workflowSchema.safeParse(fast)
+    if (result.success) {
+      try {
+        const compiled = compileWorkflow(
+          result.data,
+          (path) => `${file}: ${path.map(String).join('.')}`,
+          options,
+        )
+        return { file, sha256: definitionHash(result.data), definition: result.data, compiled }
+      } catch (error) {
+        if (!isDriftcoreError(error)) throw error
+      }
+    }
+  }
   const parsed = parseYaml(text, file, options.maxBytes)
   const definition = validateYaml(parsed, workflowSchema, file)
   const locate = (path: readonly PropertyKey[]) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { loadYamlText, parseYaml } from '../../../src/store/yaml.js'
+import { loadYamlText, parseYaml, readYamlFast } from '../../../src/store/yaml.js'
 
 describe('YAML loading', () => {
   it('reports a syntax error at file:line:col', () => {
@@ -47,5 +47,16 @@ describe('YAML loading', () => {
     expect(() => parseYaml(text, 'policy.yaml')).toThrow(
       expect.objectContaining({ message: expect.stringContaining(where) }),
     )
+  })
+
+  it('takes the fast path only for plain text it can trust, leaving the rest to the careful parser', () => {
+    expect(readYamlFast('a: 1\nb: [x, y]\n')).toEqual({ a: 1, b: ['x', 'y'] })
+    expect(readYamlFast('a: &x [1]\nb: *x\n')).toBeUndefined()
+    expect(readYamlFast('a: 1\na: 2\n')).toBeUndefined()
+    expect(readYamlFast('a: "x\n')).toBeUndefined()
+    expect(readYamlFast('x: ' + 'y'.repeat(2000), 1000)).toBeUndefined()
+    // Both parsers read the YAML 1.2 core schema alike: no yes/no booleans, no timestamps.
+    const text = 'on: yes\nwhen: 2026-01-01\nn: 0o17\n'
+    expect(readYamlFast(text)).toEqual(parseYaml(text, 'f.yaml').value)
   })
 })
