@@ -20,7 +20,6 @@ export async function withFileLock<T>(
   options: FileLockOptions = {},
 ): Promise<T> {
   const waitMs = options.waitMs ?? 30_000
-  await mkdir(path.dirname(target), { recursive: true })
   // proper-lockfile (with graceful-fs) loads on the first lock, not at start-up.
   const { default: lockfile } = await import('proper-lockfile')
   let release: () => Promise<void>
@@ -34,6 +33,11 @@ export async function withFileLock<T>(
       })
       break
     } catch (error) {
+      // The folder is usually there; create it only when the first lock finds it missing.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && attempt === 0) {
+        await mkdir(path.dirname(target), { recursive: true })
+        continue
+      }
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
       if (Date.now() - started > waitMs) {
         throw new DriftcoreError(
