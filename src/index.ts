@@ -95,6 +95,7 @@ export type { Kernel, KernelOptions } from './kernel/open.js'
 export type { InvokeOptions, InvokeResult, DryRunResult } from './gate/invoke.js'
 export type { ToolDescriptor, ResourceDescriptor } from './registry/registry.js'
 export { DriftcoreCommand } from './cli/base-command.js'
+export { ToolCommand } from './cli/tool-command.js'
 export { table } from './cli/format.js'
 export { readJsonInput } from './cli/input.js'
 export {

@@ -1,11 +1,11 @@
 import { Flags, type Command } from '@oclif/core'
-import { DriftcoreCommand } from 'driftcore'
+import { DriftcoreCommand, ToolCommand } from 'driftcore'
 
 /**
- * A command that is one tool call: it hands its input to the gate (policy, approval, audit) and
- * gets back the tool's output, which is both what --json prints and what the human view is drawn from.
+ * A scaffold/sandbox/QA command: one tool call through the gate. Every one takes --approval,
+ * since the default policy asks a person before most of them.
  */
-export abstract class ToolCommand<T extends typeof Command> extends DriftcoreCommand<T> {
+export abstract class ScaffoldToolCommand<T extends typeof Command> extends ToolCommand<T> {
   static override baseFlags = {
     ...DriftcoreCommand.baseFlags,
     approval: Flags.string({
@@ -14,12 +14,8 @@ export abstract class ToolCommand<T extends typeof Command> extends DriftcoreCom
     }),
   }
 
-  protected async callTool<O>(toolId: string, input: Record<string, unknown>): Promise<O> {
-    const kernel = await this.kernel()
-    const approvalId = (this.flags as { approval?: string }).approval
-    const result = await kernel.gate.invoke(toolId, input, this.actor(), approvalId ? { approvalId } : {})
-    this.note(`${toolId} · trace ${result.trace_id} · ${result.decision.decision} · ${result.duration_ms} ms`)
-    return result.output as O
+  protected async callWithApproval<O>(toolId: string, input: Record<string, unknown>): Promise<O> {
+    return this.callTool<O>(toolId, input, (this.flags as { approval?: string }).approval)
   }
 
   /** Prints human output unless --json is on (then oclif prints the returned object). */

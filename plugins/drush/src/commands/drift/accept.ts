@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { sourceArg } from '../../cli/source-flag.js'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { DrushToolCommand } from '../../cli/tool-command.js'
 
 interface Output {
   baseline: string
@@ -10,7 +10,7 @@ interface Output {
   digest: string
 }
 
-export default class DriftAccept extends ToolCommand<typeof DriftAccept> {
+export default class DriftAccept extends DrushToolCommand<typeof DriftAccept> {
   static override summary = "Accept the site's version of some objects into the baseline (re-export them)"
   static override description =
     'The baseline (a config folder such as config/sync, or a saved baseline) takes the current version of each --object; its state before is kept as an artifact. It changes files, so the default policy asks a person to approve it first.'
@@ -22,12 +22,12 @@ export default class DriftAccept extends ToolCommand<typeof DriftAccept> {
     baseline: Flags.string({ required: true, description: 'a config folder or a baseline name' }),
     current: Flags.string({ description: "the site's current export (default: export the live site)" }),
     object: Flags.string({ required: true, multiple: true, description: 'an object to accept (repeatable)' }),
-    ...ToolCommand.approvalFlag,
+    ...DrushToolCommand.approvalFlag,
   }
 
   async run(): Promise<Output> {
     const current = this.flags.current ? sourceArg(this.flags.current) : await this.exportLive()
-    const out = await this.call<Output>(
+    const out = await this.callTool<Output>(
       'drift.accept',
       { baseline: sourceArg(this.flags.baseline), current, objects: this.flags.object },
       this.flags.approval,

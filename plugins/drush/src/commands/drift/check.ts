@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core'
 import { DriftcoreError, isDriftcoreError } from 'driftcore'
 import { sourceArg } from '../../cli/source-flag.js'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { DrushToolCommand } from '../../cli/tool-command.js'
 import type { DriftReport } from '../../drift/check.js'
 import { formatDriftReport } from '../../format/drift.js'
 
-export default class DriftCheck extends ToolCommand<typeof DriftCheck> {
+export default class DriftCheck extends DrushToolCommand<typeof DriftCheck> {
   static override summary = 'Compare the current config with a baseline; exit 0 no drift, 1 drift, 2 error'
   static override description =
     'Each config object is reported added, removed or changed, with YAML-aware key-path diffs (reordered keys are not drift; drift.noise keys such as uuid are ignored), and a remediation plan: which objects to import (restore the baseline) and which to re-export (accept the site). Without --current the live site is exported first.'
@@ -24,7 +24,7 @@ export default class DriftCheck extends ToolCommand<typeof DriftCheck> {
 
   async run(): Promise<DriftReport> {
     const current = this.flags.current ? sourceArg(this.flags.current) : await this.exportLive()
-    const report = await this.call<DriftReport>('drift.check', {
+    const report = await this.callTool<DriftReport>('drift.check', {
       baseline: sourceArg(this.flags.baseline),
       current,
     })

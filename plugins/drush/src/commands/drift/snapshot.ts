@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { sourceArg } from '../../cli/source-flag.js'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { DrushToolCommand } from '../../cli/tool-command.js'
 
 interface Output {
   name: string
@@ -11,7 +11,7 @@ interface Output {
   previous: string | null
 }
 
-export default class DriftSnapshot extends ToolCommand<typeof DriftSnapshot> {
+export default class DriftSnapshot extends DrushToolCommand<typeof DriftSnapshot> {
   static override summary = 'Save a baseline to check drift against: a manifest, its digest and the content'
   static override description =
     'Without --source the live site is exported first (drush config-export). The baseline is .driftcore/drift/baselines/<name>.json; a baseline it replaces is kept as an artifact.'
@@ -28,7 +28,7 @@ export default class DriftSnapshot extends ToolCommand<typeof DriftSnapshot> {
 
   async run(): Promise<Output> {
     const source = this.flags.source ? sourceArg(this.flags.source) : await this.exportLive()
-    const out = await this.call<Output>('drift.snapshot', { source, name: this.flags.name })
+    const out = await this.callTool<Output>('drift.snapshot', { source, name: this.flags.name })
     if (!this.jsonEnabled()) {
       this.log(`baseline ${out.name}: ${out.files} objects, digest ${out.digest}\n  ${out.file}`)
       if (out.previous) this.note(`the baseline it replaced: ${out.previous}`)

@@ -1,4 +1,4 @@
-import { ToolCommand } from '../../cli/tool-command.js'
+import { DrushToolCommand } from '../../cli/tool-command.js'
 import type { DrushLogEntry } from '../../drush/output.js'
 import { formatLogs } from '../../format/logs.js'
 
@@ -8,7 +8,7 @@ interface Output {
   duration_ms: number
 }
 
-export default class DrushCacheRebuild extends ToolCommand<typeof DrushCacheRebuild> {
+export default class DrushCacheRebuild extends DrushToolCommand<typeof DrushCacheRebuild> {
   static override summary = "Rebuild the site's caches (drush cache:rebuild)"
   static override description =
     'It changes the site, so the default policy asks a person to approve it first.'
@@ -16,10 +16,10 @@ export default class DrushCacheRebuild extends ToolCommand<typeof DrushCacheRebu
     '<%= config.bin %> drush cache-rebuild',
     '<%= config.bin %> drush cache-rebuild --approval apr_0123456789ab --json',
   ]
-  static override flags = { ...ToolCommand.approvalFlag }
+  static override flags = { ...DrushToolCommand.approvalFlag }
 
   async run(): Promise<Output> {
-    const out = await this.call<Output>('drush.cacheRebuild', {}, this.flags.approval)
+    const out = await this.callTool<Output>('drush.cacheRebuild', {}, this.flags.approval)
     if (!this.jsonEnabled()) this.log(formatLogs(out.logs))
     return out
   }

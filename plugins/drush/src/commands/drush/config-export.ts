@@ -1,4 +1,4 @@
-import { ToolCommand } from '../../cli/tool-command.js'
+import { DrushToolCommand } from '../../cli/tool-command.js'
 
 interface Output {
   record: string
@@ -9,7 +9,7 @@ interface Output {
   created_at: string
 }
 
-export default class DrushConfigExport extends ToolCommand<typeof DrushConfigExport> {
+export default class DrushConfigExport extends DrushToolCommand<typeof DrushConfigExport> {
   static override summary = "Export the site's config as artifacts: a tarball, its manifest and digest"
   static override description =
     "The site's sync folder is not touched. Compare the export with a baseline: driftcore drift check --baseline config/sync --current <record>."
@@ -19,7 +19,7 @@ export default class DrushConfigExport extends ToolCommand<typeof DrushConfigExp
   ]
 
   async run(): Promise<Output> {
-    const out = await this.call<Output>('drush.configExport', {})
+    const out = await this.callTool<Output>('drush.configExport', {})
     if (!this.jsonEnabled()) {
       this.log(`exported ${out.files} objects (${out.bytes} bytes), digest ${out.digest}`)
       this.log(`record  ${out.record}\ntarball ${out.tar ?? '(none)'}`)

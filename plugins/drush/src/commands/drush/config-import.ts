@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { sourceArg } from '../../cli/source-flag.js'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { DrushToolCommand } from '../../cli/tool-command.js'
 import type { DrushLogEntry } from '../../drush/output.js'
 import { formatLogs } from '../../format/logs.js'
 
@@ -12,7 +12,7 @@ interface Output {
   logs: DrushLogEntry[]
 }
 
-export default class DrushConfigImport extends ToolCommand<typeof DrushConfigImport> {
+export default class DrushConfigImport extends DrushToolCommand<typeof DrushConfigImport> {
   static override summary = 'Import config into the site (drush config:import), after a backup export'
   static override description =
     'Without --source Drush imports its own sync folder. With --object only those objects are imported (nothing is deleted). It changes the site, so the default policy asks a person to approve it first.'
@@ -25,7 +25,7 @@ export default class DrushConfigImport extends ToolCommand<typeof DrushConfigImp
     source: Flags.string({ description: 'a config folder, .tar.gz, baseline name or artifact to import' }),
     object: Flags.string({ description: 'import only this object (repeatable)', multiple: true }),
     'no-backup': Flags.boolean({ description: "do not export the site's config first" }),
-    ...ToolCommand.approvalFlag,
+    ...DrushToolCommand.approvalFlag,
   }
 
   async run(): Promise<Output> {
@@ -35,7 +35,7 @@ export default class DrushConfigImport extends ToolCommand<typeof DrushConfigImp
       ...(object ? { objects: object } : {}),
       backup: !this.flags['no-backup'],
     }
-    const out = await this.call<Output>('drush.configImport', input, this.flags.approval)
+    const out = await this.callTool<Output>('drush.configImport', input, this.flags.approval)
     if (!this.jsonEnabled()) {
       this.log(formatLogs(out.logs))
       if (out.backup) this.note(`the site's config before the import: ${out.backup}`)

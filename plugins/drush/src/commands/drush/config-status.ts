@@ -1,13 +1,13 @@
 import { Flags } from '@oclif/core'
 import { table } from 'driftcore'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { DrushToolCommand } from '../../cli/tool-command.js'
 
 interface Output {
   in_sync: boolean
   differences: { name: string; state: string }[]
 }
 
-export default class DrushConfigStatus extends ToolCommand<typeof DrushConfigStatus> {
+export default class DrushConfigStatus extends DrushToolCommand<typeof DrushConfigStatus> {
   static override summary = "Which config differs between the site's database and its sync folder"
   static override examples = [
     '<%= config.bin %> drush config-status',
@@ -18,7 +18,7 @@ export default class DrushConfigStatus extends ToolCommand<typeof DrushConfigSta
   }
 
   async run(): Promise<Output> {
-    const out = await this.call<Output>(
+    const out = await this.callTool<Output>(
       'drush.configStatus',
       this.flags.prefix ? { prefix: this.flags.prefix } : {},
     )

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { DrushToolCommand } from '../../cli/tool-command.js'
 import { summarise, type MetadataDelta } from '../../metadata/compare.js'
 import type { EntityTypeMeta } from '../../metadata/model.js'
 import { formatMetadataComparison } from '../../format/metadata.js'
@@ -10,7 +10,7 @@ interface Output {
   deltas: MetadataDelta[]
 }
 
-export default class DrushEntitySchema extends ToolCommand<typeof DrushEntitySchema> {
+export default class DrushEntitySchema extends DrushToolCommand<typeof DrushEntitySchema> {
   static override summary = 'Refresh the harvested metadata of one entity type from the live site'
   static override examples = [
     '<%= config.bin %> drush entity-schema node',
@@ -21,7 +21,7 @@ export default class DrushEntitySchema extends ToolCommand<typeof DrushEntitySch
   }
 
   async run(): Promise<Output> {
-    const out = await this.call<Output>('drush.entitySchema', { entity_type: this.args.entityType })
+    const out = await this.callTool<Output>('drush.entitySchema', { entity_type: this.args.entityType })
     if (!this.jsonEnabled()) {
       const t = out.entity_type
       this.log(`${t.id} (${t.label}): ${Object.keys(t.bundles).length} bundles · snapshot ${out.snapshot.id}`)

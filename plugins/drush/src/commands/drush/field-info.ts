@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core'
 import { table } from 'driftcore'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { DrushToolCommand } from '../../cli/tool-command.js'
 
 interface Output {
   entity_type: string
@@ -8,7 +8,7 @@ interface Output {
   fields: { name: string; type: string; required: boolean; cardinality: number; label: string }[]
 }
 
-export default class DrushFieldInfo extends ToolCommand<typeof DrushFieldInfo> {
+export default class DrushFieldInfo extends DrushToolCommand<typeof DrushFieldInfo> {
   static override summary = 'The configurable fields of one bundle (drush field:info)'
   static override examples = [
     '<%= config.bin %> drush field-info node article',
@@ -20,7 +20,7 @@ export default class DrushFieldInfo extends ToolCommand<typeof DrushFieldInfo> {
   }
 
   async run(): Promise<Output> {
-    const out = await this.call<Output>('drush.fieldInfo', {
+    const out = await this.callTool<Output>('drush.fieldInfo', {
       entity_type: this.args.entityType,
       bundle: this.args.bundle,
     })

@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { DrushToolCommand } from '../../cli/tool-command.js'
 import { formatMetadataComparison } from '../../format/metadata.js'
 import type { MetadataComparison } from '../../metadata/compare.js'
 
 type Output = MetadataComparison & { from: string; to: string }
 
-export default class DrushMetadataCompare extends ToolCommand<typeof DrushMetadataCompare> {
+export default class DrushMetadataCompare extends DrushToolCommand<typeof DrushMetadataCompare> {
   static override summary = 'What changed in the site structure between two metadata snapshots'
   static override examples = [
     '<%= config.bin %> drush metadata-compare',
@@ -17,7 +17,10 @@ export default class DrushMetadataCompare extends ToolCommand<typeof DrushMetada
   }
 
   async run(): Promise<Output> {
-    const out = await this.call<Output>('drush.metadataCompare', { from: this.flags.from, to: this.flags.to })
+    const out = await this.callTool<Output>('drush.metadataCompare', {
+      from: this.flags.from,
+      to: this.flags.to,
+    })
     if (!this.jsonEnabled()) this.log(`${out.from} → ${out.to}\n${formatMetadataComparison(out)}`)
     return out
   }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { sourceArg } from '../../cli/source-flag.js'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { DrushToolCommand } from '../../cli/tool-command.js'
 import { formatCounts } from '../../format/metadata.js'
 import type { MetadataComparison } from '../../metadata/compare.js'
 import type { SnapshotEntry } from '../../metadata/snapshots.js'
@@ -11,7 +11,7 @@ interface Output {
   summary: MetadataComparison['summary'] | null
 }
 
-export default class DrushMetadataHarvest extends ToolCommand<typeof DrushMetadataHarvest> {
+export default class DrushMetadataHarvest extends DrushToolCommand<typeof DrushMetadataHarvest> {
   static override summary = "Harvest the site's entity types and fields into a metadata snapshot"
   static override description =
     'With Drush, a PHP script shipped with driftcore runs through drush php:script; without Drush (or with --source config) the config export is read. The schema resources serve the latest snapshot.'
@@ -30,7 +30,7 @@ export default class DrushMetadataHarvest extends ToolCommand<typeof DrushMetada
 
   async run(): Promise<Output> {
     const dir = this.flags['config-dir']
-    const out = await this.call<Output>('drush.metadataHarvest', {
+    const out = await this.callTool<Output>('drush.metadataHarvest', {
       source: this.flags.source,
       ...(dir ? { config_dir: sourceArg(dir) } : {}),
     })

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { ScaffoldToolCommand } from '../../cli/tool-command.js'
 import { formatQa, type QaView } from '../../formatters/qa.js'
 
-export default class QaRun extends ToolCommand<typeof QaRun> {
+export default class QaRun extends ScaffoldToolCommand<typeof QaRun> {
   static override summary = 'Run the QA chain (qa.chain) in the sandbox; exits 1 when a step fails'
   static override description =
     'Each entry runs through the launcher in the sandbox profile. Every entry is checked against launcher.allowlist before the first one runs. Logs, JUnit reports and the whole result are kept as artifacts.'
@@ -17,7 +17,7 @@ export default class QaRun extends ToolCommand<typeof QaRun> {
   }
 
   async run() {
-    const out = await this.callTool<QaView>('qa.runTests', {
+    const out = await this.callWithApproval<QaView>('qa.runTests', {
       ...(this.flags.only ? { only: this.flags.only } : {}),
       ...(this.flags['keep-going'] ? { stop_on_failure: false } : {}),
     })

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
 import { DriftcoreError } from 'driftcore'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { ScaffoldToolCommand } from '../../cli/tool-command.js'
 
-export default class SandboxApply extends ToolCommand<typeof SandboxApply> {
+export default class SandboxApply extends ScaffoldToolCommand<typeof SandboxApply> {
   static override summary = "Apply a change inside the sandbox's custom-modules folder: files and/or a patch"
   static override description =
     'Paths are relative to scaffold.modules_dir (web/modules/custom by default), in --write, --delete and inside the patch. Everything is checked before anything is written.'
@@ -29,7 +29,7 @@ export default class SandboxApply extends ToolCommand<typeof SandboxApply> {
     }
     for (const target of this.flags.delete ?? []) files.push({ path: target, delete: true })
     const patch = this.flags.patch === undefined ? undefined : await readLocal(this.flags.patch)
-    const out = await this.callTool<{ written: string[]; deleted: string[]; patched: string[] }>(
+    const out = await this.callWithApproval<{ written: string[]; deleted: string[]; patched: string[] }>(
       'sandbox.apply',
       {
         files,

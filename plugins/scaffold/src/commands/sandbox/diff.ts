@@ -1,11 +1,11 @@
-import { ToolCommand } from '../../cli/tool-command.js'
+import { ScaffoldToolCommand } from '../../cli/tool-command.js'
 
-export default class SandboxDiff extends ToolCommand<typeof SandboxDiff> {
+export default class SandboxDiff extends ScaffoldToolCommand<typeof SandboxDiff> {
   static override summary = 'Show the change since the snapshot as a unified diff'
   static override examples = ['<%= config.bin %> sandbox diff', '<%= config.bin %> sandbox diff --json']
 
   async run() {
-    const out = await this.callTool<{ changes: { path: string; status: string }[]; patch: string }>(
+    const out = await this.callWithApproval<{ changes: { path: string; status: string }[]; patch: string }>(
       'sandbox.diff',
       {},
     )

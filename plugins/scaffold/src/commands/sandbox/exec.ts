@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { ScaffoldToolCommand } from '../../cli/tool-command.js'
 import { formatRun, type RunView } from '../../formatters/sandbox.js'
 
-export default class SandboxExec extends ToolCommand<typeof SandboxExec> {
+export default class SandboxExec extends ScaffoldToolCommand<typeof SandboxExec> {
   static override summary =
     'Run an allowlisted program in the sandbox: no network, read-only outside the site, limited'
   static override description =
@@ -24,7 +24,7 @@ export default class SandboxExec extends ToolCommand<typeof SandboxExec> {
 
   async run() {
     const { argv } = await this.parse(SandboxExec)
-    const out = await this.callTool<RunView & { stdout: string; stderr: string }>('sandbox.exec', {
+    const out = await this.callWithApproval<RunView & { stdout: string; stderr: string }>('sandbox.exec', {
       command: this.args.command,
       args: argv.slice(1).map(String),
       ...(this.flags.cwd ? { cwd: this.flags.cwd } : {}),

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { ScaffoldToolCommand } from '../../cli/tool-command.js'
 
-export default class SandboxInit extends ToolCommand<typeof SandboxInit> {
+export default class SandboxInit extends ScaffoldToolCommand<typeof SandboxInit> {
   static override summary =
     'Create the sandbox: a git working copy of a Drupal site, its git data kept out of reach'
   static override examples = [
@@ -15,9 +15,12 @@ export default class SandboxInit extends ToolCommand<typeof SandboxInit> {
   }
 
   async run() {
-    const out = await this.callTool<{ path: string; files: number; from: string | null }>('sandbox.init', {
-      ...(this.flags.from ? { from: this.flags.from } : {}),
-    })
+    const out = await this.callWithApproval<{ path: string; files: number; from: string | null }>(
+      'sandbox.init',
+      {
+        ...(this.flags.from ? { from: this.flags.from } : {}),
+      },
+    )
     this.show(
       `sandbox at ${out.path} (${out.files} files${out.from ? ` from ${out.from}` : ''})\nnext: driftcore sandbox snapshot`,
     )

@@ -1,11 +1,11 @@
-import { ToolCommand } from '../../cli/tool-command.js'
+import { ScaffoldToolCommand } from '../../cli/tool-command.js'
 
-export default class SandboxReset extends ToolCommand<typeof SandboxReset> {
+export default class SandboxReset extends ScaffoldToolCommand<typeof SandboxReset> {
   static override summary = 'Put the sandbox back exactly as its snapshot recorded it, proved by tree hash'
   static override examples = ['<%= config.bin %> sandbox reset', '<%= config.bin %> sandbox reset --json']
 
   async run() {
-    const out = await this.callTool<{ tree_hash: string; was_clean: boolean; files: number }>(
+    const out = await this.callWithApproval<{ tree_hash: string; was_clean: boolean; files: number }>(
       'sandbox.reset',
       {},
     )

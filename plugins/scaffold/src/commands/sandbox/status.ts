@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { ScaffoldToolCommand } from '../../cli/tool-command.js'
 import { formatStatus, type StatusView } from '../../formatters/sandbox.js'
 
-export default class SandboxStatus extends ToolCommand<typeof SandboxStatus> {
+export default class SandboxStatus extends ScaffoldToolCommand<typeof SandboxStatus> {
   static override summary = 'Show the sandbox, its snapshot and every file changed since (ignored files too)'
   static override examples = [
     '<%= config.bin %> sandbox status',
@@ -15,7 +15,7 @@ export default class SandboxStatus extends ToolCommand<typeof SandboxStatus> {
   }
 
   async run() {
-    const out = await this.callTool<StatusView>('sandbox.status', { verify: this.flags.verify })
+    const out = await this.callWithApproval<StatusView>('sandbox.status', { verify: this.flags.verify })
     this.show(formatStatus(out))
     return out
   }

@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core'
 import { DriftcoreError } from 'driftcore'
-import { ToolCommand } from '../../cli/tool-command.js'
+import { ScaffoldToolCommand } from '../../cli/tool-command.js'
 import { formatPlan, type PlanView } from '../../formatters/scaffold.js'
 
-export default class ScaffoldModule extends ToolCommand<typeof ScaffoldModule> {
+export default class ScaffoldModule extends ScaffoldToolCommand<typeof ScaffoldModule> {
   static override summary =
     "Generate a Drupal 10.3+/11 module from a template into the sandbox's custom-modules folder"
   static override description =
@@ -57,7 +57,10 @@ export default class ScaffoldModule extends ToolCommand<typeof ScaffoldModule> {
       vars,
       force: f.force,
     }
-    const out = await this.callTool<PlanView>(f['dry-run'] ? 'scaffold.plan' : 'scaffold.module', input)
+    const out = await this.callWithApproval<PlanView>(
+      f['dry-run'] ? 'scaffold.plan' : 'scaffold.module',
+      input,
+    )
     this.show(formatPlan(out))
     return out
   }

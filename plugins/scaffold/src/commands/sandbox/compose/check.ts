@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { ToolCommand } from '../../../cli/tool-command.js'
+import { ScaffoldToolCommand } from '../../../cli/tool-command.js'
 
 interface CheckView {
   file: string
@@ -9,7 +9,7 @@ interface CheckView {
   client: { tool: string | null; ran: boolean; ok?: boolean; output_tail?: string; reason?: string }
 }
 
-export default class SandboxComposeCheck extends ToolCommand<typeof SandboxComposeCheck> {
+export default class SandboxComposeCheck extends ScaffoldToolCommand<typeof SandboxComposeCheck> {
   static override summary = 'Check the compose sandbox without a Docker engine; exits 1 when it fails'
   static override description =
     'Checks the schema and the sandbox rules (non-root, no capabilities, internal network only, config read-only, secrets only as .env references), then runs `docker compose config --quiet` when a compose client is on launcher.allowlist.'
@@ -27,7 +27,7 @@ export default class SandboxComposeCheck extends ToolCommand<typeof SandboxCompo
   }
 
   async run() {
-    const out = await this.callTool<CheckView>('sandbox.composeCheck', {
+    const out = await this.callWithApproval<CheckView>('sandbox.composeCheck', {
       ...(this.flags.file ? { file: this.flags.file } : {}),
       ...(this.flags['env-file'] ? { env_file: this.flags['env-file'] } : {}),
     })

@@ -1,5 +1,5 @@
 import { table } from 'driftcore'
-import { ToolCommand } from '../../../cli/tool-command.js'
+import { ScaffoldToolCommand } from '../../../cli/tool-command.js'
 
 interface TemplateRow {
   id: string
@@ -11,7 +11,7 @@ interface TemplateRow {
   error?: string
 }
 
-export default class ScaffoldTemplatesList extends ToolCommand<typeof ScaffoldTemplatesList> {
+export default class ScaffoldTemplatesList extends ScaffoldToolCommand<typeof ScaffoldTemplatesList> {
   static override summary =
     "List the templates: the project's (.driftcore/templates/) and the built-ins (templates/)"
   static override examples = [
@@ -20,7 +20,7 @@ export default class ScaffoldTemplatesList extends ToolCommand<typeof ScaffoldTe
   ]
 
   async run() {
-    const out = await this.callTool<{ templates: TemplateRow[] }>('scaffold.templates', {})
+    const out = await this.callWithApproval<{ templates: TemplateRow[] }>('scaffold.templates', {})
     const rows = out.templates.map((t) => ({
       ...t,
       source: t.shadowed ? `${t.source} (shadowed)` : t.source,
