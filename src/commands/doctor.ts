@@ -38,7 +38,7 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
         detail: toDriftcoreError(error).message.split('\n')[0]!,
       })
     }
-    checks.unshift(...(await checkPrograms(requires)))
+    checks.unshift(...checkPrograms(requires))
     if (!this.jsonEnabled()) this.log(table(checks, ['check', 'status', 'detail']))
     if (checks.some((c) => c.status === 'error')) process.exitCode = 1
     return checks
