@@ -20,7 +20,7 @@ export function checkPrograms(extra: readonly string[] = []): Check[] {
     status: major >= 22 ? 'ok' : 'error',
     detail: `v${process.versions.node}${major >= 22 ? '' : ' (driftcore needs >= 22)'}`,
   })
-  for (const name of ['git', 'php', 'drush', 'bwrap', 'unshare', 'prlimit', ...extra]) {
+  for (const name of new Set(['git', 'php', 'drush', 'bwrap', 'unshare', 'prlimit', ...extra])) {
     const found = which(name)
     if (!found) {
       checks.push({ check: name, status: 'missing', detail: 'not on PATH' })
