@@ -55,7 +55,7 @@ export class AuditLog {
       type: entry.type,
       actor: redact.redact(entry.actor),
       subject: redact.redactText(entry.subject),
-      data: redact.redact(entry.data ?? {}),
+      data: entry.redacted ? (entry.data ?? {}) : redact.redact(entry.data ?? {}),
       at: new Date().toISOString(),
       trace_id: entry.trace_id ?? randomUUID(),
     })

@@ -13,6 +13,8 @@ export interface AuditEntry {
   subject: string
   trace_id?: string
   data?: Record<string, unknown>
+  /** The caller redacted `data` itself (the gate, which knows which parts it computed). */
+  redacted?: boolean
 }
 
 export interface AuditRecord {

@@ -119,12 +119,15 @@ export class Gate {
     const decision = d.policy().evaluate(request)
     if (options.dryRun) return { tool: tool.id, dry_run: true, decision, input_hash: inputHash }
 
-    const record = (outcome: Outcome, data: Record<string, unknown> = {}) =>
+    // Every tool.call record: what the gate computed itself (ids, hashes, numbers) as is; what
+    // callers, policy text and errors put in, redacted here; the result, redacted before.
+    const record = (outcome: Outcome, data: Record<string, unknown> = {}, result?: Record<string, unknown>) =>
       d.audit.record({
         type: 'tool.call',
         actor,
         subject: tool.id,
         trace_id: traceId,
+        redacted: true,
         data: {
           outcome,
           decision: decision.decision,
@@ -134,9 +137,12 @@ export class Gate {
           constraints: decision.constraints,
           input_hash: inputHash,
           duration_ms: round(performance.now() - started),
-          ...(options.idempotencyKey ? { idempotency_key: options.idempotencyKey } : {}),
-          ...(options.meta ? { meta: options.meta } : {}),
-          ...data,
+          ...d.redactor.redact({
+            ...(options.idempotencyKey ? { idempotency_key: options.idempotencyKey } : {}),
+            ...(options.meta ? { meta: options.meta } : {}),
+            ...data,
+          }),
+          ...(result ? { result } : {}),
         },
       })
 
@@ -247,12 +253,13 @@ export class Gate {
         duration_ms: round(performance.now() - started),
         ...(artifact ? { artifact } : {}),
       }
-      await record('ok', {
-        ...extra,
-        result: artifact
+      await record(
+        'ok',
+        extra,
+        artifact
           ? { artifact: artifact.uri, sha256: artifact.sha256, bytes }
           : { sha256: sha256(text), bytes, inline: output },
-      })
+      )
       if (options.idempotencyKey)
         await d.idempotency.store(options.idempotencyKey, tool.id, inputHash, result)
       return result
