@@ -16,6 +16,12 @@ import {
   type AuditHead,
 } from './segments.js'
 
+type Prepared = Omit<AuditEntry, 'data' | 'redacted'> & {
+  data: Record<string, unknown>
+  at: string
+  trace_id: string
+}
+
 export interface AuditLogOptions {
   fsync: FsyncPolicy
   batchIntervalMs: number
@@ -30,7 +36,7 @@ export interface AuditLogOptions {
  * truncated tail is detected.
  */
 export class AuditLog {
-  private readonly commits: GroupCommit<AuditEntry & { at: string; trace_id: string }>
+  private readonly commits: GroupCommit<() => Prepared>
   private readonly files: AuditFiles
 
   constructor(
@@ -46,19 +52,16 @@ export class AuditLog {
   }
 
   /**
-   * Redacts and appends one record. With fsync=always it resolves once the record is on disk;
+   * Appends one record, redacted. With fsync=always it resolves once the record is on disk;
    * with batch/off it resolves at once and the record is written within the batch interval.
+   * A record whose data is a function is redacted and built when its batch is written, so the
+   * caller does not wait for it; any other is redacted now, so the caller may reuse its objects.
    */
   record(entry: AuditEntry): Promise<void> {
-    const redact = this.options.redactor
-    return this.commits.add({
-      type: entry.type,
-      actor: redact.redact(entry.actor),
-      subject: redact.redactText(entry.subject),
-      data: entry.redacted ? (entry.data ?? {}) : redact.redact(entry.data ?? {}),
-      at: new Date().toISOString(),
-      trace_id: entry.trace_id ?? randomUUID(),
-    })
+    const at = Date.now()
+    if (typeof entry.data === 'function') return this.commits.add(() => this.prepare(entry, at))
+    const prepared = this.prepare(entry, at)
+    return this.commits.add(() => prepared)
   }
 
   flush(): Promise<void> {
@@ -74,7 +77,27 @@ export class AuditLog {
     }
   }
 
-  private async write(entries: (AuditEntry & { at: string; trace_id: string })[]): Promise<void> {
+  private prepare(entry: AuditEntry, at: number): Prepared {
+    const redact = this.options.redactor
+    let data: Record<string, unknown>
+    try {
+      data = typeof entry.data === 'function' ? entry.data() : (entry.data ?? {})
+    } catch (error) {
+      // The record is kept, saying what went wrong, rather than failing the batch it is in.
+      data = { audit_error: `building this record's data failed: ${(error as Error).message}` }
+    }
+    return {
+      type: entry.type,
+      actor: redact.redact(entry.actor),
+      subject: redact.redactText(entry.subject),
+      data: entry.redacted ? data : redact.redact(data),
+      at: new Date(at).toISOString(),
+      trace_id: entry.trace_id ?? randomUUID(),
+    }
+  }
+
+  private async write(batch: (() => Prepared)[]): Promise<void> {
+    const entries = batch.map((prepare) => prepare())
     await this.files.ensureDir()
     await withFileLock(path.join(this.dir, HEAD_FILE), async () => {
       let head = await this.reconcileHead()

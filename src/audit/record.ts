@@ -12,7 +12,12 @@ export interface AuditEntry {
   /** What the record is about: a tool id, an approval id, a bundle name… */
   subject: string
   trace_id?: string
-  data?: Record<string, unknown>
+  /**
+   * A function is called when the record is written, not when it is made: a caller on a hot
+   * path (the gate) answers first and builds its record after. It must only read values that
+   * no longer change.
+   */
+  data?: Record<string, unknown> | (() => Record<string, unknown>)
   /** The caller redacted `data` itself (the gate, which knows which parts it computed). */
   redacted?: boolean
 }

@@ -13,7 +13,7 @@ import type { CompiledPolicy, PolicyDecision, PolicyRequest } from '../policy/en
 import type { HandlerTable, Registry, ToolDescriptor } from '../registry/registry.js'
 import type { Progress, ResourceContent, SimulateRequest, ToolContext } from '../registry/types.js'
 import type { SecretResolver } from '../secrets/resolve.js'
-import { canonicalHash, canonicalJson, sha256 } from '../store/hash.js'
+import { canonicalJson, sha256 } from '../store/hash.js'
 import type { ProjectPaths } from '../store/paths.js'
 import { boundLauncher } from './bound-launcher.js'
 
@@ -24,6 +24,14 @@ export interface InvokeOptions {
   idempotencyKey?: string
   /** An approved request for exactly this tool and input. */
   approvalId?: string
+  /**
+   * When policy requires approval and no approvalId is given: an approval a person already
+   * granted for exactly this input, if there is one (looked up only then, so calls that need
+   * no approval pay nothing for it).
+   */
+  findApproval?: (inputHash: string) => Promise<string | undefined>
+  /** Told the decision as soon as it is made, whatever happens next (metrics label calls with it). */
+  onDecision?: (decision: PolicyDecision) => void
   signal?: AbortSignal
   onProgress?: (progress: Progress) => void
   /** Extra facts for the audit record (workflow run and step, MCP session…). */
@@ -109,7 +117,12 @@ export class Gate {
     const started = performance.now()
     const tool = d.registry.tool(toolId)
     const input = this.validate(tool, rawInput)
-    const inputHash = canonicalHash(input)
+    // Hashed only when something needs it: on the common path that is the audit record, which
+    // is built after the caller has its answer. The canonical text is taken now, while the
+    // input is still exactly what was validated (a handler may change its copy).
+    const canonicalInput = canonicalJson(input)
+    let inputHashMemo: string | undefined
+    const inputHash = () => (inputHashMemo ??= sha256(canonicalInput))
     const request: PolicyRequest = {
       tool: { id: tool.id, capability: tool.capability, risk_tags: tool.risk, requires: tool.requires ?? [] },
       input,
@@ -117,34 +130,43 @@ export class Gate {
       environment: d.config.project.environment,
     }
     const decision = d.policy().evaluate(request)
-    if (options.dryRun) return { tool: tool.id, dry_run: true, decision, input_hash: inputHash }
+    if (options.dryRun) return { tool: tool.id, dry_run: true, decision, input_hash: inputHash() }
+    options.onDecision?.(decision)
 
     // Every tool.call record: what the gate computed itself (ids, hashes, numbers) as is; what
-    // callers, policy text and errors put in, redacted here; the result, redacted before.
-    const record = (outcome: Outcome, data: Record<string, unknown> = {}, result?: Record<string, unknown>) =>
-      d.audit.record({
+    // callers, policy text and errors put in, redacted here; the result, redacted before. The
+    // data is built when the audit log writes it (after the caller has its answer), from values
+    // taken now that nobody changes later.
+    const record = (
+      outcome: Outcome,
+      data: Record<string, unknown> = {},
+      result?: () => Record<string, unknown>,
+    ) => {
+      const durationMs = round(performance.now() - started)
+      return d.audit.record({
         type: 'tool.call',
         actor,
         subject: tool.id,
         trace_id: traceId,
         redacted: true,
-        data: {
+        data: () => ({
           outcome,
           decision: decision.decision,
           rule_ids: decision.rule_ids,
           deciding_rule: decision.deciding_rule,
           policy: decision.snapshot,
           constraints: decision.constraints,
-          input_hash: inputHash,
-          duration_ms: round(performance.now() - started),
+          input_hash: inputHash(),
+          duration_ms: durationMs,
           ...d.redactor.redact({
             ...(options.idempotencyKey ? { idempotency_key: options.idempotencyKey } : {}),
             ...(options.meta ? { meta: options.meta } : {}),
             ...data,
           }),
-          ...(result ? { result } : {}),
-        },
+          ...(result ? { result: result() } : {}),
+        }),
       })
+    }
 
     if (decision.decision === 'DENY') {
       await record('denied', { reason: decision.reason })
@@ -159,11 +181,13 @@ export class Gate {
       })
     }
     let approvedBy: Actor | undefined
+    let approvalId = options.approvalId
     if (decision.decision === 'REQUIRE_APPROVAL') {
-      if (!options.approvalId) {
+      approvalId ??= await options.findApproval?.(inputHash())
+      if (!approvalId) {
         const approval = await d.approvals.request({
           tool: tool.id,
-          inputHash,
+          inputHash: inputHash(),
           input: canonicalJson(d.redactor.redact(input)) === canonicalJson(input) ? input : undefined,
           inputSummary: summarise(d.redactor.redact(input)),
           requester: actor,
@@ -186,7 +210,7 @@ export class Gate {
           },
         )
       }
-      const approval = await d.approvals.consume(options.approvalId, tool.id, inputHash)
+      const approval = await d.approvals.consume(approvalId, tool.id, inputHash())
       approvedBy = approval.decided_by
     }
 
@@ -194,7 +218,7 @@ export class Gate {
       const prior = await d.idempotency.lookup<Omit<InvokeResult, 'replayed'>>(
         options.idempotencyKey,
         tool.id,
-        inputHash,
+        inputHash(),
       )
       if (prior) {
         await record('replayed', { replay_of: prior.result.trace_id })
@@ -204,26 +228,14 @@ export class Gate {
 
     const { run, locks } = d.handlers.tool(tool.id)
     const lockRequests = locks?.(input) ?? []
-    await d.locks.acquire(lockRequests, `${actor.type}:${actor.id}/${traceId}`)
-    const controller = new AbortController()
-    const onAbort = () => controller.abort(options.signal?.reason)
-    options.signal?.addEventListener('abort', onAbort, { once: true })
-    if (options.signal?.aborted) controller.abort(options.signal.reason)
-    const timeout = decision.constraints.timeout_ms
-    const timer =
-      timeout === undefined
-        ? undefined
-        : setTimeout(
-            () =>
-              controller.abort(
-                new DriftcoreError('timeout', `${tool.id} passed its ${timeout} ms policy timeout`),
-              ),
-            timeout,
-          )
-    const extra = approvedBy ? { approval_id: options.approvalId, approved_by: approvedBy } : {}
+    if (lockRequests.length > 0) await d.locks.acquire(lockRequests, `${actor.type}:${actor.id}/${traceId}`)
+    const deadline = withDeadline(options.signal, decision.constraints.timeout_ms, tool.id)
+    const signal = deadline.signal
+    const extra = approvedBy ? { approval_id: approvalId, approved_by: approvedBy } : {}
     try {
-      const ctx = this.context(tool, actor, traceId, decision, controller.signal, options)
-      const raw = await abortable(run(input, ctx), controller.signal, d.limits.settleMs)
+      const ctx = this.context(tool, actor, traceId, decision, signal, options)
+      const work = run(input, ctx)
+      const raw = await (signal === NEVER ? work : abortable(work, signal, d.limits.settleMs))
       const parsed = tool.output.safeParse(raw)
       if (!parsed.success) {
         throw new DriftcoreError(
@@ -253,29 +265,25 @@ export class Gate {
         duration_ms: round(performance.now() - started),
         ...(artifact ? { artifact } : {}),
       }
-      await record(
-        'ok',
-        extra,
+      await record('ok', extra, () =>
         artifact
           ? { artifact: artifact.uri, sha256: artifact.sha256, bytes }
-          : { sha256: sha256(text), bytes, inline: output },
+          : // Parsed back from the text: the output object itself now belongs to the caller.
+            { sha256: sha256(text), bytes, inline: JSON.parse(text) as unknown },
       )
       if (options.idempotencyKey)
-        await d.idempotency.store(options.idempotencyKey, tool.id, inputHash, result)
+        await d.idempotency.store(options.idempotencyKey, tool.id, inputHash(), result)
       return result
     } catch (thrown) {
       const error =
-        controller.signal.aborted && !(thrown instanceof DriftcoreError)
-          ? abortError(controller.signal)
-          : toDriftcoreError(thrown)
+        signal.aborted && !(thrown instanceof DriftcoreError) ? abortError(signal) : toDriftcoreError(thrown)
       await record('error', {
         ...extra,
         error: { code: error.code, message: d.redactor.redactText(error.message) },
       })
       throw error
     } finally {
-      if (timer) clearTimeout(timer)
-      options.signal?.removeEventListener('abort', onAbort)
+      deadline.clear()
       if (lockRequests.length > 0)
         await d.locks.release(
           `${actor.type}:${actor.id}/${traceId}`,
@@ -418,6 +426,35 @@ function workflowOf(meta: Record<string, unknown> | undefined): {
   return typeof meta?.run_id === 'string' && typeof meta.step === 'string'
     ? { workflow: { run_id: meta.run_id, step: meta.step } }
     : {}
+}
+
+const NEVER = new AbortController().signal
+
+/**
+ * The signal a handler gets: the caller's, or, when policy sets a timeout, one that also fires
+ * at the deadline. Most calls have no timeout, and they share the caller's signal as is.
+ */
+function withDeadline(
+  caller: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  toolId: string,
+): { signal: AbortSignal; clear: () => void } {
+  if (timeoutMs === undefined) return { signal: caller ?? NEVER, clear: () => undefined }
+  const controller = new AbortController()
+  const onAbort = () => controller.abort(caller?.reason)
+  caller?.addEventListener('abort', onAbort, { once: true })
+  if (caller?.aborted) controller.abort(caller.reason)
+  const timer = setTimeout(
+    () => controller.abort(new DriftcoreError('timeout', `${toolId} passed its ${timeoutMs} ms policy timeout`)),
+    timeoutMs,
+  )
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer)
+      caller?.removeEventListener('abort', onAbort)
+    },
+  }
 }
 
 function round(ms: number): number {

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
+import type { lock } from 'proper-lockfile'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 
 export interface FileLockOptions {
@@ -7,6 +8,14 @@ export interface FileLockOptions {
   waitMs?: number
   /** A lock older than this whose owner stopped refreshing it is taken over. */
   staleMs?: number
+}
+
+// proper-lockfile (with graceful-fs) loads on the first lock, not at start-up; later locks
+// reuse it without going through the module loader again (the audit log locks on every flush).
+let properLockfile: { lock: typeof lock } | undefined
+async function loadProperLockfile(): Promise<{ lock: typeof lock }> {
+  properLockfile = (await import('proper-lockfile')).default
+  return properLockfile
 }
 
 /**
@@ -20,8 +29,7 @@ export async function withFileLock<T>(
   options: FileLockOptions = {},
 ): Promise<T> {
   const waitMs = options.waitMs ?? 30_000
-  // proper-lockfile (with graceful-fs) loads on the first lock, not at start-up.
-  const { default: lockfile } = await import('proper-lockfile')
+  const lockfile = properLockfile ?? (await loadProperLockfile())
   let release: () => Promise<void>
   const started = Date.now()
   for (let attempt = 0; ; attempt++) {

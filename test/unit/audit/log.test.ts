@@ -14,24 +14,28 @@ const actor = { type: 'human', id: 'alice' }
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-audit-'))
 })
+const opened: AuditLog[] = []
 afterEach(async () => {
+  await Promise.allSettled(opened.splice(0).map((audit) => audit.close()))
   await rm(dir, { recursive: true, force: true })
 })
 
 function log(options: Partial<ConstructorParameters<typeof AuditLog>[1]> = {}): AuditLog {
-  return new AuditLog(dir, {
+  const audit = new AuditLog(dir, {
     fsync: 'batch',
     batchIntervalMs: 5,
     segmentMaxBytes: 64 * 1024 * 1024,
     redactor: new Redactor(),
     ...options,
   })
+  opened.push(audit)
+  return audit
 }
 
 async function write(n: number, options?: Parameters<typeof log>[0]): Promise<void> {
   const audit = log(options)
   for (let i = 0; i < n; i++) await audit.record({ type: 'test.event', actor, subject: `s${i}`, data: { i } })
-  await audit.flush()
+  await audit.close()
 }
 
 async function segmentLines(): Promise<{ file: string; lines: string[] }> {
@@ -76,6 +80,37 @@ describe('the audit log', () => {
     expect(text).not.toContain('hunter2-but-longer')
     expect(text).not.toContain('p4ss')
     expect(text).not.toContain('"plain"')
+  })
+
+  it('builds a record given as a function when it writes it, and keeps it even if building fails', async () => {
+    const audit = log()
+    let built = 0
+    await audit.record({ type: 't', actor, subject: 'lazy', data: () => ({ built: ++built }) })
+    await audit.record({
+      type: 't',
+      actor,
+      subject: 'broken',
+      data: () => {
+        throw new Error('no such field')
+      },
+    })
+    await audit.record({ type: 't', actor, subject: 'after' })
+    expect(built).toBe(0)
+    await audit.close()
+    const records = await queryAudit(dir, {})
+    expect(records.map((r) => r.subject)).toEqual(['lazy', 'broken', 'after'])
+    expect(records[0]!.data).toEqual({ built: 1 })
+    expect(records[1]!.data.audit_error).toContain('no such field')
+    expect((await verifyAudit(dir)).ok).toBe(true)
+  })
+
+  it('keeps what a plain record said when the caller changes its objects afterwards', async () => {
+    const audit = log()
+    const data = { step: 'first' }
+    await audit.record({ type: 't', actor, subject: 'x', data })
+    data.step = 'changed'
+    await audit.close()
+    expect((await queryAudit(dir, {}))[0]!.data).toEqual({ step: 'first' })
   })
 
   it('with fsync=always, a record is on disk when record() resolves', async () => {

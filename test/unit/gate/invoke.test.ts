@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { queryAudit } from '../../../src/audit/query.js'
 import { verifyAudit } from '../../../src/audit/verify.js'
 import type { Kernel } from '../../../src/kernel/open.js'
@@ -87,6 +88,32 @@ describe('the gate', () => {
       (error as { details: { approval_id: string } }).details.approval_id,
     )
     expect(dry.input_hash).toBe(approval.input_hash)
+  })
+
+  it('records the input and output of the call as they were, whatever handler and caller do with them afterwards', async () => {
+    // The record is built after the caller has its answer; a handler that edits its input and a
+    // caller that edits the output it got must not change what the audit log says happened.
+    const careless = {
+      id: 'careless.edit',
+      description: 'Edits its own input, then returns it. Read-only.',
+      capability: 'careless.read',
+      risk: ['read' as const],
+      input: z.object({ words: z.array(z.string()) }),
+      output: z.object({ words: z.array(z.string()) }),
+      async run(input: { words: string[] }) {
+        const output = { words: [...input.words] }
+        input.words.push('edited by the handler')
+        return output
+      },
+    }
+    const k = await testKernel(project, [{ plugin: 'careless', capabilities: { tools: [careless] } }])
+    const dry = await k.gate.invoke('careless.edit', { words: ['as', 'sent'] }, agent, { dryRun: true })
+    const result = await k.gate.invoke('careless.edit', { words: ['as', 'sent'] }, agent)
+    ;(result.output as { words: string[] }).words.push('edited by the caller')
+    await k.close()
+    const [record] = await queryAudit(k.paths.audit, { type: 'tool.call', subject: 'careless.edit' })
+    expect(record!.data.input_hash).toBe(dry.input_hash)
+    expect(record!.data.result).toMatchObject({ inline: { words: ['as', 'sent'] } })
   })
 
   it('returns the first result for a repeated idempotency key and refuses the key for another input', async () => {

@@ -1,7 +1,6 @@
 import {
   DriftcoreError,
   isDriftcoreError,
-  type Actor,
   type InvokeOptions,
   type InvokeResult,
   type Kernel,
@@ -59,24 +58,20 @@ export async function callTool(
       decision = result.decision.decision
       return finish(successResult(result, catalogOf(kernel).structured.has(name)), 'ok')
     }
-    const invoke = (approvalId?: string) => kernel.gate.invoke(name, args, actor, { ...options, approvalId })
+    const invoke = (approvalId?: string) =>
+      kernel.gate.invoke(name, args, actor, {
+        ...options,
+        approvalId,
+        // An approval a person already granted for exactly this call is used without asking again.
+        findApproval: (inputHash) => findApproved(kernel, name, inputHash, actor),
+        onDecision: (d) => (decision = d.decision),
+      })
     try {
-      // Deciding is cheap; only a call that needs approval pays for validating and hashing its
-      // input a second time (to find an approval a person already granted for exactly it).
-      const simulated = kernel.gate.simulate({ tool: name, input: args, actor }).decision
-      decision = simulated
-      const approvalId =
-        requestedApproval(request) ??
-        (simulated === 'REQUIRE_APPROVAL' ? await grantedFor(kernel, name, args, actor) : undefined)
+      const approvalId = requestedApproval(request)
       try {
         return ok(await invoke(approvalId))
       } catch (error) {
         if (!isDriftcoreError(error, 'approval_required') || approvalId) throw error
-        decision = 'REQUIRE_APPROVAL'
-        // The validated input (defaults applied) can decide otherwise than the raw arguments did.
-        const granted =
-          simulated === 'REQUIRE_APPROVAL' ? undefined : await grantedFor(kernel, name, args, actor)
-        if (granted) return ok(await invoke(granted))
         if (!session.supportsElicitation() || !session.host.elicitsApprovals(kernel)) throw error
         const answer = await askPerson(session, kernel, name, error, extra)
         return 'result' in answer
@@ -133,16 +128,6 @@ function invokeOptions(
           },
         }),
   }
-}
-
-async function grantedFor(
-  kernel: Kernel,
-  name: string,
-  args: unknown,
-  actor: Actor,
-): Promise<string | undefined> {
-  const dry = await kernel.gate.invoke(name, args, actor, { dryRun: true })
-  return findApproved(kernel, name, dry.input_hash, actor)
 }
 
 function requestedApproval(request: CallToolRequest): string | undefined {
