@@ -445,7 +445,8 @@ function withDeadline(
   caller?.addEventListener('abort', onAbort, { once: true })
   if (caller?.aborted) controller.abort(caller.reason)
   const timer = setTimeout(
-    () => controller.abort(new DriftcoreError('timeout', `${toolId} passed its ${timeoutMs} ms policy timeout`)),
+    () =>
+      controller.abort(new DriftcoreError('timeout', `${toolId} passed its ${timeoutMs} ms policy timeout`)),
     timeoutMs,
   )
   return {
