@@ -7,7 +7,7 @@ import { DriftcoreError } from '../errors/driftcore-error.js'
 import { JsonDocument } from '../store/documents.js'
 import type { PolicyDecision } from '../policy/engine.js'
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used' | 'expired'
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used' | 'expired' | 'withdrawn'
 
 export interface ApprovalRequest {
   id: string
@@ -29,6 +29,8 @@ export interface ApprovalRequest {
   decided_at?: string
   comment?: string
   used_at?: string
+  /** Set when what asked for it no longer needs it (its workflow run was cancelled). */
+  withdrawn?: { by: Actor; at: string; reason: string }
   /** Set for a workflow's approval step: the run to resume once it is decided. */
   workflow?: { run_id: string; step: string }
 }
@@ -245,6 +247,35 @@ export class Approvals {
         ...(comment ? { comment } : {}),
       },
     })
+    return request
+  }
+
+  /**
+   * Withdraws a request nobody needs any more (its workflow run was cancelled), so nobody
+   * approves it for nothing and a grant is never used later. Pending and approved-but-unused
+   * requests become `withdrawn`; one already denied, used or expired is left as it is.
+   */
+  async withdraw(id: string, by: Actor, reason: string): Promise<ApprovalRequest> {
+    let changed = false
+    const request = await this.doc.update((doc) => {
+      const r = doc.requests[id]
+      if (!r) throw notFound(id)
+      const current = withExpiry(r, new Date())
+      if (current.status !== 'pending' && current.status !== 'approved') return current
+      changed = true
+      r.status = 'withdrawn'
+      r.withdrawn = { by, at: new Date().toISOString(), reason }
+      return { ...r }
+    })
+    if (changed) {
+      await this.options.audit.record({
+        type: 'approval.withdrawn',
+        actor: by,
+        subject: id,
+        trace_id: request.trace_id,
+        data: { tool: request.tool, input_hash: request.input_hash, reason, ...request.workflow },
+      })
+    }
     return request
   }
 

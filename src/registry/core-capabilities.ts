@@ -91,7 +91,7 @@ const approvalStatus: ToolDefinition = {
   input: z.object({ id: z.string().regex(/^apr_[0-9a-f]+$/, 'approval ids look like apr_0123abcd') }),
   output: z.object({
     id: z.string(),
-    status: z.enum(['pending', 'approved', 'denied', 'used', 'expired']),
+    status: z.enum(['pending', 'approved', 'denied', 'used', 'expired', 'withdrawn']),
     tool: z.string(),
     expires_at: z.string(),
     decided_by: z.object({ type: z.string(), id: z.string() }).optional(),

@@ -11,7 +11,7 @@ export default class ApprovalsList extends DriftcoreCommand<typeof ApprovalsList
   ]
   static override flags = {
     status: Flags.string({
-      options: ['pending', 'approved', 'denied', 'used', 'expired', 'all'],
+      options: ['pending', 'approved', 'denied', 'used', 'expired', 'withdrawn', 'all'],
       default: 'pending',
     }),
   }

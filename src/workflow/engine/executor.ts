@@ -1,6 +1,6 @@
 import os from 'node:os'
 import type { Actor } from '../../audit/record.js'
-import { DriftcoreError } from '../../errors/driftcore-error.js'
+import { DriftcoreError, isDriftcoreError } from '../../errors/driftcore-error.js'
 import type { ExprContext } from '../expr/template.js'
 import { evaluateCel, jsonToCel, runContext } from '../expr/template.js'
 import type { CompiledStep, CompiledWorkflow } from '../format/compile.js'
@@ -97,6 +97,7 @@ export class Executor {
         if (this.runAbort.signal.aborted) {
           await Promise.allSettled(this.active.values())
           await this.cancelRemaining()
+          await this.withdrawApprovals()
           break
         }
         await this.dispatch()
@@ -140,7 +141,9 @@ export class Executor {
       if (TERMINAL_STEP.has(step.status)) continue
       const compiled = this.workflow.steps.get(id)!
       if (step.status !== 'pending') {
-        this.start(compiled)
+        // A run cancelled while nobody worked on it re-enters no step: a granted approval would
+        // be used on the way in.
+        if (!this.runAbort.signal.aborted) this.start(compiled)
         continue
       }
       const left = compiled.dependencies.filter((d) => !TERMINAL_STEP.has(this.state.steps[d]!.status)).length
@@ -241,6 +244,24 @@ export class Executor {
       const step = this.state.steps[id]!
       if (TERMINAL_STEP.has(step.status)) continue
       await this.record({ type: 'step.cancelled', step: id, reason: reason.message })
+    }
+  }
+
+  /**
+   * A cancelled or timed-out run withdraws the approvals its steps asked for: nobody should be
+   * asked to decide for a run that has stopped, nor a grant be left for later use. Requests
+   * already decided, used or expired stay as they are.
+   */
+  private async withdrawApprovals(): Promise<void> {
+    const reason = abortReason(this.runAbort.signal).message
+    const by = this.state.cancel?.by ?? { type: 'workflow', id: this.state.run_id }
+    for (const step of Object.values(this.state.steps)) {
+      if (!step.approval_id || step.status === 'succeeded') continue
+      try {
+        await this.deps.approvals.withdraw(step.approval_id, by, reason)
+      } catch (error) {
+        if (!isDriftcoreError(error, 'not_found')) throw error
+      }
     }
   }
 

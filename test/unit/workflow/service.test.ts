@@ -1,6 +1,7 @@
 import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { queryAudit } from '../../../src/audit/query.js'
 import {
   alice,
   calls,
@@ -196,6 +197,44 @@ describe('workflow runs', () => {
     expect(state.steps.ok).toMatchObject({ status: 'cancelled' })
     await expect(svc.resume(first.state.run_id)).rejects.toMatchObject({ code: 'invalid_input' })
     await expect(svc.cancel(first.state.run_id, 'again')).rejects.toMatchObject({ code: 'invalid_input' })
+  })
+
+  it('a cancelled run withdraws the approvals it waits on, pending or granted, so none is decided or used for nothing', async () => {
+    await t.kernel.close()
+    t.kernel = await workflowKernel(t.project, [
+      'pools.ext.topics=[report]',
+      'pools.ext.handler.command=[node, -e, "0"]',
+    ])
+    const file = await writeWorkflow(
+      t.project,
+      'two-waits',
+      `  - { id: ok, type: approval, message: wait }
+  - { id: r, type: worker, topic: report, with: { n: 1 } }
+`,
+    )
+    const svc = service(t.kernel)
+    const first = await svc.start(file, {})
+    expect(first.state.status).toBe('suspended')
+    const step = first.state.steps.ok!.approval_id!
+    const tool = first.state.steps.r!.approval_id!
+    // A person grants the tool call, but the run is cancelled before it resumes to use it.
+    await t.kernel.approvals.decide(tool, alice, 'approved')
+    await svc.cancel(first.state.run_id, 'not needed any more')
+    for (const id of [step, tool]) {
+      expect(await t.kernel.approvals.get(id)).toMatchObject({
+        status: 'withdrawn',
+        withdrawn: { reason: expect.stringContaining('not needed any more') as unknown },
+      })
+    }
+    expect(await t.kernel.approvals.list('pending')).toEqual([])
+    await expect(t.kernel.approvals.decide(step, alice, 'approved')).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('withdrawn') as unknown,
+    })
+    await t.kernel.audit.flush()
+    const withdrawn = await queryAudit(t.kernel.paths.audit, { type: 'approval.withdrawn' })
+    expect(withdrawn.map((r) => r.subject).sort()).toEqual([step, tool].sort())
+    expect(withdrawn[0]!.data).toMatchObject({ run_id: first.state.run_id })
   })
 
   it('refuses to resume a finished or unknown run', async () => {

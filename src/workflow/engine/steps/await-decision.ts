@@ -19,6 +19,11 @@ export async function awaitDecision(rt: StepRuntime, id: string): Promise<Approv
         `approval ${id} was denied${by}${request.comment ? `: ${request.comment}` : ''}`,
       )
     }
+    if (request.status === 'withdrawn')
+      throw new DriftcoreError(
+        'cancelled',
+        `approval ${id} was withdrawn${request.withdrawn ? `: ${request.withdrawn.reason}` : ''}`,
+      )
     if (request.status === 'expired')
       throw new DriftcoreError(
         'timeout',
