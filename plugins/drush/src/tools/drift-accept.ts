@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import { DriftcoreError, defineTool, writeFileAtomic, type ToolContext } from 'driftcore'
@@ -94,7 +95,13 @@ export const driftAccept = defineTool({
   },
 })
 
-/** Writes the accepted objects into a config folder, after keeping the folder's state as an artifact. */
+/**
+ * Writes the accepted objects into a config folder, after keeping the folder's state as an
+ * artifact. All or nothing: every new file is written to a temporary file beside its target
+ * first (a full disk or an unwritable folder fails here, before anything changed); only then
+ * do renames and deletions put them in place, and an error among those puts back what was
+ * already changed. The folder itself stays in place (it may be a bind mount or under git).
+ */
 async function acceptIntoFolder(
   dir: string,
   baseline: LoadedSource,
@@ -110,14 +117,83 @@ async function acceptIntoFolder(
     mediaType: 'application/gzip',
     retention: 'audit',
   })
-  for (const c of changes) {
-    if (c.now) {
-      if (c.was && c.was.file !== c.now.file)
-        await rm(path.join(dir, ...c.was.file.split('/')), { force: true })
-      await writeFileAtomic(path.join(dir, ...c.now.file.split('/')), c.now.bytes!)
-    } else {
-      await rm(path.join(dir, ...c.was!.file.split('/')), { force: true })
-    }
-  }
+  await applyAll(dir, changes)
   return previous.uri
+}
+
+interface Step {
+  target: string
+  /** The staged new content, or none for a deletion. */
+  staged?: string
+  /** What the target held before, to put back if a later step fails. */
+  was?: Buffer
+}
+
+async function applyAll(dir: string, changes: readonly Change[]): Promise<void> {
+  const at = (file: string) => path.join(dir, ...file.split('/'))
+  const steps: Step[] = []
+  const madeFolders: string[] = []
+  const cleanUp = async () => {
+    await Promise.all(steps.flatMap((s) => (s.staged ? [rm(s.staged, { force: true })] : [])))
+    for (const folder of madeFolders.reverse()) await rm(folder, { recursive: true, force: true })
+  }
+  let current = ''
+  try {
+    for (const c of changes) {
+      if (c.was && (!c.now || c.was.file !== c.now.file))
+        steps.push({ target: at(c.was.file), was: c.was.bytes! })
+      if (c.now) {
+        const target = at((current = c.now.file))
+        const step: Step = { target, ...(c.was?.file === c.now.file ? { was: c.was.bytes! } : {}) }
+        steps.push(step)
+        const made = await mkdir(path.dirname(target), { recursive: true })
+        if (made) madeFolders.push(made)
+        step.staged = await stage(target, c.now.bytes!)
+      }
+    }
+  } catch (error) {
+    await cleanUp()
+    throw acceptFailed(dir, current, 'writing', error)
+  }
+  const done: Step[] = []
+  try {
+    for (const step of steps) {
+      current = path.relative(dir, step.target)
+      if (step.staged) await rename(step.staged, step.target)
+      else await rm(step.target, { force: true })
+      done.push(step)
+    }
+  } catch (error) {
+    for (const step of done.reverse()) {
+      if (step.was) await writeFileAtomic(step.target, step.was)
+      else await rm(step.target, { force: true })
+    }
+    await cleanUp()
+    throw acceptFailed(dir, current, 'replacing', error)
+  }
+}
+
+function acceptFailed(dir: string, file: string, doing: string, error: unknown): DriftcoreError {
+  const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+  return new DriftcoreError('io', `nothing was accepted: ${doing} ${file} in ${dir} failed (${reason})`, {
+    hint: 'the config folder is as it was; fix the file or folder named and accept again',
+    details: { file, folder: dir },
+    cause: error,
+  })
+}
+
+/** Writes content to a durable temporary file beside its target; returns its path. */
+async function stage(target: string, bytes: Buffer): Promise<string> {
+  const temp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
+  )
+  const handle = await open(temp, 'w', 0o644)
+  try {
+    await handle.writeFile(bytes)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  return temp
 }

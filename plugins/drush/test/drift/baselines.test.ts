@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Kernel } from '../../../../src/kernel/open.js'
@@ -24,6 +24,19 @@ afterEach(async () => {
   await kernel.close()
   await project.cleanup()
 })
+
+/** Everything under a folder: each file with its bytes, each folder, hidden ones included. */
+async function contents(dir: string): Promise<Record<string, string>> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+  return Object.fromEntries(
+    await Promise.all(
+      entries.map(async (e) => {
+        const file = path.join(e.parentPath, e.name)
+        return [path.relative(dir, file), e.isFile() ? (await readFile(file)).toString('base64') : 'folder']
+      }),
+    ),
+  )
+}
 
 const check = async (baseline: string, current: string) =>
   (await kernel.gate.invoke('drift.check', { baseline, current }, agent)).output as DriftReport
@@ -113,6 +126,57 @@ describe('drift baselines', () => {
     expect(before.objects.has('views.view.reading_list')).toBe(true)
     expect(before.objects.has('node.type.event')).toBe(false)
   })
+
+  // Both ways an accept can fail midway: writing the new content (here a collection folder
+  // cannot be made, as a plain file has its name), or putting it in place (here a target name
+  // is taken by a folder). Either way the config folder is left exactly as it was.
+  it.each([
+    ['writing the new content', { 'language/fr': () => 'not a folder' }, ['language.fr:system.site']],
+    [
+      'putting it in place',
+      { 'system.theme.yml': null, 'system.theme.yml/keep': () => 'x' },
+      // A new collection folder is made on the way; it goes again.
+      ['language.de:system.site', 'system.theme'],
+    ],
+  ] as const)(
+    'drift accept that fails while %s changes nothing in the config folder and leaves no temporary files',
+    async (_when, obstacle, blocked) => {
+      const baseline = await mutatedCopy(
+        path.join(EXAMPLE_SITE, 'baseline'),
+        path.join(project.dir, 'config/sync'),
+        obstacle,
+      )
+      const current = await mutatedCopy(
+        path.join(EXAMPLE_SITE, 'current'),
+        path.join(project.dir, 'current'),
+        {
+          'language/fr/system.site.yml': () => 'name: Bonjour\n',
+          'language/de/system.site.yml': () => 'name: Hallo\n',
+        },
+      )
+      const before = await contents(baseline)
+      const objects = [
+        'node.type.event',
+        'views.view.reading_list',
+        'field.storage.node.field_subtitle',
+        ...blocked,
+      ]
+      const asked = await kernel.gate
+        .invoke('drift.accept', { baseline, current, objects }, agent)
+        .catch((e: { details: { approval_id: string } }) => e.details.approval_id)
+      await kernel.approvals.decide(asked as string, alice, 'approved')
+      const failed = await kernel.gate
+        .invoke('drift.accept', { baseline, current, objects }, agent, { approvalId: asked as string })
+        .catch((e: unknown) => e)
+      expect(failed).toMatchObject({
+        code: 'io',
+        message: expect.stringMatching(
+          /^nothing was accepted: .*(language\/fr|system\.theme\.yml)/,
+        ) as unknown,
+      })
+      expect(await contents(baseline)).toEqual(before)
+    },
+  )
 
   it('drift accept into a saved baseline writes a new version that keeps the one before', async () => {
     await kernel.gate.invoke(
