@@ -6,6 +6,13 @@ if (process.argv.length === 3 && process.argv[2] === '--version') {
   const { name, version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`${name}/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
+  // A reader that stops early (`driftcore tools list | head`) is not an error: the command
+  // still finishes, so what it recorded is flushed, and exits as it would have.
+  process.stdout.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error
+  })
   const { execute } = await import('@oclif/core')
-  await execute({ dir: import.meta.url })
+  // Not awaited at top level: oclif waits for stdout to drain after the command, which a closed
+  // pipe never does, and an unsettled top-level await would turn a finished command into exit 13.
+  void execute({ dir: import.meta.url })
 }

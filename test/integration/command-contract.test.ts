@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { execa } from 'execa'
 import { expect, it } from 'vitest'
-import { REPO } from '../helpers/project.js'
+import { CLI, REPO, tempProject } from '../helpers/project.js'
 
 interface ManifestCommand {
   summary?: string
@@ -32,4 +33,24 @@ it('every driftcore command has a summary, --help examples and --json (the built
   }
   expect(problems).toEqual([])
   expect(count).toBeGreaterThan(50)
+})
+
+it('a reader that stops early (`driftcore tools list | head -n 1`) ends the command quietly with its own exit code', async () => {
+  const project = await tempProject()
+  try {
+    for (const args of [['--help'], ['tools', 'list'], ['nosuch']]) {
+      const writer = execa('node', [CLI, ...args], {
+        cwd: project.dir,
+        env: project.env,
+        extendEnv: false,
+        reject: false,
+      })
+      const reader = await writer.pipe('head', ['-n', '1'], { reject: false })
+      const result = reader.pipedFrom[0]!
+      expect(result.stderr, args.join(' ')).not.toMatch(/unsettled|EPIPE|Error: write/)
+      expect(result.exitCode, args.join(' ')).toBe(args[0] === 'nosuch' ? 2 : 0)
+    }
+  } finally {
+    await project.cleanup()
+  }
 })
