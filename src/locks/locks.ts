@@ -69,13 +69,14 @@ export class Locks {
     })
   }
 
-  async release(owner: string, keys?: readonly string[]): Promise<number> {
+  /** Releases what `owner` holds (of `keys`, or all); returns the keys it held. */
+  async release(owner: string, keys?: readonly string[]): Promise<string[]> {
     return this.doc.update((doc) => {
-      let released = 0
+      const released: string[] = []
       for (const [key, holders] of Object.entries(doc.locks)) {
         if (keys && !keys.includes(key)) continue
         const kept = holders.filter((h) => h.owner !== owner)
-        released += holders.length - kept.length
+        if (kept.length < holders.length) released.push(key)
         if (kept.length > 0) doc.locks[key] = kept
         else delete doc.locks[key]
       }

@@ -11,7 +11,7 @@ export default class LocksRelease extends DriftcoreCommand<typeof LocksRelease> 
 
   async run() {
     const kernel = await this.kernel()
-    const released = await kernel.locks.release(this.flags.owner, [this.args.key])
+    const released = (await kernel.locks.release(this.flags.owner, [this.args.key])).length
     await kernel.audit.record({
       type: 'lock.released',
       actor: this.actor(),

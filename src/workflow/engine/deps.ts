@@ -29,6 +29,7 @@ export function engineDeps(
     approvals: kernel.approvals,
     artifacts: kernel.artifacts,
     locks: kernel.locks,
+    audit: kernel.audit,
     deadLetters,
     logger: kernel.logger,
     redactor: kernel.redactor,

@@ -129,9 +129,22 @@ export class Executor {
     for (const [id, step] of Object.entries(this.state.steps)) {
       if (step.status !== 'running') continue
       for (const p of step.processes) killOrphanGroup(p.pid, p.start_time)
-      if (step.trace_id)
-        await this.deps.locks.release(`${this.state.actor.type}:${this.state.actor.id}/${step.trace_id}`)
+      if (step.trace_id) await this.releaseLocksOf(id, step.trace_id)
       await this.record({ type: 'step.interrupted', step: id, attempt: step.attempt })
+    }
+  }
+
+  // The gate names a call's lock owner actor/trace; a crashed attempt never released its own.
+  private async releaseLocksOf(id: string, traceId: string): Promise<void> {
+    const owner = `${this.state.actor.type}:${this.state.actor.id}/${traceId}`
+    for (const key of await this.deps.locks.release(owner)) {
+      await this.deps.audit.record({
+        type: 'lock.released',
+        actor: { type: 'workflow', id: this.state.run_id },
+        subject: key,
+        trace_id: traceId,
+        data: { owner, reason: 'interrupted attempt', run_id: this.state.run_id, step: id },
+      })
     }
   }
 

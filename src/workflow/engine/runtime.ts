@@ -2,6 +2,7 @@ import type { Approvals } from '../../approvals/approvals.js'
 import type { Redactor } from '../../audit/redact.js'
 import type { ArtifactStore } from '../../artifacts/store.js'
 import type { Actor } from '../../audit/record.js'
+import type { AuditLog } from '../../audit/log.js'
 import type { Gate } from '../../gate/invoke.js'
 import type { Locks } from '../../locks/locks.js'
 import type { Logger } from '../../logging/logger.js'
@@ -20,6 +21,8 @@ export interface EngineDeps {
   approvals: Approvals
   artifacts: ArtifactStore
   locks: Locks
+  /** For what the engine does outside any tool call (locks an interrupted attempt left). */
+  audit: Pick<AuditLog, 'record'>
   deadLetters: DeadLetters
   logger: Logger
   /** For what the engine stores outside the journal (DLQ entries). */

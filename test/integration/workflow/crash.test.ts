@@ -80,6 +80,24 @@ describe('a workflow process killed with -9', () => {
     const second = lines.find((l) => l.type === 'step.started' && l.step === 'nap')
     expect(second).toMatchObject({ attempt: 2, idempotency_key: `${runId}/nap/2` })
 
+    // The lock the killed attempt held (hello.sleep takes sleep:<seconds>) is released on
+    // resume, and the release is audited with the run and step.
+    expect(json(await runCli(project, ['locks', 'list', '--json']))).toEqual([])
+    const released = json<{ subject: string; actor: unknown; data: Record<string, unknown> }[]>(
+      await runCli(project, ['audit', 'query', '--type', 'lock.released', '--json']),
+    )
+    expect(released).toEqual([
+      expect.objectContaining({
+        subject: 'sleep:37.7',
+        actor: { type: 'workflow', id: runId },
+        data: expect.objectContaining({
+          reason: 'interrupted attempt',
+          run_id: runId,
+          step: 'nap',
+        }) as unknown,
+      }),
+    ])
+
     const journal = await readFile(path.join(project.home, 'runs', runId, 'journal.jsonl'), 'utf8')
     expect(
       journal
