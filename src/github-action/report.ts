@@ -1,0 +1,122 @@
+import path from 'node:path'
+
+/** What the action tells GitHub about one driftcore command: outputs, summary, annotations. */
+export interface ActionReport {
+  /** The command as a person would type it. */
+  title: string
+  outputs: Record<string, string>
+  /** HTML/Markdown for the job summary. */
+  summary: string
+  annotations: Annotation[]
+}
+
+export interface Annotation {
+  level: 'error' | 'warning' | 'notice'
+  message: string
+  title: string
+  file?: string
+}
+
+interface ErrorOutput {
+  error: { code: string; message: string; hint?: string; details?: Record<string, unknown> }
+}
+
+interface DriftOutput {
+  drift: boolean
+  baseline: { source: string; kind: string }
+  objects: { name: string; file?: string; status: string; changes?: { path: string; kind: string }[] }[]
+}
+
+// Summaries are capped per step by GitHub (1 MiB); the JSON shown is cut well below that.
+const MAX_JSON_IN_SUMMARY = 64 * 1024
+
+export function reportOf(
+  args: readonly string[],
+  exitCode: number,
+  output: unknown,
+  options: { workspace?: string; cwd: string; allowed: boolean },
+): ActionReport {
+  const command = `driftcore ${args.filter((a) => a !== '--json').join(' ')}`
+  const outputs: Record<string, string> = { 'exit-code': String(exitCode) }
+  if (output !== undefined) outputs.json = JSON.stringify(output)
+  const annotations: Annotation[] = []
+  const lines: string[] = [`<h2>${escape(command)}</h2>`]
+
+  if (isError(output)) {
+    const { code, message, hint, details } = output.error
+    outputs['error-code'] = code
+    lines.push(`<p>❌ <b>${escape(code)}</b> (exit ${exitCode}): ${escape(message)}</p>`)
+    if (code === 'approval_required' && typeof details?.approval_id === 'string') {
+      outputs['approval-id'] = details.approval_id
+      lines.push(
+        `<p>A person approves it with <code>driftcore approvals approve ${escape(details.approval_id)}</code>, then this job is run again.</p>`,
+      )
+    } else if (hint) lines.push(`<p>${escape(hint)}</p>`)
+    annotations.push({
+      level: options.allowed ? 'warning' : 'error',
+      title: command,
+      message: `${code}: ${message}${hint ? `\n${hint}` : ''}`,
+    })
+  } else if (isDrift(output)) {
+    lines.push(
+      output.drift
+        ? `<p>${options.allowed ? '⚠️' : '❌'} ${output.objects.length} config object(s) drifted from the baseline.</p>`
+        : '<p>✅ No drift: the config matches the baseline.</p>',
+    )
+    if (output.objects.length > 0) {
+      lines.push('<table><tr><th>Object</th><th>Status</th><th>Changed keys</th></tr>')
+      for (const o of output.objects) {
+        const keys = (o.changes ?? []).map((c) => `${c.path} (${c.kind})`).join(', ')
+        lines.push(`<tr><td>${escape(o.name)}</td><td>${escape(o.status)}</td><td>${escape(keys)}</td></tr>`)
+        annotations.push({
+          level: 'warning',
+          title: `config drift: ${o.name}`,
+          message: `${o.name} is ${o.status}${keys ? `: ${keys}` : ''}`,
+          ...driftFile(output, o, options),
+        })
+      }
+      lines.push('</table>')
+    }
+  } else {
+    lines.push(exitCode === 0 ? '<p>✅ Succeeded.</p>' : `<p>❌ Exit ${exitCode}.</p>`)
+  }
+  if (output !== undefined) {
+    const json = JSON.stringify(output, null, 2)
+    const shown = json.length > MAX_JSON_IN_SUMMARY ? `${json.slice(0, MAX_JSON_IN_SUMMARY)}\n…` : json
+    lines.push(`<details><summary>JSON result</summary>\n\n<pre>${escape(shown)}</pre>\n</details>`)
+  }
+  return { title: command, outputs, summary: `${lines.join('\n')}\n`, annotations }
+}
+
+/** A drifted object's file in the baseline folder, relative to the workspace, for the annotation. */
+function driftFile(
+  report: DriftOutput,
+  object: DriftOutput['objects'][number],
+  options: { workspace?: string; cwd: string },
+): { file?: string } {
+  if (report.baseline.kind !== 'directory' || !object.file || !options.workspace) return {}
+  const file = path.resolve(options.cwd, report.baseline.source, object.file)
+  const relative = path.relative(options.workspace, file)
+  return relative.startsWith('..') || path.isAbsolute(relative) ? {} : { file: relative }
+}
+
+function isError(output: unknown): output is ErrorOutput {
+  return (
+    typeof output === 'object' && output !== null && 'error' in output && typeof output.error === 'object'
+  )
+}
+
+function isDrift(output: unknown): output is DriftOutput {
+  return (
+    typeof output === 'object' &&
+    output !== null &&
+    'drift' in output &&
+    typeof output.drift === 'boolean' &&
+    'objects' in output &&
+    Array.isArray(output.objects)
+  )
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
+}
