@@ -134,7 +134,7 @@ describe('the audit log', () => {
     })
     await ahead.record({ type: 't', actor, subject: 'a' })
     await ahead.record({ type: 't', actor, subject: 'b' })
-    await ahead.flush()
+    await ahead.close()
     const extra = (await readFile(path.join(other, '000001.jsonl'), 'utf8'))
       .split('\n')
       .filter(Boolean)
