@@ -9,8 +9,9 @@ export default class ApprovalsReview extends DriftcoreCommand<typeof ApprovalsRe
     '(tool, input summary, rule, reason, requester, expiry, workflow run); keys: ↑/↓ or j/k move, ' +
     'a approve, d deny (each asks for an optional comment; Enter confirms, Esc cancels), r refresh, ' +
     'q or Ctrl-C quit. The list refreshes every second. Decisions are made as you (DRIFTCORE_ACTOR or ' +
-    'your login) and audited exactly like `approvals approve` and `approvals deny`. With --json, or ' +
-    'without a terminal, it prints the pending requests instead, as `approvals list --json` does.'
+    'your login) and audited exactly like `approvals approve` and `approvals deny`. With --json it ' +
+    'prints the pending requests instead, as `approvals list --json` does; without a terminal it ' +
+    'refuses and points to `approvals list` and `approvals approve ID`.'
   static override examples = [
     '<%= config.bin %> approvals review',
     'DRIFTCORE_ACTOR=human:alice <%= config.bin %> approvals review',
