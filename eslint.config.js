@@ -7,7 +7,7 @@ export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '**/*.d.ts', 'test/fixtures/**'] },
   js.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {
@@ -34,6 +34,7 @@ export default tseslint.config(
   {
     files: [
       'test/**/*.ts',
+      'test/**/*.tsx',
       'test/**/*.js',
       'bin/**/*.js',
       'plugins/*/test/**/*.ts',

@@ -1,0 +1,43 @@
+import { render } from 'ink'
+import { createElement } from 'react'
+import type { Actor } from '../../audit/record.js'
+import type { Approvals } from '../approvals.js'
+import type { Redact } from './format.js'
+import { ReviewApp } from './review-app.js'
+
+/**
+ * Runs the review UI on the terminal until the person quits (q or Ctrl-C). A decision still
+ * being written when they quit is waited for, so the caller closes the kernel (and flushes the
+ * audit log) only after it is recorded.
+ */
+export async function startReview(options: {
+  approvals: Approvals
+  reviewer: Actor
+  redact: Redact
+}): Promise<void> {
+  const inFlight = new Set<Promise<unknown>>()
+  const approvals: Pick<Approvals, 'list' | 'decide'> = {
+    list: (status) => options.approvals.list(status),
+    decide: (...args) => {
+      const decision = options.approvals.decide(...args)
+      inFlight.add(decision)
+      const forget = () => inFlight.delete(decision)
+      decision.then(forget, forget)
+      return decision
+    },
+  }
+  const app = render(
+    createElement(ReviewApp, { approvals, reviewer: options.reviewer, redact: options.redact }),
+    {
+      exitOnCtrlC: true,
+      // The command has checked for a terminal; with CI set in the person's environment Ink
+      // would otherwise draw only the last frame, at exit.
+      interactive: true,
+    },
+  )
+  try {
+    await app.waitUntilExit()
+  } finally {
+    await Promise.allSettled(inFlight)
+  }
+}
