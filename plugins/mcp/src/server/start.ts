@@ -1,10 +1,6 @@
 import path from 'node:path'
 import type { Actor, Kernel, KernelOptions } from 'driftcore'
 import { mcpConfig } from '../config/section.js'
-import { isLoopback } from '../http/guard.js'
-import { createMetrics } from '../http/metrics.js'
-import { serveHttp } from '../http/server.js'
-import { resolveToken } from '../http/token.js'
 import { McpHost } from './host.js'
 import { LiveKernel } from './live-kernel.js'
 import { LogRelay } from './logging.js'
@@ -56,6 +52,14 @@ export async function serve(options: ServeOptions): Promise<void> {
       await serveStdio(new McpHost({ ...common, transport: 'stdio', local: true }, relay), options.stop)
       return
     }
+    // The HTTP side (its transport, metrics, token) loads only here: a copilot spawning the
+    // stdio server on every session should not wait for modules it never uses.
+    const [{ isLoopback }, { createMetrics }, { serveHttp }, { resolveToken }] = await Promise.all([
+      import('../http/guard.js'),
+      import('../http/metrics.js'),
+      import('../http/server.js'),
+      import('../http/token.js'),
+    ])
     const config = mcpConfig(first.config.values).http
     const bind = options.http?.host ?? config.host
     const resolved = await resolveToken(first)
