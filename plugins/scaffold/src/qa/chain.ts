@@ -8,7 +8,7 @@ import { changesSince } from '../sandbox/changes.js'
 import { requireSandbox, type SandboxLayout } from '../sandbox/layout.js'
 import { readManifest } from '../sandbox/manifest.js'
 import { runInSandbox, sandboxExecutable, tail } from '../sandbox/run.js'
-import { parseJunit, type JunitSummary } from './junit.js'
+import type { JunitSummary } from './junit.js'
 
 export type StepStatus = 'passed' | 'failed' | 'skipped'
 
@@ -224,5 +224,7 @@ async function readJunit(
     mediaType: 'application/xml',
     retention: 'standard',
   })
+  // The XML parser loads on first use: every command start registers this plugin's tools.
+  const { parseJunit } = await import('./junit.js')
   return { ...parseJunit(xml, rel), file: rel, artifact: artifact.uri }
 }

@@ -6,7 +6,6 @@ import { formatTree } from '../formatters/tree.js'
 import { assertNoSymlinks, checkRelativePath } from '../paths/confine.js'
 import type { SandboxLayout } from '../sandbox/layout.js'
 import { sandboxProfile } from '../sandbox/profile.js'
-import { renderStrict } from './render.js'
 import { loadTemplate, type TemplateSource } from './templates.js'
 import { buildView, type ModuleRequest } from './view.js'
 
@@ -49,6 +48,8 @@ export async function planModule(
     })
   }
   const template = await loadTemplate(ctx.paths, request.template)
+  // The template engine loads on first use: every command start registers this plugin's tools.
+  const { renderStrict } = await import('./render.js')
   const { view, parts } = buildView(template.manifest, request, template.id)
   const moduleDir = path.join(layout.modulesDir, request.name)
   await assertNoSymlinks(layout.site, layout.modulesDir, request.name, 'module folder')
