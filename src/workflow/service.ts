@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { Actor } from '../audit/record.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
@@ -14,7 +15,7 @@ import { loadWorkflowFile, type LoadedWorkflow } from './format/load.js'
 import { BUILT_IN_PACKS, checkRunInput, resolveWorkflowFile } from './format/resolve.js'
 import type { JournalEntry, JournalEvent } from './journal/events.js'
 import { readJournal } from './journal/reader.js'
-import { TERMINAL_RUN, type RunState } from './journal/state.js'
+import { TERMINAL_RUN, type RunState, type RunStatus } from './journal/state.js'
 import { planRun, type PlanStep } from './plan/dry-run.js'
 import { readCancel, requestCancel } from './runs/cancel.js'
 import { newRunId, reusedSteps, runCreated } from './runs/create.js'
@@ -31,6 +32,13 @@ export interface ServiceOptions {
 
 export interface RunOptions extends Partial<ExecuteOptions> {
   interrupt?: AbortSignal
+}
+
+export interface PruneResult {
+  pruned: RunSummary[]
+  /** Old enough, but kept, and why. */
+  kept: { run_id: string; reason: string }[]
+  dry_run: boolean
 }
 
 export interface RunView {
@@ -255,6 +263,50 @@ export class WorkflowService {
           : run,
       ),
     )
+  }
+
+  /**
+   * Deletes finished runs last updated before `before` (their journals and files) and drops them
+   * from the run list, so `.driftcore/runs/` does not grow for ever. Runs still running or
+   * suspended, runs a process is working on, and runs with dead-lettered jobs (a `dlq retry`
+   * reopens them) are kept. Each deletion is audited; the audit records of the run stay.
+   */
+  async prune(options: {
+    before: Date
+    statuses: readonly RunStatus[]
+    dryRun: boolean
+  }): Promise<PruneResult> {
+    const dead = new Set((await this.deadLetters.list()).map((e) => e.run_id))
+    const pruned: RunSummary[] = []
+    const kept: PruneResult['kept'] = []
+    for (const run of await this.index.list()) {
+      if (!TERMINAL_RUN.has(run.status) || !options.statuses.includes(run.status)) continue
+      if (Date.parse(run.updated_at) >= options.before.getTime()) continue
+      if (dead.has(run.run_id))
+        kept.push({ run_id: run.run_id, reason: 'it has dead-lettered jobs (dlq list)' })
+      else if (await readOwner(runFiles(this.kernel.paths, run.run_id).owner))
+        kept.push({ run_id: run.run_id, reason: 'a process is working on it' })
+      else pruned.push(run)
+    }
+    if (options.dryRun || pruned.length === 0) return { pruned, kept, dry_run: options.dryRun }
+    // The list entry goes first: a crash midway leaves a folder nobody lists, never a listed
+    // run whose journal is gone.
+    const removed = await this.index.remove(pruned.map((r) => r.run_id))
+    for (const run of removed) {
+      await rm(runFiles(this.kernel.paths, run.run_id).dir, { recursive: true, force: true })
+      await this.kernel.audit.record({
+        type: 'run.pruned',
+        actor: this.options.actor,
+        subject: run.run_id,
+        data: {
+          workflow: run.workflow,
+          status: run.status,
+          created_at: run.created_at,
+          updated_at: run.updated_at,
+        },
+      })
+    }
+    return { pruned: removed, kept, dry_run: false }
   }
 
   private async loadForWork(runId: string): Promise<LoadedRun> {

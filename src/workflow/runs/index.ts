@@ -65,4 +65,20 @@ export class RunIndex {
       }
     })
   }
+
+  /** Drops runs from the list, with the idempotency keys that named them; returns what it dropped. */
+  async remove(runIds: readonly string[]): Promise<RunSummary[]> {
+    return this.doc.update((doc) => {
+      const removed: RunSummary[] = []
+      for (const id of runIds) {
+        const run = doc.runs[id]
+        if (!run) continue
+        removed.push(run)
+        delete doc.runs[id]
+      }
+      const gone = new Set(removed.map((r) => r.run_id))
+      for (const [key, id] of Object.entries(doc.keys)) if (gone.has(id)) delete doc.keys[key]
+      return removed
+    })
+  }
 }

@@ -143,4 +143,29 @@ describe('driftcore workflow on the command line', () => {
     expect(validate(parse(GREET))).toBe(true)
     expect(validate(parse(GREET.replace('type: worker', 'type: wroker')))).toBe(false)
   })
+
+  it('prune deletes finished runs past an age, after a dry run shows them, and refuses an age it cannot read', async () => {
+    await writeFile(
+      path.join(project.dir, 'hi.yaml'),
+      'apiVersion: driftcore/v1\nkind: Workflow\nname: hi\nsteps:\n  - { id: hi, type: worker, tool: hello.greet, with: { name: x } }\n',
+    )
+    const ran = await runCli(project, ['workflow', 'run', 'hi.yaml', '--json'])
+    expect(ran.exitCode).toBe(0)
+    const runId = (JSON.parse(ran.stdout.trim().split('\n').at(-1)!) as { run_id: string }).run_id
+    const dry = json(
+      await runCli(project, ['workflow', 'prune', '--older-than', '0s', '--dry-run', '--json']),
+    )
+    expect(dry).toMatchObject({ dry_run: true })
+    expect(dry.pruned.map((r: { run_id: string }) => r.run_id)).toContain(runId)
+    expect((await runCli(project, ['workflow', 'status', runId, '--json'])).exitCode).toBe(0)
+
+    const pruned = await runCli(project, ['workflow', 'prune', '--older-than', '0s', '--status', 'succeeded'])
+    expect(pruned.exitCode).toBe(0)
+    expect(pruned.stdout).toMatch(/deleted \d+ run\(s\) last updated before/)
+    expect((await runCli(project, ['workflow', 'status', runId, '--json'])).exitCode).toBe(3)
+
+    const bad = await runCli(project, ['workflow', 'prune', '--older-than', 'yesterday'])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toContain('--older-than "yesterday" is neither a date nor an age')
+  })
 })

@@ -237,6 +237,72 @@ describe('workflow runs', () => {
     expect(withdrawn[0]!.data).toMatchObject({ run_id: first.state.run_id })
   })
 
+  it('prune deletes finished runs older than the cut-off with their files, keeps the rest, and audits each deletion', async () => {
+    const svc = service(t.kernel)
+    const done = await svc.start(
+      await writeWorkflow(t.project, 'done', chain),
+      { v: 1 },
+      { idempotencyKey: 'k1' },
+    )
+    const dead = await svc.start(
+      await writeWorkflow(
+        t.project,
+        'routed',
+        '  - { id: build, type: worker, topic: nowhere, with: { v: 1 } }\n',
+      ),
+      {},
+    )
+    const waiting = await svc.start(
+      await writeWorkflow(t.project, 'waits', '  - { id: ok, type: approval, message: go? }\n'),
+      {},
+    )
+    const cutoff = new Date(Date.now() + 1)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const recent = await svc.start(await writeWorkflow(t.project, 'recent', chain), { v: 2 })
+    expect([done, dead, waiting, recent].map((r) => r.state.status)).toEqual([
+      'succeeded',
+      'failed',
+      'suspended',
+      'succeeded',
+    ])
+
+    const statuses = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const
+    const dry = await svc.prune({ before: cutoff, statuses, dryRun: true })
+    expect(dry.pruned.map((r) => r.run_id)).toEqual([done.state.run_id])
+    expect(dry.kept).toEqual([
+      { run_id: dead.state.run_id, reason: expect.stringContaining('dead-lettered') as unknown },
+    ])
+    expect((await readdir(t.kernel.paths.runs)).length).toBe(4)
+
+    const result = await svc.prune({ before: cutoff, statuses, dryRun: false })
+    expect(result.pruned.map((r) => r.run_id)).toEqual([done.state.run_id])
+    expect((await readdir(t.kernel.paths.runs)).sort()).toEqual(
+      [dead.state.run_id, waiting.state.run_id, recent.state.run_id].sort(),
+    )
+    expect((await svc.list()).map((r) => r.run_id)).not.toContain(done.state.run_id)
+    await expect(svc.status(done.state.run_id)).rejects.toMatchObject({ code: 'not_found' })
+    // Its idempotency key is free again: a repeated key starts a new run.
+    const again = await svc.start(
+      await writeWorkflow(t.project, 'done', chain),
+      { v: 1 },
+      { idempotencyKey: 'k1' },
+    )
+    expect(again).toMatchObject({ existing: false })
+    await t.kernel.audit.flush()
+    const audited = await queryAudit(t.kernel.paths.audit, { type: 'run.pruned' })
+    expect(audited).toEqual([
+      expect.objectContaining({
+        subject: done.state.run_id,
+        data: expect.objectContaining({ workflow: 'done', status: 'succeeded' }) as unknown,
+      }),
+    ])
+    // The run's own step records stay in the audit log.
+    const steps = (await queryAudit(t.kernel.paths.audit, { type: 'tool.call' })).filter(
+      (r) => (r.data.meta as { run_id?: string } | undefined)?.run_id === done.state.run_id,
+    )
+    expect(steps.length).toBe(4)
+  })
+
   it('refuses to resume a finished or unknown run', async () => {
     const file = await writeWorkflow(t.project, 'done', chain)
     const svc = service(t.kernel)
