@@ -35,7 +35,12 @@ async function main(): Promise<number> {
   })
   for (const [name, value] of Object.entries(report.outputs)) core.setOutput(name, value)
   for (const a of report.annotations)
-    core[a.level](a.message, { title: a.title, ...(a.file ? { file: a.file } : {}) })
+    core[a.level](a.message, {
+      title: a.title,
+      ...(a.file ? { file: a.file } : {}),
+      ...(a.startLine ? { startLine: a.startLine } : {}),
+      ...(a.startColumn ? { startColumn: a.startColumn } : {}),
+    })
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(report.summary).write()
   if (allowed.has(exitCode)) return 0
   if (!report.annotations.some((a) => a.level === 'error'))

@@ -15,10 +15,28 @@ export interface Annotation {
   message: string
   title: string
   file?: string
+  startLine?: number
+  startColumn?: number
 }
 
 interface ErrorOutput {
   error: { code: string; message: string; hint?: string; details?: Record<string, unknown> }
+}
+
+interface Problem {
+  file: string
+  line: number
+  col?: number
+  path?: string
+  message: string
+}
+
+interface RunOutput {
+  run_id: string
+  status: string
+  summary?: string
+  next?: string
+  steps: Record<string, { status: string; attempt?: number; error?: { code: string; message: string } }>
 }
 
 interface DriftOutput {
@@ -52,11 +70,27 @@ export function reportOf(
         `<p>A person approves it with <code>driftcore approvals approve ${escape(details.approval_id)}</code>, then this job is run again.</p>`,
       )
     } else if (hint) lines.push(`<p>${escape(hint)}</p>`)
-    annotations.push({
-      level: options.allowed ? 'warning' : 'error',
-      title: command,
-      message: `${code}: ${message}${hint ? `\n${hint}` : ''}`,
+    // A file that is not valid (a workflow, config, policy) names file:line:col for each problem:
+    // each becomes an annotation on that line, so it shows in the pull request's diff.
+    const problems = problemsOf(details).flatMap((p) => {
+      const file = inWorkspace(path.resolve(options.cwd, p.file), options.workspace)
+      return file ? [{ ...p, file }] : []
     })
+    for (const p of problems)
+      annotations.push({
+        level: 'error',
+        title: command,
+        message: `${p.path ? `${p.path}: ` : ''}${p.message}`,
+        file: p.file,
+        startLine: p.line,
+        ...(p.col ? { startColumn: p.col } : {}),
+      })
+    if (problems.length === 0)
+      annotations.push({
+        level: options.allowed ? 'warning' : 'error',
+        title: command,
+        message: `${code}: ${message}${hint ? `\n${hint}` : ''}`,
+      })
   } else if (isDrift(output)) {
     lines.push(
       output.drift
@@ -77,6 +111,26 @@ export function reportOf(
       }
       lines.push('</table>')
     }
+  } else if (isRun(output)) {
+    outputs['run-id'] = output.run_id
+    lines.push(
+      `<p>${output.status === 'succeeded' ? '✅' : output.status === 'suspended' ? '⏸️' : '❌'} run <code>${escape(output.run_id)}</code> ${escape(output.status)}${output.summary ? `: ${escape(output.summary)}` : ''}</p>`,
+    )
+    if (output.next) lines.push(`<p>${escape(output.next)}</p>`)
+    lines.push('<table><tr><th>Step</th><th>Status</th><th>Attempts</th><th>Error</th></tr>')
+    for (const [id, step] of Object.entries(output.steps)) {
+      const error = step.error ? `${step.error.code}: ${step.error.message}` : ''
+      lines.push(
+        `<tr><td>${escape(id)}</td><td>${escape(step.status)}</td><td>${step.attempt ?? ''}</td><td>${escape(error)}</td></tr>`,
+      )
+      if (step.error && (step.status === 'failed' || step.status === 'timed_out'))
+        annotations.push({
+          level: options.allowed ? 'warning' : 'error',
+          title: `${command}: step ${id}`,
+          message: error,
+        })
+    }
+    lines.push('</table>')
   } else {
     lines.push(exitCode === 0 ? '<p>✅ Succeeded.</p>' : `<p>❌ Exit ${exitCode}.</p>`)
   }
@@ -94,10 +148,41 @@ function driftFile(
   object: DriftOutput['objects'][number],
   options: { workspace?: string; cwd: string },
 ): { file?: string } {
-  if (report.baseline.kind !== 'directory' || !object.file || !options.workspace) return {}
-  const file = path.resolve(options.cwd, report.baseline.source, object.file)
-  const relative = path.relative(options.workspace, file)
-  return relative.startsWith('..') || path.isAbsolute(relative) ? {} : { file: relative }
+  if (report.baseline.kind !== 'directory' || !object.file) return {}
+  const file = inWorkspace(path.resolve(options.cwd, report.baseline.source, object.file), options.workspace)
+  return file ? { file } : {}
+}
+
+/** A file's path relative to the workspace, as annotations want it; none when it is outside. */
+function inWorkspace(file: string, workspace: string | undefined): string | undefined {
+  if (!workspace) return undefined
+  const relative = path.relative(workspace, file)
+  return relative.startsWith('..') || path.isAbsolute(relative) ? undefined : relative
+}
+
+function problemsOf(details: Record<string, unknown> | undefined): Problem[] {
+  const problems = details?.problems
+  if (!Array.isArray(problems)) return []
+  return problems.filter(
+    (p): p is Problem =>
+      typeof p === 'object' &&
+      p !== null &&
+      typeof (p as Problem).file === 'string' &&
+      typeof (p as Problem).line === 'number' &&
+      typeof (p as Problem).message === 'string',
+  )
+}
+
+function isRun(output: unknown): output is RunOutput {
+  return (
+    typeof output === 'object' &&
+    output !== null &&
+    'run_id' in output &&
+    typeof output.run_id === 'string' &&
+    'steps' in output &&
+    typeof output.steps === 'object' &&
+    output.steps !== null
+  )
 }
 
 function isError(output: unknown): output is ErrorOutput {

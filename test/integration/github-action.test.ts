@@ -159,6 +159,54 @@ describe('the GitHub Action (stand-in runner: GitHub’s file-command contract)'
     })
   })
 
+  it('a workflow that is not valid gets an error annotation on each problem’s file, line and column', async () => {
+    await writeFile(
+      path.join(project.dir, 'bad.yaml'),
+      'apiVersion: driftcore/v1\nkind: Workflow\nname: bad\nsteps:\n  - { id: a, type: condition, if: "1 == 1" }\n',
+    )
+    const run = await runAction({ args: 'workflow run bad.yaml' })
+    expect(run.exitCode).toBe(2)
+    expect(run.outputs['error-code']).toBe('invalid_input')
+    expect(run.annotations).toContainEqual({
+      level: 'error',
+      properties: { title: 'driftcore workflow run bad.yaml', file: 'bad.yaml', line: '5', col: '31' },
+      message: 'steps.0.if: unknown key "if"',
+    })
+    expect(run.annotations.every((a) => a.properties.file === 'bad.yaml')).toBe(true)
+  })
+
+  it('workflow run reports the run id and each step’s state, with the failed step as an annotation', async () => {
+    await writeFile(
+      path.join(project.dir, 'lost.yaml'),
+      `apiVersion: driftcore/v1
+kind: Workflow
+name: lost
+steps:
+  - { id: check, type: condition, expression: "1 == 1" }
+  - { id: deliver, type: worker, topic: nowhere, depends_on: [check] }
+  - { id: after, type: worker, topic: nowhere, depends_on: [deliver] }
+`,
+    )
+    const run = await runAction({ args: 'workflow run lost.yaml' })
+    expect(run.exitCode).toBe(1)
+    const runId = run.outputs['run-id']!
+    expect(runId).toMatch(/^run_/)
+    expect(JSON.parse(run.outputs.json!)).toMatchObject({ run_id: runId, status: 'failed' })
+    expect(run.summary).toContain(`run <code>${runId}</code> failed`)
+    expect(run.summary).toMatch(/<tr><td>check<\/td><td>succeeded<\/td>/)
+    expect(run.summary).toMatch(
+      /<tr><td>deliver<\/td><td>failed<\/td><td>\d*<\/td><td>unavailable: job .* was not delivered/,
+    )
+    expect(run.summary).toMatch(/<tr><td>after<\/td><td>blocked<\/td>/)
+    expect(run.annotations).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        properties: { title: 'driftcore workflow run lost.yaml: step deliver' },
+        message: expect.stringContaining('no pool takes topic') as unknown,
+      }),
+    ])
+  })
+
   it('refuses bad inputs with an error annotation and exit 2, running nothing', async () => {
     for (const [inputs, problem] of [
       [{ args: '' }, 'args is empty'],
