@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import path from 'node:path'
 import { stripVTControlCharacters } from 'node:util'
 import { execa } from 'execa'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -26,6 +27,31 @@ beforeEach(async () => {
 })
 afterEach(() => project.cleanup())
 
+/** The review screen in a real pseudo-terminal (`script`), as bob, and a wait for text on it. */
+function openReview() {
+  const child = execa('script', ['-qefc', `node ${CLI} approvals review`, '/dev/null'], {
+    cwd: project.dir,
+    env: { ...project.env, DRIFTCORE_ACTOR: 'human:bob', TERM: 'xterm' },
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+    stdin: 'pipe',
+  })
+  let screen = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    // Cursor movement and colours removed, so the text reads as on screen.
+    screen += stripVTControlCharacters(chunk.toString('utf8'))
+  })
+  const shows = async (text: string) => {
+    const deadline = Date.now() + 20_000
+    while (!screen.includes(text)) {
+      if (Date.now() > deadline) throw new Error(`never showed ${text}; the screen was:\n${screen}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+  return { child, shows }
+}
+
 describe('driftcore approvals review on the command line', () => {
   it('with --json prints the pending requests as `approvals list --json` does', async () => {
     const reviewed = await runCli(project, ['approvals', 'review', '--json'])
@@ -50,26 +76,7 @@ describe('driftcore approvals review on the command line', () => {
   it.skipIf(!existsSync('/usr/bin/script'))(
     'in a terminal a person approves with a comment and quits with q; the decision is audited',
     async () => {
-      const child = execa('script', ['-qefc', `node ${CLI} approvals review`, '/dev/null'], {
-        cwd: project.dir,
-        env: { ...project.env, DRIFTCORE_ACTOR: 'human:bob', TERM: 'xterm' },
-        extendEnv: false,
-        reject: false,
-        timeout: 60_000,
-        stdin: 'pipe',
-      })
-      let screen = ''
-      child.stdout.on('data', (chunk: Buffer) => {
-        // Cursor movement and colours removed, so the text reads as on screen.
-        screen += stripVTControlCharacters(chunk.toString('utf8'))
-      })
-      const shows = async (text: string) => {
-        const deadline = Date.now() + 20_000
-        while (!screen.includes(text)) {
-          if (Date.now() > deadline) throw new Error(`never showed ${text}; the screen was:\n${screen}`)
-          await new Promise((resolve) => setTimeout(resolve, 20))
-        }
-      }
+      const { child, shows } = openReview()
       await shows(pendingId)
       child.stdin.write('a')
       await shows('Enter confirms')
@@ -92,6 +99,23 @@ describe('driftcore approvals review on the command line', () => {
         await kernel.close()
       }
       const records = await queryAudit(kernel.paths.audit, { type: 'approval.approved' })
+      expect(records).toMatchObject([{ actor: { id: 'bob' }, subject: pendingId }])
+    },
+  )
+
+  it.skipIf(!existsSync('/usr/bin/script'))(
+    'in a terminal Ctrl-C leaves the screen cleanly, after the decision made just before is recorded',
+    async () => {
+      const { child, shows } = openReview()
+      await shows(pendingId)
+      child.stdin.write('d')
+      await shows('Enter confirms')
+      child.stdin.write('\r')
+      await shows(`denied ${pendingId}`)
+      child.stdin.write('\x03')
+      const result = await child
+      expect(result.exitCode).toBe(0)
+      const records = await queryAudit(path.join(project.home, 'audit'), { type: 'approval.denied' })
       expect(records).toMatchObject([{ actor: { id: 'bob' }, subject: pendingId }])
     },
   )
