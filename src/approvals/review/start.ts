@@ -14,6 +14,7 @@ export async function startReview(options: {
   approvals: Approvals
   reviewer: Actor
   redact: Redact
+  pollMs?: number
 }): Promise<void> {
   const inFlight = new Set<Promise<unknown>>()
   const approvals: Pick<Approvals, 'list' | 'decide'> = {
@@ -27,7 +28,12 @@ export async function startReview(options: {
     },
   }
   const app = render(
-    createElement(ReviewApp, { approvals, reviewer: options.reviewer, redact: options.redact }),
+    createElement(ReviewApp, {
+      approvals,
+      reviewer: options.reviewer,
+      redact: options.redact,
+      ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+    }),
     {
       exitOnCtrlC: true,
       // The command has checked for a terminal; with CI set in the person's environment Ink

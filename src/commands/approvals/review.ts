@@ -1,3 +1,4 @@
+import { Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 
@@ -8,7 +9,7 @@ export default class ApprovalsReview extends DriftcoreCommand<typeof ApprovalsRe
     'A terminal UI for the people who approve. It lists pending requests and shows the selected one ' +
     '(tool, input summary, rule, reason, requester, expiry, workflow run); keys: ↑/↓ or j/k move, ' +
     'a approve, d deny (each asks for an optional comment; Enter confirms, Esc cancels), r refresh, ' +
-    'q or Ctrl-C quit. The list refreshes every second. Decisions are made as you (DRIFTCORE_ACTOR or ' +
+    'q or Ctrl-C quit. The list refreshes every second (--interval). Decisions are made as you (DRIFTCORE_ACTOR or ' +
     'your login) and audited exactly like `approvals approve` and `approvals deny`. With --json it ' +
     'prints the pending requests instead, as `approvals list --json` does; without a terminal it ' +
     'refuses and points to `approvals list` and `approvals approve ID`.'
@@ -16,7 +17,15 @@ export default class ApprovalsReview extends DriftcoreCommand<typeof ApprovalsRe
     '<%= config.bin %> approvals review',
     'DRIFTCORE_ACTOR=human:alice <%= config.bin %> approvals review',
     '<%= config.bin %> approvals review --json',
+    '<%= config.bin %> approvals review --interval 5000',
   ]
+  static override flags = {
+    interval: Flags.integer({
+      description: 'how often the list is read again, in milliseconds',
+      default: 1000,
+      min: 200,
+    }),
+  }
 
   async run() {
     if (!this.jsonEnabled() && !(process.stdin.isTTY && process.stdout.isTTY)) {
@@ -33,6 +42,7 @@ export default class ApprovalsReview extends DriftcoreCommand<typeof ApprovalsRe
     await startReview({
       approvals: kernel.approvals,
       reviewer: this.actor(),
+      pollMs: this.flags.interval,
       redact: (text) => kernel.redactor.redactText(text),
     })
     return undefined
