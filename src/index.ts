@@ -106,6 +106,6 @@ export {
   validateYaml,
   type YamlProblem,
 } from './store/yaml.js'
-export { writeFileAtomic } from './store/atomic-write.js'
+export { writeFileAtomic, writeTempBeside } from './store/atomic-write.js'
 export { JsonDocument } from './store/documents.js'
 export { sha256, canonicalJson, canonicalHash } from './store/hash.js'

@@ -13,7 +13,26 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const dir = path.dirname(file)
   await mkdir(dir, { recursive: true })
-  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
+  const temp = await writeTempBeside(file, data, options)
+  try {
+    await rename(temp, file)
+  } catch (error) {
+    await rm(temp, { force: true })
+    throw error
+  }
+  if (options.sync !== false) await syncDir(dir)
+}
+
+/**
+ * Writes `data` to a hidden temporary file in `file`'s folder (so a rename onto `file` is
+ * atomic) and returns its path; the caller renames or removes it. Removed again if writing fails.
+ */
+export async function writeTempBeside(
+  file: string,
+  data: string | Uint8Array,
+  options: { mode?: number; sync?: boolean } = {},
+): Promise<string> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
   try {
     const handle = await open(temp, 'w', options.mode ?? 0o644)
     try {
@@ -22,12 +41,11 @@ export async function writeFileAtomic(
     } finally {
       await handle.close()
     }
-    await rename(temp, file)
   } catch (error) {
     await rm(temp, { force: true })
     throw error
   }
-  if (options.sync !== false) await syncDir(dir)
+  return temp
 }
 
 async function syncDir(dir: string): Promise<void> {

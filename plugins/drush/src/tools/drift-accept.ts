@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
-import { DriftcoreError, defineTool, writeFileAtomic, type ToolContext } from 'driftcore'
+import { DriftcoreError, defineTool, writeFileAtomic, writeTempBeside, type ToolContext } from 'driftcore'
 import { packSet, writeBaseline } from '../configset/baselines.js'
 import { digestOf, manifestOf, setOf, type ConfigFile } from '../configset/config-set.js'
 import { packDirectory } from '../configset/tarball.js'
@@ -143,12 +142,13 @@ async function applyAll(dir: string, changes: readonly Change[]): Promise<void> 
       if (c.was && (!c.now || c.was.file !== c.now.file))
         steps.push({ target: at(c.was.file), was: c.was.bytes! })
       if (c.now) {
-        const target = at((current = c.now.file))
+        current = c.now.file
+        const target = at(current)
         const step: Step = { target, ...(c.was?.file === c.now.file ? { was: c.was.bytes! } : {}) }
         steps.push(step)
         const made = await mkdir(path.dirname(target), { recursive: true })
         if (made) madeFolders.push(made)
-        step.staged = await stage(target, c.now.bytes!)
+        step.staged = await writeTempBeside(target, c.now.bytes!)
       }
     }
   } catch (error) {
@@ -180,20 +180,4 @@ function acceptFailed(dir: string, file: string, doing: string, error: unknown):
     details: { file, folder: dir },
     cause: error,
   })
-}
-
-/** Writes content to a durable temporary file beside its target; returns its path. */
-async function stage(target: string, bytes: Buffer): Promise<string> {
-  const temp = path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
-  )
-  const handle = await open(temp, 'w', 0o644)
-  try {
-    await handle.writeFile(bytes)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  return temp
 }
