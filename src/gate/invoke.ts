@@ -228,7 +228,7 @@ export class Gate {
 
     const { run, locks } = d.handlers.tool(tool.id)
     const lockRequests = locks?.(input) ?? []
-    if (lockRequests.length > 0) await d.locks.acquire(lockRequests, `${actor.type}:${actor.id}/${traceId}`)
+    if (lockRequests.length > 0) await d.locks.acquire(lockRequests, lockOwner(actor, traceId))
     const deadline = withDeadline(options.signal, decision.constraints.timeout_ms, tool.id)
     const signal = deadline.signal
     const extra = approvedBy ? { approval_id: approvalId, approved_by: approvedBy } : {}
@@ -286,7 +286,7 @@ export class Gate {
       deadline.clear()
       if (lockRequests.length > 0)
         await d.locks.release(
-          `${actor.type}:${actor.id}/${traceId}`,
+          lockOwner(actor, traceId),
           lockRequests.map((l) => l.key),
         )
     }
@@ -501,4 +501,12 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal, settleMs: number): 
       (error: unknown) => finish(() => reject(error instanceof Error ? error : new Error(String(error)))),
     )
   })
+}
+
+/**
+ * Who holds the locks of one call: its actor and trace. A workflow resuming after a crash
+ * releases what an interrupted attempt held by this name.
+ */
+export function lockOwner(actor: Actor, traceId: string): string {
+  return `${actor.type}:${actor.id}/${traceId}`
 }

@@ -45,22 +45,3 @@ export function allowedExitCodes(text: string | undefined): Set<number> {
   }
   return codes
 }
-
-/**
- * A command's --json output: one JSON document, or JSON lines (`workflow run` streams its
- * events), whose last line is the result.
- */
-export function parseOutput(stdout: string): unknown {
-  const text = stdout.trim()
-  if (text === '') return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    const last = text.split('\n').at(-1)!
-    try {
-      return JSON.parse(last)
-    } catch {
-      return undefined
-    }
-  }
-}

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url'
 import * as core from '@actions/core'
 import { execa } from 'execa'
 import { isDriftcoreError } from '../errors/driftcore-error.js'
-import { allowedExitCodes, commandArguments, parseOutput } from './arguments.js'
-import { reportOf } from './report.js'
+import { allowedExitCodes, commandArguments } from './arguments.js'
+import { parseOutput, reportOf } from './report.js'
 
 const CLI = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 

@@ -48,6 +48,25 @@ interface DriftOutput {
 // Summaries are capped per step by GitHub (1 MiB); the JSON shown is cut well below that.
 const MAX_JSON_IN_SUMMARY = 64 * 1024
 
+/**
+ * A command's --json output: one JSON document, or JSON lines (`workflow run` streams its
+ * events), whose last line is the result.
+ */
+export function parseOutput(stdout: string): unknown {
+  const text = stdout.trim()
+  if (text === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    const last = text.split('\n').at(-1)!
+    try {
+      return JSON.parse(last)
+    } catch {
+      return undefined
+    }
+  }
+}
+
 export function reportOf(
   args: readonly string[],
   exitCode: number,

@@ -2,8 +2,7 @@ import { Flags } from '@oclif/core'
 import { WorkflowCommand } from '../../cli/workflow-command.js'
 import { table } from '../../cli/format.js'
 import { parseTime } from '../../cli/time.js'
-
-const FINISHED = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const
+import { FINISHED_RUN } from '../../workflow/journal/state.js'
 
 export default class WorkflowPrune extends WorkflowCommand<typeof WorkflowPrune> {
   static override summary = 'Delete finished runs older than an age, with their journals'
@@ -24,9 +23,9 @@ export default class WorkflowPrune extends WorkflowCommand<typeof WorkflowPrune>
     }),
     status: Flags.option({
       description: 'only runs that ended so (repeatable)',
-      options: FINISHED,
+      options: FINISHED_RUN,
       multiple: true,
-      default: [...FINISHED],
+      default: [...FINISHED_RUN],
     })(),
     'dry-run': Flags.boolean({ description: 'list what would be deleted, delete nothing' }),
   }

@@ -1,6 +1,7 @@
 import os from 'node:os'
 import type { Actor } from '../../audit/record.js'
 import { DriftcoreError, isDriftcoreError } from '../../errors/driftcore-error.js'
+import { lockOwner } from '../../gate/invoke.js'
 import type { ExprContext } from '../expr/template.js'
 import { evaluateCel, jsonToCel, runContext } from '../expr/template.js'
 import type { CompiledStep, CompiledWorkflow } from '../format/compile.js'
@@ -134,9 +135,9 @@ export class Executor {
     }
   }
 
-  // The gate names a call's lock owner actor/trace; a crashed attempt never released its own.
+  // A crashed attempt never released the locks the gate took for it.
   private async releaseLocksOf(id: string, traceId: string): Promise<void> {
-    const owner = `${this.state.actor.type}:${this.state.actor.id}/${traceId}`
+    const owner = lockOwner(this.state.actor, traceId)
     for (const key of await this.deps.locks.release(owner)) {
       await this.deps.audit.record({
         type: 'lock.released',

@@ -74,4 +74,10 @@ export const TERMINAL_STEP: ReadonlySet<StepStatus> = new Set([
 /** A dependency in one of these states lets its dependents run; any other terminal state blocks them. */
 export const PASSING_STEP: ReadonlySet<StepStatus> = new Set(['succeeded', 'skipped'])
 
-export const TERMINAL_RUN: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled', 'timed_out'])
+export const FINISHED_RUN = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+] as const satisfies readonly RunStatus[]
+export const TERMINAL_RUN: ReadonlySet<RunStatus> = new Set(FINISHED_RUN)
