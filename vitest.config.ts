@@ -5,7 +5,12 @@ export default defineConfig({
   // Plugins import 'driftcore'; in tests that is the source, so one copy of each module is loaded.
   resolve: { alias: { driftcore: path.resolve(import.meta.dirname, 'src/index.ts') } },
   test: {
-    include: ['test/unit/**/*.test.{ts,tsx}', 'test/integration/**/*.test.ts', 'plugins/*/test/**/*.test.ts'],
+    include: [
+      'test/unit/**/*.test.{ts,tsx}',
+      'test/integration/**/*.test.ts',
+      'test/security/**/*.test.ts',
+      'plugins/*/test/**/*.test.ts',
+    ],
     globals: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
