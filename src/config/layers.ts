@@ -59,7 +59,7 @@ export async function readPackLayers(packsDir: string, maxBytes: number): Promis
 }
 
 /**
- * `DRIFTCORE_AUDIT__FSYNC=always` sets audit.fsync: a double underscore separates keys, since
+ * `DRIFTCORE_WORKFLOW__CONCURRENCY=4` sets workflow.concurrency: a double underscore separates keys, since
  * keys themselves contain underscores. Variables without one (DRIFTCORE_HOME…) are not config.
  */
 export function envLayer(env: NodeJS.ProcessEnv): ConfigLayer {
@@ -79,7 +79,7 @@ export function flagLayer(assignments: readonly string[]): ConfigLayer {
     const eq = assignment.indexOf('=')
     if (eq <= 0) {
       throw new DriftcoreError('invalid_input', `--config "${assignment}" is not key=value`, {
-        hint: 'e.g. --config audit.fsync=always',
+        hint: 'e.g. --config workflow.concurrency=4',
       })
     }
     setPath(values, assignment.slice(0, eq).split('.'), parseValue(assignment.slice(eq + 1)))
@@ -96,7 +96,14 @@ export function parseValue(raw: string): unknown {
   }
 }
 
+/** Keys that would reach an object's prototype (zod reads inherited keys): never config. */
+export function isForbiddenKey(key: string): boolean {
+  return key === '__proto__' || key === 'constructor' || key === 'prototype'
+}
+
 export function setPath(target: PlainObject, keyPath: readonly string[], value: unknown): void {
+  const bad = keyPath.find(isForbiddenKey)
+  if (bad !== undefined) throw new DriftcoreError('invalid_input', `"${bad}" is not a config key`)
   let node = target
   keyPath.slice(0, -1).forEach((key) => {
     if (!isPlainObject(node[key])) node[key] = {}
