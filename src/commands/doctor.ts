@@ -1,8 +1,9 @@
 import { DriftcoreCommand } from '../cli/base-command.js'
 import { table } from '../cli/format.js'
 import { verifyAudit } from '../audit/verify.js'
-import { toDriftcoreError } from '../errors/driftcore-error.js'
+import { ERROR_CODES, toDriftcoreError } from '../errors/driftcore-error.js'
 import { checkPrograms, type Check } from '../project/doctor.js'
+import { checkPolicyStore } from '../project/doctor-policy.js'
 
 export default class Doctor extends DriftcoreCommand<typeof Doctor> {
   static override summary = 'Check the machine and the project: programs found, config, policy, audit chain'
@@ -24,6 +25,7 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
         status: policy.refusal ? 'warn' : 'ok',
         detail: `snapshot v${policy.snapshot.version}${policy.refusal ? ` (bundles on disk refused: ${policy.refusal.message.split('\n')[0]})` : ''}`,
       })
+      checks.push(...(await checkPolicyStore(kernel.policyStore, kernel.paths.audit)))
       const audit = await verifyAudit(kernel.paths.audit)
       checks.push({
         check: 'audit',
@@ -32,15 +34,15 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
       })
       checks.push({ check: 'tools', status: 'ok', detail: `${kernel.registry.tools().length} registered` })
     } catch (error) {
-      checks.push({
-        check: 'project',
-        status: 'error',
-        detail: toDriftcoreError(error).message.split('\n')[0]!,
-      })
+      const e = toDriftcoreError(error)
+      checks.push({ check: 'project', status: 'error', code: e.code, detail: e.message.split('\n')[0]! })
     }
     checks.unshift(...checkPrograms(requires))
     if (!this.jsonEnabled()) this.log(table(checks, ['check', 'status', 'detail']))
-    if (checks.some((c) => c.status === 'error')) process.exitCode = 1
+    const errors = checks.filter((c) => c.status === 'error')
+    // Tampering is an integrity error (exit 8) here as everywhere; any other problem exits 1.
+    if (errors.length > 0)
+      process.exitCode = errors.some((c) => c.code === 'integrity') ? ERROR_CODES.integrity : 1
     return checks
   }
 }

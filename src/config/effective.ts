@@ -107,7 +107,10 @@ function mergeInto(
     const keyPath = [...prefix, key]
     // A key named __proto__ would set the merged object's prototype, and zod reads inherited keys.
     if (isForbiddenKey(key)) {
-      throw new DriftcoreError('invalid_input', `${placeIn(layer, keyPath, 'key')}: "${key}" is not a config key`)
+      throw new DriftcoreError(
+        'invalid_input',
+        `${placeIn(layer, keyPath, 'key')}: "${key}" is not a config key`,
+      )
     }
     if (isPlainObject(value)) {
       if (!isPlainObject(target[key])) target[key] = {}

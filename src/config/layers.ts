@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse as parseScalar } from 'yaml'
 import { DriftcoreError } from '../errors/driftcore-error.js'
+import { sha256 } from '../store/hash.js'
 import { parseYaml, positionOf } from '../store/yaml.js'
 
 export type PlainObject = Record<string, unknown>
@@ -12,6 +13,8 @@ export interface ConfigLayer {
   /** The file the values came from, for error positions and `config effective --explain`. */
   file?: string
   values: PlainObject
+  /** sha256 of the file's bytes as read, so a change to it can be named (`config.changed`). */
+  digest?: string
   /** Where each key sits in the file, for errors at file:line:col. */
   locate?: (keyPath: readonly PropertyKey[], at?: 'key' | 'value') => { line: number; col: number }
 }
@@ -39,7 +42,13 @@ export async function readFileLayer(
       hint: 'e.g. "audit:\\n  fsync: always"',
     })
   }
-  return { name, file, values, locate: (keyPath, at) => positionOf(parsed, keyPath, at) }
+  return {
+    name,
+    file,
+    values,
+    digest: sha256(text),
+    locate: (keyPath, at) => positionOf(parsed, keyPath, at),
+  }
 }
 
 /** Pack overlays: `.driftcore/packs/<pack>/config.yaml`, applied in name order. */

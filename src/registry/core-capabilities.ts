@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { readApproval } from '../approvals/approvals.js'
 import { verifyAudit } from '../audit/verify.js'
+import { configSetTool } from '../config/set-tool.js'
+import { policyRollbackTool } from '../policy/rollback-tool.js'
 import { notifyTool } from '../workflow/tools/notify.js'
 import { poolExecTool } from '../workflow/tools/pool-exec.js'
 import type { Capabilities, ToolDefinition } from './types.js'
@@ -109,7 +111,16 @@ const approvalStatus: ToolDefinition = {
 }
 
 export const coreCapabilities: Capabilities = {
-  tools: [auditVerify, policySimulate, configEffective, approvalStatus, notifyTool, poolExecTool],
+  tools: [
+    auditVerify,
+    policySimulate,
+    configEffective,
+    configSetTool,
+    policyRollbackTool,
+    approvalStatus,
+    notifyTool,
+    poolExecTool,
+  ],
 }
 
 /** The host's own `driftcore:capabilities` hook: its tools register like any plugin's. */
