@@ -3,7 +3,7 @@ import { table } from '../cli/format.js'
 import { verifyAudit } from '../audit/verify.js'
 import { ERROR_CODES, toDriftcoreError } from '../errors/driftcore-error.js'
 import { checkPrograms, type Check } from '../project/doctor.js'
-import { checkPolicyStore } from '../project/doctor-policy.js'
+import { checkConfigHistory, checkPolicyStore } from '../project/doctor-integrity.js'
 
 export default class Doctor extends DriftcoreCommand<typeof Doctor> {
   static override summary = 'Check the machine and the project: programs found, config, policy, audit chain'
@@ -25,6 +25,8 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
         status: policy.refusal ? 'warn' : 'ok',
         detail: `snapshot v${policy.snapshot.version}${policy.refusal ? ` (bundles on disk refused: ${policy.refusal.message.split('\n')[0]})` : ''}`,
       })
+      await kernel.audit.flush() // what this process recorded on opening is part of the log checked
+      checks.push(await checkConfigHistory(kernel))
       checks.push(...(await checkPolicyStore(kernel.policyStore, kernel.paths.audit)))
       const audit = await verifyAudit(kernel.paths.audit)
       checks.push({

@@ -55,6 +55,8 @@ export interface SnapshotCheck {
   version: number
   file: string
   ok: boolean
+  /** The snapshot's hash, when it verifies. */
+  hash?: string
   error?: DriftcoreError
 }
 
@@ -202,7 +204,7 @@ export class PolicyStore {
           version,
           file: this.snapshotFile(version),
           ok: !loaded.error,
-          ...(loaded.error ? { error: loaded.error } : {}),
+          ...(loaded.snapshot ? { hash: loaded.snapshot.hash } : { error: loaded.error }),
         }
       }),
     )

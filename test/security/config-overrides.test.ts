@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -195,6 +196,31 @@ describe('config set is a gated tool call', () => {
     expect(byHand).toHaveLength(1)
     expect(byHand[0].data.layers).toEqual([{ layer: 'project', file: configFile() }])
     expect(byHand[0].data.new_hash).not.toBe(first.hash)
+  })
+})
+
+describe('a config edited together with the memory of it', () => {
+  it('leaves no config.changed record, and doctor reports it with exit 8', async () => {
+    expect((await runCli(project, ['tools', 'call', 'audit.verify'])).exitCode).toBe(0)
+    // The forger writes the config and then rewrites state/config.json to match it.
+    const text = 'sandbox:\n  isolation: off\n'
+    await writeFile(configFile(), text)
+    const { hash } = json(await runCli(project, ['config', 'effective', '--json']))
+    const stateFile = path.join(project.home, 'state/config.json')
+    const state = JSON.parse(await readFile(stateFile, 'utf8'))
+    state.hash = hash
+    state.files.project = { file: configFile(), digest: createHash('sha256').update(text).digest('hex') }
+    await writeFile(stateFile, JSON.stringify(state))
+    expect((await runCli(project, ['tools', 'call', 'audit.verify'])).exitCode).toBe(0)
+    const records = json(await runCli(project, ['audit', 'query', '--type', 'config.changed', '--json']))
+    expect(records.map((r: { data: { new_hash: string } }) => r.data.new_hash)).not.toContain(hash)
+
+    const doctor = await runCli(project, ['doctor', '--json'])
+    expect(doctor.exitCode).toBe(8)
+    expect(json(doctor).find((c: { check: string }) => c.check === 'config history')).toMatchObject({
+      status: 'error',
+      code: 'integrity',
+    })
   })
 })
 

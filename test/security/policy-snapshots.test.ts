@@ -119,6 +119,27 @@ describe('an edited snapshot file', () => {
   })
 })
 
+describe('a genuine old snapshot copied in as the newest', () => {
+  it('verifies, but doctor finds no policy.published record for it and exits 8', async () => {
+    await writeFile(policyFile('project.yaml'), bundle('  - id: all\n    decision: ALLOW\n'))
+    await runCli(project, ['policy', 'publish'])
+    await writeFile(policyFile('project.yaml'), bundle(READS))
+    await runCli(project, ['policy', 'publish'])
+    const old = JSON.parse(await readFile(snapshotFile(1), 'utf8'))
+    const newest = JSON.parse(await readFile(snapshotFile(2), 'utf8'))
+    await writeFile(snapshotFile(3), JSON.stringify({ ...old, version: 3, source_hash: newest.source_hash }))
+    // Without a key or an outside anchor this cannot be told from a real publish when used…
+    expect((await decide()).snapshot.version).toBe(3)
+    // …but driftcore never published it, and the audit log says so.
+    const doctor = await runCli(project, ['doctor', '--json'])
+    expect(doctor.exitCode).toBe(8)
+    expect(json(doctor).find((c: { check: string }) => c.check === 'policy snapshots')).toMatchObject({
+      status: 'error',
+      detail: expect.stringContaining(`${snapshotFile(3)} has no policy.published record`),
+    })
+  })
+})
+
 describe('an edited index (state/policy.json)', () => {
   it('pointing at an older snapshot without a pin changes nothing', async () => {
     await writeFile(policyFile('project.yaml'), bundle('  - id: all\n    decision: ALLOW\n'))
