@@ -55,8 +55,11 @@ export interface SnapshotCheck {
   version: number
   file: string
   ok: boolean
-  /** The snapshot's hash, when it verifies. */
+  /** Why it failed: changed after it was published, or as published but not verifiable now. */
+  reason?: 'tampered' | 'untrusted'
+  /** What the file says (when it can be read), to compare with its policy.published record. */
   hash?: string
+  bundle_sha256?: string[]
   error?: DriftcoreError
 }
 
@@ -198,13 +201,23 @@ export class PolicyStore {
   async verifyAll(): Promise<SnapshotCheck[]> {
     const keys = await this.keys()
     return Promise.all(
-      (await this.versions()).map(async (version) => {
+      (await this.versions()).map(async (version): Promise<SnapshotCheck> => {
         const loaded = await this.load(version, keys)
+        const file = this.snapshotFile(version)
+        if (loaded.snapshot) {
+          const { hash, bundles } = loaded.snapshot
+          return { version, file, ok: true, hash, bundle_sha256: bundles.map((b) => b.sha256) }
+        }
+        const raw = (await this.readRaw(version).catch(() => undefined))?.snapshot
+        const reason = loaded.error.details.reason === 'untrusted' ? 'untrusted' : 'tampered'
         return {
           version,
-          file: this.snapshotFile(version),
-          ok: !loaded.error,
-          ...(loaded.snapshot ? { hash: loaded.snapshot.hash } : { error: loaded.error }),
+          file,
+          ok: false,
+          reason,
+          ...(typeof raw?.hash === 'string' ? { hash: raw.hash } : {}),
+          ...(Array.isArray(raw?.bundles) ? { bundle_sha256: raw.bundles.map((b) => b.sha256) } : {}),
+          error: loaded.error,
         }
       }),
     )

@@ -3,7 +3,7 @@ import { DriftcoreError } from '../errors/driftcore-error.js'
 import { canonicalHash, canonicalJson, sha256 } from '../store/hash.js'
 import { parseBundle, type PolicyRule } from './bundle.js'
 import { DEFAULT_BUNDLE_YAML } from './default-bundle.js'
-import { verifySignature } from './signing.js'
+import { fingerprint, verifySignature } from './signing.js'
 
 /** The name a snapshot gives the built-in bundle, which is part of driftcore and never signed. */
 export const BUILTIN_FILE = '(built-in default)'
@@ -30,7 +30,10 @@ export function snapshotHash(bundles: readonly Pick<SnapshotBundle, 'name' | 'ru
  * file name says, its rules still hash to its `hash`, and each bundle's text still matches its
  * sha256. With trusted keys: every bundle carries its text and a signature that a key trusted
  * *now* verifies, and its rules are exactly what that signed text says (the built-in bundle
- * must be this driftcore's). Anything else is an `integrity` error naming the file.
+ * must be this driftcore's). Anything else is an `integrity` error naming the file, with
+ * `details.reason`: `tampered` (it was changed after it was published) or `untrusted` (it is
+ * as published, but cannot be verified under the keys trusted now: published unsigned, by an
+ * older driftcore, or signed by a key no longer trusted).
  */
 export function verifySnapshot(
   raw: unknown,
@@ -39,14 +42,15 @@ export function verifySnapshot(
   keys: readonly KeyObject[],
   maxYamlBytes: number,
 ): void {
-  const fail = (problem: string, hint?: string): never => {
+  const fail = (problem: string, hint?: string, reason: 'tampered' | 'untrusted' = 'tampered'): never => {
     throw new DriftcoreError('integrity', `policy snapshot ${file} ${problem}`, {
       hint:
         hint ??
         'it was edited after it was published; restore it, or remove it and run `driftcore policy publish`',
-      details: { file, version },
+      details: { file, version, reason },
     })
   }
+  const untrusted = (problem: string, hint: string): never => fail(problem, hint, 'untrusted')
   const s = raw as { version?: unknown; hash?: unknown; bundles?: unknown }
   if (typeof s !== 'object' || s === null || !Array.isArray(s.bundles) || typeof s.hash !== 'string')
     fail('is not a policy snapshot')
@@ -62,18 +66,18 @@ export function verifySnapshot(
   for (const b of bundles) {
     const where = `${file} (bundle ${b.file})`
     if (b.source === undefined)
-      fail(
+      untrusted(
         `cannot be verified under policy.trusted_keys: it does not keep the text of bundle "${b.name}"`,
-        'it was published by an older driftcore or without signing; sign the bundles and run `driftcore policy publish`',
+        'it was published by an older driftcore; sign the bundles and run `driftcore policy publish`',
       )
     if (b.file === BUILTIN_FILE) {
       if (b.source !== DEFAULT_BUNDLE_YAML)
-        fail(
+        untrusted(
           'holds a built-in bundle that is not this driftcore’s',
           'run `driftcore policy publish` to publish the bundles in force now',
         )
     } else if (b.signature === undefined) {
-      fail(
+      untrusted(
         `was published without a signature for bundle ${b.file}, and policy.trusted_keys now requires one`,
         'sign the bundles (driftcore policy sign FILE --key KEY) and run `driftcore policy publish`',
       )
@@ -81,7 +85,10 @@ export function verifySnapshot(
       try {
         verifySignature(where, Buffer.from(b.source!, 'utf8'), b.signature, [...keys])
       } catch (error) {
-        fail(`does not verify under the trusted keys in force: ${(error as Error).message}`)
+        const message = `does not verify under the trusted keys in force: ${(error as Error).message}`
+        // Signed by a key that is trusted now, yet it does not verify: changed after signing.
+        if (b.signed_by === undefined || keys.some((k) => fingerprint(k) === b.signed_by)) fail(message)
+        untrusted(message, `it was signed by ${b.signed_by}, which policy.trusted_keys no longer lists`)
       }
     }
     const parsed = parseBundle(b.source!, where, maxYamlBytes)

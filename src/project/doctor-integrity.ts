@@ -2,7 +2,8 @@ import { queryAudit } from '../audit/query.js'
 import { persistentHash } from '../config/history.js'
 import { toDriftcoreError } from '../errors/driftcore-error.js'
 import type { Kernel } from '../kernel/open.js'
-import type { PolicyStore } from '../policy/snapshots.js'
+import type { PolicyStore, SnapshotCheck } from '../policy/snapshots.js'
+import { canonicalJson } from '../store/hash.js'
 import type { Check } from './doctor.js'
 
 /**
@@ -37,24 +38,49 @@ export async function checkPolicyStore(store: PolicyStore, auditDir: string): Pr
   const published = await queryAudit(auditDir, { type: 'policy.{published,rollback}' })
   try {
     const snapshots = await store.verifyAll()
-    const problems = snapshots.filter((s) => !s.ok).map((s) => s.error!.message)
-    // A snapshot that verifies but that driftcore never published (an old one copied under a
-    // new number, say) has no policy.published record naming its version and hash.
-    const recorded = new Set(
+    const records = new Map(
       published
         .filter((r) => r.type === 'policy.published')
-        .map((r) => `${String(r.data.version)}:${String(r.data.hash)}`),
+        .map((r) => [
+          Number(r.data.version),
+          {
+            hash: r.data.hash,
+            bundles: ((r.data.bundles as { sha256?: string }[] | undefined) ?? []).map((b) => b.sha256),
+          },
+        ]),
     )
-    for (const s of snapshots) {
-      if (s.ok && !recorded.has(`${s.version}:${s.hash}`))
-        problems.push(
-          `policy snapshot ${s.file} has no policy.published record in the audit log: driftcore did not publish it`,
-        )
+    // Published by driftcore: the audit log's policy.published record names this version, hash
+    // and bundle texts. A snapshot that verifies but has none (an old one copied under a new
+    // number) and one that cannot be verified now and does not match its record were changed.
+    const asPublished = (s: SnapshotCheck) => {
+      const record = records.get(s.version)
+      return (
+        record !== undefined &&
+        record.hash === s.hash &&
+        canonicalJson(record.bundles) === canonicalJson(s.bundle_sha256 ?? [])
+      )
     }
+    const errors: string[] = []
+    const warnings: string[] = []
+    for (const s of snapshots) {
+      if (s.ok && !asPublished(s))
+        errors.push(
+          `policy snapshot ${s.file} does not match the policy.published record of v${s.version} in the audit log: it is not what driftcore published`,
+        )
+      else if (!s.ok && (s.reason === 'tampered' || !asPublished(s))) errors.push(s.error!.message)
+      else if (!s.ok) warnings.push(`v${s.version} can no longer be used (${s.error!.message})`)
+    }
+    const verified = snapshots.filter((s) => s.ok).length
     checks.push(
-      problems.length === 0
-        ? { check: 'policy snapshots', status: 'ok', detail: `${snapshots.length} verified` }
-        : { check: 'policy snapshots', status: 'error', code: 'integrity', detail: problems.join('; ') },
+      errors.length > 0
+        ? { check: 'policy snapshots', status: 'error', code: 'integrity', detail: errors.join('; ') }
+        : warnings.length > 0
+          ? {
+              check: 'policy snapshots',
+              status: 'warn',
+              detail: `${verified} verified; ${warnings.join('; ')}`,
+            }
+          : { check: 'policy snapshots', status: 'ok', detail: `${verified} verified` },
     )
   } catch (error) {
     const e = toDriftcoreError(error)

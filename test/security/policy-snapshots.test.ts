@@ -120,7 +120,7 @@ describe('an edited snapshot file', () => {
 })
 
 describe('a genuine old snapshot copied in as the newest', () => {
-  it('verifies, but doctor finds no policy.published record for it and exits 8', async () => {
+  it('verifies, but doctor finds it is not what the audit log says was published, and exits 8', async () => {
     await writeFile(policyFile('project.yaml'), bundle('  - id: all\n    decision: ALLOW\n'))
     await runCli(project, ['policy', 'publish'])
     await writeFile(policyFile('project.yaml'), bundle(READS))
@@ -135,7 +135,7 @@ describe('a genuine old snapshot copied in as the newest', () => {
     expect(doctor.exitCode).toBe(8)
     expect(json(doctor).find((c: { check: string }) => c.check === 'policy snapshots')).toMatchObject({
       status: 'error',
-      detail: expect.stringContaining(`${snapshotFile(3)} has no policy.published record`),
+      detail: expect.stringContaining(`${snapshotFile(3)} does not match the policy.published record`),
     })
   })
 })
