@@ -1,7 +1,7 @@
 import { DriftcoreCommand } from '../cli/base-command.js'
 import { table } from '../cli/format.js'
-import { verifyAudit } from '../audit/verify.js'
-import { toDriftcoreError } from '../errors/driftcore-error.js'
+import { verifyProjectAudit } from '../audit/project-audit.js'
+import { ERROR_CODES, toDriftcoreError } from '../errors/driftcore-error.js'
 import { checkPrograms, type Check } from '../project/doctor.js'
 
 export default class Doctor extends DriftcoreCommand<typeof Doctor> {
@@ -10,6 +10,8 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
 
   async run() {
     const checks: Check[] = []
+    // A tampered record, checkpoint or snapshot is not a missing program: it exits like `audit verify`.
+    let integrity = false
     let requires: string[] = []
     try {
       const kernel = await this.kernel()
@@ -24,7 +26,9 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
         status: policy.refusal ? 'warn' : 'ok',
         detail: `snapshot v${policy.snapshot.version}${policy.refusal ? ` (bundles on disk refused: ${policy.refusal.message.split('\n')[0]})` : ''}`,
       })
-      const audit = await verifyAudit(kernel.paths.audit)
+      await kernel.audit.flush()
+      const audit = await verifyProjectAudit(kernel.paths, kernel.config.values.audit)
+      if (!audit.ok) integrity = true
       checks.push({
         check: 'audit',
         status: audit.ok ? 'ok' : 'error',
@@ -40,7 +44,8 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
     }
     checks.unshift(...checkPrograms(requires))
     if (!this.jsonEnabled()) this.log(table(checks, ['check', 'status', 'detail']))
-    if (checks.some((c) => c.status === 'error')) process.exitCode = 1
+    if (integrity) process.exitCode = ERROR_CODES.integrity
+    else if (checks.some((c) => c.status === 'error')) process.exitCode = 1
     return checks
   }
 }

@@ -23,6 +23,28 @@ export const coreConfigSections = {
         .int()
         .min(4096)
         .default(64 * mib),
+      checkpoint_every: z
+        .number()
+        .int()
+        .min(0)
+        .default(1000)
+        .describe(
+          'sign a checkpoint of the chain each time it passes a multiple of this many records (0: only on request)',
+        ),
+      checkpoint_key: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'ed25519 private key (PEM) that signs checkpoints; default .driftcore/keys/audit-checkpoint.key',
+        ),
+      checkpoint_public_key: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'the public key audit verify checks checkpoints with; default: the private key path with .pub',
+        ),
     })
     .prefault({}),
   launcher: z

@@ -3,6 +3,7 @@ import type { Config as OclifConfig } from '@oclif/core'
 import { Approvals } from '../approvals/approvals.js'
 import { ArtifactStore } from '../artifacts/store.js'
 import { AuditLog } from '../audit/log.js'
+import { checkpointSettings } from '../audit/project-audit.js'
 import { Redactor } from '../audit/redact.js'
 import { loadConfig, type EffectiveConfig } from '../config/effective.js'
 import { Gate } from '../gate/invoke.js'
@@ -78,6 +79,8 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     batchIntervalMs: v.audit.batch_interval_ms,
     segmentMaxBytes: v.audit.segment_max_bytes,
     redactor,
+    checkpoints: checkpointSettings(paths, v.audit),
+    warn: (message) => logger.warn(message),
   })
   const policyStore = new PolicyStore(paths, {
     trustedKeys: v.policy.trusted_keys,

@@ -21,6 +21,7 @@ runs/
 artifacts/
 logs/
 audit/
+audit-checkpoints.jsonl
 *.key
 `
 

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { readApproval } from '../approvals/approvals.js'
-import { verifyAudit } from '../audit/verify.js'
+import { verifyProjectAudit, type CheckpointConfig } from '../audit/project-audit.js'
 import { notifyTool } from '../workflow/tools/notify.js'
 import { poolExecTool } from '../workflow/tools/pool-exec.js'
 import type { Capabilities, ToolDefinition } from './types.js'
@@ -18,7 +18,8 @@ const decisionSchema = z.object({
 const auditVerify: ToolDefinition = {
   id: 'audit.verify',
   title: 'Verify the audit log',
-  description: 'Checks the hash chain of the audit log end to end and reports the first bad record, if any.',
+  description:
+    "Checks the hash chain of the audit log end to end, and against the project's signed checkpoints, and reports the first bad record, if any.",
   capability: 'audit.read',
   risk: ['read'],
   input: z.object({}),
@@ -27,12 +28,17 @@ const auditVerify: ToolDefinition = {
     records: z.number(),
     segments: z.number(),
     last_hash: z.string(),
+    checkpoints: z.number().optional(),
     problem: z
       .object({ segment: z.string(), line: z.number(), seq: z.number().optional(), message: z.string() })
       .optional(),
   }),
   async run(_input, ctx) {
-    const { head: _head, ...result } = await verifyAudit(ctx.paths.audit)
+    const {
+      head: _head,
+      anchors: _anchors,
+      ...result
+    } = await verifyProjectAudit(ctx.paths, (ctx.config as { audit: CheckpointConfig }).audit)
     return result
   },
 }
