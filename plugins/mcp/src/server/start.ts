@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { Actor, Kernel, KernelOptions } from 'driftcore'
+import type { Kernel, KernelOptions } from 'driftcore'
 import { mcpConfig } from '../config/section.js'
 import { McpHost } from './host.js'
 import { LiveKernel } from './live-kernel.js'
@@ -15,7 +15,6 @@ export interface ServeOptions {
   openKernel(sink: LogSink): Promise<Kernel>
   /** oclif's folders: the user config layer and the installed-plugins list live there. */
   dirs: { configDir: string; dataDir: string }
-  operator: Actor
   version: string
   /** Overrides of `mcp.http.host` / `mcp.http.port`. */
   http?: { host?: string | undefined; port?: number | undefined }
@@ -45,7 +44,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       void live.reloadPolicy()
     },
   })
-  const common = { live, operator: options.operator, version: options.version }
+  const common = { live, version: options.version }
   try {
     await watching.ready
     if (options.transport === 'stdio') {

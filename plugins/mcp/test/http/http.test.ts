@@ -177,8 +177,22 @@ describe('mcp serve over HTTP', () => {
 })
 
 describe('approvals over HTTP', () => {
-  it('asks the person through elicitation on the call’s own stream and runs the call once approved', async () => {
-    const project = await mcpProject({ plugins: [HELLO] })
+  it('asks the client through elicitation on the call’s own stream and runs the call once approved', async () => {
+    // Only where policy accepts the client's word for the tool is the client asked at all.
+    const project = await mcpProject({
+      plugins: [HELLO],
+      policy: {
+        'client.yaml': `apiVersion: driftcore/v1
+kind: PolicyBundle
+name: client
+rules:
+  - id: shout-on-the-clients-word
+    decision: REQUIRE_APPROVAL
+    match: { tools: [hello.shout] }
+    approval: { client_attested: true }
+`,
+      },
+    })
     const server = await httpServer(project, { args: ['-c', 'launcher.allowlist=[echo]'] })
     const client = await httpClient(server, { capabilities: { elicitation: { form: {} } } })
     try {

@@ -45,7 +45,6 @@ export default class McpServe extends DriftcoreCommand<typeof McpServe> {
         return openKernel({ ...(home ? { home } : {}), configFlags: this.flags.config ?? [], oclif, logSink })
       },
       dirs: { configDir: this.config.configDir, dataDir: this.config.dataDir },
-      operator: this.actor(),
       version: this.config.version,
       http: { host: this.flags.host, port: this.flags.port },
       stop: stop.signal,
