@@ -64,13 +64,22 @@ describe('mcp serve over HTTP', () => {
     expect(server.stderr()).not.toContain(server.token)
   })
 
-  it('answers /health/live and /health/ready without a token', async () => {
+  it('answers /health/live and /health/ready without a token; the details only with it', async () => {
     expect(await send(`${base}/health/live`)).toMatchObject({ status: 200 })
     const ready = await send(`${base}/health/ready`)
     expect(ready.status).toBe(200)
-    const body = JSON.parse(ready.body) as { status: string; policy: { version: number } }
+    expect(JSON.parse(ready.body)).toEqual({ status: 'ready' })
+    const detailed = await send(`${base}/health/ready`, {
+      headers: { Authorization: `Bearer ${server.token}` },
+    })
+    const body = JSON.parse(detailed.body) as {
+      status: string
+      policy: { version: number }
+      warnings: string[]
+    }
     expect(body.status).toBe('ready')
     expect(body.policy.version).toBeGreaterThanOrEqual(0)
+    expect(body.warnings).toEqual([])
   })
 
   it('refuses /mcp and /metrics with 401 when the token is missing or wrong', async () => {

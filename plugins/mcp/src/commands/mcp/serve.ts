@@ -48,10 +48,12 @@ export default class McpServe extends DriftcoreCommand<typeof McpServe> {
       version: this.config.version,
       http: { host: this.flags.host, port: this.flags.port },
       stop: stop.signal,
-      onListening: (url, source) =>
+      onListening: (url, source, warnings) => {
+        for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`)
         process.stderr.write(
           `driftcore MCP server on ${url} (bearer token from ${source}); Ctrl-C stops it\n`,
-        ),
+        )
+      },
     })
   }
 }
