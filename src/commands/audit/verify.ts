@@ -19,9 +19,11 @@ export default class AuditVerify extends DriftcoreCommand<typeof AuditVerify> {
     const result = { ...chain, ok: chain.ok && approvals.problems.length === 0, approvals }
     if (!result.ok) process.exitCode = ERROR_CODES.integrity
     if (!this.jsonEnabled()) {
-      if (chain.ok)
-        this.log(
-          `audit log OK: ${chain.records} records in ${chain.segments} segment(s); last hash ${chain.last_hash}`,
+      const summary = `${chain.records} records in ${chain.segments} segment(s); last hash ${chain.last_hash}`
+      if (result.ok) this.log(`audit log OK: ${summary}`)
+      else if (chain.ok)
+        process.stderr.write(
+          `audit log chain intact (${summary}), but ${approvals.problems.length} approval(s) in the state file have no record:\n`,
         )
       else {
         const p = chain.problem!

@@ -22,7 +22,10 @@ export default class McpServe extends DriftcoreCommand<typeof McpServe> {
     transport: Flags.option({ options: ['stdio', 'http'] as const, default: 'stdio' as const })({
       description: 'stdio for a client that spawns the server; http for Streamable HTTP',
     }),
-    host: Flags.string({ description: 'http: address to bind (default: mcp.http.host, 127.0.0.1)' }),
+    host: Flags.string({
+      description:
+        'http: address to bind (default: mcp.http.host, 127.0.0.1); anything else warns and requires an Origin header',
+    }),
     port: Flags.integer({
       min: 0,
       max: 65_535,
