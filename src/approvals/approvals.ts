@@ -6,7 +6,7 @@ import type { Actor } from '../audit/record.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import { JsonDocument } from '../store/documents.js'
 import type { PolicyDecision } from '../policy/engine.js'
-import { approvalDigest, findApprovalEvidence } from './evidence.js'
+import { approvalDigest, findApprovalEvidence, FORGED_TYPE } from './evidence.js'
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used' | 'expired' | 'withdrawn'
 
@@ -399,26 +399,35 @@ export class Approvals {
     // Read outside the lock: the log is searched once, and the record it needs is never removed.
     const evidence = await findApprovalEvidence(this.options.audit.dir, found)
     if (!evidence.found) {
-      await this.options.audit.record({
-        type: 'approval.forged',
-        actor: use.actor,
-        subject: id,
-        trace_id: found.trace_id,
-        data: {
-          file: this.file,
-          tool: found.tool,
-          input_hash: found.input_hash,
-          status: found.status,
-          ...(found.decided_by ? { decided_by: found.decided_by } : {}),
-          reason: evidence.reason,
-        },
-      })
-      await this.options.audit.flush()
+      // Recorded if the log takes it; a log that refuses records (it was edited too) must not
+      // hide which file was forged.
+      let unrecorded: string | undefined
+      try {
+        await this.options.audit.record({
+          type: FORGED_TYPE,
+          actor: use.actor,
+          subject: id,
+          trace_id: found.trace_id,
+          data: {
+            file: this.file,
+            tool: found.tool,
+            input_hash: found.input_hash,
+            status: found.status,
+            ...(found.decided_by ? { decided_by: found.decided_by } : {}),
+            reason: evidence.reason,
+          },
+        })
+        await this.options.audit.flush()
+      } catch (error) {
+        unrecorded = (error as Error).message
+      }
       throw new DriftcoreError(
         'integrity',
         `approval ${id} in ${this.file} says ${found.status}, but ${evidence.reason}: it was not granted here`,
         {
-          hint: 'someone edited the state file; run `driftcore audit verify`, and ask a person to approve again',
+          hint:
+            'someone edited the state file; run `driftcore audit verify`, and ask a person to approve again' +
+            (unrecorded ? ` (the audit log refused to record this too: ${unrecorded})` : ''),
           details: { approval_id: id, file: this.file },
         },
       )

@@ -13,6 +13,8 @@ import type { ApprovalRequest } from './approvals.js'
  */
 
 export const EVIDENCE_TYPE = 'approval.approved'
+/** Recorded when a use of an approval found no evidence; the approval stays refused after it. */
+export const FORGED_TYPE = 'approval.forged'
 
 // How far before an approval's creation its record may sit (clocks of two processes on one
 // machine agree; this only absorbs a clock step). Older segments are not read.
@@ -61,8 +63,17 @@ export async function findApprovalEvidence(auditDir: string, request: ApprovalRe
       const size = (await handle.stat()).size
       const search = await searchBackwards(handle, size, needle, since, (line) => {
         const record = parseLine(line)
-        return record?.type === EVIDENCE_TYPE && record.data?.digest === digest
+        // Once refused as forged, always refused: a record that turns up later (appended after
+        // the refusal, say) does not make the grant real.
+        if (record?.type === FORGED_TYPE) return 'tainted'
+        return record?.type === EVIDENCE_TYPE && record.data?.digest === digest ? 'found' : undefined
       })
+      if (search.tainted) {
+        return {
+          found: false,
+          reason: `the audit log already refused it as forged (${FORGED_TYPE} at seq ${search.tainted})`,
+        }
+      }
       if (search.at) {
         const problem = await linkProblem(auditDir, segments, i, handle, size, search.at)
         if (!problem) return { found: true, seq: search.at.seq }
@@ -95,8 +106,8 @@ async function searchBackwards(
   size: number,
   needle: Buffer,
   since: number,
-  matches: (line: Buffer) => boolean,
-): Promise<{ at?: Found; older: boolean }> {
+  matches: (line: Buffer) => 'found' | 'tainted' | undefined,
+): Promise<{ at?: Found; tainted?: number; older: boolean }> {
   let end = size
   let carry = Buffer.alloc(0)
   while (end > 0) {
@@ -119,8 +130,10 @@ async function searchBackwards(
       const newline = buffer.indexOf(0x0a, hit)
       const lineEnd = newline === -1 ? buffer.length : newline
       const line = buffer.subarray(lineStart, lineEnd)
-      if (newline !== -1 && matches(line)) {
+      const verdict = newline === -1 ? undefined : matches(line)
+      if (verdict) {
         const check = checkLineBytes(buffer, lineStart, lineEnd)
+        if (check?.intact && verdict === 'tainted') return { tainted: check.seq, older: false }
         if (check?.intact) {
           return {
             at: {
@@ -285,30 +298,35 @@ export async function auditApprovalEvidence(
   const granted = requests.filter((r) => r.status === 'approved' || r.status === 'used')
   if (granted.length === 0) return { checked: 0, problems: [] }
   const digests = new Map<string, Set<string>>()
-  const needle = Buffer.from(`"type":"${EVIDENCE_TYPE}",`)
+  const forged = new Set<string>()
   for (const segment of await listSegments(auditDir)) {
     const bytes = await readFile(segmentPath(auditDir, segment))
-    for (let hit = bytes.indexOf(needle); hit !== -1; hit = bytes.indexOf(needle, hit + 1)) {
-      const start = bytes.lastIndexOf(0x0a, hit) + 1
-      const newline = bytes.indexOf(0x0a, hit)
-      const record = parseLine(bytes.subarray(start, newline === -1 ? bytes.length : newline))
-      if (record?.type !== EVIDENCE_TYPE || typeof record.subject !== 'string') continue
-      if (typeof record.data?.digest !== 'string') continue
-      const set = digests.get(record.subject) ?? new Set<string>()
-      set.add(record.data.digest)
-      digests.set(record.subject, set)
+    for (const type of [EVIDENCE_TYPE, FORGED_TYPE]) {
+      const needle = Buffer.from(`"type":"${type}",`)
+      for (let hit = bytes.indexOf(needle); hit !== -1; hit = bytes.indexOf(needle, hit + 1)) {
+        const start = bytes.lastIndexOf(0x0a, hit) + 1
+        const newline = bytes.indexOf(0x0a, hit)
+        const record = parseLine(bytes.subarray(start, newline === -1 ? bytes.length : newline))
+        if (record?.type !== type || typeof record.subject !== 'string') continue
+        if (type === FORGED_TYPE) forged.add(record.subject)
+        else if (typeof record.data?.digest === 'string') {
+          const set = digests.get(record.subject) ?? new Set<string>()
+          set.add(record.data.digest)
+          digests.set(record.subject, set)
+        }
+      }
     }
   }
-  const problems = granted
-    .filter((r) => !digests.get(r.id)?.has(approvalDigest(r)))
-    .map((r) => ({
-      id: r.id,
-      status: r.status,
-      tool: r.tool,
-      file,
-      message: digests.has(r.id)
-        ? `${r.id} is ${r.status} in ${file}, but differs from what its ${EVIDENCE_TYPE} record grants`
-        : `${r.id} is ${r.status} in ${file}, but the audit log holds no ${EVIDENCE_TYPE} record for it`,
-    }))
+  const message = (r: ApprovalRequest): string | undefined => {
+    if (forged.has(r.id)) return `${r.id} is ${r.status} in ${file}, but a use of it was refused as forged`
+    if (digests.get(r.id)?.has(approvalDigest(r))) return undefined
+    return digests.has(r.id)
+      ? `${r.id} is ${r.status} in ${file}, but differs from what its ${EVIDENCE_TYPE} record grants`
+      : `${r.id} is ${r.status} in ${file}, but the audit log holds no ${EVIDENCE_TYPE} record for it`
+  }
+  const problems = granted.flatMap((r) => {
+    const text = message(r)
+    return text ? [{ id: r.id, status: r.status, tool: r.tool, file, message: text }] : []
+  })
   return { checked: granted.length, problems }
 }

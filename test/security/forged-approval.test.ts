@@ -2,7 +2,18 @@ import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ApprovalRequest } from '../../src/approvals/approvals.js'
-import { json, runCli, tempProject, type TempProject } from '../helpers/project.js'
+import { approvalDigest } from '../../src/approvals/evidence.js'
+import { checkLine, sealRecord } from '../../src/audit/record.js'
+import { listSegments } from '../../src/audit/segments.js'
+import { verifyAudit } from '../../src/audit/verify.js'
+import {
+  fixturePluginContribution,
+  json,
+  runCli,
+  tempProject,
+  testKernel,
+  type TempProject,
+} from '../helpers/project.js'
 import { linkHello } from '../helpers/workflow-cli.js'
 
 // Hole 5: an agent with a shell, as the same OS user, edits .driftcore/state/approvals.json
@@ -232,5 +243,108 @@ steps:
     )
     const life = Date.parse(approval.expires_at) - Date.parse(approval.created_at)
     expect(life).toBeLessThanOrEqual(86_400_000)
+  })
+})
+
+describe('a forged approval.approved record written into the audit log as well', () => {
+  // The agent also writes the record consume looks for, with the right digest and a valid hash
+  // of its own. Pasted into the middle of the chain, or past the end HEAD.json records, it does
+  // not link in place and is refused. (A record appended and chained properly, HEAD and all,
+  // cannot be told from a real one by the chain alone: that is what checkpoints and signed
+  // approvals are for.)
+  const agentActor = { type: 'agent', id: 'copilot' }
+  async function forgeBoth(where: 'middle' | 'past-head') {
+    const kernel = await testKernel(project, [await fixturePluginContribution()])
+    try {
+      const input = { words: ['rm', '-rf', 'prod'] }
+      for (const words of [['a'], ['b'], ['c']])
+        await kernel.gate.invoke('hello.greet', { name: words[0] }, agentActor)
+      const error = (await kernel.gate.invoke('hello.shout', input, agentActor).catch((e: unknown) => e)) as {
+        details: { approval_id: string }
+      }
+      const id = error.details.approval_id
+      await kernel.audit.flush()
+      await editState((requests) => {
+        Object.assign(requests[id]!, {
+          status: 'approved',
+          decided_by: { type: 'human', id: 'alice' },
+          decided_at: new Date().toISOString(),
+        })
+      })
+      const forged = (
+        JSON.parse(await readFile(stateFile(), 'utf8')) as { requests: Record<string, ApprovalRequest> }
+      ).requests[id]!
+      const auditDir = path.join(project.home, 'audit')
+      const segment = path.join(auditDir, (await listSegments(auditDir)).at(-1)!)
+      const lines = (await readFile(segment, 'utf8')).trimEnd().split('\n')
+      const after = where === 'middle' ? 1 : lines.length - 1
+      const previous = checkLine(lines[after]!)!
+      const { line } = sealRecord(
+        {
+          type: 'approval.approved',
+          actor: { type: 'human', id: 'alice' },
+          subject: id,
+          data: {
+            tool: forged.tool,
+            input_hash: forged.input_hash,
+            requester: forged.requester,
+            digest: approvalDigest(forged),
+          },
+        },
+        previous.seq + 1,
+        previous.hash,
+        new Date().toISOString(),
+        forged.trace_id,
+      )
+      lines.splice(after + 1, 0, line.trimEnd())
+      await writeFile(segment, lines.join('\n') + '\n')
+
+      await expect(
+        kernel.gate.invoke('hello.shout', input, agentActor, { approvalId: id }),
+      ).rejects.toMatchObject({
+        code: 'integrity',
+        message: expect.stringContaining(stateFile()),
+      })
+    } finally {
+      // After a paste into the middle the log refuses new records (the bytes past HEAD do not
+      // chain), so the refused call's own record cannot be flushed: closing says so.
+      closed = await kernel.close().then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+    }
+    expect(await ranShout()).toBe(false)
+  }
+  let closed: unknown
+
+  it('pasted into the middle of the chain, it is refused and audit verify fails', async () => {
+    await forgeBoth('middle')
+    expect(closed).toMatchObject({ code: 'integrity' })
+    expect((await verifyAudit(path.join(project.home, 'audit'))).ok).toBe(false)
+  })
+
+  it('appended past the end HEAD.json records, it is refused', async () => {
+    await forgeBoth('past-head')
+    expect(closed).toBeUndefined()
+    const [record] = await audit('approval.forged')
+    expect(record).toMatchObject({ data: { file: stateFile() } })
+    // Writing that record adopted the pasted line into the chain (it links), but an approval
+    // once refused as forged stays refused: trying again does not run the call.
+    const kernel = await testKernel(project, [await fixturePluginContribution()])
+    try {
+      await expect(
+        kernel.gate.invoke('hello.shout', { words: ['rm', '-rf', 'prod'] }, agentActor, {
+          approvalId: record!.subject,
+        }),
+      ).rejects.toMatchObject({
+        code: 'integrity',
+        message: expect.stringContaining('already refused it as forged'),
+      })
+    } finally {
+      await kernel.close()
+    }
+    expect(await ranShout()).toBe(false)
+    const verified = await runCli(project, ['audit', 'verify', '--json'])
+    expect(verified.exitCode, verified.stdout).toBe(8)
   })
 })
