@@ -94,6 +94,10 @@ describe('a forged approval in state/approvals.json', () => {
     expect(human.exitCode).toBe(8)
     expect(human.stderr).toContain(stateFile())
     expect(human.stderr).toContain(id)
+    const doctor = await runCli(project, ['doctor', '--json'])
+    expect(json(doctor)).toContainEqual(
+      expect.objectContaining({ check: 'approvals', status: 'error', detail: expect.stringContaining(id) }),
+    )
   })
 
   it('a forged `used` approval (history rewritten) is reported by audit verify', async () => {
