@@ -1,5 +1,6 @@
 import { DriftcoreCommand } from '../cli/base-command.js'
 import { table } from '../cli/format.js'
+import { auditApprovalEvidence } from '../approvals/evidence.js'
 import { verifyProjectAudit } from '../audit/project-audit.js'
 import { ERROR_CODES, toDriftcoreError } from '../errors/driftcore-error.js'
 import { checkPrograms, type Check } from '../project/doctor.js'
@@ -33,6 +34,17 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
         check: 'audit',
         status: audit.ok ? 'ok' : 'error',
         detail: audit.ok ? `${audit.records} records, chain intact` : audit.problem!.message,
+      })
+      // Approvals the state file says were granted must have their audit record.
+      const approvals = await auditApprovalEvidence(kernel.paths.state, kernel.paths.audit)
+      if (approvals.problems.length > 0) integrity = true
+      checks.push({
+        check: 'approvals',
+        status: approvals.problems.length > 0 ? 'error' : 'ok',
+        detail:
+          approvals.problems.length > 0
+            ? approvals.problems.map((p) => p.message).join('; ')
+            : `${approvals.checked} granted, each with its audit record`,
       })
       checks.push({ check: 'tools', status: 'ok', detail: `${kernel.registry.tools().length} registered` })
     } catch (error) {

@@ -96,7 +96,12 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     }
   }
   warnRefusal(active)
-  const approvals = new Approvals(paths.state, { ttlMs: v.approvals.ttl_ms, audit })
+  const approvals = new Approvals(paths.state, {
+    ttlMs: v.approvals.ttl_ms,
+    audit,
+    configHash: config.hash,
+    environment: v.project.environment,
+  })
   const artifacts = new ArtifactStore(paths.artifacts, paths.state, {
     maxBytes: v.artifacts.max_bytes,
     retentionDays: v.artifacts.retention_days,
