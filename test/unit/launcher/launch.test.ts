@@ -88,11 +88,13 @@ describe('the launcher', () => {
       const env = JSON.parse(result.stdout) as Record<string, string>
       expect(env.DECLARED).toBe('yes')
       expect(env.DRIFTCORE_TEST_LEAK).toBeUndefined()
+      // PWD is bubblewrap's: it always names the working folder it started the program in.
       expect(
-        Object.keys(env).every((k) =>
-          ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'DECLARED'].includes(k),
+        Object.keys(env).filter(
+          (k) => !['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'DECLARED', 'PWD'].includes(k),
         ),
-      ).toBe(true)
+      ).toEqual([])
+      if (env.PWD !== undefined) expect(env.PWD).toBe(root)
     } finally {
       delete process.env.DRIFTCORE_TEST_LEAK
     }
@@ -183,10 +185,16 @@ describe('the launcher', () => {
   })
 
   it('fails closed when isolation is required and no tool here can provide it', () => {
-    expect(() => wrapCommand(['/bin/true'], { readOnlyExcept: ['/tmp'] }, {}, 'unshare')).toThrow(
-      /bubblewrap/,
+    const without = { preference: 'unshare', containment: 'off' } as const
+    expect(() => wrapCommand(['/bin/true'], { readOnlyExcept: ['/tmp'] }, {}, without)).toThrow(/bubblewrap/)
+    expect(() => wrapCommand(['/bin/true'], { hidePaths: ['/etc'] }, {}, without)).toThrow(/bubblewrap/)
+    // unshare cannot keep a child from Unix sockets, so network: none needs bubblewrap too.
+    expect(() => wrapCommand(['/bin/true'], { network: 'none' }, {}, without)).toThrow(/bubblewrap/)
+    // And nothing runs outside a PID namespace unless launcher.containment is off.
+    expect(() => wrapCommand(['/bin/true'], {}, {}, { ...without, containment: 'required' })).toThrow(
+      /PID namespace/,
     )
-    expect(() => wrapCommand(['/bin/true'], { hidePaths: ['/etc'] }, {}, 'unshare')).toThrow(/bubblewrap/)
+    expect(wrapCommand(['/bin/true'], {}, {}, without)).toEqual({ argv: ['/bin/true'], contained: false })
   })
 })
 
