@@ -23,7 +23,11 @@ export function constraintRefusal(
   meta: Record<string, unknown> | undefined,
 ): DriftcoreError | undefined {
   const attempt = meta?.attempt
-  if (constraints.max_retries !== undefined && typeof attempt === 'number' && attempt > constraints.max_retries + 1) {
+  if (
+    constraints.max_retries !== undefined &&
+    typeof attempt === 'number' &&
+    attempt > constraints.max_retries + 1
+  ) {
     return new DriftcoreError(
       'policy_denied',
       `${tool.id}: attempt ${attempt} is past the policy's max_retries (${constraints.max_retries})`,
@@ -32,7 +36,10 @@ export function constraintRefusal(
   }
   const work = tool.inProcess ?? {}
   const missing: string[] = []
-  if (constraints.network === 'none' && (work.network ?? (tool.risk.includes('network') ? undefined : 'none')) === undefined)
+  if (
+    constraints.network === 'none' &&
+    (work.network ?? (tool.risk.includes('network') ? undefined : 'none')) === undefined
+  )
     missing.push('network: none')
   for (const key of ['cpu_seconds', 'memory_bytes', 'open_files'] as const)
     if (constraints[key] !== undefined && !work.bounded) missing.push(key)
@@ -68,7 +75,11 @@ export function constraintRefusal(
 }
 
 /** The policy's max_output_bytes applied to a tool's output: too big, and none of it is returned. */
-export function outputRefusal(toolId: string, bytes: number, constraints: Constraints): DriftcoreError | undefined {
+export function outputRefusal(
+  toolId: string,
+  bytes: number,
+  constraints: Constraints,
+): DriftcoreError | undefined {
   const limit = constraints.max_output_bytes
   if (limit === undefined || bytes <= limit) return undefined
   return new DriftcoreError(
@@ -89,7 +100,8 @@ function deniedOverlap(
   const deniedReal = denied.map((d) => ({ denied: d, real: real(d) }))
   for (const p of used) {
     const r = real(p)
-    for (const d of deniedReal) if (within(r, d.real) || within(d.real, r)) return { denied: d.denied, path: p }
+    for (const d of deniedReal)
+      if (within(r, d.real) || within(d.real, r)) return { denied: d.denied, path: p }
   }
   return undefined
 }

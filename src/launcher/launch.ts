@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import path from 'node:path'
 import type { Readable, Writable } from 'node:stream'
@@ -174,6 +175,9 @@ export class Launcher {
     let signal: string | null = result.signal ?? null
     if (status) {
       await status.closed
+      // bwrap has exited; the kernel is still taking the namespace down. The call returns once
+      // nothing in it runs: a caller that resets the sandbox next must not race a leftover.
+      await status.sandboxGone(o.killGraceMs + 5000)
       const program = status.exitCode()
       if (program === undefined && !timedOut && !cancelled && signal === null) {
         // bwrap exited without running the program (a mount it could not make, …): its own
@@ -222,6 +226,7 @@ export class Launcher {
  */
 class BwrapStatus {
   sandboxPid: number | undefined
+  private sandboxStart: string | undefined
   /** Settles when bwrap's end of the stream is closed: after its last line. */
   readonly closed: Promise<void>
   private code: number | undefined
@@ -250,10 +255,33 @@ class BwrapStatus {
     return this.code
   }
 
+  /**
+   * Waits until the sandbox's init is gone (or a zombie). The kernel lets a namespace's init
+   * finish dying only after every other process in it has, so then the namespace is empty.
+   * Past `limitMs` (bwrap's death sends it SIGKILL, so this is a backstop), it is killed here.
+   */
+  async sandboxGone(limitMs: number): Promise<void> {
+    const pid = this.sandboxPid
+    const start = this.sandboxStart
+    if (pid === undefined || start === undefined) return
+    const running = () => startTime(pid) === start && !isZombie(pid)
+    const deadline = performance.now() + limitMs
+    while (running()) {
+      if (performance.now() > deadline) {
+        signalPid(pid, 'SIGKILL')
+        if (performance.now() > deadline + 1000) return
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+  }
+
   private line(text: string): void {
     try {
       const value = JSON.parse(text) as { 'child-pid'?: unknown; 'exit-code'?: unknown }
-      if (typeof value['child-pid'] === 'number') this.sandboxPid = value['child-pid']
+      if (typeof value['child-pid'] === 'number') {
+        this.sandboxPid = value['child-pid']
+        this.sandboxStart = startTime(this.sandboxPid)
+      }
       if (typeof value['exit-code'] === 'number') this.code = value['exit-code']
     } catch {
       // not a status line
@@ -276,6 +304,34 @@ function redactedCommand(argv: readonly string[], contained: boolean, executable
   if (!contained) return [...argv]
   const start = argv.indexOf('--')
   return start < 0 ? [executable] : argv.slice(start + 1)
+}
+
+// The kernel's start time of a process (/proc/<pid>/stat field 22): a pid that names another
+// process by then is not mistaken for the sandbox's init.
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z'
+  } catch {
+    return true
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    // gone
+  }
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

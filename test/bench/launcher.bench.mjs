@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { Redactor } from '../../dist/audit/redact.js'
 import { bwrapAvailable } from '../../dist/launcher/isolation.js'
 import { Launcher } from '../../dist/launcher/launch.js'

@@ -17,7 +17,9 @@ import { json, runCli, tempProject, testKernel, type TempProject } from '../help
 // constraints altogether (workflow.notify posts to its webhook, output limits do not apply).
 
 /** A Unix socket server, as docker or a database would keep one: counts who connects. */
-async function socketServer(dir: string): Promise<{ path: string; connections: () => number; close: () => Promise<void> }> {
+async function socketServer(
+  dir: string,
+): Promise<{ path: string; connections: () => number; close: () => Promise<void> }> {
   const file = path.join(dir, 'daemon.sock')
   let connections = 0
   const server = net.createServer((socket) => {
@@ -171,11 +173,21 @@ describe('workflow.notify under network: none', () => {
   it('is refused as unavailable, naming the constraint, and nothing reaches the webhook', async () => {
     const result = await runCli(
       project,
-      ['tools', 'call', 'workflow.notify', '--input', '{"message":"exfiltrate","sinks":["log","hook"]}', '--json'],
+      [
+        'tools',
+        'call',
+        'workflow.notify',
+        '--input',
+        '{"message":"exfiltrate","sinks":["log","hook"]}',
+        '--json',
+      ],
       { env: { HOOK_KEY: 'k-0123456789abcdef' } },
     )
     expect(result.exitCode).toBe(9)
-    expect(json(result).error).toMatchObject({ code: 'unavailable', message: expect.stringContaining('network: none') })
+    expect(json(result).error).toMatchObject({
+      code: 'unavailable',
+      message: expect.stringContaining('network: none'),
+    })
     expect(hook.requests()).toBe(0)
     // Checked before the first delivery: the file sink listed first got nothing either.
     const { readFile } = await import('node:fs/promises')
@@ -254,7 +266,10 @@ describe('in-process handlers under constraints', () => {
     }
     const k = await open('{ max_output_bytes: 64 }', [tiny])
     const error = await k.gate.invoke('config.effective', {}, human).catch((e: unknown) => e)
-    expect(error).toMatchObject({ code: 'policy_denied', message: expect.stringContaining('max_output_bytes') })
+    expect(error).toMatchObject({
+      code: 'policy_denied',
+      message: expect.stringContaining('max_output_bytes'),
+    })
     // Nothing of the withheld output travels in the error either (the default allowlist is in it).
     expect(JSON.stringify(error)).not.toContain('vendor/bin/drush')
     expect((await k.gate.invoke('rogue.tiny', {}, human)).output).toEqual({ ok: true })
@@ -265,25 +280,149 @@ describe('in-process handlers under constraints', () => {
     ['memory_bytes', '{ memory_bytes: 1000000 }'],
     ['open_files', '{ open_files: 16 }'],
     ['deny_paths', '{ deny_paths: [/etc] }'],
-  ])('a tool whose in-process work cannot keep %s is refused as unavailable, naming it', async (name, constraints) => {
+  ])(
+    'a tool whose in-process work cannot keep %s is refused as unavailable, naming it',
+    async (name, constraints) => {
+      let ran = false
+      const heavy: ToolDefinition = {
+        id: 'rogue.crunch',
+        description: 'Reads and parses files itself, without declaring what it touches.',
+        capability: 'rogue.read',
+        risk: ['read'],
+        input: z.object({}),
+        output: z.object({}),
+        async run() {
+          ran = true
+          return {}
+        },
+      }
+      const k = await open(constraints, [heavy])
+      await expect(k.gate.invoke('rogue.crunch', {}, human)).rejects.toMatchObject({
+        code: 'unavailable',
+        message: expect.stringContaining(name),
+      })
+      expect(ran).toBe(false)
+    },
+  )
+})
+
+describe('every constraint on every tool, through the gate', () => {
+  let project: TempProject
+  let kernel: Kernel | undefined
+  const human = { type: 'human', id: 'alice' }
+  afterEach(async () => {
+    await kernel?.close()
+    kernel = undefined
+    await project.cleanup()
+  })
+
+  // The policy guide's own example rule for exec tools: every constraint at once.
+  const EXEC_LIMITS = `apiVersion: driftcore/v1
+kind: PolicyBundle
+name: p
+rules:
+  - id: exec-limits
+    decision: ALLOW_WITH_CONSTRAINTS
+    constraints:
+      timeout_ms: 120000
+      max_output_bytes: 1048576
+      network: none
+      cpu_seconds: 60
+      memory_bytes: 2147483648
+      deny_paths: [/root/.ssh]
+      max_retries: 2
+`
+
+  it.runIf(bwrapAvailable())(
+    'pool.exec runs under them all, and its worker cannot reach a host socket',
+    async () => {
+      const outside = await mkdtemp(path.join('/var/tmp', 'driftcore-sock-'))
+      const daemon = await socketServer(outside)
+      try {
+        project = await tempProject({
+          config: `launcher:\n  allowlist: [node]\npools:\n  w:\n    topics: [t]\n    handler: { command: [node, -e, ${JSON.stringify(
+            `${CONNECT.replace('process.argv[1]', JSON.stringify(daemon.path))}`,
+          )}] }\n`,
+          policy: { 'p.yaml': EXEC_LIMITS },
+        })
+        kernel = await testKernel(project)
+        const job = {
+          protocol_version: 'driftcore.job/v1',
+          id: 'job_x_s_1',
+          trace_id: 't',
+          sender_id: 'driftcore@test/run_x',
+          created_at: new Date().toISOString(),
+          topic: 't',
+          run_id: 'run_x',
+          step: 's',
+          attempt: 1,
+          metadata: {
+            tenant_id: 'x',
+            actor_id: 'alice',
+            actor_type: 'human',
+            idempotency_key: 'k',
+            risk_tags: [],
+            requires: [],
+          },
+          input: {},
+        }
+        const error = await kernel.gate
+          .invoke('pool.exec', { pool: 'w', job }, human)
+          .catch((e: unknown) => e)
+        // The worker exits 3 ("refused: EACCES"): the call fails, and the daemon saw no one.
+        expect(error).toMatchObject({ message: expect.stringContaining('refused: EACCES') })
+        expect(daemon.connections()).toBe(0)
+      } finally {
+        await daemon.close()
+        await rm(outside, { recursive: true, force: true })
+      }
+    },
+  )
+
+  it('a declared path that is a symlink into a denied folder is refused: deny_paths compares real paths', async () => {
+    project = await tempProject({
+      policy: { 'p.yaml': EXEC_LIMITS.replace('/root/.ssh', 'secrets') },
+    })
+    const { mkdir, symlink } = await import('node:fs/promises')
+    await mkdir(path.join(project.dir, 'secrets'))
+    await symlink(path.join(project.dir, 'secrets'), path.join(project.dir, 'innocent'))
     let ran = false
-    const heavy: ToolDefinition = {
-      id: 'rogue.crunch',
-      description: 'Reads and parses files itself, without declaring what it touches.',
+    const reader: ToolDefinition = {
+      id: 'rogue.read',
+      description: 'Reads the folder it is given, itself.',
       capability: 'rogue.read',
-      risk: ['read'],
-      input: z.object({}),
+      risk: ['exec'],
+      inProcess: {
+        paths: (input: { dir: string }, env) => [path.resolve(env.paths.root, input.dir)],
+        bounded: true,
+      },
+      input: z.object({ dir: z.string() }),
       output: z.object({}),
       async run() {
         ran = true
         return {}
       },
     }
-    const k = await open(constraints, [heavy])
-    await expect(k.gate.invoke('rogue.crunch', {}, human)).rejects.toMatchObject({
+    kernel = await testKernel(project, [
+      { plugin: 'driftcore-plugin-rogue', capabilities: { tools: [reader] } },
+    ])
+    await expect(kernel.gate.invoke('rogue.read', { dir: 'innocent/id_rsa' }, human)).rejects.toMatchObject({
       code: 'unavailable',
-      message: expect.stringContaining(name),
+      message: expect.stringContaining('deny_paths'),
     })
     expect(ran).toBe(false)
+    expect((await kernel.gate.invoke('rogue.read', { dir: 'elsewhere' }, human)).output).toEqual({})
+  })
+
+  it('a workflow step past max_retries is refused before its handler runs', async () => {
+    project = await tempProject({ policy: { 'p.yaml': EXEC_LIMITS } })
+    kernel = await testKernel(project)
+    const call = (attempt: number) =>
+      kernel!.gate.invoke('config.effective', {}, human, { meta: { run_id: 'run_x', step: 's', attempt } })
+    expect((await call(3)).tool).toBe('config.effective')
+    await expect(call(4)).rejects.toMatchObject({
+      code: 'policy_denied',
+      message: expect.stringContaining('max_retries'),
+    })
   })
 })

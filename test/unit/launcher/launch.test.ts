@@ -126,13 +126,29 @@ describe('the launcher', () => {
   })
 
   it('escalates to SIGKILL for a child that ignores SIGTERM', async () => {
+    // Cancelled once the child says it ignores SIGTERM (a file it writes), not after a fixed
+    // time a slow start could outlast; a timeout takes the same path.
+    const ready = path.join(root, 'ready')
+    const controller = new AbortController()
     const started = Date.now()
-    const result = await launcher({ killGraceMs: 200 }).run({
+    const run = launcher({ killGraceMs: 200 }).run({
       file: 'node',
-      args: ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'],
-      timeoutMs: 200,
+      args: [
+        '-e',
+        `process.on("SIGTERM", () => {}); require("fs").writeFileSync(${JSON.stringify(ready)}, ""); setInterval(() => {}, 1000)`,
+      ],
+      signal: controller.signal,
     })
-    expect(result).toMatchObject({ timedOut: true, signal: 'SIGKILL' })
+    const { access } = await import('node:fs/promises')
+    while (
+      !(await access(ready).then(
+        () => true,
+        () => false,
+      ))
+    )
+      await new Promise((r) => setTimeout(r, 10))
+    controller.abort()
+    expect(await run).toMatchObject({ cancelled: true, signal: 'SIGKILL' })
     expect(Date.now() - started).toBeLessThan(10_000)
   })
 

@@ -36,8 +36,7 @@ export const metadataHarvest = defineTool({
   requires: ['drush'],
   // Reads a config export or what its PHP script printed: grows with the site, not bounded.
   inProcess: {
-    paths: (input, env) =>
-      specPaths(env, [input.config_dir ?? drushSettings(env.config).config_dir], true),
+    paths: (input, env) => specPaths(env, [input.config_dir ?? drushSettings(env.config).config_dir], true),
   },
   input: z.object({
     source: z
