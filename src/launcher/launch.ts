@@ -38,8 +38,10 @@ export interface LaunchSpec {
 }
 
 export interface LaunchResult {
-  /** The command as run (allowlisted path and arguments), redacted. */
+  /** The command as run (allowlisted path and arguments, prlimit in front when limited), redacted. */
   command: string[]
+  /** Run in a PID namespace of its own (bubblewrap): nothing it started outlived it. */
+  contained: boolean
   exitCode: number | null
   signal: string | null
   timedOut: boolean
@@ -193,6 +195,7 @@ export class Launcher {
     const cut = out.stdoutTruncated || out.stderrTruncated
     return {
       command: redactedCommand(argv, wrapped.contained, executable).map(redact),
+      contained: wrapped.contained,
       exitCode,
       signal,
       timedOut,
