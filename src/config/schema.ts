@@ -60,6 +60,12 @@ export const coreConfigSections = {
         .positive()
         .default(16 * mib),
       isolation: z.enum(['auto', 'bwrap', 'unshare']).default('auto'),
+      containment: z
+        .enum(['required', 'off'])
+        .default('required')
+        .describe(
+          'required: every process runs in a PID namespace of its own (bubblewrap), so a timeout or cancel ends all it started; off: processes may outlive their calls',
+        ),
     })
     .prefault({}),
   policy: z

@@ -16,6 +16,7 @@ import type { SecretResolver } from '../secrets/resolve.js'
 import { canonicalJson, sha256 } from '../store/hash.js'
 import type { ProjectPaths } from '../store/paths.js'
 import { boundLauncher } from './bound-launcher.js'
+import { constraintRefusal, outputRefusal } from './constraints.js'
 
 export interface InvokeOptions {
   traceId?: string
@@ -180,6 +181,13 @@ export class Gate {
         },
       })
     }
+    // A constraint the tool's in-process work cannot be held to refuses the call before anyone
+    // is asked to approve it.
+    const refusal = constraintRefusal(tool, decision.constraints, input, d, options.meta)
+    if (refusal) {
+      await record('error', { error: { code: refusal.code, message: refusal.message } })
+      throw refusal
+    }
     let approvedBy: Actor | undefined
     let approvedVia: string | undefined
     let approvalId = options.approvalId
@@ -274,6 +282,8 @@ export class Gate {
       const output = d.redactor.redact(parsed.data)
       const text = JSON.stringify(output) ?? 'null'
       const bytes = Buffer.byteLength(text)
+      const tooBig = outputRefusal(tool.id, bytes, decision.constraints)
+      if (tooBig) throw tooBig
       const artifact =
         bytes > d.limits.inlineMaxBytes
           ? await d.artifacts.put(text, {

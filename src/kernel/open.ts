@@ -116,6 +116,7 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     maxOutputBytes: v.launcher.max_output_bytes,
     maxLogBytes: v.launcher.max_log_bytes,
     isolation: v.launcher.isolation,
+    containment: v.launcher.containment,
     redactor,
     secrets,
     env,

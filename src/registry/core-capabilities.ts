@@ -22,6 +22,8 @@ const auditVerify: ToolDefinition = {
     "Checks the hash chain of the audit log end to end, and against the project's signed checkpoints, and reports the first bad record, if any.",
   capability: 'audit.read',
   risk: ['read'],
+  // It reads driftcore's own records only, but hashes the whole log in-process: not bounded.
+  inProcess: { paths: () => [] },
   input: z.object({}),
   output: z.object({
     ok: z.boolean(),
@@ -50,6 +52,7 @@ const policySimulate: ToolDefinition = {
     'Decides what policy would say about a tool call, without running or recording anything. Use it to check before acting.',
   capability: 'policy.read',
   risk: ['read'],
+  inProcess: { paths: () => [], bounded: true },
   input: z.object({
     tool: z.string().describe('the tool id to decide about'),
     input: z.unknown().optional().describe('the input the call would have'),
@@ -80,6 +83,7 @@ const configEffective: ToolDefinition = {
     'The merged configuration in force, with its format version and hash; secrets appear only as references.',
   capability: 'config.read',
   risk: ['read'],
+  inProcess: { paths: () => [], bounded: true },
   input: z.object({}),
   output: z.object({ values: z.record(z.string(), z.unknown()), version: z.number(), hash: z.string() }),
   async run(_input, ctx) {
@@ -94,6 +98,7 @@ const approvalStatus: ToolDefinition = {
     'The status of an approval request (pending, approved, denied, used, expired). Agents use it to wait for a person; they cannot approve.',
   capability: 'approvals.read',
   risk: ['read'],
+  inProcess: { paths: () => [], bounded: true },
   input: z.object({ id: z.string().regex(/^apr_[0-9a-f]+$/, 'approval ids look like apr_0123abcd') }),
   output: z.object({
     id: z.string(),
