@@ -73,6 +73,7 @@ export function defineCapabilities(capabilities: Capabilities): () => Promise<Ca
 export { DriftcoreError, isDriftcoreError, type ErrorCode } from './errors/driftcore-error.js'
 export type {
   Capabilities,
+  InProcessWork,
   Progress,
   ResourceContent,
   ResourceContext,

@@ -6,6 +6,7 @@ import type { Actor } from '../audit/record.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import { JsonDocument } from '../store/documents.js'
 import type { PolicyDecision } from '../policy/engine.js'
+import { approvalDigest, findApprovalEvidence, FORGED_TYPE } from './evidence.js'
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used' | 'expired' | 'withdrawn'
 
@@ -33,6 +34,36 @@ export interface ApprovalRequest {
   withdrawn?: { by: Actor; at: string; reason: string }
   /** Set for a workflow's approval step: the run to resume once it is decided. */
   workflow?: { run_id: string; step: string }
+  /** The effective config hash and environment it was asked under; it is used under those only. */
+  config_hash?: string
+  environment?: string
+  /** Policy accepted the MCP client's own answer for this call when it was asked. */
+  client_attestation?: true
+  /** Set when it was decided by the MCP client's answer to an elicitation, not by a person. */
+  via?: 'mcp-elicitation'
+  /** The MCP client's name (from initialize), for `via: mcp-elicitation`. */
+  client?: string
+}
+
+/** An MCP client's own answer to an elicitation: its word, recorded as such (see `attest`). */
+export interface ClientAttestation {
+  /** The session's agent actor, e.g. `agent:claude-code/3f9a0c1d`. */
+  by: Actor
+  via: 'mcp-elicitation'
+  /** The client's name as it gave it in initialize. */
+  client: string
+}
+
+/** What a call that wants to use an approval is: it must be exactly what was approved. */
+export interface ApprovalUse {
+  tool: string
+  inputHash: string
+  /** The actor making the call: it must be the requester. */
+  actor: Actor
+  /** The workflow run and step making the call, if any: it must be the one that asked. */
+  workflow?: { run_id: string; step: string } | undefined
+  /** Whether policy, now, accepts a client-attested approval for this call. */
+  clientAttestation?: boolean
 }
 
 /** A person's decision asked for by something other than a tool call (a workflow's approval step). */
@@ -46,6 +77,7 @@ export interface DecisionRequest {
   /** Patterns an approver must match (one list). */
   approvers?: string[]
   traceId: string
+  /** Shortens the request's life (a workflow step's timeout); never lengthens it past approvals.ttl_ms. */
   ttlMs?: number
   workflow?: { run_id: string; step: string }
 }
@@ -70,18 +102,26 @@ export async function readApproval(stateDir: string, id: string): Promise<Approv
 }
 
 /**
- * Pending human decisions. An approval is bound to one tool and the hash of one exact input,
- * is used at most once, expires, and can be granted only by a person other than the requester
- * (agents can never approve) who matches the rule's approvers, if it names any.
+ * Pending human decisions. An approval is bound to one tool and the hash of one exact input, to
+ * its requester (and workflow run and step), and to the config hash and environment it was
+ * asked under; it is used at most once, expires, and can be granted only by a person (an actor
+ * of type `human`) other than the requester who matches the rule's approvers, if it names any.
+ * The grant is its `approval.approved` audit record: the state file is a copy, checked against
+ * that record when the approval is used.
  */
 export class Approvals {
   private readonly doc: JsonDocument<ApprovalsDoc>
 
   constructor(
     private readonly stateDir: string,
-    private readonly options: { ttlMs: number; audit: AuditLog },
+    private readonly options: { ttlMs: number; audit: AuditLog; configHash: string; environment: string },
   ) {
     this.doc = approvalsDoc(stateDir)
+  }
+
+  /** The state file: named in integrity errors. */
+  get file(): string {
+    return this.doc.file
   }
 
   async request(args: {
@@ -105,6 +145,7 @@ export class Approvals {
         deciding_rule: args.decision.deciding_rule,
         reason: args.decision.reason,
         ...(args.decision.approvers ? { approvers: args.decision.approvers } : {}),
+        ...(args.decision.client_attestation ? { client_attestation: true as const } : {}),
         trace_id: args.traceId,
         ...(args.workflow ? { workflow: args.workflow } : {}),
       },
@@ -131,16 +172,21 @@ export class Approvals {
         trace_id: args.traceId,
         ...(args.workflow ? { workflow: args.workflow } : {}),
       },
-      args.ttlMs ?? this.options.ttlMs,
+      // The requester may ask for less time, never for more than the project allows.
+      Math.min(args.ttlMs ?? this.options.ttlMs, this.options.ttlMs),
     )
   }
 
-  // One pending request per subject, input and requester: asking again returns the same one.
+  // One pending request per subject, input, requester, run and setting: asking again returns it.
   private async create(
-    fields: Omit<ApprovalRequest, 'id' | 'status' | 'created_at' | 'expires_at'>,
+    fields: Omit<
+      ApprovalRequest,
+      'id' | 'status' | 'created_at' | 'expires_at' | 'config_hash' | 'environment'
+    >,
     ttlMs: number,
   ): Promise<ApprovalRequest> {
     const now = new Date()
+    const { configHash, environment } = this.options
     const { created, request } = await this.doc.update((doc) => {
       const existing = Object.values(doc.requests).find(
         (r) =>
@@ -148,12 +194,19 @@ export class Approvals {
           r.tool === fields.tool &&
           r.input_hash === fields.input_hash &&
           actorKey(r.requester) === actorKey(fields.requester) &&
+          r.config_hash === configHash &&
+          r.environment === environment &&
+          r.workflow?.run_id === fields.workflow?.run_id &&
+          r.workflow?.step === fields.workflow?.step &&
+          r.client_attestation === fields.client_attestation &&
           Date.parse(r.expires_at) > now.getTime(),
       )
       if (existing) return { created: false, request: existing }
       const request: ApprovalRequest = {
         id: `apr_${randomBytes(6).toString('hex')}`,
         ...fields,
+        config_hash: configHash,
+        environment,
         status: 'pending',
         created_at: now.toISOString(),
         expires_at: new Date(now.getTime() + ttlMs).toISOString(),
@@ -173,6 +226,9 @@ export class Approvals {
           rule_ids: request.rule_ids,
           reason: request.reason,
           expires_at: request.expires_at,
+          config_hash: request.config_hash,
+          environment: request.environment,
+          ...(request.client_attestation ? { client_attestation: true } : {}),
           ...(request.workflow ? { workflow: request.workflow } : {}),
         },
       })
@@ -196,24 +252,29 @@ export class Approvals {
     return (await this.list('pending')).length
   }
 
+  /**
+   * A person's decision. Only an actor of type `human` approves (not `system:`, `ci:`,
+   * `workflow:`, and never an agent); any of them but an agent may deny, which lets nothing run.
+   */
   async decide(
     id: string,
     approver: Actor,
     verdict: 'approved' | 'denied',
     comment?: string,
   ): Promise<ApprovalRequest> {
-    const request = await this.doc.update((doc) => {
-      const r = doc.requests[id]
-      if (!r) throw notFound(id)
-      const current = withExpiry(r, new Date())
-      if (current.status !== 'pending') {
-        throw new DriftcoreError('conflict', `approval ${id} is ${current.status}, not pending`)
-      }
-      if (approver.type === 'agent') {
-        throw new DriftcoreError('forbidden', `an agent (${approver.id}) cannot decide approval ${id}`, {
-          hint: 'a person decides: driftcore approvals approve ' + id,
-        })
-      }
+    if (approver.type === 'agent') {
+      throw new DriftcoreError('forbidden', `an agent (${approver.id}) cannot decide approval ${id}`, {
+        hint: 'a person decides: driftcore approvals approve ' + id,
+      })
+    }
+    if (verdict === 'approved' && approver.type !== 'human') {
+      throw new DriftcoreError(
+        'forbidden',
+        `${actorKey(approver)} cannot approve ${id}: only a person (an actor of type human) approves`,
+        { hint: 'a person approves it as themselves: driftcore approvals approve ' + id },
+      )
+    }
+    return this.settle(id, verdict, comment, (r) => {
       if (actorKey(approver) === actorKey(r.requester) || approver.id === r.requester.id) {
         throw new DriftcoreError('forbidden', `${approver.id} requested ${id} and cannot decide it too`, {
           hint: 'ask another person to approve it',
@@ -229,25 +290,72 @@ export class Approvals {
           )
         }
       }
-      r.status = verdict
       r.decided_by = approver
+    })
+  }
+
+  /**
+   * Records an MCP client's own answer to an elicitation. It is the client's word, not a
+   * person's: the decider is the client's agent actor, the request says `via: mcp-elicitation`
+   * and names the client, and it can approve only a request whose policy accepted that when it
+   * was asked (the gate checks again, against the policy in force, when it is used).
+   */
+  async attest(
+    id: string,
+    attestation: ClientAttestation,
+    verdict: 'approved' | 'denied',
+    comment?: string,
+  ): Promise<ApprovalRequest> {
+    return this.settle(id, verdict, comment, (r) => {
+      if (verdict === 'approved' && !r.client_attestation) {
+        throw new DriftcoreError(
+          'forbidden',
+          `approval ${id} needs a person: policy does not accept the MCP client's answer for ${r.tool}`,
+          { hint: `a person approves it with: driftcore approvals approve ${id}` },
+        )
+      }
+      r.decided_by = attestation.by
+      r.via = attestation.via
+      r.client = attestation.client
+    })
+  }
+
+  // Decides a pending request. Its audit record, which carries the grant's digest, is on disk
+  // before the state file says so, so nobody reading `approved` can miss the record.
+  private async settle(
+    id: string,
+    verdict: 'approved' | 'denied',
+    comment: string | undefined,
+    check: (request: ApprovalRequest) => void,
+  ): Promise<ApprovalRequest> {
+    return this.doc.update(async (doc) => {
+      const r = doc.requests[id]
+      if (!r) throw notFound(id)
+      const current = withExpiry(r, new Date())
+      if (current.status !== 'pending') {
+        throw new DriftcoreError('conflict', `approval ${id} is ${current.status}, not pending`)
+      }
+      check(r)
+      r.status = verdict
       r.decided_at = new Date().toISOString()
       if (comment) r.comment = comment
+      await this.options.audit.record({
+        type: verdict === 'approved' ? 'approval.approved' : 'approval.denied',
+        actor: r.decided_by!,
+        subject: id,
+        trace_id: r.trace_id,
+        data: {
+          tool: r.tool,
+          input_hash: r.input_hash,
+          requester: r.requester,
+          ...(r.via ? { via: r.via, client: r.client } : {}),
+          ...(comment ? { comment } : {}),
+          ...(verdict === 'approved' ? { digest: approvalDigest(r) } : {}),
+        },
+      })
+      await this.options.audit.flush()
       return { ...r }
     })
-    await this.options.audit.record({
-      type: verdict === 'approved' ? 'approval.approved' : 'approval.denied',
-      actor: approver,
-      subject: id,
-      trace_id: request.trace_id,
-      data: {
-        tool: request.tool,
-        input_hash: request.input_hash,
-        requester: request.requester,
-        ...(comment ? { comment } : {}),
-      },
-    })
-    return request
   }
 
   /**
@@ -279,35 +387,123 @@ export class Approvals {
     return request
   }
 
-  /** Marks an approval used for exactly this tool and input; refuses anything else. */
-  async consume(id: string, tool: string, inputHash: string): Promise<ApprovalRequest> {
+  /**
+   * Marks an approval used for exactly this call; refuses anything else. The grant must be in
+   * the audit log (`approval.approved` with its digest): one the state file claims without it is
+   * forged, an integrity error that is itself audited.
+   */
+  async consume(id: string, use: ApprovalUse): Promise<ApprovalRequest> {
+    const found = (await this.doc.read()).requests[id]
+    if (!found) throw notFound(id)
+    this.check(withExpiry(found, new Date()), use)
+    // Read outside the lock: the log is searched once, and the record it needs is never removed.
+    const evidence = await findApprovalEvidence(this.options.audit.dir, found)
+    if (!evidence.found) {
+      // Recorded if the log takes it; a log that refuses records (it was edited too) must not
+      // hide which file was forged.
+      let unrecorded: string | undefined
+      try {
+        await this.options.audit.record({
+          type: FORGED_TYPE,
+          actor: use.actor,
+          subject: id,
+          trace_id: found.trace_id,
+          data: {
+            file: this.file,
+            tool: found.tool,
+            input_hash: found.input_hash,
+            status: found.status,
+            ...(found.decided_by ? { decided_by: found.decided_by } : {}),
+            reason: evidence.reason,
+          },
+        })
+        await this.options.audit.flush()
+      } catch (error) {
+        unrecorded = (error as Error).message
+      }
+      throw new DriftcoreError(
+        'integrity',
+        `approval ${id} in ${this.file} says ${found.status}, but ${evidence.reason}: it was not granted here`,
+        {
+          hint:
+            'someone edited the state file; run `driftcore audit verify`, and ask a person to approve again' +
+            (unrecorded ? ` (the audit log refused to record this too: ${unrecorded})` : ''),
+          details: { approval_id: id, file: this.file },
+        },
+      )
+    }
     return this.doc.update((doc) => {
       const r = doc.requests[id]
       if (!r) throw notFound(id)
-      const current = withExpiry(r, new Date())
-      if (current.status !== 'approved') {
-        throw new DriftcoreError(
-          current.status === 'pending' ? 'approval_required' : 'forbidden',
-          `approval ${id} is ${current.status}`,
-          {
-            details: { approval_id: id, status: current.status },
-          },
-        )
-      }
-      if (r.tool !== tool || r.input_hash !== inputHash) {
-        throw new DriftcoreError(
-          'forbidden',
-          `approval ${id} was granted for ${r.tool} with a different input`,
-          {
-            hint: 'an approval is bound to the exact input it was requested for',
-          },
-        )
+      // Again under the lock: another call may have used it meanwhile, or the file changed.
+      this.check(withExpiry(r, new Date()), use)
+      if (approvalDigest(r) !== approvalDigest(found)) {
+        throw new DriftcoreError('conflict', `approval ${id} changed while it was being used; try again`)
       }
       r.status = 'used'
       r.used_at = new Date().toISOString()
       return { ...r }
     })
   }
+
+  private check(r: ApprovalRequest, use: ApprovalUse): void {
+    const id = r.id
+    if (r.status !== 'approved') {
+      throw new DriftcoreError(
+        r.status === 'pending' ? 'approval_required' : 'forbidden',
+        `approval ${id} is ${r.status}`,
+        {
+          details: { approval_id: id, status: r.status },
+        },
+      )
+    }
+    const refuse = (message: string, hint: string) =>
+      new DriftcoreError('forbidden', message, { hint, details: { approval_id: id } })
+    if (r.tool !== use.tool || r.input_hash !== use.inputHash) {
+      throw refuse(
+        `approval ${id} was granted for ${r.tool} with a different input`,
+        'an approval is bound to the exact input it was requested for',
+      )
+    }
+    if (actorKey(r.requester) !== actorKey(use.actor)) {
+      throw refuse(
+        `approval ${id} was granted to ${actorKey(r.requester)}, not ${actorKey(use.actor)}`,
+        'only the requester uses its approval; ask for your own',
+      )
+    }
+    const where = (w: { run_id: string; step: string } | undefined) =>
+      w ? `workflow run ${w.run_id} step ${w.step}` : 'a call outside any workflow run'
+    if (r.workflow?.run_id !== use.workflow?.run_id || r.workflow?.step !== use.workflow?.step) {
+      throw refuse(
+        `approval ${id} was granted for ${where(r.workflow)}, not ${where(use.workflow)}`,
+        r.workflow
+          ? `continue the run with: driftcore workflow resume ${r.workflow.run_id}`
+          : 'ask for a new approval',
+      )
+    }
+    if (r.environment !== this.options.environment) {
+      throw refuse(
+        `approval ${id} was asked in environment ${r.environment ?? '(unknown)'}, not ${this.options.environment}`,
+        'an approval is used only in the environment it was asked in',
+      )
+    }
+    if (r.config_hash !== this.options.configHash) {
+      throw refuse(
+        `approval ${id} was asked under another effective config (hash ${short(r.config_hash)}, now ${short(this.options.configHash)})`,
+        'an approval is used only under the config it was asked under: same config files, -c flags and DRIFTCORE_* variables',
+      )
+    }
+    if (r.via === 'mcp-elicitation' && !use.clientAttestation) {
+      throw refuse(
+        `approval ${id} is the MCP client ${r.client ?? ''}'s word, and policy does not accept a client's answer for ${r.tool} now`,
+        `a person approves a new request with: driftcore approvals approve`,
+      )
+    }
+  }
+}
+
+function short(hash: string | undefined): string {
+  return hash ? hash.slice(0, 12) : '(unknown)'
 }
 
 function withExpiry(request: ApprovalRequest, now: Date): ApprovalRequest {

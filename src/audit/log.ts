@@ -4,6 +4,7 @@ import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import { withFileLock } from '../store/file-lock.js'
 import { GroupCommit, type FsyncPolicy } from '../store/group-commit.js'
+import { CheckpointSigner, readCheckpoints, type Checkpoint, type CheckpointSettings } from './checkpoints.js'
 import { checkLine, GENESIS, sealRecord, type AuditEntry } from './record.js'
 import { AuditFiles } from './open-files.js'
 import type { Redactor } from './redact.js'
@@ -27,6 +28,10 @@ export interface AuditLogOptions {
   batchIntervalMs: number
   segmentMaxBytes: number
   redactor: Redactor
+  /** Signed checkpoints of the chain's head (automatic every N records, and on request). */
+  checkpoints?: CheckpointSettings
+  /** Told what went wrong with something that must not fail an append (an automatic checkpoint). */
+  warn?: (message: string) => void
 }
 
 /**
@@ -38,12 +43,14 @@ export interface AuditLogOptions {
 export class AuditLog {
   private readonly commits: GroupCommit<() => Prepared>
   private readonly files: AuditFiles
+  private readonly signer: CheckpointSigner | undefined
 
   constructor(
     readonly dir: string,
     private readonly options: AuditLogOptions,
   ) {
     this.files = new AuditFiles(dir)
+    this.signer = options.checkpoints ? new CheckpointSigner(options.checkpoints) : undefined
     this.commits = new GroupCommit((entries) => this.write(entries), {
       policy: options.fsync,
       intervalMs: options.batchIntervalMs,
@@ -66,6 +73,29 @@ export class AuditLog {
 
   flush(): Promise<void> {
     return this.commits.flush()
+  }
+
+  /**
+   * Signs the head of the chain as it is now (after flushing) and appends the checkpoint. Kept
+   * somewhere the agent cannot reach, it is what `audit verify --anchor` checks the log against.
+   */
+  async checkpoint(): Promise<Checkpoint> {
+    const signer = this.signer
+    if (!signer) throw new DriftcoreError('unavailable', 'this audit log has no checkpoint settings')
+    await this.commits.flush()
+    await this.files.ensureDir()
+    return withFileLock(path.join(this.dir, HEAD_FILE), async () => {
+      const head = await this.reconcileHead()
+      if (head.seq === 0) {
+        throw new DriftcoreError(
+          'conflict',
+          'the audit log has no records yet: there is nothing to checkpoint',
+        )
+      }
+      const checkpoint = await signer.sign(head.seq, head.hash)
+      await signer.append(checkpoint)
+      return checkpoint
+    })
   }
 
   /** Flushes, then closes the files kept open between flushes (a later record reopens them). */
@@ -120,7 +150,22 @@ export class AuditLog {
       // HEAD is not synced: after a crash it may lag the synced segment, and the next writer
       // adopts the records past it (reconcileHead); it can never run ahead of them.
       await this.files.writeHead({ segment, seq, hash, size: head.size + Buffer.byteLength(text) })
+      await this.autoCheckpoint(head.seq, seq, hash)
     })
+  }
+
+  // The first record of a log is checkpointed too, so that a project that ever wrote one can
+  // tell a deleted log from a new one. The records are on disk whatever happens here, so a
+  // failure is reported, not thrown.
+  private async autoCheckpoint(before: number, seq: number, hash: string): Promise<void> {
+    const every = this.options.checkpoints?.every ?? 0
+    if (!this.signer || every <= 0) return
+    if (before > 0 && Math.floor(seq / every) === Math.floor(before / every)) return
+    try {
+      await this.signer.append(await this.signer.sign(seq, hash))
+    } catch (error) {
+      this.options.warn?.(`the automatic audit checkpoint at seq ${seq} failed: ${(error as Error).message}`)
+    }
   }
 
   /**
@@ -130,7 +175,8 @@ export class AuditLog {
    * cut). A segment shorter than HEAD says means records were removed: refuse to write on top.
    */
   private async reconcileHead(): Promise<AuditHead> {
-    const head = (await this.files.readHead()) ?? (await recoverHead(this.dir))
+    const head =
+      (await this.files.readHead()) ?? (await recoverHead(this.dir, this.options.checkpoints?.file))
     const file = segmentPath(this.dir, head.segment)
     const size = (await (await this.files.segmentFile(head.segment)).stat()).size
     if (size === head.size) return head
@@ -165,10 +211,23 @@ export class AuditLog {
   }
 }
 
-/** No HEAD yet: a new log, or one whose HEAD was lost; start from the last segment's start. */
-async function recoverHead(dir: string): Promise<AuditHead> {
+/**
+ * No HEAD yet: a new log, or one whose HEAD was lost; start from the last segment's start. A
+ * log that checkpoints say once had records is never started again from nothing.
+ */
+async function recoverHead(dir: string, checkpointFile: string | undefined): Promise<AuditHead> {
   const segments = await listSegments(dir)
-  if (segments.length === 0) return { segment: segmentName(1), seq: 0, hash: GENESIS, size: 0 }
+  if (segments.length === 0) {
+    const last = checkpointFile ? (await readCheckpoints(checkpointFile)).at(-1) : undefined
+    if (last) {
+      throw new DriftcoreError(
+        'integrity',
+        `the audit log in ${dir} is empty, but ${checkpointFile} says it reached seq ${last.seq}: it was deleted`,
+        { hint: 'restore .driftcore/audit/ from a backup; new records are refused until then' },
+      )
+    }
+    return { segment: segmentName(1), seq: 0, hash: GENESIS, size: 0 }
+  }
   if (segments.length > 1) {
     throw new DriftcoreError(
       'integrity',

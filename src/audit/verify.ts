@@ -1,5 +1,7 @@
+import type { KeyObject } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { signatureProblem, type Checkpoint } from './checkpoints.js'
 import { checkLineBytes, GENESIS } from './record.js'
 import { HEAD_FILE, listSegments, segmentPath, type AuditHead } from './segments.js'
 
@@ -18,7 +20,24 @@ export interface AuditVerification {
   /** The last record's hash: keep it somewhere else to anchor the chain. */
   last_hash: string
   head?: AuditHead
+  /** How many checkpoints (and anchors) the chain was checked against. */
+  checkpoints?: number
+  anchors?: number
   problem?: AuditProblem
+}
+
+export interface VerifyOptions {
+  /** The project's signed checkpoints: each must verify and match the chain at its seq. */
+  checkpoints?: readonly Checkpoint[]
+  checkpointFile?: string
+  publicKey?: KeyObject
+  /**
+   * Heads kept elsewhere (`--anchor`): a checkpoint (checked like the project's own, its
+   * signature too when it has one) or a bare record hash that must occur in the chain.
+   */
+  anchors?: readonly (Checkpoint | { hash: string; seq?: undefined })[]
+  /** Set when the project shows that records were written (approvals, published policy): an empty log is then a deleted one. */
+  evidence?: string
 }
 
 /**
@@ -26,9 +45,18 @@ export interface AuditVerification {
  * then checks the end of the chain against HEAD.json so a removed tail is caught too.
  * Reports the first bad record.
  */
-export async function verifyAudit(dir: string): Promise<AuditVerification> {
+export async function verifyAudit(dir: string, options: VerifyOptions = {}): Promise<AuditVerification> {
   const segments = await listSegments(dir)
   const head = await readHeadFile(path.join(dir, HEAD_FILE))
+  const checkpoints = options.checkpoints ?? []
+  const anchors = options.anchors ?? []
+  // The hashes the chain must have at these seqs, and the bare hashes it must contain.
+  const wantedSeqs = new Set(
+    [...checkpoints, ...anchors].flatMap((c) => (c.seq === undefined ? [] : [c.seq])),
+  )
+  const wantedHashes = new Set(anchors.filter((a) => a.seq === undefined).map((a) => a.hash))
+  const seen = new Map<number, string>()
+  const seenHashes = new Set<string>()
   let expectedSeq = 1
   let prev = GENESIS
   let records = 0
@@ -80,6 +108,8 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
       expectedSeq += 1
       records += 1
       if (head && check.seq === head.seq) headHashSeen = check.hash
+      if (wantedSeqs.has(check.seq)) seen.set(check.seq, check.hash)
+      if (wantedHashes.has(check.hash)) seenHashes.add(check.hash)
     }
   }
 
@@ -107,7 +137,63 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
       message: 'HEAD.json is missing, so a removed tail cannot be ruled out',
     })
   }
-  return { ok: true, records, segments: segments.length, last_hash: prev, ...(head ? { head } : {}) }
+  const where = options.checkpointFile ?? 'the checkpoints'
+  for (const [i, checkpoint] of checkpoints.entries()) {
+    const problem = againstChain(checkpoint, records, seen) ?? signatureProblem(checkpoint, options.publicKey)
+    if (problem)
+      return fail({
+        segment: last,
+        line: 0,
+        seq: checkpoint.seq,
+        message: `checkpoint ${i + 1} in ${where} (seq ${checkpoint.seq}): ${problem}`,
+      })
+  }
+  for (const [i, anchor] of anchors.entries()) {
+    const problem =
+      anchor.seq === undefined
+        ? seenHashes.has(anchor.hash)
+          ? undefined
+          : `no record in the log has hash ${anchor.hash}: the log was rewritten or cut before it`
+        : (againstChain(anchor, records, seen) ??
+          ('sig' in anchor && anchor.sig !== undefined
+            ? signatureProblem(anchor, options.publicKey)
+            : undefined))
+    if (problem)
+      return fail({
+        segment: last,
+        line: 0,
+        ...(anchor.seq ? { seq: anchor.seq } : {}),
+        message: `anchor ${i + 1}: ${problem}`,
+      })
+  }
+  if (records === 0 && options.evidence) {
+    return fail({
+      segment: last,
+      line: 0,
+      message: `the audit log is empty or missing, but ${options.evidence}: it was deleted`,
+    })
+  }
+  return {
+    ok: true,
+    records,
+    segments: segments.length,
+    last_hash: prev,
+    ...(head ? { head } : {}),
+    checkpoints: checkpoints.length,
+    anchors: anchors.length,
+  }
+}
+
+function againstChain(
+  checkpoint: { seq: number; hash: string },
+  records: number,
+  seen: Map<number, string>,
+): string | undefined {
+  if (checkpoint.seq > records)
+    return `the log ends at seq ${records}, shorter than the checkpoint: records were removed`
+  if (seen.get(checkpoint.seq) !== checkpoint.hash)
+    return `record seq ${checkpoint.seq} has a different hash: the log was rewritten`
+  return undefined
 }
 
 async function readHeadFile(file: string): Promise<AuditHead | undefined> {

@@ -115,7 +115,13 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
   protected override async finally(error: Error | undefined): Promise<unknown> {
     if (this.opened) {
       const kernel = await this.opened.catch(() => undefined)
-      await kernel?.close()
+      // Closing writes the records still buffered; when the log refuses them (a deleted or cut
+      // log) the command fails with that error, printed like any other.
+      await kernel?.close().catch(async (closing: unknown) => {
+        if (!(closing instanceof DriftcoreError)) throw closing
+        if (error instanceof DriftcoreError) process.stderr.write(`Error: ${closing.message}\n`)
+        else await this.catch(closing)
+      })
     }
     return super.finally(error)
   }

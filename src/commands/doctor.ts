@@ -1,6 +1,7 @@
 import { DriftcoreCommand } from '../cli/base-command.js'
 import { table } from '../cli/format.js'
-import { verifyAudit } from '../audit/verify.js'
+import { auditApprovalEvidence } from '../approvals/evidence.js'
+import { verifyProjectAudit } from '../audit/project-audit.js'
 import { ERROR_CODES, toDriftcoreError } from '../errors/driftcore-error.js'
 import { checkPrograms, type Check } from '../project/doctor.js'
 import { checkConfigHistory, checkPolicyStore } from '../project/doctor-integrity.js'
@@ -11,6 +12,8 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
 
   async run() {
     const checks: Check[] = []
+    // A tampered record, checkpoint or snapshot is not a missing program: it exits like `audit verify`.
+    let integrity = false
     let requires: string[] = []
     try {
       const kernel = await this.kernel()
@@ -28,11 +31,23 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
       await kernel.audit.flush() // what this process recorded on opening is part of the log checked
       checks.push(await checkConfigHistory(kernel))
       checks.push(...(await checkPolicyStore(kernel.policyStore, kernel.paths.audit)))
-      const audit = await verifyAudit(kernel.paths.audit)
+      const audit = await verifyProjectAudit(kernel.paths, kernel.config.values.audit)
+      if (!audit.ok) integrity = true
       checks.push({
         check: 'audit',
         status: audit.ok ? 'ok' : 'error',
         detail: audit.ok ? `${audit.records} records, chain intact` : audit.problem!.message,
+      })
+      // Approvals the state file says were granted must have their audit record.
+      const approvals = await auditApprovalEvidence(kernel.paths.state, kernel.paths.audit)
+      if (approvals.problems.length > 0) integrity = true
+      checks.push({
+        check: 'approvals',
+        status: approvals.problems.length > 0 ? 'error' : 'ok',
+        detail:
+          approvals.problems.length > 0
+            ? approvals.problems.map((p) => p.message).join('; ')
+            : `${approvals.checked} granted, each with its audit record`,
       })
       checks.push({ check: 'tools', status: 'ok', detail: `${kernel.registry.tools().length} registered` })
     } catch (error) {
@@ -41,10 +56,10 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
     }
     checks.unshift(...checkPrograms(requires))
     if (!this.jsonEnabled()) this.log(table(checks, ['check', 'status', 'detail']))
-    const errors = checks.filter((c) => c.status === 'error')
-    // Tampering is an integrity error (exit 8) here as everywhere; any other problem exits 1.
-    if (errors.length > 0)
-      process.exitCode = errors.some((c) => c.code === 'integrity') ? ERROR_CODES.integrity : 1
+    // Checks that found tampering say so with code: integrity (the config and policy ones).
+    if (checks.some((c) => c.status === 'error' && c.code === 'integrity')) integrity = true
+    if (integrity) process.exitCode = ERROR_CODES.integrity
+    else if (checks.some((c) => c.status === 'error')) process.exitCode = 1
     return checks
   }
 }

@@ -23,6 +23,28 @@ export const coreConfigSections = {
         .int()
         .min(4096)
         .default(64 * mib),
+      checkpoint_every: z
+        .number()
+        .int()
+        .min(0)
+        .default(1000)
+        .describe(
+          'sign a checkpoint of the chain each time it passes a multiple of this many records (0: only on request)',
+        ),
+      checkpoint_key: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'ed25519 private key (PEM) that signs checkpoints; default .driftcore/keys/audit-checkpoint.key',
+        ),
+      checkpoint_public_key: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'the public key audit verify checks checkpoints with; default: the private key path with .pub',
+        ),
     })
     .prefault({}),
   launcher: z
@@ -38,6 +60,12 @@ export const coreConfigSections = {
         .positive()
         .default(16 * mib),
       isolation: z.enum(['auto', 'bwrap', 'unshare']).default('auto'),
+      containment: z
+        .enum(['required', 'off'])
+        .default('required')
+        .describe(
+          'required: every process runs in a PID namespace of its own (bubblewrap), so a timeout or cancel ends all it started; off: processes may outlive their calls',
+        ),
     })
     .prefault({}),
   policy: z

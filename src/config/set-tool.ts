@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { hostOf } from '../kernel/host.js'
 import type { ToolDefinition } from '../registry/types.js'
+import { userConfigFile } from './effective.js'
 import type { ConfigSetInput } from './set.js'
 
 /**
@@ -15,6 +16,12 @@ export const configSetTool: ToolDefinition = {
     'Writes one key to the project (or user) config file after validating the whole config; comments are kept. Recorded as config.changed with the old and new config hash.',
   capability: 'config.write',
   risk: ['write'],
+  // Small work on one file: the layer file it writes (the user's lives outside the project).
+  inProcess: {
+    paths: (input: ConfigSetInput, env) =>
+      input.layer === 'user' ? [userConfigFile(undefined, process.env)] : [env.paths.config],
+    bounded: true,
+  },
   input: z.object({
     key: z
       .string()

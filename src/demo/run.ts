@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Actor } from '../audit/record.js'
-import { verifyAudit } from '../audit/verify.js'
+import { verifyProjectAudit } from '../audit/project-audit.js'
 import type { Kernel } from '../kernel/open.js'
 import { initProject } from '../project/init.js'
 import { projectPaths } from '../store/paths.js'
@@ -99,7 +99,7 @@ export async function runDemo(options: {
     ])
 
     await kernel.close()
-    const audit = await verifyAudit(paths.audit)
+    const audit = await verifyProjectAudit(paths, kernel.config.values.audit)
     step('audit log', [
       `${audit.ok ? 'chain intact' : 'FAILED verification'}: ${audit.records} records, last hash ${audit.last_hash.slice(0, 16)}…`,
     ])

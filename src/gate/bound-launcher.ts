@@ -43,6 +43,8 @@ export function boundLauncher(
       })
       await record({
         command: result.command,
+        contained: result.contained,
+        ...(constraints.network === 'none' || spec.isolation?.network === 'none' ? { network: 'none' } : {}),
         exit_code: result.exitCode,
         signal: result.signal,
         timed_out: result.timedOut,

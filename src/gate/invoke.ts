@@ -17,6 +17,7 @@ import type { SecretResolver } from '../secrets/resolve.js'
 import { canonicalJson, sha256 } from '../store/hash.js'
 import type { ProjectPaths } from '../store/paths.js'
 import { boundLauncher } from './bound-launcher.js'
+import { constraintRefusal, outputRefusal } from './constraints.js'
 
 export interface InvokeOptions {
   traceId?: string
@@ -183,7 +184,15 @@ export class Gate {
         },
       })
     }
+    // A constraint the tool's in-process work cannot be held to refuses the call before anyone
+    // is asked to approve it.
+    const refusal = constraintRefusal(tool, decision.constraints, input, d, options.meta)
+    if (refusal) {
+      await record('error', { error: { code: refusal.code, message: refusal.message } })
+      throw refusal
+    }
     let approvedBy: Actor | undefined
+    let approvedVia: string | undefined
     let approvalId = options.approvalId
     if (decision.decision === 'REQUIRE_APPROVAL') {
       approvalId ??= await options.findApproval?.(inputHash())
@@ -209,12 +218,30 @@ export class Gate {
               rule: decision.deciding_rule,
               reason: decision.reason,
               expires_at: approval.expires_at,
+              ...(decision.client_attestation ? { client_attestation: true } : {}),
             },
           },
         )
       }
-      const approval = await d.approvals.consume(approvalId, tool.id, inputHash())
-      approvedBy = approval.decided_by
+      try {
+        const approval = await d.approvals.consume(approvalId, {
+          tool: tool.id,
+          inputHash: inputHash(),
+          actor,
+          workflow: workflowOf(options.meta).workflow,
+          clientAttestation: decision.client_attestation === true,
+        })
+        approvedBy = approval.decided_by
+        approvedVia = approval.via
+      } catch (thrown) {
+        // A refused approval (forged, someone else's, another config…) is a call that was tried.
+        const error = toDriftcoreError(thrown)
+        await record(error.code === 'approval_required' ? 'approval_required' : 'error', {
+          approval_id: approvalId,
+          error: { code: error.code, message: d.redactor.redactText(error.message) },
+        })
+        throw error
+      }
     }
 
     if (options.idempotencyKey) {
@@ -234,7 +261,13 @@ export class Gate {
     if (lockRequests.length > 0) await d.locks.acquire(lockRequests, lockOwner(actor, traceId))
     const deadline = withDeadline(options.signal, decision.constraints.timeout_ms, tool.id)
     const signal = deadline.signal
-    const extra = approvedBy ? { approval_id: approvalId, approved_by: approvedBy } : {}
+    const extra = approvedBy
+      ? {
+          approval_id: approvalId,
+          approved_by: approvedBy,
+          ...(approvedVia ? { approval_via: approvedVia } : {}),
+        }
+      : {}
     try {
       const ctx = this.context(tool, actor, traceId, decision, signal, options)
       const work = run(input, ctx)
@@ -252,6 +285,8 @@ export class Gate {
       const output = d.redactor.redact(parsed.data)
       const text = JSON.stringify(output) ?? 'null'
       const bytes = Buffer.byteLength(text)
+      const tooBig = outputRefusal(tool.id, bytes, decision.constraints)
+      if (tooBig) throw tooBig
       const artifact =
         bytes > d.limits.inlineMaxBytes
           ? await d.artifacts.put(text, {

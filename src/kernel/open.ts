@@ -3,6 +3,7 @@ import type { Config as OclifConfig } from '@oclif/core'
 import { Approvals } from '../approvals/approvals.js'
 import { ArtifactStore } from '../artifacts/store.js'
 import { AuditLog } from '../audit/log.js'
+import { checkpointSettings } from '../audit/project-audit.js'
 import { Redactor } from '../audit/redact.js'
 import { loadConfig, type EffectiveConfig } from '../config/effective.js'
 import { ConfigHistory } from '../config/history.js'
@@ -83,6 +84,8 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     batchIntervalMs: v.audit.batch_interval_ms,
     segmentMaxBytes: v.audit.segment_max_bytes,
     redactor,
+    checkpoints: checkpointSettings(paths, v.audit),
+    warn: (message) => logger.warn(message),
   })
   // Config files edited since the last command leave their record before anything else happens.
   const configHistory = new ConfigHistory(paths.state, audit)
@@ -104,7 +107,12 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     }
   }
   warnRefusal(active)
-  const approvals = new Approvals(paths.state, { ttlMs: v.approvals.ttl_ms, audit })
+  const approvals = new Approvals(paths.state, {
+    ttlMs: v.approvals.ttl_ms,
+    audit,
+    configHash: config.hash,
+    environment: v.project.environment,
+  })
   const artifacts = new ArtifactStore(paths.artifacts, paths.state, {
     maxBytes: v.artifacts.max_bytes,
     retentionDays: v.artifacts.retention_days,
@@ -119,6 +127,7 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     maxOutputBytes: v.launcher.max_output_bytes,
     maxLogBytes: v.launcher.max_log_bytes,
     isolation: v.launcher.isolation,
+    containment: v.launcher.containment,
     redactor,
     secrets,
     env,

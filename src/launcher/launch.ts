@@ -1,10 +1,20 @@
+import { readFileSync } from 'node:fs'
+import { constants } from 'node:os'
 import path from 'node:path'
+import type { Readable, Writable } from 'node:stream'
 import type { Redactor } from '../audit/redact.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { SecretResolver } from '../secrets/resolve.js'
 import { isSecretRef } from '../secrets/resolve.js'
 import { resolveAllowed } from './allowlist.js'
-import { wrapCommand, type Isolation, type LimitSpec } from './isolation.js'
+import {
+  SECCOMP_FD,
+  STATUS_FD,
+  wrapCommand,
+  type Containment,
+  type Isolation,
+  type LimitSpec,
+} from './isolation.js'
 import { BoundedCapture } from './capture.js'
 
 export interface LaunchSpec {
@@ -20,13 +30,18 @@ export interface LaunchSpec {
   isolation?: Isolation
   limits?: LimitSpec
   signal?: AbortSignal
-  /** Told the pid of the started process, which leads its own process group. */
+  /**
+   * Told the pid of the started process, which leads its own process group. Contained, that is
+   * bubblewrap's pid: killing its group (SIGKILL) ends every process the program started.
+   */
   onSpawn?: (pid: number) => void
 }
 
 export interface LaunchResult {
-  /** The command as run (allowlisted path and arguments), redacted. */
+  /** The command as run (allowlisted path and arguments, prlimit in front when limited), redacted. */
   command: string[]
+  /** Run in a PID namespace of its own (bubblewrap): nothing it started outlived it. */
+  contained: boolean
   exitCode: number | null
   signal: string | null
   timedOut: boolean
@@ -51,6 +66,8 @@ export interface LauncherOptions {
   maxOutputBytes: number
   maxLogBytes: number
   isolation: 'auto' | 'bwrap' | 'unshare'
+  /** launcher.containment; `required` when not given. */
+  containment?: Containment
   redactor: Redactor
   secrets: SecretResolver
   /** Stores a full log as an artifact and returns its reference. */
@@ -82,12 +99,12 @@ export class Launcher {
     const parentEnv = o.env ?? process.env
     const cwd = path.resolve(o.root, spec.cwd ?? '.')
     const executable = this.resolve(spec.file)
-    const argv = wrapCommand(
-      [executable, ...(spec.args ?? [])],
-      spec.isolation ?? {},
-      spec.limits ?? {},
-      o.isolation,
-    )
+    const wrapped = wrapCommand([executable, ...(spec.args ?? [])], spec.isolation ?? {}, spec.limits ?? {}, {
+      preference: o.isolation,
+      containment: o.containment ?? 'required',
+      pathVar: parentEnv.PATH ?? '',
+    })
+    const argv = wrapped.argv
     const env = await this.environment(spec.env ?? {}, parentEnv)
     const timeoutMs = spec.timeoutMs ?? o.defaultTimeoutMs
     const redact = (text: string) => o.redactor.redactText(text)
@@ -97,6 +114,7 @@ export class Launcher {
     if (spec.signal?.aborted) throw new DriftcoreError('cancelled', `cancelled before ${spec.file} started`)
     // Loaded here, not at start-up: most commands never start a process.
     const { execa } = await import('execa')
+    const stdin = spec.input === undefined ? 'ignore' : 'pipe'
     const child = execa(argv[0]!, argv.slice(1), {
       cwd,
       env,
@@ -104,10 +122,14 @@ export class Launcher {
       detached: true,
       reject: false,
       buffer: false,
-      stdin: spec.input === undefined ? 'ignore' : 'pipe',
+      stdio: wrapped.contained
+        ? [stdin, 'pipe', 'pipe', 'pipe', ...(wrapped.seccomp ? (['pipe'] as const) : [])]
+        : [stdin, 'pipe', 'pipe'],
       stripFinalNewline: false,
     })
     if (spec.input !== undefined) child.stdin?.end(spec.input)
+    const status = wrapped.contained ? new BwrapStatus(child.stdio[STATUS_FD] as Readable) : undefined
+    if (wrapped.seccomp) (child.stdio[SECCOMP_FD] as Writable).end(wrapped.seccomp)
     if (child.pid !== undefined) spec.onSpawn?.(child.pid)
     child.stdout?.on('data', (chunk: Buffer) => capture.add('stdout', chunk))
     child.stderr?.on('data', (chunk: Buffer) => capture.add('stderr', chunk))
@@ -116,7 +138,10 @@ export class Launcher {
     let cancelled = false
     let killTimer: NodeJS.Timeout | undefined
     const terminate = () => {
-      signalGroup(child.pid, 'SIGTERM')
+      // Contained, SIGTERM goes to the sandbox's own process group, so the program can clean up
+      // (git removes its index.lock) while bwrap waits; SIGKILL to bwrap then ends the namespace.
+      // Before bwrap has said where the sandbox is, bwrap's own group is the only target.
+      signalGroup(status?.sandboxPid ?? child.pid, 'SIGTERM')
       killTimer ??= setTimeout(() => signalGroup(child.pid, 'SIGKILL'), o.killGraceMs)
     }
     const timer = setTimeout(() => {
@@ -148,11 +173,31 @@ export class Launcher {
       )
     }
     const out = capture.result(redact)
+    let exitCode = result.exitCode ?? null
+    let signal: string | null = result.signal ?? null
+    if (status) {
+      await status.closed
+      // bwrap has exited; the kernel is still taking the namespace down. The call returns once
+      // nothing in it runs: a caller that resets the sandbox next must not race a leftover.
+      await status.sandboxGone(o.killGraceMs + 5000)
+      const program = status.exitCode()
+      if (program === undefined && !timedOut && !cancelled && signal === null) {
+        // bwrap exited without running the program (a mount it could not make, …): its own
+        // exit code is no answer from the program.
+        throw new DriftcoreError(
+          'unavailable',
+          `bubblewrap could not start ${spec.file} in its sandbox: ${out.stderr.trim().split('\n').at(-1) ?? ''}`,
+          { hint: 'check the paths the profile binds and that bubblewrap works here: driftcore doctor' },
+        )
+      }
+      if (program !== undefined) ({ exitCode, signal } = decodeStatus(program))
+    }
     const cut = out.stdoutTruncated || out.stderrTruncated
     return {
-      command: argv.map(redact),
-      exitCode: result.exitCode ?? null,
-      signal: result.signal ?? null,
+      command: redactedCommand(argv, wrapped.contained, executable).map(redact),
+      contained: wrapped.contained,
+      exitCode,
+      signal,
       timedOut,
       cancelled,
       durationMs: Math.round(performance.now() - started),
@@ -174,6 +219,121 @@ export class Launcher {
       env[name] = isSecretRef(value) ? await this.options.secrets.resolve(value) : value
     }
     return env
+  }
+}
+
+/**
+ * bubblewrap's `--json-status-fd` lines: `child-pid` (its init in the namespace, which leads the
+ * sandbox's session and process group) when the sandbox exists, `exit-code` once the program
+ * has ended. No `exit-code` means the program never ran.
+ */
+class BwrapStatus {
+  sandboxPid: number | undefined
+  private sandboxStart: string | undefined
+  /** Settles when bwrap's end of the stream is closed: after its last line. */
+  readonly closed: Promise<void>
+  private code: number | undefined
+  private text = ''
+
+  constructor(stream: Readable) {
+    this.closed = new Promise((resolve) => {
+      stream.once('close', resolve)
+      stream.once('end', resolve)
+      stream.once('error', resolve)
+    })
+    stream.setEncoding('utf8')
+    stream.on('data', (chunk: string) => {
+      this.text += chunk
+      let newline
+      while ((newline = this.text.indexOf('\n')) >= 0) {
+        this.line(this.text.slice(0, newline))
+        this.text = this.text.slice(newline + 1)
+      }
+    })
+  }
+
+  exitCode(): number | undefined {
+    if (this.text) this.line(this.text)
+    this.text = ''
+    return this.code
+  }
+
+  /**
+   * Waits until the sandbox's init is gone (or a zombie). The kernel lets a namespace's init
+   * finish dying only after every other process in it has, so then the namespace is empty.
+   * Past `limitMs` (bwrap's death sends it SIGKILL, so this is a backstop), it is killed here.
+   */
+  async sandboxGone(limitMs: number): Promise<void> {
+    const pid = this.sandboxPid
+    const start = this.sandboxStart
+    if (pid === undefined || start === undefined) return
+    const running = () => startTime(pid) === start && !isZombie(pid)
+    const deadline = performance.now() + limitMs
+    while (running()) {
+      if (performance.now() > deadline) {
+        signalPid(pid, 'SIGKILL')
+        if (performance.now() > deadline + 1000) return
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+  }
+
+  private line(text: string): void {
+    try {
+      const value = JSON.parse(text) as { 'child-pid'?: unknown; 'exit-code'?: unknown }
+      if (typeof value['child-pid'] === 'number') {
+        this.sandboxPid = value['child-pid']
+        this.sandboxStart = startTime(this.sandboxPid)
+      }
+      if (typeof value['exit-code'] === 'number') this.code = value['exit-code']
+    } catch {
+      // not a status line
+    }
+  }
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]))
+
+// bubblewrap reports a program killed by signal N as exit code 128 + N, as a shell does; read
+// it back as the signal. (A program that itself exits with 129–192 is reported as killed.)
+function decodeStatus(code: number): { exitCode: number | null; signal: string | null } {
+  const name = code > 128 ? SIGNAL_NAMES.get(code - 128) : undefined
+  return name ? { exitCode: null, signal: name } : { exitCode: code, signal: null }
+}
+
+// The command as the audit log shows it: the program and its arguments (prlimit included), not
+// the bwrap mounts in front of them.
+function redactedCommand(argv: readonly string[], contained: boolean, executable: string): string[] {
+  if (!contained) return [...argv]
+  const start = argv.indexOf('--')
+  return start < 0 ? [executable] : argv.slice(start + 1)
+}
+
+// The kernel's start time of a process (/proc/<pid>/stat field 22): a pid that names another
+// process by then is not mistaken for the sandbox's init.
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z'
+  } catch {
+    return true
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    // gone
   }
 }
 

@@ -39,6 +39,12 @@ export const ruleSchema = z.strictObject({
   reason: z.string().optional(),
   /** Who may approve (REQUIRE_APPROVAL): actor ids or `type:id`, globs allowed. */
   approvers: globs.optional(),
+  /**
+   * How the approval may be given (REQUIRE_APPROVAL). `client_attested: true` lets the MCP
+   * client's own answer to an elicitation count, for read-only tools this rule matches and for
+   * any tool it names exactly in `match.tools`; see `clientAttestable` in engine.ts.
+   */
+  approval: z.strictObject({ client_attested: z.boolean().default(false) }).optional(),
 })
 
 export type PolicyRule = z.output<typeof ruleSchema>
@@ -79,6 +85,17 @@ export function parseBundle(text: string, file: string, maxBytes?: number): Poli
       )
     }
     seen.set(rule.id, index)
+    if (rule.approval?.client_attested) {
+      // A client's word can stand in for a person only on a rule that asks for one, and never
+      // where the rule says which people must decide.
+      if (rule.decision !== 'REQUIRE_APPROVAL' || rule.approvers) {
+        throw new DriftcoreError(
+          'invalid_input',
+          `${where('approval')}: rule "${rule.id}": approval.client_attested needs decision REQUIRE_APPROVAL and no approvers`,
+          { hint: 'remove approval.client_attested, or make the rule REQUIRE_APPROVAL without approvers' },
+        )
+      }
+    }
     if (rule.when !== undefined) compileCel(rule.when, CEL_POLICY_VARIABLES, where('when'))
   })
   return bundle

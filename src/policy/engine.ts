@@ -22,6 +22,11 @@ export interface PolicyDecision {
   constraints: Constraints
   /** REQUIRE_APPROVAL: one list per matching rule; an approver must match a pattern in each. */
   approvers?: string[][]
+  /**
+   * REQUIRE_APPROVAL only: true when every matching REQUIRE_APPROVAL rule accepts the MCP
+   * client's own answer (`approval: {client_attested: true}`) for this tool.
+   */
+  client_attestation?: true
   snapshot: { version: number; hash: string }
 }
 
@@ -177,12 +182,13 @@ export class CompiledPolicy {
       if (ok) matched.push(rule)
       explain?.push({ id: rule.id, bundle: rule.bundle, decision: rule.rule.decision, matched: ok, because })
     }
-    return this.combine(matched, failure)
+    return this.combine(matched, failure, request)
   }
 
   private combine(
     matched: CompiledRule[],
     failure: { rule: CompiledRule; message: string } | undefined,
+    request: PolicyRequest,
   ): PolicyDecision {
     const base = { rule_ids: matched.map((r) => r.id), snapshot: this.snapshot }
     if (failure) {
@@ -211,9 +217,9 @@ export class CompiledPolicy {
     }
     let decision = winner.rule.decision
     if (decision === 'ALLOW' && Object.keys(constraints).length > 0) decision = 'ALLOW_WITH_CONSTRAINTS'
-    const approvers = matched
-      .filter((r) => r.rule.decision === 'REQUIRE_APPROVAL' && r.rule.approvers)
-      .map((r) => r.rule.approvers!)
+    const asking = matched.filter((r) => r.rule.decision === 'REQUIRE_APPROVAL')
+    const approvers = asking.filter((r) => r.rule.approvers).map((r) => r.rule.approvers!)
+    const attested = decision === 'REQUIRE_APPROVAL' && asking.every((r) => clientAttestable(r.rule, request))
     return {
       ...base,
       decision,
@@ -221,6 +227,20 @@ export class CompiledPolicy {
       reason: winner.rule.reason ?? winner.rule.description ?? `rule ${winner.id}: ${winner.rule.decision}`,
       constraints,
       ...(decision === 'REQUIRE_APPROVAL' && approvers.length > 0 ? { approvers } : {}),
+      ...(attested ? { client_attestation: true as const } : {}),
     }
   }
+}
+
+/**
+ * Whether a rule lets the MCP client's own elicitation answer approve this tool. The answer is
+ * the client's word, and the client is the agent's: so only where the rule says so, and for a
+ * tool that can change anything (any tag but `read`, or no tag at all) only when the rule names
+ * that tool id exactly in `match.tools`; a glob, a capability or a risk tag never reaches it.
+ */
+export function clientAttestable(rule: PolicyRule, request: PolicyRequest): boolean {
+  if (rule.approval?.client_attested !== true) return false
+  const tags = request.tool.risk_tags
+  const readOnly = tags.length > 0 && tags.every((t) => t === 'read')
+  return readOnly || (rule.match.tools?.includes(request.tool.id) ?? false)
 }

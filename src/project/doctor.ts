@@ -23,17 +23,19 @@ export function checkPrograms(extra: readonly string[] = []): Check[] {
     status: major >= 22 ? 'ok' : 'error',
     detail: `v${process.versions.node}${major >= 22 ? '' : ' (driftcore needs >= 22)'}`,
   })
-  for (const name of new Set(['git', 'php', 'drush', 'bwrap', 'unshare', 'prlimit', ...extra])) {
+  // Without a usable bwrap the launcher starts nothing (unless launcher.containment is off).
+  const refused = ': no process can be started unless launcher.containment is off'
+  for (const name of new Set(['git', 'php', 'drush', 'bwrap', 'prlimit', ...extra])) {
     const found = which(name)
     if (!found) {
-      checks.push({ check: name, status: 'missing', detail: 'not on PATH' })
+      checks.push({ check: name, status: 'missing', detail: `not on PATH${name === 'bwrap' ? refused : ''}` })
       continue
     }
     const unusable = name === 'bwrap' && !bwrapAvailable()
     checks.push({
       check: name,
       status: unusable ? 'warn' : 'ok',
-      detail: `${found}${unusable ? ' (installed but cannot create namespaces here)' : ''}`,
+      detail: `${found}${unusable ? ` (installed but cannot create namespaces here${refused})` : ''}`,
     })
   }
   return checks

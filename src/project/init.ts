@@ -23,6 +23,7 @@ runs/
 artifacts/
 logs/
 audit/
+audit-checkpoints.jsonl
 *.key
 `
 

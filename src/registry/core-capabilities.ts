@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { readApproval } from '../approvals/approvals.js'
-import { verifyAudit } from '../audit/verify.js'
+import { verifyProjectAudit, type CheckpointConfig } from '../audit/project-audit.js'
 import { configSetTool } from '../config/set-tool.js'
 import { policyRollbackTool } from '../policy/rollback-tool.js'
 import { notifyTool } from '../workflow/tools/notify.js'
@@ -20,21 +20,29 @@ const decisionSchema = z.object({
 const auditVerify: ToolDefinition = {
   id: 'audit.verify',
   title: 'Verify the audit log',
-  description: 'Checks the hash chain of the audit log end to end and reports the first bad record, if any.',
+  description:
+    "Checks the hash chain of the audit log end to end, and against the project's signed checkpoints, and reports the first bad record, if any.",
   capability: 'audit.read',
   risk: ['read'],
+  // It reads driftcore's own records only, but hashes the whole log in-process: not bounded.
+  inProcess: { paths: () => [] },
   input: z.object({}),
   output: z.object({
     ok: z.boolean(),
     records: z.number(),
     segments: z.number(),
     last_hash: z.string(),
+    checkpoints: z.number().optional(),
     problem: z
       .object({ segment: z.string(), line: z.number(), seq: z.number().optional(), message: z.string() })
       .optional(),
   }),
   async run(_input, ctx) {
-    const { head: _head, ...result } = await verifyAudit(ctx.paths.audit)
+    const {
+      head: _head,
+      anchors: _anchors,
+      ...result
+    } = await verifyProjectAudit(ctx.paths, (ctx.config as { audit: CheckpointConfig }).audit)
     return result
   },
 }
@@ -46,6 +54,7 @@ const policySimulate: ToolDefinition = {
     'Decides what policy would say about a tool call, without running or recording anything. Use it to check before acting.',
   capability: 'policy.read',
   risk: ['read'],
+  inProcess: { paths: () => [], bounded: true },
   input: z.object({
     tool: z.string().describe('the tool id to decide about'),
     input: z.unknown().optional().describe('the input the call would have'),
@@ -76,6 +85,7 @@ const configEffective: ToolDefinition = {
     'The merged configuration in force, with its format version and hash; secrets appear only as references.',
   capability: 'config.read',
   risk: ['read'],
+  inProcess: { paths: () => [], bounded: true },
   input: z.object({}),
   output: z.object({ values: z.record(z.string(), z.unknown()), version: z.number(), hash: z.string() }),
   async run(_input, ctx) {
@@ -90,6 +100,7 @@ const approvalStatus: ToolDefinition = {
     'The status of an approval request (pending, approved, denied, used, expired). Agents use it to wait for a person; they cannot approve.',
   capability: 'approvals.read',
   risk: ['read'],
+  inProcess: { paths: () => [], bounded: true },
   input: z.object({ id: z.string().regex(/^apr_[0-9a-f]+$/, 'approval ids look like apr_0123abcd') }),
   output: z.object({
     id: z.string(),

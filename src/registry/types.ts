@@ -69,7 +69,41 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   output: O
   /** Locks held while it runs, derived from its input. */
   locks?(input: z.output<I>): LockRequest[]
+  /**
+   * What the handler does itself, outside `ctx.launcher`, so the gate can hold that work to a
+   * call's constraints too (the launcher holds every process it starts to all of them). The
+   * gate enforces timeout_ms (ctx.signal, then it stops waiting), max_output_bytes (on the
+   * output) and max_retries (on a workflow step's attempt) for every tool; any other constraint
+   * a decision sets that this declaration does not cover refuses the call with `unavailable`,
+   * naming it. Leave it out and only the risk tags speak: a tool without `network` is taken to
+   * open no connection of its own.
+   */
+  inProcess?: InProcessWork<z.output<I>>
   run(input: z.output<I>, ctx: ToolContext): Promise<z.input<O>>
+}
+
+/** See {@link ToolDefinition.inProcess}. */
+export interface InProcessWork<I = unknown> {
+  /**
+   * `none`: the handler opens no network connection itself. `checked`: it may, and refuses to
+   * under `network: none` (it reads `ctx.constraints.network`). Default: `none`, unless the tool
+   * has the `network` risk tag; then `network: none` refuses the call.
+   */
+  network?: 'none' | 'checked'
+  /**
+   * The files and folders the handler reads or writes itself for this input, besides
+   * driftcore's own records (audit, state, artifacts); `[]` for none. Under `deny_paths` the
+   * gate refuses the call when a denied path overlaps one of them (symlinks resolved). Leave it
+   * out and `deny_paths` refuses the call.
+   */
+  paths?(input: I, env: { config: Readonly<Record<string, unknown>>; paths: ProjectPaths }): readonly string[]
+  /**
+   * The handler's own work is small and bounded by its input and its output, so that
+   * cpu_seconds, memory_bytes and open_files only concern the processes it starts. Leave it out
+   * and those constraints refuse the call, since nothing can limit work done in driftcore's
+   * own process.
+   */
+  bounded?: boolean
 }
 
 export interface ResourceContext {

@@ -5,8 +5,9 @@ import { DriftcoreError } from '../../errors/driftcore-error.js'
 export default class ApprovalsApprove extends DriftcoreCommand<typeof ApprovalsApprove> {
   static override summary = 'Approve a pending request (bound to its exact input); with --run, run it now'
   static override description =
-    'You cannot approve your own request, and agents cannot approve at all. With --run the call goes through the gate ' +
-    'again on behalf of the requester: policy is evaluated again and the approval is used once.'
+    'Only a person approves (DRIFTCORE_ACTOR of type human, or your login): not agents, ci:, workflow: or system: actors, ' +
+    'and not the requester. The grant is recorded in the audit log, which is what makes it count. With --run the call ' +
+    'goes through the gate again on behalf of the requester: policy is evaluated again and the approval is used once.'
   static override examples = [
     '<%= config.bin %> approvals approve apr_0123456789ab',
     '<%= config.bin %> approvals approve apr_0123456789ab --comment "checked with the site owner" --run',

@@ -31,21 +31,46 @@ export const notifyTool: ToolDefinition = {
   risk: ['write', 'network'],
   input,
   output: z.object({ delivered: z.array(z.object({ sink: z.string(), status: z.number().optional() })) }),
+  // It posts webhooks itself, so it checks network: none itself, before the first delivery.
+  inProcess: {
+    network: 'checked',
+    paths: (args: NotifyInput, env) =>
+      args.sinks.flatMap((name) => {
+        const sink = sinksOf(env.config)[name]
+        return sink?.type === 'file' ? [path.resolve(env.paths.root, sink.path)] : []
+      }),
+    bounded: true,
+  },
   async run(args: NotifyInput, ctx) {
-    const sinks = (ctx.config.workflow as CoreConfig['workflow']).notify.sinks
-    const payload = { at: new Date().toISOString(), ...args }
-    const delivered: { sink: string; status?: number }[] = []
-    for (const name of args.sinks) {
-      if (name === 'stdout') {
-        delivered.push({ sink: name })
-        continue
-      }
+    const sinks = sinksOf(ctx.config)
+    const chosen = args.sinks.map((name) => {
+      if (name === 'stdout') return { name }
       const sink = sinks[name]
       if (!sink) throw new DriftcoreError('not_found', `no notify sink "${name}" under workflow.notify.sinks`)
-      delivered.push({ sink: name, ...(await deliver(sink, payload, ctx)) })
+      return { name, sink }
+    })
+    const webhooks = chosen.filter((c) => c.sink?.type === 'webhook').map((c) => c.name)
+    if (ctx.constraints.network === 'none' && webhooks.length > 0) {
+      throw new DriftcoreError(
+        'unavailable',
+        `workflow.notify runs under network: none, so webhook sink ${webhooks.join(', ')} cannot be reached; nothing was delivered`,
+        {
+          hint: 'send this notification to file or stdout sinks, or let the policy allow network for workflow.notify',
+          details: { constraints: ['network: none'], sinks: webhooks },
+        },
+      )
+    }
+    const payload = { at: new Date().toISOString(), ...args }
+    const delivered: { sink: string; status?: number }[] = []
+    for (const { name, sink } of chosen) {
+      delivered.push({ sink: name, ...(sink ? await deliver(sink, payload, ctx) : {}) })
     }
     return { delivered }
   },
+}
+
+function sinksOf(config: Readonly<Record<string, unknown>>): Record<string, Sink> {
+  return (config.workflow as CoreConfig['workflow']).notify.sinks
 }
 
 async function deliver(sink: Sink, payload: object, ctx: ToolContext): Promise<{ status?: number }> {

@@ -18,6 +18,8 @@ export const poolExecTool: ToolDefinition = {
     'Runs the external worker command of a pool from the pools config with the job envelope on stdin and returns the JSON it prints.',
   capability: 'pool.exec',
   risk: ['exec'],
+  // All of its work is the worker process; it only parses what the worker printed.
+  inProcess: { paths: () => [], bounded: true },
   input: z.object({ pool: z.string(), job: jobEnvelopeSchema }),
   output: z.object({ output: z.unknown() }),
   async run(input: { pool: string; job: z.output<typeof jobEnvelopeSchema> }, ctx) {

@@ -244,7 +244,8 @@ describe('approvals review', () => {
     const later = await ask(['two'])
     await screenWhere(screen, (f) => f.includes(later))
     await kernel.approvals.decide(first, alice, 'approved')
-    const frame = await screenWhere(screen, (f) => !f.includes(first))
+    // A frame in the middle of a redraw can be empty: wait for the list that shows the change.
+    const frame = await screenWhere(screen, (f) => f.includes(later) && !f.includes(first))
     expect(selectedLine(frame)).toContain(later)
     expect(frame).toContain('1 pending')
   })

@@ -88,11 +88,13 @@ describe('the launcher', () => {
       const env = JSON.parse(result.stdout) as Record<string, string>
       expect(env.DECLARED).toBe('yes')
       expect(env.DRIFTCORE_TEST_LEAK).toBeUndefined()
+      // PWD is bubblewrap's: it always names the working folder it started the program in.
       expect(
-        Object.keys(env).every((k) =>
-          ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'DECLARED'].includes(k),
+        Object.keys(env).filter(
+          (k) => !['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'DECLARED', 'PWD'].includes(k),
         ),
-      ).toBe(true)
+      ).toEqual([])
+      if (env.PWD !== undefined) expect(env.PWD).toBe(root)
     } finally {
       delete process.env.DRIFTCORE_TEST_LEAK
     }
@@ -124,13 +126,29 @@ describe('the launcher', () => {
   })
 
   it('escalates to SIGKILL for a child that ignores SIGTERM', async () => {
+    // Cancelled once the child says it ignores SIGTERM (a file it writes), not after a fixed
+    // time a slow start could outlast; a timeout takes the same path.
+    const ready = path.join(root, 'ready')
+    const controller = new AbortController()
     const started = Date.now()
-    const result = await launcher({ killGraceMs: 200 }).run({
+    const run = launcher({ killGraceMs: 200 }).run({
       file: 'node',
-      args: ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'],
-      timeoutMs: 200,
+      args: [
+        '-e',
+        `process.on("SIGTERM", () => {}); require("fs").writeFileSync(${JSON.stringify(ready)}, ""); setInterval(() => {}, 1000)`,
+      ],
+      signal: controller.signal,
     })
-    expect(result).toMatchObject({ timedOut: true, signal: 'SIGKILL' })
+    const { access } = await import('node:fs/promises')
+    while (
+      !(await access(ready).then(
+        () => true,
+        () => false,
+      ))
+    )
+      await new Promise((r) => setTimeout(r, 10))
+    controller.abort()
+    expect(await run).toMatchObject({ cancelled: true, signal: 'SIGKILL' })
     expect(Date.now() - started).toBeLessThan(10_000)
   })
 
@@ -183,10 +201,16 @@ describe('the launcher', () => {
   })
 
   it('fails closed when isolation is required and no tool here can provide it', () => {
-    expect(() => wrapCommand(['/bin/true'], { readOnlyExcept: ['/tmp'] }, {}, 'unshare')).toThrow(
-      /bubblewrap/,
+    const without = { preference: 'unshare', containment: 'off' } as const
+    expect(() => wrapCommand(['/bin/true'], { readOnlyExcept: ['/tmp'] }, {}, without)).toThrow(/bubblewrap/)
+    expect(() => wrapCommand(['/bin/true'], { hidePaths: ['/etc'] }, {}, without)).toThrow(/bubblewrap/)
+    // unshare cannot keep a child from Unix sockets, so network: none needs bubblewrap too.
+    expect(() => wrapCommand(['/bin/true'], { network: 'none' }, {}, without)).toThrow(/bubblewrap/)
+    // And nothing runs outside a PID namespace unless launcher.containment is off.
+    expect(() => wrapCommand(['/bin/true'], {}, {}, { ...without, containment: 'required' })).toThrow(
+      /PID namespace/,
     )
-    expect(() => wrapCommand(['/bin/true'], { hidePaths: ['/etc'] }, {}, 'unshare')).toThrow(/bubblewrap/)
+    expect(wrapCommand(['/bin/true'], {}, {}, without)).toEqual({ argv: ['/bin/true'], contained: false })
   })
 })
 

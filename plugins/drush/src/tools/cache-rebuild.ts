@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { defineTool } from 'driftcore'
 import { runDrush } from '../drush/run.js'
-import { logsSchema, siteLock } from './common.js'
+import { drushOnly, logsSchema, siteLock } from './common.js'
 
 export const cacheRebuild = defineTool({
   id: 'drush.cacheRebuild',
@@ -10,6 +10,7 @@ export const cacheRebuild = defineTool({
   capability: 'drupal.cache',
   risk: ['write'],
   requires: ['drush'],
+  inProcess: drushOnly,
   input: z.object({}),
   output: z.object({ ok: z.boolean(), logs: logsSchema, duration_ms: z.number() }),
   locks: () => siteLock('exclusive'),

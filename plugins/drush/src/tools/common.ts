@@ -1,5 +1,7 @@
 import { z } from 'zod'
-import type { LockRequest } from 'driftcore'
+import path from 'node:path'
+import type { InProcessWork, LockRequest, ProjectPaths } from 'driftcore'
+import { drushSettings } from '../settings/sections.js'
 
 export const logsSchema = z
   .array(z.object({ level: z.string(), message: z.string() }))
@@ -18,3 +20,25 @@ export const sourceSpec = z
   .describe(
     'a config folder, a .tar.gz, a manifest or baseline .json, an artifact:// reference, or a saved baseline name (paths relative to the project)',
   )
+
+type Env = { config: Readonly<Record<string, unknown>>; paths: ProjectPaths }
+
+/** The exchange folder on this side, where Drush's exports and imports pass. */
+export function exchangeRoot(env: Env): string {
+  return path.resolve(env.paths.root, drushSettings(env.config).exchange.host)
+}
+
+/**
+ * What the gate holds a tool's own file access to (see InProcessWork.paths): the folders or
+ * files its source specs name (artifacts and saved baselines are driftcore's own records),
+ * plus the exchange folder when it runs Drush.
+ */
+export function specPaths(env: Env, specs: readonly (string | undefined)[], exchange = false): string[] {
+  const named = specs
+    .filter((s): s is string => s !== undefined && !s.startsWith('artifact://'))
+    .map((s) => path.resolve(env.paths.root, s))
+  return exchange ? [exchangeRoot(env), ...named] : named
+}
+
+/** A tool whose whole work is one Drush run and the parsing of its (bounded) output. */
+export const drushOnly: InProcessWork = { paths: () => [], bounded: true }

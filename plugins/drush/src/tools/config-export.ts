@@ -7,7 +7,7 @@ import { packDirectory } from '../configset/tarball.js'
 import { exchangeFolder, runDrush } from '../drush/run.js'
 import { drushSettings } from '../settings/sections.js'
 import { rememberExport } from '../state/exports.js'
-import { logsSchema, siteLock } from './common.js'
+import { exchangeRoot, logsSchema, siteLock } from './common.js'
 
 export const exportOutput = recordSummarySchema.extend({
   record: z.string().describe('the export record artifact: manifest, digest and tarball reference'),
@@ -65,6 +65,8 @@ export const configExport = defineTool({
   capability: 'drupal.read',
   risk: ['read'],
   requires: ['drush'],
+  // It reads and packs the whole export itself: its work grows with the site, so not bounded.
+  inProcess: { paths: (_input, env) => [exchangeRoot(env)] },
   input: z.object({}),
   output: exportOutput,
   locks: () => siteLock('shared'),

@@ -5,7 +5,7 @@ import type { ConfigFile } from '../configset/config-set.js'
 import { writeObjects } from '../configset/directory.js'
 import { loadConfigSource } from '../configset/sources.js'
 import { exchangeFolder, runDrush } from '../drush/run.js'
-import { logsSchema, siteLock, sourceSpec } from './common.js'
+import { logsSchema, siteLock, sourceSpec, specPaths } from './common.js'
 import { exportSite } from './config-export.js'
 
 const input = z.object({
@@ -28,6 +28,7 @@ export const configImport = defineTool({
   capability: 'drupal.config.write',
   risk: ['write'],
   requires: ['drush'],
+  inProcess: { paths: (args, env) => specPaths(env, [args.source], true) },
   input,
   output: z.object({
     source: z.string().nullable(),

@@ -3,7 +3,7 @@ import { defineTool } from 'driftcore'
 import { parseDrushJson } from '../drush/output.js'
 import { runDrush } from '../drush/run.js'
 import { asText } from '../util/text.js'
-import { logsSchema } from './common.js'
+import { drushOnly, logsSchema } from './common.js'
 
 export const configStatus = defineTool({
   id: 'drush.configStatus',
@@ -13,6 +13,7 @@ export const configStatus = defineTool({
   capability: 'drupal.read',
   risk: ['read'],
   requires: ['drush'],
+  inProcess: drushOnly,
   input: z.object({
     prefix: z
       .string()

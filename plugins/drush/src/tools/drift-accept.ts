@@ -6,7 +6,7 @@ import { packSet, writeBaseline } from '../configset/baselines.js'
 import { digestOf, manifestOf, setOf, type ConfigFile } from '../configset/config-set.js'
 import { packDirectory } from '../configset/tarball.js'
 import { loadConfigSource, type LoadedSource } from '../configset/sources.js'
-import { sourceSpec } from './common.js'
+import { sourceSpec, specPaths } from './common.js'
 
 interface Change {
   name: string
@@ -21,6 +21,7 @@ export const driftAccept = defineTool({
     "Re-exports chosen objects: each takes the current export's version in the baseline (written, added, or deleted when the site no longer has it). The baseline is a config folder (e.g. config/sync) or a saved baseline; its earlier state is kept as an artifact.",
   capability: 'drift.write',
   risk: ['write'],
+  inProcess: { paths: (input, env) => specPaths(env, [input.baseline, input.current]) },
   input: z.object({
     baseline: sourceSpec.describe('the baseline to update: a config folder or a saved baseline'),
     current: sourceSpec.describe("the site's current export"),

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { defineTool } from 'driftcore'
 import { checkDrift } from '../drift/check.js'
-import { sourceSpec } from './common.js'
+import { sourceSpec, specPaths } from './common.js'
 
 const side = z.object({ source: z.string(), kind: z.string(), digest: z.string(), objects: z.number() })
 const change = z.object({
@@ -57,6 +57,7 @@ export const driftCheck = defineTool({
     'Compares a current config export with a baseline object by object: added, removed, changed with YAML-aware key-path diffs (reordered keys are not drift; drift.noise keys such as uuid are ignored). Returns a summary and a remediation plan: which objects to import (restore the baseline) and which to re-export (accept the site), as tool calls.',
   capability: 'drift.read',
   risk: ['read'],
+  inProcess: { paths: (input, env) => specPaths(env, [input.baseline, input.current]) },
   input: z.object({
     baseline: sourceSpec,
     current: sourceSpec.describe('the current config, e.g. the record of drush.configExport'),

@@ -4,7 +4,7 @@ import { DriftcoreError, defineTool } from 'driftcore'
 import { tarballOf, writeBaseline } from '../configset/baselines.js'
 import { loadConfigSource } from '../configset/sources.js'
 import { baselineFile, isBaselineName } from '../state/paths.js'
-import { sourceSpec } from './common.js'
+import { sourceSpec, specPaths } from './common.js'
 
 export const driftSnapshot = defineTool({
   id: 'drift.snapshot',
@@ -13,6 +13,7 @@ export const driftSnapshot = defineTool({
     'Saves a config export as a named baseline under .driftcore/drift/baselines/: its manifest ({file, sha256, size}), the digest over it, and a tarball of the content. A baseline it replaces is kept as an artifact.',
   capability: 'drift.read',
   risk: ['read'],
+  inProcess: { paths: (input, env) => specPaths(env, [input.source]) },
   input: z.object({
     source: sourceSpec.describe('the export to save: a folder, a .tar.gz, an export record or artifact'),
     name: z

@@ -3,7 +3,7 @@ import { defineTool } from 'driftcore'
 import { parseDrushJson } from '../drush/output.js'
 import { runDrush } from '../drush/run.js'
 import { asText } from '../util/text.js'
-import { machineName } from './common.js'
+import { drushOnly, machineName } from './common.js'
 
 const fieldRow = z.object({
   name: z.string(),
@@ -27,6 +27,7 @@ export const fieldInfo = defineTool({
   capability: 'drupal.read',
   risk: ['read'],
   requires: ['drush'],
+  inProcess: drushOnly,
   input: z.object({ entity_type: machineName, bundle: machineName }),
   output: z.object({ entity_type: z.string(), bundle: z.string(), fields: z.array(fieldRow) }),
   async run(input, ctx) {

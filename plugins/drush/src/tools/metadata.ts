@@ -4,7 +4,8 @@ import { compareMetadata } from '../metadata/compare.js'
 import { harvestFromConfig, harvestWithDrush } from '../metadata/harvest.js'
 import { entityTypeSchema } from '../metadata/model.js'
 import { loadSnapshot, saveSnapshot } from '../metadata/snapshots.js'
-import { machineName, siteLock, sourceSpec } from './common.js'
+import { drushSettings } from '../settings/sections.js'
+import { machineName, siteLock, sourceSpec, specPaths } from './common.js'
 
 const snapshotSchema = z.object({
   id: z.string(),
@@ -33,6 +34,10 @@ export const metadataHarvest = defineTool({
   capability: 'drupal.read',
   risk: ['read'],
   requires: ['drush'],
+  // Reads a config export or what its PHP script printed: grows with the site, not bounded.
+  inProcess: {
+    paths: (input, env) => specPaths(env, [input.config_dir ?? drushSettings(env.config).config_dir], true),
+  },
   input: z.object({
     source: z
       .enum(['auto', 'drush', 'config'])
@@ -83,6 +88,7 @@ export const entitySchema = defineTool({
   capability: 'drupal.read',
   risk: ['read'],
   requires: ['drush'],
+  inProcess: { paths: (_input, env) => specPaths(env, [], true) },
   input: z.object({ entity_type: machineName.describe('the entity type, e.g. node') }),
   output: z.object({
     entity_type: entityTypeSchema,
@@ -119,6 +125,8 @@ export const metadataCompare = defineTool({
     'What changed in the site structure between two harvests (default: the previous and the latest): entity types, bundles and fields added, removed or changed (type, cardinality, required, targets, allowed values…).',
   capability: 'drupal.read',
   risk: ['read'],
+  // Two snapshots from driftcore's own records.
+  inProcess: { paths: () => [] },
   input: z.object({
     from: z.string().default('previous').describe('a snapshot id, or previous'),
     to: z.string().default('latest').describe('a snapshot id, or latest'),

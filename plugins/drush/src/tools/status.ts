@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { defineTool } from 'driftcore'
 import { parseDrushJson } from '../drush/output.js'
 import { runDrush } from '../drush/run.js'
+import { drushOnly } from './common.js'
 
 // core:status --format=json prints every field, db-password included; such keys are dropped
 // here, before anything is returned, recorded or printed.
@@ -15,6 +16,7 @@ export const status = defineTool({
   capability: 'drupal.read',
   risk: ['read'],
   requires: ['drush'],
+  inProcess: drushOnly,
   input: z.object({}),
   output: z.object({
     status: z.record(z.string(), z.unknown()),

@@ -67,7 +67,11 @@ describe('Drush tools against the Drush stand-in', () => {
     const [run] = await queryAudit(kernel.paths.audit, { type: 'process.run' })
     expect(run).toMatchObject({
       subject: 'drush.status',
-      data: { exit_code: 0, command: [STAND_IN, 'core:status', '--format=json', `--root=${site}`] },
+      data: {
+        exit_code: 0,
+        contained: true,
+        command: [STAND_IN, 'core:status', '--format=json', `--root=${site}`],
+      },
     })
   })
 

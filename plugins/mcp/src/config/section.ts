@@ -4,8 +4,8 @@ const mib = 1024 * 1024
 
 /**
  * The `mcp:` config section. Defaults are secure on their own: loopback only, a token always
- * required, Origin checked, and approvals by elicitation only where the person answering is
- * the one who started the server.
+ * required, Origin checked, and the client asked to decide an approval only where policy
+ * accepts its word and the server is not reachable from other machines.
  */
 export const mcpConfigSection = z
   .strictObject({
@@ -49,7 +49,7 @@ export const mcpConfigSection = z
           .enum(['auto', 'on', 'off'])
           .default('auto')
           .describe(
-            'ask the person at the client to approve through elicitation; auto: on for stdio and loopback HTTP',
+            "ask the MCP client through elicitation to decide approvals whose policy accepts a client's word; auto: on for stdio and loopback HTTP",
           ),
         timeout_ms: z.number().int().positive().default(600_000),
       })

@@ -24,18 +24,25 @@ export function hostAllowed(header: string | undefined, extra: readonly string[]
 
 /**
  * A browser always sends Origin on cross-site requests; other clients usually send none. A
- * present Origin must be a loopback page (any port) or one configured exactly.
+ * present Origin must be a loopback page (any port), the server's own origin (the request's
+ * Host, which hostAllowed has already checked), or one configured exactly. `required` (a
+ * server bound beyond loopback) refuses a request without one.
  */
-export function originAllowed(header: string | undefined, extra: readonly string[]): boolean {
-  if (header === undefined) return true
+export function originAllowed(
+  header: string | undefined,
+  extra: readonly string[],
+  options: { required?: boolean; host?: string | undefined } = {},
+): boolean {
+  if (header === undefined) return !options.required
   let origin: URL
   try {
     origin = new URL(header)
   } catch {
     return false
   }
-  if ((origin.protocol === 'http:' || origin.protocol === 'https:') && LOOPBACK.has(origin.hostname))
-    return true
+  if (origin.protocol !== 'http:' && origin.protocol !== 'https:') return false
+  if (LOOPBACK.has(origin.hostname)) return true
+  if (options.host !== undefined && origin.host === hostOf(options.host)) return true
   return extra.some((allowed) => new URL(allowed).origin === origin.origin)
 }
 
@@ -45,4 +52,12 @@ export function bearerValid(header: string | undefined, token: string): boolean 
   if (!match) return false
   const digest = (value: string) => createHash('sha256').update(value).digest()
   return timingSafeEqual(digest(match[1]!), digest(token))
+}
+
+function hostOf(header: string): string | undefined {
+  try {
+    return new URL(`http://${header}`).host
+  } catch {
+    return undefined
+  }
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { DriftcoreError } from 'driftcore'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { McpHost } from '../server/host.js'
-import { bearerValid, hostAllowed, originAllowed } from './guard.js'
+import { bearerValid, hostAllowed, isLoopback, originAllowed } from './guard.js'
 import type { Metrics } from './metrics.js'
 import { HttpSessions } from './sessions.js'
 
@@ -18,13 +18,17 @@ export interface HttpOptions {
   maxSessions: number
   sessionIdleMs: number
   metrics: Metrics
-  /** Facts for /health/ready: the policy snapshot in force, the open sessions. */
+  /** Facts for an authorised /health/ready: the policy snapshot in force, the open sessions. */
   readiness(): Record<string, unknown>
+  /** Said on stderr at start, and in an authorised /health/ready (e.g. a bind beyond loopback). */
+  warnings: string[]
 }
 
 /**
  * Streamable HTTP at /mcp, plus /health/live, /health/ready and /metrics. Every request
- * passes the Host and Origin checks (403); /mcp and /metrics also need the bearer token (401).
+ * passes the Host and Origin checks (403); on a bind beyond loopback, /mcp and /metrics also
+ * need an Origin. /mcp and /metrics need the bearer token (401); /health/ready answers only
+ * ready or not without it, and its details with it.
  * Resolves with the URL once listening; `closed` resolves when `stop` has shut it down.
  */
 export async function serveHttp(
@@ -36,15 +40,28 @@ export async function serveHttp(
   const hosts = wildcard(options.host) ? options.allowedHosts : [...options.allowedHosts, options.host]
   let stopping = false
 
+  // Beyond loopback a request without Origin is refused: a client there says where it comes from.
+  const exposed = !isLoopback(options.host)
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     if (!hostAllowed(req.headers.host, hosts)) return reply(res, 403, 'Forbidden: Host not allowed')
-    if (!originAllowed(req.headers.origin, options.allowedOrigins))
-      return reply(res, 403, 'Forbidden: Origin not allowed')
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    const health = path === '/health/live' || path === '/health/ready'
+    const origin = { required: exposed && !health, host: req.headers.host }
+    if (!originAllowed(req.headers.origin, options.allowedOrigins, origin))
+      return reply(
+        res,
+        403,
+        req.headers.origin === undefined
+          ? 'Forbidden: an Origin header is required on a server bound beyond loopback'
+          : 'Forbidden: Origin not allowed',
+      )
     if (path === '/health/live') return replyJson(res, 200, { status: 'live' })
     if (path === '/health/ready') {
       if (stopping) return replyJson(res, 503, { status: 'stopping' })
-      return replyJson(res, 200, { status: 'ready', ...options.readiness() })
+      // What runs inside (policy version, sessions, warnings) is for the token holder only.
+      if (!bearerValid(req.headers.authorization, options.token))
+        return replyJson(res, 200, { status: 'ready' })
+      return replyJson(res, 200, { status: 'ready', ...options.readiness(), warnings: options.warnings })
     }
     if (path !== '/mcp' && path !== '/metrics') return reply(res, 404, 'Not found')
     if (!bearerValid(req.headers.authorization, options.token)) {

@@ -32,8 +32,11 @@ export async function connect(spec: ServerSpec, token?: string): Promise<Client>
   const client = new Client({ name: 'driftcore-sdk', version: '1.0.0' })
   const transport =
     spec.kind === 'url'
-      ? new StreamableHTTPClientTransport(spec.url, {
-          requestInit: { headers: token ? { Authorization: `Bearer ${token}` } : {} },
+      ? // Origin: a server bound beyond loopback refuses requests without one; this is its own.
+        new StreamableHTTPClientTransport(spec.url, {
+          requestInit: {
+            headers: { Origin: spec.url.origin, ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+          },
         })
       : // Our environment, not the SDK's minimal default: the server needs XDG_*, DRIFTCORE_* and the like.
         new StdioClientTransport({

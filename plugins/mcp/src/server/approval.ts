@@ -4,7 +4,7 @@ import { mcpConfig } from '../config/section.js'
 import { approvalText } from './results.js'
 import type { McpSession } from './session.js'
 
-/** An approval a person granted for exactly this call, by this agent session, not yet used. */
+/** An approval granted for exactly this call, by this agent session, under this config, not yet used. */
 export async function findApproved(
   kernel: Kernel,
   tool: string,
@@ -17,33 +17,36 @@ export async function findApproved(
       r.tool === tool &&
       r.input_hash === inputHash &&
       r.requester.type === actor.type &&
-      r.requester.id === actor.id,
+      r.requester.id === actor.id &&
+      r.config_hash === kernel.config.hash &&
+      !r.workflow,
   )?.id
 }
 
-export type PersonAnswer = { approvalId: string } | { result: CallToolResult; outcome: string }
+export type ClientAnswer = { approvalId: string } | { result: CallToolResult; outcome: string }
 
 /**
- * Asks the person at the client, through form elicitation, to decide a pending approval.
+ * Asks the MCP client, through form elicitation, to decide a pending approval, where policy
+ * accepts the client's word for it (`approval: {client_attested: true}`; the approval says so
+ * with `client_attestation`).
  *
- * The approval already exists (the gate created it, bound to the tool and the hash of the
- * exact input); the question shows that input and hash. The answer is recorded through the
- * approvals module as a decision by the operator, the person who started the server, never
- * by the agent: the module itself refuses agents and the requester. A dismissed or
- * unanswered question leaves the approval pending for `driftcore approvals approve`.
+ * Whatever comes back is the client's answer. The client is the agent's own program (or the
+ * agent itself): nothing in the protocol tells a person's click from a reply the client made up,
+ * so the answer is recorded as what it is, an attestation by the session's agent actor
+ * `via: mcp-elicitation` naming the client, never as the operator's or any person's decision.
+ * A dismissed or unanswered question leaves the approval pending for `driftcore approvals approve`.
  */
-export async function askPerson(
+export async function askClient(
   session: McpSession,
   kernel: Kernel,
   tool: string,
   pending: DriftcoreError,
   request: { signal: AbortSignal; requestId: RequestId },
-): Promise<PersonAnswer> {
+): Promise<ClientAnswer> {
   const { signal } = request
   const id = String(pending.details.approval_id)
   const approval = await kernel.approvals.get(id)
-  const operator = session.host.options.operator
-  const stillPending = (why: string): PersonAnswer => ({
+  const stillPending = (why: string): ClientAnswer => ({
     outcome: 'approval_required',
     result: {
       isError: true,
@@ -64,7 +67,7 @@ export async function askPerson(
     answer = await session.server.elicitInput(
       {
         mode: 'form',
-        message: question(kernel, approval, session, operator),
+        message: question(kernel, approval, session),
         requestedSchema: {
           type: 'object',
           properties: {
@@ -88,15 +91,22 @@ export async function askPerson(
     )
   } catch (error) {
     if (signal.aborted) throw error
-    return stillPending(`The person was asked but did not answer (${(error as Error).message}).`)
+    return stillPending(`The client was asked but did not answer (${(error as Error).message}).`)
   }
-  if (answer.action === 'cancel') return stillPending('The person dismissed the question.')
+  if (answer.action === 'cancel') return stillPending('The question was dismissed.')
 
   const approve = answer.action === 'accept' && answer.content?.decision === 'approve'
   const note = typeof answer.content?.comment === 'string' ? `${answer.content.comment} — ` : ''
-  const comment = `${note}answered through MCP elicitation in ${session.clientName()} (session ${session.id})`
+  const client = session.clientName()
+  const comment = `${note}the MCP client ${client}'s answer to elicitation (session ${session.id})`
+  const by = session.actor()
   try {
-    await kernel.approvals.decide(id, operator, approve ? 'approved' : 'denied', comment)
+    await kernel.approvals.attest(
+      id,
+      { by, via: 'mcp-elicitation', client },
+      approve ? 'approved' : 'denied',
+      comment,
+    )
   } catch (error) {
     if (!isDriftcoreError(error)) throw error
     return stillPending(`The answer could not be recorded: ${error.message}.`)
@@ -109,10 +119,10 @@ export async function askPerson(
       content: [
         {
           type: 'text',
-          text: `A person (${operator.type}:${operator.id}) denied this call to ${tool} (approval ${id}). Do not repeat it; ask them what they would accept instead.`,
+          text: `The call to ${tool} was denied through the MCP client ${client} (approval ${id}). Do not repeat it; ask the person what they would accept instead.`,
         },
       ],
-      _meta: { 'driftcore/error': { code: 'forbidden', details: { approval_id: id, denied_by: operator } } },
+      _meta: { 'driftcore/error': { code: 'forbidden', details: { approval_id: id, denied_by: by } } },
     },
   }
 }
@@ -121,18 +131,18 @@ function question(
   kernel: Kernel,
   approval: Awaited<ReturnType<Kernel['approvals']['get']>>,
   session: McpSession,
-  operator: Actor,
 ): string {
   const tool = kernel.registry.tool(approval.tool)
   return [
     `The agent ${approval.requester.id} wants to run ${tool.id}${tool.title ? ` (${tool.title})` : ''}.`,
     tool.description,
     '',
-    `Policy asks a person first: ${approval.reason}${approval.deciding_rule ? ` (rule ${approval.deciding_rule})` : ''}.`,
+    `Policy asks for approval first: ${approval.reason}${approval.deciding_rule ? ` (rule ${approval.deciding_rule})` : ''}.`,
     `Input: ${approval.input_summary}`,
     `Input hash: ${approval.input_hash}`,
     `Approval ${approval.id}, valid for this exact input only, until ${approval.expires_at}.`,
     '',
-    `Your answer is recorded in the audit log as ${operator.type}:${operator.id}, asked through ${session.clientName()}.`,
+    `Your answer is recorded in the audit log as the word of the MCP client ${session.clientName()}, not a person's approval: ` +
+      'policy accepts that for this tool.',
   ].join('\n')
 }

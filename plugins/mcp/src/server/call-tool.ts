@@ -14,7 +14,7 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js'
-import { askPerson, findApproved } from './approval.js'
+import { askClient, findApproved } from './approval.js'
 import { catalogOf } from './catalog.js'
 import { callLogger } from './logging.js'
 import { errorResult, successResult } from './results.js'
@@ -29,9 +29,10 @@ export const APPROVAL_META = 'driftcore/approval_id'
  * tools/call: every call goes through the gate as the session's agent. Decisions and failures
  * come back as tool error results the model can read; only an unknown tool is a protocol error.
  *
- * When policy asks for approval, an approval a person already granted for exactly this call
- * (same tool, same input hash, same agent session) is used; otherwise, if the client can
- * elicit, the person at the client is asked; otherwise the result names the approval id.
+ * When policy asks for approval, an approval already granted for exactly this call (same tool,
+ * same input hash, same agent session) is used; otherwise, where policy accepts the client's
+ * word for this tool and the client can elicit, the client is asked; otherwise the result
+ * names the approval id for a person to decide.
  */
 export async function callTool(
   session: McpSession,
@@ -72,8 +73,10 @@ export async function callTool(
         return ok(await invoke(approvalId))
       } catch (error) {
         if (!isDriftcoreError(error, 'approval_required') || approvalId) throw error
+        // The client is asked only where policy accepts its word; otherwise a person decides.
+        if (error.details.client_attestation !== true) throw error
         if (!session.supportsElicitation() || !session.host.elicitsApprovals(kernel)) throw error
-        const answer = await askPerson(session, kernel, name, error, extra)
+        const answer = await askClient(session, kernel, name, error, extra)
         return 'result' in answer
           ? finish(answer.result, answer.outcome)
           : ok(await invoke(answer.approvalId))

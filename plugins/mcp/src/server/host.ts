@@ -1,4 +1,4 @@
-import type { Actor, Kernel } from 'driftcore'
+import type { Kernel } from 'driftcore'
 import { mcpConfig } from '../config/section.js'
 import type { LiveKernel } from './live-kernel.js'
 import type { LogRelay } from './logging.js'
@@ -11,8 +11,6 @@ export interface CallObserver {
 
 export interface HostOptions {
   live: LiveKernel
-  /** The person who started the server: the one an elicitation answer is recorded as. */
-  operator: Actor
   version: string
   transport: 'stdio' | 'http'
   /** stdio, or HTTP bound to loopback: where `mcp.elicitation.approvals: auto` means on. */
@@ -20,7 +18,7 @@ export interface HostOptions {
   metrics?: CallObserver
 }
 
-/** What every session of one server shares: the live kernel, the operator, the metrics. */
+/** What every session of one server shares: the live kernel and the metrics. */
 export class McpHost {
   readonly sessions = new Set<McpSession>()
 
@@ -43,12 +41,11 @@ export class McpHost {
   }
 
   /**
-   * Whether a person may be asked to approve through the client. Only a human operator can
-   * answer (an agent never approves), and `auto` keeps it off where the server is reachable
-   * from other machines, since whoever holds the token would answer as the operator.
+   * Whether the client may be asked to decide an approval whose policy accepts a client's word.
+   * The answer is recorded as the client's, whoever the operator is; `auto` still keeps it off
+   * where the server is reachable from other machines, where any token holder's client answers.
    */
   elicitsApprovals(kernel: Kernel): boolean {
-    if (this.options.operator.type !== 'human') return false
     const mode = mcpConfig(kernel.config.values).elicitation.approvals
     return mode === 'on' || (mode === 'auto' && this.options.local)
   }

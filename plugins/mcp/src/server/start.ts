@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { Actor, Kernel, KernelOptions } from 'driftcore'
+import type { Kernel, KernelOptions } from 'driftcore'
 import { mcpConfig } from '../config/section.js'
 import { McpHost } from './host.js'
 import { LiveKernel } from './live-kernel.js'
@@ -15,13 +15,12 @@ export interface ServeOptions {
   openKernel(sink: LogSink): Promise<Kernel>
   /** oclif's folders: the user config layer and the installed-plugins list live there. */
   dirs: { configDir: string; dataDir: string }
-  operator: Actor
   version: string
   /** Overrides of `mcp.http.host` / `mcp.http.port`. */
   http?: { host?: string | undefined; port?: number | undefined }
   stop: AbortSignal
-  /** HTTP: called once listening, with the URL and where the token came from. */
-  onListening?(url: string, tokenSource: string): void
+  /** HTTP: called once listening, with the URL, where the token came from, and warnings to show. */
+  onListening?(url: string, tokenSource: string, warnings: string[]): void
 }
 
 /** Runs the MCP server until the client leaves (stdio) or `stop` is aborted. */
@@ -45,7 +44,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       void live.reloadPolicy()
     },
   })
-  const common = { live, operator: options.operator, version: options.version }
+  const common = { live, version: options.version }
   try {
     await watching.ready
     if (options.transport === 'stdio') {
@@ -69,6 +68,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       sessions: () => host.sessions.size,
     })
     const host = new McpHost({ ...common, transport: 'http', local: isLoopback(bind), metrics }, relay)
+    const warnings = isLoopback(bind) ? [] : [exposureWarning(bind)]
     const { url, closed } = await serveHttp(
       host,
       {
@@ -85,10 +85,11 @@ export async function serve(options: ServeOptions): Promise<void> {
           policy: { version: live.current().policy().snapshot.version },
           sessions: host.sessions.size,
         }),
+        warnings,
       },
       options.stop,
     )
-    options.onListening?.(url, resolved.source)
+    options.onListening?.(url, resolved.source, warnings)
     await closed
   } finally {
     await watching.close()
@@ -96,6 +97,14 @@ export async function serve(options: ServeOptions): Promise<void> {
     await live.drain(5_000)
     await live.close()
   }
+}
+
+function exposureWarning(bind: string): string {
+  return (
+    `bound to ${bind}, reachable from other machines: anyone who can reach it and holds the token can call ` +
+    'tools as an agent; requests must carry an allowed Origin, and elicitation approvals are off unless ' +
+    'mcp.elicitation.approvals is on. Bind 127.0.0.1 unless you mean it.'
+  )
 }
 
 /** Config layers and the plugin list reopen the kernel; policy files only reload the policy. */

@@ -65,13 +65,22 @@ describe('mcp serve over HTTP', () => {
     expect(server.stderr()).not.toContain(server.token)
   })
 
-  it('answers /health/live and /health/ready without a token', async () => {
+  it('answers /health/live and /health/ready without a token; the details only with it', async () => {
     expect(await send(`${base}/health/live`)).toMatchObject({ status: 200 })
     const ready = await send(`${base}/health/ready`)
     expect(ready.status).toBe(200)
-    const body = JSON.parse(ready.body) as { status: string; policy: { version: number } }
+    expect(JSON.parse(ready.body)).toEqual({ status: 'ready' })
+    const detailed = await send(`${base}/health/ready`, {
+      headers: { Authorization: `Bearer ${server.token}` },
+    })
+    const body = JSON.parse(detailed.body) as {
+      status: string
+      policy: { version: number }
+      warnings: string[]
+    }
     expect(body.status).toBe('ready')
     expect(body.policy.version).toBeGreaterThanOrEqual(0)
+    expect(body.warnings).toEqual([])
   })
 
   it('refuses /mcp and /metrics with 401 when the token is missing or wrong', async () => {
@@ -178,8 +187,22 @@ describe('mcp serve over HTTP', () => {
 })
 
 describe('approvals over HTTP', () => {
-  it('asks the person through elicitation on the call’s own stream and runs the call once approved', async () => {
-    const project = await mcpProject({ plugins: [HELLO] })
+  it('asks the client through elicitation on the call’s own stream and runs the call once approved', async () => {
+    // Only where policy accepts the client's word for the tool is the client asked at all.
+    const project = await mcpProject({
+      plugins: [HELLO],
+      policy: {
+        'client.yaml': `apiVersion: driftcore/v1
+kind: PolicyBundle
+name: client
+rules:
+  - id: shout-on-the-clients-word
+    decision: REQUIRE_APPROVAL
+    match: { tools: [hello.shout] }
+    approval: { client_attested: true }
+`,
+      },
+    })
     await allowOverrides(project, ['launcher.allowlist']) // a protected key, set with -c below
     const server = await httpServer(project, { args: ['-c', 'launcher.allowlist=[echo]'] })
     const client = await httpClient(server, { capabilities: { elicitation: { form: {} } } })

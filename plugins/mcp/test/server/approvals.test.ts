@@ -32,6 +32,29 @@ function approvalIdOf(result: object): string {
   return id
 }
 
+// Elicitation is used only where a rule accepts the client's word for the tool (and the answer is
+// recorded as the client's); test/security/mcp-self-approval.test.ts has the attacks.
+async function acceptClientWord(): Promise<void> {
+  const fs = await import('node:fs/promises')
+  const path = await import('node:path')
+  await fs.mkdir(path.join(project.home, 'policy'), { recursive: true })
+  await fs.writeFile(
+    path.join(project.home, 'policy', 'client.yaml'),
+    `apiVersion: driftcore/v1
+kind: PolicyBundle
+name: client
+rules:
+  - id: read-only
+    decision: ALLOW
+    match: { risk_tags: { only: [read] } }
+  - id: shout-on-the-clients-word
+    decision: REQUIRE_APPROVAL
+    match: { tools: [hello.shout] }
+    approval: { client_attested: true }
+`,
+  )
+}
+
 async function showApproval(id: string): Promise<ApprovalRequest> {
   const shown = await runCli(project, ['approvals', 'show', id, '--json'])
   return JSON.parse(shown.stdout) as ApprovalRequest
@@ -106,7 +129,8 @@ rules:
     expect((await showApproval(id)).status).toBe('used')
   })
 
-  it('asks the person through elicitation, bound to the input hash, and records the approval as theirs', async () => {
+  it('asks the client through elicitation, bound to the input hash, and records the answer as the client’s', async () => {
+    await acceptClientWord()
     let asked: ElicitRequest['params'] | undefined
     const connected = await connect({
       args: ECHO,
@@ -125,48 +149,59 @@ rules:
 
     const [requested] = await recorded(project, 'approval.requested')
     const approval = await showApproval(requested!.subject)
-    expect(approval).toMatchObject({ status: 'used', decided_by: { type: 'human', id: 'tester' } })
+    expect(approval).toMatchObject({
+      status: 'used',
+      via: 'mcp-elicitation',
+      client: 'vitest-agent',
+      decided_by: approval.requester,
+    })
     expect(approval.requester.type).toBe('agent')
     expect(approval.requester.id).toMatch(/^vitest-agent\//)
-    expect(approval.comment).toMatch(/^fine by me — answered through MCP elicitation in vitest-agent/)
+    expect(approval.comment).toMatch(/^fine by me — the MCP client vitest-agent's answer to elicitation/)
     expect(asked!.message).toContain(`Input hash: ${approval.input_hash}`)
-    expect(asked!.message).toContain('recorded in the audit log as human:tester')
+    expect(asked!.message).toContain("the word of the MCP client vitest-agent, not a person's approval")
 
     const decided = await recorded(project, 'approval.approved')
-    expect(decided[0]!.actor).toEqual({ type: 'human', id: 'tester' })
+    expect(decided[0]!.actor).toEqual(approval.requester)
+    expect(decided[0]!.data).toMatchObject({ via: 'mcp-elicitation', client: 'vitest-agent' })
     const calls = await recorded(project, 'tool.call', (c) => c.data.outcome === 'ok')
     expect(calls[0]!.data.approval_id).toBe(approval.id)
-    expect(calls[0]!.data.approved_by).toEqual({ type: 'human', id: 'tester' })
+    expect(calls[0]!.data.approved_by).toEqual(approval.requester)
+    expect(calls[0]!.data.approval_via).toBe('mcp-elicitation')
   })
 
-  it('records a declined elicitation as the person’s denial and does not run the tool', async () => {
+  it('records a declined elicitation as a denial through the client and does not run the tool', async () => {
+    await acceptClientWord()
     const connected = await connect({ args: ECHO, client: { capabilities: { elicitation: {} } } })
     connected.client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'decline' }))
     const result = await connected.client.callTool({ name: 'hello.shout', arguments: { words: ['no'] } })
     expect(result.isError).toBe(true)
-    expect(textOf(result)).toMatch(/^A person \(human:tester\) denied this call to hello\.shout/)
+    expect(textOf(result)).toMatch(/^The call to hello\.shout was denied through the MCP client vitest-agent/)
     const id = /approval (apr_[0-9a-f]+)/.exec(textOf(result))![1]!
     expect(await showApproval(id)).toMatchObject({
       status: 'denied',
-      decided_by: { type: 'human', id: 'tester' },
+      via: 'mcp-elicitation',
+      decided_by: { type: 'agent' },
     })
     expect((await auditRecords(project, 'tool.call')).filter((c) => c.data.outcome === 'ok')).toEqual([])
   })
 
-  it('leaves the approval pending when the person dismisses the question', async () => {
+  it('leaves the approval pending when the question is dismissed', async () => {
+    await acceptClientWord()
     const connected = await connect({ args: ECHO, client: { capabilities: { elicitation: {} } } })
     connected.client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'cancel' }))
     const result = await connected.client.callTool({ name: 'hello.shout', arguments: { words: ['later'] } })
     expect(result.isError).toBe(true)
-    expect(textOf(result)).toContain('The person dismissed the question.')
+    expect(textOf(result)).toContain('The question was dismissed.')
     expect((await showApproval(approvalIdOf(result))).status).toBe('pending')
   })
 
-  it('never asks through elicitation when the server runs as an agent or elicitation is off', async () => {
+  it('never asks through elicitation when the policy wants a person, or elicitation is off', async () => {
     for (const setup of [
-      { env: { DRIFTCORE_ACTOR: 'agent:ci-bot' }, args: ECHO },
-      { env: {}, args: [...ECHO, '-c', 'mcp.elicitation.approvals=off'] },
+      { env: {}, args: ECHO, policy: false },
+      { env: {}, args: [...ECHO, '-c', 'mcp.elicitation.approvals=off'], policy: true },
     ]) {
+      if (setup.policy) await acceptClientWord()
       let asked = 0
       const c = await connect({ ...setup, client: { capabilities: { elicitation: {} } } })
       c.client.setRequestHandler(ElicitRequestSchema, () => {

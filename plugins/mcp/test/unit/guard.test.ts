@@ -21,6 +21,20 @@ describe('HTTP guards', () => {
     expect(originAllowed('https://vscode.dev:8443', ['https://vscode.dev'])).toBe(false)
   })
 
+  it('on a bind beyond loopback, refuses a missing Origin; accepts the server’s own origin', () => {
+    expect(originAllowed(undefined, [], { required: true })).toBe(false)
+    expect(
+      originAllowed('http://drift.internal:7800', [], { required: true, host: 'drift.internal:7800' }),
+    ).toBe(true)
+    expect(originAllowed('http://drift.internal', [], { required: true, host: 'drift.internal:80' })).toBe(
+      true,
+    )
+    expect(
+      originAllowed('http://evil.example:7800', [], { required: true, host: 'drift.internal:7800' }),
+    ).toBe(false)
+    expect(originAllowed('ftp://drift.internal:7800', [], { host: 'drift.internal:7800' })).toBe(false)
+  })
+
   it('checks the bearer token exactly', () => {
     expect(bearerValid('Bearer s3cret-token-value', 's3cret-token-value')).toBe(true)
     expect(bearerValid('bearer s3cret-token-value', 's3cret-token-value')).toBe(true)

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { defineResource, defineTool, type ResourceDefinition, type ToolDefinition } from 'driftcore'
 import { z } from 'zod'
+import { composeWork } from '../paths/in-process.js'
 import { checkCompose, composeFile, loadCompose } from './check.js'
 import { envFileFor, readEnvFile } from './env-file.js'
 import { environmentOf, mountOf } from './schema.js'
@@ -13,6 +14,7 @@ const composeCheck = defineTool({
   capability: 'sandbox.read',
   risk: ['read'],
   requires: ['docker'],
+  inProcess: composeWork,
   input: z.object({
     file: z
       .string()

@@ -1,6 +1,7 @@
 import { defineTool, type ToolDefinition } from 'driftcore'
 import { z } from 'zod'
 import { pluginConfig } from '../config/sections.js'
+import { boundedSiteWork } from '../paths/in-process.js'
 import { sandboxLayout } from '../sandbox/layout.js'
 import { exclusive } from '../sandbox/tools.js'
 import { runChain } from './chain.js'
@@ -23,6 +24,8 @@ const runTests = defineTool({
   capability: 'qa.exec',
   risk: ['exec'],
   requires: ['bwrap'],
+  // The chain runs as processes; it reads back only the (size-capped) JUnit reports.
+  inProcess: boundedSiteWork,
   input: z.object({
     only: z.array(z.string()).optional().describe('run only these entries of qa.chain, in chain order'),
     stop_on_failure: z.boolean().optional().describe('override qa.stop_on_failure for this run'),

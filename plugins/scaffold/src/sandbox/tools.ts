@@ -1,5 +1,6 @@
 import { defineTool, type LockRequest, type ToolDefinition } from 'driftcore'
 import { z } from 'zod'
+import { boundedSiteWork, initWork, siteWork } from '../paths/in-process.js'
 import { applyChange } from './apply.js'
 import { changesSince, diffSince } from './changes.js'
 import { readMarker, requireSandbox, sandboxLayout } from './layout.js'
@@ -34,6 +35,7 @@ const init = defineTool({
   capability: 'sandbox.write',
   risk: ['write'],
   requires: ['git', 'bwrap'],
+  inProcess: initWork,
   input: z.object({
     from: z
       .string()
@@ -61,6 +63,7 @@ const snapshot = defineTool({
   capability: 'sandbox.write',
   risk: ['write'],
   requires: ['git', 'bwrap'],
+  inProcess: siteWork,
   input: z.object({}),
   output: snapshotSummary,
   locks: exclusive,
@@ -77,6 +80,7 @@ const reset = defineTool({
   capability: 'sandbox.write',
   risk: ['write'],
   requires: ['git', 'bwrap'],
+  inProcess: siteWork,
   input: z.object({}),
   output: z.object({ commit: z.string(), tree_hash: z.string(), was_clean: z.boolean(), files: z.number() }),
   locks: exclusive,
@@ -93,6 +97,7 @@ const status = defineTool({
   capability: 'sandbox.read',
   risk: ['read'],
   requires: ['git'],
+  inProcess: siteWork,
   input: z.object({
     verify: z.boolean().default(false).describe('recompute the tree hash (reads every file)'),
   }),
@@ -127,6 +132,7 @@ const diff = defineTool({
   capability: 'sandbox.read',
   risk: ['read'],
   requires: ['git'],
+  inProcess: siteWork,
   input: z.object({}),
   output: z.object({ changes: z.array(changeSchema), patch: z.string() }),
   locks: shared,
@@ -149,6 +155,7 @@ const apply = defineTool({
   capability: 'sandbox.write',
   risk: ['write'],
   requires: ['git'],
+  inProcess: boundedSiteWork,
   input: z
     .object({
       files: z
@@ -195,6 +202,7 @@ const exec = defineTool({
   capability: 'sandbox.exec',
   risk: ['exec', 'write'],
   requires: ['bwrap'],
+  inProcess: boundedSiteWork,
   input: z.object({
     command: z
       .string()

@@ -1,6 +1,7 @@
 import { defineTool, type ToolContext, type ToolDefinition } from 'driftcore'
 import { z } from 'zod'
 import { pluginConfig } from '../config/sections.js'
+import { scaffoldWork } from '../paths/in-process.js'
 import { sandboxLayout } from '../sandbox/layout.js'
 import { exclusive, shared } from '../sandbox/tools.js'
 import { machineNameSchema } from './machine-name.js'
@@ -66,6 +67,7 @@ const scaffoldPlan = defineTool({
   capability: 'scaffold.read',
   risk: ['read'],
   requires: ['php'],
+  inProcess: scaffoldWork,
   input: moduleInput,
   output: planOutput,
   locks: shared,
@@ -82,6 +84,7 @@ const scaffoldModule = defineTool({
   capability: 'scaffold.write',
   risk: ['write'],
   requires: ['php'],
+  inProcess: scaffoldWork,
   input: moduleInput,
   output: planOutput,
   locks: exclusive,
@@ -99,6 +102,7 @@ const templates = defineTool({
     "The templates scaffold can use: the project's (.driftcore/templates/) and the built-ins (templates/); a project template shadows a built-in of the same id.",
   capability: 'scaffold.read',
   risk: ['read'],
+  inProcess: scaffoldWork,
   input: z.object({}),
   output: z.object({
     templates: z.array(

@@ -81,7 +81,13 @@ export async function runApproval(rt: StepRuntime): Promise<void> {
       })
     }
     const decided = await awaitDecision(rt, approvalId)
-    if (decided.status === 'approved') await rt.deps.approvals.consume(approvalId, subject, inputHash)
+    if (decided.status === 'approved')
+      await rt.deps.approvals.consume(approvalId, {
+        tool: subject,
+        inputHash,
+        actor: rt.actor,
+        workflow: { run_id: rt.run.run_id, step: id },
+      })
     await rt.record({
       type: 'step.succeeded',
       step: id,

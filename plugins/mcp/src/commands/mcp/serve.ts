@@ -22,7 +22,10 @@ export default class McpServe extends DriftcoreCommand<typeof McpServe> {
     transport: Flags.option({ options: ['stdio', 'http'] as const, default: 'stdio' as const })({
       description: 'stdio for a client that spawns the server; http for Streamable HTTP',
     }),
-    host: Flags.string({ description: 'http: address to bind (default: mcp.http.host, 127.0.0.1)' }),
+    host: Flags.string({
+      description:
+        'http: address to bind (default: mcp.http.host, 127.0.0.1); anything else warns and requires an Origin header',
+    }),
     port: Flags.integer({
       min: 0,
       max: 65_535,
@@ -45,14 +48,15 @@ export default class McpServe extends DriftcoreCommand<typeof McpServe> {
         return openKernel({ ...(home ? { home } : {}), configFlags: this.flags.config ?? [], oclif, logSink })
       },
       dirs: { configDir: this.config.configDir, dataDir: this.config.dataDir },
-      operator: this.actor(),
       version: this.config.version,
       http: { host: this.flags.host, port: this.flags.port },
       stop: stop.signal,
-      onListening: (url, source) =>
+      onListening: (url, source, warnings) => {
+        for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`)
         process.stderr.write(
           `driftcore MCP server on ${url} (bearer token from ${source}); Ctrl-C stops it\n`,
-        ),
+        )
+      },
     })
   }
 }
