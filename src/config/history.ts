@@ -2,6 +2,7 @@ import path from 'node:path'
 import type { AuditLog } from '../audit/log.js'
 import type { Actor } from '../audit/record.js'
 import { JsonDocument } from '../store/documents.js'
+import { canonicalHash } from '../store/hash.js'
 import { resolveConfig, type EffectiveConfig } from './effective.js'
 import { leafKeys } from './protected.js'
 import type { ConfigLayer } from './layers.js'
@@ -29,10 +30,14 @@ export interface ConfigChange {
 export function persistentHash(config: EffectiveConfig, sections: ConfigSections): string {
   const transient = (l: ConfigLayer) => l.name === 'env' || l.name === 'flag'
   if (!config.layers.some((l) => transient(l) && leafKeys(l.values).length > 0)) return config.hash
-  return resolveConfig(
-    config.layers.filter((l) => !transient(l)),
-    sections,
-  ).hash
+  const files = config.layers.filter((l) => !transient(l))
+  try {
+    return resolveConfig(files, sections).hash
+  } catch {
+    // The files alone are not a valid config (an env value covers a bad file value): what they
+    // say still identifies them.
+    return canonicalHash(files.map((l) => [l.name, l.values]))
+  }
 }
 
 function fileDigests(layers: readonly ConfigLayer[]): ConfigState['files'] {
