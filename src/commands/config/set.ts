@@ -9,7 +9,8 @@ export default class ConfigSet extends ToolCommand<typeof ConfigSet> {
     'VALUE is read as YAML, so numbers, booleans and lists keep their type. The whole config is validated ' +
     'before the file is written; an invalid value changes nothing. Comments in the file are kept. ' +
     'This is the config.set tool: policy decides it (the shipped default lets a person do it and makes agents ' +
-    'ask a person first), and every change is audited as config.changed with the old and new config hash.'
+    'ask a person first), and every change is audited as config.changed with the old and new config hash. ' +
+    'When the config does not load at all, fix the file the error names by hand (that change is recorded too).'
   static override examples = [
     '<%= config.bin %> config set audit.fsync always',
     "<%= config.bin %> config set launcher.allowlist '[git, php, drush]'",
