@@ -31,6 +31,20 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
         detail: audit.ok ? `${audit.records} records, chain intact` : audit.problem!.message,
       })
       checks.push({ check: 'tools', status: 'ok', detail: `${kernel.registry.tools().length} registered` })
+      // Which plugin owns which names, and any plugin refused (a bug, or one reaching around the gate).
+      for (const plugin of kernel.registry.plugins()) {
+        const owns = [
+          ...plugin.prefixes.map((p) => `${p}.*`),
+          ...plugin.resourcePrefixes.map((p) => `driftcore://${p}/`),
+        ]
+        checks.push({
+          check: `plugin ${plugin.plugin}`,
+          status: 'ok',
+          detail: `owns ${owns.join(' ') || 'nothing'}; ${plugin.tools.length} tools, ${plugin.resources.length} resources`,
+        })
+      }
+      for (const { plugin, error } of kernel.registry.refused())
+        checks.push({ check: `plugin ${plugin}`, status: 'error', detail: error.message })
     } catch (error) {
       checks.push({
         check: 'project',

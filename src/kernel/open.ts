@@ -73,6 +73,7 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     sensitiveKeys: v.redaction.sensitive_keys,
   })
   const logger = createLogger({ redactor, ...(options.logSink ? { sink: options.logSink } : {}) })
+  for (const { error } of registry.refused()) logger.warn(`${error.message} (${error.hint ?? ''})`)
   const audit = new AuditLog(paths.audit, {
     fsync: v.audit.fsync,
     batchIntervalMs: v.audit.batch_interval_ms,
