@@ -18,6 +18,12 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
       )
       checks.push({ check: 'project', status: 'ok', detail: kernel.paths.home })
       checks.push({ check: 'config', status: 'ok', detail: `sha256 ${kernel.config.hash.slice(0, 16)}` })
+      if (kernel.unresolvedSecrets.length > 0)
+        checks.push({
+          check: 'secrets',
+          status: 'warn',
+          detail: `${kernel.unresolvedSecrets.length} config reference(s) do not resolve here: ${kernel.unresolvedSecrets.map((s) => s.ref).join(', ')}`,
+        })
       const policy = kernel.policy()
       checks.push({
         check: 'policy',

@@ -168,6 +168,39 @@ rules:
   })
 }
 
+// 2b. redacting an ordinary audit record, without registered secrets and with three (the
+// config's secrets are registered when the kernel opens, each with its encoded forms).
+{
+  const record = {
+    type: 'tool.call',
+    actor: { type: 'agent', id: 'claude-code/1a2b3c4d' },
+    subject: 'drush.configExport',
+    trace_id: '6f1c2d3e-4b5a-4c6d-8e7f-901234567890',
+    data: {
+      outcome: 'ok',
+      input_hash: 'f'.repeat(64),
+      rule_ids: ['allow-read-only'],
+      result: { inline: { files: ['system.site.yml', 'node.type.article.yml'], digest: 'a'.repeat(64) } },
+    },
+  }
+  const withSecrets = new Redactor()
+  for (const secret of ['Kq7vR2mZpL9xT4', 'hook-signing-key-0042', 'Ww3nT8yQe5Ub'])
+    withSecrets.register(secret)
+  for (const [label, redactor] of [
+    ['none', new Redactor()],
+    ['3 secrets', withSecrets],
+  ]) {
+    for (let i = 0; i < 20_000; i++) redactor.redact(record)
+    const samples = []
+    for (let i = 0; i < 500; i++) {
+      const t = now()
+      for (let j = 0; j < 100; j++) redactor.redact(record)
+      samples.push(us(t, now()) / 100)
+    }
+    report(`redact one audit record, ${label} registered`, { median_us: summarize(samples).p50 })
+  }
+}
+
 // 3. gate overhead: validate + decide + record for a no-op read-only tool.
 {
   const home = path.join(tmp, 'project/.driftcore')
