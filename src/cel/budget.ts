@@ -1,9 +1,10 @@
 import { compilePattern } from './regex.js'
 
 /**
- * What one evaluation of an expression may cost: every node evaluated is a step (so each
- * iteration of a macro such as `all` or `map` costs the size of its body), and `matches` costs
- * the size of its pattern's program plus one step per 16 characters of input. A policy
+ * What one evaluation of an expression (or one policy decision, all its conditions together)
+ * may cost: every node evaluated is a step (so each iteration of a macro such as `all` or `map`
+ * costs the size of its body), and `matches` costs the size of its pattern's program plus one
+ * step per 16 characters of input. A policy
  * condition that is cheap to write but quadratic over an agent's input
  * (`request.input.items.all(x, request.input.items.all(y, …))`) stops here instead of holding
  * the gate. The clock is a backstop for operations whose cost grows with the data they read.
@@ -46,16 +47,24 @@ export function charge(steps: number): void {
   }
 }
 
-/** Runs one evaluation under its own budget. Evaluation is synchronous, so one meter at a time. */
-export function metered<T>(evaluate: () => T, limit = CEL_STEP_BUDGET): { value: T; steps: number } {
-  const outer = current
-  const meter: Meter = {
+function newMeter(limit: number): Meter {
+  return {
     steps: 0,
     limit,
     deadline: performance.now() + CEL_TIME_BUDGET_MS,
     nextClock: 4096,
     exceeded: undefined,
   }
+}
+
+/**
+ * Runs one evaluation under a budget: its own, or the one of an enclosing `sharedBudget` (a
+ * policy decision, whose rules' conditions share one). Evaluation is synchronous, so there is
+ * one meter at a time.
+ */
+export function metered<T>(evaluate: () => T, limit = CEL_STEP_BUDGET): { value: T; steps: number } {
+  const outer = current
+  const meter = outer ?? newMeter(limit)
   current = meter
   try {
     const value = evaluate()
@@ -66,6 +75,17 @@ export function metered<T>(evaluate: () => T, limit = CEL_STEP_BUDGET): { value:
     throw meter.exceeded ?? error
   } finally {
     current = outer
+  }
+}
+
+/** Runs `work` with one budget for every expression it evaluates; it never throws for it. */
+export function sharedBudget<T>(work: () => T, limit = CEL_STEP_BUDGET): T {
+  if (current) return work()
+  current = newMeter(limit)
+  try {
+    return work()
+  } finally {
+    current = undefined
   }
 }
 
