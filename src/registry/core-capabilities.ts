@@ -3,6 +3,7 @@ import { readApproval } from '../approvals/approvals.js'
 import { verifyProjectAudit, type CheckpointConfig } from '../audit/project-audit.js'
 import { notifyTool } from '../workflow/tools/notify.js'
 import { poolExecTool } from '../workflow/tools/pool-exec.js'
+import { defineTool } from './define.js'
 import type { Capabilities, ToolDefinition } from './types.js'
 
 const decisionSchema = z.object({
@@ -119,9 +120,14 @@ const approvalStatus: ToolDefinition = {
   },
 }
 
-export const coreCapabilities: Capabilities = {
-  tools: [auditVerify, policySimulate, configEffective, approvalStatus, notifyTool, poolExecTool],
-}
+// defineTool ties each handler to its id, as for a plugin's tools: no plugin can re-export one.
+export const coreCapabilities: Capabilities = Object.freeze({
+  tools: Object.freeze(
+    [auditVerify, policySimulate, configEffective, approvalStatus, notifyTool, poolExecTool].map((tool) =>
+      defineTool(tool),
+    ),
+  ) as ToolDefinition[],
+})
 
 /** The host's own `driftcore:capabilities` hook: its tools register like any plugin's. */
 export default async function capabilities(): Promise<Capabilities> {

@@ -1,7 +1,13 @@
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Kernel } from '../../../../src/kernel/open.js'
-import { REPO, SHARED_FIXTURES, testKernel, type TempProject } from '../../../../test/helpers/project.js'
+import {
+  REPO,
+  SHARED_FIXTURES,
+  testKernel,
+  workspacePlugin,
+  type TempProject,
+} from '../../../../test/helpers/project.js'
 import { drushCapabilities } from '../../src/hooks/capabilities.js'
 
 /** The Drush stand-in executable (see stand-in/drush-stand-in.mjs). */
@@ -58,7 +64,7 @@ export function standInConfig(site: string, extra = ''): string {
 }
 
 export async function drushKernel(project: TempProject, flags: string[] = []): Promise<Kernel> {
-  return testKernel(project, [{ plugin: '@driftcore/plugin-drush', capabilities: drushCapabilities }], flags)
+  return testKernel(project, [workspacePlugin('drush', drushCapabilities)], flags)
 }
 
 /** Copies an export and applies edits: a function of the file's text, or null to delete it. */
