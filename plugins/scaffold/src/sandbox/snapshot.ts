@@ -1,6 +1,6 @@
 import { chmod, cp, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { DriftcoreError, writeFileAtomic, type ToolContext } from 'driftcore'
+import { DriftcoreError, projectRoots, resolveWithin, writeFileAtomic, type ToolContext } from 'driftcore'
 import { isWithin } from '../paths/confine.js'
 import { sandboxGit } from './git.js'
 import { readMarker, requireSandbox, type SandboxLayout, type SandboxMarker } from './layout.js'
@@ -30,7 +30,15 @@ export async function initSandbox(
       details: { path: layout.site },
     })
   }
-  const source = from === undefined ? undefined : path.resolve(layout.root, from)
+  // What is copied in can be read back through the sandbox: it must lie where tools may read.
+  const source =
+    from === undefined
+      ? undefined
+      : ((await resolveWithin(from, {
+          base: layout.root,
+          what: 'sandbox.init from',
+          ...projectRoots(ctx.paths, ctx.config),
+        })) ?? path.resolve(layout.root, from))
   if (source !== undefined) {
     const info = await stat(source).catch(() => undefined)
     if (!info?.isDirectory())
