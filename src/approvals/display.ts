@@ -4,8 +4,9 @@ import type { ApprovalRequest } from './approvals.js'
 // tab and newline), DEL, C1 controls, zero-width and bidirectional marks, line separators and
 // the BOM. A patch could hide a line (`\r`, an ANSI escape) or reorder one (U+202E) from the
 // person approving it; each is shown as its escape instead.
-// eslint-disable-next-line no-control-regex
-const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g
+const INVISIBLE =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g
 
 /** `text` with every character that would not show itself replaced by its escape (`\r`, `\u{202e}`). */
 export function visible(text: string): string {
@@ -23,7 +24,9 @@ export function visible(text: string): string {
 export function renderValue(value: unknown, indent = ''): string {
   if (value === null || value === undefined) return `${indent}null`
   if (typeof value === 'string') return renderString(value, indent)
-  if (typeof value !== 'object') return `${indent}${String(value)}`
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return `${indent}${value}`
+  if (typeof value !== 'object') return `${indent}(${typeof value})`
   const entries: [string, unknown][] = Array.isArray(value)
     ? value.map((v) => ['-', v])
     : Object.entries(value).map(([k, v]) => [`${visible(k)}:`, v])
@@ -32,7 +35,8 @@ export function renderValue(value: unknown, indent = ''): string {
     .map(([label, v]) => {
       if (v !== null && typeof v === 'object' && Object.keys(v).length > 0)
         return `${indent}${label}\n${renderValue(v, `${indent}  `)}`
-      if (typeof v === 'string' && v.includes('\n')) return `${indent}${label} ${renderString(v, `${indent}  `).trimStart()}`
+      if (typeof v === 'string' && v.includes('\n'))
+        return `${indent}${label} ${renderString(v, `${indent}  `).trimStart()}`
       return `${indent}${label} ${renderValue(v, '').trimStart()}`
     })
     .join('\n')

@@ -287,7 +287,8 @@ export class ConfinedDir {
     const target = this.path(rel)
     if (options.recursive) {
       const inside = this.deny.find((d) => isWithin(d, target))
-      if (inside !== undefined) throw leadsOut(this.code, `removing ${target} would remove ${inside}`, { path: target })
+      if (inside !== undefined)
+        throw leadsOut(this.code, `removing ${target} would remove ${inside}`, { path: target })
     }
     const found = await this.parentOf(rel, false)
     if (!found) {
@@ -394,7 +395,8 @@ export class ConfinedDir {
   private async openRoot(): Promise<Dir> {
     if (!PROC_FD) {
       const info = await lstat(this.real).catch(() => undefined)
-      if (!info || info.dev !== this.identity.dev || info.ino !== this.identity.ino) throw this.moved(this.real)
+      if (!info || info.dev !== this.identity.dev || info.ino !== this.identity.ino)
+        throw this.moved(this.real)
       return new PathDir(this.real, (where) => this.moved(where))
     }
     const handle = await open(this.real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch(() => {
@@ -513,7 +515,13 @@ async function realOrResolved(dir: string): Promise<string> {
  */
 export async function resolveWithin(
   spec: string,
-  options: { base: string; what: string; within: readonly string[]; deny?: readonly string[]; code?: ErrorCode },
+  options: {
+    base: string
+    what: string
+    within: readonly string[]
+    deny?: readonly string[]
+    code?: ErrorCode
+  },
 ): Promise<string | undefined> {
   const full = path.resolve(options.base, spec)
   const real = await realpath(full).catch((error: NodeJS.ErrnoException) => {

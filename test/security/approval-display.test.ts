@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises'
-import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ApprovalRequest } from '../../src/approvals/approvals.js'
 import { detailLines, INPUT_LINES } from '../../src/approvals/review/format.js'
@@ -60,9 +58,11 @@ describe('approvals show gives the approver the whole input', () => {
 
   it('says in so many words that a list summary is cut, and where the whole input is', async () => {
     const id = await ask(longPatch())
-    const listed = json(await cli('approvals', 'list', '--json')) as { id: string; input_summary: string }[]
+    const listed = json<{ id: string; input_summary: string }[]>(await cli('approvals', 'list', '--json'))
     const summary = listed.find((r) => r.id === id)!.input_summary
-    expect(summary).toMatch(/\[cut: 240 of \d+ characters shown; `driftcore approvals show` prints the whole input\]$/)
+    expect(summary).toMatch(
+      /\[cut: 240 of \d+ characters shown; `driftcore approvals show` prints the whole input\]$/,
+    )
   })
 
   it('still shows the whole input, secrets masked, when the input holds a secret', async () => {
@@ -79,7 +79,7 @@ describe('approvals show gives the approver the whole input', () => {
     const id = await ask(longPatch('\r\u001b[2K+harmless.txt\u202e'))
     const shown = await cli('approvals', 'show', id)
     expect(shown.stdout).toContain(`+${TARGET}\\r\\e[2K+harmless.txt\\u{202e}`)
-    expect(shown.stdout).not.toMatch(/[\r\u001b\u202e]/)
+    for (const raw of ['\r', '\u001b', '\u202e']) expect(shown.stdout).not.toContain(raw)
   })
 
   it('--max-lines cuts the input only with a note naming the command that shows it all', async () => {
@@ -107,7 +107,8 @@ describe('the review screen', () => {
     created_at: new Date().toISOString(),
     expires_at: new Date(Date.now() + 3_600_000).toISOString(),
   })
-  const inputOf = (r: ApprovalRequest) => detailLines(r, Date.now(), (t) => t).find(([l]) => l === 'input')![1]
+  const inputOf = (r: ApprovalRequest) =>
+    detailLines(r, Date.now(), (t) => t).find(([l]) => l === 'input')![1]
 
   it('shows the link target of a patch that fits on the screen', () => {
     expect(inputOf(request(longPatch()))).toContain(`+${TARGET}`)
@@ -117,6 +118,8 @@ describe('the review screen', () => {
     const padding = Array.from({ length: INPUT_LINES }, () => '+x').join('\n')
     const text = inputOf(request(`${padding}\n${longPatch()}`))
     expect(text).not.toContain(TARGET)
-    expect(text).toMatch(/cut here: \d+ of \d+ lines shown; the whole input: driftcore approvals show apr_000000000001$/)
+    expect(text).toMatch(
+      /cut here: \d+ of \d+ lines shown; the whole input: driftcore approvals show apr_000000000001$/,
+    )
   })
 })

@@ -73,7 +73,10 @@ afterEach(async () => {
 describe('sandbox.apply with a symlink its own patch creates', () => {
   let modules: string
   beforeEach(async () => {
-    p = await tempProject({ config: 'launcher:\n  allowlist: [git, php]\n', policy: { 'allow.yaml': ALLOW_ALL } })
+    p = await tempProject({
+      config: 'launcher:\n  allowlist: [git, php]\n',
+      policy: { 'allow.yaml': ALLOW_ALL },
+    })
     outside = await mkdtemp(path.join(os.tmpdir(), 'driftcore-outside-'))
     await makeDrupalSite(path.join(p.dir, 'site'))
     expect((await cli('sandbox', 'init', '--from', 'site')).exitCode).toBe(0)
@@ -85,7 +88,14 @@ describe('sandbox.apply with a symlink its own patch creates', () => {
     const before = await listTree(path.join(p.home, 'sandbox/site'))
     await writeFile(path.join(p.dir, 'link.diff'), linkPatch('evil/l', policy))
     await writeFile(path.join(p.dir, 'rogue.yaml'), ROGUE_BUNDLE)
-    const result = await cli('sandbox', 'apply', '--patch', 'link.diff', '--write', 'evil/l/zz-rogue.yaml=@rogue.yaml')
+    const result = await cli(
+      'sandbox',
+      'apply',
+      '--patch',
+      'link.diff',
+      '--write',
+      'evil/l/zz-rogue.yaml=@rogue.yaml',
+    )
     expect(result.exitCode).toBe(2)
     expect(result.stderr).toMatch(/points outside|outside the custom-modules folder/)
     expect(await bundles(p.home)).toEqual(['allow.yaml'])
@@ -95,7 +105,14 @@ describe('sandbox.apply with a symlink its own patch creates', () => {
   it('a relative link climbing to .driftcore/ is refused just the same', async () => {
     await writeFile(path.join(p.dir, 'link.diff'), linkPatch('evil/l', '../../../../../../policy'))
     await writeFile(path.join(p.dir, 'rogue.yaml'), ROGUE_BUNDLE)
-    const result = await cli('sandbox', 'apply', '--patch', 'link.diff', '--write', 'evil/l/zz-rogue.yaml=@rogue.yaml')
+    const result = await cli(
+      'sandbox',
+      'apply',
+      '--patch',
+      'link.diff',
+      '--write',
+      'evil/l/zz-rogue.yaml=@rogue.yaml',
+    )
     expect(result.exitCode).toBe(2)
     expect(await bundles(p.home)).toEqual(['allow.yaml'])
     expect(await exists(path.join(modules, 'evil'))).toBe(false)
@@ -114,17 +131,23 @@ describe('sandbox.apply with a symlink its own patch creates', () => {
     ['an absolute path outside the project', () => outside],
     ['the site, outside the custom-modules folder', () => '../../../vendor'],
     ['.driftcore/ by a relative climb', () => '../../../../../../state'],
-  ])('a patch that only creates a link to %s is refused before anything is written', async (_what, target) => {
-    const before = await listTree(path.join(p.home, 'sandbox/site'))
-    await writeFile(path.join(p.dir, 'link.diff'), linkPatch('mod/out', target()))
-    const result = await cli('sandbox', 'apply', '--patch', 'link.diff')
-    expect(result.exitCode).toBe(2)
-    expect(result.stderr).toContain('mod/out')
-    expect(await listTree(path.join(p.home, 'sandbox/site'))).toEqual(before)
-  })
+  ])(
+    'a patch that only creates a link to %s is refused before anything is written',
+    async (_what, target) => {
+      const before = await listTree(path.join(p.home, 'sandbox/site'))
+      await writeFile(path.join(p.dir, 'link.diff'), linkPatch('mod/out', target()))
+      const result = await cli('sandbox', 'apply', '--patch', 'link.diff')
+      expect(result.exitCode).toBe(2)
+      expect(result.stderr).toContain('mod/out')
+      expect(await listTree(path.join(p.home, 'sandbox/site'))).toEqual(before)
+    },
+  )
 
   it('a patch that retargets a link inside the folder to somewhere outside is refused, and the link is kept', async () => {
-    await writeFile(path.join(p.dir, 'ok.diff'), filePatch('mod/real.txt', 'hi') + linkPatch('mod/in', 'real.txt'))
+    await writeFile(
+      path.join(p.dir, 'ok.diff'),
+      filePatch('mod/real.txt', 'hi') + linkPatch('mod/in', 'real.txt'),
+    )
     expect((await cli('sandbox', 'apply', '--patch', 'ok.diff')).exitCode).toBe(0)
     const retarget = [
       'diff --git a/mod/in b/mod/in',
@@ -146,7 +169,10 @@ describe('sandbox.apply with a symlink its own patch creates', () => {
   })
 
   it('a link that stays inside the custom-modules folder is still applied', async () => {
-    await writeFile(path.join(p.dir, 'ok.diff'), filePatch('mod/real.txt', 'hi') + linkPatch('mod/in', 'real.txt'))
+    await writeFile(
+      path.join(p.dir, 'ok.diff'),
+      filePatch('mod/real.txt', 'hi') + linkPatch('mod/in', 'real.txt'),
+    )
     const result = await cli('sandbox', 'apply', '--patch', 'ok.diff', '--json')
     expect(result.exitCode).toBe(0)
     expect(json(result).patched).toEqual(['mod/real.txt', 'mod/in'])
@@ -178,8 +204,16 @@ describe('drift.accept into a baseline that leads elsewhere', () => {
     await mkdir(path.join(p.dir, 'config/sync/language'), { recursive: true })
     await symlink(outside, path.join(p.dir, 'config/sync/language/fr'))
     const result = await cli(
-      'drift', 'accept', '--baseline', 'config/sync', '--current', 'current',
-      '--object', 'language.fr:system.site', '--object', 'node.type.event',
+      'drift',
+      'accept',
+      '--baseline',
+      'config/sync',
+      '--current',
+      'current',
+      '--object',
+      'language.fr:system.site',
+      '--object',
+      'node.type.event',
     )
     expect(result.exitCode).not.toBe(0)
     expect(result.stderr).toContain('language/fr')
@@ -188,7 +222,17 @@ describe('drift.accept into a baseline that leads elsewhere', () => {
   })
 
   it('refuses .driftcore/ as the baseline, so no config object becomes a policy bundle', async () => {
-    const result = await cli('drift', 'accept', '--baseline', '.driftcore', '--current', 'current', '--object', 'policy:zz_rogue', '--json')
+    const result = await cli(
+      'drift',
+      'accept',
+      '--baseline',
+      '.driftcore',
+      '--current',
+      'current',
+      '--object',
+      'policy:zz_rogue',
+      '--json',
+    )
     expect(result.exitCode).toBe(11)
     expect(json(result).error.code).toBe('forbidden')
     expect(await bundles(p.home)).toEqual(['allow.yaml'])
@@ -198,7 +242,17 @@ describe('drift.accept into a baseline that leads elsewhere', () => {
     const { cp } = await import('node:fs/promises')
     await cp(path.join(EXAMPLE, 'baseline'), outside, { recursive: true })
     const before = await readdir(outside)
-    const result = await cli('drift', 'accept', '--baseline', outside, '--current', 'current', '--object', 'node.type.event', '--json')
+    const result = await cli(
+      'drift',
+      'accept',
+      '--baseline',
+      outside,
+      '--current',
+      'current',
+      '--object',
+      'node.type.event',
+      '--json',
+    )
     expect(result.exitCode).toBe(11)
     expect(await readdir(outside)).toEqual(before)
   })
@@ -208,7 +262,16 @@ describe('drift.accept into a baseline that leads elsewhere', () => {
     await cp(path.join(EXAMPLE, 'baseline'), outside, { recursive: true })
     await symlink(outside, path.join(p.dir, 'config/linked'))
     const before = await readdir(outside)
-    const result = await cli('drift', 'accept', '--baseline', 'config/linked', '--current', 'current', '--object', 'node.type.event')
+    const result = await cli(
+      'drift',
+      'accept',
+      '--baseline',
+      'config/linked',
+      '--current',
+      'current',
+      '--object',
+      'node.type.event',
+    )
     expect(result.exitCode).toBe(11)
     expect(await readdir(outside)).toEqual(before)
   })
@@ -238,7 +301,15 @@ describe('read tools stay inside the project and the folders it names', () => {
 
   it('drift check refuses a folder in the project that is a symlink to one outside', async () => {
     await symlink(outside, path.join(p.dir, 'config/linked'))
-    const result = await cli('drift', 'check', '--baseline', 'config/linked', '--current', 'config/sync', '--json')
+    const result = await cli(
+      'drift',
+      'check',
+      '--baseline',
+      'config/linked',
+      '--current',
+      'config/sync',
+      '--json',
+    )
     expect(json(result).error.code).toBe('forbidden')
     expect(result.stdout + result.stderr).not.toContain(SECRET)
   })
@@ -248,11 +319,27 @@ describe('read tools stay inside the project and the folders it names', () => {
     await cp(path.join(p.dir, 'config/sync'), path.join(p.dir, 'config/other'), { recursive: true })
     await mkdir(path.join(p.dir, 'config/other/language'), { recursive: true })
     await symlink(outside, path.join(p.dir, 'config/other/language/zz'))
-    const linkedFolder = await cli('drift', 'check', '--baseline', 'config/sync', '--current', 'config/other', '--json')
+    const linkedFolder = await cli(
+      'drift',
+      'check',
+      '--baseline',
+      'config/sync',
+      '--current',
+      'config/other',
+      '--json',
+    )
     expect(linkedFolder.exitCode).toBe(0)
     expect(linkedFolder.stdout + linkedFolder.stderr).not.toContain(SECRET)
     await symlink(path.join(outside, 'system.site.yml'), path.join(p.dir, 'config/other/linked.yml'))
-    const linkedFile = await cli('drift', 'check', '--baseline', 'config/sync', '--current', 'config/other', '--json')
+    const linkedFile = await cli(
+      'drift',
+      'check',
+      '--baseline',
+      'config/sync',
+      '--current',
+      'config/other',
+      '--json',
+    )
     expect(json(linkedFile).error.message).toContain('linked.yml is a symbolic link')
     expect(linkedFile.stdout + linkedFile.stderr).not.toContain(SECRET)
   })
@@ -260,7 +347,15 @@ describe('read tools stay inside the project and the folders it names', () => {
   it('drift check refuses a file inside .driftcore/', async () => {
     await mkdir(path.join(p.home, 'state'), { recursive: true })
     await writeFile(path.join(p.home, 'state/approvals.json'), `{"requests": {"x": "${SECRET}"}}`)
-    const result = await cli('drift', 'check', '--baseline', '.driftcore/state/approvals.json', '--current', 'config/sync', '--json')
+    const result = await cli(
+      'drift',
+      'check',
+      '--baseline',
+      '.driftcore/state/approvals.json',
+      '--current',
+      'config/sync',
+      '--json',
+    )
     expect(json(result).error.code).toBe('forbidden')
     expect(result.stdout + result.stderr).not.toContain(SECRET)
   })
@@ -280,8 +375,18 @@ describe('read tools stay inside the project and the folders it names', () => {
 
   it('sandbox.composeCheck refuses a compose or env file outside the project', async () => {
     await writeFile(path.join(outside, 'compose.yaml'), `services:\n  x:\n    image: ${SECRET}\n`)
-    for (const input of [{ file: path.join(outside, 'compose.yaml') }, { env_file: path.join(outside, 'system.site.yml') }]) {
-      const result = await cli('tools', 'call', 'sandbox.composeCheck', '--input', JSON.stringify(input), '--json')
+    for (const input of [
+      { file: path.join(outside, 'compose.yaml') },
+      { env_file: path.join(outside, 'system.site.yml') },
+    ]) {
+      const result = await cli(
+        'tools',
+        'call',
+        'sandbox.composeCheck',
+        '--input',
+        JSON.stringify(input),
+        '--json',
+      )
       expect(json(result).error.code).toBe('forbidden')
       expect(result.stdout + result.stderr).not.toContain(SECRET)
     }
@@ -292,6 +397,29 @@ describe('read tools stay inside the project and the folders it names', () => {
     await symlink(path.join(outside, 'system.site.yml'), path.join(p.home, 'guides/leak.md'))
     const result = await cli('resources', 'read', 'driftcore://docs/guides/leak', '--json')
     expect(result.exitCode).not.toBe(0)
+    expect(result.stdout + result.stderr).not.toContain(SECRET)
+  })
+
+  it('a saved baseline that is a symlink out of .driftcore/ is an integrity error, and is not read', async () => {
+    await writeFile(
+      path.join(outside, 'x.json'),
+      JSON.stringify([{ file: 'system.site.yml', sha256: SECRET, size: 1 }]),
+    )
+    await mkdir(path.join(p.home, 'drift/baselines'), { recursive: true })
+    await symlink(path.join(outside, 'x.json'), path.join(p.home, 'drift/baselines/main.json'))
+    const result = await cli('drift', 'check', '--baseline', 'main', '--current', 'config/sync', '--json')
+    expect(json(result).error.code).toBe('integrity')
+    expect(result.stdout + result.stderr).not.toContain(SECRET)
+  })
+
+  it('a project template whose template.yaml is a symlink out is refused', async () => {
+    await mkdir(path.join(p.home, 'templates/leak'), { recursive: true })
+    await writeFile(path.join(outside, 'template.yaml'), `description: ${SECRET}\nfiles: []\n`)
+    await symlink(path.join(outside, 'template.yaml'), path.join(p.home, 'templates/leak/template.yaml'))
+    const input = JSON.stringify({ name: 'leaky', template: 'leak' })
+    await mkdir(path.join(p.home, 'sandbox/site'), { recursive: true })
+    const result = await cli('tools', 'call', 'scaffold.plan', '--input', input, '--json')
+    expect(json(result).error.message).toContain('symbolic link')
     expect(result.stdout + result.stderr).not.toContain(SECRET)
   })
 

@@ -4,7 +4,8 @@ import { DriftcoreCommand } from '../../cli/base-command.js'
 import { yamlish } from '../../cli/format.js'
 
 export default class ApprovalsShow extends DriftcoreCommand<typeof ApprovalsShow> {
-  static override summary = 'Show one approval request: tool, the whole input and its hash, rule, reason, requester'
+  static override summary =
+    'Show one approval request: tool, the whole input and its hash, rule, reason, requester'
   static override description =
     'The input is printed whole (a patch line by line, secrets masked, characters that would not show themselves escaped), so what is approved is what was read. --max-lines cuts it for a quick look and says so.'
   static override examples = [

@@ -61,7 +61,9 @@ describe('ConfinedDir', () => {
   it('replaces a symlink named as the file itself instead of writing through it', async () => {
     await symlink(path.join(outside, 'target'), path.join(root, 'file'))
     const dir = await open()
-    await expect(dir.readFile('file')).rejects.toMatchObject({ message: expect.stringContaining('symbolic link') })
+    await expect(dir.readFile('file')).rejects.toMatchObject({
+      message: expect.stringContaining('symbolic link'),
+    })
     await dir.writeFile('file', 'mine')
     expect((await lstat(path.join(root, 'file'))).isFile()).toBe(true)
     expect(await readdir(outside)).toEqual([])
@@ -73,7 +75,9 @@ describe('ConfinedDir', () => {
     await expect(dir.writeFile('../x', '')).rejects.toMatchObject({ code: 'invalid_input' })
     await expect(dir.writeFile('/etc/x', '')).rejects.toMatchObject({ code: 'invalid_input' })
     await expect(dir.writeFile('a\\..\\..\\x', '')).rejects.toMatchObject({ code: 'invalid_input' })
-    await expect(dir.writeFile('.driftcore/policy/rogue.yaml', '')).rejects.toMatchObject({ code: 'forbidden' })
+    await expect(dir.writeFile('.driftcore/policy/rogue.yaml', '')).rejects.toMatchObject({
+      code: 'forbidden',
+    })
     await expect(dir.remove('.driftcore', { recursive: true })).rejects.toMatchObject({ code: 'forbidden' })
     expect(await readdir(path.join(root, '.driftcore/policy'))).toEqual([])
   })
@@ -86,7 +90,11 @@ describe('ConfinedDir', () => {
     const dir = await ConfinedDir.open(path.join(base, 'link'), { what: 'the baseline', within: [base] })
     expect(dir.real).toBe(outside)
     await expect(
-      ConfinedDir.open(path.join(root, '.driftcore'), { what: 'x', create: true, deny: [path.join(root, '.driftcore')] }),
+      ConfinedDir.open(path.join(root, '.driftcore'), {
+        what: 'x',
+        create: true,
+        deny: [path.join(root, '.driftcore')],
+      }),
     ).rejects.toMatchObject({ code: 'invalid_input' })
   })
 
@@ -143,7 +151,9 @@ describe('resolveWithin', () => {
 
   it('returns the real path of something inside the project', async () => {
     await writeFile(path.join(root, 'f.json'), '{}')
-    expect(await resolveWithin('f.json', { base: root, what: 'source', ...roots() })).toBe(path.join(root, 'f.json'))
+    expect(await resolveWithin('f.json', { base: root, what: 'source', ...roots() })).toBe(
+      path.join(root, 'f.json'),
+    )
   })
 
   it('refuses absolute paths, ../ paths, symlinks out and .driftcore/, and is silent about what does not exist', async () => {
@@ -156,14 +166,19 @@ describe('resolveWithin', () => {
         code: 'forbidden',
       })
     }
-    expect(await resolveWithin('../outside/nothing', { base: root, what: 'source', ...roots() })).toBeUndefined()
+    expect(
+      await resolveWithin('../outside/nothing', { base: root, what: 'source', ...roots() }),
+    ).toBeUndefined()
   })
 
   it('allows a folder listed in files.read_roots', async () => {
     await writeFile(path.join(outside, 'secret'), 'x')
-    const allowed = projectRoots({ root, home: path.join(root, '.driftcore') }, { files: { read_roots: ['../outside'] } })
-    expect(await resolveWithin(path.join(outside, 'secret'), { base: root, what: 'source', ...allowed })).toBe(
-      path.join(outside, 'secret'),
+    const allowed = projectRoots(
+      { root, home: path.join(root, '.driftcore') },
+      { files: { read_roots: ['../outside'] } },
     )
+    expect(
+      await resolveWithin(path.join(outside, 'secret'), { base: root, what: 'source', ...allowed }),
+    ).toBe(path.join(outside, 'secret'))
   })
 })

@@ -47,8 +47,7 @@ function ymlFiles(dir: string): string[] {
       // Nothing in a hidden folder is a config object (see objectName): no need to look.
       if (entry.isDirectory()) {
         if (!entry.name.startsWith('.')) pending.push(child)
-      }
-      else if (entry.isFile() && entry.name.endsWith('.yml')) found.push(child)
+      } else if (entry.isFile() && entry.name.endsWith('.yml')) found.push(child)
       else if (entry.isSymbolicLink() && entry.name.endsWith('.yml')) throw linked(dir, child)
     }
   }
@@ -61,9 +60,13 @@ function readNoFollow(dir: string, file: string, label: string): Buffer {
     fd = openSync(path.join(dir, file), constants.O_RDONLY | constants.O_NOFOLLOW)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw linked(dir, file)
-    throw new DriftcoreError('io', `cannot read ${file} in the config folder ${label}: ${(error as Error).message}`, {
-      cause: error,
-    })
+    throw new DriftcoreError(
+      'io',
+      `cannot read ${file} in the config folder ${label}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    )
   }
   try {
     return readFileSync(fd)

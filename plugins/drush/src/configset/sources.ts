@@ -1,8 +1,9 @@
 import { constants } from 'node:fs'
-import { open, readFile, stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import {
+  ConfinedDir,
   DriftcoreError,
   isDriftcoreError,
   resolveWithin,
@@ -70,12 +71,25 @@ export async function loadConfigSource(
   if (full && info) return fromBytes(await readNoFollow(full), spec, ctx, { file: full }, options)
   if (isBaselineName(spec)) {
     const file = baselineFile(ctx.paths, spec)
-    const bytes = await readFile(file).catch(() => undefined)
+    const bytes = await readStateFile(ctx.paths, file)
     if (bytes) return fromBytes(bytes, `baseline ${spec}`, ctx, { file }, options)
   }
   throw new DriftcoreError('not_found', `no config folder, file or baseline named "${spec}"`, {
     hint: 'name a folder of .yml files, a .tar.gz, a manifest/baseline .json, an artifact:// reference, or a baseline saved with `driftcore drift snapshot`',
     details: { source: spec, resolved: path.resolve(ctx.paths.root, spec) },
+  })
+}
+
+// A saved baseline, read from driftcore's own state without following a symlink: one that is
+// a link (or lies beyond one) was not written by driftcore, and is an integrity error.
+async function readStateFile(paths: ProjectPaths, file: string): Promise<Buffer | undefined> {
+  const home = await ConfinedDir.open(paths.home, { what: 'the .driftcore folder', code: 'integrity' }).catch(
+    () => undefined,
+  )
+  if (!home) return undefined
+  return home.readFile(path.relative(paths.home, file)).catch((error: unknown) => {
+    if (isDriftcoreError(error, 'not_found')) return undefined
+    throw error
   })
 }
 

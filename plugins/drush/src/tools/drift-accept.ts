@@ -85,9 +85,7 @@ export const driftAccept = defineTool({
         tar.uri,
         baseline.record.name ?? 'main',
         ctx,
-        byName
-          ? { within: [ctx.paths.home], code: 'integrity' }
-          : writeRoots(ctx.paths, ctx.config),
+        byName ? { within: [ctx.paths.home], code: 'integrity' } : writeRoots(ctx.paths, ctx.config),
       )
       return {
         baseline: input.baseline,
@@ -160,7 +158,8 @@ async function applyAll(folder: ConfinedDir, changes: readonly Change[]): Promis
       }
     }
     for (const c of changes) {
-      if (c.was && (!c.now || c.was.file !== c.now.file)) steps.push({ target: c.was.file, was: c.was.bytes! })
+      if (c.was && (!c.now || c.was.file !== c.now.file))
+        steps.push({ target: c.was.file, was: c.was.bytes! })
       if (c.now) {
         current = c.now.file
         const step: Step = { target: current, ...(c.was?.file === c.now.file ? { was: c.was.bytes! } : {}) }

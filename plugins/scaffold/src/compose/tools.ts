@@ -62,7 +62,10 @@ const composeCheck = defineTool({
 // .driftcore/: the check quotes problems and runs a client over the file.
 async function givenPath(ctx: ToolContext, spec: string, what: string): Promise<string> {
   const roots = projectRoots(ctx.paths, ctx.config)
-  return (await resolveWithin(spec, { base: ctx.paths.root, what, ...roots })) ?? path.resolve(ctx.paths.root, spec)
+  return (
+    (await resolveWithin(spec, { base: ctx.paths.root, what, ...roots })) ??
+    path.resolve(ctx.paths.root, spec)
+  )
 }
 
 // What the compose sandbox is made of, for agents: names, images, users, mounts and the names of

@@ -1,4 +1,4 @@
-import { ConfinedDir, DriftcoreError, isWithin, relativeSegments, type EntryKind } from 'driftcore'
+import { DriftcoreError, isWithin, relativeSegments, type ConfinedDir, type EntryKind } from 'driftcore'
 
 export { isWithin }
 
@@ -29,7 +29,8 @@ export async function assertNoSymlinks(site: ConfinedDir, rel: string, what: str
   try {
     kind = await site.kind(rel)
   } catch (error) {
-    if (error instanceof DriftcoreError && error.details.symlink) throw escape(what, String(error.details.path))
+    if (error instanceof DriftcoreError && error.details.symlink)
+      throw escape(what, String(error.details.path))
     throw error
   }
   if (kind === 'link') throw escape(what, site.path(rel))

@@ -47,7 +47,10 @@ export async function applyChange(
     if (existing === 'dir')
       throw new DriftcoreError('invalid_input', `${what}: ${inModules(rel)} is a folder, not a file`)
     if (file.delete && existing === 'absent')
-      throw new DriftcoreError('not_found', `${what}: ${inModules(rel)} does not exist, so it cannot be deleted`)
+      throw new DriftcoreError(
+        'not_found',
+        `${what}: ${inModules(rel)} does not exist, so it cannot be deleted`,
+      )
     files.push({ ...file, rel, what })
   }
   const git = sandboxGit(ctx, layout)
@@ -150,7 +153,9 @@ async function checkLinks(
   after: ReadonlyMap<string, PatchedEntry>,
   kindOf: (rel: string) => Promise<EntryKind>,
 ): Promise<void> {
-  const links = [...after].filter((e): e is [string, { kind: 'link'; target: string }] => e[1]?.kind === 'link')
+  const links = [...after].filter(
+    (e): e is [string, { kind: 'link'; target: string }] => e[1]?.kind === 'link',
+  )
   const checked = new Set(links.map(([rel]) => rel))
   for (const [rel, entry] of links) {
     await checkLinkTarget(modulesReal, rel, entry.target, kindOf, (r) => checked.has(r))

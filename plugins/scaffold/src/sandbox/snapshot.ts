@@ -3,7 +3,7 @@ import path from 'node:path'
 import { DriftcoreError, projectRoots, resolveWithin, writeFileAtomic, type ToolContext } from 'driftcore'
 import { isWithin } from '../paths/confine.js'
 import { sandboxGit } from './git.js'
-import { readMarker, requireSandbox, type SandboxLayout, type SandboxMarker } from './layout.js'
+import { openSite, readMarker, requireSandbox, type SandboxLayout, type SandboxMarker } from './layout.js'
 import { requireManifest, writeManifest, type SnapshotManifest } from './manifest.js'
 import { gitMode, hashTree, walkTree, type TreeEntry } from './tree.js'
 
@@ -148,7 +148,9 @@ export async function resetSandbox(ctx: ToolContext, layout: SandboxLayout): Pro
   await git.run(['reset', '--quiet', manifest.commit])
   await git.run(['clean', '-ffdxq'])
   await git.run(['reset', '--quiet', '--hard', manifest.commit])
-  for (const dir of manifest.empty_dirs) await mkdir(path.join(layout.site, dir), { recursive: true })
+  // Through the site folder: a recorded empty folder is never created beyond a symlink.
+  const site = await openSite(layout)
+  for (const dir of manifest.empty_dirs) await site.mkdir(dir)
   const restored = await walkTree(layout.site)
   for (const entry of restored) {
     if (entry.type === 'symlink') continue
