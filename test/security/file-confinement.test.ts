@@ -373,6 +373,24 @@ describe('read tools stay inside the project and the folders it names', () => {
     expect(result.stdout + result.stderr).not.toContain(SECRET)
   })
 
+  it('an agent over MCP (the official SDK client) gets a forbidden tool error and none of the values', async () => {
+    const { stdioClient } = await import('../../plugins/mcp/test/helpers.js')
+    const connected = await stdioClient(p)
+    try {
+      for (const baseline of [outside, path.relative(p.dir, outside), path.join(outside, 'fr')]) {
+        const result = (await connected.client.callTool({
+          name: 'drift.check',
+          arguments: { baseline, current: 'config/sync' },
+        })) as { isError?: boolean; content: { text: string }[]; _meta?: Record<string, { code: string }> }
+        expect(result.isError).toBe(true)
+        expect(result._meta?.['driftcore/error']?.code).toBe('forbidden')
+        expect(JSON.stringify(result)).not.toContain(SECRET)
+      }
+    } finally {
+      await connected.close()
+    }
+  })
+
   it('sandbox.composeCheck refuses a compose or env file outside the project', async () => {
     await writeFile(path.join(outside, 'compose.yaml'), `services:\n  x:\n    image: ${SECRET}\n`)
     for (const input of [
