@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto'
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { execa } from 'execa'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { listTree, makeDrupalSite } from '../../plugins/scaffold/test/helpers.js'
+import { ConfinedDir } from '../../src/store/confine.js'
 import { json, REPO, runCli, tempProject, testKernel, type TempProject } from '../helpers/project.js'
 
 // A hostile agent controls every tool input. These are the ways it tried to make a tool write
@@ -176,6 +178,23 @@ describe('sandbox.apply with a symlink its own patch creates', () => {
     const result = await cli('sandbox', 'apply', '--patch', 'ok.diff', '--json')
     expect(result.exitCode).toBe(0)
     expect(json(result).patched).toEqual(['mod/real.txt', 'mod/in'])
+  })
+
+  it('a link left by a program run in the sandbox carries no later write or scaffold out', async () => {
+    const policy = path.join(p.home, 'policy')
+    const made = await cli(
+      'sandbox',
+      'exec',
+      '--',
+      'php',
+      '-r',
+      `symlink(${JSON.stringify(policy)}, 'web/modules/custom/evil');`,
+    )
+    expect(made.exitCode).toBe(0)
+    await writeFile(path.join(p.dir, 'rogue.yaml'), ROGUE_BUNDLE)
+    expect((await cli('sandbox', 'apply', '--write', 'evil/zz-rogue.yaml=@rogue.yaml')).exitCode).toBe(2)
+    expect((await cli('scaffold', 'module', 'evil', '--force')).exitCode).toBe(2)
+    expect(await bundles(p.home)).toEqual(['allow.yaml'])
   })
 
   it('a patch that links out and writes through the link in one go changes nothing outside', async () => {
@@ -463,6 +482,53 @@ describe('the artifact store', () => {
     } finally {
       await kernel.close()
     }
+    expect(await readdir(outside)).toEqual([])
+  })
+})
+
+describe('a race against the check', () => {
+  beforeEach(async () => {
+    p = await tempProject()
+    outside = await mkdtemp(path.join(os.tmpdir(), 'driftcore-outside-'))
+  })
+
+  // The race a check-then-write loses: another process swaps a folder on the way for a symlink
+  // to outside, as fast as it can, while writes go on. However they interleave, nothing may
+  // ever land outside.
+  it('never lands a write outside while another process flips a folder on the way to a symlink', async () => {
+    const root = path.join(p.dir, 'root')
+    await mkdir(root)
+    const dir = await ConfinedDir.open(root, { what: 'the test folder' })
+    const flip = path.join(root, 'flip')
+    const flipper = execa(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs'); const [flip, out] = process.argv.slice(1);
+         for (;;) {
+           try { fs.rmSync(flip, { recursive: true, force: true }) } catch {}
+           try { fs.symlinkSync(out, flip) } catch {}
+           try { fs.rmSync(flip, { recursive: true, force: true }) } catch {}
+           try { fs.mkdirSync(flip) } catch {}
+         }`,
+        flip,
+        outside,
+      ],
+      { reject: false },
+    )
+    const outcomes = { written: 0, refused: 0 }
+    try {
+      for (let i = 0; i < 200; i++) {
+        await dir.writeFile(`flip/f${i}.txt`, 'x', { sync: false }).then(
+          () => outcomes.written++,
+          () => outcomes.refused++,
+        )
+      }
+    } finally {
+      flipper.kill('SIGKILL')
+      await flipper
+    }
+    expect(outcomes.written + outcomes.refused).toBe(200)
     expect(await readdir(outside)).toEqual([])
   })
 })
