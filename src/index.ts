@@ -91,5 +91,16 @@ export {
   type YamlProblem,
 } from './store/yaml.js'
 export { writeFileAtomic, writeTempBeside } from './store/atomic-write.js'
+export {
+  ConfinedDir,
+  isWithin,
+  projectRoots,
+  relativeSegments,
+  resolveWithin,
+  type Confinement,
+  type ConfineOptions,
+  type EntryKind,
+  type StagedFile,
+} from './store/confine.js'
 export { JsonDocument } from './store/documents.js'
 export { sha256, canonicalJson, canonicalHash } from './store/hash.js'
