@@ -26,19 +26,6 @@
 import type { z } from 'zod'
 import type { Kernel, KernelOptions } from './kernel/open.js'
 import { Registry } from './registry/registry.js'
-import type { Capabilities, ResourceDefinition, ToolDefinition } from './registry/types.js'
-
-/** Types a tool definition; returns it unchanged. */
-export function defineTool<I extends z.ZodType, O extends z.ZodType>(
-  definition: ToolDefinition<I, O>,
-): ToolDefinition {
-  return definition
-}
-
-/** Types a resource definition; returns it unchanged. */
-export function defineResource(definition: ResourceDefinition): ResourceDefinition {
-  return definition
-}
 
 /**
  * Opens the kernel (config, policy, audit, gate…) for use outside a command, e.g. a script or
@@ -65,11 +52,7 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'):
   return Registry.jsonSchema(schema, io)
 }
 
-/** Wraps a plugin's contributions as its `driftcore:capabilities` hook. */
-export function defineCapabilities(capabilities: Capabilities): () => Promise<Capabilities> {
-  return async () => capabilities
-}
-
+export { defineCapabilities, defineResource, defineTool } from './registry/define.js'
 export { DriftcoreError, isDriftcoreError, type ErrorCode } from './errors/driftcore-error.js'
 export type {
   Capabilities,
@@ -108,5 +91,16 @@ export {
   type YamlProblem,
 } from './store/yaml.js'
 export { writeFileAtomic, writeTempBeside } from './store/atomic-write.js'
+export {
+  ConfinedDir,
+  isWithin,
+  projectRoots,
+  relativeSegments,
+  resolveWithin,
+  type Confinement,
+  type ConfineOptions,
+  type EntryKind,
+  type StagedFile,
+} from './store/confine.js'
 export { JsonDocument } from './store/documents.js'
 export { sha256, canonicalJson, canonicalHash } from './store/hash.js'

@@ -16,6 +16,8 @@ export interface ApprovalRequest {
   input_hash: string
   /** The exact input, kept only when it holds nothing the redactor would mask. */
   input?: unknown
+  /** Otherwise the whole input with secrets masked, so an approver still sees all of it. */
+  input_redacted?: unknown
   input_summary: string
   requester: Actor
   rule_ids: string[]
@@ -128,6 +130,8 @@ export class Approvals {
     tool: string
     inputHash: string
     input: unknown
+    /** The whole input, redacted; kept when `input` cannot be. */
+    inputRedacted?: unknown
     inputSummary: string
     requester: Actor
     decision: PolicyDecision
@@ -139,6 +143,9 @@ export class Approvals {
         tool: args.tool,
         input_hash: args.inputHash,
         ...(args.input === undefined ? {} : { input: args.input }),
+        ...(args.input === undefined && args.inputRedacted !== undefined
+          ? { input_redacted: args.inputRedacted }
+          : {}),
         input_summary: args.inputSummary,
         requester: args.requester,
         rule_ids: args.decision.rule_ids,

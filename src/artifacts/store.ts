@@ -1,7 +1,6 @@
-import { readFile, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { DriftcoreError } from '../errors/driftcore-error.js'
-import { writeFileAtomic } from '../store/atomic-write.js'
+import { DriftcoreError, isDriftcoreError } from '../errors/driftcore-error.js'
+import { ConfinedDir } from '../store/confine.js'
 import { JsonDocument } from '../store/documents.js'
 import { sha256 } from '../store/hash.js'
 
@@ -60,12 +59,10 @@ export class ArtifactStore {
       )
     }
     const hash = sha256(bytes)
-    const file = this.file(hash)
-    const exists = await stat(file).then(
-      () => true,
-      () => false,
-    )
-    if (!exists) await writeFileAtomic(file, bytes, { mode: 0o600 })
+    const store = await this.open()
+    const kind = await store.kind(this.file(hash))
+    if (kind === 'absent') await store.writeFile(this.file(hash), bytes, { mode: 0o600 })
+    else if (kind !== 'file') throw this.notAFile(hash, kind)
     const mediaType = meta.mediaType ?? 'application/octet-stream'
     const retention = meta.retention ?? 'standard'
     const now = new Date().toISOString()
@@ -88,7 +85,7 @@ export class ArtifactStore {
   async get(ref: string): Promise<Buffer> {
     const hash = parseRef(ref)
     try {
-      const bytes = await readFile(this.file(hash))
+      const bytes = await (await this.open()).readFile(this.file(hash))
       if (sha256(bytes) !== hash) {
         throw new DriftcoreError(
           'integrity',
@@ -97,7 +94,7 @@ export class ArtifactStore {
       }
       return bytes
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (isDriftcoreError(error, 'not_found') || (error as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new DriftcoreError(
           'not_found',
           `artifact ${ref} does not exist (collected, or never stored here)`,
@@ -117,6 +114,7 @@ export class ArtifactStore {
   /** Deletes artifacts whose retention period (counted from their last use) has passed. */
   async gc(now = new Date(), dryRun = false): Promise<ArtifactInfo[]> {
     const day = 86_400_000
+    const store = await this.open()
     return this.index.update(async (index) => {
       const removed: ArtifactInfo[] = []
       for (const [hash, info] of Object.entries(index.artifacts)) {
@@ -124,7 +122,7 @@ export class ArtifactStore {
         if (age <= this.options.retentionDays[info.retention] * day) continue
         removed.push({ uri: `artifact://sha256/${hash}`, sha256: hash, ...info })
         if (!dryRun) {
-          await rm(this.file(hash), { force: true })
+          await store.remove(this.file(hash), { force: true })
           delete index.artifacts[hash]
         }
       }
@@ -132,8 +130,22 @@ export class ArtifactStore {
     })
   }
 
+  // The store may live anywhere (a symlinked .driftcore/artifacts is fine); below it, every
+  // read and write refuses a symlink, so no artifact is written or read through one.
+  private open(): Promise<ConfinedDir> {
+    return ConfinedDir.open(this.dir, { what: 'the artifact store', create: true, code: 'integrity' })
+  }
+
   private file(hash: string): string {
-    return path.join(this.dir, 'sha256', hash.slice(0, 2), hash)
+    return `sha256/${hash.slice(0, 2)}/${hash}`
+  }
+
+  private notAFile(hash: string, kind: string): DriftcoreError {
+    return new DriftcoreError(
+      'integrity',
+      `artifact ${hash} is stored as a ${kind === 'link' ? 'symbolic link' : kind}, not a file: ${path.join(this.dir, this.file(hash))}`,
+      { hint: 'remove it; driftcore stores artifacts only as plain files', details: { sha256: hash } },
+    )
   }
 }
 

@@ -1,3 +1,5 @@
+import { encodedForms } from './encodings.js'
+
 export const REDACTED = '[REDACTED]'
 
 // Shapes of secrets worth masking even when nobody registered them: keys, tokens, and
@@ -40,8 +42,11 @@ export interface RedactorOptions {
  * once it has been used.
  */
 export class Redactor {
+  private readonly secrets = new Set<string>()
   private readonly values = new Set<string>()
   private valuePattern: RegExp | undefined
+  private valueTest: RegExp | undefined
+  private shortestValue = Infinity
   private readonly extra: RegExp[]
   private readonly sensitiveKeys: Set<string>
 
@@ -50,21 +55,24 @@ export class Redactor {
     this.sensitiveKeys = new Set((options.sensitiveKeys ?? []).map((k) => k.toLowerCase()))
   }
 
+  /** Masks `value` from now on, as itself and in its common encodings (see `encodedForms`). */
   register(value: string): void {
     // Very short values would mask ordinary words; secrets that short are not secrets.
-    if (value.length < 4) return
-    const before = this.values.size
-    this.values.add(value)
-    const encoded = encodeURIComponent(value)
-    if (encoded !== value) this.values.add(encoded)
-    if (this.values.size === before) return
-    const alternatives = [...this.values].sort((a, b) => b.length - a.length).map(escapeRegExp)
-    this.valuePattern = new RegExp(alternatives.join('|'), 'g')
+    if (value.length < 4 || this.secrets.has(value)) return
+    this.secrets.add(value)
+    for (const form of encodedForms(value)) this.values.add(form)
+    const alternatives = [...this.values].sort((a, b) => b.length - a.length)
+    this.shortestValue = alternatives.at(-1)!.length
+    const source = alternatives.map(escapeRegExp).join('|')
+    this.valuePattern = new RegExp(source, 'g')
+    this.valueTest = new RegExp(source)
   }
 
   redactText(text: string): string {
     let out = text
-    if (this.valuePattern) out = out.replace(this.valuePattern, REDACTED)
+    // Testing first (no allocation) keeps the common case, a string with no secret, cheap.
+    if (this.valuePattern && out.length >= this.shortestValue && this.valueTest!.test(out))
+      out = out.replace(this.valuePattern, REDACTED)
     if (MAYBE_SHAPE.test(out))
       for (const [pattern, replacement] of SHAPES) out = out.replace(pattern, replacement)
     for (const pattern of this.extra) out = out.replace(pattern, REDACTED)

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module'
 import type * as Cel from '@marcbachmann/cel-js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
+import { instrument, metered } from './budget.js'
+import { compilePattern } from './regex.js'
 
 // CEL is loaded on first use (synchronously, through require of an ES module, Node >= 22.12):
 // most commands never evaluate an expression and should not pay for loading the library.
@@ -29,6 +31,7 @@ function environmentFor(variables: readonly string[]): Cel.Environment {
       limits: { maxAstNodes: 5000, maxDepth: 100 },
     })
     for (const name of variables) env.registerVariable(name, 'dyn')
+    if (environments.size === 0) selfTest(env)
     environments.set(key, env)
   }
   return env
@@ -36,7 +39,8 @@ function environmentFor(variables: readonly string[]): Cel.Environment {
 
 /**
  * Compiles a CEL expression once. `where` names its place (file:line:col) for the error a user
- * sees when it does not parse or refers to an unknown variable.
+ * sees when it does not parse, refers to an unknown variable or holds a pattern RE2 refuses.
+ * Each evaluation runs under the cost budget of `budget.ts`; going over it throws.
  */
 export function compileCel(expression: string, variables: readonly string[], where: string): CelProgram {
   const env = environmentFor(variables)
@@ -44,9 +48,13 @@ export function compileCel(expression: string, variables: readonly string[], whe
     const program = env.parse(expression)
     const check = program.check()
     if (!check.valid) throw check.error ?? new Error('expression does not type-check')
-    return Object.assign((context: Record<string, unknown>) => program(context) as unknown, {
-      ast: program.ast,
-    })
+    instrument(program.ast, (pattern) => compilePattern(pattern))
+    return Object.assign(
+      (context: Record<string, unknown>) => metered(() => program(context) as unknown).value,
+      {
+        ast: program.ast,
+      },
+    )
   } catch (error) {
     throw new DriftcoreError(
       'invalid_input',
@@ -55,6 +63,34 @@ export function compileCel(expression: string, variables: readonly string[], whe
         hint: `variables available here: ${variables.join(', ')}`,
         cause: error,
       },
+    )
+  }
+}
+
+// The budget and RE2 reach into the library's checked tree (see `instrument`). Should another
+// version of the library evaluate differently, every expression must fail rather than run
+// unmetered on the JS regex engine. `(a)\1` is a backreference: JS accepts it, RE2 refuses it.
+function selfTest(env: Cel.Environment): void {
+  const run = (expression: string): { value: unknown; steps: number } => {
+    const program = env.parse(expression)
+    if (!program.check().valid) return { value: undefined, steps: 0 }
+    instrument(program.ast, () => undefined)
+    return metered(() => program({}) as unknown)
+  }
+  let works = false
+  try {
+    const probe = run(`[1, 2].all(x, x > 0) && 'aa'.matches('^a+$')`)
+    works = probe.value === true && probe.steps >= 8
+    run(`'aa'.matches('(a)\\1')`)
+    works = false
+  } catch {
+    // RE2 refused the backreference: `matches` runs on RE2.
+  }
+  if (!works) {
+    throw new DriftcoreError(
+      'internal',
+      'the installed CEL library evaluates differently than driftcore expects: expressions cannot be metered or matched with RE2',
+      { hint: 'install the @marcbachmann/cel-js version in package-lock.json (npm ci)' },
     )
   }
 }

@@ -71,13 +71,17 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
   /** What plugins offer, as data, for commands that only describe tools: no config, policy or audit. */
   protected async catalog(): Promise<Catalog> {
     const { cachedCatalog, catalogOf } = await import('../registry/catalog.js')
-    return cachedCatalog(this.config, async () => {
+    const catalog = await cachedCatalog(this.config, async () => {
       // Only on a cache miss: building the registry loads every plugin, and zod.
       const { Registry } = await import('../registry/registry.js')
       return catalogOf(Registry.create(await this.loadContributions()).registry, (schema, io) =>
         Registry.jsonSchema(schema, io),
       )
     })
+    // A refused plugin is left out, not fatal: the other plugins' tools stay available.
+    for (const { message, hint } of catalog.refused)
+      process.stderr.write(`Warning: ${message}\n${hint ? `  ${hint}\n` : ''}`)
+    return catalog
   }
 
   private loadContributions(): Promise<Contribution[]> {

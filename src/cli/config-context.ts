@@ -17,6 +17,8 @@ export async function configContext(
 ): Promise<{ paths: ProjectPaths; layers: ConfigLayer[]; sections: ConfigSections; userFile: string }> {
   const paths = flags.home ? projectPaths(path.resolve(flags.home)) : findProjectPaths()
   const { registry } = Registry.create(await loadContributions(oclif))
+  for (const { error } of registry.refused())
+    process.stderr.write(`Warning: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`)
   const sections = registry.configSections()
   const layers = await readConfigLayers({
     paths,

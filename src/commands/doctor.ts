@@ -22,6 +22,12 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
       )
       checks.push({ check: 'project', status: 'ok', detail: kernel.paths.home })
       checks.push({ check: 'config', status: 'ok', detail: `sha256 ${kernel.config.hash.slice(0, 16)}` })
+      if (kernel.unresolvedSecrets.length > 0)
+        checks.push({
+          check: 'secrets',
+          status: 'warn',
+          detail: `${kernel.unresolvedSecrets.length} config reference(s) do not resolve here: ${kernel.unresolvedSecrets.map((s) => s.ref).join(', ')}`,
+        })
       const policy = kernel.policy()
       checks.push({
         check: 'policy',
@@ -50,6 +56,20 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
             : `${approvals.checked} granted, each with its audit record`,
       })
       checks.push({ check: 'tools', status: 'ok', detail: `${kernel.registry.tools().length} registered` })
+      // Which plugin owns which names, and any plugin refused (a bug, or one reaching around the gate).
+      for (const plugin of kernel.registry.plugins()) {
+        const owns = [
+          ...plugin.prefixes.map((p) => `${p}.*`),
+          ...plugin.resourcePrefixes.map((p) => `driftcore://${p}/`),
+        ]
+        checks.push({
+          check: `plugin ${plugin.plugin}`,
+          status: 'ok',
+          detail: `owns ${owns.join(' ') || 'nothing'}; ${plugin.tools.length} tools, ${plugin.resources.length} resources`,
+        })
+      }
+      for (const { plugin, error } of kernel.registry.refused())
+        checks.push({ check: `plugin ${plugin}`, status: 'error', detail: error.message })
     } catch (error) {
       const e = toDriftcoreError(error)
       checks.push({ check: 'project', status: 'error', code: e.code, detail: e.message.split('\n')[0]! })

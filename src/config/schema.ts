@@ -180,6 +180,16 @@ export const coreConfigSections = {
     )
     .default({})
     .describe('worker pools: topic → pool (with capabilities) → handler'),
+  files: z
+    .strictObject({
+      read_roots: z
+        .array(z.string().min(1))
+        .default([])
+        .describe(
+          'folders outside the project that tools may read by path (config exports kept elsewhere), relative to the project',
+        ),
+    })
+    .prefault({}),
   limits: z
     .strictObject({
       max_yaml_bytes: z.number().int().positive().default(mib),

@@ -11,7 +11,7 @@ import type { Locks } from '../locks/locks.js'
 import type { Logger } from '../logging/logger.js'
 import type { CompiledPolicy, PolicyDecision, PolicyRequest } from '../policy/engine.js'
 import type { HandlerTable, Registry, ToolDescriptor } from '../registry/registry.js'
-import type { HostServices } from '../kernel/host.js'
+import { HOST_TOOL_IDS, type HostServices } from '../kernel/host.js'
 import type { Progress, ResourceContent, SimulateRequest, ToolContext } from '../registry/types.js'
 import type { SecretResolver } from '../secrets/resolve.js'
 import { canonicalJson, sha256 } from '../store/hash.js'
@@ -197,11 +197,14 @@ export class Gate {
     if (decision.decision === 'REQUIRE_APPROVAL') {
       approvalId ??= await options.findApproval?.(inputHash())
       if (!approvalId) {
+        const redacted = d.redactor.redact(input)
+        const exact = canonicalJson(redacted) === canonicalJson(input)
         const approval = await d.approvals.request({
           tool: tool.id,
           inputHash: inputHash(),
-          input: canonicalJson(d.redactor.redact(input)) === canonicalJson(input) ? input : undefined,
-          inputSummary: summarise(d.redactor.redact(input)),
+          input: exact ? input : undefined,
+          inputRedacted: exact ? undefined : redacted,
+          inputSummary: summarise(redacted),
           requester: actor,
           decision,
           traceId,
@@ -453,7 +456,7 @@ export class Gate {
       secrets: d.secrets,
       progress: (p) => options.onProgress?.(p),
       logger: options.logger ?? d.logger,
-      ...(tool.plugin === 'driftcore' && d.host ? { host: d.host } : {}),
+      ...(HOST_TOOL_IDS.has(tool.id) && d.host ? { host: d.host } : {}),
     }
   }
 }
@@ -501,9 +504,12 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000
 }
 
+// A one-line summary for lists; a longer input is cut, and the summary says so and where the
+// whole of it is (the request keeps the whole input, redacted if need be).
 function summarise(input: unknown): string {
   const text = JSON.stringify(input) ?? ''
-  return text.length > 300 ? `${text.slice(0, 297)}...` : text
+  if (text.length <= 300) return text
+  return `${text.slice(0, 240)}… [cut: 240 of ${text.length} characters shown; \`driftcore approvals show\` prints the whole input]`
 }
 
 function abortError(signal: AbortSignal): DriftcoreError {

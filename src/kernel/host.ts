@@ -17,6 +17,12 @@ export interface HostServices {
   ): Promise<{ version: number; hash: string; from: number | null }>
 }
 
+/**
+ * The tools that get HostServices. Their ids are under prefixes only the host may register
+ * (CORE_CLAIMS), so no plugin can contribute a tool that receives them.
+ */
+export const HOST_TOOL_IDS: ReadonlySet<string> = new Set(['config.set', 'policy.rollback'])
+
 export type HostToolContext = ToolContext & { host?: HostServices }
 
 export function hostOf(ctx: ToolContext): HostServices {

@@ -15,7 +15,12 @@ import { Locks } from '../locks/locks.js'
 import { createLogger, type Logger, type LogSink } from '../logging/logger.js'
 import { PolicyStore, type ActivePolicy } from '../policy/snapshots.js'
 import { Registry, type Contribution } from '../registry/registry.js'
-import { createSecretResolver, type SecretResolver } from '../secrets/resolve.js'
+import {
+  createSecretResolver,
+  registerConfigSecrets,
+  type SecretResolver,
+  type UnresolvedSecret,
+} from '../secrets/resolve.js'
 import { findProjectPaths, projectPaths, type ProjectPaths } from '../store/paths.js'
 import { loadContributions } from './contributions.js'
 import type { HostServices } from './host.js'
@@ -53,6 +58,8 @@ export interface Kernel {
   locks: Locks
   artifacts: ArtifactStore
   secrets: SecretResolver
+  /** Secret references in the config that did not resolve in this process (doctor shows them). */
+  unresolvedSecrets: readonly UnresolvedSecret[]
   redactor: Redactor
   logger: Logger
   /** Flushes the audit log and remembered idempotent results; call before the process exits. */
@@ -78,7 +85,12 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     extraPatterns: v.redaction.extra_patterns,
     sensitiveKeys: v.redaction.sensitive_keys,
   })
+  // Before anything can print or record a value: every secret the config names is masked.
+  const secrets = createSecretResolver({ root: paths.root, env, redactor })
+  const unresolvedSecrets = await registerConfigSecrets(v, secrets)
   const logger = createLogger({ redactor, ...(options.logSink ? { sink: options.logSink } : {}) })
+  for (const { reason } of unresolvedSecrets) logger.debug(reason)
+  for (const { error } of registry.refused()) logger.warn(`${error.message} (${error.hint ?? ''})`)
   const audit = new AuditLog(paths.audit, {
     fsync: v.audit.fsync,
     batchIntervalMs: v.audit.batch_interval_ms,
@@ -117,7 +129,6 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     maxBytes: v.artifacts.max_bytes,
     retentionDays: v.artifacts.retention_days,
   })
-  const secrets = createSecretResolver({ root: paths.root, env, redactor })
   const launcher = new Launcher({
     root: paths.root,
     allowlist: v.launcher.allowlist,
@@ -194,6 +205,7 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     locks,
     artifacts,
     secrets,
+    unresolvedSecrets,
     redactor,
     logger,
     close: async () => {

@@ -1,5 +1,6 @@
 import picomatch from 'picomatch'
 import type { Actor } from '../audit/record.js'
+import { sharedBudget } from '../cel/budget.js'
 import { compileCel, firstLine, type CelProgram } from '../cel/compile.js'
 import { CEL_POLICY_VARIABLES, type DecisionKind, type PolicyRule } from './bundle.js'
 import { mergeConstraints, type Constraints } from './constraints.js'
@@ -154,7 +155,12 @@ export class CompiledPolicy {
     return list
   }
 
+  // One CEL budget for the whole decision: a bundle of many conditions cannot multiply it.
   private decide(request: PolicyRequest, explain: RuleExplanation[] | undefined): PolicyDecision {
+    return sharedBudget(() => this.decideWithin(request, explain))
+  }
+
+  private decideWithin(request: PolicyRequest, explain: RuleExplanation[] | undefined): PolicyDecision {
     const matched: CompiledRule[] = []
     let failure: { rule: CompiledRule; message: string } | undefined
     const pool = explain ? this.rules : this.candidates(request.tool.id)

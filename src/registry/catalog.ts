@@ -30,6 +30,8 @@ export interface CatalogResource {
 export interface Catalog {
   tools: CatalogTool[]
   resources: CatalogResource[]
+  /** Plugins whose contributions were refused, and why (the commands warn about each). */
+  refused: { plugin: string; message: string; hint: string | null }[]
 }
 
 export function catalogOf(
@@ -59,6 +61,11 @@ export function catalogOf(
       template: r.template,
       plugin: r.plugin,
     })),
+    refused: registry.refused().map(({ plugin, error }) => ({
+      plugin,
+      message: error.message,
+      hint: error.hint ?? null,
+    })),
   }
 }
 
@@ -74,7 +81,7 @@ export async function cachedCatalog(oclif: OclifConfig, build: () => Promise<Cat
   const key = await pluginsFingerprint(oclif)
   try {
     const cached = JSON.parse(await readFile(file, 'utf8')) as { key: string; catalog: Catalog }
-    if (cached.key === key) return cached.catalog
+    if (cached.key === key && Array.isArray(cached.catalog.refused)) return cached.catalog
   } catch {
     // no cache yet, or unreadable: rebuild it
   }

@@ -5,6 +5,7 @@ import { configSetTool } from '../config/set-tool.js'
 import { policyRollbackTool } from '../policy/rollback-tool.js'
 import { notifyTool } from '../workflow/tools/notify.js'
 import { poolExecTool } from '../workflow/tools/pool-exec.js'
+import { defineTool } from './define.js'
 import type { Capabilities, ToolDefinition } from './types.js'
 
 const decisionSchema = z.object({
@@ -121,18 +122,21 @@ const approvalStatus: ToolDefinition = {
   },
 }
 
-export const coreCapabilities: Capabilities = {
-  tools: [
-    auditVerify,
-    policySimulate,
-    configEffective,
-    configSetTool,
-    policyRollbackTool,
-    approvalStatus,
-    notifyTool,
-    poolExecTool,
-  ],
-}
+// defineTool ties each handler to its id, as for a plugin's tools: no plugin can re-export one.
+export const coreCapabilities: Capabilities = Object.freeze({
+  tools: Object.freeze(
+    [
+      auditVerify,
+      policySimulate,
+      configEffective,
+      configSetTool,
+      policyRollbackTool,
+      approvalStatus,
+      notifyTool,
+      poolExecTool,
+    ].map((tool) => defineTool(tool)),
+  ) as ToolDefinition[],
+})
 
 /** The host's own `driftcore:capabilities` hook: its tools register like any plugin's. */
 export default async function capabilities(): Promise<Capabilities> {

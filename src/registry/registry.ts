@@ -1,5 +1,9 @@
 import { z } from 'zod'
-import { DriftcoreError } from '../errors/driftcore-error.js'
+import { coreConfigSections } from '../config/schema.js'
+import { DriftcoreError, toDriftcoreError } from '../errors/driftcore-error.js'
+import { CORE_CLAIMS, pluginClaims, reservedByCore, type PluginClaims } from './claims.js'
+import { definedName, issueContext } from './define.js'
+import { claimedTwice, duplicate, outsidePrefixes, reexported, refusal, removeHint } from './refusals.js'
 import type {
   Capabilities,
   ResourceDefinition,
@@ -16,6 +20,29 @@ export type ResourceDescriptor = Omit<ResourceDefinition, 'read'> & { plugin: st
 export interface Contribution {
   plugin: string
   capabilities: Capabilities
+  /** The names it owns; otherwise read from `packageJson` (see `pluginClaims`). */
+  claims?: PluginClaims
+  packageJson?: { driftcore?: unknown }
+  /** The host itself (oclif's root plugin): it owns CORE_CLAIMS. */
+  core?: boolean
+  /** Its capabilities hook failed: the plugin is refused with this error. */
+  error?: DriftcoreError
+}
+
+/** A plugin the registry accepted: what it owns and what it contributes. */
+export interface PluginSummary {
+  plugin: string
+  prefixes: string[]
+  resourcePrefixes: string[]
+  tools: string[]
+  resources: string[]
+  sections: string[]
+}
+
+/** A plugin the registry refused as a whole; none of its tools, resources or sections count. */
+export interface RefusedPlugin {
+  plugin: string
+  error: DriftcoreError
 }
 
 type ToolHandler = (input: unknown, ctx: ToolContext) => Promise<unknown>
@@ -38,39 +65,74 @@ export class Registry {
   private readonly resourceMap = new Map<string, ResourceDescriptor>()
   private readonly sections: Record<string, z.ZodType> = {}
   private readonly sectionOwner = new Map<string, string>()
+  private readonly prefixOwner = new Map<string, string>()
+  private readonly resourcePrefixOwner = new Map<string, string>()
+  // Every definition, handler and schema object seen, and the tool or resource it came with.
+  private readonly objectOwner = new Map<unknown, { plugin: string; name: string }>()
+  private readonly accepted: PluginSummary[] = []
+  private readonly refusals: RefusedPlugin[] = []
 
   private constructor() {}
 
-  /** Builds the registry and its handler table from every plugin's contribution. */
+  /**
+   * Builds the registry and its handler table from every plugin's contribution, in oclif's
+   * plugin order (the host, then bundled, user and linked plugins). A plugin with any problem
+   * is refused as a whole and listed by `refused()`, so one bad plugin never takes the other
+   * plugins' tools away; the first plugin to own a name or an object keeps it.
+   */
   static create(contributions: readonly Contribution[]): { registry: Registry; handlers: HandlerTable } {
     const registry = new Registry()
     const runs = new Map<string, { run: ToolHandler; locks: ToolDefinition['locks'] }>()
     const reads = new Map<string, ResourceReader>()
-    for (const { plugin, capabilities } of contributions) {
-      for (const tool of capabilities.tools ?? []) {
-        registry.checkTool(tool, plugin)
+    for (const contribution of contributions) {
+      let admitted: Admitted
+      try {
+        admitted = registry.admit(contribution)
+      } catch (error) {
+        registry.refusals.push({ plugin: contribution.plugin, error: toDriftcoreError(error) })
+        continue
+      }
+      const { plugin, claims, tools, resources, sections } = admitted
+      for (const tool of tools) {
         registry.toolMap.set(tool.id, Object.freeze({ ...without(tool, ['run', 'locks']), plugin }))
         runs.set(tool.id, {
-          run: (input, ctx) => tool.run(input, ctx),
+          // The context is marked as this tool's, so a handler made by defineTool runs only here.
+          run: (input, ctx) => {
+            issueContext(ctx, tool.id)
+            return tool.run(input, ctx)
+          },
           locks: tool.locks ? (input) => tool.locks!(input) : undefined,
         })
+        for (const [, object] of toolParts(tool))
+          if (object) registry.objectOwner.set(object, { plugin, name: tool.id })
       }
-      for (const resource of capabilities.resources ?? []) {
-        const prior = registry.resourceMap.get(resource.uri)
-        if (prior) throw duplicate('resource', resource.uri, prior.plugin, plugin)
+      for (const resource of resources) {
         const template = /\{[^}]+\}/.test(resource.uri)
         registry.resourceMap.set(
           resource.uri,
           Object.freeze({ ...without(resource, ['read']), plugin, template }),
         )
-        reads.set(resource.uri, (params, ctx) => resource.read(params, ctx))
+        reads.set(resource.uri, (params, ctx) => {
+          issueContext(ctx, resource.uri)
+          return resource.read(params, ctx)
+        })
+        for (const [, object] of resourceParts(resource))
+          registry.objectOwner.set(object, { plugin, name: resource.uri })
       }
-      for (const [section, schema] of Object.entries(capabilities.config ?? {})) {
-        const prior = registry.sectionOwner.get(section)
-        if (prior) throw duplicate('config section', section, prior, plugin)
+      for (const [section, schema] of sections) {
         registry.sectionOwner.set(section, plugin)
         registry.sections[section] = schema
       }
+      for (const prefix of claims.prefixes) registry.prefixOwner.set(prefix, plugin)
+      for (const prefix of claims.resources) registry.resourcePrefixOwner.set(prefix, plugin)
+      registry.accepted.push({
+        plugin,
+        prefixes: [...claims.prefixes],
+        resourcePrefixes: [...claims.resources],
+        tools: tools.map((t) => t.id),
+        resources: resources.map((r) => r.uri),
+        sections: sections.map(([name]) => name),
+      })
     }
     const handlers: HandlerTable = {
       tool: (id) => {
@@ -86,6 +148,16 @@ export class Registry {
       },
     }
     return { registry, handlers }
+  }
+
+  /** The plugins accepted, with the prefixes they own and what they contribute. */
+  plugins(): PluginSummary[] {
+    return this.accepted.map((p) => ({ ...p }))
+  }
+
+  /** The plugins refused, each with the error that says why and how to fix it. */
+  refused(): RefusedPlugin[] {
+    return [...this.refusals]
   }
 
   tools(): ToolDescriptor[] {
@@ -141,25 +213,150 @@ export class Registry {
     return z.toJSONSchema(schema, { io, unrepresentable: 'any' })
   }
 
+  // Checks everything a plugin contributes before any of it counts.
+  private admit(contribution: Contribution): Admitted {
+    const { plugin } = contribution
+    if (contribution.error) throw contribution.error
+    const claims =
+      contribution.claims ??
+      (contribution.core ? CORE_CLAIMS : pluginClaims(plugin, contribution.packageJson))
+    const core = claims === CORE_CLAIMS
+    for (const prefix of claims.prefixes) {
+      if (!core && reservedByCore(prefix))
+        throw refusal(plugin, `prefix "${prefix}" belongs to driftcore itself`)
+      const owner = this.prefixOwner.get(prefix)
+      if (owner && owner !== plugin) throw claimedTwice('prefix', prefix, owner, plugin)
+    }
+    for (const prefix of claims.resources) {
+      const owner = this.resourcePrefixOwner.get(prefix)
+      if (owner && owner !== plugin) throw claimedTwice('resource prefix', prefix, owner, plugin)
+    }
+    const capabilities = contribution.capabilities as Capabilities | null | undefined
+    if (capabilities === null || typeof capabilities !== 'object')
+      throw refusal(plugin, 'its capabilities hook returned no {tools, resources, config} object')
+    const tools = [...(capabilities.tools ?? [])]
+    const resources = [...(capabilities.resources ?? [])]
+    const sections = Object.entries(capabilities.config ?? {})
+    const ids = new Set<string>()
+    for (const tool of tools) {
+      this.checkTool(tool, plugin)
+      const prior = this.toolMap.get(tool.id)
+      if (prior || ids.has(tool.id)) throw duplicate('tool', tool.id, prior?.plugin ?? plugin, plugin)
+      ids.add(tool.id)
+      if (!claims.prefixes.includes(tool.id.split('.')[0]!))
+        throw outsidePrefixes(plugin, `tool id "${tool.id}"`, claims.prefixes, '.')
+      const parts = toolParts(tool)
+      this.checkOwnership(plugin, `tool ${tool.id}`, tool.id, definedName(parts[1]![1]), parts)
+    }
+    const uris = new Set<string>()
+    for (const resource of resources) {
+      this.checkResource(resource, plugin)
+      const prior = this.resourceMap.get(resource.uri)
+      if (prior || uris.has(resource.uri))
+        throw duplicate('resource', resource.uri, prior?.plugin ?? plugin, plugin)
+      uris.add(resource.uri)
+      if (!claims.resources.includes(resourcePrefix(resource.uri) ?? ''))
+        throw outsidePrefixes(plugin, `resource "${resource.uri}"`, claims.resources, '/')
+      const parts = resourceParts(resource)
+      this.checkOwnership(plugin, `resource ${resource.uri}`, resource.uri, definedName(parts[1]![1]), parts)
+    }
+    for (const [section, schema] of sections) {
+      if (Object.hasOwn(coreConfigSections, section))
+        throw refusal(plugin, `config section "${section}" would replace driftcore's own`)
+      const prior = this.sectionOwner.get(section)
+      if (prior) throw duplicate('config section', section, prior, plugin)
+      if (!core && !claims.prefixes.includes(section))
+        throw outsidePrefixes(plugin, `config section "${section}"`, claims.prefixes, ':')
+      if (!isZod(schema)) throw refusal(plugin, `config section "${section}" is not a zod schema`)
+    }
+    return { plugin, claims, tools, resources, sections }
+  }
+
+  // A handler, schema or definition object belongs to the first plugin that contributed it, and
+  // a handler made by defineTool to the one id it was made for: a plugin that imports another
+  // plugin's definitions (or runs its hook) and contributes them under its own ids is refused.
+  private checkOwnership(
+    plugin: string,
+    what: string,
+    name: string,
+    definedFor: string | undefined,
+    objects: [string, unknown][],
+  ): void {
+    if (definedFor !== undefined && definedFor !== name)
+      throw reexported(plugin, what, 'handler', definedFor, this.toolMap.get(definedFor)?.plugin)
+    for (const [part, object] of objects) {
+      const owner = object ? this.objectOwner.get(object) : undefined
+      if (owner && owner.plugin !== plugin) throw reexported(plugin, what, part, owner.name, owner.plugin)
+    }
+  }
+
   private checkTool(tool: ToolDefinition, plugin: string): void {
-    const prior = this.toolMap.get(tool.id)
-    if (prior) throw duplicate('tool', tool.id, prior.plugin, plugin)
     const problems: string[] = []
-    if (!TOOL_ID.test(tool.id))
+    if (tool === null || typeof tool !== 'object')
+      throw refusal(plugin, 'its tools list holds something that is not a tool definition')
+    if (typeof tool.id !== 'string' || !TOOL_ID.test(tool.id))
       problems.push('id must look like plugin.verb (letters and digits, dot-separated)')
     if (!tool.description) problems.push('description is required')
     if (!tool.capability) problems.push('capability is required')
     if (!Array.isArray(tool.risk) || tool.risk.length === 0) problems.push('risk needs at least one tag')
-    for (const tag of tool.risk ?? []) if (!RISKS.has(tag)) problems.push(`unknown risk tag "${tag}"`)
+    for (const tag of Array.isArray(tool.risk) ? tool.risk : [])
+      if (!RISKS.has(tag)) problems.push(`unknown risk tag "${tag}"`)
     if (typeof tool.run !== 'function') problems.push('run must be a function')
     if (!isZod(tool.input) || !isZod(tool.output)) problems.push('input and output must be zod schemas')
     if (problems.length > 0) {
       throw new DriftcoreError(
         'invalid_input',
-        `plugin ${plugin} contributes an invalid tool "${tool.id}": ${problems.join('; ')}`,
+        `plugin ${plugin} contributes an invalid tool "${String(tool.id)}": ${problems.join('; ')}`,
+        { hint: removeHint(plugin) },
       )
     }
   }
+
+  private checkResource(resource: ResourceDefinition, plugin: string): void {
+    if (
+      resource === null ||
+      typeof resource !== 'object' ||
+      typeof resource.uri !== 'string' ||
+      typeof resource.read !== 'function'
+    )
+      throw refusal(
+        plugin,
+        'its resources list holds something that is not a resource definition (uri, read)',
+      )
+  }
+}
+
+/* eslint-disable @typescript-eslint/unbound-method -- handlers are compared by identity here, never called */
+// The objects a definition is made of, which belong to the plugin that first contributed them.
+function toolParts(tool: ToolDefinition): [string, unknown][] {
+  return [
+    ['definition', tool],
+    ['handler', tool.run],
+    ['locks', tool.locks],
+    ['input schema', tool.input],
+    ['output schema', tool.output],
+  ]
+}
+
+function resourceParts(resource: ResourceDefinition): [string, unknown][] {
+  return [
+    ['definition', resource],
+    ['reader', resource.read],
+  ]
+}
+/* eslint-enable @typescript-eslint/unbound-method */
+
+interface Admitted {
+  plugin: string
+  claims: PluginClaims
+  tools: ToolDefinition[]
+  resources: ResourceDefinition[]
+  sections: [string, z.ZodType][]
+}
+
+/** `driftcore://schema/fields` → `schema`; `fixture://readme` → `fixture`. */
+function resourcePrefix(uri: string): string | undefined {
+  return /^driftcore:\/\/([^/{}]+)/.exec(uri)?.[1] ?? /^([a-z][a-z0-9+.-]*):\/\//.exec(uri)?.[1]
 }
 
 function without<T extends object, K extends keyof T>(value: T, keys: K[]): Omit<T, K> {
@@ -170,10 +367,4 @@ function without<T extends object, K extends keyof T>(value: T, keys: K[]): Omit
 
 function isZod(value: unknown): value is z.ZodType {
   return value !== null && typeof value === 'object' && typeof (value as z.ZodType).safeParse === 'function'
-}
-
-function duplicate(kind: string, id: string, first: string, second: string): DriftcoreError {
-  return new DriftcoreError('conflict', `${kind} "${id}" is contributed by both ${first} and ${second}`, {
-    hint: `uninstall one of them: driftcore plugins uninstall ${second}`,
-  })
 }

@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import type { Redactor } from '../audit/redact.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 
 const REF = /^secret:\/\/(env|file)\/(.+)$/
+const MAX_SECRET_FILE_BYTES = 1024 * 1024
 
 export function isSecretRef(value: unknown): value is string {
   return typeof value === 'string' && REF.test(value)
@@ -43,6 +44,41 @@ export function createSecretResolver(options: {
   }
 }
 
+/** Every `secret://` reference among `value`'s strings, however deep (arrays and objects). */
+export function secretRefsIn(value: unknown, found = new Set<string>()): Set<string> {
+  if (isSecretRef(value)) found.add(value)
+  else if (Array.isArray(value)) for (const item of value) secretRefsIn(item, found)
+  else if (value !== null && typeof value === 'object')
+    for (const item of Object.values(value)) secretRefsIn(item, found)
+  return found
+}
+
+export interface UnresolvedSecret {
+  ref: string
+  reason: string
+}
+
+/**
+ * Resolves every secret the config refers to (core and plugin sections), so that the redactor
+ * masks each value from the start: a process that never uses a secret can still meet its value
+ * (in a site's config, a command's output, a log) and must not print or record it. A reference
+ * that does not resolve here is returned, not thrown: the command may not need it.
+ */
+export async function registerConfigSecrets(
+  values: unknown,
+  resolver: SecretResolver,
+): Promise<UnresolvedSecret[]> {
+  const outcomes = await Promise.all(
+    [...secretRefsIn(values)].map((ref) =>
+      resolver.resolve(ref).then(
+        () => undefined,
+        (error: unknown) => ({ ref, reason: error instanceof Error ? error.message : String(error) }),
+      ),
+    ),
+  )
+  return outcomes.filter((o) => o !== undefined)
+}
+
 function unresolved(ref: string, why: string): DriftcoreError {
   return new DriftcoreError('not_found', `secret reference ${ref} does not resolve: ${why}`, {
     hint: 'set the variable or create the file it names; the value itself never appears in config',
@@ -61,9 +97,12 @@ async function fromFile(ref: string, spec: string, root: string): Promise<string
   const key = hash === -1 ? undefined : spec.slice(hash + 1)
   let text: string
   try {
+    // A secret file is small: a device or a huge file named by mistake must not stall the kernel.
+    const info = await stat(file)
+    if (!info.isFile() || info.size > MAX_SECRET_FILE_BYTES) throw new Error('not a small regular file')
     text = await readFile(file, 'utf8')
   } catch {
-    throw unresolved(ref, `cannot read ${file}`)
+    throw unresolved(ref, `cannot read ${file} (a regular file of at most 1 MiB)`)
   }
   if (key === undefined) return text.trim()
   const value = lookup(parseSecretFile(file, text), key)

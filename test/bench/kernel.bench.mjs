@@ -58,6 +58,67 @@ function thousandRuleBundle() {
   report('policy.evaluate (1,000 rules)', { median_us: s.p50, p99_us: s.p99 }, 'median ≤ 20 µs')
 }
 
+// 1b. one decision whose rules test the input with matches() (RE2, metered), and one whose
+// condition is a quadratic macro over a long list, which stops at the budget and denies.
+{
+  const bundle = parseBundle(
+    `apiVersion: driftcore/v1
+kind: PolicyBundle
+name: patterns
+rules:
+  - id: custom-modules
+    decision: ALLOW
+    match: { tools: ['sandbox.*'] }
+    when: "request.input.path.matches('^modules/custom/[a-z_]+/[A-Za-z0-9_./-]+$')"
+  - id: no-dotfiles
+    decision: DENY
+    match: { tools: ['sandbox.*'] }
+    when: "request.input.path.matches('(^|/)[.][^/]+')"
+  - id: distinct
+    decision: ALLOW
+    match: { tools: ['bulk.*'] }
+    when: "request.input.items.all(x, request.input.items.exists_one(y, y == x))"
+`,
+    'patterns.yaml',
+    1024 * 1024,
+  )
+  const policy = new CompiledPolicy(
+    bundle.rules.map((rule) => ({ bundle: 'patterns', rule })),
+    { version: 1, hash: 'bench' },
+  )
+  const request = {
+    tool: { id: 'sandbox.apply', capability: 'bench', risk_tags: ['write'], requires: [] },
+    input: { path: 'modules/custom/my_module/src/Controller/HelloController.php' },
+    actor: { type: 'agent', id: 'a' },
+    environment: 'dev',
+  }
+  for (let i = 0; i < 20_000; i++) policy.evaluate(request)
+  const samples = []
+  for (let i = 0; i < 2_000; i++) {
+    const t = now()
+    for (let j = 0; j < 100; j++) policy.evaluate(request)
+    samples.push(us(t, now()) / 100)
+  }
+  const s = summarize(samples)
+  report('policy.evaluate, two matches() conditions', { median_us: s.p50, p99_us: s.p99 }, 'median ≤ 20 µs')
+  const bulk = {
+    ...request,
+    tool: { ...request.tool, id: 'bulk.do' },
+    input: { items: Array.from({ length: 5_000 }, (_, i) => i) },
+  }
+  const over = []
+  let decision
+  for (let i = 0; i < 20; i++) {
+    const t = now()
+    decision = policy.evaluate(bulk)
+    over.push(us(t, now()) / 1000)
+  }
+  report('policy.evaluate over the CEL budget (5,000² steps asked)', {
+    median_ms: summarize(over).p50,
+    decision: decision.decision,
+  })
+}
+
 // 2. audit append with fsync=batch (many writers in flight, as gate calls are) and verify.
 {
   const dir = path.join(tmp, 'audit')
@@ -105,6 +166,39 @@ function thousandRuleBundle() {
   report('audit append, fsync=always, sequential (for comparison)', {
     records_per_s: Math.round(500 / (us(a0, now()) / 1e6)),
   })
+}
+
+// 2b. redacting an ordinary audit record, without registered secrets and with three (the
+// config's secrets are registered when the kernel opens, each with its encoded forms).
+{
+  const record = {
+    type: 'tool.call',
+    actor: { type: 'agent', id: 'claude-code/1a2b3c4d' },
+    subject: 'drush.configExport',
+    trace_id: '6f1c2d3e-4b5a-4c6d-8e7f-901234567890',
+    data: {
+      outcome: 'ok',
+      input_hash: 'f'.repeat(64),
+      rule_ids: ['allow-read-only'],
+      result: { inline: { files: ['system.site.yml', 'node.type.article.yml'], digest: 'a'.repeat(64) } },
+    },
+  }
+  const withSecrets = new Redactor()
+  for (const secret of ['Kq7vR2mZpL9xT4', 'hook-signing-key-0042', 'Ww3nT8yQe5Ub'])
+    withSecrets.register(secret)
+  for (const [label, redactor] of [
+    ['none', new Redactor()],
+    ['3 secrets', withSecrets],
+  ]) {
+    for (let i = 0; i < 20_000; i++) redactor.redact(record)
+    const samples = []
+    for (let i = 0; i < 500; i++) {
+      const t = now()
+      for (let j = 0; j < 100; j++) redactor.redact(record)
+      samples.push(us(t, now()) / 100)
+    }
+    report(`redact one audit record, ${label} registered`, { median_us: summarize(samples).p50 })
+  }
 }
 
 // 3. gate overhead: validate + decide + record for a no-op read-only tool.

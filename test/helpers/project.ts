@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -6,6 +7,7 @@ import { Document, isMap, parseDocument } from 'yaml'
 import { openKernel, type Kernel } from '../../src/kernel/open.js'
 import { coreCapabilities } from '../../src/registry/core-capabilities.js'
 import type { Contribution } from '../../src/registry/registry.js'
+import type { Capabilities } from '../../src/registry/types.js'
 
 export const REPO = path.resolve(import.meta.dirname, '../..')
 export const CLI = path.join(REPO, 'bin/run.js')
@@ -109,6 +111,15 @@ export async function fixturePluginContribution(): Promise<Contribution> {
     default: () => Promise<Contribution['capabilities']>
   }
   return { plugin: 'driftcore-plugin-hello', capabilities: await hook.default() }
+}
+
+/** A workspace plugin's contribution with the names its package.json claims, as oclif loads it. */
+export function workspacePlugin(dir: string, capabilities: Capabilities): Contribution {
+  const packageJson = JSON.parse(readFileSync(path.join(REPO, 'plugins', dir, 'package.json'), 'utf8')) as {
+    name: string
+    driftcore?: unknown
+  }
+  return { plugin: packageJson.name, capabilities, packageJson }
 }
 
 /** A kernel in-process, with the host's tools and, optionally, more contributions. */

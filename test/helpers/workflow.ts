@@ -73,6 +73,7 @@ const write: ToolDefinition = {
 export const workflowTools: Contribution = {
   plugin: 'wf-test',
   capabilities: { tools: [flaky, echo, hang, write] },
+  claims: { prefixes: ['wf'], resources: [] },
 }
 
 /** A clock that moves at once: sleeps are recorded and advance `now`, nothing waits. */

@@ -14,7 +14,9 @@ const SITE = path.join(REPO, 'sandbox/example-site/config')
 
 let project: TempProject
 beforeEach(async () => {
-  project = await tempProject()
+  // The example site lives in the repository, outside the temporary project: the project
+  // names it as a folder tools may read, as one keeping its exports elsewhere would.
+  project = await tempProject({ config: `files:\n  read_roots: [${JSON.stringify(SITE)}]\n` })
 })
 afterEach(() => project.cleanup())
 

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, readdir, lstat, readlink, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Kernel } from 'driftcore'
-import { tempProject, testKernel, type TempProject } from '../../../test/helpers/project.js'
+import { tempProject, testKernel, workspacePlugin, type TempProject } from '../../../test/helpers/project.js'
 import scaffoldCapabilities from '../src/hooks/capabilities.js'
 
 export const actor = { type: 'agent', id: 'experimenter' }
@@ -35,11 +35,7 @@ export async function scaffoldProject(
   const source = path.join(project.dir, 'site-source')
   await makeDrupalSite(source)
   const open = async (flags: string[] = options.flags ?? []) =>
-    testKernel(
-      project,
-      [{ plugin: '@driftcore/plugin-scaffold', capabilities: await scaffoldCapabilities() }],
-      flags,
-    )
+    testKernel(project, [workspacePlugin('scaffold', await scaffoldCapabilities())], flags)
   const kernel = await open()
   return {
     ...project,

@@ -1,6 +1,10 @@
 import type { Actor } from '../../audit/record.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 import type { ApprovalRequest } from '../approvals.js'
+import { cutLines, visible, wholeInput } from '../display.js'
+
+/** How much of an input the review screen shows before it says where the rest is. */
+export const INPUT_LINES = 40
 
 /** Masks secrets in text before it reaches the screen (the kernel's redactor). */
 export type Redact = (text: string) => string
@@ -43,7 +47,7 @@ export function detailLines(request: ApprovalRequest, now: number, redact: Redac
   const rule = request.deciding_rule ?? (request.rule_ids.length > 0 ? request.rule_ids.join(', ') : '—')
   const lines: [string, string][] = [
     ['tool', request.tool],
-    ['input', request.input_summary],
+    ['input', reviewInput(request)],
     ['input hash', request.input_hash],
     ['rule', rule],
     ['reason', request.reason],
@@ -57,7 +61,16 @@ export function detailLines(request: ApprovalRequest, now: number, redact: Redac
   if (request.workflow) {
     lines.push(['workflow', `run ${request.workflow.run_id}, step ${request.workflow.step}`])
   }
-  return lines.map(([label, value]) => [label, redact(value)])
+  return lines.map(([label, value]) => [label, visible(redact(value))])
+}
+
+// The whole input on its own lines, up to INPUT_LINES; a longer one says it is cut and how to
+// see the rest. A one-line input stays on the label's line.
+function reviewInput(request: ApprovalRequest): string {
+  const whole = wholeInput(request)
+  const text = cutLines(whole.text, INPUT_LINES, request.id)
+  const note = whole.note ? `(${whole.note})` : ''
+  return text.includes('\n') || note ? [note, text].filter(Boolean).join('\n') : text
 }
 
 /** The line shown after a decision: what happens next, as `approvals approve/deny` print it. */

@@ -46,7 +46,7 @@ export function RequestDetail(props: { request: ApprovalRequest; now: number; re
       <Text bold>{props.request.id}</Text>
       {lines.map(([label, value]) => (
         <Text key={label}>
-          <Text dimColor>{label.padEnd(width)}</Text> {value}
+          <Text dimColor>{label.padEnd(width)}</Text> {value.replaceAll('\n', `\n${' '.repeat(width + 1)}`)}
         </Text>
       ))}
     </Box>

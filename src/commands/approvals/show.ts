@@ -1,16 +1,36 @@
-import { Args } from '@oclif/core'
+import { Args, Flags } from '@oclif/core'
+import { cutLines, visible, wholeInput } from '../../approvals/display.js'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { yamlish } from '../../cli/format.js'
 
 export default class ApprovalsShow extends DriftcoreCommand<typeof ApprovalsShow> {
-  static override summary = 'Show one approval request: tool, input summary and hash, rule, reason, requester'
-  static override examples = ['<%= config.bin %> approvals show apr_0123456789ab']
+  static override summary =
+    'Show one approval request: tool, the whole input and its hash, rule, reason, requester'
+  static override description =
+    'The input is printed whole (a patch line by line, secrets masked, characters that would not show themselves escaped), so what is approved is what was read. --max-lines cuts it for a quick look and says so.'
+  static override examples = [
+    '<%= config.bin %> approvals show apr_0123456789ab',
+    '<%= config.bin %> approvals show apr_0123456789ab --max-lines 40',
+  ]
   static override args = { id: Args.string({ description: 'approval id', required: true }) }
+  static override flags = {
+    'max-lines': Flags.integer({
+      description: 'show at most this many lines of the input (the cut is announced)',
+      min: 1,
+    }),
+  }
 
   async run() {
     const kernel = await this.kernel()
     const request = await kernel.approvals.get(this.args.id)
-    if (!this.jsonEnabled()) this.log(yamlish({ ...request, input: undefined }))
+    if (!this.jsonEnabled()) {
+      const { input: _input, input_redacted: _redacted, input_summary: _summary, ...rest } = request
+      this.log(visible(yamlish(rest)))
+      const whole = wholeInput(request)
+      const max = this.flags['max-lines']
+      this.log(`input${whole.note ? ` (${whole.note})` : ''}:`)
+      this.log((max ? cutLines(whole.text, max, request.id) : whole.text).replace(/^/gm, '  '))
+    }
     return request
   }
 }

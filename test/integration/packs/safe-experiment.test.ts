@@ -6,7 +6,7 @@ import { WorkflowService } from '../../../src/workflow/service.js'
 import scaffoldCapabilities from '../../../plugins/scaffold/src/hooks/capabilities.js'
 import { hashTree } from '../../../plugins/scaffold/src/sandbox/tree.js'
 import { listTree, makeDrupalSite } from '../../../plugins/scaffold/test/helpers.js'
-import { REPO, tempProject, testKernel, type TempProject } from '../../helpers/project.js'
+import { REPO, tempProject, testKernel, workspacePlugin, type TempProject } from '../../helpers/project.js'
 
 const agent = { type: 'agent', id: 'experimenter' }
 let project: TempProject
@@ -20,9 +20,7 @@ beforeEach(async () => {
     policy: { 'sandbox.yaml': policy },
   })
   await makeDrupalSite(path.join(project.dir, 'site-source'))
-  kernel = await testKernel(project, [
-    { plugin: '@driftcore/plugin-scaffold', capabilities: await scaffoldCapabilities() },
-  ])
+  kernel = await testKernel(project, [workspacePlugin('scaffold', await scaffoldCapabilities())])
 })
 afterEach(async () => {
   await kernel.close()

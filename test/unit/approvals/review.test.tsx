@@ -93,7 +93,8 @@ describe('approvals review', () => {
     expect(frame).toMatch(new RegExp(`${first}\\s+hello\\.shout\\s+agent:copilot\\s+\\d+s\\s+23h`))
     expect(selectedLine(frame)).toContain(first)
     expect(frame).toContain('approve-write-exec')
-    expect(frame).toContain('"words":["deploy","now"]')
+    // The whole input, line by line (not a cut JSON summary).
+    expect(frame).toMatch(/input\s+words:[\s│]+- deploy[\s│]+- now/)
     expect(frame).toContain('a approve')
   })
 
@@ -104,8 +105,8 @@ describe('approvals review', () => {
     await screenWhere(screen, (f) => f.includes(second))
     screen.stdin.write(DOWN)
     const frame = await screenWhere(screen, (f) => selectedLine(f).includes(second))
-    expect(frame).toContain('"words":["two"]')
-    expect(frame).not.toContain('"words":["one"]')
+    expect(frame).toMatch(/words:[\s│]+- two/)
+    expect(frame).not.toContain('- one')
     screen.stdin.write('k')
     await screenWhere(screen, (f) => selectedLine(f).includes(first))
     screen.stdin.write('j')

@@ -32,4 +32,30 @@ describe('the redactor', () => {
     r.register('plainvalue42')
     expect(r.redactText('x plainvalue42 y')).toBe('x [REDACTED] y')
   })
+
+  it('masks a registered value in its common encodings, base64 at any alignment', () => {
+    const secret = 'n0t-a/sh"ape+ish'
+    const r = new Redactor()
+    r.register(secret)
+    const b64 = (text: string) => Buffer.from(text).toString('base64')
+    const carriers = [
+      encodeURIComponent(secret),
+      encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()),
+      JSON.stringify({ k: secret }),
+      JSON.stringify(JSON.stringify({ k: secret })),
+      Buffer.from(secret).toString('hex'),
+      Buffer.from(secret).toString('hex').toUpperCase(),
+      b64(secret),
+      Buffer.from(secret).toString('base64url'),
+      ...['', 'a', 'ab', 'abc'].map((prefix) => b64(`${prefix}${secret}:tail`)),
+    ]
+    for (const carrier of carriers) {
+      const out = r.redactText(carrier)
+      expect(out, carrier).toContain('[REDACTED]')
+      expect(out.length, carrier).toBeLessThan(carrier.length)
+    }
+    // Ordinary base64 and hex text stays as it is.
+    for (const text of [b64('an ordinary sentence of text'), 'ab'.repeat(32)])
+      expect(r.redactText(text)).toBe(text)
+  })
 })

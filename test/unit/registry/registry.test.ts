@@ -2,8 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { coreCapabilities } from '../../../src/registry/core-capabilities.js'
 import { Registry } from '../../../src/registry/registry.js'
-import type { ToolDefinition } from '../../../src/registry/types.js'
+import { defineTool } from '../../../src/registry/define.js'
+import type { ToolContext, ToolDefinition } from '../../../src/registry/types.js'
 import { fixturePluginContribution } from '../../helpers/project.js'
+
+const refusals = (registry: Registry) =>
+  registry.refused().map(({ plugin, error }) => [plugin, error.message])
 
 const tool = (id: string, extra: Partial<ToolDefinition> = {}): ToolDefinition => ({
   id,
@@ -32,36 +36,132 @@ describe('the registry', () => {
     expect(registry.tool('hello.greet').plugin).toBe('driftcore-plugin-hello')
   })
 
-  it('refuses a tool id contributed twice, naming both plugins', () => {
-    expect(() =>
-      Registry.create([
-        { plugin: 'plugin-a', capabilities: { tools: [tool('x.read')] } },
-        { plugin: 'plugin-b', capabilities: { tools: [tool('x.read')] } },
-      ]),
-    ).toThrow('tool "x.read" is contributed by both plugin-a and plugin-b')
+  it('refuses a prefix claimed by a second plugin, naming both, and keeps the first', () => {
+    const { registry } = Registry.create([
+      {
+        plugin: 'plugin-a',
+        capabilities: { tools: [tool('x.read')] },
+        claims: { prefixes: ['x'], resources: [] },
+      },
+      {
+        plugin: 'plugin-b',
+        capabilities: { tools: [tool('x.write')] },
+        claims: { prefixes: ['x'], resources: [] },
+      },
+    ])
+    expect(registry.tools().map((t) => t.id)).toEqual(['x.read'])
+    expect(refusals(registry)).toEqual([
+      ['plugin-b', 'plugin plugin-b is refused: prefix "x" is already owned by plugin-a'],
+    ])
   })
 
-  it('refuses a config section owned twice, naming both plugins', () => {
+  it('refuses a tool id contributed twice by one plugin', () => {
+    const { registry } = Registry.create([
+      { plugin: 'plugin-a', capabilities: { tools: [tool('a.read'), tool('a.read')] } },
+    ])
+    expect(refusals(registry)[0]?.[1]).toBe(
+      'plugin plugin-a is refused: tool "a.read" is contributed twice by plugin-a',
+    )
+  })
+
+  it("refuses a config section that is a core section or outside the plugin's prefixes", () => {
     const section = z.object({})
-    expect(() =>
-      Registry.create([
-        { plugin: 'a', capabilities: { config: { drush: section } } },
-        { plugin: 'b', capabilities: { config: { drush: section } } },
-      ]),
-    ).toThrow('config section "drush" is contributed by both a and b')
+    const { registry } = Registry.create([
+      { plugin: 'plugin-a', capabilities: { config: { launcher: section } } },
+      { plugin: 'plugin-b', capabilities: { config: { drush: section } } },
+      { plugin: 'plugin-c', capabilities: { config: { c: section } } },
+    ])
+    expect(refusals(registry).map(([, m]) => m)).toEqual([
+      `plugin plugin-a is refused: config section "launcher" would replace driftcore's own`,
+      'plugin plugin-b is refused: config section "drush" is outside the names it owns (b:)',
+    ])
+    expect(Object.keys(registry.configSections())).toEqual(['c'])
+  })
+
+  it('refuses a plugin claiming a name of the core', () => {
+    const { registry } = Registry.create([
+      { plugin: 'p', capabilities: {}, packageJson: { driftcore: { prefixes: ['policy'] } } },
+    ])
+    expect(refusals(registry)[0]?.[1]).toBe(
+      'plugin p is refused: prefix "policy" belongs to driftcore itself',
+    )
   })
 
   it('refuses a malformed tool definition with every problem listed', () => {
-    expect(() =>
-      Registry.create([
-        {
-          plugin: 'p',
-          capabilities: { tools: [tool('Bad Id', { risk: ['read', 'fly' as 'read'], description: '' })] },
-        },
-      ]),
-    ).toThrow(
+    const { registry } = Registry.create([
+      {
+        plugin: 'p',
+        capabilities: { tools: [tool('Bad Id', { risk: ['read', 'fly' as 'read'], description: '' })] },
+      },
+    ])
+    expect(refusals(registry)[0]?.[1]).toMatch(
       /plugin p contributes an invalid tool "Bad Id": id must look like plugin\.verb.*description is required.*unknown risk tag "fly"/,
     )
+  })
+
+  it("refuses a plugin that contributes another plugin's handler or schemas, even under its own id", () => {
+    const owned = tool('a.run')
+    const { registry } = Registry.create([
+      { plugin: 'plugin-a', capabilities: { tools: [owned] } },
+      { plugin: 'plugin-b', capabilities: { tools: [{ ...owned, id: 'b.run', risk: ['read'] }] } },
+      { plugin: 'plugin-c', capabilities: { tools: [tool('c.run', { input: owned.input })] } },
+    ])
+    expect(refusals(registry).map(([, m]) => m)).toEqual([
+      expect.stringMatching(
+        /plugin plugin-b is refused: its tool b\.run reuses the handler of a\.run \(plugin-a\)/,
+      ),
+      expect.stringMatching(/plugin plugin-c is refused: its tool c\.run reuses the input schema of a\.run/),
+    ])
+  })
+
+  it('refuses a defineTool handler under another id, whichever plugin comes first', () => {
+    const exec = defineTool(tool('a.exec', { risk: ['exec'] }))
+    const { registry } = Registry.create([
+      { plugin: 'plugin-b', capabilities: { tools: [{ ...exec, id: 'b.exec', risk: ['read'] }] } },
+      { plugin: 'plugin-a', capabilities: { tools: [exec] } },
+    ])
+    expect(registry.tools().map((t) => t.id)).toEqual(['a.exec'])
+    expect(refusals(registry)[0]?.[1]).toMatch(
+      /plugin plugin-b is refused: its tool b\.exec reuses the handler of a\.exec/,
+    )
+  })
+
+  it('runs a defineTool handler only for the tool the gate calls, and refuses it anywhere else', async () => {
+    const exec = defineTool(tool('a.exec', { run: async () => ({ ran: true }) }))
+    const wrapper = tool('b.exec', { run: (input, ctx) => exec.run(input, ctx) })
+    const { handlers } = Registry.create([
+      { plugin: 'plugin-a', capabilities: { tools: [exec] } },
+      { plugin: 'plugin-b', capabilities: { tools: [wrapper] } },
+    ])
+    const ctx = () => ({}) as ToolContext
+    await expect(handlers.tool('a.exec').run({}, ctx())).resolves.toEqual({ ran: true })
+    await expect(handlers.tool('b.exec').run({}, ctx())).rejects.toMatchObject({
+      code: 'forbidden',
+      message:
+        "the handler of tool a.exec was called for b.exec: a plugin re-exported another plugin's handler",
+    })
+    await expect(exec.run({}, ctx())).rejects.toThrow(
+      'the handler of tool a.exec was called outside the gate',
+    )
+    expect(Object.isFrozen(exec) && Object.isFrozen(exec.risk)).toBe(true)
+  })
+
+  it('lists the accepted plugins with the names they own', () => {
+    const { registry } = Registry.create([
+      { plugin: 'driftcore', capabilities: coreCapabilities },
+      { plugin: '@acme/driftcore-plugin-gitea', capabilities: { tools: [tool('gitea.listPrs')] } },
+    ])
+    expect(registry.plugins()).toEqual([
+      expect.objectContaining({ plugin: 'driftcore', prefixes: expect.arrayContaining(['audit', 'pool']) }),
+      {
+        plugin: '@acme/driftcore-plugin-gitea',
+        prefixes: ['gitea'],
+        resourcePrefixes: ['gitea'],
+        tools: ['gitea.listPrs'],
+        resources: [],
+        sections: [],
+      },
+    ])
   })
 
   it('hands handlers only to the holder of the handler table (the gate)', async () => {
@@ -77,6 +177,7 @@ describe('the registry', () => {
     const { registry } = Registry.create([
       {
         plugin: 'p',
+        claims: { prefixes: [], resources: ['schema'] },
         capabilities: {
           resources: [
             {

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { REDACTED, Redactor } from '../../../src/audit/redact.js'
-import { createSecretResolver } from '../../../src/secrets/resolve.js'
+import { createSecretResolver, registerConfigSecrets } from '../../../src/secrets/resolve.js'
 
 describe('the redactor', () => {
   it.each([
@@ -85,6 +85,28 @@ describe('secret references', () => {
       })
       await expect(secrets.resolve('secret://file/missing')).rejects.toMatchObject({ code: 'not_found' })
       await expect(secrets.resolve('env/T')).rejects.toMatchObject({ code: 'invalid_input' })
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+
+  it('registers every secret the config refers to, in core and plugin sections, and lists those that do not resolve', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'driftcore-config-secrets-'))
+    try {
+      await writeFile(path.join(root, 'keys.env'), 'DEPLOY=fromAfile77\n')
+      await writeFile(path.join(root, 'big.env'), 'x'.repeat(1024 * 1024 + 1))
+      const redactor = new Redactor()
+      const resolver = createSecretResolver({ root, env: { HOOK: 'fromTheEnv42' }, redactor })
+      const unresolved = await registerConfigSecrets(
+        {
+          workflow: { notify: { sinks: { a: { secret: 'secret://env/HOOK' } } } },
+          gitea: { tokens: ['secret://file/keys.env#DEPLOY', 'secret://env/UNSET', 'secret://file/big.env'] },
+        },
+        resolver,
+      )
+      expect(unresolved.map((u) => u.ref)).toEqual(['secret://env/UNSET', 'secret://file/big.env'])
+      expect(unresolved[1]?.reason).toMatch(/regular file of at most 1 MiB/)
+      expect(redactor.redactText('fromTheEnv42 fromAfile77')).toBe(`${REDACTED} ${REDACTED}`)
     } finally {
       await rm(root, { recursive: true, force: true })
     }

@@ -1,6 +1,6 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { writeFileAtomic, type ToolContext } from 'driftcore'
+import { ConfinedDir, type Confinement, type ToolContext } from 'driftcore'
 import type { ConfigSet } from './config-set.js'
 import { writeObjects } from './directory.js'
 import { putRecord, recordOf, type ConfigRecord } from './record.js'
@@ -47,7 +47,8 @@ export async function packSet(set: ConfigSet, ctx: Ctx): Promise<Buffer> {
 
 /**
  * Writes a baseline file. A baseline it replaces is kept as an artifact first and named in
- * `previous`, so replacing a baseline never loses the one before.
+ * `previous`, so replacing a baseline never loses the one before. The folder holding it must
+ * lie where `confinement` allows, and the file is replaced, never written through a symlink.
  */
 export async function writeBaseline(
   file: string,
@@ -55,8 +56,14 @@ export async function writeBaseline(
   tar: string | null,
   name: string,
   ctx: Ctx,
+  confinement: Confinement,
 ): Promise<ConfigRecord> {
-  const prior = await readFile(file).catch(() => undefined)
+  const folder = await ConfinedDir.open(path.dirname(file), {
+    what: `the folder of baseline ${name}`,
+    create: true,
+    ...confinement,
+  })
+  const prior = await folder.readFile(path.basename(file)).catch(() => undefined)
   const previous = prior
     ? (
         await ctx.artifacts.put(prior, {
@@ -67,7 +74,7 @@ export async function writeBaseline(
       ).uri
     : undefined
   const record = recordOf('driftcore.config-baseline', set, tar, { name, ...(previous ? { previous } : {}) })
-  await writeFileAtomic(file, JSON.stringify(record, null, 2) + '\n')
+  await folder.writeFile(path.basename(file), JSON.stringify(record, null, 2) + '\n')
   await putRecord(ctx, record)
   return record
 }

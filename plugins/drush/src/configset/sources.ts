@@ -1,15 +1,26 @@
-import { readFile, stat } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { open, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
-import { DriftcoreError, isDriftcoreError, type Logger, type ProjectPaths, type ToolContext } from 'driftcore'
+import {
+  ConfinedDir,
+  DriftcoreError,
+  isDriftcoreError,
+  resolveWithin,
+  type Logger,
+  type ProjectPaths,
+  type ToolContext,
+} from 'driftcore'
 import { baselineFile, isBaselineName } from '../state/paths.js'
 import { digestOf, manifestOf, setFromManifest, type ConfigSet } from './config-set.js'
 import { readDirectory } from './directory.js'
 import { configRecordSchema, manifestEntrySchema, type ConfigRecord } from './record.js'
+import { readRoots } from './roots.js'
 import { isGzip, readTarball } from './tarball.js'
 
 export interface SourceContext {
   paths: ProjectPaths
+  config: Readonly<Record<string, unknown>>
   artifacts: ToolContext['artifacts']
   logger: Logger
 }
@@ -34,7 +45,8 @@ export interface LoadedSource {
 /**
  * Turns what a user names into a config set: a folder, a .tar.gz, a baseline or manifest
  * file, an artifact (a tarball or an export record), or the name of a saved baseline.
- * Relative paths are relative to the project.
+ * Relative paths are relative to the project; a path must really lie in the project (not in
+ * `.driftcore/`), the site's config folder or `files.read_roots`, symlinks resolved.
  */
 export async function loadConfigSource(
   spec: string,
@@ -42,22 +54,53 @@ export async function loadConfigSource(
   options: LoadOptions = {},
 ): Promise<LoadedSource> {
   if (spec.startsWith('artifact://')) return fromBytes(await ctx.artifacts.get(spec), spec, ctx, {}, options)
-  const full = path.resolve(ctx.paths.root, spec)
-  const info = await stat(full).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined
-    throw new DriftcoreError('io', `cannot read ${spec}: ${error.message}`, { cause: error })
+  const full = await resolveWithin(spec, {
+    base: ctx.paths.root,
+    what: 'the config source',
+    ...readRoots(ctx.paths, ctx.config),
   })
-  if (info?.isDirectory()) return withDigest(await readDirectory(full, spec, options.only), { dir: full })
-  if (info) return fromBytes(await readFile(full), spec, ctx, { file: full }, options)
+  const info =
+    full === undefined
+      ? undefined
+      : await stat(full).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return undefined
+          throw new DriftcoreError('io', `cannot read ${spec}: ${error.message}`, { cause: error })
+        })
+  if (full && info?.isDirectory())
+    return withDigest(await readDirectory(full, spec, options.only), { dir: full })
+  if (full && info) return fromBytes(await readNoFollow(full), spec, ctx, { file: full }, options)
   if (isBaselineName(spec)) {
     const file = baselineFile(ctx.paths, spec)
-    const bytes = await readFile(file).catch(() => undefined)
+    const bytes = await readStateFile(ctx.paths, file)
     if (bytes) return fromBytes(bytes, `baseline ${spec}`, ctx, { file }, options)
   }
   throw new DriftcoreError('not_found', `no config folder, file or baseline named "${spec}"`, {
     hint: 'name a folder of .yml files, a .tar.gz, a manifest/baseline .json, an artifact:// reference, or a baseline saved with `driftcore drift snapshot`',
-    details: { source: spec, resolved: full },
+    details: { source: spec, resolved: path.resolve(ctx.paths.root, spec) },
   })
+}
+
+// A saved baseline, read from driftcore's own state without following a symlink: one that is
+// a link (or lies beyond one) was not written by driftcore, and is an integrity error.
+async function readStateFile(paths: ProjectPaths, file: string): Promise<Buffer | undefined> {
+  const home = await ConfinedDir.open(paths.home, { what: 'the .driftcore folder', code: 'integrity' }).catch(
+    () => undefined,
+  )
+  if (!home) return undefined
+  return home.readFile(path.relative(paths.home, file)).catch((error: unknown) => {
+    if (isDriftcoreError(error, 'not_found')) return undefined
+    throw error
+  })
+}
+
+// The path is real (symlinks resolved): one that has become a link since is not followed.
+async function readNoFollow(file: string): Promise<Buffer> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+  try {
+    return await handle.readFile()
+  } finally {
+    await handle.close()
+  }
 }
 
 async function fromBytes(

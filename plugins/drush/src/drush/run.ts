@@ -65,7 +65,8 @@ function failure(
  */
 export function exchangeFolder(ctx: ToolContext, name: string): { host: string; site: string } {
   const { exchange } = drushSettings(ctx.config)
-  const folder = `${name}-${ctx.traceId}`
+  // One folder per call, named after its trace; only safe characters, so no id can climb out.
+  const folder = `${name}-${ctx.traceId.replace(/[^A-Za-z0-9_-]/g, '_')}`
   const host = path.resolve(ctx.paths.root, exchange.host, folder)
   const site = exchange.site ? path.posix.join(exchange.site, folder) : host
   return { host, site }

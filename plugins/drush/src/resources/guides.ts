@@ -1,7 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { DriftcoreError, defineResource, type ResourceContext } from 'driftcore'
+import { ConfinedDir, DriftcoreError, defineResource, type ResourceContext } from 'driftcore'
 
 interface Guide {
   name: string
@@ -19,17 +19,24 @@ function hostGuides(): string {
   return path.join(path.dirname(pkg), 'docs', 'guides')
 }
 
+// Only plain files count: a guide that is a symlink could serve any file the user can read.
 async function guidesIn(dir: string, from: Guide['from']): Promise<Guide[]> {
-  const names = await readdir(dir).catch(() => [] as string[])
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
   const guides: Guide[] = []
-  for (const file of names.filter((n) => n.endsWith('.md')).sort()) {
+  const names = entries.filter((e) => e.isFile() && e.name.endsWith('.md')).map((e) => e.name)
+  for (const file of names.sort()) {
     const name = file.slice(0, -3)
     if (!NAME.test(name)) continue
-    const text = await readFile(path.join(dir, file), 'utf8')
+    const text = await readGuide(path.join(dir, file))
     const title = /^#\s+(.+)$/m.exec(text)?.[1]?.trim() ?? name
     guides.push({ name, title, from, uri: `driftcore://docs/guides/${name}`, file: path.join(dir, file) })
   }
   return guides
+}
+
+async function readGuide(file: string): Promise<string> {
+  const folder = await ConfinedDir.open(path.dirname(file), { what: 'the guides folder' })
+  return (await folder.readFile(path.basename(file))).toString('utf8')
 }
 
 /** driftcore's guides and the project's own (.driftcore/guides/); a project guide wins by name. */
@@ -66,6 +73,6 @@ export const guide = defineResource({
         hint: 'list them: driftcore://docs/guides',
       })
     }
-    return { text: await readFile(found.file, 'utf8'), mimeType: 'text/markdown' }
+    return { text: await readGuide(found.file), mimeType: 'text/markdown' }
   },
 })

@@ -1,11 +1,11 @@
-import { mkdir, rename, rm } from 'node:fs/promises'
-import path from 'node:path'
 import { z } from 'zod'
-import { DriftcoreError, defineTool, writeFileAtomic, writeTempBeside, type ToolContext } from 'driftcore'
+import { ConfinedDir, DriftcoreError, defineTool, type StagedFile, type ToolContext } from 'driftcore'
 import { packSet, writeBaseline } from '../configset/baselines.js'
 import { digestOf, manifestOf, setOf, type ConfigFile } from '../configset/config-set.js'
 import { packDirectory } from '../configset/tarball.js'
+import { writeRoots } from '../configset/roots.js'
 import { loadConfigSource, type LoadedSource } from '../configset/sources.js'
+import { baselineFile, isBaselineName } from '../state/paths.js'
 import { sourceSpec, specPaths } from './common.js'
 
 interface Change {
@@ -54,7 +54,13 @@ export const driftAccept = defineTool({
     const written = changes.filter((c) => c.now).map((c) => c.name)
     const deleted = changes.filter((c) => !c.now).map((c) => c.name)
     if (baseline.set.kind === 'directory' && baseline.origin.dir) {
-      const previous = await acceptIntoFolder(baseline.origin.dir, baseline, changes, ctx)
+      // The folder must really lie in the project or the site's config folder, never in
+      // .driftcore/; below it, nothing is written through a symlink.
+      const folder = await ConfinedDir.open(baseline.origin.dir, {
+        what: `the baseline ${input.baseline}`,
+        ...writeRoots(ctx.paths, ctx.config),
+      })
+      const previous = await acceptIntoFolder(folder, baseline, changes, ctx)
       const after = await loadConfigSource(input.baseline, ctx)
       return { baseline: input.baseline, written, deleted, previous, digest: after.digest }
     }
@@ -70,12 +76,17 @@ export const driftAccept = defineTool({
         mediaType: 'application/gzip',
         retention: 'audit',
       })
+      // A saved baseline by name lives in driftcore's own state; one named by path must lie
+      // where drift.accept may write.
+      const byName =
+        isBaselineName(input.baseline) && baseline.origin.file === baselineFile(ctx.paths, input.baseline)
       const record = await writeBaseline(
         baseline.origin.file,
         merged,
         tar.uri,
         baseline.record.name ?? 'main',
         ctx,
+        byName ? { within: [ctx.paths.home], code: 'integrity' } : writeRoots(ctx.paths, ctx.config),
       )
       return {
         baseline: input.baseline,
@@ -101,15 +112,16 @@ export const driftAccept = defineTool({
  * first (a full disk or an unwritable folder fails here, before anything changed); only then
  * do renames and deletions put them in place, and an error among those puts back what was
  * already changed. The folder itself stays in place (it may be a bind mount or under git).
+ * Every step goes through the confined folder: a symlink on the way is refused, never followed.
  */
 async function acceptIntoFolder(
-  dir: string,
+  folder: ConfinedDir,
   baseline: LoadedSource,
   changes: readonly Change[],
   ctx: Pick<ToolContext, 'artifacts'>,
 ): Promise<string> {
   const before = await packDirectory(
-    dir,
+    folder.real,
     [...baseline.set.objects.values()].map((f) => f.file),
   )
   const previous = await ctx.artifacts.put(before, {
@@ -117,61 +129,80 @@ async function acceptIntoFolder(
     mediaType: 'application/gzip',
     retention: 'audit',
   })
-  await applyAll(dir, changes)
+  await applyAll(folder, changes)
   return previous.uri
 }
 
 interface Step {
   target: string
   /** The staged new content, or none for a deletion. */
-  staged?: string
+  staged?: StagedFile
   /** What the target held before, to put back if a later step fails. */
   was?: Buffer
 }
 
-async function applyAll(dir: string, changes: readonly Change[]): Promise<void> {
-  const at = (file: string) => path.join(dir, ...file.split('/'))
+async function applyAll(folder: ConfinedDir, changes: readonly Change[]): Promise<void> {
   const steps: Step[] = []
   const madeFolders: string[] = []
   const cleanUp = async () => {
-    await Promise.all(steps.flatMap((s) => (s.staged ? [rm(s.staged, { force: true })] : [])))
-    for (const folder of madeFolders.reverse()) await rm(folder, { recursive: true, force: true })
+    await Promise.all(steps.flatMap((s) => (s.staged ? [s.staged.discard()] : [])))
+    for (const made of madeFolders.reverse()) await folder.remove(made, { recursive: true, force: true })
   }
   let current = ''
   try {
+    // Checked first, so a link on the way stops the accept before anything is staged.
+    for (const c of changes) {
+      for (const file of [c.was?.file, c.now?.file]) {
+        if (!file) continue
+        current = file
+        await folder.kind(file)
+      }
+    }
     for (const c of changes) {
       if (c.was && (!c.now || c.was.file !== c.now.file))
-        steps.push({ target: at(c.was.file), was: c.was.bytes! })
+        steps.push({ target: c.was.file, was: c.was.bytes! })
       if (c.now) {
         current = c.now.file
-        const target = at(current)
-        const step: Step = { target, ...(c.was?.file === c.now.file ? { was: c.was.bytes! } : {}) }
+        const step: Step = { target: current, ...(c.was?.file === c.now.file ? { was: c.was.bytes! } : {}) }
         steps.push(step)
-        const made = await mkdir(path.dirname(target), { recursive: true })
-        if (made) madeFolders.push(made)
-        step.staged = await writeTempBeside(target, c.now.bytes!)
+        const parent = current.split('/').slice(0, -1).join('/')
+        if (parent) {
+          const made = await folder.mkdir(parent)
+          if (made) madeFolders.push(made.slice(folder.real.length + 1))
+        }
+        step.staged = await folder.stage(current, c.now.bytes!)
       }
     }
   } catch (error) {
     await cleanUp()
-    throw acceptFailed(dir, current, 'writing', error)
+    if (leadsOut(error)) throw error
+    throw acceptFailed(folder.real, current, 'writing', error)
   }
   const done: Step[] = []
   try {
     for (const step of steps) {
-      current = path.relative(dir, step.target)
-      if (step.staged) await rename(step.staged, step.target)
-      else await rm(step.target, { force: true })
+      current = step.target
+      if (step.staged) await step.staged.commit()
+      else await folder.remove(step.target, { force: true })
       done.push(step)
     }
   } catch (error) {
     for (const step of done.reverse()) {
-      if (step.was) await writeFileAtomic(step.target, step.was)
-      else await rm(step.target, { force: true })
+      if (step.was) await folder.writeFile(step.target, step.was)
+      else await folder.remove(step.target, { force: true })
     }
     await cleanUp()
-    throw acceptFailed(dir, current, 'replacing', error)
+    if (leadsOut(error)) throw error
+    throw acceptFailed(folder.real, current, 'replacing', error)
   }
+}
+
+// A refusal to follow a link or leave the folder is reported as itself, not as a failed write.
+function leadsOut(error: unknown): boolean {
+  return (
+    error instanceof DriftcoreError &&
+    (error.details.symlink === true || error.code === 'forbidden' || error.code === 'integrity')
+  )
 }
 
 function acceptFailed(dir: string, file: string, doing: string, error: unknown): DriftcoreError {

@@ -40,7 +40,10 @@ export const driftSnapshot = defineTool({
     if (loaded.set.manifestOnly)
       ctx.logger.warn(`${input.source} has no content: the baseline keeps hashes only`)
     const file = baselineFile(ctx.paths, input.name)
-    const record = await writeBaseline(file, loaded.set, await tarballOf(loaded, ctx), input.name, ctx)
+    const record = await writeBaseline(file, loaded.set, await tarballOf(loaded, ctx), input.name, ctx, {
+      within: [ctx.paths.home],
+      code: 'integrity',
+    })
     return {
       name: input.name,
       file: path.relative(ctx.paths.root, file),

@@ -7,6 +7,7 @@ import {
   DRUPAL,
   EXAMPLE_SITE,
   mutatedCopy,
+  allowFixtureReads,
   standInConfig,
   standInSite,
 } from '../helpers/site.js'
@@ -18,6 +19,7 @@ const current = path.join(EXAMPLE_SITE, 'current')
 
 beforeEach(async () => {
   project = await tempProject()
+  await allowFixtureReads(project)
 })
 afterEach(() => project.cleanup())
 

@@ -1,7 +1,13 @@
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { appendFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Kernel } from '../../../../src/kernel/open.js'
-import { REPO, SHARED_FIXTURES, testKernel, type TempProject } from '../../../../test/helpers/project.js'
+import {
+  REPO,
+  SHARED_FIXTURES,
+  testKernel,
+  workspacePlugin,
+  type TempProject,
+} from '../../../../test/helpers/project.js'
 import { drushCapabilities } from '../../src/hooks/capabilities.js'
 
 /** The Drush stand-in executable (see stand-in/drush-stand-in.mjs). */
@@ -52,13 +58,28 @@ export async function standInSite(
   return root
 }
 
+/**
+ * The fixtures live outside the temporary project, where tools may not read by path unless
+ * the project names them in files.read_roots, as a project keeping its exports elsewhere would.
+ */
+export const FIXTURE_READ_ROOTS = `files:\n  read_roots: [${JSON.stringify(SHARED_FIXTURES)}, ${JSON.stringify(EXAMPLE_SITE)}]\n`
+
+/** Adds FIXTURE_READ_ROOTS to the project's config unless it names read roots already. */
+export async function allowFixtureReads(project: TempProject): Promise<void> {
+  const file = path.join(project.home, 'config.yaml')
+  const text = await readFile(file, 'utf8').catch(() => '')
+  if (text.includes('read_roots')) return
+  await appendFile(file, `${text === '' || text.endsWith('\n') ? '' : '\n'}${FIXTURE_READ_ROOTS}`)
+}
+
 /** Config pointing driftcore at the stand-in: allowlisted by path, as the launcher requires. */
 export function standInConfig(site: string, extra = ''): string {
-  return `launcher:\n  allowlist: [${STAND_IN}]\ndrush:\n  command: [${STAND_IN}]\n  root: ${site}\n${extra}`
+  return `launcher:\n  allowlist: [${STAND_IN}]\ndrush:\n  command: [${STAND_IN}]\n  root: ${site}\n${FIXTURE_READ_ROOTS}${extra}`
 }
 
 export async function drushKernel(project: TempProject, flags: string[] = []): Promise<Kernel> {
-  return testKernel(project, [{ plugin: '@driftcore/plugin-drush', capabilities: drushCapabilities }], flags)
+  await allowFixtureReads(project)
+  return testKernel(project, [workspacePlugin('drush', drushCapabilities)], flags)
 }
 
 /** Copies an export and applies edits: a function of the file's text, or null to delete it. */

@@ -72,7 +72,10 @@ async function readManifest(dir: string): Promise<string[] | undefined> {
   try {
     const manifest = JSON.parse(await readFile(path.join(dir, MANIFEST), 'utf8')) as { files?: unknown }
     return Array.isArray(manifest.files)
-      ? manifest.files.filter((f): f is string => typeof f === 'string' && !f.includes('/'))
+      ? // Names of files in this folder only: an edited manifest must not remove anything elsewhere.
+        manifest.files.filter(
+          (f): f is string => typeof f === 'string' && /^[^/\\\0]+$/.test(f) && f !== '.' && f !== '..',
+        )
       : []
   } catch {
     return undefined

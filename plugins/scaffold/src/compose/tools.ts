@@ -1,5 +1,13 @@
 import path from 'node:path'
-import { defineResource, defineTool, type ResourceDefinition, type ToolDefinition } from 'driftcore'
+import {
+  defineResource,
+  defineTool,
+  projectRoots,
+  resolveWithin,
+  type ResourceDefinition,
+  type ToolContext,
+  type ToolDefinition,
+} from 'driftcore'
 import { z } from 'zod'
 import { composeWork } from '../paths/in-process.js'
 import { checkCompose, composeFile, loadCompose } from './check.js'
@@ -44,10 +52,23 @@ const composeCheck = defineTool({
     }),
   }),
   async run(input, ctx) {
-    const file = composeFile(ctx.paths, ctx.config, input.file)
-    return checkCompose(ctx, file, input.env_file ? path.resolve(ctx.paths.root, input.env_file) : undefined)
+    const file = input.file
+      ? await givenPath(ctx, input.file, 'the compose file')
+      : composeFile(ctx.paths, ctx.config)
+    const envFile = input.env_file ? await givenPath(ctx, input.env_file, 'the env file') : undefined
+    return checkCompose(ctx, file, envFile)
   },
 })
+
+// A path from the tool's input must really lie in the project (or files.read_roots), never in
+// .driftcore/: the check quotes problems and runs a client over the file.
+async function givenPath(ctx: ToolContext, spec: string, what: string): Promise<string> {
+  const roots = projectRoots(ctx.paths, ctx.config)
+  return (
+    (await resolveWithin(spec, { base: ctx.paths.root, what, ...roots })) ??
+    path.resolve(ctx.paths.root, spec)
+  )
+}
 
 // What the compose sandbox is made of, for agents: names, images, users, mounts and the names of
 // the variables it needs. Never a value: the file is summarised, not quoted, and .env only named.

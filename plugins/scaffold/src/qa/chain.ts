@@ -1,11 +1,11 @@
-import { lstat, readFile, readdir } from 'node:fs/promises'
+import { lstat, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError, isDriftcoreError, type ToolContext } from 'driftcore'
 import picomatch from 'picomatch'
 import type { QaConfig, QaEntry } from '../config/sections.js'
 import { checkRelativePath } from '../paths/confine.js'
 import { changesSince } from '../sandbox/changes.js'
-import { requireSandbox, type SandboxLayout } from '../sandbox/layout.js'
+import { openSite, requireSandbox, type SandboxLayout } from '../sandbox/layout.js'
 import { readManifest } from '../sandbox/manifest.js'
 import { runInSandbox, sandboxExecutable, tail } from '../sandbox/run.js'
 import type { JunitSummary } from './junit.js'
@@ -218,7 +218,9 @@ async function readJunit(
   const file = path.join(layout.site, rel)
   const info = await lstat(file).catch(() => undefined)
   if (!info?.isFile() || info.size > MAX_JUNIT_BYTES || (await fileStamp(file)) === before) return undefined
-  const xml = await readFile(file, 'utf8')
+  // Read through the site folder without following a symlink: what ran in the sandbox may have
+  // put one on the way to the report, pointing at a file it could not read itself.
+  const xml = (await (await openSite(layout)).readFile(rel)).toString('utf8')
   const artifact = await ctx.artifacts.put(xml, {
     name: path.basename(rel),
     mediaType: 'application/xml',

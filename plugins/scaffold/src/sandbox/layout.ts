@@ -1,6 +1,6 @@
-import { access, readFile } from 'node:fs/promises'
+import { access, readFile, realpath } from 'node:fs/promises'
 import path from 'node:path'
-import { DriftcoreError, type ProjectPaths } from 'driftcore'
+import { ConfinedDir, DriftcoreError, type ProjectPaths } from 'driftcore'
 import { pluginConfig, type SandboxConfig } from '../config/sections.js'
 import { checkRelativePath, isWithin } from '../paths/confine.js'
 
@@ -8,6 +8,8 @@ import { checkRelativePath, isWithin } from '../paths/confine.js'
 export interface SandboxLayout {
   /** The project root; the launcher resolves relative paths from here. */
   root: string
+  /** The project's `.driftcore/` folder. */
+  home: string
   /** The site's working copy: the only folder sandboxed commands may write. */
   site: string
   /** `.driftcore/sandbox/`: git data, the snapshot manifest, scratch indexes. */
@@ -48,6 +50,7 @@ export function sandboxLayout(paths: ProjectPaths, config: Readonly<Record<strin
   const modulesRel = checkRelativePath(scaffold.modules_dir, 'scaffold.modules_dir')
   return {
     root: paths.root,
+    home: paths.home,
     site,
     state,
     gitDir,
@@ -84,4 +87,28 @@ export async function requireSandbox(layout: SandboxLayout): Promise<SandboxMark
     })
   }
   return marker
+}
+
+/**
+ * The site as a confined folder: every write driftcore makes in it (scaffolding, sandbox.apply)
+ * goes through this, so none follows a symlink. Its real location is checked as well as its
+ * configured path: a site that really is the project, contains .driftcore, or holds the git data
+ * is refused, whatever symlinks lead there.
+ */
+export async function openSite(layout: SandboxLayout): Promise<ConfinedDir> {
+  const site = await ConfinedDir.open(layout.site, { what: 'the sandbox site', deny: [layout.gitDir] })
+  const real = async (p: string) => realpath(p).catch(() => path.resolve(p))
+  for (const inner of [await real(layout.home), await real(layout.root), await real(layout.gitDir)]) {
+    if (isWithin(inner, site.real)) {
+      throw new DriftcoreError(
+        'invalid_input',
+        `the sandbox site ${layout.site} really is ${site.real}, which holds ${inner}`,
+        {
+          hint: 'point sandbox.path at a folder of its own, e.g. .driftcore/sandbox/site (the default)',
+          details: { key: 'sandbox.path', path: layout.site, resolved: site.real },
+        },
+      )
+    }
+  }
+  return site
 }

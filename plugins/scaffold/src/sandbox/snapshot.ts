@@ -1,9 +1,9 @@
 import { chmod, cp, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { DriftcoreError, writeFileAtomic, type ToolContext } from 'driftcore'
+import { DriftcoreError, projectRoots, resolveWithin, writeFileAtomic, type ToolContext } from 'driftcore'
 import { isWithin } from '../paths/confine.js'
 import { sandboxGit } from './git.js'
-import { readMarker, requireSandbox, type SandboxLayout, type SandboxMarker } from './layout.js'
+import { openSite, readMarker, requireSandbox, type SandboxLayout, type SandboxMarker } from './layout.js'
 import { requireManifest, writeManifest, type SnapshotManifest } from './manifest.js'
 import { gitMode, hashTree, walkTree, type TreeEntry } from './tree.js'
 
@@ -30,7 +30,15 @@ export async function initSandbox(
       details: { path: layout.site },
     })
   }
-  const source = from === undefined ? undefined : path.resolve(layout.root, from)
+  // What is copied in can be read back through the sandbox: it must lie where tools may read.
+  const source =
+    from === undefined
+      ? undefined
+      : ((await resolveWithin(from, {
+          base: layout.root,
+          what: 'sandbox.init from',
+          ...projectRoots(ctx.paths, ctx.config),
+        })) ?? path.resolve(layout.root, from))
   if (source !== undefined) {
     const info = await stat(source).catch(() => undefined)
     if (!info?.isDirectory())
@@ -140,7 +148,9 @@ export async function resetSandbox(ctx: ToolContext, layout: SandboxLayout): Pro
   await git.run(['reset', '--quiet', manifest.commit])
   await git.run(['clean', '-ffdxq'])
   await git.run(['reset', '--quiet', '--hard', manifest.commit])
-  for (const dir of manifest.empty_dirs) await mkdir(path.join(layout.site, dir), { recursive: true })
+  // Through the site folder: a recorded empty folder is never created beyond a symlink.
+  const site = await openSite(layout)
+  for (const dir of manifest.empty_dirs) await site.mkdir(dir)
   const restored = await walkTree(layout.site)
   for (const entry of restored) {
     if (entry.type === 'symlink') continue

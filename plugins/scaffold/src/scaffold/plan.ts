@@ -1,11 +1,12 @@
-import { lstat, readdir } from 'node:fs/promises'
+import { lstat } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError, type ToolContext } from 'driftcore'
 import { parseDocument } from 'yaml'
 import { formatTree } from '../formatters/tree.js'
 import { assertNoSymlinks, checkRelativePath } from '../paths/confine.js'
-import type { SandboxLayout } from '../sandbox/layout.js'
+import { openSite, type SandboxLayout } from '../sandbox/layout.js'
 import { sandboxProfile } from '../sandbox/profile.js'
+import { walkTree } from '../sandbox/tree.js'
 import { loadTemplate, type TemplateSource } from './templates.js'
 import { buildView, type ModuleRequest } from './view.js'
 
@@ -51,9 +52,10 @@ export async function planModule(
   // The template engine loads on first use: every command start registers this plugin's tools.
   const { renderStrict } = await import('./render.js')
   const { view, parts } = buildView(template.manifest, request, template.id)
-  const moduleDir = path.join(layout.modulesDir, request.name)
-  await assertNoSymlinks(layout.site, layout.modulesDir, request.name, 'module folder')
-  await refuseExisting(layout, request.name, moduleDir, request.force)
+  const site = await openSite(layout)
+  const moduleRel = `${layout.modulesRel}/${request.name}`
+  const folder = await assertNoSymlinks(site, moduleRel, 'module folder')
+  await refuseExisting(layout, request.name, folder !== 'absent', request.force)
 
   const files: PlannedFile[] = []
   for (const file of template.manifest.files) {
@@ -62,12 +64,11 @@ export async function planModule(
     const target = checkRelativePath(renderStrict(file.target, view, `${where} (target)`), `${where}: target`)
     if (files.some((f) => f.path === target))
       throw new DriftcoreError('invalid_input', `${where}: target ${target} is produced twice`)
-    await assertNoSymlinks(layout.site, moduleDir, target, `${where}: target`)
+    const existing = await assertNoSymlinks(site, `${moduleRel}/${target}`, `${where}: target`)
     const content = renderStrict(template.sources.get(file.source)!, view, where)
-    const existing = await lstat(path.join(moduleDir, target)).catch(() => undefined)
     files.push({
       path: target,
-      action: existing ? 'overwrite' : 'create',
+      action: existing === 'absent' ? 'create' : 'overwrite',
       bytes: Buffer.byteLength(content),
       content,
     })
@@ -127,19 +128,20 @@ async function phpLint(ctx: ToolContext, layout: SandboxLayout, file: PlannedFil
   )
 }
 
-// Drupal cannot hold two modules of one name: look for NAME.info.yml anywhere in the site.
+// Drupal cannot hold two modules of one name: look for NAME.info.yml anywhere in the site
+// (without following a symlink, which could lead anywhere, or round in a loop).
 async function refuseExisting(
   layout: SandboxLayout,
   name: string,
-  moduleDir: string,
+  folderExists: boolean,
   force: boolean,
 ): Promise<void> {
   const infoFile = `${name}.info.yml`
-  const entries = await readdir(layout.site, { recursive: true, withFileTypes: true })
-  const found = entries
-    .filter((e) => e.name === infoFile && e.isFile())
-    .map((e) => path.relative(layout.site, path.join(e.parentPath, e.name)))
-  const elsewhere = found.filter((f) => path.join(layout.site, path.dirname(f)) !== moduleDir)
+  const found = (await walkTree(layout.site))
+    .filter((e) => e.type === 'file' && path.posix.basename(e.path) === infoFile)
+    .map((e) => e.path)
+  const moduleRel = `${layout.modulesRel}/${name}`
+  const elsewhere = found.filter((f) => path.posix.dirname(f) !== moduleRel)
   if (elsewhere.length > 0 || (found.length > 0 && !force)) {
     throw new DriftcoreError(
       'conflict',
@@ -153,9 +155,8 @@ async function refuseExisting(
       },
     )
   }
-  const folder = await lstat(moduleDir).catch(() => undefined)
-  if (folder && !force) {
-    throw new DriftcoreError('conflict', `${layout.modulesRel}/${name} already exists`, {
+  if (folderExists && !force) {
+    throw new DriftcoreError('conflict', `${moduleRel} already exists`, {
       hint: 'choose another name, or pass --force to write into it',
     })
   }

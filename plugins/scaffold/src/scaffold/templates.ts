@@ -1,6 +1,6 @@
 import { readFile, readdir, realpath } from 'node:fs/promises'
 import path from 'node:path'
-import { DriftcoreError, loadYamlText, type ProjectPaths } from 'driftcore'
+import { ConfinedDir, DriftcoreError, isDriftcoreError, loadYamlText, type ProjectPaths } from 'driftcore'
 import { z } from 'zod'
 import { checkRelativePath, isWithin } from '../paths/confine.js'
 import { hostFile } from '../paths/host.js'
@@ -91,11 +91,18 @@ export async function loadTemplate(paths: ProjectPaths, id: string): Promise<Loa
     })
   }
   const manifestFile = path.join(info.dir, 'template.yaml')
-  const text = await readFile(manifestFile, 'utf8').catch(() => {
-    throw new DriftcoreError('not_found', `template "${id}" has no template.yaml (${manifestFile})`)
-  })
+  // The manifest is read like the sources: from the template folder itself, never through a link.
+  const folder = await ConfinedDir.open(info.dir, { what: `template "${id}"` })
+  const text = await folder.readFile('template.yaml').then(
+    (bytes) => bytes.toString('utf8'),
+    (error: unknown) => {
+      if (isDriftcoreError(error, 'not_found'))
+        throw new DriftcoreError('not_found', `template "${id}" has no template.yaml (${manifestFile})`)
+      throw error
+    },
+  )
   const manifest = loadYamlText(text, manifestFile, manifestSchema)
-  const realDir = await realpath(info.dir)
+  const realDir = folder.real
   const sources = new Map<string, string>()
   for (const [index, file] of manifest.files.entries()) {
     const where = `${manifestFile}: files[${index}]`
