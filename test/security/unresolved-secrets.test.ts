@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXAMPLE_SITE, mutatedCopy } from '../../plugins/drush/test/helpers/site.js'
@@ -36,7 +36,9 @@ let current: string
 beforeAll(async () => {
   project = await tempProject({ config: CONFIG })
   await writeFile(path.join(project.dir, 'secrets.env'), `API_KEY=${API_KEY}\n`, { mode: 0o600 })
-  baseline = path.join(EXAMPLE_SITE, 'baseline')
+  // Inside the project: read tools may not read outside it (or files.read_roots).
+  baseline = path.join(project.dir, 'baseline')
+  await cp(path.join(EXAMPLE_SITE, 'baseline'), baseline, { recursive: true })
   const yaml = Object.entries(carried)
     .map(([key, value]) => `x_${key}: ${JSON.stringify(value)}`)
     .join('\n')
