@@ -29,7 +29,8 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
     }),
     config: Flags.string({
       char: 'c',
-      description: 'set a config key for this run only, e.g. -c audit.fsync=always (repeatable)',
+      description:
+        'set a config key for this run only, e.g. -c workflow.concurrency=4 (repeatable; protected keys only where config.allow_overrides lets them)',
       helpGroup: 'GLOBAL',
       multiple: true,
     }),

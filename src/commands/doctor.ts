@@ -4,6 +4,7 @@ import { auditApprovalEvidence } from '../approvals/evidence.js'
 import { verifyProjectAudit } from '../audit/project-audit.js'
 import { ERROR_CODES, toDriftcoreError } from '../errors/driftcore-error.js'
 import { checkPrograms, type Check } from '../project/doctor.js'
+import { checkConfigHistory, checkPolicyStore } from '../project/doctor-integrity.js'
 
 export default class Doctor extends DriftcoreCommand<typeof Doctor> {
   static override summary = 'Check the machine and the project: programs found, config, policy, audit chain'
@@ -33,7 +34,9 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
         status: policy.refusal ? 'warn' : 'ok',
         detail: `snapshot v${policy.snapshot.version}${policy.refusal ? ` (bundles on disk refused: ${policy.refusal.message.split('\n')[0]})` : ''}`,
       })
-      await kernel.audit.flush()
+      await kernel.audit.flush() // what this process recorded on opening is part of the log checked
+      checks.push(await checkConfigHistory(kernel))
+      checks.push(...(await checkPolicyStore(kernel.policyStore, kernel.paths.audit)))
       const audit = await verifyProjectAudit(kernel.paths, kernel.config.values.audit)
       if (!audit.ok) integrity = true
       checks.push({
@@ -68,14 +71,13 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
       for (const { plugin, error } of kernel.registry.refused())
         checks.push({ check: `plugin ${plugin}`, status: 'error', detail: error.message })
     } catch (error) {
-      checks.push({
-        check: 'project',
-        status: 'error',
-        detail: toDriftcoreError(error).message.split('\n')[0]!,
-      })
+      const e = toDriftcoreError(error)
+      checks.push({ check: 'project', status: 'error', code: e.code, detail: e.message.split('\n')[0]! })
     }
     checks.unshift(...checkPrograms(requires))
     if (!this.jsonEnabled()) this.log(table(checks, ['check', 'status', 'detail']))
+    // Checks that found tampering say so with code: integrity (the config and policy ones).
+    if (checks.some((c) => c.status === 'error' && c.code === 'integrity')) integrity = true
     if (integrity) process.exitCode = ERROR_CODES.integrity
     else if (checks.some((c) => c.status === 'error')) process.exitCode = 1
     return checks

@@ -8,12 +8,14 @@ import {
   envLayer,
   flagLayer,
   hasPath,
+  isForbiddenKey,
   isPlainObject,
   readFileLayer,
   readPackLayers,
   type ConfigLayer,
   type PlainObject,
 } from './layers.js'
+import { assertNoProtectedOverrides } from './protected.js'
 import { configSchema, type ConfigSections, type CoreConfig } from './schema.js'
 
 /** Bumped when the meaning of config keys changes incompatibly. */
@@ -62,11 +64,15 @@ export async function readConfigLayers(options: LoadConfigOptions): Promise<Conf
   return layers.filter((l): l is ConfigLayer => l !== undefined)
 }
 
-/** Merges the layers in order and validates the result against core and plugin sections. */
+/**
+ * Merges the layers in order and validates the result against core and plugin sections. A
+ * protected key set by a layer that may not set it is refused before anything is merged.
+ */
 export function resolveConfig(layers: ConfigLayer[], sections: ConfigSections = {}): EffectiveConfig {
+  assertNoProtectedOverrides(layers, (layer, keyPath) => placeIn(layer, keyPath, 'key'))
   const merged: PlainObject = {}
   const origins: Record<string, string> = {}
-  for (const layer of layers) mergeInto(merged, layer.values, [], layer.name, origins)
+  for (const layer of layers) mergeInto(merged, layer.values, [], layer, origins)
   const result = configSchema(sections).safeParse(merged)
   if (!result.success) {
     const problems = result.error.issues.flatMap((issue) => {
@@ -94,18 +100,25 @@ function mergeInto(
   target: PlainObject,
   source: PlainObject,
   prefix: string[],
-  layer: string,
+  layer: ConfigLayer,
   origins: Record<string, string>,
 ): void {
   for (const [key, value] of Object.entries(source)) {
     const keyPath = [...prefix, key]
+    // A key named __proto__ would set the merged object's prototype, and zod reads inherited keys.
+    if (isForbiddenKey(key)) {
+      throw new DriftcoreError(
+        'invalid_input',
+        `${placeIn(layer, keyPath, 'key')}: "${key}" is not a config key`,
+      )
+    }
     if (isPlainObject(value)) {
       if (!isPlainObject(target[key])) target[key] = {}
       mergeInto(target[key] as PlainObject, value, keyPath, layer, origins)
-      if (Object.keys(value).length === 0) origins[keyPath.join('.')] ??= layer
+      if (Object.keys(value).length === 0) origins[keyPath.join('.')] ??= layer.name
     } else {
       target[key] = value
-      origins[keyPath.join('.')] = layer
+      origins[keyPath.join('.')] = layer.name
     }
   }
 }
@@ -117,14 +130,18 @@ function whereSet(layers: ConfigLayer[], keyPath: readonly PropertyKey[], at: 'k
   for (let n = keyPath.length; n > 0; n--) {
     const prefix = keyPath.slice(0, n)
     const layer = layers.findLast((l) => hasPath(l.values, prefix))
-    if (!layer) continue
-    if (layer.file && layer.locate) {
-      const { line, col } = layer.locate(keyPath, at)
-      return `${layer.file}:${line}:${col}`
-    }
-    if (layer.name === 'env') return `env DRIFTCORE_${keyPath.map(String).join('__').toUpperCase()}`
-    if (layer.name === 'flag') return `--config ${keyPath.join('.')}`
-    return `${layer.name} layer`
+    if (layer) return placeIn(layer, keyPath, at)
   }
   return 'config'
+}
+
+/** file:line:col in a file layer, the variable in the env layer, the flag in the flag layer. */
+function placeIn(layer: ConfigLayer, keyPath: readonly PropertyKey[], at: 'key' | 'value'): string {
+  if (layer.file && layer.locate) {
+    const { line, col } = layer.locate(keyPath, at)
+    return `${layer.file}:${line}:${col}`
+  }
+  if (layer.name === 'env') return `env DRIFTCORE_${keyPath.map(String).join('__').toUpperCase()}`
+  if (layer.name === 'flag') return `--config ${keyPath.join('.')}`
+  return `${layer.name} layer`
 }

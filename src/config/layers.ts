@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse as parseScalar } from 'yaml'
 import { DriftcoreError } from '../errors/driftcore-error.js'
+import { sha256 } from '../store/hash.js'
 import { parseYaml, positionOf } from '../store/yaml.js'
 
 export type PlainObject = Record<string, unknown>
@@ -12,6 +13,8 @@ export interface ConfigLayer {
   /** The file the values came from, for error positions and `config effective --explain`. */
   file?: string
   values: PlainObject
+  /** sha256 of the file's bytes as read, so a change to it can be named (`config.changed`). */
+  digest?: string
   /** Where each key sits in the file, for errors at file:line:col. */
   locate?: (keyPath: readonly PropertyKey[], at?: 'key' | 'value') => { line: number; col: number }
 }
@@ -39,7 +42,13 @@ export async function readFileLayer(
       hint: 'e.g. "audit:\\n  fsync: always"',
     })
   }
-  return { name, file, values, locate: (keyPath, at) => positionOf(parsed, keyPath, at) }
+  return {
+    name,
+    file,
+    values,
+    digest: sha256(text),
+    locate: (keyPath, at) => positionOf(parsed, keyPath, at),
+  }
 }
 
 /** Pack overlays: `.driftcore/packs/<pack>/config.yaml`, applied in name order. */
@@ -59,7 +68,7 @@ export async function readPackLayers(packsDir: string, maxBytes: number): Promis
 }
 
 /**
- * `DRIFTCORE_AUDIT__FSYNC=always` sets audit.fsync: a double underscore separates keys, since
+ * `DRIFTCORE_WORKFLOW__CONCURRENCY=4` sets workflow.concurrency: a double underscore separates keys, since
  * keys themselves contain underscores. Variables without one (DRIFTCORE_HOME…) are not config.
  */
 export function envLayer(env: NodeJS.ProcessEnv): ConfigLayer {
@@ -79,7 +88,7 @@ export function flagLayer(assignments: readonly string[]): ConfigLayer {
     const eq = assignment.indexOf('=')
     if (eq <= 0) {
       throw new DriftcoreError('invalid_input', `--config "${assignment}" is not key=value`, {
-        hint: 'e.g. --config audit.fsync=always',
+        hint: 'e.g. --config workflow.concurrency=4',
       })
     }
     setPath(values, assignment.slice(0, eq).split('.'), parseValue(assignment.slice(eq + 1)))
@@ -96,7 +105,14 @@ export function parseValue(raw: string): unknown {
   }
 }
 
+/** Keys that would reach an object's prototype (zod reads inherited keys): never config. */
+export function isForbiddenKey(key: string): boolean {
+  return key === '__proto__' || key === 'constructor' || key === 'prototype'
+}
+
 export function setPath(target: PlainObject, keyPath: readonly string[], value: unknown): void {
+  const bad = keyPath.find(isForbiddenKey)
+  if (bad !== undefined) throw new DriftcoreError('invalid_input', `"${bad}" is not a config key`)
   let node = target
   keyPath.slice(0, -1).forEach((key) => {
     if (!isPlainObject(node[key])) node[key] = {}

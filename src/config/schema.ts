@@ -76,6 +76,16 @@ export const coreConfigSections = {
         .describe('ed25519 public keys (PEM files, relative to the project) that must sign every bundle'),
     })
     .prefault({}),
+  config: z
+    .strictObject({
+      allow_overrides: z
+        .array(z.string().min(1))
+        .default([])
+        .describe(
+          'protected keys (globs) that packs, DRIFTCORE_* variables and --config flags may set; read from the project config only',
+        ),
+    })
+    .prefault({}),
   approvals: z.strictObject({ ttl_ms: z.number().int().positive().default(86_400_000) }).prefault({}),
   artifacts: z
     .strictObject({

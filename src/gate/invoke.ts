@@ -11,6 +11,7 @@ import type { Locks } from '../locks/locks.js'
 import type { Logger } from '../logging/logger.js'
 import type { CompiledPolicy, PolicyDecision, PolicyRequest } from '../policy/engine.js'
 import type { HandlerTable, Registry, ToolDescriptor } from '../registry/registry.js'
+import { HOST_TOOL_IDS, type HostServices } from '../kernel/host.js'
 import type { Progress, ResourceContent, SimulateRequest, ToolContext } from '../registry/types.js'
 import type { SecretResolver } from '../secrets/resolve.js'
 import { canonicalJson, sha256 } from '../store/hash.js'
@@ -78,6 +79,8 @@ export interface GateDeps {
   paths: ProjectPaths
   config: Readonly<Record<string, unknown>> & { project: { environment: string } }
   configMeta: ToolContext['configMeta']
+  /** Kernel services for the host's own tools (config.set, policy.rollback); never for plugins'. */
+  host?: HostServices
   /** settleMs: how long a cancelled handler may take to stop (the launcher's kill grace and a margin). */
   limits: { maxInputBytes: number; inlineMaxBytes: number; settleMs: number }
 }
@@ -453,6 +456,7 @@ export class Gate {
       secrets: d.secrets,
       progress: (p) => options.onProgress?.(p),
       logger: options.logger ?? d.logger,
+      ...(HOST_TOOL_IDS.has(tool.id) && d.host ? { host: d.host } : {}),
     }
   }
 }

@@ -6,6 +6,8 @@ import { AuditLog } from '../audit/log.js'
 import { checkpointSettings } from '../audit/project-audit.js'
 import { Redactor } from '../audit/redact.js'
 import { loadConfig, type EffectiveConfig } from '../config/effective.js'
+import { ConfigHistory } from '../config/history.js'
+import { configEditor } from '../config/set.js'
 import { Gate } from '../gate/invoke.js'
 import { IdempotencyStore } from '../idempotency/store.js'
 import { Launcher } from '../launcher/launch.js'
@@ -21,6 +23,7 @@ import {
 } from '../secrets/resolve.js'
 import { findProjectPaths, projectPaths, type ProjectPaths } from '../store/paths.js'
 import { loadContributions } from './contributions.js'
+import type { HostServices } from './host.js'
 
 export interface KernelOptions {
   cwd?: string
@@ -63,6 +66,8 @@ export interface Kernel {
   close(): Promise<void>
 }
 
+const SYSTEM = { type: 'system', id: 'driftcore' }
+
 export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
   const env = options.env ?? process.env
   const paths = options.home ? projectPaths(path.resolve(options.home)) : findProjectPaths(options.cwd, env)
@@ -94,6 +99,9 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     checkpoints: checkpointSettings(paths, v.audit),
     warn: (message) => logger.warn(message),
   })
+  // Config files edited since the last command leave their record before anything else happens.
+  const configHistory = new ConfigHistory(paths.state, audit)
+  await configHistory.observe(config, registry.configSections(), SYSTEM)
   const policyStore = new PolicyStore(paths, {
     trustedKeys: v.policy.trusted_keys,
     audit,
@@ -101,6 +109,9 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
   })
   let active = await policyStore.active()
   const warnRefusal = (policy: ActivePolicy) => {
+    for (const problem of policy.integrity ?? []) {
+      logger.warn(`${problem.message}; it is not used (snapshot ${policy.snapshot.version} is in force)`)
+    }
     if (policy.refusal) {
       logger.warn(
         `policy bundles refused, snapshot ${policy.snapshot.version} stays in force: ${policy.refusal.message}`,
@@ -139,6 +150,21 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     fsync: v.audit.fsync,
     batchIntervalMs: v.audit.batch_interval_ms,
   })
+  const host: HostServices = {
+    setConfig: configEditor({
+      paths,
+      env,
+      flags: options.configFlags ?? [],
+      sections: registry.configSections(),
+      ...(options.oclif ? { userConfigDir: options.oclif.configDir } : {}),
+      history: configHistory,
+    }),
+    async rollbackPolicy(actor, to) {
+      const { snapshot, from } = await policyStore.rollback(actor, to)
+      active = await policyStore.active()
+      return { version: snapshot.version, hash: snapshot.hash, from }
+    },
+  }
   const gate = new Gate({
     registry,
     handlers,
@@ -155,6 +181,7 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     paths,
     config: v,
     configMeta: { version: config.version, hash: config.hash, origins: config.origins },
+    host,
     limits: {
       maxInputBytes: v.limits.max_input_bytes,
       inlineMaxBytes: v.artifacts.inline_max_bytes,

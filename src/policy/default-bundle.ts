@@ -7,7 +7,8 @@ kind: PolicyBundle
 name: default
 description: >-
   Read-only tools run; tools that write or execute need a person's approval; everything else
-  (network, secrets, prod, or no declared risk) is denied because no rule matches it.
+  (network, secrets, prod, or no declared risk) is denied because no rule matches it. Changing
+  driftcore's own config and policy is a person's call.
 rules:
   - id: allow-read-only
     description: Tools whose only risk tag is read run without asking.
@@ -18,5 +19,32 @@ rules:
     description: Tools that change things or run programs need a person's approval.
     decision: REQUIRE_APPROVAL
     match:
+      tools: ['!{config.set,policy.rollback}']
       risk_tags: { any: [write, exec] }
+  - id: people-set-config
+    description: >-
+      A person changes config themselves (they could edit the file as well); every change is
+      audited as config.changed.
+    decision: ALLOW
+    match:
+      tools: [config.set]
+      actors: { types: [human] }
+  - id: approve-config-changes
+    description: Agents, CI and workflows need a person's approval to change config.
+    decision: REQUIRE_APPROVAL
+    match:
+      tools: [config.set]
+      actors: { types: ['!human'] }
+  - id: people-roll-back-policy
+    description: A person may put an earlier policy snapshot back in force.
+    decision: ALLOW
+    match:
+      tools: [policy.rollback]
+      actors: { types: [human] }
+  - id: only-people-roll-back-policy
+    description: Which rules are in force is not an agent's call, with or without approval.
+    decision: DENY
+    match:
+      tools: [policy.rollback]
+      actors: { types: ['!human'] }
 `

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { AuditLog } from '../audit/log.js'
@@ -7,18 +8,13 @@ import { writeFileAtomic } from '../store/atomic-write.js'
 import { JsonDocument } from '../store/documents.js'
 import { canonicalHash, sha256 } from '../store/hash.js'
 import type { ProjectPaths } from '../store/paths.js'
-import { parseBundle, type PolicyRule } from './bundle.js'
+import { parseBundle } from './bundle.js'
 import { DEFAULT_BUNDLE_YAML } from './default-bundle.js'
 import { CompiledPolicy } from './engine.js'
-import { loadTrustedKeys, signatureFile, verifySignature } from './signing.js'
+import { fingerprint, loadTrustedKeys, signatureFile, verifySignature } from './signing.js'
+import { BUILTIN_FILE, snapshotHash, verifySnapshot, type SnapshotBundle } from './verify-snapshot.js'
 
-export interface SnapshotBundle {
-  name: string
-  file: string
-  sha256: string
-  signed_by?: string
-  rules: PolicyRule[]
-}
+export type { SnapshotBundle } from './verify-snapshot.js'
 
 /** An immutable, numbered set of bundles: what every decision names. */
 export interface PolicySnapshot {
@@ -31,12 +27,19 @@ export interface PolicySnapshot {
   bundles: SnapshotBundle[]
 }
 
+/**
+ * `state/policy.json`. Only a pin is read from it: unpinned, the newest snapshot that verifies is
+ * in force whatever `current` says, so editing it to point at an older snapshot changes nothing.
+ * An edited pin is what `driftcore doctor` compares with the audit log.
+ */
 interface PolicyIndex {
   current: number | null
   /** After a rollback, changed bundle files are not published until `policy publish`. */
   pinned: boolean
   /** The last source that was refused, so a bad file is audited once, not on every command. */
   refused_source_hash?: string
+  /** Snapshot file → what was found wrong with it (its bytes and the trust), audited once. */
+  integrity_reported?: Record<string, string>
 }
 
 export interface ActivePolicy {
@@ -44,7 +47,24 @@ export interface ActivePolicy {
   compiled: CompiledPolicy
   /** Set when the bundles on disk were refused and the last-known-good snapshot stays in force. */
   refusal?: DriftcoreError
+  /** Snapshots that failed verification on the way to the one in force. */
+  integrity?: DriftcoreError[]
 }
+
+export interface SnapshotCheck {
+  version: number
+  file: string
+  ok: boolean
+  /** Why it failed: changed after it was published, or as published but not verifiable now. */
+  reason?: 'tampered' | 'untrusted'
+  /** What the file says (when it can be read), to compare with its policy.published record. */
+  hash?: string
+  bundle_sha256?: string[]
+  error?: DriftcoreError
+}
+
+type Loaded =
+  { snapshot: PolicySnapshot; error?: undefined } | { snapshot?: undefined; error: DriftcoreError }
 
 interface BundleSource {
   file: string
@@ -59,10 +79,15 @@ const SYSTEM: Actor = { type: 'system', id: 'driftcore' }
  * snapshots under `policy/snapshots/`. When the files change, the next command publishes a new
  * snapshot; a bundle that is invalid or badly signed is refused (and audited) and the
  * last-known-good snapshot stays in force. With no project bundle, the built-in one applies.
+ *
+ * A snapshot is verified every time it is read (`verifySnapshot`): its hash, and with trusted
+ * keys its bundles' signatures under the keys trusted now. One that fails is an integrity error,
+ * audited once per file, and never decides anything.
  */
 export class PolicyStore {
   private readonly index: JsonDocument<PolicyIndex>
   private readonly snapshotsDir: string
+  private trusted: Promise<KeyObject[]> | undefined
 
   constructor(
     private readonly paths: ProjectPaths,
@@ -78,30 +103,66 @@ export class PolicyStore {
   /** The snapshot in force, publishing the bundles on disk first if they changed. */
   async active(): Promise<ActivePolicy> {
     const sources = await this.readSources()
-    const sourceHash = this.sourceHash(sources)
+    let keys: KeyObject[]
+    try {
+      keys = await this.keys()
+    } catch (error) {
+      // No trusted key can be loaded, so no snapshot can be trusted: deny everything.
+      const refusal = toDriftcoreError(error)
+      const sourceHash = canonicalHash({ unloadable: this.options.trustedKeys, error: refusal.message })
+      if ((await this.index.read()).refused_source_hash !== sourceHash)
+        await this.recordRefusal(refusal, sourceHash, SYSTEM)
+      return { ...this.activate(denyAll()), refusal }
+    }
+    const sourceHash = this.sourceHash(sources, keys)
     const index = await this.index.read()
-    const current = index.current === null ? undefined : await this.read(index.current)
-    if (current && (index.pinned || current.source_hash === sourceHash)) return this.activate(current)
-    if (current && index.refused_source_hash === sourceHash) {
-      return { ...this.activate(current), refusal: await this.refusalFor(sources) }
+    const versions = await this.versions()
+    const integrity: DriftcoreError[] = []
+    const with_ = (policy: ActivePolicy): ActivePolicy =>
+      integrity.length > 0 ? { ...policy, integrity } : policy
+
+    if (index.pinned && index.current !== null) {
+      // A pin holds whatever the files say; if the pinned snapshot fails, the newest one at or
+      // below it that verifies takes its place (never a newer one: the pin said not those).
+      const pinned = await this.load(index.current, keys)
+      if (pinned.snapshot) return this.activate(pinned.snapshot)
+      integrity.push(pinned.error)
+      const fallback = await this.newestVerified(
+        keys,
+        versions.filter((v) => v < index.current!),
+        integrity,
+      )
+      return with_(this.activate(fallback ?? denyAll()))
+    }
+
+    // Unpinned, the newest snapshot is the one in force; the index's `current` is not consulted.
+    const newest = versions.at(-1)
+    const loaded = newest === undefined ? undefined : await this.load(newest, keys)
+    if (loaded?.error) integrity.push(loaded.error)
+    const current = loaded?.snapshot
+    if (current && current.source_hash === sourceHash) return with_(this.activate(current))
+    const lastGood = async () =>
+      current ?? (await this.newestVerified(keys, versions.slice(0, -1), integrity)) ?? denyAll()
+    if (index.refused_source_hash === sourceHash) {
+      return with_({ ...this.activate(await lastGood()), refusal: await this.refusalFor(sources, keys) })
     }
     try {
-      return this.activate(await this.publishSources(sources, sourceHash, SYSTEM))
+      return with_(this.activate(await this.publishSources(sources, sourceHash, keys, SYSTEM)))
     } catch (error) {
       const refusal = toDriftcoreError(error)
       await this.recordRefusal(refusal, sourceHash, SYSTEM)
-      if (current) return { ...this.activate(current), refusal }
-      // Nothing was ever valid: deny everything rather than guess.
-      return { ...this.activate(denyAll()), refusal }
+      // Nothing valid: deny everything rather than guess.
+      return with_({ ...this.activate(await lastGood()), refusal })
     }
   }
 
   /** Explicit publish: refuses (and audits the refusal) instead of falling back. */
   async publish(actor: Actor): Promise<PolicySnapshot> {
     const sources = await this.readSources()
-    const sourceHash = this.sourceHash(sources)
+    const keys = await this.keys()
+    const sourceHash = this.sourceHash(sources, keys)
     try {
-      const snapshot = await this.publishSources(sources, sourceHash, actor)
+      const snapshot = await this.publishSources(sources, sourceHash, keys, actor)
       await this.index.update((i) => {
         i.pinned = false
       })
@@ -116,22 +177,69 @@ export class PolicyStore {
   async list(): Promise<{
     current: number | null
     pinned: boolean
-    snapshots: Omit<PolicySnapshot, 'bundles'>[]
+    snapshots: (Omit<PolicySnapshot, 'bundles'> & { verified: boolean; problem?: string })[]
   }> {
     const index = await this.index.read()
-    const snapshots = await Promise.all((await this.versions()).map((v) => this.read(v)))
+    const versions = await this.versions()
+    const checks = await this.verifyAll()
+    const snapshots = await Promise.all(
+      versions.map(async (v, i) => {
+        const check = checks[i]!
+        const raw = (await this.readRaw(v).catch(() => undefined))?.snapshot
+        const { bundles: _bundles, ...rest } = raw ?? { ...denyAll(), version: v, hash: '' }
+        return { ...rest, verified: check.ok, ...(check.error ? { problem: check.error.message } : {}) }
+      }),
+    )
     return {
-      current: index.current,
+      current: index.pinned ? index.current : (versions.at(-1) ?? null),
       pinned: index.pinned,
-      snapshots: snapshots.map(({ bundles: _bundles, ...rest }) => rest),
+      snapshots,
     }
   }
 
-  /** Makes an earlier snapshot current and pins it until the next explicit publish. */
-  async rollback(actor: Actor, to?: number): Promise<PolicySnapshot> {
+  /** Every snapshot file, verified under the trusted keys in force (for `doctor`). */
+  async verifyAll(): Promise<SnapshotCheck[]> {
+    const keys = await this.keys()
+    return Promise.all(
+      (await this.versions()).map(async (version): Promise<SnapshotCheck> => {
+        const loaded = await this.load(version, keys)
+        const file = this.snapshotFile(version)
+        if (loaded.snapshot) {
+          const { hash, bundles } = loaded.snapshot
+          return { version, file, ok: true, hash, bundle_sha256: bundles.map((b) => b.sha256) }
+        }
+        const raw = (await this.readRaw(version).catch(() => undefined))?.snapshot
+        const reason = loaded.error.details.reason === 'untrusted' ? 'untrusted' : 'tampered'
+        return {
+          version,
+          file,
+          ok: false,
+          reason,
+          ...(typeof raw?.hash === 'string' ? { hash: raw.hash } : {}),
+          ...(Array.isArray(raw?.bundles) ? { bundle_sha256: raw.bundles.map((b) => b.sha256) } : {}),
+          error: loaded.error,
+        }
+      }),
+    )
+  }
+
+  /** The index as stored, for `doctor` to compare with the audit log. */
+  async pin(): Promise<{ file: string; current: number | null; pinned: boolean }> {
+    const index = await this.index.read()
+    return { file: this.index.file, current: index.current, pinned: index.pinned }
+  }
+
+  /**
+   * Makes an earlier snapshot current and pins it until the next explicit publish. The target
+   * is verified first, under the trusted keys in force now: one that fails is refused
+   * (`integrity`, naming its file) and nothing is pinned.
+   */
+  async rollback(actor: Actor, to?: number): Promise<{ snapshot: PolicySnapshot; from: number | null }> {
+    const keys = await this.keys()
     const index = await this.index.read()
     const versions = await this.versions()
-    const target = to ?? versions.filter((v) => v < (index.current ?? 0)).at(-1)
+    const from = index.pinned ? index.current : (versions.at(-1) ?? null)
+    const target = to ?? versions.filter((v) => v < (from ?? 0)).at(-1)
     if (target === undefined || !versions.includes(target)) {
       throw new DriftcoreError(
         'not_found',
@@ -143,7 +251,9 @@ export class PolicyStore {
         },
       )
     }
-    const snapshot = await this.read(target)
+    const loaded = await this.load(target, keys)
+    if (loaded.error) throw loaded.error
+    const snapshot = loaded.snapshot
     await this.index.update((i) => {
       i.current = target
       i.pinned = true
@@ -152,9 +262,9 @@ export class PolicyStore {
       type: 'policy.rollback',
       actor,
       subject: `snapshot:${target}`,
-      data: { from: index.current, to: target, hash: snapshot.hash },
+      data: { from, to: target, hash: snapshot.hash },
     })
-    return snapshot
+    return { snapshot, from }
   }
 
   /** Compiles the current bundles plus a draft (replacing a bundle of the same name) without saving anything. */
@@ -183,6 +293,11 @@ export class PolicyStore {
     }
   }
 
+  private keys(): Promise<KeyObject[]> {
+    this.trusted ??= loadTrustedKeys(this.options.trustedKeys, this.paths.root)
+    return this.trusted
+  }
+
   private activate(snapshot: PolicySnapshot): ActivePolicy {
     const rules = snapshot.bundles.flatMap((b) => b.rules.map((rule) => ({ bundle: b.name, rule })))
     return {
@@ -201,27 +316,38 @@ export class PolicyStore {
     )
   }
 
-  private sourceHash(sources: BundleSource[]): string {
+  // What a snapshot is built from. The trusted keys count by content, so a key file swapped for
+  // another publishes (and audits) a new snapshot; the built-in bundle counts when it is used,
+  // so a driftcore upgrade that changes it publishes too.
+  private sourceHash(sources: BundleSource[], keys: readonly KeyObject[]): string {
     return canonicalHash({
       files: sources.map((s) => [path.basename(s.file), sha256(s.bytes), s.signature ?? null]),
       trusted: this.options.trustedKeys,
+      ...(keys.length > 0 ? { keys: keys.map(fingerprint) } : {}),
+      ...(sources.length === 0 ? { builtin: sha256(DEFAULT_BUNDLE_YAML) } : {}),
     })
   }
 
-  private async compile(sources: BundleSource[]): Promise<SnapshotBundle[]> {
-    const keys = await loadTrustedKeys(this.options.trustedKeys, this.paths.root)
+  private async compile(sources: BundleSource[], keys: readonly KeyObject[]): Promise<SnapshotBundle[]> {
     const inputs =
       sources.length > 0
         ? sources
-        : [{ file: '(built-in default)', bytes: Buffer.from(DEFAULT_BUNDLE_YAML), signature: undefined }]
+        : [{ file: BUILTIN_FILE, bytes: Buffer.from(DEFAULT_BUNDLE_YAML), signature: undefined }]
     const bundles: SnapshotBundle[] = []
     const ruleOwners = new Map<string, string>()
     for (const source of inputs) {
       const signedBy =
         sources.length > 0 && keys.length > 0
-          ? verifySignature(source.file, source.bytes, source.signature, keys)
+          ? verifySignature(source.file, source.bytes, source.signature, [...keys])
           : undefined
-      const bundle = parseBundle(source.bytes.toString('utf8'), source.file, this.options.maxYamlBytes)
+      const text = source.bytes.toString('utf8')
+      // The snapshot keeps the text to re-verify its signature later, so it must be the bytes.
+      if (!Buffer.from(text, 'utf8').equals(source.bytes)) {
+        throw new DriftcoreError('invalid_input', `${source.file} is not UTF-8 text`, {
+          hint: 'policy bundles are YAML, which is UTF-8',
+        })
+      }
+      const bundle = parseBundle(text, source.file, this.options.maxYamlBytes)
       for (const rule of bundle.rules) {
         const owner = ruleOwners.get(rule.id)
         if (owner) {
@@ -239,6 +365,8 @@ export class PolicyStore {
         name: bundle.name,
         file: source.file,
         sha256: sha256(source.bytes),
+        source: text,
+        ...(source.signature !== undefined && signedBy ? { signature: source.signature.trim() } : {}),
         ...(signedBy ? { signed_by: signedBy } : {}),
         rules: bundle.rules,
       })
@@ -249,14 +377,27 @@ export class PolicyStore {
   private async publishSources(
     sources: BundleSource[],
     sourceHash: string,
+    keys: readonly KeyObject[],
     actor: Actor,
   ): Promise<PolicySnapshot> {
-    const bundles = await this.compile(sources)
-    const hash = canonicalHash(bundles.map((b) => ({ name: b.name, rules: b.rules })))
+    const bundles = await this.compile(sources, keys)
+    const hash = snapshotHash(bundles)
     const snapshot = await this.index.update(async (index) => {
-      const current = index.current === null ? undefined : await this.read(index.current)
-      if (current && current.hash === hash && current.source_hash === sourceHash) return current
-      const version = ((await this.versions()).at(-1) ?? 0) + 1
+      const versions = await this.versions()
+      const newest = versions.at(-1)
+      // The same bundles as the snapshot in force (another process published them meanwhile)
+      // are not published twice; only a snapshot that verifies counts. Not reported from here:
+      // reporting takes the index lock this update holds.
+      const inForce = index.pinned ? index.current : newest
+      const current =
+        inForce === undefined || inForce === null
+          ? undefined
+          : (await this.load(inForce, keys, false)).snapshot
+      if (current && current.hash === hash && current.source_hash === sourceHash) {
+        index.current = current.version
+        return current
+      }
+      const version = (newest ?? 0) + 1
       const next: PolicySnapshot = {
         version,
         hash,
@@ -295,29 +436,105 @@ export class PolicyStore {
     })
   }
 
-  private async refusalFor(sources: BundleSource[]): Promise<DriftcoreError> {
+  private async refusalFor(sources: BundleSource[], keys: readonly KeyObject[]): Promise<DriftcoreError> {
     try {
-      await this.compile(sources)
+      await this.compile(sources, keys)
       return new DriftcoreError('integrity', 'policy bundles were refused earlier')
     } catch (error) {
       return toDriftcoreError(error)
     }
   }
 
+  /** The newest of `versions` that verifies; each failure on the way is collected. */
+  private async newestVerified(
+    keys: readonly KeyObject[],
+    versions: readonly number[],
+    failures: DriftcoreError[],
+  ): Promise<PolicySnapshot | undefined> {
+    for (const version of [...versions].reverse()) {
+      const loaded = await this.load(version, keys)
+      if (loaded.snapshot) return loaded.snapshot
+      failures.push(loaded.error)
+    }
+    return undefined
+  }
+
   private snapshotFile(version: number): string {
     return path.join(this.snapshotsDir, `${String(version).padStart(6, '0')}.json`)
   }
 
-  private async read(version: number): Promise<PolicySnapshot> {
+  private async readRaw(version: number): Promise<{ snapshot: PolicySnapshot; bytes: Buffer }> {
+    const file = this.snapshotFile(version)
+    let bytes: Buffer
     try {
-      return JSON.parse(await readFile(this.snapshotFile(version), 'utf8')) as PolicySnapshot
+      bytes = await readFile(file)
     } catch (error) {
       throw new DriftcoreError(
         'integrity',
-        `policy snapshot ${version} cannot be read: ${(error as Error).message}`,
-        { cause: error },
+        `policy snapshot ${file} cannot be read: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
       )
     }
+    try {
+      return { snapshot: JSON.parse(bytes.toString('utf8')) as PolicySnapshot, bytes }
+    } catch (error) {
+      throw new DriftcoreError(
+        'integrity',
+        `policy snapshot ${file} is not valid JSON: ${(error as Error).message}`,
+        {
+          hint: 'it was edited after it was published; restore it, or remove it and run `driftcore policy publish`',
+          cause: error,
+        },
+      )
+    }
+  }
+
+  /** Reads and verifies one snapshot; a failure is audited once per file, content and trust. */
+  private async load(version: number, keys: readonly KeyObject[], report = true): Promise<Loaded> {
+    const file = this.snapshotFile(version)
+    let bytes: Buffer | undefined
+    try {
+      const raw = await this.readRaw(version)
+      bytes = raw.bytes
+      verifySnapshot(raw.snapshot, file, version, keys, this.options.maxYamlBytes)
+      return { snapshot: raw.snapshot }
+    } catch (thrown) {
+      const error = toDriftcoreError(thrown)
+      const integrity =
+        error.code === 'integrity'
+          ? error
+          : new DriftcoreError('integrity', `policy snapshot ${file} cannot be verified: ${error.message}`, {
+              cause: error,
+            })
+      if (report) await this.reportIntegrity(file, version, integrity, bytes, keys)
+      return { error: integrity }
+    }
+  }
+
+  private async reportIntegrity(
+    file: string,
+    version: number,
+    error: DriftcoreError,
+    bytes: Buffer | undefined,
+    keys: readonly KeyObject[],
+  ): Promise<void> {
+    const seen = canonicalHash([bytes ? sha256(bytes) : null, keys.map(fingerprint), error.message])
+    const name = path.basename(file)
+    if ((await this.index.read()).integrity_reported?.[name] === seen) return
+    const first = await this.index.update((i) => {
+      if (i.integrity_reported?.[name] === seen) return false
+      i.integrity_reported = { ...i.integrity_reported, [name]: seen }
+      return true
+    })
+    if (!first) return
+    await this.options.audit.record({
+      type: 'policy.integrity',
+      actor: SYSTEM,
+      subject: `snapshot:${version}`,
+      data: { file, version, error: error.message },
+    })
   }
 
   private async versions(): Promise<number[]> {

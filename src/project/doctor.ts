@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors/driftcore-error.js'
 import { which } from '../launcher/allowlist.js'
 import { bwrapAvailable } from '../launcher/isolation.js'
 
@@ -5,6 +6,8 @@ export interface Check {
   check: string
   status: 'ok' | 'missing' | 'warn' | 'error'
   detail: string
+  /** For an error: its DriftcoreError code (`integrity` makes doctor exit 8). */
+  code?: ErrorCode
 }
 
 /**

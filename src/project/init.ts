@@ -5,7 +5,9 @@ import type { ProjectPaths } from '../store/paths.js'
 
 const CONFIG_TEMPLATE = `# driftcore project config. Every key and its default: driftcore config effective --explain
 # Layers, lowest first: defaults, user (~/.config/driftcore/config.yaml), this file, packs,
-# DRIFTCORE_SECTION__KEY env variables, --config key=value flags.
+# DRIFTCORE_SECTION__KEY env variables, --config key=value flags. Packs, env and flags may not
+# set protected keys (policy, launcher, audit, approvals, project.environment, sandbox isolation
+# and limits, mcp.elicitation…) unless this file lets them: config.allow_overrides: [KEY, …]
 project:
   name: PROJECT_NAME
   environment: dev

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { readApproval } from '../approvals/approvals.js'
 import { verifyProjectAudit, type CheckpointConfig } from '../audit/project-audit.js'
+import { configSetTool } from '../config/set-tool.js'
+import { policyRollbackTool } from '../policy/rollback-tool.js'
 import { notifyTool } from '../workflow/tools/notify.js'
 import { poolExecTool } from '../workflow/tools/pool-exec.js'
 import { defineTool } from './define.js'
@@ -123,9 +125,16 @@ const approvalStatus: ToolDefinition = {
 // defineTool ties each handler to its id, as for a plugin's tools: no plugin can re-export one.
 export const coreCapabilities: Capabilities = Object.freeze({
   tools: Object.freeze(
-    [auditVerify, policySimulate, configEffective, approvalStatus, notifyTool, poolExecTool].map((tool) =>
-      defineTool(tool),
-    ),
+    [
+      auditVerify,
+      policySimulate,
+      configEffective,
+      configSetTool,
+      policyRollbackTool,
+      approvalStatus,
+      notifyTool,
+      poolExecTool,
+    ].map((tool) => defineTool(tool)),
   ) as ToolDefinition[],
 })
 

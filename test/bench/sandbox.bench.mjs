@@ -29,7 +29,6 @@ try {
   const kernel = await openKernel({
     home,
     env: { ...process.env, DRIFTCORE_ACTOR: 'human:bench' },
-    configFlags: ['launcher.allowlist=[git, php]'],
     contributions: [{ plugin: '@driftcore/plugin-scaffold', capabilities: await scaffold() }],
   })
   const actor = { type: 'human', id: 'bench' }

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { execa } from 'execa'
+import { Document, isMap, parseDocument } from 'yaml'
 import { openKernel, type Kernel } from '../../src/kernel/open.js'
 import { coreCapabilities } from '../../src/registry/core-capabilities.js'
 import type { Contribution } from '../../src/registry/registry.js'
@@ -56,6 +57,21 @@ export async function tempProject(
     NO_COLOR: '1',
   }
   return { dir, home, env, cleanup: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * Lets `-c`/env (and packs) set these protected keys in the project, through the project
+ * config's `config.allow_overrides`, the way a project would: for tests that configure a
+ * kernel with flags.
+ */
+export async function allowOverrides(project: Pick<TempProject, 'home'>, keys: string[]): Promise<void> {
+  const file = path.join(project.home, 'config.yaml')
+  const parsed = parseDocument(await readFile(file, 'utf8').catch(() => ''))
+  const doc = isMap(parsed.contents) ? parsed : new Document({})
+  const before =
+    (doc.getIn(['config', 'allow_overrides']) as { toJSON(): string[] } | undefined)?.toJSON() ?? []
+  doc.setIn(['config', 'allow_overrides'], [...new Set([...before, ...keys])])
+  await writeFile(file, doc.toString())
 }
 
 export interface CliResult {

@@ -13,23 +13,25 @@ afterEach(() => project.cleanup())
 describe('config on the command line', () => {
   it('set, get and effective --explain show the value and the layer that set it', async () => {
     expect((await runCli(project, ['config', 'set', 'audit.fsync', 'always'])).exitCode).toBe(0)
+    // project.environment is protected: env may set it because the project config says so.
+    expect(
+      (await runCli(project, ['config', 'set', 'config.allow_overrides', '[project.environment]'])).exitCode,
+    ).toBe(0)
     expect(
       (await runCli(project, ['config', 'set', 'project.name', 'from-user', '--layer', 'user'])).exitCode,
     ).toBe(0)
     expect((await runCli(project, ['config', 'get', 'audit.fsync'])).stdout.trim()).toBe('always')
     const env = { DRIFTCORE_PROJECT__ENVIRONMENT: 'prod' }
     const explained = json(
-      await runCli(
-        project,
-        ['config', 'effective', '--explain', '--json', '-c', 'audit.batch_interval_ms=3'],
-        { env },
-      ),
+      await runCli(project, ['config', 'effective', '--explain', '--json', '-c', 'workflow.concurrency=3'], {
+        env,
+      }),
     )
     const layerOf = (key: string) => explained.keys.find((k: { key: string }) => k.key === key)
     expect(layerOf('audit.fsync')).toEqual({ key: 'audit.fsync', value: 'always', layer: 'project' })
     expect(layerOf('project.name')).toMatchObject({ value: 'from-user', layer: 'user' })
     expect(layerOf('project.environment')).toMatchObject({ value: 'prod', layer: 'env' })
-    expect(layerOf('audit.batch_interval_ms')).toMatchObject({ value: 3, layer: 'flag' })
+    expect(layerOf('workflow.concurrency')).toMatchObject({ value: 3, layer: 'flag' })
     expect(explained.hash).toMatch(/^[0-9a-f]{64}$/)
     const text = await runCli(project, ['config', 'effective', '--explain'], { env })
     expect(text.stdout).toMatch(/project\.environment\s+prod\s+env/)
@@ -125,15 +127,17 @@ describe('policy on the command line', () => {
     const prefix = path.join(project.dir, 'keys', 'policy')
     const keys = json(await runCli(project, ['policy', 'keygen', '--out', prefix, '--json']))
     expect((await stat(keys.privateKey)).mode & 0o777).toBe(0o600)
+    // config set is a tool call: the built-in policy lets a person make it. (The project bundle
+    // below allows reads only, so once it is published config.set is denied.)
+    expect(
+      (await runCli(project, ['config', 'set', 'policy.trusted_keys', `[${keys.publicKey}]`])).exitCode,
+    ).toBe(0)
     await mkdir(path.join(project.home, 'policy'), { recursive: true })
     const bundle = path.join(project.home, 'policy', 'project.yaml')
     await writeFile(
       bundle,
       'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: project\nrules:\n  - id: reads\n    decision: ALLOW\n    match:\n      risk_tags: [read]\n',
     )
-    expect(
-      (await runCli(project, ['config', 'set', 'policy.trusted_keys', `[${keys.publicKey}]`])).exitCode,
-    ).toBe(0)
     expect((await runCli(project, ['policy', 'sign', bundle, '--key', keys.privateKey])).exitCode).toBe(0)
     const verified = json(await runCli(project, ['policy', 'verify', bundle, '--json']))
     expect(verified).toMatchObject({ name: 'project', rules: 1, signed_by: keys.fingerprint })

@@ -9,11 +9,13 @@ export default class ConfigEffective extends DriftcoreCommand<typeof ConfigEffec
   static override summary = 'Show the merged config in force, and with --explain which layer set each key'
   static override description =
     'Layers, lowest first: default → user (' +
-    'oclif config dir) → project (.driftcore/config.yaml) → packs → DRIFTCORE_* env → --config flags.'
+    'oclif config dir) → project (.driftcore/config.yaml) → packs → DRIFTCORE_* env → --config flags. ' +
+    'Packs, env and flags may not set protected keys (policy, launcher, audit, approvals, project.environment, ' +
+    'sandbox isolation and limits, mcp.elicitation…) unless the project config lists them in config.allow_overrides.'
   static override examples = [
     '<%= config.bin %> config effective',
     '<%= config.bin %> config effective --explain',
-    'DRIFTCORE_AUDIT__FSYNC=always <%= config.bin %> config effective --explain --json',
+    'DRIFTCORE_WORKFLOW__CONCURRENCY=4 <%= config.bin %> config effective --explain --json',
   ]
   static override flags = { explain: Flags.boolean({ description: 'show the layer that set each key' }) }
 

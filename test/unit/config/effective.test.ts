@@ -27,7 +27,9 @@ describe('layered config', () => {
     )
     await writeFile(
       path.join(project.home, 'config.yaml'),
-      'audit:\n  fsync: always\nproject:\n  environment: staging\n',
+      'audit:\n  fsync: always\nproject:\n  environment: staging\n' +
+        // Protected keys: the layers above the project may set them only where it says so.
+        'config:\n  allow_overrides: [project.environment, launcher.allowlist, audit.batch_interval_ms, approvals.*]\n',
     )
     await mkdir(path.join(project.home, 'packs/drupal'), { recursive: true })
     await writeFile(
@@ -92,9 +94,9 @@ describe('layered config', () => {
       loadConfig({
         paths: paths(),
         userConfigDir: userDir,
-        env: { DRIFTCORE_AUDIT__BATCH_INTERVAL_MS: 'soon' },
+        env: { DRIFTCORE_WORKFLOW__CONCURRENCY: 'soon' },
       }),
-    ).rejects.toThrow(/env DRIFTCORE_AUDIT__BATCH_INTERVAL_MS: audit\.batch_interval_ms/)
+    ).rejects.toThrow(/env DRIFTCORE_WORKFLOW__CONCURRENCY: workflow\.concurrency/)
     await expect(
       loadConfig({ paths: paths(), userConfigDir: userDir, env: {}, flags: ['nope.key=1'] }),
     ).rejects.toThrow(/--config nope: nope: unknown config key/)

@@ -130,8 +130,8 @@ describe('the gate', () => {
     const secret = 'sup3r-s3cret-value-4711'
     const k = await testKernel(
       { ...project, env: { ...project.env, HELLO_TOKEN: secret } },
+      // node is on the project's launcher.allowlist (a protected key, which -c may not set).
       [await fixturePluginContribution()],
-      ['launcher.allowlist=[node]'],
     )
     // useToken carries the secrets risk tag: the default policy denies it, so allow it here.
     await k.close()
@@ -143,8 +143,8 @@ describe('the gate', () => {
     )
     const k2 = await testKernel(
       { ...project, env: { ...project.env, HELLO_TOKEN: secret } },
+      // node is on the project's launcher.allowlist (a protected key, which -c may not set).
       [await fixturePluginContribution()],
-      ['launcher.allowlist=[node]'],
     )
     const result = await k2.gate.invoke('hello.useToken', { token: 'secret://env/HELLO_TOKEN' }, alice)
     await k2.close()

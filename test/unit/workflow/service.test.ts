@@ -2,6 +2,7 @@ import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { queryAudit } from '../../../src/audit/query.js'
+import { allowOverrides } from '../../helpers/project.js'
 import {
   alice,
   calls,
@@ -136,6 +137,7 @@ describe('workflow runs', () => {
     expect(entry!.error_message).toContain('no pool takes topic "site.build"')
     // A pool that takes the topic but lacks a capability the job requires does not help.
     await t.kernel.close()
+    await allowOverrides(t.project, ['pools']) // pools is a protected key
     t.kernel = await workflowKernel(t.project, [
       'pools.web.topics=[site.build]',
       'pools.web.handler.tool=wf.echo',
@@ -146,6 +148,7 @@ describe('workflow runs', () => {
     const [second] = await service(t.kernel).deadLetters.list()
     expect(second!.error_message).toContain('offers php')
     await t.kernel.close()
+    await allowOverrides(t.project, ['pools']) // pools is a protected key
     t.kernel = await workflowKernel(t.project, [
       'pools.php.topics=[site.build]',
       'pools.php.capabilities=[php]',
@@ -165,6 +168,7 @@ describe('workflow runs', () => {
       'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(JSON.stringify({got:j.input,topic:j.topic,v:j.protocol_version,actor:j.metadata.actor_id}))})',
     )
     await t.kernel.close()
+    await allowOverrides(t.project, ['pools']) // pools is a protected key
     t.kernel = await workflowKernel(t.project, [
       'pools.ext.topics=[report]',
       'pools.ext.handler.command=[node, worker.mjs]',
@@ -201,6 +205,7 @@ describe('workflow runs', () => {
 
   it('a cancelled run withdraws the approvals it waits on, pending or granted, so none is decided or used for nothing', async () => {
     await t.kernel.close()
+    await allowOverrides(t.project, ['pools']) // pools is a protected key
     t.kernel = await workflowKernel(t.project, [
       'pools.ext.topics=[report]',
       'pools.ext.handler.command=[node, -e, "0"]',

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { queryAudit } from '../../../../src/audit/query.js'
 import type { Kernel } from '../../../../src/kernel/open.js'
-import { tempProject, type TempProject } from '../../../../test/helpers/project.js'
+import { allowOverrides, tempProject, type TempProject } from '../../../../test/helpers/project.js'
 import { readTarball } from '../../src/configset/tarball.js'
 import { digestOf } from '../../src/configset/config-set.js'
 import {
@@ -227,6 +227,7 @@ describe('the Drush command prefix', () => {
   it('refuses a prefix whose program is not on launcher.allowlist', async () => {
     await open()
     await kernel.close()
+    await allowOverrides(project, ['drush.command']) // a protected key, set as a flag below
     kernel = await drushKernel(project, ['drush.command=ddev drush'])
     await expect(kernel.gate.invoke('drush.status', {}, agent)).rejects.toMatchObject({ code: 'forbidden' })
   })
@@ -234,6 +235,7 @@ describe('the Drush command prefix', () => {
   it('refuses shell syntax in the prefix when the config loads', async () => {
     await open()
     await kernel.close()
+    await allowOverrides(project, ['drush.command'])
     await expect(drushKernel(project, ['drush.command="drush; rm -rf /"'])).rejects.toMatchObject({
       code: 'invalid_input',
     })

@@ -3,6 +3,7 @@ import { request } from 'node:http'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
+import { allowOverrides } from '../../../../test/helpers/project.js'
 import {
   HELLO,
   httpClient,
@@ -202,6 +203,7 @@ rules:
 `,
       },
     })
+    await allowOverrides(project, ['launcher.allowlist']) // a protected key, set with -c below
     const server = await httpServer(project, { args: ['-c', 'launcher.allowlist=[echo]'] })
     const client = await httpClient(server, { capabilities: { elicitation: { form: {} } } })
     try {

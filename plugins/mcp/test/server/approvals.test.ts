@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ElicitRequestSchema, type ElicitRequest } from '@modelcontextprotocol/sdk/types.js'
 import type { ApprovalRequest } from '../../../../src/approvals/approvals.js'
+import { allowOverrides } from '../../../../test/helpers/project.js'
 import {
   auditRecords,
   Cleanup,
@@ -20,6 +21,8 @@ const connect = async (options: Parameters<typeof stdioClient>[1]) =>
 
 beforeEach(async () => {
   project = cleanup.add(await mcpProject(), (p) => p.cleanup())
+  // The servers are started with these protected keys as -c flags; the project lets them.
+  await allowOverrides(project, ['launcher.allowlist', 'mcp.elicitation'])
 })
 afterEach(() => cleanup.run())
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net'
 import { constants } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { REPO } from '../../../../test/helpers/project.js'
+import { allowOverrides, REPO } from '../../../../test/helpers/project.js'
 import { hashTree } from '../../src/sandbox/tree.js'
 import { actor, listTree, scaffoldProject, type ScaffoldProject } from '../helpers.js'
 
@@ -35,6 +35,8 @@ echo json_encode($wrote), "\\n";
 let p: ScaffoldProject
 beforeEach(async () => {
   p = await scaffoldProject()
+  // The tests reopen the kernel with protected keys as flags; the project config lets them.
+  await allowOverrides(p, ['sandbox.isolation', 'sandbox.limits', 'launcher.isolation'])
   await mkdir(path.join(p.source, 'qa'))
   await writeFile(path.join(p.source, 'qa/vandal.php'), VANDAL)
   await p.kernel.gate.invoke('sandbox.init', { from: 'site-source' }, actor)

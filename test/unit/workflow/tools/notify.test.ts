@@ -6,7 +6,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { queryAudit } from '../../../../src/audit/query.js'
 import type { Kernel } from '../../../../src/kernel/open.js'
-import { tempProject, type TempProject } from '../../../helpers/project.js'
+import { allowOverrides, tempProject, type TempProject } from '../../../helpers/project.js'
 import { ALLOW_ALL, service, workflowKernel, writeWorkflow } from '../../../helpers/workflow.js'
 
 let project: TempProject
@@ -36,6 +36,7 @@ beforeEach(async () => {
 })
 async function reopenWithEscapingSink(): Promise<void> {
   await kernel.close()
+  await allowOverrides(project, ['workflow.notify']) // a protected key
   kernel = await workflowKernel(project, [
     'workflow.notify.sinks.away.type=file',
     'workflow.notify.sinks.away.path=../outside.jsonl',
