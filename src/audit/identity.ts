@@ -37,12 +37,35 @@ function stdinTerminal(): string | undefined {
   }
 }
 
-/** The process's identity with what the caller knows laid over it. */
+const MAX_TEXT = 128
+
+/**
+ * The process's identity with what the caller knows added to it. os_user, uid and tty are
+ * always the process's own: they are the one part nobody upstream can claim. The rest comes
+ * from callers, partly from the agent itself (an MCP client names itself), so every string is
+ * made safe to print and match: control, format and line-separator characters are escaped as
+ * `\uXXXX` (a backslash as `\\`) and the length is capped, so a name cannot forge a line of `audit tail` or hide.
+ */
 export function mergeIdentity(base: Identity, extra: Partial<Identity> | undefined): Identity {
-  if (!extra) return base
-  const merged: Identity = { ...base }
-  for (const [key, value] of Object.entries(extra)) {
-    if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value
-  }
-  return merged
+  const out: Identity = { os_user: base.os_user, uid: base.uid, ...(base.tty ? { tty: base.tty } : {}) }
+  if (extra?.mcp)
+    out.mcp = { client: safeText(extra.mcp.client) || 'unnamed', session: safeText(extra.mcp.session) }
+  if (extra?.token !== undefined) out.token = safeText(extra.token)
+  if (extra?.key)
+    out.key = { principal: safeText(extra.key.principal), fingerprint: safeText(extra.key.fingerprint) }
+  return out
+}
+
+/** Printable, bounded text: what identity fields and `audit` output hold. */
+export function safeText(value: unknown): string {
+  const text =
+    typeof value === 'string'
+      ? value
+      : typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : (JSON.stringify(value) ?? '')
+  const escaped = text.replace(/[\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) =>
+    c === '\\' ? '\\\\' : `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  )
+  return escaped.length > MAX_TEXT ? `${escaped.slice(0, MAX_TEXT - 1)}…` : escaped
 }

@@ -2,14 +2,25 @@ import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import picomatch from 'picomatch'
-import type { AuditRecord } from './record.js'
+import type { Actor, AuditRecord, Identity } from './record.js'
 import { listSegments, segmentPath } from './segments.js'
 
 export interface AuditQuery {
   /** Glob over record types, e.g. `tool.*`. */
   type?: string
-  /** `type:id`, or just an id. */
+  /**
+   * `type:id`, or just an id; or a glob over either (`agent:claude-code/*`, `human:*`,
+   * `*:alice`), where `*` matches any characters, `/` included.
+   */
   actor?: string
+  /** Globs over the record's identity (a record written before identities never matches). */
+  os_user?: string
+  uid?: number
+  mcp_client?: string
+  session?: string
+  token?: string
+  /** The signing key's principal or fingerprint. */
+  key?: string
   /** Glob over subjects, e.g. `drush.*`. */
   subject?: string
   since?: Date
@@ -29,15 +40,57 @@ export async function* readAuditRecords(dir: string): AsyncGenerator<AuditRecord
 export function auditFilter(query: AuditQuery): (record: AuditRecord) => boolean {
   const type = query.type ? picomatch(query.type) : undefined
   const subject = query.subject ? picomatch(query.subject) : undefined
+  const actor = query.actor ? actorMatcher(query.actor) : undefined
+  const identity = identityMatcher(query)
   const since = query.since?.toISOString()
   const until = query.until?.toISOString()
   return (r) =>
     (!type || type(r.type)) &&
     (!subject || subject(r.subject)) &&
-    (!query.actor || query.actor === `${r.actor.type}:${r.actor.id}` || query.actor === r.actor.id) &&
+    (!actor || actor(r.actor)) &&
+    (!identity || identity(r.identity)) &&
     (!query.trace_id || query.trace_id === r.trace_id) &&
     (!since || r.at >= since) &&
     (!until || r.at <= until)
+}
+
+// Actor ids hold `/` (`agent:claude-code/<session>`) but are not paths: `agent:*` should find
+// every agent, so `*` crosses `/` here (picomatch's bash mode). A pattern with no glob keeps
+// its exact meaning; one with no `:` may match the id alone, like an exact id does.
+function actorMatcher(pattern: string): (actor: Actor) => boolean {
+  if (!picomatch.scan(pattern).isGlob) return (a) => pattern === `${a.type}:${a.id}` || pattern === a.id
+  const match = picomatch(pattern, { dot: true, bash: true })
+  const idAlone = !pattern.includes(':')
+  return (a) => match(`${a.type}:${a.id}`) || (idAlone && match(a.id))
+}
+
+function identityMatcher(query: AuditQuery): ((identity: Identity | undefined) => boolean) | undefined {
+  const glob = (pattern: string | undefined) =>
+    pattern === undefined ? undefined : picomatch(pattern, { dot: true, bash: true })
+  const tests: ((i: Identity) => boolean)[] = []
+  const add = (pattern: string | undefined, ...fields: ((i: Identity) => string | undefined)[]) => {
+    const match = glob(pattern)
+    if (!match) return
+    tests.push((i) =>
+      fields.some((field) => {
+        const value = field(i)
+        return value !== undefined && match(value)
+      }),
+    )
+  }
+  add(query.os_user, (i) => i.os_user)
+  add(query.mcp_client, (i) => i.mcp?.client)
+  add(query.session, (i) => i.mcp?.session)
+  add(query.token, (i) => i.token)
+  add(
+    query.key,
+    (i) => i.key?.principal,
+    (i) => i.key?.fingerprint,
+  )
+  const uid = query.uid
+  if (uid !== undefined) tests.push((i) => i.uid === uid)
+  if (tests.length === 0) return undefined
+  return (identity) => identity !== undefined && tests.every((test) => test(identity))
 }
 
 export async function queryAudit(dir: string, query: AuditQuery, limit = Infinity): Promise<AuditRecord[]> {

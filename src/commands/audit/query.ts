@@ -5,15 +5,32 @@ import { parseTime } from '../../cli/time.js'
 import { queryAudit } from '../../audit/query.js'
 
 export default class AuditQuery extends DriftcoreCommand<typeof AuditQuery> {
-  static override summary = 'Find audit records by type, actor, subject and time'
+  static override summary = 'Find audit records by type, actor, identity, subject and time'
+  static override description =
+    'Every filter given must match. --actor takes type:id or an id, exactly, or a glob over them ' +
+    '(`*` matches any characters, `/` included). The identity filters are globs over the identity ' +
+    'driftcore recorded (the OS user from the uid, the MCP client and session, the control-API ' +
+    'token, the signing key), which DRIFTCORE_ACTOR does not change; records written before ' +
+    'identities were recorded match none of them.'
   static override examples = [
     '<%= config.bin %> audit query --type "tool.*" --since 2h',
     '<%= config.bin %> audit query --actor agent:copilot --subject "drush.*" --json',
+    '<%= config.bin %> audit query --actor "agent:claude-code/*" --type tool.call',
+    '<%= config.bin %> audit query --actor "human:*" --os-user "!alice"',
+    '<%= config.bin %> audit query --mcp-client claude-code --session 3f9a0c1d',
     '<%= config.bin %> audit query --type approval.approved --since 2026-11-01 --until 2026-11-08',
   ]
   static override flags = {
     type: Flags.string({ description: 'record type glob, e.g. tool.* or policy.refused' }),
-    actor: Flags.string({ description: 'type:id, or just id' }),
+    actor: Flags.string({
+      description: 'type:id or just id, or a glob: agent:claude-code/*, human:*, *:alice',
+    }),
+    'os-user': Flags.string({ description: 'glob over the OS user of the process that wrote the record' }),
+    uid: Flags.integer({ description: 'the uid of the process that wrote the record' }),
+    'mcp-client': Flags.string({ description: 'glob over the MCP client name (agent calls over MCP)' }),
+    session: Flags.string({ description: 'glob over the MCP session id' }),
+    token: Flags.string({ description: 'glob over the control-API token name' }),
+    key: Flags.string({ description: "glob over the signing key's principal or fingerprint (approvals)" }),
     subject: Flags.string({ description: 'subject glob, e.g. drush.*' }),
     since: Flags.string({ description: 'ISO date or age (30m, 2h, 7d)' }),
     until: Flags.string({ description: 'ISO date or age' }),
@@ -29,6 +46,12 @@ export default class AuditQuery extends DriftcoreCommand<typeof AuditQuery> {
       {
         ...(f.type ? { type: f.type } : {}),
         ...(f.actor ? { actor: f.actor } : {}),
+        ...(f['os-user'] ? { os_user: f['os-user'] } : {}),
+        ...(f.uid === undefined ? {} : { uid: f.uid }),
+        ...(f['mcp-client'] ? { mcp_client: f['mcp-client'] } : {}),
+        ...(f.session ? { session: f.session } : {}),
+        ...(f.token ? { token: f.token } : {}),
+        ...(f.key ? { key: f.key } : {}),
         ...(f.subject ? { subject: f.subject } : {}),
         ...(f.trace ? { trace_id: f.trace } : {}),
         ...(f.since ? { since: parseTime(f.since, '--since') } : {}),

@@ -101,8 +101,9 @@ function invokeOptions(
   let last = -Infinity
   return {
     signal: extra.signal,
-    // The actor already names client and session; the request id ties the record to the client's log.
+    // The identity names client and session; the request id ties the record to the client's log.
     meta: { mcp: { transport: session.host.options.transport, request_id: extra.requestId } },
+    identity: session.identity(),
     logger: callLogger({
       name,
       redactor: kernel.redactor,

@@ -10,7 +10,7 @@ export async function readResource(session: McpSession, uri: string): Promise<Re
   return session.host.options.live.use(async (kernel) => {
     try {
       const { resource } = kernel.registry.matchResource(uri)
-      const content = await kernel.gate.read(uri, session.actor())
+      const content = await kernel.gate.read(uri, session.actor(), { identity: session.identity() })
       return { contents: [{ uri, mimeType: content.mimeType ?? resource.mimeType, text: content.text }] }
     } catch (error) {
       if (!isDriftcoreError(error)) throw error

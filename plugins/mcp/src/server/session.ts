@@ -1,4 +1,4 @@
-import type { Actor } from 'driftcore'
+import type { Actor, Identity } from 'driftcore'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js'
 import { registerHandlers } from './handlers.js'
@@ -50,6 +50,15 @@ export class McpSession {
   actor(): Actor {
     const name = (this.server.getClientVersion()?.name ?? '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64)
     return { type: 'agent', id: `${name || 'mcp-client'}/${this.id}` }
+  }
+
+  /**
+   * What the audit records of this session's calls add to the process's identity: the client's
+   * name as it gave it in initialize (the core escapes control characters and caps its length)
+   * and the session id, which stdio makes up per connection and HTTP gives the transport.
+   */
+  identity(): Partial<Identity> {
+    return { mcp: { client: this.server.getClientVersion()?.name ?? '', session: this.id } }
   }
 
   clientName(): string {
