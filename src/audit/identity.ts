@@ -56,16 +56,21 @@ export function mergeIdentity(base: Identity, extra: Partial<Identity> | undefin
   return out
 }
 
-/** Printable, bounded text: what identity fields and `audit` output hold. */
+/** Printable, bounded text: what identity fields hold. */
 export function safeText(value: unknown): string {
+  const escaped = escapeText(value)
+  return escaped.length > MAX_TEXT ? `${escaped.slice(0, MAX_TEXT - 1)}…` : escaped
+}
+
+/** Printable text: control, format and line-separator characters as `\uXXXX`, a backslash as `\\`. */
+export function escapeText(value: unknown): string {
   const text =
     typeof value === 'string'
       ? value
       : typeof value === 'number' || typeof value === 'boolean'
         ? String(value)
         : (JSON.stringify(value) ?? '')
-  const escaped = text.replace(/[\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) =>
+  return text.replace(/[\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) =>
     c === '\\' ? '\\\\' : `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`,
   )
-  return escaped.length > MAX_TEXT ? `${escaped.slice(0, MAX_TEXT - 1)}…` : escaped
 }

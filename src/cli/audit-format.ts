@@ -1,4 +1,4 @@
-import { safeText } from '../audit/identity.js'
+import { escapeText } from '../audit/identity.js'
 import type { AuditRecord, Identity } from '../audit/record.js'
 
 /**
@@ -24,6 +24,7 @@ export function identityText(i: Identity): string {
 }
 
 function shown(value: unknown): string {
-  const text = safeText(value)
-  return /^[\w.@:/+=-]+$/.test(text) ? text : JSON.stringify(text)
+  const text = escapeText(value)
+  // escapeText already doubled every backslash, so inside the quotes `\"` can only be a quote.
+  return /^[\w.@:/+=-]+$/.test(text) ? text : `"${text.replaceAll('"', '\\"')}"`
 }

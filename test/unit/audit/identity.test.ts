@@ -128,6 +128,29 @@ describe('identity in audit records', () => {
   })
 })
 
+describe('the audit line', () => {
+  it('shows every value someone chose escaped and quoted, so one record is always one line', () => {
+    const line = auditLine({
+      seq: 7,
+      at: '2026-01-01T00:00:00.000Z',
+      type: 'tool.call',
+      // DRIFTCORE_ACTOR accepts a carriage return and escapes; an old record may hold anything.
+      actor: { type: 'human', id: 'lead\r     8 2026 approval.approved human:boss' },
+      identity: { ...ME, mcp: { client: 'x] [root(0)', session: 's' } },
+      subject: 'a\nb',
+      trace_id: 't',
+      data: { outcome: 'ok\u001b[2J' },
+      prev: GENESIS,
+      hash: GENESIS,
+    })
+    for (const raw of ['\n', '\r', '\u001b']) expect(line).not.toContain(raw)
+    expect(line).toBe(
+      '     7 2026-01-01T00:00:00.000Z tool.call "human:lead\\u000d     8 2026 approval.approved human:boss" ' +
+        '"a\\u000ab" "ok\\u001b[2J" [alice(1000) tty=/dev/pts/3 mcp="x] [root(0)"/s]',
+    )
+  })
+})
+
 describe('audit query over actors and identities', () => {
   const record = (actorId: string, identity?: Identity): AuditRecord => {
     const [type, ...id] = actorId.split(':')
