@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { readlinkSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { isatty } from 'node:tty'
@@ -38,6 +39,25 @@ function stdinTerminal(): string | undefined {
 }
 
 const MAX_TEXT = 128
+
+const ambient = new AsyncLocalStorage<Partial<Identity>>()
+
+/**
+ * Runs `fn` with `identity` as the caller's identity for every audit record written inside it
+ * that names none itself. The gate runs a tool's handler this way, so the records the handler's
+ * own work writes (`config.changed` from `config.set`, a policy rollback) say who called too,
+ * without every service on the way taking an identity argument.
+ */
+export function withIdentity<T>(identity: Partial<Identity> | undefined, fn: () => T): T {
+  return identity ? ambient.run(identity, fn) : fn()
+}
+
+/** The identity given to the innermost `withIdentity` this code runs under, with `own` laid over it. */
+export function callerIdentity(own: Partial<Identity> | undefined): Partial<Identity> | undefined {
+  const outer = ambient.getStore()
+  if (!outer) return own
+  return own ? { ...outer, ...own } : outer
+}
 
 /**
  * The process's identity with what the caller knows added to it. os_user, uid and tty are

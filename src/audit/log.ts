@@ -5,7 +5,7 @@ import { DriftcoreError } from '../errors/driftcore-error.js'
 import { withFileLock } from '../store/file-lock.js'
 import { GroupCommit, type FsyncPolicy } from '../store/group-commit.js'
 import { CheckpointSigner, readCheckpoints, type Checkpoint, type CheckpointSettings } from './checkpoints.js'
-import { mergeIdentity, processIdentity } from './identity.js'
+import { callerIdentity, mergeIdentity, processIdentity } from './identity.js'
 import { checkLine, GENESIS, sealRecord, type AuditEntry, type Identity } from './record.js'
 import { AuditFiles } from './open-files.js'
 import type { Redactor } from './redact.js'
@@ -70,6 +70,9 @@ export class AuditLog {
    */
   record(entry: AuditEntry): Promise<void> {
     const at = Date.now()
+    // Taken now: a record built later must still say who was calling when it was made.
+    const caller = callerIdentity(entry.identity)
+    if (caller !== entry.identity) entry = { ...entry, identity: caller }
     if (typeof entry.data === 'function') return this.commits.add(() => this.prepare(entry, at))
     const prepared = this.prepare(entry, at)
     return this.commits.add(() => prepared)
@@ -123,7 +126,9 @@ export class AuditLog {
     return {
       type: entry.type,
       actor: redact.redact(entry.actor),
-      identity: redact.redact(mergeIdentity(this.options.identity ?? processIdentity(), entry.identity)),
+      identity: mapText(mergeIdentity(this.options.identity ?? processIdentity(), entry.identity), (text) =>
+        redact.redactText(text),
+      ),
       subject: redact.redactText(entry.subject),
       data: entry.redacted ? data : redact.redact(data),
       at: new Date(at).toISOString(),
@@ -214,6 +219,16 @@ export class AuditLog {
     if (complete < size) await truncate(file, complete)
     return { segment: head.segment, seq, hash, size: complete }
   }
+}
+
+/**
+ * Secrets in identity values are masked by their shape only: the redactor's sensitive key names
+ * would take `token`, which here is a token's *name*, never the token.
+ */
+function mapText<T>(value: T, fn: (text: string) => string): T {
+  if (typeof value === 'string') return fn(value) as T
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapText(v, fn)])) as T
 }
 
 /**

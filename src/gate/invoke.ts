@@ -3,6 +3,7 @@ import type { ArtifactRef, ArtifactStore } from '../artifacts/store.js'
 import type { Approvals } from '../approvals/approvals.js'
 import type { AuditLog } from '../audit/log.js'
 import type { Actor, Identity } from '../audit/record.js'
+import { withIdentity } from '../audit/identity.js'
 import type { Redactor } from '../audit/redact.js'
 import { DriftcoreError, toDriftcoreError } from '../errors/driftcore-error.js'
 import type { IdempotencyStore } from '../idempotency/store.js'
@@ -284,7 +285,7 @@ export class Gate {
       : {}
     try {
       const ctx = this.context(tool, actor, traceId, decision, signal, options)
-      const work = run(input, ctx)
+      const work = withIdentity(options.identity, () => run(input, ctx))
       const raw = await (signal === NEVER ? work : abortable(work, signal, d.limits.settleMs))
       const parsed = tool.output.safeParse(raw)
       if (!parsed.success) {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { mergeIdentity, processIdentity, safeText } from '../../../src/audit/identity.js'
+import { mergeIdentity, processIdentity, safeText, withIdentity } from '../../../src/audit/identity.js'
 import { AuditLog } from '../../../src/audit/log.js'
 import { auditFilter, queryAudit, tailAudit } from '../../../src/audit/query.js'
 import { GENESIS, type AuditRecord, type Identity } from '../../../src/audit/record.js'
@@ -20,12 +20,12 @@ beforeEach(async () => {
 })
 afterEach(() => rm(dir, { recursive: true, force: true }))
 
-function log(identity?: Identity): AuditLog {
+function log(identity?: Identity, redactor = new Redactor()): AuditLog {
   return new AuditLog(dir, {
     fsync: 'batch',
     batchIntervalMs: 5,
     segmentMaxBytes: 64 * 1024 * 1024,
-    redactor: new Redactor(),
+    redactor,
     ...(identity ? { identity } : {}),
   })
 }
@@ -109,6 +109,39 @@ describe('identity in audit records', () => {
     // Queries over identity never match a record that has none.
     expect((await queryAudit(dir, { os_user: '*' })).map((r) => r.seq)).toEqual([4])
     expect((await queryAudit(dir, { actor: 'agent:claude-code/*' })).map((r) => r.seq)).toEqual([1, 2, 3])
+  })
+
+  it('gives records written inside withIdentity the caller identity, taken when each record is made', async () => {
+    const audit = log(ME)
+    const session = { mcp: { client: 'claude-code', session: 's1' } }
+    await withIdentity(session, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      await audit.record({ type: 'config.changed', actor, subject: 'config', data: () => ({}) })
+      await audit.record({ type: 'approval.approved', actor, subject: 'a', identity: { token: 'ops' } })
+    })
+    await audit.record({ type: 'config.changed', actor, subject: 'after' })
+    await audit.close()
+    expect((await queryAudit(dir, {})).map((r) => r.identity)).toEqual([
+      { ...ME, ...session },
+      { ...ME, ...session, token: 'ops' },
+      ME,
+    ])
+  })
+
+  it("masks a secret inside an identity value, but not a token's name for being under `token`", async () => {
+    const redactor = new Redactor()
+    redactor.register('s3cr3t-bearer-value')
+    const audit = log(ME, redactor)
+    await audit.record({
+      type: 'tool.call',
+      actor,
+      subject: 's',
+      identity: { mcp: { client: 'leaky s3cr3t-bearer-value', session: 's' }, token: 'ops-lead' },
+    })
+    await audit.close()
+    const [record] = await queryAudit(dir, {})
+    expect(record!.identity!.mcp!.client).toBe('leaky [REDACTED]')
+    expect(record!.identity!.token).toBe('ops-lead')
   })
 
   it("keeps the process's os_user, uid and tty whatever the caller claims", () => {

@@ -90,6 +90,22 @@ describe('identity of MCP calls', () => {
     ])
   })
 
+  it("the records a tool's own work writes carry the session too: config.set's config.changed", async () => {
+    const connected = cleanup.add(await stdioClient(project, { name: 'claude-code' }), (c) => c.close())
+    const args = { key: 'workflow.concurrency', value: 3 }
+    const first = await connected.client.callTool({ name: 'config.set', arguments: args })
+    const approved = await runCli(project, ['approvals', 'approve', approvalIdOf(first)])
+    expect(approved.exitCode, approved.stderr).toBe(0)
+    const set = await connected.client.callTool({ name: 'config.set', arguments: args })
+    expect(set.isError, textOf(set)).toBeFalsy()
+    const [changed] = await recorded(project, 'config.changed', (r) => r.actor.type === 'agent')
+    expect(changed!.actor.type).toBe('agent')
+    expect(changed!.identity).toMatchObject({ ...me, mcp: { client: 'claude-code' } })
+    // What the server does on its own (reloading the changed file) is not the session's.
+    for (const record of await auditRecords(project, '*'))
+      if (record.actor.type === 'system') expect(record.identity?.mcp, record.type).toBeUndefined()
+  })
+
   it('gives each stdio connection its own session', async () => {
     for (let i = 0; i < 2; i++) {
       const connected = await stdioClient(project, { name: 'claude-code' })
