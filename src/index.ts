@@ -67,6 +67,7 @@ export type {
   ToolDefinition,
 } from './registry/types.js'
 export type { Actor, Identity } from './audit/record.js'
+export { withIdentity } from './audit/identity.js'
 export type { ArtifactRef, Retention } from './artifacts/store.js'
 export type { Constraints } from './policy/constraints.js'
 export type { LaunchResult, LaunchSpec } from './launcher/launch.js'

@@ -40,7 +40,12 @@ function stdinTerminal(): string | undefined {
 
 const MAX_TEXT = 128
 
-const ambient = new AsyncLocalStorage<Partial<Identity>>()
+// One store per process even if two copies of this module are loaded (a plugin that resolved its
+// own copy of driftcore): a scope opened through one must be seen by the audit log of the other.
+const AMBIENT = Symbol.for('driftcore.audit.identity')
+const ambient = ((globalThis as Record<symbol, unknown>)[AMBIENT] ??= new AsyncLocalStorage<
+  Partial<Identity>
+>()) as AsyncLocalStorage<Partial<Identity>>
 
 /**
  * Runs `fn` with `identity` as the caller's identity for every audit record written inside it

@@ -1,4 +1,4 @@
-import { isDriftcoreError, type Actor, type DriftcoreError, type Kernel } from 'driftcore'
+import { isDriftcoreError, withIdentity, type Actor, type DriftcoreError, type Kernel } from 'driftcore'
 import type { CallToolResult, ElicitResult, RequestId } from '@modelcontextprotocol/sdk/types.js'
 import { mcpConfig } from '../config/section.js'
 import { approvalText } from './results.js'
@@ -101,11 +101,14 @@ export async function askClient(
   const comment = `${note}the MCP client ${client}'s answer to elicitation (session ${session.id})`
   const by = session.actor()
   try {
-    await kernel.approvals.attest(
-      id,
-      { by, via: 'mcp-elicitation', client },
-      approve ? 'approved' : 'denied',
-      comment,
+    // The decision's record says which session answered, like every record of its calls.
+    await withIdentity(session.identity(), () =>
+      kernel.approvals.attest(
+        id,
+        { by, via: 'mcp-elicitation', client },
+        approve ? 'approved' : 'denied',
+        comment,
+      ),
     )
   } catch (error) {
     if (!isDriftcoreError(error)) throw error

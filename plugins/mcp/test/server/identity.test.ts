@@ -1,5 +1,6 @@
 import os from 'node:os'
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { allowOverrides } from '../../../../test/helpers/project.js'
 import {
@@ -104,6 +105,42 @@ describe('identity of MCP calls', () => {
     // What the server does on its own (reloading the changed file) is not the session's.
     for (const record of await auditRecords(project, '*'))
       if (record.actor.type === 'system') expect(record.identity?.mcp, record.type).toBeUndefined()
+  })
+
+  it("an approval the client gave through elicitation is recorded with the client's session", async () => {
+    const { mkdir, writeFile } = await import('node:fs/promises')
+    const path = await import('node:path')
+    await mkdir(path.join(project.home, 'policy'), { recursive: true })
+    await writeFile(
+      path.join(project.home, 'policy', 'client.yaml'),
+      `apiVersion: driftcore/v1
+kind: PolicyBundle
+name: client
+rules:
+  - id: shout-on-the-clients-word
+    decision: REQUIRE_APPROVAL
+    match: { tools: [hello.shout] }
+    approval: { client_attested: true }
+`,
+    )
+    const connected = cleanup.add(
+      await stdioClient(project, {
+        args: ECHO,
+        name: 'claude-code',
+        client: { capabilities: { elicitation: { form: {} } } },
+      }),
+      (c) => c.close(),
+    )
+    connected.client.setRequestHandler(ElicitRequestSchema, () => ({
+      action: 'accept',
+      content: { decision: 'approve' },
+    }))
+    const run = await connected.client.callTool({ name: 'hello.shout', arguments: { words: ['hi'] } })
+    expect(run.isError, textOf(run)).toBeFalsy()
+    const [grant] = await recorded(project, 'approval.approved')
+    const [requested] = await auditRecords(project, 'approval.requested')
+    expect(grant!.data).toMatchObject({ via: 'mcp-elicitation' })
+    expect(grant!.identity).toMatchObject({ ...me, mcp: requested!.identity!.mcp })
   })
 
   it('gives each stdio connection its own session', async () => {
