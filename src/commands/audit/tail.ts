@@ -8,6 +8,11 @@ import { listSegments, segmentPath } from '../../audit/segments.js'
 
 export default class AuditTail extends DriftcoreCommand<typeof AuditTail> {
   static override summary = 'Print the last audit records, and with -f keep printing new ones'
+  static override description =
+    'One line per record: seq, time, type, actor, subject, decision and outcome, then the identity in ' +
+    'brackets (the OS user and uid of the process that wrote it, its tty, the MCP client/session, the ' +
+    'control-API token name, the signing key). Values others chose are escaped and quoted. See ' +
+    '`audit query` to search by actor glob or identity.'
   static override examples = [
     '<%= config.bin %> audit tail',
     '<%= config.bin %> audit tail -n 50 --json',
