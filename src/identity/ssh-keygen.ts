@@ -25,30 +25,24 @@ interface Run {
 
 async function sshKeygen(args: string[], input: string, env?: NodeJS.ProcessEnv): Promise<Run> {
   const { execa } = await import('execa')
-  try {
-    const result = await execa(SSH_KEYGEN, args, {
-      input,
-      reject: false,
-      env: env ?? process.env,
-      extendEnv: false,
-      stripFinalNewline: false,
-      timeout: 120_000,
-    })
-    if (result.failed && result.exitCode === undefined) throw result
-    return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? 1 }
-  } catch (error) {
-    const code = (error as { code?: string }).code
+  const result = await execa(SSH_KEYGEN, args, {
+    input,
+    reject: false,
+    env: env ?? process.env,
+    extendEnv: false,
+    stripFinalNewline: false,
+    timeout: 120_000,
+  })
+  if (result.exitCode === undefined) {
+    // It did not start (not installed) or was killed (the timeout).
+    const missing = (result as { code?: string }).code === 'ENOENT'
     throw new DriftcoreError(
-      'unavailable',
-      code === 'ENOENT'
-        ? 'ssh-keygen is not installed'
-        : `ssh-keygen did not run: ${(error as Error).message}`,
-      {
-        hint: 'install the OpenSSH client (Debian/Ubuntu: apt-get install openssh-client)',
-        cause: error,
-      },
+      missing ? 'unavailable' : 'timeout',
+      missing ? 'ssh-keygen is not installed' : `ssh-keygen did not finish: ${result.shortMessage}`,
+      { hint: 'install the OpenSSH client (Debian/Ubuntu: apt-get install openssh-client)', cause: result.cause },
     )
   }
+  return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode }
 }
 
 /**
