@@ -396,26 +396,40 @@ export async function lastApproversRecords(auditDir: string, count = 2): Promise
 
 function parseRecord(line: Buffer): Omit<ApproversRecord, 'seq'> | undefined {
   try {
-    const record = JSON.parse(line.toString('utf8')) as {
-      type?: string
-      actor?: { type?: string; id?: string }
-      data?: Record<string, any>
-    }
-    if (record.type !== APPROVERS_CHANGED) return undefined
-    const d = record.data ?? {}
-    if (typeof d.text !== 'string' || typeof d.hash !== 'string' || sha256(d.text) !== d.hash)
-      return undefined
-    return {
-      text: d.text,
-      hash: d.hash,
-      old_hash: typeof d.old_hash === 'string' ? d.old_hash : null,
-      actor: `${record.actor?.type}:${record.actor?.id}`,
-      ...(d.signature ? { signature: d.signature } : {}),
-      ...(typeof d.action === 'string' ? { action: d.action } : {}),
-      ...(typeof d.name === 'string' ? { name: d.name } : {}),
-      ...(typeof d.key === 'string' ? { key: d.key } : {}),
-    }
+    return approversRecordOf(JSON.parse(line.toString('utf8')) as ChangedRecord)
   } catch {
     return undefined
+  }
+}
+
+/** An `approvers.changed` audit record as JSON. */
+export interface ChangedRecord {
+  type?: string
+  actor?: { type?: string; id?: string }
+  data?: {
+    text?: unknown
+    hash?: unknown
+    old_hash?: unknown
+    signature?: ApproversRecord['signature']
+    action?: unknown
+    name?: unknown
+    key?: unknown
+  }
+}
+
+/** The change a record carries, or undefined when it is not a well-formed one. */
+export function approversRecordOf(record: ChangedRecord): Omit<ApproversRecord, 'seq'> | undefined {
+  if (record.type !== APPROVERS_CHANGED) return undefined
+  const d = record.data ?? {}
+  if (typeof d.text !== 'string' || typeof d.hash !== 'string' || sha256(d.text) !== d.hash) return undefined
+  return {
+    text: d.text,
+    hash: d.hash,
+    old_hash: typeof d.old_hash === 'string' ? d.old_hash : null,
+    actor: `${record.actor?.type}:${record.actor?.id}`,
+    ...(d.signature ? { signature: d.signature } : {}),
+    ...(typeof d.action === 'string' ? { action: d.action } : {}),
+    ...(typeof d.name === 'string' ? { name: d.name } : {}),
+    ...(typeof d.key === 'string' ? { key: d.key } : {}),
   }
 }

@@ -49,9 +49,7 @@ export default class AuditVerify extends DriftcoreCommand<typeof AuditVerify> {
       this.flags['allowed-signers'],
     )
     const approvals = await auditApprovalEvidence(paths.state, paths.audit)
-    const signatures = await auditSignatures(paths.audit, kernel.approvers, {
-      requireSignature: kernel.config.values.approvals.require_signature,
-    })
+    const signatures = await auditSignatures(paths.audit, kernel.approvers)
     const result = {
       ...chain,
       ok: chain.ok && approvals.problems.length === 0 && signatures.problems.length === 0,
