@@ -104,9 +104,20 @@ export class Approvers {
   }
 
   private checked = new Map<string, string | undefined>()
+  private cached: { head: string; records: ApproversRecord[] } | undefined
+
+  // The log changes only when HEAD.json does: a command that checks the approvers several times
+  // reads the log once.
+  private async records(): Promise<ApproversRecord[]> {
+    const head = await readFile(path.join(this.audit.dir, 'HEAD.json'), 'utf8').catch(() => '')
+    if (head && this.cached?.head === head) return this.cached.records
+    const records = await lastApproversRecords(this.audit.dir)
+    this.cached = { head, records }
+    return records
+  }
 
   async state(): Promise<ApproversState> {
-    const [recorded, before] = await lastApproversRecords(this.audit.dir)
+    const [recorded, before] = await this.records()
     const onDisk = await readFile(this.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined
       throw error

@@ -30,14 +30,18 @@ describe('ssh-keygen -Y', () => {
     expect(sig).toContain('-----BEGIN SSH SIGNATURE-----')
     const verified = await sshVerify('hello\n', sig, { allowedSigners: signers, namespace: NS })
     expect(verified.principal).toBe('alice')
-    expect(verified.fingerprint).toBe(await sshFingerprint(await readFile(path.join(dir, 'alice.pub'), 'utf8')))
+    expect(verified.fingerprint).toBe(
+      await sshFingerprint(await readFile(path.join(dir, 'alice.pub'), 'utf8')),
+    )
   })
 
   it('refuses edited text and another namespace as integrity errors', async () => {
     const sig = await sshSign('hello\n', { key: path.join(dir, 'alice'), namespace: NS })
-    await expect(sshVerify('hellO\n', sig, { allowedSigners: signers, namespace: NS })).rejects.toMatchObject({
-      code: 'integrity',
-    })
+    await expect(sshVerify('hellO\n', sig, { allowedSigners: signers, namespace: NS })).rejects.toMatchObject(
+      {
+        code: 'integrity',
+      },
+    )
     await expect(
       sshVerify('hello\n', sig, { allowedSigners: signers, namespace: 'driftcore-approval' }),
     ).rejects.toMatchObject({ code: 'integrity' })
