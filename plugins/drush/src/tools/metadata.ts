@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { DriftcoreError, defineTool, isDriftcoreError } from 'driftcore'
 import { compareMetadata } from '../metadata/compare.js'
-import { harvestFromConfig, harvestWithDrush } from '../metadata/harvest.js'
+import { harvestFromConfig, harvestWithDrush, siteSyncFolder } from '../metadata/harvest.js'
 import { entityTypeSchema } from '../metadata/model.js'
 import { loadSnapshot, saveSnapshot } from '../metadata/snapshots.js'
 import { drushSettings } from '../settings/sections.js'
@@ -66,8 +66,11 @@ export const metadataHarvest = defineTool({
         metadata = await harvestWithDrush(ctx)
       } catch (error) {
         if (input.source === 'drush' || !isDriftcoreError(error, 'unavailable')) throw error
-        ctx.logger.warn(`no Drush (${error.message}); reading the config export instead`)
-        metadata = await harvestFromConfig(ctx)
+        const sync = await siteSyncFolder(ctx)
+        ctx.logger.warn(
+          `Drush cannot harvest the site (${error.message.split('\n')[0]}); reading the config export ${sync ?? drushSettings(ctx.config).config_dir} instead`,
+        )
+        metadata = await harvestFromConfig(ctx, sync)
       }
     }
     const before = await loadSnapshot(ctx, 'latest')
@@ -105,11 +108,24 @@ export const entitySchema = defineTool({
       })
     }
     const before = await loadSnapshot(ctx, 'latest')
+    // The snapshot says what it is: this type from Drush, the rest from the one it was laid over
+    // (whose unknown facts, for the other types, stay unknown).
     const merged = before
       ? {
           ...before.metadata,
+          source: {
+            kind: 'drush' as const,
+            detail: `${fresh.source.detail}: ${type.id}; other entity types from snapshot ${before.entry.id} (${before.metadata.source.kind})`,
+          },
           harvested_at: fresh.harvested_at,
+          drupal_version: fresh.drupal_version ?? before.metadata.drupal_version,
           entity_types: { ...before.metadata.entity_types, [type.id]: type },
+          unknown: before.metadata.unknown.filter(
+            (u) =>
+              u !== `entity_type:${type.id}` &&
+              u !== `base_fields:${type.id}` &&
+              !(u === 'drupal_version' && fresh.drupal_version),
+          ),
         }
       : fresh
     const { entry } = await saveSnapshot(ctx, merged)
