@@ -6,6 +6,8 @@ export interface PlanItem {
   name: string
   status: ObjectStatus
   effect: string
+  /** Its uuid differs: an import deletes the site's object and creates the baseline's. */
+  recreated?: true
 }
 
 export interface PlanStep {
@@ -29,6 +31,8 @@ const IMPORT_EFFECT: Record<ObjectStatus, string> = {
   added: 'delete it from the site (only a full import deletes)',
   removed: 'recreate it on the site',
 }
+const RECREATE_EFFECT =
+  "delete the site's object and create the baseline's (their uuids differ): what hangs off it on the site, such as a bundle's content or a field's data, is lost"
 const REEXPORT_EFFECT: Record<ObjectStatus, string> = {
   changed: "write the site's value into the baseline",
   added: 'add it to the baseline',
@@ -49,9 +53,23 @@ export function remediationPlan(
   const accept = nameMatcher(acceptSite)
   const plan: RemediationPlan = { import: [], reexport: [], steps: [], notes: [] }
   for (const d of drift) {
+    const recreated = d.recreated ? { recreated: true as const } : {}
     if (accept(d.name))
-      plan.reexport.push({ name: d.name, status: d.status, effect: REEXPORT_EFFECT[d.status] })
-    else plan.import.push({ name: d.name, status: d.status, effect: IMPORT_EFFECT[d.status] })
+      plan.reexport.push({
+        name: d.name,
+        status: d.status,
+        effect: d.recreated
+          ? "write the site's object, with its uuid, into the baseline"
+          : REEXPORT_EFFECT[d.status],
+        ...recreated,
+      })
+    else
+      plan.import.push({
+        name: d.name,
+        status: d.status,
+        effect: d.recreated ? RECREATE_EFFECT : IMPORT_EFFECT[d.status],
+        ...recreated,
+      })
   }
   if (plan.reexport.length > 0) {
     if (baseline.kind === 'directory' || baseline.kind === 'baseline') {

@@ -15,7 +15,9 @@ export function formatDriftReport(report: DriftReport): string {
   if (report.precision === 'bytes')
     lines.push('  (one side holds only hashes: changes are by file, not by key)')
   for (const o of report.objects) {
-    lines.push(`${MARK[o.status]} ${o.name}`)
+    lines.push(
+      `${MARK[o.status]} ${o.name}${o.recreated ? ' (a new uuid: an import deletes it and creates it again)' : ''}`,
+    )
     for (const c of (o.changes ?? []).slice(0, MAX_CHANGES)) lines.push(`    ${formatChange(c)}`)
     const more = (o.changes?.length ?? 0) - MAX_CHANGES
     if (more > 0) lines.push(`    … and ${more} more`)

@@ -16,6 +16,7 @@ const planItem = z.object({
   name: z.string(),
   status: z.enum(['added', 'removed', 'changed']),
   effect: z.string(),
+  recreated: z.literal(true).optional().describe('its uuid differs: an import deletes and recreates it'),
 })
 
 export const driftReportSchema = z.object({
@@ -38,6 +39,7 @@ export const driftReportSchema = z.object({
       file: z.string(),
       status: z.enum(['added', 'removed', 'changed']),
       changes: z.array(change).optional(),
+      recreated: z.literal(true).optional(),
     }),
   ),
   noise_only: z.array(z.string()),
