@@ -71,7 +71,10 @@ describe('drift check on sync/ agrees with config:status, object by object', () 
   })
 
   it('config-status-before-export: an empty sync folder, all 198 objects Only in DB', async () => {
-    const report = await driftOf({ active: await edited({ 'taxonomy.vocabulary.audience.yml': null }), sync: null })
+    const report = await driftOf({
+      active: await edited({ 'taxonomy.vocabulary.audience.yml': null }),
+      sync: null,
+    })
     expect(report.summary.added).toBe(198)
     expect(asConfigStatus(report)).toEqual(await configStatus('config-status-before-export'))
   })
