@@ -7,6 +7,7 @@ import { writeRoots } from '../configset/roots.js'
 import { loadConfigSource, type LoadedSource } from '../configset/sources.js'
 import { baselineFile, isBaselineName } from '../state/paths.js'
 import { DependencyReader } from '../drift/dependencies.js'
+import { acceptPreview } from '../drift/preview.js'
 import { maxYamlBytes } from '../settings/sections.js'
 import { yamlReader } from '../yaml/read.js'
 import { sourceSpec, specPaths } from './common.js'
@@ -38,6 +39,7 @@ export const driftAccept = defineTool({
     digest: z.string().describe("the baseline's digest after"),
   }),
   locks: (input) => [{ key: `drift:baseline:${input.baseline}`, mode: 'exclusive' }],
+  preview: (input, env) => acceptPreview(input, env),
   async run(input, ctx) {
     const baseline = await loadConfigSource(input.baseline, ctx)
     const current = await loadConfigSource(input.current, ctx)
