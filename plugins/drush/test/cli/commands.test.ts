@@ -128,15 +128,9 @@ describe('driftcore drush … (built CLI, Drush stand-in)', () => {
     expect(ran.stdout.trim()).toBe('[success] Cache rebuild complete.')
   })
 
-  it('drush metadata-harvest from a config export feeds the schema resources', async () => {
-    const harvested = await runCli(project, [
-      'drush',
-      'metadata-harvest',
-      '--source',
-      'config',
-      '--config-dir',
-      current,
-    ])
+  // --source names a config source, as in drift snapshot and drush config-import; --from says where.
+  it('drush metadata-harvest --source reads a config export and feeds the schema resources', async () => {
+    const harvested = await runCli(project, ['drush', 'metadata-harvest', '--source', current])
     expect(harvested.exitCode).toBe(0)
     expect(harvested.stdout).toMatch(/snapshot \S+: \d+ entity types, \d+ bundles, \d+ fields \(from config/)
     const event = await runCli(project, ['resources', 'read', 'driftcore://schema/fields/node/event'])

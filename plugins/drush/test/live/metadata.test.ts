@@ -49,9 +49,9 @@ const DOCUMENTED_GAPS = ['drupal_version', 'state']
 describe('metadata from the live site and from its config export', () => {
   it('php-script-nodb: with the database down, --source auto reads the sync folder drush status names', async () => {
     const k = await open({ database: 'down' })
-    const out = await harvest(k, { source: 'auto' })
+    const out = await harvest(k, { from: 'auto' })
     expect(out.snapshot.source).toEqual({ kind: 'config', detail: site!.sync })
-    await expect(k.gate.invoke('drush.metadataHarvest', { source: 'drush' }, agent)).rejects.toMatchObject({
+    await expect(k.gate.invoke('drush.metadataHarvest', { from: 'drush' }, agent)).rejects.toMatchObject({
       code: 'unavailable',
       message: expect.stringContaining(
         '\\Drupal::$container is not initialized yet. \\Drupal::setContainer() must be called with a real container.',
@@ -61,7 +61,7 @@ describe('metadata from the live site and from its config export', () => {
 
   it('the harvest of sync/ equals the live content model field by field, but for the documented gaps', async () => {
     const k = await open()
-    await harvest(k, { source: 'config', config_dir: LIVE_SYNC })
+    await harvest(k, { from: 'config', source: LIVE_SYNC })
     const snap = (await k.gate.read('driftcore://schema/entity-types', agent)).text
     expect(snap).toBeTruthy()
     const { loadSnapshot } = await import('../../src/metadata/snapshots.js')
@@ -107,7 +107,7 @@ describe('metadata from the live site and from its config export', () => {
     const k = await open()
     const ctx = { paths: k.paths, artifacts: k.artifacts } as never
     await saveSnapshot(ctx, await liveModel())
-    await harvest(k, { source: 'config', config_dir: LIVE_SYNC })
+    await harvest(k, { from: 'config', source: LIVE_SYNC })
     const out = (await k.gate.invoke('drush.metadataCompare', {}, agent)).output as {
       summary: Record<string, Record<string, number>>
       deltas: unknown[]
@@ -146,7 +146,7 @@ describe('metadata from the live site and from its config export', () => {
 
   it('an entity-schema snapshot laid over a config snapshot says it comes from drush', async () => {
     const k = await open()
-    await harvest(k, { source: 'config', config_dir: LIVE_SYNC })
+    await harvest(k, { from: 'config', source: LIVE_SYNC })
     const out = (await k.gate.invoke('drush.entitySchema', { entity_type: 'node' }, agent)).output as {
       snapshot: { source: { kind: string; detail: string } }
     }
