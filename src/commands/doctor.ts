@@ -21,7 +21,7 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
       const kernel = await this.kernel()
       configured = configuredPrograms(
         [...new Set(kernel.registry.tools().flatMap((t) => t.requires ?? []))],
-        kernel.config.values as Record<string, unknown>,
+        kernel.config.values,
         (file) =>
           resolveAllowed(
             file,

@@ -203,7 +203,7 @@ export class Gate {
         const approval = await d.approvals.request({
           tool: tool.id,
           inputHash: inputHash(),
-          ...(preview === undefined ? {} : { preview: d.redactor.redact(preview) as string }),
+          ...(preview === undefined ? {} : { preview: d.redactor.redact<string>(preview) }),
           input: exact ? input : undefined,
           inputRedacted: exact ? undefined : redacted,
           inputSummary: summarise(redacted),

@@ -69,8 +69,8 @@ export function configuredPrograms(
   const out: Record<string, { found?: string; problem?: string }> = {}
   for (const name of names) {
     const command = (values[name] as { command?: unknown } | undefined)?.command
-    const first = Array.isArray(command)
-      ? command[0]
+    const first: unknown = Array.isArray(command)
+      ? (command as unknown[])[0]
       : typeof command === 'string'
         ? command.trim().split(/\s+/)[0]
         : undefined

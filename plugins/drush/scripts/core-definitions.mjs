@@ -40,7 +40,7 @@ const modules = [
   ...extension
     .split(/^module:/m)[1]
     .split(/^theme:/m)[0]
-    .matchAll(/^  ([a-z0-9_]+):/gm),
+    .matchAll(/^ {2}([a-z0-9_]+):/gm),
 ]
   .map((m) => m[1])
   .sort()

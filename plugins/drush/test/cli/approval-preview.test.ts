@@ -35,7 +35,7 @@ describe('approving a config import, with its effect shown', () => {
     expect((await runCli(project, ['drush', 'config-export'])).exitCode).toBe(0)
     const asked = await runCli(project, ['drush', 'config-import', '--source', 'config/sync', '--json'])
     expect(asked.exitCode).toBe(5)
-    const id = (json(asked) as { error: { details: { approval_id: string } } }).error.details.approval_id
+    const id = json<{ error: { details: { approval_id: string } } }>(asked).error.details.approval_id
     const shown = await runCli(project, ['approvals', 'show', id])
     expect(shown.exitCode).toBe(0)
     expect(shown.stdout).toContain(
@@ -53,7 +53,7 @@ describe('approving a config import, with its effect shown', () => {
       at('field.storage.node.field_event_date'),
     )
     expect(at('field.field.node.event.body')).toBeLessThan(at('node.type.event'))
-    const machine = json(await runCli(project, ['approvals', 'show', id, '--json'])) as { preview: string }
+    const machine = json<{ preview: string }>(await runCli(project, ['approvals', 'show', id, '--json']))
     expect(machine.preview).toContain('delete node.type.event')
   })
 })

@@ -13,9 +13,7 @@ afterEach(() => project.cleanup())
 
 const drushCheck = async () => {
   const result = await runCli(project, ['doctor', '--json'], { env: { PATH: '/usr/bin:/bin' } })
-  return (json(result) as { check: string; status: string; detail: string }[]).find(
-    (c) => c.check === 'drush',
-  )
+  return json<{ check: string; status: string; detail: string }[]>(result).find((c) => c.check === 'drush')
 }
 
 describe('driftcore doctor and drush.command', () => {

@@ -65,8 +65,7 @@ describe('metadata from the live site and from its config export', () => {
     const snap = (await k.gate.read('driftcore://schema/entity-types', agent)).text
     expect(snap).toBeTruthy()
     const { loadSnapshot } = await import('../../src/metadata/snapshots.js')
-    const fromConfig = (await loadSnapshot({ paths: k.paths, artifacts: k.artifacts } as never, 'latest'))!
-      .metadata
+    const fromConfig = (await loadSnapshot({ paths: k.paths, artifacts: k.artifacts }, 'latest'))!.metadata
     const live = await liveModel()
     expect(fromConfig.unknown).toEqual(DOCUMENTED_GAPS)
     const differences: string[] = []
