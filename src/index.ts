@@ -53,7 +53,12 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'):
 }
 
 export { defineCapabilities, defineResource, defineTool } from './registry/define.js'
-export { DriftcoreError, isDriftcoreError, type ErrorCode } from './errors/driftcore-error.js'
+export {
+  DriftcoreError,
+  isDriftcoreError,
+  RESULT_EXIT_CODES,
+  type ErrorCode,
+} from './errors/driftcore-error.js'
 export type {
   Capabilities,
   InProcessWork,

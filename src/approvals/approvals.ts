@@ -27,6 +27,8 @@ export interface ApprovalRequest {
   /** Otherwise the whole input with secrets masked, so an approver still sees all of it. */
   input_redacted?: unknown
   input_summary: string
+  /** What the call would do, as its tool described it when approval was asked (advisory). */
+  preview?: string
   requester: Actor
   rule_ids: string[]
   deciding_rule: string | null
@@ -154,6 +156,8 @@ export class Approvals {
     /** The whole input, redacted; kept when `input` cannot be. */
     inputRedacted?: unknown
     inputSummary: string
+    /** What the call would do, in the tool's words (ToolDefinition.preview). */
+    preview?: string
     requester: Actor
     decision: PolicyDecision
     traceId: string
@@ -170,6 +174,7 @@ export class Approvals {
           ? { input_redacted: args.inputRedacted }
           : {}),
         input_summary: args.inputSummary,
+        ...(args.preview === undefined ? {} : { preview: args.preview }),
         requester: args.requester,
         rule_ids: args.decision.rule_ids,
         deciding_rule: args.decision.deciding_rule,

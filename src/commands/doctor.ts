@@ -2,8 +2,9 @@ import { DriftcoreCommand } from '../cli/base-command.js'
 import { table } from '../cli/format.js'
 import { auditApprovalEvidence } from '../approvals/evidence.js'
 import { verifyProjectAudit } from '../audit/project-audit.js'
+import { resolveAllowed } from '../launcher/allowlist.js'
 import { ERROR_CODES, toDriftcoreError } from '../errors/driftcore-error.js'
-import { checkPrograms, type Check } from '../project/doctor.js'
+import { checkPrograms, configuredPrograms, type Check } from '../project/doctor.js'
 import { checkConfigHistory, checkPolicyStore } from '../project/doctor-integrity.js'
 
 export default class Doctor extends DriftcoreCommand<typeof Doctor> {
@@ -15,8 +16,20 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
     // A tampered record, checkpoint or snapshot is not a missing program: it exits like `audit verify`.
     let integrity = false
     let requires: string[] = []
+    let configured: ReturnType<typeof configuredPrograms> = {}
     try {
       const kernel = await this.kernel()
+      configured = configuredPrograms(
+        [...new Set(kernel.registry.tools().flatMap((t) => t.requires ?? []))],
+        kernel.config.values,
+        (file) =>
+          resolveAllowed(
+            file,
+            kernel.config.values.launcher.allowlist,
+            kernel.paths.root,
+            process.env.PATH ?? '',
+          ),
+      )
       requires = [...new Set(kernel.registry.tools().flatMap((t) => t.requires ?? []))].filter(
         (r) => !['git', 'php', 'drush', 'network'].includes(r),
       )
@@ -85,7 +98,7 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
       const e = toDriftcoreError(error)
       checks.push({ check: 'project', status: 'error', code: e.code, detail: e.message.split('\n')[0]! })
     }
-    checks.unshift(...checkPrograms(requires))
+    checks.unshift(...checkPrograms(requires, configured))
     if (!this.jsonEnabled()) this.log(table(checks, ['check', 'status', 'detail']))
     // Checks that found tampering say so with code: integrity (the config and policy ones).
     if (checks.some((c) => c.status === 'error' && c.code === 'integrity')) integrity = true

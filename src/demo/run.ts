@@ -68,8 +68,8 @@ export async function runDemo(options: {
       `${kernel.registry.tools().length} tools; the default policy: reads run, changes wait for a person`,
     ])
 
-    await agent.start('metadata-inspection', { source: 'config', config_dir: baseline })
-    const metadata = await agent.start('metadata-inspection', { source: 'config', config_dir: live })
+    await agent.start('metadata-inspection', { from: 'config', source: baseline })
+    const metadata = await agent.start('metadata-inspection', { from: 'config', source: live })
     const compare = output(metadata.state, 'compare') as {
       deltas: { kind: string; change: string; id: string }[]
     }

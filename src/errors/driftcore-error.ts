@@ -19,6 +19,13 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES
 
+/**
+ * Exit codes that report a result, not an error, kept outside the error range so a script can
+ * tell "the check found something" from "the check could not run": `drift check` exits 20
+ * when it finds drift.
+ */
+export const RESULT_EXIT_CODES = { drift: 20 } as const
+
 export interface DriftcoreErrorOptions {
   /** What the user can do about it; printed under the message. */
   hint?: string

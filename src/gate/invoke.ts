@@ -209,9 +209,11 @@ export class Gate {
       if (!approvalId) {
         const redacted = d.redactor.redact(input)
         const exact = canonicalJson(redacted) === canonicalJson(input)
+        const preview = await previewOf(tool, input, d)
         const approval = await d.approvals.request({
           tool: tool.id,
           inputHash: inputHash(),
+          ...(preview === undefined ? {} : { preview: d.redactor.redact<string>(preview) }),
           input: exact ? input : undefined,
           inputRedacted: exact ? undefined : redacted,
           inputSummary: summarise(redacted),
@@ -579,4 +581,20 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal, settleMs: number): 
  */
 export function lockOwner(actor: Actor, traceId: string): string {
   return `${actor.type}:${actor.id}/${traceId}`
+}
+
+// What the approved call would do, as the tool tells it (ToolDefinition.preview); advisory, so a
+// failing preview is said, and never keeps the request from being made.
+async function previewOf(tool: ToolDescriptor, input: unknown, d: GateDeps): Promise<string | undefined> {
+  if (!tool.preview) return undefined
+  try {
+    return await tool.preview(input, {
+      config: d.config,
+      paths: d.paths,
+      artifacts: d.artifacts,
+      logger: d.logger,
+    })
+  } catch (error) {
+    return `(what it would do is unknown: ${error instanceof Error ? error.message : String(error)})`
+  }
 }

@@ -79,6 +79,14 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
    * open no connection of its own.
    */
   inProcess?: InProcessWork<z.output<I>>
+  /**
+   * What this call would do, in words, for the person asked to approve it (a config import:
+   * the objects it creates, changes with their keys, and deletes). The gate calls it when policy
+   * requires approval, before anyone decides, and keeps the text with the request; `approvals
+   * show`, the review screen and the MCP approval question show it beside the input. It must
+   * only read (no process, no change); a failure is shown as such, never blocks the request.
+   */
+  preview?(input: z.output<I>, env: ResourceContext): Promise<string | undefined>
   run(input: z.output<I>, ctx: ToolContext): Promise<z.input<O>>
 }
 

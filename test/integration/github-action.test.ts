@@ -99,10 +99,10 @@ describe('the GitHub Action (stand-in runner: GitHub’s file-command contract)'
     const baseline = path.join(SITE, 'baseline')
     const run = await runAction({
       args: `drift check --baseline ${baseline} --current ${path.join(SITE, 'current')}`,
-      allowExitCodes: '1',
+      allowExitCodes: '20',
     })
     expect(run.exitCode).toBe(0)
-    expect(run.outputs['exit-code']).toBe('1')
+    expect(run.outputs['exit-code']).toBe('20')
     const report = JSON.parse(run.outputs.json!) as { drift: boolean; objects: { name: string }[] }
     expect(report.drift).toBe(true)
     expect(report.objects.map((o) => o.name)).toContain('core.extension')
@@ -122,7 +122,7 @@ describe('the GitHub Action (stand-in runner: GitHub’s file-command contract)'
     const run = await runAction({
       args: `drift check --baseline config-sync --current ${path.join(SITE, 'current')}`,
     })
-    expect(run.exitCode).toBe(1)
+    expect(run.exitCode).toBe(20)
     expect(run.annotations).toContainEqual(
       expect.objectContaining({
         level: 'warning',

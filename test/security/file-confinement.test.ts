@@ -313,7 +313,7 @@ describe('read tools stay inside the project and the folders it names', () => {
     ['a ../ path', () => path.relative(p.dir, outside)],
   ])('drift check refuses %s outside the project and returns none of its values', async (_what, spec) => {
     const result = await cli('drift', 'check', '--baseline', spec(), '--current', 'config/sync', '--json')
-    expect(result.exitCode).toBe(2)
+    expect(result.exitCode).toBe(11) // forbidden
     expect(json(result).error.code).toBe('forbidden')
     expect(result.stdout + result.stderr).not.toContain(SECRET)
   })
@@ -463,7 +463,7 @@ describe('read tools stay inside the project and the folders it names', () => {
   it('a folder named in files.read_roots may be read', async () => {
     await writeFile(path.join(p.home, 'config.yaml'), `files:\n  read_roots: [${JSON.stringify(outside)}]\n`)
     const result = await cli('drift', 'check', '--baseline', outside, '--current', 'config/sync', '--json')
-    expect(result.exitCode).toBe(1)
+    expect(result.exitCode).toBe(20) // read, and drift found
     expect(json(result).baseline.objects).toBe(2)
   })
 })

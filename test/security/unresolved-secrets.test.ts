@@ -78,7 +78,7 @@ describe('secrets the config refers to are masked in a process that never resolv
         env,
       },
     )
-    expect(checked.exitCode, checked.stderr).toBe(1) // drift found, and the kernel opened despite NOT_SET_HERE
+    expect(checked.exitCode, checked.stderr).toBe(20) // drift found, and the kernel opened despite NOT_SET_HERE
     const report = json(checked)
     const site = report.objects.find((o: { name: string }) => o.name === 'system.site')
     expect(JSON.stringify(site.changes)).toContain('[REDACTED]')

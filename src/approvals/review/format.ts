@@ -48,6 +48,9 @@ export function detailLines(request: ApprovalRequest, now: number, redact: Redac
   const lines: [string, string][] = [
     ['tool', request.tool],
     ['input', reviewInput(request)],
+    ...(request.preview
+      ? ([['would do', cutLines(request.preview, INPUT_LINES, request.id)]] as [string, string][])
+      : []),
     ['input hash', request.input_hash],
     ['rule', rule],
     ['reason', request.reason],

@@ -24,12 +24,13 @@ export default class ApprovalsShow extends DriftcoreCommand<typeof ApprovalsShow
     const kernel = await this.kernel()
     const request = await kernel.approvals.get(this.args.id)
     if (!this.jsonEnabled()) {
-      const { input: _input, input_redacted: _redacted, input_summary: _summary, ...rest } = request
+      const { input: _input, input_redacted: _redacted, input_summary: _summary, preview, ...rest } = request
       this.log(visible(yamlish(rest)))
       const whole = wholeInput(request)
       const max = this.flags['max-lines']
       this.log(`input${whole.note ? ` (${whole.note})` : ''}:`)
       this.log((max ? cutLines(whole.text, max, request.id) : whole.text).replace(/^/gm, '  '))
+      if (preview) this.log(`what it would do:\n${visible(preview).replace(/^/gm, '  ')}`)
     }
     return request
   }

@@ -82,15 +82,15 @@ describe('the drupal pack flagship workflows', () => {
     kernel = await drushKernel(project)
     const runs = new WorkflowService(kernel, { actor: agent })
     const first = await runs.start('metadata-inspection', {
-      source: 'config',
-      config_dir: path.join(EXAMPLE_SITE, 'baseline'),
+      from: 'config',
+      source: path.join(EXAMPLE_SITE, 'baseline'),
     })
     expect(first.state.status).toBe('succeeded')
     expect(first.state.steps.compare?.status).toBe('skipped')
     expect(first.state.steps.changed?.output).toBe(false)
     const second = await runs.start('metadata-inspection', {
-      source: 'config',
-      config_dir: path.join(EXAMPLE_SITE, 'current'),
+      from: 'config',
+      source: path.join(EXAMPLE_SITE, 'current'),
     })
     expect(second.state.steps.changed?.output).toBe(true)
     const deltas = (

@@ -3,6 +3,7 @@ import { loadConfigSource, type LoadedSource } from '../configset/sources.js'
 import { driftSettings, maxYamlBytes } from '../settings/sections.js'
 import { compareSets, type Comparison, type ObjectDrift } from './compare.js'
 import { yamlReader } from '../yaml/read.js'
+import { DependencyReader } from './dependencies.js'
 import { remediationPlan, type RemediationPlan } from './plan.js'
 
 export interface SideSummary {
@@ -41,10 +42,11 @@ export async function checkDrift(
   const settings = driftSettings(ctx.config)
   const baseline = await loadConfigSource(baselineSpec, ctx)
   const current = await loadConfigSource(currentSpec, ctx)
+  const parse = await yamlReader(maxYamlBytes(ctx.config))
   const result = compareSets(baseline.set, current.set, {
     noise: settings.noise,
     ignore: settings.ignore,
-    parse: await yamlReader(maxYamlBytes(ctx.config)),
+    parse,
   })
   const count = (status: ObjectDrift['status']) => result.drift.filter((d) => d.status === status).length
   return {
@@ -69,6 +71,10 @@ export async function checkDrift(
       { spec: baselineSpec, kind: baseline.set.kind, manifestOnly: baseline.set.manifestOnly },
       { spec: currentSpec },
       settings.accept_site,
+      {
+        baseline: new DependencyReader(baseline.set, parse),
+        current: new DependencyReader(current.set, parse),
+      },
     ),
   }
 }

@@ -12,6 +12,12 @@ export interface ObjectDrift {
   status: ObjectStatus
   /** Key-path changes; absent when only hashes could be compared. */
   changes?: KeyChange[]
+  /**
+   * Its uuid differs: to Drupal another object of the same name. An import deletes the site's
+   * object and creates the baseline's (config:status says "Only in sync dir"), and what hangs
+   * off it (a bundle's content, a field's data) goes with the old one.
+   */
+  recreated?: true
 }
 
 export interface CompareOptions {
@@ -76,10 +82,27 @@ export function compareSets(baseline: ConfigSet, current: ConfigSet, options: Co
     }
     const before = read(baseline, was)
     const after = read(current, now)
+    // A uuid is never noise at the top: a new one is a new object to Drupal.
+    const recreated = uuidOf(before) !== uuidOf(after)
     const changes = diffValues(withoutNoise(before, isNoise), withoutNoise(after, isNoise))
-    if (changes.length > 0) result.drift.push({ name, file: now.file, status: 'changed', changes })
+    if (recreated && !changes.some((c) => c.path === 'uuid'))
+      changes.unshift({ path: 'uuid', kind: 'changed', before: uuidOf(before), after: uuidOf(after) })
+    if (changes.length > 0)
+      result.drift.push({
+        name,
+        file: now.file,
+        status: 'changed',
+        changes,
+        ...(recreated ? { recreated: true } : {}),
+      })
     else if (isDeepStrictEqual(before, after)) result.equivalent.push(name)
     else result.noise_only.push(name)
   }
   return result
+}
+
+function uuidOf(value: unknown): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>).uuid
+    : undefined
 }

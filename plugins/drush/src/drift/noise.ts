@@ -14,7 +14,11 @@ export function noiseMatcher(patterns: readonly string[]): (path: KeyPath) => bo
   return (path) => match(path.map(String).join('/'))
 }
 
-/** A deep copy of a config value without the keys the matcher calls noise. */
+/**
+ * A deep copy of a config value without the keys the matcher calls noise. A mapping that held
+ * only noise goes too (`_core` once `_core.default_config_hash` is removed), all the way up:
+ * what is noise once the noise is removed is noise.
+ */
 export function withoutNoise(
   value: unknown,
   isNoise: (path: KeyPath) => boolean,
@@ -26,10 +30,14 @@ export function withoutNoise(
   for (const [key, v] of Object.entries(value)) {
     const at = [...path, key]
     if (isNoise(at)) continue
-    out[key] = withoutNoise(v, isNoise, at)
+    const kept = withoutNoise(v, isNoise, at)
+    if (kept === EMPTIED) continue
+    out[key] = kept
   }
-  return out
+  return Object.keys(out).length === 0 && Object.keys(value).length > 0 && path.length > 0 ? EMPTIED : out
 }
+
+const EMPTIED = Symbol('only noise')
 
 /** Object-name globs (drift.ignore, drift.accept_site): `devel.*`, `language.*:*`. */
 export function nameMatcher(patterns: readonly string[]): (name: string) => boolean {

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { DriftcoreError, type ToolContext } from 'driftcore'
 import { commandWords, drushSettings } from '../settings/sections.js'
 import { drushArguments, type DrushCall } from './commands.js'
-import { parseDrushLog, type DrushLogEntry } from './output.js'
+import { DRUSH_COLUMNS, parseDrushLog, type DrushLogEntry } from './output.js'
 
 export interface DrushRun {
   stdout: string
@@ -27,6 +27,8 @@ export async function runDrush(ctx: ToolContext, call: DrushCall): Promise<Drush
     file: file!,
     args,
     cwd: ctx.paths.root,
+    // Symfony wraps Drush's error boxes at the terminal width: wide, a message stays one line.
+    env: { COLUMNS: String(DRUSH_COLUMNS) },
     timeoutMs: settings.timeout_ms,
   })
   const logs = parseDrushLog(result.stderr)
@@ -43,20 +45,35 @@ function failure(
   logs: DrushLogEntry[],
   stdout: string,
 ): DriftcoreError {
-  const errors = logs.filter((l) => l.level === 'error' || l.level === 'critical' || l.level === 'output')
-  const told = (errors.length > 0 ? errors : logs).map((l) => l.message).join('\n') || stdout.trim()
-  // Drush that cannot reach the site's database is a site that is down, not a bug here.
-  const unreachable = /bootstrap|database|SQLSTATE|could not find a Drupal site/i.test(told)
+  const errors = logs.filter((l) => l.level === 'error' || l.level === 'critical')
+  const said = errors.length > 0 ? errors : logs.filter((l) => l.level === 'output' || l.level === 'warning')
+  const told = said.map((l) => l.message).join('\n') || stdout.trim()
+  // Drush that cannot reach the site's database is a site that is down, not a bug here: Drush 13
+  // then lacks the commands that need it, and php:script dies before Drupal has a container.
+  const unreachable =
+    /bootstrap|database|SQLSTATE|could not find a Drupal site|container is not initialized/i.test(told)
+  const code = unreachable
+    ? 'unavailable'
+    : /does not exist\.?$/m.test(told)
+      ? 'not_found'
+      : /^(The import failed|Invalid data type in config)/m.test(told)
+        ? 'invalid_input'
+        : 'internal'
   return new DriftcoreError(
-    unreachable ? 'unavailable' : 'internal',
-    `${what} failed (exit ${exitCode ?? 'signal'})${told ? `: ${told.split('\n').slice(0, 8).join('\n')}` : ''}`,
+    code,
+    `${what} failed (exit ${exitCode ?? 'signal'})${told ? `: ${bounded(told)}` : ''}`,
     {
       hint: unreachable
-        ? 'check drush.command, drush.root, drush.uri and drush.alias, and that the site is running'
+        ? 'check drush.command, drush.root, drush.uri and drush.alias, and that the site and its database are up'
         : undefined,
       details: { exit_code: exitCode, logs: logs.slice(-20) },
     },
   )
+}
+
+// Whole sentences, but not a whole page: a message is for reading.
+function bounded(text: string): string {
+  return text.length > 4000 ? `${text.slice(0, 4000)}…` : text
 }
 
 /**

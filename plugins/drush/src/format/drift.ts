@@ -15,7 +15,9 @@ export function formatDriftReport(report: DriftReport): string {
   if (report.precision === 'bytes')
     lines.push('  (one side holds only hashes: changes are by file, not by key)')
   for (const o of report.objects) {
-    lines.push(`${MARK[o.status]} ${o.name}`)
+    lines.push(
+      `${MARK[o.status]} ${o.name}${o.recreated ? ' (a new uuid: an import deletes it and creates it again)' : ''}`,
+    )
     for (const c of (o.changes ?? []).slice(0, MAX_CHANGES)) lines.push(`    ${formatChange(c)}`)
     const more = (o.changes?.length ?? 0) - MAX_CHANGES
     if (more > 0) lines.push(`    … and ${more} more`)
@@ -29,10 +31,14 @@ export function formatDriftReport(report: DriftReport): string {
   if (plan.import.length > 0)
     lines.push(`  import (restore the baseline): ${plan.import.map((i) => i.name).join(', ')}`)
   if (plan.reexport.length > 0)
-    lines.push(`  re-export (accept the site): ${plan.reexport.map((i) => i.name).join(', ')}`)
-  plan.steps.forEach((step, i) =>
-    lines.push(`  ${i + 1}. ${step.tool} ${JSON.stringify(step.input)}`, `     ${step.why}`),
-  )
+    lines.push(
+      `  re-export (accept the site): ${plan.reexport.map((i) => (i.needed_by ? `${i.name} (needed by ${i.needed_by})` : i.name)).join(', ')}`,
+    )
+  plan.steps.forEach((step, i) => {
+    lines.push(`  ${i + 1}. ${step.tool} ${JSON.stringify(step.input)}`, `     ${step.why}`)
+    if (step.tool === 'drush.configImport' && plan.order.length > 0)
+      lines.push(`     in Drupal's order: ${plan.order.map((o) => `${o.op} ${o.name}`).join(', ')}`)
+  })
   for (const note of plan.notes) lines.push(`  note: ${note}`)
   return lines.join('\n')
 }

@@ -36,10 +36,16 @@ const FIELD_PROPS = [
   'settings',
 ] as const
 
-/** What changed in a site's structure between two harvests, most significant first. */
+/**
+ * What changed in a site's structure between two harvests, most significant first. Between
+ * harvests from different sources (Drush and a config export) what either says it cannot know
+ * (`unknown`) is not a change; PHP's empty array and an empty mapping are the same value.
+ */
 export function compareMetadata(before: SiteMetadata, after: SiteMetadata): MetadataComparison {
   const deltas: MetadataDelta[] = []
+  const blind = new Set(before.source.kind === after.source.kind ? [] : [...before.unknown, ...after.unknown])
   for (const id of union(before.entity_types, after.entity_types)) {
+    if (blind.has(`entity_type:${id}`)) continue
     const was = before.entity_types[id]
     const now = after.entity_types[id]
     if (!was || !now) {
@@ -47,7 +53,7 @@ export function compareMetadata(before: SiteMetadata, after: SiteMetadata): Meta
       continue
     }
     pushChanged(deltas, 'entity_type', id, was, now, TYPE_PROPS)
-    compareBundles(deltas, was, now)
+    compareBundles(deltas, was, now, blind.has(`base_fields:${id}`))
   }
   return { deltas, summary: summarise(deltas) }
 }
@@ -61,7 +67,12 @@ export function summarise(deltas: readonly MetadataDelta[]): MetadataComparison[
   return summary
 }
 
-function compareBundles(deltas: MetadataDelta[], was: EntityTypeMeta, now: EntityTypeMeta): void {
+function compareBundles(
+  deltas: MetadataDelta[],
+  was: EntityTypeMeta,
+  now: EntityTypeMeta,
+  baseFieldsUnknown: boolean,
+): void {
   for (const b of union(was.bundles, now.bundles)) {
     const before = was.bundles[b]
     const after = now.bundles[b]
@@ -74,6 +85,7 @@ function compareBundles(deltas: MetadataDelta[], was: EntityTypeMeta, now: Entit
     for (const f of union(before.fields, after.fields)) {
       const x = before.fields[f]
       const y = after.fields[f]
+      if (baseFieldsUnknown && (x ?? y)!.base) continue
       if (!x || !y) deltas.push({ kind: 'field', change: x ? 'removed' : 'added', id: `${id}.${f}` })
       else pushChanged<FieldMeta>(deltas, 'field', `${id}.${f}`, x, y, FIELD_PROPS)
     }
@@ -90,11 +102,19 @@ function pushChanged<T extends object>(
 ): void {
   const changed: Record<string, { before: unknown; after: unknown }> = {}
   for (const p of props) {
-    if (!isDeepStrictEqual(before[p], after[p])) changed[String(p)] = { before: before[p], after: after[p] }
+    if (!isDeepStrictEqual(phpValue(before[p]), phpValue(after[p])))
+      changed[String(p)] = { before: before[p], after: after[p] }
   }
   if (Object.keys(changed).length > 0) deltas.push({ kind, change: 'changed', id, properties: changed })
 }
 
 function union(a: object, b: object): string[] {
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()
+}
+
+// PHP has one array type: an empty one is printed `[]` where config's YAML says `{  }`.
+function phpValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length === 0 ? {} : value.map(phpValue)
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, phpValue(v)]))
 }

@@ -1,6 +1,7 @@
 import type { ConfigSet } from '../configset/config-set.js'
 import { asText } from '../util/text.js'
 import type { YamlReader } from '../yaml/read.js'
+import { BUNDLE_CONFIG, coreDefinitions, type CoreDefinition } from './core-definitions.js'
 import { baseField, CORE_ENTITY_TYPES } from './core-entity-types.js'
 import type { BundleMeta, EntityTypeMeta, FieldMeta, SiteMetadata } from './model.js'
 import { configValues } from './values.js'
@@ -13,6 +14,7 @@ const PREFIXES = [
   'field.field.',
   'core.base_field_override.',
   'language.content_settings.',
+  ...Object.values(BUNDLE_CONFIG).map(([prefix]) => prefix),
   ...Object.values(CORE_ENTITY_TYPES).flatMap((t) => (t.bundle_prefix ? [t.bundle_prefix] : [])),
 ]
 
@@ -25,9 +27,11 @@ export function metadataObjects(configKeys: readonly string[]): (name: string) =
 
 /**
  * A site's entity types, bundles and fields read from its config export alone, for when no
- * Drush is reachable (and for the demo). Bundles come from their config entities
- * (node.type.*, taxonomy.vocabulary.*…), fields from field.storage.* and field.field.*,
- * translatability from language.content_settings.*; base fields from core's definitions.
+ * Drush is reachable (and for the demo). Entity types and base fields come from core's
+ * definitions (core-definitions.ts) for the modules core.extension enables; bundles from their
+ * config entities (node.type.*, taxonomy.vocabulary.*…), fields from field.storage.* and
+ * field.field.*, base field overrides from core.base_field_override.*, translatability from
+ * language.content_settings.*. What config alone cannot know is listed in `unknown`.
  */
 export function metadataFromConfig(
   set: ConfigSet,
@@ -42,38 +46,41 @@ export function metadataFromConfig(
   }
   const byPrefix = (prefix: string) => [...objects].filter(([name]) => name.startsWith(prefix))
   const modules = objects.get('core.extension')?.module as Yaml | undefined
+  const enabled = (provider: string) => provider === 'core' || (modules ? provider in modules : false)
   const storages = new Map(
     byPrefix('field.storage.').map(([, v]) => [`${str(v.entity_type)}.${str(v.field_name)}`, v]),
   )
   const fields = byPrefix('field.field.').map(([, v]) => v)
   const overrides = byPrefix('core.base_field_override.').map(([, v]) => v)
+  const core = coreDefinitions()
+  const unknown = new Set<string>()
 
   const typeIds = new Set<string>()
+  for (const [id, type] of Object.entries(core.entity_types)) if (enabled(type.provider)) typeIds.add(id)
   for (const [id, type] of Object.entries(CORE_ENTITY_TYPES)) {
-    const enabled = modules ? type.provider in modules : false
     const evidence =
       (type.bundle_prefix && byPrefix(type.bundle_prefix).length > 0) ||
       fields.some((f) => f.entity_type === id)
-    if (enabled || evidence) typeIds.add(id)
+    if (enabled(type.provider) || evidence) typeIds.add(id)
   }
   for (const storage of storages.values()) typeIds.add(str(storage.entity_type))
+  // Modules the definitions were not taken with may add entity types and base fields.
+  const others = Object.keys(modules ?? {}).filter((m) => !core.modules.includes(m))
+  for (const m of others) unknown.add(`module:${m}`)
 
   const entityTypes: Record<string, EntityTypeMeta> = {}
   for (const id of [...typeIds].sort()) {
-    const core = CORE_ENTITY_TYPES[id]
+    const definition = core.entity_types[id] ?? legacyDefinition(id)
+    if (!core.entity_types[id]) unknown.add(`entity_type:${id}`)
+    else if (others.length > 0) unknown.add(`base_fields:${id}`)
+    const { base_fields: baseFields, ...type } = definition
     const bundles: Record<string, BundleMeta> = {}
-    const bundleList = core?.bundle_prefix
-      ? byPrefix(core.bundle_prefix).map(([name, v]) => ({
-          id: str(v[core.bundle_keys[0]] ?? name.slice(core.bundle_prefix!.length)),
-          label: str(v[core.bundle_keys[1]] ?? v.label ?? v.name),
-        }))
-      : [{ id, label: core?.label ?? id }]
-    for (const bundle of bundleList.sort((a, b) => a.id.localeCompare(b.id))) {
+    for (const bundle of bundlesOf(type, byPrefix)) {
       const language = objects.get(`language.content_settings.${id}.${bundle.id}`)
       const translation = (
         (language?.third_party_settings as Yaml | undefined)?.content_translation as Yaml | undefined
       )?.enabled
-      const list: FieldMeta[] = (core?.base_fields ?? []).map((b) => baseField(b))
+      const list = Object.values(baseFields).map((f) => bundleBaseField(f, id, bundle.id, objects))
       for (const o of overrides.filter((o) => o.entity_type === id && o.bundle === bundle.id)) {
         const i = list.findIndex((f) => f.name === o.field_name)
         if (i >= 0) list[i] = overridden(list[i]!, o)
@@ -88,31 +95,7 @@ export function metadataFromConfig(
         fields: Object.fromEntries(list.map((f) => [f.name, f])),
       }
     }
-    entityTypes[id] = core
-      ? {
-          id,
-          label: core.label,
-          provider: core.provider,
-          group: core.group,
-          keys: core.keys,
-          bundle_entity_type: core.bundle_entity_type,
-          base_table: core.base_table,
-          revisionable: core.revisionable,
-          translatable: core.translatable,
-          bundles,
-        }
-      : {
-          id,
-          label: id,
-          provider: 'unknown',
-          group: 'content',
-          keys: {},
-          bundle_entity_type: null,
-          base_table: null,
-          revisionable: false,
-          translatable: false,
-          bundles,
-        }
+    entityTypes[id] = { ...type, bundles }
   }
   return {
     source: { kind: 'config', detail: set.label },
@@ -121,7 +104,75 @@ export function metadataFromConfig(
     entity_types: entityTypes,
     state: {},
     config: configValues(objects, options.configKeys),
+    unknown: ['drupal_version', 'state', ...[...unknown].sort()],
   }
+}
+
+/** Core types the definitions lack (media, paragraphs…), from the hand-written list. */
+function legacyDefinition(id: string): CoreDefinition {
+  const legacy = CORE_ENTITY_TYPES[id]
+  if (!legacy) {
+    return {
+      id,
+      label: id,
+      provider: 'unknown',
+      group: 'content',
+      keys: {},
+      bundle_entity_type: null,
+      base_table: null,
+      revisionable: false,
+      translatable: false,
+      base_fields: {},
+    }
+  }
+  const { base_fields: list, bundle_prefix: _prefix, bundle_keys: _keys, ...type } = legacy
+  return { ...type, base_fields: Object.fromEntries(list.map((b) => [b[0], baseField(b)])) }
+}
+
+/** A type's bundles: its bundle config entities, or one bundle named like the type. */
+function bundlesOf(
+  type: Omit<CoreDefinition, 'base_fields'>,
+  byPrefix: (prefix: string) => [string, Yaml][],
+): { id: string; label: string }[] {
+  if (type.group === 'configuration') return []
+  const legacy = CORE_ENTITY_TYPES[type.id]
+  const config = type.bundle_entity_type
+    ? BUNDLE_CONFIG[type.bundle_entity_type]
+    : legacy?.bundle_prefix
+      ? ([legacy.bundle_prefix, ...legacy.bundle_keys] as const)
+      : undefined
+  if (!config) return [{ id: type.id, label: type.label }]
+  const [prefix, idKey, labelKey] = config
+  return byPrefix(prefix)
+    .map(([name, v]) => ({
+      id: str(v[idKey] ?? name.slice(prefix.length)),
+      label: str(v[labelKey] ?? v.label ?? v.name),
+    }))
+    .sort((a, b) => a.id.localeCompare(b.id))
+}
+
+/**
+ * A base field as one bundle has it: core computes a few per bundle (a term's parents point
+ * at its own vocabulary; a comment's entity_id at its comment type's target entity type).
+ */
+function bundleBaseField(
+  field: FieldMeta,
+  type: string,
+  bundle: string,
+  objects: Map<string, Yaml>,
+): FieldMeta {
+  if (type === 'taxonomy_term' && field.name === 'parent') {
+    const handler = { ...((field.settings.handler_settings as Yaml | undefined) ?? {}) }
+    handler.target_bundles = { [bundle]: bundle }
+    return { ...field, settings: { ...field.settings, handler_settings: handler }, target_bundles: [bundle] }
+  }
+  if (type === 'comment' && field.name === 'entity_id') {
+    const target = objects.get(`comment.type.${bundle}`)?.target_entity_type_id
+    if (typeof target === 'string') {
+      return { ...field, target_type: target, settings: { ...field.settings, target_type: target } }
+    }
+  }
+  return field
 }
 
 function configuredField(field: Yaml, storage: Yaml | undefined): FieldMeta {
@@ -138,10 +189,20 @@ function configuredField(field: Yaml, storage: Yaml | undefined): FieldMeta {
     cardinality: typeof storage?.cardinality === 'number' ? storage.cardinality : 1,
     base: false,
     translatable: field.translatable === true,
-    settings: { ...storageSettings, ...fieldSettings },
+    settings: runtimeSettings({ ...storageSettings, ...fieldSettings }),
     target_type: typeof storageSettings.target_type === 'string' ? storageSettings.target_type : null,
     target_bundles: targets && typeof targets === 'object' ? Object.keys(targets).sort() : null,
     allowed_values: allowedValues(storageSettings.allowed_values),
+  }
+}
+
+// At run time Drupal holds list options as value => label, not as the exported [{value, label}].
+function runtimeSettings(settings: Yaml): Yaml {
+  const options = settings.allowed_values
+  if (!Array.isArray(options) || !options.every((o) => o !== null && typeof o === 'object')) return settings
+  return {
+    ...settings,
+    allowed_values: Object.fromEntries(options.map((o) => [String((o as Yaml).value), (o as Yaml).label])),
   }
 }
 

@@ -1,8 +1,11 @@
 import { copyFile, mkdir, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DriftcoreError, type ToolContext } from 'driftcore'
+import { DriftcoreError, resolveWithin, type ToolContext } from 'driftcore'
+import { readRoots } from '../configset/roots.js'
 import { loadConfigSource } from '../configset/sources.js'
+import { parseDrushJson } from '../drush/output.js'
 import { exchangeFolder, runDrush } from '../drush/run.js'
 import { drushSettings, maxYamlBytes } from '../settings/sections.js'
 import { metadataFromConfig, metadataObjects } from './from-config.js'
@@ -85,4 +88,33 @@ export async function harvestFromConfig(
     )
   }
   return metadataFromConfig(set, { parse: await yamlReader(maxYamlBytes(ctx.config)), configKeys })
+}
+
+/**
+ * The site's own sync folder, as `drush status` reports it (it answers even when the database
+ * is down): `config-sync`, relative to the Drupal root. Only when Drush sees the same files
+ * (no drush.exchange.site) and the folder is one driftcore may read; otherwise undefined, and
+ * drush.config_dir is used.
+ */
+export async function siteSyncFolder(ctx: ToolContext): Promise<string | undefined> {
+  if (drushSettings(ctx.config).exchange.site) return undefined
+  try {
+    const run = await runDrush(ctx, {
+      command: 'core:status',
+      options: { format: 'json', fields: 'root,config-sync' },
+    })
+    const status = parseDrushJson(run.stdout, 'core:status')
+    const root = status.root
+    const sync = status['config-sync']
+    if (typeof root !== 'string' || typeof sync !== 'string' || sync === '') return undefined
+    const folder = path.resolve(root, sync)
+    const allowed = await resolveWithin(folder, {
+      base: ctx.paths.root,
+      what: 'the site sync folder',
+      ...readRoots(ctx.paths, ctx.config),
+    }).catch(() => undefined)
+    return allowed && existsSync(allowed) ? folder : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -53,6 +53,12 @@ export const siteMetadataSchema = z.object({
   state: z.record(z.string(), z.unknown()).default({}),
   /** Allowlisted config values (drush.state.config), keyed `name:key.path`. */
   config: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * Facts this source cannot know, so a comparison with another source never reports them
+   * as changes: `drupal_version`, `state`, `entity_type:<id>` (not defined here), `base_fields:<id>`
+   * (other modules may add base fields), `module:<name>` (a module whose additions are unknown).
+   */
+  unknown: z.array(z.string()).default([]),
 })
 
 export type FieldMeta = z.output<typeof fieldSchema>

@@ -45,8 +45,13 @@ export async function saveSnapshot(
   return index(ctx.paths).update((doc) => {
     const previous = doc.snapshots.at(-1)
     const taken = metadata.harvested_at
+    // Two harvests within a second (or of the same content) are still two snapshots.
+    const stem = `${taken.replace(/[-:.]/g, '').slice(0, 15)}-${ref.sha256.slice(0, 8)}`
+    const taken_ids = new Set(doc.snapshots.map((s) => s.id))
+    let id = stem
+    for (let n = 2; taken_ids.has(id); n++) id = `${stem}-${n}`
     const entry: SnapshotEntry = {
-      id: `${taken.replace(/[-:.]/g, '').slice(0, 15)}-${ref.sha256.slice(0, 8)}`,
+      id,
       taken_at: taken,
       source: metadata.source,
       artifact: ref.uri,

@@ -96,8 +96,10 @@ export const driftSection = z
   .strictObject({
     noise: z
       .array(z.string().min(1))
-      .default(['uuid', '_core.default_config_hash'])
-      .describe('key paths never counted as drift (dot-separated; * is one key, ** any depth)'),
+      .default(['_core.default_config_hash'])
+      .describe(
+        "key paths never counted as drift (dot-separated; * is one key, ** any depth); an object's own uuid always counts",
+      ),
     ignore: z
       .array(z.string().min(1))
       .default([])

@@ -4,7 +4,7 @@ import type { InProcessWork, LockRequest, ProjectPaths } from 'driftcore'
 import { drushSettings } from '../settings/sections.js'
 
 export const logsSchema = z
-  .array(z.object({ level: z.string(), message: z.string() }))
+  .array(z.object({ level: z.string(), message: z.string(), where: z.string().optional() }))
   .describe("Drush's log lines ([success], [notice], [warning], [error]…) as entries")
 
 export const machineName = z

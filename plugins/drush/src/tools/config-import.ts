@@ -7,6 +7,7 @@ import { loadConfigSource } from '../configset/sources.js'
 import { exchangeFolder, runDrush } from '../drush/run.js'
 import { logsSchema, siteLock, sourceSpec, specPaths } from './common.js'
 import { exportSite } from './config-export.js'
+import { importPreview } from '../drift/preview.js'
 
 const input = z.object({
   source: sourceSpec
@@ -39,6 +40,7 @@ export const configImport = defineTool({
     logs: logsSchema,
   }),
   locks: () => siteLock('exclusive'),
+  preview: (args, env) => importPreview(args, env),
   async run(args, ctx) {
     if (args.objects && !args.source) {
       throw new DriftcoreError('invalid_input', 'objects needs a source to take them from')

@@ -6,6 +6,10 @@ import { packDirectory } from '../configset/tarball.js'
 import { writeRoots } from '../configset/roots.js'
 import { loadConfigSource, type LoadedSource } from '../configset/sources.js'
 import { baselineFile, isBaselineName } from '../state/paths.js'
+import { DependencyReader } from '../drift/dependencies.js'
+import { acceptPreview } from '../drift/preview.js'
+import { maxYamlBytes } from '../settings/sections.js'
+import { yamlReader } from '../yaml/read.js'
 import { sourceSpec, specPaths } from './common.js'
 
 interface Change {
@@ -35,6 +39,7 @@ export const driftAccept = defineTool({
     digest: z.string().describe("the baseline's digest after"),
   }),
   locks: (input) => [{ key: `drift:baseline:${input.baseline}`, mode: 'exclusive' }],
+  preview: (input, env) => acceptPreview(input, env),
   async run(input, ctx) {
     const baseline = await loadConfigSource(input.baseline, ctx)
     const current = await loadConfigSource(input.current, ctx)
@@ -53,6 +58,7 @@ export const driftAccept = defineTool({
     })
     const written = changes.filter((c) => c.now).map((c) => c.name)
     const deleted = changes.filter((c) => !c.now).map((c) => c.name)
+    await refuseBrokenDependencies(baseline, current, changes, ctx)
     if (baseline.set.kind === 'directory' && baseline.origin.dir) {
       // The folder must really lie in the project or the site's config folder, never in
       // .driftcore/; below it, nothing is written through a symlink.
@@ -212,4 +218,45 @@ function acceptFailed(dir: string, file: string, doing: string, error: unknown):
     details: { file, folder: dir },
     cause: error,
   })
+}
+
+/**
+ * Accepting must leave a baseline Drupal would import: every accepted object's
+ * dependencies.config in it, and nothing left in it needing an object whose deletion is
+ * accepted. Otherwise nothing is written, and the error names what to accept as well.
+ */
+async function refuseBrokenDependencies(
+  baseline: LoadedSource,
+  current: LoadedSource,
+  changes: readonly Change[],
+  ctx: ToolContext,
+): Promise<void> {
+  const parse = await yamlReader(maxYamlBytes(ctx.config))
+  const site = new DependencyReader(current.set, parse)
+  const base = new DependencyReader(baseline.set, parse)
+  const after = new Set(baseline.set.objects.keys())
+  for (const c of changes) {
+    if (c.now) after.add(c.name)
+    else after.delete(c.name)
+  }
+  const problems: string[] = []
+  for (const c of changes) {
+    if (c.now) {
+      for (const dep of site.needs(c.name).config)
+        if (!after.has(dep)) problems.push(`${c.name} needs ${dep}, which the baseline would not have`)
+    } else {
+      for (const dependent of base.dependents(c.name))
+        if (after.has(dependent)) problems.push(`${dependent} needs ${c.name}, which would be deleted`)
+    }
+  }
+  if (problems.length > 0) {
+    throw new DriftcoreError(
+      'invalid_input',
+      `accepting these objects would break the baseline: ${problems.join('; ')}`,
+      {
+        hint: 'accept what they need as well (drift check plans it), or leave them out',
+        details: { problems },
+      },
+    )
+  }
 }

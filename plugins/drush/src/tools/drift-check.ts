@@ -16,6 +16,12 @@ const planItem = z.object({
   name: z.string(),
   status: z.enum(['added', 'removed', 'changed']),
   effect: z.string(),
+  recreated: z.literal(true).optional().describe('its uuid differs: an import deletes and recreates it'),
+  needed_by: z.string().optional().describe('re-exported because this accepted object needs it'),
+  refused: z
+    .string()
+    .optional()
+    .describe('drift.accept_site names it, but accepting it would break the baseline'),
 })
 
 export const driftReportSchema = z.object({
@@ -38,6 +44,7 @@ export const driftReportSchema = z.object({
       file: z.string(),
       status: z.enum(['added', 'removed', 'changed']),
       changes: z.array(change).optional(),
+      recreated: z.literal(true).optional(),
     }),
   ),
   noise_only: z.array(z.string()),
@@ -46,6 +53,9 @@ export const driftReportSchema = z.object({
     import: z.array(planItem),
     reexport: z.array(planItem),
     steps: z.array(z.object({ tool: z.string(), input: z.record(z.string(), z.unknown()), why: z.string() })),
+    order: z
+      .array(z.object({ op: z.enum(['delete', 'create', 'update']), name: z.string() }))
+      .describe('what the import does to the site, in the order Drupal applies it'),
     notes: z.array(z.string()),
   }),
 })

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { DriftcoreError, defineTool, isDriftcoreError } from 'driftcore'
 import { compareMetadata } from '../metadata/compare.js'
-import { harvestFromConfig, harvestWithDrush } from '../metadata/harvest.js'
+import { harvestFromConfig, harvestWithDrush, siteSyncFolder } from '../metadata/harvest.js'
 import { entityTypeSchema } from '../metadata/model.js'
 import { loadSnapshot, saveSnapshot } from '../metadata/snapshots.js'
 import { drushSettings } from '../settings/sections.js'
@@ -36,14 +36,18 @@ export const metadataHarvest = defineTool({
   requires: ['drush'],
   // Reads a config export or what its PHP script printed: grows with the site, not bounded.
   inProcess: {
-    paths: (input, env) => specPaths(env, [input.config_dir ?? drushSettings(env.config).config_dir], true),
+    paths: (input, env) => specPaths(env, [input.source ?? drushSettings(env.config).config_dir], true),
   },
   input: z.object({
-    source: z
+    from: z
       .enum(['auto', 'drush', 'config'])
       .default('auto')
-      .describe('auto: Drush when reachable, else the config export'),
-    config_dir: sourceSpec.optional().describe('the config export to read (default: drush.config_dir)'),
+      .describe('auto: Drush when reachable, else the config export; drush; config: a config export only'),
+    source: sourceSpec
+      .optional()
+      .describe(
+        'the config export to read (default: drush.config_dir, or the sync folder drush status names)',
+      ),
   }),
   output: z.object({
     snapshot: snapshotSchema,
@@ -52,22 +56,25 @@ export const metadataHarvest = defineTool({
   }),
   locks: () => siteLock('shared'),
   async run(input, ctx) {
-    if (input.source === 'drush' && input.config_dir) {
+    if (input.from === 'drush' && input.source) {
       throw new DriftcoreError(
         'invalid_input',
-        'config_dir reads a config export; it cannot be used with source drush',
+        'source names a config export; it cannot be used with from: drush',
       )
     }
     let metadata
-    if (input.source === 'config' || input.config_dir) {
-      metadata = await harvestFromConfig(ctx, input.config_dir)
+    if (input.from === 'config' || input.source) {
+      metadata = await harvestFromConfig(ctx, input.source)
     } else {
       try {
         metadata = await harvestWithDrush(ctx)
       } catch (error) {
-        if (input.source === 'drush' || !isDriftcoreError(error, 'unavailable')) throw error
-        ctx.logger.warn(`no Drush (${error.message}); reading the config export instead`)
-        metadata = await harvestFromConfig(ctx)
+        if (input.from === 'drush' || !isDriftcoreError(error, 'unavailable')) throw error
+        const sync = await siteSyncFolder(ctx)
+        ctx.logger.warn(
+          `Drush cannot harvest the site (${error.message.split('\n')[0]}); reading the config export ${sync ?? drushSettings(ctx.config).config_dir} instead`,
+        )
+        metadata = await harvestFromConfig(ctx, sync)
       }
     }
     const before = await loadSnapshot(ctx, 'latest')
@@ -105,11 +112,24 @@ export const entitySchema = defineTool({
       })
     }
     const before = await loadSnapshot(ctx, 'latest')
+    // The snapshot says what it is: this type from Drush, the rest from the one it was laid over
+    // (whose unknown facts, for the other types, stay unknown).
     const merged = before
       ? {
           ...before.metadata,
+          source: {
+            kind: 'drush' as const,
+            detail: `${fresh.source.detail}: ${type.id}; other entity types from snapshot ${before.entry.id} (${before.metadata.source.kind})`,
+          },
           harvested_at: fresh.harvested_at,
+          drupal_version: fresh.drupal_version ?? before.metadata.drupal_version,
           entity_types: { ...before.metadata.entity_types, [type.id]: type },
+          unknown: before.metadata.unknown.filter(
+            (u) =>
+              u !== `entity_type:${type.id}` &&
+              u !== `base_fields:${type.id}` &&
+              !(u === 'drupal_version' && fresh.drupal_version),
+          ),
         }
       : fresh
     const { entry } = await saveSnapshot(ctx, merged)

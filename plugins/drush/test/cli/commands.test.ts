@@ -24,12 +24,12 @@ beforeEach(async () => {
 afterEach(() => project.cleanup())
 
 describe('driftcore drift check (built CLI)', () => {
-  it('exits 0 without drift and 1 with drift, printing each drifted object and the plan', async () => {
+  it('exits 0 without drift and 20 with drift, printing each drifted object and the plan', async () => {
     const same = await runCli(project, ['drift', 'check', '--baseline', baseline, '--current', baseline])
     expect(same.exitCode).toBe(0)
     expect(same.stdout).toMatch(/^no drift/)
     const drifted = await runCli(project, ['drift', 'check', '--baseline', baseline, '--current', current])
-    expect(drifted.exitCode).toBe(1)
+    expect(drifted.exitCode).toBe(20)
     expect(drifted.stdout).toContain('~ field.storage.node.field_subtitle\n    cardinality: 1 → 3')
     expect(drifted.stdout).toContain('+ node.type.event')
     expect(drifted.stdout).toContain('- views.view.reading_list')
@@ -47,7 +47,7 @@ describe('driftcore drift check (built CLI)', () => {
       current,
       '--json',
     ])
-    expect(result.exitCode).toBe(1)
+    expect(result.exitCode).toBe(20)
     const report = json(result)
     expect(report).toMatchObject({
       drift: true,
@@ -57,7 +57,8 @@ describe('driftcore drift check (built CLI)', () => {
     for (const o of report.objects as { name: string }[]) expect(human.stdout).toContain(o.name)
   })
 
-  it('exits 2 on any error: a missing baseline, a missing flag, a file that is not YAML', async () => {
+  // Drift is 20, outside the error range; an error exits with its own code from the table.
+  it('exits with the error code on an error: not_found 3, a missing flag 2, invalid YAML 2', async () => {
     const missing = await runCli(project, [
       'drift',
       'check',
@@ -66,7 +67,7 @@ describe('driftcore drift check (built CLI)', () => {
       '--current',
       current,
     ])
-    expect(missing.exitCode).toBe(2)
+    expect(missing.exitCode).toBe(3)
     expect(missing.stderr).toContain('no config folder, file or baseline named "no-such-baseline"')
     const noFlag = await runCli(project, ['drift', 'check', '--current', current])
     expect(noFlag.exitCode).toBe(2)
@@ -127,15 +128,9 @@ describe('driftcore drush … (built CLI, Drush stand-in)', () => {
     expect(ran.stdout.trim()).toBe('[success] Cache rebuild complete.')
   })
 
-  it('drush metadata-harvest from a config export feeds the schema resources', async () => {
-    const harvested = await runCli(project, [
-      'drush',
-      'metadata-harvest',
-      '--source',
-      'config',
-      '--config-dir',
-      current,
-    ])
+  // --source names a config source, as in drift snapshot and drush config-import; --from says where.
+  it('drush metadata-harvest --source reads a config export and feeds the schema resources', async () => {
+    const harvested = await runCli(project, ['drush', 'metadata-harvest', '--source', current])
     expect(harvested.exitCode).toBe(0)
     expect(harvested.stdout).toMatch(/snapshot \S+: \d+ entity types, \d+ bundles, \d+ fields \(from config/)
     const event = await runCli(project, ['resources', 'read', 'driftcore://schema/fields/node/event'])

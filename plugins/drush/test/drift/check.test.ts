@@ -115,11 +115,9 @@ describe('drift check on the USA.gov export (1,226 files) and mutated copies of 
     ])
   })
 
-  it('does not count reordered keys or a uuid-only change as drift', async () => {
+  it('does not count reordered keys or a changed default_config_hash as drift', async () => {
     const current = await mutatedCopy(DRUPAL.usagov, path.join(project.dir, 'current'), {
       'views.view.archive.yml': reorderKeys,
-      'node.type.basic_page.yml': (t) =>
-        t.replace(/^uuid: .*$/m, 'uuid: 00000000-1111-4222-8333-444444444444'),
       'core.extension.yml': (t) =>
         t.replace(/default_config_hash: .*/, 'default_config_hash: changed-by-a-reinstall'),
     })
@@ -129,20 +127,41 @@ describe('drift check on the USA.gov export (1,226 files) and mutated copies of 
     const report = await check(DRUPAL.usagov, current)
     expect(report.drift).toBe(false)
     expect(report.equivalent).toEqual(['views.view.archive'])
-    expect(report.noise_only).toEqual(['core.extension', 'node.type.basic_page'])
+    expect(report.noise_only).toEqual(['core.extension'])
   })
 
-  it('counts a uuid change as drift when the project removes uuid from drift.noise', async () => {
+  // Issue 13, case 3: Drush says such an object is "Only in sync dir"; an import deletes and
+  // recreates it. Not noise, whatever drift.noise says.
+  it('counts a uuid change as drift that an import would delete and recreate, even with uuid in drift.noise', async () => {
     const current = await mutatedCopy(DRUPAL.usagov, path.join(project.dir, 'current'), {
       'node.type.basic_page.yml': (t) =>
         t.replace(/^uuid: .*$/m, 'uuid: 00000000-1111-4222-8333-444444444444'),
     })
-    const strict = await drushKernel(project, ['drift.noise=[_core.default_config_hash]'])
-    const report = await check(DRUPAL.usagov, current, strict)
-    await strict.close()
-    expect(objectOf(report, 'node.type.basic_page')!.changes).toEqual([
-      expect.objectContaining({ path: 'uuid', kind: 'changed' }),
+    const lenient = await drushKernel(project, ['drift.noise=[uuid, _core.default_config_hash]'])
+    const report = await check(DRUPAL.usagov, current, lenient)
+    await lenient.close()
+    expect(objectOf(report, 'node.type.basic_page')).toMatchObject({
+      recreated: true,
+      changes: [expect.objectContaining({ path: 'uuid', kind: 'changed' })],
+    })
+    expect(report.plan.import).toEqual([
+      expect.objectContaining({
+        name: 'node.type.basic_page',
+        recreated: true,
+        effect: expect.stringContaining("delete the site's object and create the baseline's"),
+      }),
     ])
+  })
+
+  // Issue 13, case 4: removing _core.default_config_hash must not leave `_core: {}` behind.
+  it('a mapping that held only noise is noise too, not an added empty parent', async () => {
+    const current = await mutatedCopy(DRUPAL.usagov, path.join(project.dir, 'current'), {
+      'system.site.yml': (t) => t.replace(/^_core:\n {2}default_config_hash: .*\n/m, ''),
+    })
+    expect(await readFile(path.join(current, 'system.site.yml'), 'utf8')).not.toContain('_core')
+    const report = await check(DRUPAL.usagov, current)
+    expect(report.drift).toBe(false)
+    expect(report.noise_only).toEqual(['system.site'])
   })
 
   it('skips objects matching drift.ignore, and plans re-export for objects matching drift.accept_site', async () => {

@@ -128,7 +128,7 @@ describe('metadata from a config export alone (no Drush)', () => {
   })
 
   it('reads bundles, fields, list values, paragraphs and translatability from the USA.gov export', async () => {
-    const out = await harvest({ source: 'config', config_dir: DRUPAL.usagov })
+    const out = await harvest({ from: 'config', source: DRUPAL.usagov })
     expect(out.snapshot).toMatchObject({ source: { kind: 'config' } })
     const node = await schema('driftcore://schema/fields/node')
     expect(node.schemas).toHaveLength(11)

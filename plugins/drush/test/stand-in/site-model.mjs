@@ -178,6 +178,8 @@ export function entityModel(activeDir, { state = {}, config = [] }) {
           cardinality: storage.cardinality ?? 1,
           base: false,
           settings: runtimeSettings(storage.settings, f.settings),
+          default_value: f.default_value ?? null,
+          default_value_callback: f.default_value_callback ?? '',
         }
       }
       fields[type.id][b.id] = own

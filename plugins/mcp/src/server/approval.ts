@@ -142,6 +142,7 @@ function question(
     '',
     `Policy asks for approval first: ${approval.reason}${approval.deciding_rule ? ` (rule ${approval.deciding_rule})` : ''}.`,
     `Input: ${approval.input_summary}`,
+    ...(approval.preview ? [`What it would do:\n${approval.preview}`] : []),
     `Input hash: ${approval.input_hash}`,
     `Approval ${approval.id}, valid for this exact input only, until ${approval.expires_at}.`,
     '',

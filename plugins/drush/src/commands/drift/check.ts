@@ -1,12 +1,13 @@
 import { Flags } from '@oclif/core'
-import { DriftcoreError, isDriftcoreError } from 'driftcore'
+import { RESULT_EXIT_CODES } from 'driftcore'
 import { sourceArg } from '../../cli/source-flag.js'
 import { DrushToolCommand } from '../../cli/tool-command.js'
 import type { DriftReport } from '../../drift/check.js'
 import { formatDriftReport } from '../../format/drift.js'
 
 export default class DriftCheck extends DrushToolCommand<typeof DriftCheck> {
-  static override summary = 'Compare the current config with a baseline; exit 0 no drift, 1 drift, 2 error'
+  static override summary =
+    'Compare the current config with a baseline; exit 0 no drift, 20 drift, an error its own code'
   static override description =
     'Each config object is reported added, removed or changed, with YAML-aware key-path diffs (reordered keys are not drift; drift.noise keys such as uuid are ignored), and a remediation plan: which objects to import (restore the baseline) and which to re-export (accept the site). Without --current the live site is exported first.'
   static override examples = [
@@ -29,18 +30,9 @@ export default class DriftCheck extends DrushToolCommand<typeof DriftCheck> {
       current,
     })
     if (!this.jsonEnabled()) this.log(formatDriftReport(report))
-    if (report.drift) process.exitCode = 1
+    // Drift is a result, not an error: its own code, outside the error range (1-11, 130), so CI
+    // can tell a drifted site from a check that could not run (which exits with its error's code).
+    if (report.drift) process.exitCode = RESULT_EXIT_CODES.drift
     return report
-  }
-
-  // CI reads the exit code alone: 1 must mean drift, so every failure is 2 (the JSON error
-  // and message still carry the precise code).
-  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
-    const wrapped = isDriftcoreError(error)
-      ? error
-      : new DriftcoreError('invalid_input', error.message, { cause: error })
-    await super.catch(wrapped)
-    process.exitCode = 2
-    return undefined
   }
 }

@@ -14,25 +14,31 @@ interface Output {
 export default class DrushMetadataHarvest extends DrushToolCommand<typeof DrushMetadataHarvest> {
   static override summary = "Harvest the site's entity types and fields into a metadata snapshot"
   static override description =
-    'With Drush, a PHP script shipped with driftcore runs through drush php:script; without Drush (or with --source config) the config export is read. The schema resources serve the latest snapshot.'
+    'With Drush, a PHP script shipped with driftcore runs through drush php:script; when Drush cannot reach the site (or with --from config, or --source) a config export is read: --source, else drush.config_dir, else the sync folder drush status names. The schema resources serve the latest snapshot.'
   static override examples = [
     '<%= config.bin %> drush metadata-harvest',
-    '<%= config.bin %> drush metadata-harvest --source config --config-dir sandbox/example-site/config/current',
+    '<%= config.bin %> drush metadata-harvest --source sandbox/example-site/config/current',
+    '<%= config.bin %> drush metadata-harvest --from drush',
   ]
   static override flags = {
-    source: Flags.string({
+    from: Flags.string({
       options: ['auto', 'drush', 'config'],
       default: 'auto',
-      description: 'where metadata comes from',
+      description: 'where metadata comes from: Drush, a config export, or Drush when reachable',
     }),
-    'config-dir': Flags.string({ description: 'the config export to read (default: drush.config_dir)' }),
+    // --source names a config source here as in every other command (implies --from config).
+    source: Flags.string({
+      description: 'the config export to read: a folder, .tar.gz, baseline or artifact',
+      aliases: ['config-dir'],
+      deprecateAliases: true,
+    }),
   }
 
   async run(): Promise<Output> {
-    const dir = this.flags['config-dir']
+    const dir = this.flags.source
     const out = await this.callTool<Output>('drush.metadataHarvest', {
-      source: this.flags.source,
-      ...(dir ? { config_dir: sourceArg(dir) } : {}),
+      from: this.flags.from,
+      ...(dir ? { source: sourceArg(dir) } : {}),
     })
     if (!this.jsonEnabled()) {
       const s = out.snapshot
