@@ -58,7 +58,8 @@ function review(reviewer: Actor, pollMs = 3_600_000) {
 async function screenWhere(
   screen: ReturnType<typeof render>,
   ready: (frame: string) => boolean,
-  timeoutMs = 5000,
+  // Generous: under a loaded machine a redraw can lag seconds behind; this is a wait, not a speed check.
+  timeoutMs = 20_000,
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
