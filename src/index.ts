@@ -66,7 +66,7 @@ export type {
   ToolContext,
   ToolDefinition,
 } from './registry/types.js'
-export type { Actor } from './audit/record.js'
+export type { Actor, Identity } from './audit/record.js'
 export type { ArtifactRef, Retention } from './artifacts/store.js'
 export type { Constraints } from './policy/constraints.js'
 export type { LaunchResult, LaunchSpec } from './launcher/launch.js'
@@ -76,7 +76,7 @@ export type { Logger } from './logging/logger.js'
 export type { PolicyDecision, PolicyRequest } from './policy/engine.js'
 export type { ProjectPaths } from './store/paths.js'
 export type { Kernel, KernelOptions } from './kernel/open.js'
-export type { InvokeOptions, InvokeResult, DryRunResult } from './gate/invoke.js'
+export type { GateOptions, InvokeOptions, InvokeResult, DryRunResult } from './gate/invoke.js'
 export type { ToolDescriptor, ResourceDescriptor } from './registry/registry.js'
 export { DriftcoreCommand } from './cli/base-command.js'
 export { ToolCommand } from './cli/tool-command.js'

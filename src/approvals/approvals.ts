@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import picomatch from 'picomatch'
 import type { AuditLog } from '../audit/log.js'
-import type { Actor } from '../audit/record.js'
+import type { Actor, Identity } from '../audit/record.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import { JsonDocument } from '../store/documents.js'
 import type { PolicyDecision } from '../policy/engine.js'
@@ -66,6 +66,8 @@ export interface ApprovalUse {
   workflow?: { run_id: string; step: string } | undefined
   /** Whether policy, now, accepts a client-attested approval for this call. */
   clientAttestation?: boolean
+  /** How the caller's actor was established (`GateOptions.identity`), for the records a use writes. */
+  identity?: Partial<Identity>
 }
 
 /** A person's decision asked for by something other than a tool call (a workflow's approval step). */
@@ -137,6 +139,8 @@ export class Approvals {
     decision: PolicyDecision
     traceId: string
     workflow?: { run_id: string; step: string }
+    /** How the requester was established, for the `approval.requested` record. */
+    identity?: Partial<Identity>
   }): Promise<ApprovalRequest> {
     return this.create(
       {
@@ -157,6 +161,7 @@ export class Approvals {
         ...(args.workflow ? { workflow: args.workflow } : {}),
       },
       this.options.ttlMs,
+      args.identity,
     )
   }
 
@@ -191,6 +196,7 @@ export class Approvals {
       'id' | 'status' | 'created_at' | 'expires_at' | 'config_hash' | 'environment'
     >,
     ttlMs: number,
+    identity?: Partial<Identity>,
   ): Promise<ApprovalRequest> {
     const now = new Date()
     const { configHash, environment } = this.options
@@ -225,6 +231,7 @@ export class Approvals {
       await this.options.audit.record({
         type: 'approval.requested',
         actor: fields.requester,
+        ...(identity ? { identity } : {}),
         subject: request.id,
         trace_id: fields.trace_id,
         data: {
@@ -413,6 +420,7 @@ export class Approvals {
         await this.options.audit.record({
           type: FORGED_TYPE,
           actor: use.actor,
+          ...(use.identity ? { identity: use.identity } : {}),
           subject: id,
           trace_id: found.trace_id,
           data: {

@@ -5,7 +5,8 @@ import { DriftcoreError } from '../errors/driftcore-error.js'
 import { withFileLock } from '../store/file-lock.js'
 import { GroupCommit, type FsyncPolicy } from '../store/group-commit.js'
 import { CheckpointSigner, readCheckpoints, type Checkpoint, type CheckpointSettings } from './checkpoints.js'
-import { checkLine, GENESIS, sealRecord, type AuditEntry } from './record.js'
+import { mergeIdentity, processIdentity } from './identity.js'
+import { checkLine, GENESIS, sealRecord, type AuditEntry, type Identity } from './record.js'
 import { AuditFiles } from './open-files.js'
 import type { Redactor } from './redact.js'
 import {
@@ -17,7 +18,8 @@ import {
   type AuditHead,
 } from './segments.js'
 
-type Prepared = Omit<AuditEntry, 'data' | 'redacted'> & {
+type Prepared = Omit<AuditEntry, 'data' | 'redacted' | 'identity'> & {
+  identity: Identity
   data: Record<string, unknown>
   at: string
   trace_id: string
@@ -32,6 +34,8 @@ export interface AuditLogOptions {
   checkpoints?: CheckpointSettings
   /** Told what went wrong with something that must not fail an append (an automatic checkpoint). */
   warn?: (message: string) => void
+  /** The identity every record starts from; the process's own (os user, uid, tty) by default. */
+  identity?: Identity
 }
 
 /**
@@ -119,6 +123,7 @@ export class AuditLog {
     return {
       type: entry.type,
       actor: redact.redact(entry.actor),
+      identity: redact.redact(mergeIdentity(this.options.identity ?? processIdentity(), entry.identity)),
       subject: redact.redactText(entry.subject),
       data: entry.redacted ? data : redact.redact(data),
       at: new Date(at).toISOString(),

@@ -6,9 +6,31 @@ export interface Actor {
   id: string
 }
 
+/**
+ * How a record's actor was established. The actor (`type:id`) is a name anyone can claim
+ * (`DRIFTCORE_ACTOR`); these are the facts behind it: the OS account of the process that wrote
+ * the record (from its uid, not the environment), its terminal, and what the caller that gave
+ * the actor knew (the MCP client and session, the control-API token's name, the signing key).
+ */
+export interface Identity {
+  /** The login name of the process writing the record, looked up from its uid. */
+  os_user: string
+  uid: number
+  /** The terminal on stdin (e.g. /dev/pts/3), when there is one. */
+  tty?: string
+  /** Agent calls over MCP: the client's name from initialize (sanitised) and the session id. */
+  mcp?: { client: string; session: string }
+  /** Control-API calls: the person token's *name* (never the token). */
+  token?: string
+  /** Approvals: the key the decision was signed with (fingerprint in `SHA256:…` form). */
+  key?: { principal: string; fingerprint: string }
+}
+
 export interface AuditEntry {
   type: string
   actor: Actor
+  /** What the caller knows about how the actor was established; merged over the process's own. */
+  identity?: Partial<Identity>
   /** What the record is about: a tool id, an approval id, a bundle name… */
   subject: string
   trace_id?: string
@@ -27,6 +49,8 @@ export interface AuditRecord {
   at: string
   type: string
   actor: Actor
+  /** Absent in records written before identities were recorded. */
+  identity?: Identity
   subject: string
   trace_id: string
   data: Record<string, unknown>
@@ -46,7 +70,7 @@ const PREV_FIELD = Buffer.from(',"prev":"')
  * written, rather than re-serialised values, keeps verification to one sha256 per line.
  */
 export function sealRecord(
-  entry: AuditEntry,
+  entry: Omit<AuditEntry, 'identity'> & { identity?: Identity },
   seq: number,
   prev: string,
   at: string,
@@ -57,6 +81,7 @@ export function sealRecord(
     at,
     type: entry.type,
     actor: entry.actor,
+    ...(entry.identity ? { identity: entry.identity } : {}),
     subject: entry.subject,
     trace_id: traceId,
     data: entry.data ?? {},

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { ArtifactRef, ArtifactStore } from '../artifacts/store.js'
 import type { Approvals } from '../approvals/approvals.js'
 import type { AuditLog } from '../audit/log.js'
-import type { Actor } from '../audit/record.js'
+import type { Actor, Identity } from '../audit/record.js'
 import type { Redactor } from '../audit/redact.js'
 import { DriftcoreError, toDriftcoreError } from '../errors/driftcore-error.js'
 import type { IdempotencyStore } from '../idempotency/store.js'
@@ -41,7 +41,15 @@ export interface InvokeOptions {
   logger?: Logger
   /** Told the pid of every process the handler starts (a workflow journals them to clean up after a crash). */
   onProcess?: (pid: number) => void
+  /**
+   * How the actor was established, as far as the caller knows (the MCP client and session, the
+   * control-API token's name): put in every record the call writes, over the process's own.
+   */
+  identity?: Partial<Identity>
 }
+
+/** The options of a gate call (`Gate.invoke`). */
+export type GateOptions = InvokeOptions
 
 export interface InvokeResult {
   tool: string
@@ -150,6 +158,7 @@ export class Gate {
       return d.audit.record({
         type: 'tool.call',
         actor,
+        ...identityOf(options),
         subject: tool.id,
         trace_id: traceId,
         redacted: true,
@@ -208,6 +217,7 @@ export class Gate {
           requester: actor,
           decision,
           traceId,
+          ...identityOf(options),
           ...workflowOf(options.meta),
         })
         await record('approval_required', { approval_id: approval.id, reason: decision.reason })
@@ -233,6 +243,7 @@ export class Gate {
           actor,
           workflow: workflowOf(options.meta).workflow,
           clientAttestation: decision.client_attestation === true,
+          ...identityOf(options),
         })
         approvedBy = approval.decided_by
         approvedVia = approval.via
@@ -337,7 +348,7 @@ export class Gate {
   async read(
     uri: string,
     actor: Actor,
-    options: { traceId?: string; logger?: Logger } = {},
+    options: { traceId?: string; logger?: Logger; identity?: Partial<Identity> } = {},
   ): Promise<ResourceContent> {
     const d = this.deps
     const { resource, params } = d.registry.matchResource(uri)
@@ -357,6 +368,7 @@ export class Gate {
       d.audit.record({
         type: 'resource.read',
         actor,
+        ...identityOf(options),
         subject: uri,
         trace_id: traceId,
         data: {
@@ -449,7 +461,14 @@ export class Gate {
         decision.constraints,
         signal,
         (run) =>
-          d.audit.record({ type: 'process.run', actor, subject: tool.id, trace_id: traceId, data: run }),
+          d.audit.record({
+            type: 'process.run',
+            actor,
+            ...identityOf(options),
+            subject: tool.id,
+            trace_id: traceId,
+            data: run,
+          }),
         options.onProcess,
       ),
       artifacts: { put: (c, m) => d.artifacts.put(c, m), get: (r) => d.artifacts.get(r) },
@@ -468,6 +487,11 @@ function workflowOf(meta: Record<string, unknown> | undefined): {
   return typeof meta?.run_id === 'string' && typeof meta.step === 'string'
     ? { workflow: { run_id: meta.run_id, step: meta.step } }
     : {}
+}
+
+// Spread into a record or an approvals call: nothing at all when the caller gave no identity.
+function identityOf(options: { identity?: Partial<Identity> | undefined }): { identity?: Partial<Identity> } {
+  return options.identity ? { identity: options.identity } : {}
 }
 
 const NEVER = new AbortController().signal
