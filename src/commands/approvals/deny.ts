@@ -1,5 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
+import { serverFlags } from '../../cli/remote.js'
+import { decideRemotely } from '../../control/decide.js'
 
 export default class ApprovalsDeny extends DriftcoreCommand<typeof ApprovalsDeny> {
   static override summary = 'Deny a pending request'
@@ -7,11 +9,13 @@ export default class ApprovalsDeny extends DriftcoreCommand<typeof ApprovalsDeny
     '<%= config.bin %> approvals deny apr_0123456789ab --comment "not during the release freeze"',
   ]
   static override args = { id: Args.string({ description: 'approval id', required: true }) }
-  static override flags = { comment: Flags.string({ description: 'why you deny' }) }
+  static override flags = { ...serverFlags, comment: Flags.string({ description: 'why you deny' }) }
 
   async run() {
-    const kernel = await this.kernel()
-    const approval = await kernel.approvals.decide(this.args.id, this.actor(), 'denied', this.flags.comment)
+    const remote = await this.remote()
+    const { approval } = remote
+      ? await decideRemotely(remote, this.args.id, 'denied', this.flags.comment)
+      : { approval: await (await this.kernel()).approvals.decide(this.args.id, this.actor(), 'denied', this.flags.comment) }
     if (!this.jsonEnabled()) this.log(`denied ${approval.id} (${approval.tool})`)
     return { approval }
   }
