@@ -123,7 +123,7 @@ export class AuditLog {
     return {
       type: entry.type,
       actor: redact.redact(entry.actor),
-      identity: redact.redact(mergeIdentity(this.options.identity ?? processIdentity(), entry.identity)),
+      identity: redactValues(redact, mergeIdentity(this.options.identity ?? processIdentity(), entry.identity)),
       subject: redact.redactText(entry.subject),
       data: entry.redacted ? data : redact.redact(data),
       at: new Date(at).toISOString(),
@@ -243,4 +243,14 @@ async function recoverHead(dir: string, checkpointFile: string | undefined): Pro
     )
   }
   return { segment: segments[0]!, seq: 0, hash: GENESIS, size: 0 }
+}
+
+/**
+ * An identity's values are redacted as text, not by key: its `token` is a token's *name*,
+ * which the key-based rules (made for data) would mask, hiding who made a control request.
+ */
+function redactValues<T>(redact: Redactor, value: T): T {
+  if (typeof value === 'string') return redact.redactText(value) as T
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValues(redact, v)])) as T
 }
