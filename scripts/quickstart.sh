@@ -6,13 +6,14 @@ cd "$(dirname "$0")/.."
 . .ci/node22.sh
 
 debian_packages() {
-  # Real programs the tests use: bubblewrap (isolation), php-cli (php -l), git, and a compose
+  # Real programs the tests use: bubblewrap (isolation), php-cli (php -l), git, openssh-client (signed approvals), and a compose
   # client for the static check of sandbox/compose.yaml (no engine: recommends stay out).
   local missing=()
   command -v bwrap >/dev/null || missing+=(bubblewrap)
   command -v php >/dev/null || missing+=(php-cli)
   command -v git >/dev/null || missing+=(git)
   command -v prlimit >/dev/null || missing+=(util-linux)
+  command -v ssh-keygen >/dev/null && command -v ssh-agent >/dev/null || missing+=(openssh-client)
   docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || missing+=(docker-compose)
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""

@@ -6,7 +6,15 @@ import type { Actor, Identity } from '../audit/record.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import { JsonDocument } from '../store/documents.js'
 import type { PolicyDecision } from '../policy/engine.js'
+import { assertFresh, type Approvers } from '../identity/approvers.js'
+import { SETUP_HINT } from '../identity/signing-key.js'
 import { approvalDigest, findApprovalEvidence, FORGED_TYPE } from './evidence.js'
+import {
+  APPROVAL_NAMESPACE,
+  approvalStatement,
+  type ApprovalSignature,
+  type SignedDecision,
+} from './statement.js'
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used' | 'expired' | 'withdrawn'
 
@@ -45,6 +53,10 @@ export interface ApprovalRequest {
   via?: 'mcp-elicitation'
   /** The MCP client's name (from initialize), for `via: mcp-elicitation`. */
   client?: string
+  /** Policy lets the requester approve it themselves, signed (`self_approval: allowed`). */
+  self_approval?: true
+  /** The person's SSH signature over the decision (`approvalStatement`), verified when it was made. */
+  signature?: ApprovalSignature
 }
 
 /** An MCP client's own answer to an elicitation: its word, recorded as such (see `attest`). */
@@ -118,7 +130,14 @@ export class Approvals {
 
   constructor(
     private readonly stateDir: string,
-    private readonly options: { ttlMs: number; audit: AuditLog; configHash: string; environment: string },
+    private readonly options: {
+      ttlMs: number
+      audit: AuditLog
+      configHash: string
+      environment: string
+      /** allowed_signers and whether signatures are required; without it nothing is signed. */
+      approvers?: Approvers
+    },
   ) {
     this.doc = approvalsDoc(stateDir)
   }
@@ -157,6 +176,7 @@ export class Approvals {
         reason: args.decision.reason,
         ...(args.decision.approvers ? { approvers: args.decision.approvers } : {}),
         ...(args.decision.client_attestation ? { client_attestation: true as const } : {}),
+        ...(args.decision.self_approval ? { self_approval: true as const } : {}),
         trace_id: args.traceId,
         ...(args.workflow ? { workflow: args.workflow } : {}),
       },
@@ -212,6 +232,7 @@ export class Approvals {
           r.workflow?.run_id === fields.workflow?.run_id &&
           r.workflow?.step === fields.workflow?.step &&
           r.client_attestation === fields.client_attestation &&
+          r.self_approval === fields.self_approval &&
           Date.parse(r.expires_at) > now.getTime(),
       )
       if (existing) return { created: false, request: existing }
@@ -243,6 +264,7 @@ export class Approvals {
           config_hash: request.config_hash,
           environment: request.environment,
           ...(request.client_attestation ? { client_attestation: true } : {}),
+          ...(request.self_approval ? { self_approval: true } : {}),
           ...(request.workflow ? { workflow: request.workflow } : {}),
         },
       })
@@ -269,43 +291,102 @@ export class Approvals {
   /**
    * A person's decision. Only an actor of type `human` approves (not `system:`, `ci:`,
    * `workflow:`, and never an agent); any of them but an agent may deny, which lets nothing run.
+   *
+   * Signed (`signed`, made by `signDecision` with the person's SSH key): the signature over
+   * `approvalStatement` is verified against the allowed_signers in force, and the approver is
+   * `human:<principal>`, whoever `approver` says. Once signing is required (allowed_signers
+   * exists, or `approvals.require_signature`), a person's unsigned decision is refused.
    */
   async decide(
     id: string,
     approver: Actor,
     verdict: 'approved' | 'denied',
     comment?: string,
+    signed?: SignedDecision,
   ): Promise<ApprovalRequest> {
     if (approver.type === 'agent') {
       throw new DriftcoreError('forbidden', `an agent (${approver.id}) cannot decide approval ${id}`, {
         hint: 'a person decides: driftcore approvals approve ' + id,
       })
     }
-    if (verdict === 'approved' && approver.type !== 'human') {
+    comment = comment || undefined
+    const signature = await this.verifySigned(id, verdict, comment, signed)
+    const decider: Actor = signature ? { type: 'human', id: signature.principal } : approver
+    if (
+      !signature &&
+      (verdict === 'approved' || approver.type === 'human') &&
+      (await this.signingRequired())
+    ) {
       throw new DriftcoreError(
         'forbidden',
-        `${actorKey(approver)} cannot approve ${id}: only a person (an actor of type human) approves`,
+        `approval ${id} must be signed: this project lists its approvers in .driftcore/allowed_signers, and an unsigned decision proves nobody made it`,
+        { hint: SETUP_HINT, details: { approval_id: id } },
+      )
+    }
+    if (verdict === 'approved' && decider.type !== 'human') {
+      throw new DriftcoreError(
+        'forbidden',
+        `${actorKey(decider)} cannot approve ${id}: only a person (an actor of type human) approves`,
         { hint: 'a person approves it as themselves: driftcore approvals approve ' + id },
       )
     }
     return this.settle(id, verdict, comment, (r) => {
-      if (actorKey(approver) === actorKey(r.requester) || approver.id === r.requester.id) {
-        throw new DriftcoreError('forbidden', `${approver.id} requested ${id} and cannot decide it too`, {
-          hint: 'ask another person to approve it',
-        })
+      if (signature && signature.statement !== approvalStatement(r, verdict, comment, signature.at)) {
+        throw new DriftcoreError('conflict', `approval ${id} changed while it was being signed; sign again`)
+      }
+      if (actorKey(decider) === actorKey(r.requester) || decider.id === r.requester.id) {
+        if (!(signature && r.self_approval)) {
+          throw new DriftcoreError('forbidden', `${decider.id} requested ${id} and cannot decide it too`, {
+            hint: r.self_approval
+              ? 'policy lets you approve your own request only with a signature: set up your key (driftcore approvers add)'
+              : 'ask another person to approve it (or, working alone, a policy rule with self_approval: allowed lets you approve your own, signed)',
+          })
+        }
       }
       for (const patterns of r.approvers ?? []) {
         if (
-          !patterns.some((p) => picomatch.isMatch(approver.id, p) || picomatch.isMatch(actorKey(approver), p))
+          !patterns.some((p) => picomatch.isMatch(decider.id, p) || picomatch.isMatch(actorKey(decider), p))
         ) {
           throw new DriftcoreError(
             'forbidden',
-            `${actorKey(approver)} is not among the approvers for ${id}: ${patterns.join(', ')}`,
+            `${actorKey(decider)} is not among the approvers for ${id}: ${patterns.join(', ')}`,
           )
         }
       }
-      r.decided_by = approver
+      r.decided_by = decider
+      if (signature) r.signature = signature
     })
+  }
+
+  /** Whether a person's decision must be signed here (see `Approvers.signingRequired`). */
+  async signingRequired(): Promise<boolean> {
+    return this.options.approvers ? this.options.approvers.signingRequired() : false
+  }
+
+  // Checks a signed decision before the state file is locked (ssh-keygen takes a moment).
+  private async verifySigned(
+    id: string,
+    verdict: 'approved' | 'denied',
+    comment: string | undefined,
+    signed: SignedDecision | undefined,
+  ): Promise<ApprovalSignature | undefined> {
+    if (!signed) return undefined
+    const approvers = this.options.approvers
+    if (!approvers)
+      throw new DriftcoreError('unavailable', 'this project has no approvers to check a signature against')
+    const request = (await this.doc.read()).requests[id]
+    if (!request) throw notFound(id)
+    assertFresh(signed.at)
+    const statement = approvalStatement(request, verdict, comment, signed.at)
+    const { principal, fingerprint } = await approvers.verify(statement, signed, APPROVAL_NAMESPACE)
+    return {
+      principal,
+      fingerprint,
+      namespace: APPROVAL_NAMESPACE,
+      at: signed.at,
+      signature: signed.signature,
+      statement,
+    }
   }
 
   /**
@@ -364,6 +445,8 @@ export class Approvals {
           requester: r.requester,
           ...(r.via ? { via: r.via, client: r.client } : {}),
           ...(comment ? { comment } : {}),
+          // identity: { key: { principal, fingerprint } } from r.signature once i11/ident is merged
+          ...(r.signature ? { signature: r.signature } : {}),
           ...(verdict === 'approved' ? { digest: approvalDigest(r) } : {}),
         },
       })
@@ -413,39 +496,13 @@ export class Approvals {
     // Read outside the lock: the log is searched once, and the record it needs is never removed.
     const evidence = await findApprovalEvidence(this.options.audit.dir, found)
     if (!evidence.found) {
-      // Recorded if the log takes it; a log that refuses records (it was edited too) must not
-      // hide which file was forged.
-      let unrecorded: string | undefined
-      try {
-        await this.options.audit.record({
-          type: FORGED_TYPE,
-          actor: use.actor,
-          ...(use.identity ? { identity: use.identity } : {}),
-          subject: id,
-          trace_id: found.trace_id,
-          data: {
-            file: this.file,
-            tool: found.tool,
-            input_hash: found.input_hash,
-            status: found.status,
-            ...(found.decided_by ? { decided_by: found.decided_by } : {}),
-            reason: evidence.reason,
-          },
-        })
-        await this.options.audit.flush()
-      } catch (error) {
-        unrecorded = (error as Error).message
-      }
-      throw new DriftcoreError(
-        'integrity',
-        `approval ${id} in ${this.file} says ${found.status}, but ${evidence.reason}: it was not granted here`,
-        {
-          hint:
-            'someone edited the state file; run `driftcore audit verify`, and ask a person to approve again' +
-            (unrecorded ? ` (the audit log refused to record this too: ${unrecorded})` : ''),
-          details: { approval_id: id, file: this.file },
-        },
-      )
+      throw await this.refuse(found, use, evidence.reason, 'it was not granted here', {
+        hint: 'someone edited the state file; run `driftcore audit verify`, and ask a person to approve again',
+      })
+    }
+    const unsigned = await this.signatureProblem(found)
+    if (unsigned) {
+      throw await this.refuse(found, use, unsigned.reason, 'it is not honoured', { hint: unsigned.hint })
     }
     return this.doc.update((doc) => {
       const r = doc.requests[id]
@@ -459,6 +516,100 @@ export class Approvals {
       r.used_at = new Date().toISOString()
       return { ...r }
     })
+  }
+
+  /**
+   * Why a granted approval's signature does not hold now, if it does not: checked again at every
+   * use against the allowed_signers in force, so a key removed since, a state file given
+   * someone else's signature, or an unsigned grant where signing is required is never honoured.
+   */
+  private async signatureProblem(r: ApprovalRequest): Promise<{ reason: string; hint: string } | undefined> {
+    const approvers = this.options.approvers
+    if (!approvers) return undefined
+    const state = await approvers.state()
+    if (state.problem) {
+      return {
+        reason: state.problem,
+        hint: "the approvers file was changed behind driftcore's back; restore it and run `driftcore audit verify`",
+      }
+    }
+    const sig = r.signature
+    if (!sig) {
+      if (r.via === 'mcp-elicitation' || !(await approvers.signingRequired(state))) return undefined
+      return {
+        reason: `it is not signed, and this project requires signed approvals (${approvers.file})`,
+        hint: 'a person approves a new request with their key: driftcore approvals approve ID',
+      }
+    }
+    const hint = 'ask a person to approve a new request with their key: driftcore approvals approve ID'
+    if (sig.statement !== approvalStatement(r, 'approved', r.comment, sig.at)) {
+      return { reason: 'its signature is over another statement than this approval', hint }
+    }
+    if (r.decided_by?.type !== 'human' || r.decided_by.id !== sig.principal) {
+      return {
+        reason: `it says ${r.decided_by?.id ?? 'nobody'} decided it, but ${sig.principal} signed`,
+        hint,
+      }
+    }
+    try {
+      const verified = await approvers.verify(sig.statement, sig, APPROVAL_NAMESPACE)
+      if (verified.principal !== sig.principal || verified.fingerprint !== sig.fingerprint) {
+        return {
+          reason: `its signature is by ${verified.principal} (${verified.fingerprint}), not ${sig.principal}`,
+          hint,
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof DriftcoreError) || error.code !== 'integrity') throw error
+      return { reason: `its signature does not verify against ${approvers.file}: ${error.message}`, hint }
+    }
+    return undefined
+  }
+
+  // An approval that must not be honoured: recorded as forged if the log takes it (a log that
+  // refuses records, edited too, must not hide which file was forged), then an integrity error.
+  private async refuse(
+    found: ApprovalRequest,
+    use: ApprovalUse,
+    reason: string,
+    verdict: string,
+    { hint }: { hint: string },
+  ): Promise<DriftcoreError> {
+    const id = found.id
+    let unrecorded: string | undefined
+    try {
+      await this.options.audit.record({
+        type: FORGED_TYPE,
+        actor: use.actor,
+        ...(use.identity ? { identity: use.identity } : {}),
+        subject: id,
+        trace_id: found.trace_id,
+        data: {
+          file: this.file,
+          tool: found.tool,
+          input_hash: found.input_hash,
+          status: found.status,
+          ...(found.decided_by ? { decided_by: found.decided_by } : {}),
+          ...(found.signature
+            ? {
+                signed_by: { principal: found.signature.principal, fingerprint: found.signature.fingerprint },
+              }
+            : {}),
+          reason,
+        },
+      })
+      await this.options.audit.flush()
+    } catch (error) {
+      unrecorded = (error as Error).message
+    }
+    return new DriftcoreError(
+      'integrity',
+      `approval ${id} in ${this.file} says ${found.status}, but ${reason}: ${verdict}`,
+      {
+        hint: hint + (unrecorded ? ` (the audit log refused to record this too: ${unrecorded})` : ''),
+        details: { approval_id: id, file: this.file },
+      },
+    )
   }
 
   private check(r: ApprovalRequest, use: ApprovalUse): void {

@@ -39,6 +39,8 @@ export function approvalDigest(r: ApprovalRequest): string {
     decided_at: r.decided_at,
     via: r.via,
     client: r.client,
+    self_approval: r.self_approval,
+    signature: r.signature,
   })
 }
 

@@ -86,7 +86,22 @@ export const coreConfigSections = {
         ),
     })
     .prefault({}),
-  approvals: z.strictObject({ ttl_ms: z.number().int().positive().default(86_400_000) }).prefault({}),
+  approvals: z
+    .strictObject({
+      ttl_ms: z.number().int().positive().default(86_400_000),
+      signing_key: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'your SSH key for signing approvals (user config): a private key file, or a .pub whose key is in ssh-agent; default: the first ssh-agent key in allowed_signers',
+        ),
+      require_signature: z
+        .boolean()
+        .optional()
+        .describe('refuse unsigned approvals; default: on once .driftcore/allowed_signers lists an approver'),
+    })
+    .prefault({}),
   artifacts: z
     .strictObject({
       max_bytes: z

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { ApprovalRequest, ApprovalStatus } from '../approvals/approvals.js'
 import { auditApprovalEvidence } from '../approvals/evidence.js'
+import { APPROVAL_NAMESPACE, approvalStatement } from '../approvals/statement.js'
 import { verifyProjectAudit } from '../audit/project-audit.js'
 import { queryAudit, tailAudit, type AuditQuery } from '../audit/query.js'
 import type { Actor, AuditRecord, Identity } from '../audit/record.js'
@@ -48,10 +49,28 @@ export async function decideApproval(
     throw new DriftcoreError('invalid_input', 'verdict must be "approved" or "denied"')
   if ((body.at === undefined) !== (body.signature === undefined))
     throw new DriftcoreError('invalid_input', 'a signed decision needs both `at` and `signature`')
-  // identity: the token's name is in the control.request record; the approval record carries
-  // the signing key (sign's decide), which is what makes the person an approver.
-  const approval = await kernel.approvals.decide(id, caller.who, body.verdict, body.comment)
-  return { approval }
+  const comment = body.comment || undefined
+  if (body.at === undefined || body.signature === undefined) {
+    // Unsigned: the token's person, where the project does not require signatures (decide says).
+    return { approval: await kernel.approvals.decide(id, caller.who, body.verdict, comment) }
+  }
+  const signed = { at: body.at, signature: body.signature }
+  // The key and the token must name the same person: a token is not a licence to present
+  // someone else's signature, and the audit log should never show two people for one decision.
+  const request = await kernel.approvals.get(id)
+  const { principal } = await kernel.approvers.verify(
+    approvalStatement(request, body.verdict, comment, signed.at),
+    signed,
+    APPROVAL_NAMESPACE,
+  )
+  if (principal !== caller.who.id) {
+    throw new DriftcoreError(
+      'forbidden',
+      `the decision on ${id} is signed by ${principal}'s key, but the request came with ${caller.who.id}'s token`,
+      { hint: 'each person uses their own token and their own key (name the token after their principal)' },
+    )
+  }
+  return { approval: await kernel.approvals.decide(id, caller.who, body.verdict, comment, signed) }
 }
 
 async function workflows(kernel: Kernel, caller: Caller) {

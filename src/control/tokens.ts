@@ -9,7 +9,7 @@ import { withFileLock } from '../store/file-lock.js'
 export const TOKENS_FILE = 'control-tokens.json'
 /** Person tokens start with this, so one pasted in the wrong place is recognisable (and greppable). */
 export const TOKEN_PREFIX = 'dcp_'
-const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/
 
 interface StoredToken {
   /** sha256 of the whole token, hex. */
@@ -121,7 +121,7 @@ function digest(token: string): Buffer {
 function checkName(name: string): void {
   if (!NAME.test(name)) {
     throw new DriftcoreError('invalid_input', `"${name}" is not a token name`, {
-      hint: 'use lower-case letters, digits, ".", "_" and "-" (up to 64), e.g. the person’s login: alice',
+      hint: 'use letters, digits and . _ @ + - (up to 64): the person’s principal in allowed_signers, e.g. alice or alice@example.com',
     })
   }
 }

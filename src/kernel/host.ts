@@ -1,5 +1,6 @@
 import type { Actor } from '../audit/record.js'
 import type { ConfigSetInput, ConfigSetResult } from '../config/set.js'
+import type { ApproversChange, ApproversChangeResult } from '../identity/approvers.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { ToolContext } from '../registry/types.js'
 
@@ -11,6 +12,7 @@ import type { ToolContext } from '../registry/types.js'
  */
 export interface HostServices {
   setConfig(input: ConfigSetInput, actor: Actor): Promise<ConfigSetResult>
+  changeApprovers(change: ApproversChange, actor: Actor): Promise<ApproversChangeResult>
   rollbackPolicy(
     actor: Actor,
     to: number | undefined,
@@ -21,7 +23,12 @@ export interface HostServices {
  * The tools that get HostServices. Their ids are under prefixes only the host may register
  * (CORE_CLAIMS), so no plugin can contribute a tool that receives them.
  */
-export const HOST_TOOL_IDS: ReadonlySet<string> = new Set(['config.set', 'policy.rollback'])
+export const HOST_TOOL_IDS: ReadonlySet<string> = new Set([
+  'config.set',
+  'policy.rollback',
+  'approvers.add',
+  'approvers.remove',
+])
 
 export type HostToolContext = ToolContext & { host?: HostServices }
 

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type { Config as OclifConfig } from '@oclif/core'
 import { Approvals } from '../approvals/approvals.js'
+import { Approvers } from '../identity/approvers.js'
 import { ArtifactStore } from '../artifacts/store.js'
 import { AuditLog } from '../audit/log.js'
 import { checkpointSettings } from '../audit/project-audit.js'
@@ -55,6 +56,8 @@ export interface Kernel {
   reloadPolicy(): Promise<ActivePolicy>
   audit: AuditLog
   approvals: Approvals
+  /** Who may approve: `.driftcore/allowed_signers`, checked against its audit records. */
+  approvers: Approvers
   locks: Locks
   artifacts: ArtifactStore
   secrets: SecretResolver
@@ -119,8 +122,10 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     }
   }
   warnRefusal(active)
+  const approvers = new Approvers(paths.home, audit, { requireSignature: v.approvals.require_signature })
   const approvals = new Approvals(paths.state, {
     ttlMs: v.approvals.ttl_ms,
+    approvers,
     audit,
     configHash: config.hash,
     environment: v.project.environment,
@@ -159,6 +164,7 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
       ...(options.oclif ? { userConfigDir: options.oclif.configDir } : {}),
       history: configHistory,
     }),
+    changeApprovers: (change, actor) => approvers.change(change, actor),
     async rollbackPolicy(actor, to) {
       const { snapshot, from } = await policyStore.rollback(actor, to)
       active = await policyStore.active()
@@ -202,6 +208,7 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     },
     audit,
     approvals,
+    approvers,
     locks,
     artifacts,
     secrets,

@@ -45,6 +45,11 @@ export const ruleSchema = z.strictObject({
    * any tool it names exactly in `match.tools`; see `clientAttestable` in engine.ts.
    */
   approval: z.strictObject({ client_attested: z.boolean().default(false) }).optional(),
+  /**
+   * REQUIRE_APPROVAL: `allowed` lets the requester approve their own request, with a signed
+   * approval only (a person at their key); the default is that someone else approves.
+   */
+  self_approval: z.enum(['allowed', 'denied']).optional(),
 })
 
 export type PolicyRule = z.output<typeof ruleSchema>
@@ -95,6 +100,13 @@ export function parseBundle(text: string, file: string, maxBytes?: number): Poli
           { hint: 'remove approval.client_attested, or make the rule REQUIRE_APPROVAL without approvers' },
         )
       }
+    }
+    if (rule.self_approval === 'allowed' && rule.decision !== 'REQUIRE_APPROVAL') {
+      throw new DriftcoreError(
+        'invalid_input',
+        `${where('self_approval')}: rule "${rule.id}": self_approval needs decision REQUIRE_APPROVAL`,
+        { hint: 'remove self_approval, or make the rule REQUIRE_APPROVAL' },
+      )
     }
     if (rule.when !== undefined) compileCel(rule.when, CEL_POLICY_VARIABLES, where('when'))
   })

@@ -19,7 +19,7 @@ rules:
     description: Tools that change things or run programs need a person's approval.
     decision: REQUIRE_APPROVAL
     match:
-      tools: ['!{config.set,policy.rollback}']
+      tools: ['!{config.set,policy.rollback,approvers.add,approvers.remove}']
       risk_tags: { any: [write, exec] }
   - id: people-set-config
     description: >-
@@ -46,5 +46,19 @@ rules:
     decision: DENY
     match:
       tools: [policy.rollback]
+      actors: { types: ['!human'] }
+  - id: people-change-approvers
+    description: >-
+      A person adds or removes approver keys; once there is one, each change is signed by an
+      approver already listed (the first is trusted on first use).
+    decision: ALLOW
+    match:
+      tools: [approvers.add, approvers.remove]
+      actors: { types: [human] }
+  - id: only-people-change-approvers
+    description: Who may approve is never an agent's call, with or without approval.
+    decision: DENY
+    match:
+      tools: [approvers.add, approvers.remove]
       actors: { types: ['!human'] }
 `

@@ -28,6 +28,11 @@ export interface PolicyDecision {
    * client's own answer (`approval: {client_attested: true}`) for this tool.
    */
   client_attestation?: true
+  /**
+   * REQUIRE_APPROVAL only: true when every matching REQUIRE_APPROVAL rule says
+   * `self_approval: allowed`, so the requester may approve it themselves, signed.
+   */
+  self_approval?: true
   snapshot: { version: number; hash: string }
 }
 
@@ -226,6 +231,8 @@ export class CompiledPolicy {
     const asking = matched.filter((r) => r.rule.decision === 'REQUIRE_APPROVAL')
     const approvers = asking.filter((r) => r.rule.approvers).map((r) => r.rule.approvers!)
     const attested = decision === 'REQUIRE_APPROVAL' && asking.every((r) => clientAttestable(r.rule, request))
+    const selfApproval =
+      decision === 'REQUIRE_APPROVAL' && asking.every((r) => r.rule.self_approval === 'allowed')
     return {
       ...base,
       decision,
@@ -234,6 +241,7 @@ export class CompiledPolicy {
       constraints,
       ...(decision === 'REQUIRE_APPROVAL' && approvers.length > 0 ? { approvers } : {}),
       ...(attested ? { client_attestation: true as const } : {}),
+      ...(selfApproval ? { self_approval: true as const } : {}),
     }
   }
 }

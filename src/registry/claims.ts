@@ -16,7 +16,7 @@ export const CORE_PLUGIN = 'driftcore'
 
 /** What the host's own tools use. Its config sections (coreConfigSections) are reserved too. */
 export const CORE_CLAIMS: PluginClaims = Object.freeze({
-  prefixes: Object.freeze(['audit', 'config', 'policy', 'approvals', 'workflow', 'pool']),
+  prefixes: Object.freeze(['audit', 'config', 'policy', 'approvals', 'approvers', 'workflow', 'pool']),
   resources: Object.freeze([]),
 })
 

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { readApproval } from '../approvals/approvals.js'
 import { verifyProjectAudit, type CheckpointConfig } from '../audit/project-audit.js'
 import { configSetTool } from '../config/set-tool.js'
+import { approversAddTool, approversRemoveTool } from '../identity/approvers-tool.js'
 import { policyRollbackTool } from '../policy/rollback-tool.js'
 import { notifyTool } from '../workflow/tools/notify.js'
 import { poolExecTool } from '../workflow/tools/pool-exec.js'
@@ -131,6 +132,8 @@ export const coreCapabilities: Capabilities = Object.freeze({
       configEffective,
       configSetTool,
       policyRollbackTool,
+      approversAddTool,
+      approversRemoveTool,
       approvalStatus,
       notifyTool,
       poolExecTool,

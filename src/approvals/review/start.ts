@@ -15,12 +15,14 @@ export async function startReview(options: {
   reviewer: Actor
   redact: Redact
   pollMs?: number
+  /** How a decision is made (the command signs it with the person's key); default: `approvals.decide`. */
+  decide?: Approvals['decide']
 }): Promise<void> {
   const inFlight = new Set<Promise<unknown>>()
   const approvals: Pick<Approvals, 'list' | 'decide'> = {
     list: (status) => options.approvals.list(status),
     decide: (...args) => {
-      const decision = options.approvals.decide(...args)
+      const decision = options.decide ? options.decide(...args) : options.approvals.decide(...args)
       inFlight.add(decision)
       const forget = () => inFlight.delete(decision)
       decision.then(forget, forget)

@@ -1,0 +1,338 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import type { AuditLog } from '../audit/log.js'
+import { checkLineBytes } from '../audit/record.js'
+import { listSegments, segmentPath } from '../audit/segments.js'
+import type { Actor } from '../audit/record.js'
+import { DriftcoreError } from '../errors/driftcore-error.js'
+import { writeFileAtomic } from '../store/atomic-write.js'
+import { withFileLock } from '../store/file-lock.js'
+import { sha256 } from '../store/hash.js'
+import {
+  formatAllowedSigners,
+  parseAllowedSigners,
+  parsePublicKey,
+  PRINCIPAL,
+  type SignerEntry,
+} from './allowed-signers.js'
+import { sshFingerprint, sshVerify, type SshVerified } from './ssh-keygen.js'
+
+/** Recorded at every change of `.driftcore/allowed_signers`, carrying the whole new file. */
+export const APPROVERS_CHANGED = 'approvers.changed'
+/** The SSH signature namespace of a change to the approvers. */
+export const APPROVERS_NAMESPACE = 'driftcore-approvers'
+/** How far a signed statement's time may be from now when it is used. */
+export const SIGNATURE_SKEW_MS = 10 * 60_000
+
+export interface ApproversRecord {
+  seq: number
+  text: string
+  hash: string
+}
+
+/** The approvers in force: what the last `approvers.changed` record says, checked against the file. */
+export interface ApproversState {
+  file: string
+  /** The last recorded allowed_signers (undefined: none was ever set up). */
+  recorded?: ApproversRecord
+  entries: SignerEntry[]
+  /** Set when the file is not what was recorded: edited, created or deleted behind driftcore's back. */
+  problem?: string
+}
+
+export interface ApproversChange {
+  action: 'add' | 'remove'
+  name: string
+  /** add: the public key (`keytype base64 [comment]`). */
+  key?: string
+  /** Needed once approvers exist: the change signed by one of them. */
+  signed?: { at: string; signature: string }
+}
+
+export interface ApproversChangeResult {
+  action: 'add' | 'remove'
+  name: string
+  file: string
+  hash: string
+  old_hash: string | null
+  fingerprint?: string
+  /** The approver who signed the change; absent for the first one (trust on first use). */
+  signed_by?: { principal: string; fingerprint: string }
+  bootstrap: boolean
+}
+
+/** The text an existing approver signs to change the approvers: the change and the file it applies to. */
+export function approversStatement(change: ApproversChange, oldHash: string | null, at: string): string {
+  const key = change.key ? parsePublicKey(change.key) : null
+  return (
+    'driftcore-approvers/v1\n' +
+    [
+      ['action', change.action],
+      ['name', change.name],
+      ['key', key],
+      ['old_hash', oldHash],
+      ['at', at],
+    ]
+      .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
+      .join('\n') +
+    '\n'
+  )
+}
+
+/**
+ * Who may approve: `.driftcore/allowed_signers`, as the audit log last recorded it. The file is
+ * only a copy for ssh-keygen and for people to read; what is in force is the last
+ * `approvers.changed` record, so a same-user agent that adds its own key to the file (or deletes
+ * it to switch signing off) is caught where an approval is used, with an integrity error.
+ */
+export class Approvers {
+  readonly file: string
+
+  constructor(
+    home: string,
+    private readonly audit: AuditLog,
+    private readonly options: { requireSignature?: boolean | undefined } = {},
+  ) {
+    this.file = path.join(home, 'allowed_signers')
+  }
+
+  async state(): Promise<ApproversState> {
+    const recorded = await lastApproversRecord(this.audit.dir)
+    const onDisk = await readFile(this.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined
+      throw error
+    })
+    const entries = recorded ? parseAllowedSigners(recorded.text) : []
+    const state: ApproversState = { file: this.file, entries, ...(recorded ? { recorded } : {}) }
+    const problem = fileProblem(this.file, recorded, onDisk)
+    return problem ? { ...state, problem } : state
+  }
+
+  /** The state, or an integrity error when the file is not what the audit log says. */
+  async inForce(): Promise<ApproversState> {
+    const state = await this.state()
+    if (state.problem) throw integrity(state)
+    return state
+  }
+
+  /** Whether approvals must be signed: `approvals.require_signature`, else once approvers exist. */
+  async signingRequired(state?: ApproversState): Promise<boolean> {
+    if (this.options.requireSignature !== undefined) return this.options.requireSignature
+    const s = state ?? (await this.state())
+    return s.entries.length > 0 || s.problem !== undefined
+  }
+
+  /**
+   * Verifies a signature against the recorded allowed_signers (written to a private temp file,
+   * so a file swapped between the check and ssh-keygen's read changes nothing), at the time it
+   * says it was made.
+   */
+  async verify(
+    text: string,
+    signed: { at: string; signature: string },
+    namespace: string,
+  ): Promise<SshVerified> {
+    const state = await this.inForce()
+    return verifyWith(state.recorded?.text ?? '', text, signed, namespace, this.file)
+  }
+
+  /** `approvers add|remove`: the host tool's work. Bootstrap (no approver yet) is trust on first use. */
+  async change(change: ApproversChange, actor: Actor): Promise<ApproversChangeResult> {
+    if (!PRINCIPAL.test(change.name)) {
+      throw new DriftcoreError('invalid_input', `approver name "${change.name}" is not a plain name`, {
+        hint: 'letters, digits and . _ @ + - (no globs, commas or spaces), e.g. alice or alice@example.com',
+      })
+    }
+    return withFileLock(this.file, async () => {
+      const state = await this.inForce()
+      const oldHash = state.recorded?.hash ?? null
+      const bootstrap = state.entries.length === 0
+      let signedBy: SshVerified | undefined
+      if (!bootstrap) {
+        if (!change.signed) {
+          throw new DriftcoreError(
+            'forbidden',
+            `changing the approvers needs the signature of an approver already in ${this.file}`,
+            {
+              hint: 'run it as a person with your key (approvals.signing_key, or ssh-agent): driftcore approvers add|remove …',
+            },
+          )
+        }
+        assertFresh(change.signed.at)
+        signedBy = await verifyWith(
+          state.recorded!.text,
+          approversStatement(change, oldHash, change.signed.at),
+          change.signed,
+          APPROVERS_NAMESPACE,
+          this.file,
+        )
+      }
+      let entries = state.entries
+      let fingerprint: string | undefined
+      if (change.action === 'add') {
+        if (!change.key) throw new DriftcoreError('invalid_input', 'approvers add needs --key')
+        const key = parsePublicKey(change.key)
+        fingerprint = await sshFingerprint(key)
+        const holder = entries.find((e) => e.key === key)
+        if (holder) {
+          throw new DriftcoreError('conflict', `that key (${fingerprint}) is already ${holder.principal}'s`, {
+            hint: 'one key, one person: give each person their own key',
+          })
+        }
+        entries = [...entries, { principal: change.name, key }]
+      } else {
+        if (!entries.some((e) => e.principal === change.name))
+          throw new DriftcoreError('not_found', `${change.name} is not an approver in ${this.file}`, {
+            hint: 'list them with `driftcore approvers list`',
+          })
+        entries = entries.filter((e) => e.principal !== change.name)
+      }
+      const text = formatAllowedSigners(entries)
+      const hash = sha256(text)
+      const by = signedBy ? { type: 'human', id: signedBy.principal } : actor
+      // The record is the truth and is on disk first; the file is the copy ssh-keygen reads.
+      await this.audit.record({
+        type: APPROVERS_CHANGED,
+        actor: by,
+        subject: change.name,
+        // identity: { key: signedBy } once the Identity field is merged (i11/ident)
+        data: {
+          action: change.action,
+          name: change.name,
+          ...(fingerprint ? { fingerprint } : {}),
+          text,
+          hash,
+          old_hash: oldHash,
+          ...(signedBy
+            ? {
+                signature: {
+                  principal: signedBy.principal,
+                  fingerprint: signedBy.fingerprint,
+                  namespace: APPROVERS_NAMESPACE,
+                  at: change.signed!.at,
+                  signature: change.signed!.signature,
+                },
+              }
+            : { bootstrap: true }),
+        },
+      })
+      await this.audit.flush()
+      await writeFileAtomic(this.file, text, { mode: 0o644 })
+      return {
+        action: change.action,
+        name: change.name,
+        file: this.file,
+        hash,
+        old_hash: oldHash,
+        ...(fingerprint ? { fingerprint } : {}),
+        ...(signedBy ? { signed_by: signedBy } : {}),
+        bootstrap,
+      }
+    })
+  }
+}
+
+export function assertFresh(at: string, now = Date.now()): void {
+  const time = Date.parse(at)
+  if (!Number.isFinite(time) || Math.abs(now - time) > SIGNATURE_SKEW_MS) {
+    throw new DriftcoreError('forbidden', `the signature's time ${at} is not now`, {
+      hint: 'sign again; a signed decision is used within minutes of being made (check the clock)',
+    })
+  }
+}
+
+/** Verifies against an allowed_signers text (written to a private temp file for ssh-keygen). */
+export async function verifyWith(
+  allowedSigners: string,
+  text: string,
+  signed: { at: string; signature: string },
+  namespace: string,
+  label?: string,
+): Promise<SshVerified> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-signers-'))
+  try {
+    const file = path.join(dir, 'allowed_signers')
+    await writeFile(file, allowedSigners, { mode: 0o600 })
+    const at = new Date(signed.at)
+    return await sshVerify(text, signed.signature, {
+      allowedSigners: file,
+      namespace,
+      ...(label ? { label } : {}),
+      ...(Number.isFinite(at.getTime()) ? { at } : {}),
+    })
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+function fileProblem(
+  file: string,
+  recorded: ApproversRecord | undefined,
+  onDisk: string | undefined,
+): string | undefined {
+  if (!recorded) {
+    return onDisk !== undefined && parseAllowedSigners(onDisk).length > 0
+      ? `${file} lists keys, but the audit log holds no ${APPROVERS_CHANGED} record: it was not set up with \`driftcore approvers add\``
+      : undefined
+  }
+  if (onDisk === undefined) {
+    return parseAllowedSigners(recorded.text).length > 0
+      ? `${file} was deleted (the audit log's ${APPROVERS_CHANGED} record seq ${recorded.seq} lists approvers)`
+      : undefined
+  }
+  if (sha256(onDisk) !== recorded.hash)
+    return `${file} was edited: it is not the allowed_signers the audit log recorded (${APPROVERS_CHANGED} seq ${recorded.seq})`
+  return undefined
+}
+
+function integrity(state: ApproversState): DriftcoreError {
+  return new DriftcoreError('integrity', state.problem!, {
+    hint: state.recorded
+      ? `someone changed it behind driftcore's back; restore it (\`driftcore approvers list\` shows what is in force) and run \`driftcore audit verify\``
+      : `remove ${state.file} and add approvers with \`driftcore approvers add NAME --key FILE\``,
+    details: { file: state.file },
+  })
+}
+
+/**
+ * The newest intact `approvers.changed` record, read newest segment first. A project that never
+ * set up approvers reads its whole log once here; approvals are rare, and a deleted file must
+ * not switch signing off.
+ */
+export async function lastApproversRecord(auditDir: string): Promise<ApproversRecord | undefined> {
+  const needle = Buffer.from(`"type":"${APPROVERS_CHANGED}",`)
+  const segments = await listSegments(auditDir).catch(() => [] as string[])
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const bytes = await readFile(segmentPath(auditDir, segments[i]!))
+    for (
+      let hit = bytes.lastIndexOf(needle);
+      hit !== -1;
+      hit = hit > 0 ? bytes.lastIndexOf(needle, hit - 1) : -1
+    ) {
+      const start = bytes.lastIndexOf(0x0a, hit) + 1
+      const newline = bytes.indexOf(0x0a, hit)
+      const end = newline === -1 ? bytes.length : newline
+      const check = checkLineBytes(bytes, start, end)
+      if (!check?.intact) continue
+      const record = parseRecord(bytes.subarray(start, end))
+      if (record) return { seq: check.seq, ...record }
+    }
+  }
+  return undefined
+}
+
+function parseRecord(line: Buffer): { text: string; hash: string } | undefined {
+  try {
+    const record = JSON.parse(line.toString('utf8')) as {
+      type?: string
+      data?: { text?: unknown; hash?: unknown }
+    }
+    if (record.type !== APPROVERS_CHANGED) return undefined
+    const { text, hash } = record.data ?? {}
+    if (typeof text !== 'string' || typeof hash !== 'string' || sha256(text) !== hash) return undefined
+    return { text, hash }
+  } catch {
+    return undefined
+  }
+}
