@@ -123,7 +123,10 @@ export class AuditLog {
     return {
       type: entry.type,
       actor: redact.redact(entry.actor),
-      identity: redactValues(redact, mergeIdentity(this.options.identity ?? processIdentity(), entry.identity)),
+      identity: redactValues(
+        redact,
+        mergeIdentity(this.options.identity ?? processIdentity(), entry.identity),
+      ),
       subject: redact.redactText(entry.subject),
       data: entry.redacted ? data : redact.redact(data),
       at: new Date(at).toISOString(),

@@ -100,9 +100,13 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
     const server = (this.flags as { server?: string }).server
     if (!server) return undefined
     if (this.flags.home || (this.flags.config ?? []).length > 0) {
-      throw new DriftcoreError('invalid_input', '--home and --config apply to a local project, not to --server', {
-        hint: 'the server uses its own project and config; drop them, or unset DRIFTCORE_SERVER to work locally',
-      })
+      throw new DriftcoreError(
+        'invalid_input',
+        '--home and --config apply to a local project, not to --server',
+        {
+          hint: 'the server uses its own project and config; drop them, or unset DRIFTCORE_SERVER to work locally',
+        },
+      )
     }
     const { ControlClient, clientToken } = await import('../control/client.js')
     return new ControlClient(server, await clientToken(process.env, this.config.configDir))

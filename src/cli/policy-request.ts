@@ -60,18 +60,22 @@ export async function buildRequest(
  * The question a policy command asks, with everything read on this machine (the input, a
  * draft bundle), so the same question can be decided here or by a server.
  */
-export async function questionToSend(flags: {
-  tool: string
-  input?: string | undefined
-  actor?: string | undefined
-  env?: string | undefined
-  risk?: string | undefined
-  capability?: string | undefined
-  bundle?: string | undefined
-}, options: { readBundle: boolean }): Promise<PolicyQuestion> {
+export async function questionToSend(
+  flags: {
+    tool: string
+    input?: string | undefined
+    actor?: string | undefined
+    env?: string | undefined
+    risk?: string | undefined
+    capability?: string | undefined
+    bundle?: string | undefined
+  },
+  options: { readBundle: boolean },
+): Promise<PolicyQuestion> {
   const { input, bundle, ...rest } = flags
   const question: PolicyQuestion = { tool: rest.tool, input: await readJsonInput(input) }
-  for (const key of ['actor', 'env', 'risk', 'capability'] as const) if (rest[key] !== undefined) question[key] = rest[key]
+  for (const key of ['actor', 'env', 'risk', 'capability'] as const)
+    if (rest[key] !== undefined) question[key] = rest[key]
   if (bundle !== undefined && options.readBundle) {
     let text: string
     try {

@@ -20,7 +20,10 @@ export interface ClientToken {
  * names, else `server-token` in the user's config folder. Never a flag: flags show in `ps`.
  * A token file others can read is refused, as ssh refuses such a key.
  */
-export async function clientToken(env: NodeJS.ProcessEnv, configDir: string): Promise<ClientToken | undefined> {
+export async function clientToken(
+  env: NodeJS.ProcessEnv,
+  configDir: string,
+): Promise<ClientToken | undefined> {
   const fromEnv = env[SERVER_TOKEN_ENV]?.trim()
   if (fromEnv) return { token: fromEnv, source: SERVER_TOKEN_ENV }
   const file = env[SERVER_TOKEN_FILE_ENV] || path.join(configDir, SERVER_TOKEN_FILE)
@@ -41,7 +44,8 @@ export async function clientToken(env: NodeJS.ProcessEnv, configDir: string): Pr
       { hint: `chmod 600 ${file}` },
     )
   const token = (await readFile(file, 'utf8')).trim()
-  if (token === '') throw new DriftcoreError('invalid_input', `${file} is empty`, { hint: 'put the token in it' })
+  if (token === '')
+    throw new DriftcoreError('invalid_input', `${file} is empty`, { hint: 'put the token in it' })
   return { token, source: file }
 }
 
@@ -139,9 +143,15 @@ export function controlBase(server: string): string {
 }
 
 function errorFrom(body: unknown, status: number, url: string): DriftcoreError {
-  const error = (body as { error?: { code?: string; message?: string; hint?: string; details?: Record<string, unknown> } })
-    .error
-  if (error && typeof error.message === 'string' && typeof error.code === 'string' && error.code in ERROR_CODES) {
+  const error = (
+    body as { error?: { code?: string; message?: string; hint?: string; details?: Record<string, unknown> } }
+  ).error
+  if (
+    error &&
+    typeof error.message === 'string' &&
+    typeof error.code === 'string' &&
+    error.code in ERROR_CODES
+  ) {
     return new DriftcoreError(error.code as ErrorCode, error.message, {
       ...(error.hint ? { hint: error.hint } : {}),
       ...(error.details ? { details: error.details } : {}),

@@ -355,7 +355,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
               enum: ['pending', 'approved', 'denied', 'used', 'expired', 'withdrawn', 'all'],
             }),
           ],
-          responses: { '200': ok('Requests, oldest first', { type: 'array', items: ref('Approval') }), ...errors },
+          responses: {
+            '200': ok('Requests, oldest first', { type: 'array', items: ref('Approval') }),
+            ...errors,
+          },
         },
       },
       [p('/approvals/{id}')]: {
@@ -418,7 +421,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'The last audit records',
           parameters: [
             queryParam('lines', 'how many (default 20)', { type: 'integer', minimum: 0, maximum: 10000 }),
-            queryParam('after', 'only records after this seq (for following)', { type: 'integer', minimum: 0 }),
+            queryParam('after', 'only records after this seq (for following)', {
+              type: 'integer',
+              minimum: 0,
+            }),
           ],
           responses: { '200': ok('Records, oldest first', ref('AuditRecords')), ...errors },
         },

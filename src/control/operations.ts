@@ -27,8 +27,13 @@ export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'used', 'expi
 
 export async function listApprovals(kernel: Kernel, status: string | undefined): Promise<ApprovalRequest[]> {
   if (status !== undefined && status !== 'all' && !(APPROVAL_STATUSES as readonly string[]).includes(status))
-    throw new DriftcoreError('invalid_input', `status "${status}" is not one of ${APPROVAL_STATUSES.join(', ')}, all`)
-  return kernel.approvals.list(status === 'all' || status === undefined ? undefined : (status as ApprovalStatus))
+    throw new DriftcoreError(
+      'invalid_input',
+      `status "${status}" is not one of ${APPROVAL_STATUSES.join(', ')}, all`,
+    )
+  return kernel.approvals.list(
+    status === 'all' || status === undefined ? undefined : (status as ApprovalStatus),
+  )
 }
 
 export interface DecisionBody {
@@ -152,7 +157,12 @@ export interface PolicyQuestion {
 }
 
 /** `bundleFile`: a local command's draft bundle, read where it is (errors name that file). */
-export async function simulate(kernel: Kernel, question: PolicyQuestion, caller: Caller, bundleFile?: string) {
+export async function simulate(
+  kernel: Kernel,
+  question: PolicyQuestion,
+  caller: Caller,
+  bundleFile?: string,
+) {
   return decideWith(kernel, question, caller, (policy, request) => policy.evaluate(request), bundleFile)
 }
 
@@ -179,7 +189,10 @@ async function decideWith<T>(
 }
 
 // Files a client sent are read by name (its base name, in a folder of the server's own).
-async function withTempFiles<T>(files: readonly AnchorFile[], use: (paths: string[]) => Promise<T>): Promise<T> {
+async function withTempFiles<T>(
+  files: readonly AnchorFile[],
+  use: (paths: string[]) => Promise<T>,
+): Promise<T> {
   if (files.length === 0) return use([])
   const dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-control-'))
   try {

@@ -52,12 +52,7 @@ interface Route {
 }
 
 const ID = '([A-Za-z0-9_.-]+)'
-const route = (
-  method: Route['method'],
-  path: string,
-  operation: string,
-  run: Route['run'],
-): Route => ({
+const route = (method: Route['method'], path: string, operation: string, run: Route['run']): Route => ({
   method,
   pattern: new RegExp(`^${CONTROL_BASE}${path.replace(/\{\w+\}/g, ID)}$`),
   operation,
@@ -73,7 +68,10 @@ const int = (query: URLSearchParams, name: string): number | undefined => {
 const str = (query: URLSearchParams, name: string) => query.get(name) ?? undefined
 
 const ROUTES: Route[] = [
-  route('GET', '/whoami', 'whoami', async ({ caller }) => ({ token: caller.identity.token, actor: caller.who })),
+  route('GET', '/whoami', 'whoami', async ({ caller }) => ({
+    token: caller.identity.token,
+    actor: caller.who,
+  })),
   route('GET', '/approvals', 'approvalsList', ({ kernel, query }) =>
     ops.listApprovals(kernel, str(query, 'status') ?? 'pending'),
   ),
@@ -127,7 +125,9 @@ const ROUTES: Route[] = [
  * Refused (unauthenticated) requests go to the service log only, so nobody without a token
  * can grow the audit log. Returns a handler for every path under /control/.
  */
-export function controlHandler(options: ControlOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function controlHandler(
+  options: ControlOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const tokens = new PersonTokens(options.stateDir)
   const document = openApiDocument(options.version)
   const bodies = requestValidators(document)
@@ -163,9 +163,13 @@ export function controlHandler(options: ControlOptions): (req: IncomingMessage, 
       const known = ROUTES.some((r) => r.pattern.test(url.pathname))
       return sendError(
         res,
-        new DriftcoreError('not_found', `${known ? 'no such method for' : 'no such path'}: ${req.method} ${url.pathname}`, {
-          hint: `the operations are listed in ${CONTROL_BASE}/openapi.json`,
-        }),
+        new DriftcoreError(
+          'not_found',
+          `${known ? 'no such method for' : 'no such path'}: ${req.method} ${url.pathname}`,
+          {
+            hint: `the operations are listed in ${CONTROL_BASE}/openapi.json`,
+          },
+        ),
         known ? 405 : 404,
       )
     }
@@ -202,7 +206,10 @@ function requestValidators(document: Record<string, unknown>): Map<string, (body
   addFormats(ajv)
   ajv.addSchema({ ...document, $id: 'control' })
   const validators = new Map<string, (body: unknown) => void>()
-  const paths = document.paths as Record<string, Record<string, { operationId: string; requestBody?: unknown }>>
+  const paths = document.paths as Record<
+    string,
+    Record<string, { operationId: string; requestBody?: unknown }>
+  >
   for (const [path, methods] of Object.entries(paths)) {
     for (const [method, operation] of Object.entries(methods)) {
       if (!operation.requestBody) continue

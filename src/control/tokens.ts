@@ -95,7 +95,8 @@ export class PersonTokens {
     }
     try {
       const doc = JSON.parse(text) as TokensDoc
-      if (doc.version !== 1 || typeof doc.tokens !== 'object' || doc.tokens === null) throw new Error('bad shape')
+      if (doc.version !== 1 || typeof doc.tokens !== 'object' || doc.tokens === null)
+        throw new Error('bad shape')
       return doc
     } catch (error) {
       throw new DriftcoreError('integrity', `${this.file} is not a control token file`, {

@@ -38,10 +38,22 @@ export default class ApprovalsApprove extends DriftcoreCommand<typeof ApprovalsA
         hint: `approve it, then the requester repeats the call with --approval ${this.args.id}`,
       })
     const approval = remote
-      ? (await decideRemotely(remote, this.args.id, 'approved', this.flags.comment, { key: this.flags.key, configDir: this.config.configDir })).approval
-      : await decideAsPerson(await this.kernel(), this.args.id, this.actor(), 'approved', this.flags.comment, {
-          key: this.flags.key,
-        })
+      ? (
+          await decideRemotely(remote, this.args.id, 'approved', this.flags.comment, {
+            key: this.flags.key,
+            configDir: this.config.configDir,
+          })
+        ).approval
+      : await decideAsPerson(
+          await this.kernel(),
+          this.args.id,
+          this.actor(),
+          'approved',
+          this.flags.comment,
+          {
+            key: this.flags.key,
+          },
+        )
     if (approval.workflow) {
       // A workflow's approval step: the run continues when it is resumed, not through --run.
       if (!this.jsonEnabled())

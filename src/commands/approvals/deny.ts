@@ -23,7 +23,12 @@ export default class ApprovalsDeny extends DriftcoreCommand<typeof ApprovalsDeny
   async run() {
     const remote = await this.remote()
     const approval = remote
-      ? (await decideRemotely(remote, this.args.id, 'denied', this.flags.comment, { key: this.flags.key, configDir: this.config.configDir })).approval
+      ? (
+          await decideRemotely(remote, this.args.id, 'denied', this.flags.comment, {
+            key: this.flags.key,
+            configDir: this.config.configDir,
+          })
+        ).approval
       : await decideAsPerson(await this.kernel(), this.args.id, this.actor(), 'denied', this.flags.comment, {
           key: this.flags.key,
         })

@@ -23,7 +23,9 @@ export default class ApprovalsList extends DriftcoreCommand<typeof ApprovalsList
     const remote = await this.remote()
     const requests = remote
       ? await remote.get<ApprovalRequest[]>('/approvals', { status: this.flags.status })
-      : await (await import('../../control/operations.js')).listApprovals(await this.kernel(), this.flags.status)
+      : await (
+          await import('../../control/operations.js')
+        ).listApprovals(await this.kernel(), this.flags.status)
     if (!this.jsonEnabled()) {
       const rows = requests.map((r) => ({
         id: r.id,

@@ -43,7 +43,11 @@ export default class AuditTail extends DriftcoreCommand<typeof AuditTail> {
 }
 
 /** Asks the server for records past the last one, once a second. */
-async function followRemote(client: ControlClient, afterSeq: number, print: (r: AuditRecord) => void): Promise<never> {
+async function followRemote(
+  client: ControlClient,
+  afterSeq: number,
+  print: (r: AuditRecord) => void,
+): Promise<never> {
   let last = afterSeq
   for (;;) {
     const records = await client.get<AuditRecord[]>('/audit/tail', { lines: 1000, after: last })

@@ -21,7 +21,12 @@ export default class PolicyExplain extends DriftcoreCommand<typeof PolicyExplain
     const question = await questionToSend(this.flags, { readBundle: remote !== undefined })
     const explanation = remote
       ? await remote.post<Awaited<ReturnType<typeof ops.explain>>>('/policy/explain', question)
-      : await ops.explain(await this.kernel(), question, { who: this.actor(), identity: {} }, this.flags.bundle)
+      : await ops.explain(
+          await this.kernel(),
+          question,
+          { who: this.actor(), identity: {} },
+          this.flags.bundle,
+        )
     if (!this.jsonEnabled()) {
       for (const rule of explanation.rules) {
         this.log(

@@ -25,7 +25,12 @@ export default class PolicySimulate extends DriftcoreCommand<typeof PolicySimula
     const question = await questionToSend(this.flags, { readBundle: remote !== undefined })
     const decision = remote
       ? await remote.post<Awaited<ReturnType<typeof ops.simulate>>>('/policy/simulate', question)
-      : await ops.simulate(await this.kernel(), question, { who: this.actor(), identity: {} }, this.flags.bundle)
+      : await ops.simulate(
+          await this.kernel(),
+          question,
+          { who: this.actor(), identity: {} },
+          this.flags.bundle,
+        )
     if (!this.jsonEnabled())
       this.log(
         `${decision.decision}: ${decision.reason}\nrules: ${decision.rule_ids.join(', ') || 'none'}${this.flags.bundle ? ' (draft)' : ''}`,

@@ -55,7 +55,8 @@ afterAll(async () => {
   await project?.cleanup()
 })
 
-const pointer = (...parts: string[]) => parts.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')
+const pointer = (...parts: string[]) =>
+  parts.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')
 
 /** Checks a real response against the document: its status is listed, its body fits the schema. */
 function expectConforms(route: string, method: string, status: number, body: unknown) {
@@ -71,7 +72,11 @@ function expectConforms(route: string, method: string, status: number, body: unk
   expect(valid ? [] : validate.errors, `${method} ${route} ${status}`).toEqual([])
 }
 
-async function call(method: 'GET' | 'POST', route: string, options: { body?: unknown; token?: string; query?: string } = {}) {
+async function call(
+  method: 'GET' | 'POST',
+  route: string,
+  options: { body?: unknown; token?: string; query?: string } = {},
+) {
   const response = await fetch(`${server.base}${route.replace('{id}', options.query ?? '')}`, {
     method,
     headers: {
@@ -96,7 +101,12 @@ describe('the control API of driftcore serve', () => {
 
   it('answers every operation as its document says, errors included', async () => {
     const v1 = '/control/v1'
-    const checks: [method: 'GET' | 'POST', route: string, options: Parameters<typeof call>[2], status: number][] = [
+    const checks: [
+      method: 'GET' | 'POST',
+      route: string,
+      options: Parameters<typeof call>[2],
+      status: number,
+    ][] = [
       ['GET', `${v1}/whoami`, {}, 200],
       ['GET', `${v1}/approvals`, {}, 200],
       ['GET', `${v1}/approvals/{id}`, { query: approvalId }, 200],
@@ -110,7 +120,12 @@ describe('the control API of driftcore serve', () => {
       ['POST', `${v1}/policy/simulate`, { body: { tool: 'hello.shout', actor: 'agent:copilot' } }, 200],
       ['POST', `${v1}/policy/explain`, { body: { tool: 'hello.shout', input: { words: ['x'] } } }, 200],
       ['POST', `${v1}/policy/simulate`, { body: { tool: 'hello.shout', extra: 1 } }, 400],
-      ['POST', `${v1}/approvals/{id}/decision`, { query: approvalId, body: { verdict: 'approved', comment: 'ok' } }, 200],
+      [
+        'POST',
+        `${v1}/approvals/{id}/decision`,
+        { query: approvalId, body: { verdict: 'approved', comment: 'ok' } },
+        200,
+      ],
       ['POST', `${v1}/approvals/{id}/decision`, { query: approvalId, body: { verdict: 'denied' } }, 409],
       ['POST', `${v1}/runs/{id}/resume`, { query: runId, body: {} }, 200],
       ['POST', `${v1}/runs/{id}/cancel`, { query: runId, body: { reason: 'late' } }, 400],
@@ -118,7 +133,10 @@ describe('the control API of driftcore serve', () => {
     ]
     for (const [method, route, options, status] of checks) {
       const answer = await call(method, route, { token: alice, ...options })
-      expect(answer.status, `${method} ${route} ${JSON.stringify(options)}: ${JSON.stringify(answer.body)}`).toBe(status)
+      expect(
+        answer.status,
+        `${method} ${route} ${JSON.stringify(options)}: ${JSON.stringify(answer.body)}`,
+      ).toBe(status)
       expectConforms(route, method.toLowerCase(), status, answer.body)
     }
     // The approved step ran in the server's process.
@@ -198,7 +216,9 @@ describe('the control API of driftcore serve', () => {
       env: { DRIFTCORE_SERVER: 'http://127.0.0.1:9', DRIFTCORE_SERVER_TOKEN: alice },
     })
     expect(gone.exitCode).toBe(9)
-    expect(json(gone).error.message).toMatch(/cannot reach the driftcore server at http:\/\/127\.0\.0\.1:9 \(from --server \/ DRIFTCORE_SERVER\)/)
+    expect(json(gone).error.message).toMatch(
+      /cannot reach the driftcore server at http:\/\/127\.0\.0\.1:9 \(from --server \/ DRIFTCORE_SERVER\)/,
+    )
     const file = path.join(project.dir, 'token')
     await writeFile(file, `${alice}\n`, { mode: 0o644 })
     const loose = await runCli(project, ['approvals', 'list'], {

@@ -65,12 +65,20 @@ it('over --server an approval is signed on the person’s machine, and the serve
   const stranger = await runCli(project, ['approvals', 'approve', approvalId, '--key', key('bob')], as('bob'))
   expect(stranger.exitCode).not.toBe(0)
   // Alice's key presented with Bob's token.
-  const borrowed = await runCli(project, ['approvals', 'approve', approvalId, '--key', key('alice')], as('bob'))
+  const borrowed = await runCli(
+    project,
+    ['approvals', 'approve', approvalId, '--key', key('alice')],
+    as('bob'),
+  )
   expect(borrowed.exitCode).toBe(11)
   expect(borrowed.stderr).toContain("signed by alice's key, but the request came with bob's token")
   expect(await pending()).toBe('pending')
 
-  const approved = await runCli(project, ['approvals', 'approve', approvalId, '--key', key('alice')], as('alice'))
+  const approved = await runCli(
+    project,
+    ['approvals', 'approve', approvalId, '--key', key('alice')],
+    as('alice'),
+  )
   expect(approved.exitCode, approved.stderr).toBe(0)
   expect(approved.stdout).toContain(`continue the run with: driftcore workflow resume ${runId}`)
   const resumed = await runCli(project, ['workflow', 'resume', runId], as('alice'))

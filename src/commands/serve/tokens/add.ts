@@ -28,7 +28,9 @@ export default class ServeTokensAdd extends DriftcoreCommand<typeof ServeTokensA
     })
     if (!this.jsonEnabled()) {
       this.log(added.token)
-      this.note(`token for ${added.name}: shown only this once; remove it with: driftcore serve tokens remove ${added.name}`)
+      this.note(
+        `token for ${added.name}: shown only this once; remove it with: driftcore serve tokens remove ${added.name}`,
+      )
     }
     return added
   }
