@@ -67,7 +67,7 @@ export class ControlClient {
   get<T>(route: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
     const params = new URLSearchParams()
     for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value))
-    const search = params.size > 0 ? `?${params}` : ''
+    const search = params.size > 0 ? `?${params.toString()}` : ''
     return this.request<T>('GET', `${route}${search}`)
   }
 

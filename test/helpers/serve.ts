@@ -39,7 +39,7 @@ export async function startServe(
   })
   let stderr = ''
   const found = await new Promise<{ mcp: string; base: string }>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
       const mcp = /MCP on (\S+)/.exec(stderr)?.[1]
       const base = /DRIFTCORE_SERVER=(\S+)/.exec(stderr)?.[1]
