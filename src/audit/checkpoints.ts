@@ -18,9 +18,16 @@ export interface Checkpoint {
   at: string
   /** Fingerprint of the ed25519 key that signed it. */
   key: string
-  /** Base64 ed25519 signature of `statement(seq, hash, at)`. */
+  /** Base64 ed25519 signature of `statement(seq, hash, at)`; an armored SSH signature for `format: ssh`. */
   sig: string
+  /** `ssh`: signed with a person's SSH key (`key` is its SHA256 fingerprint), verified with allowed_signers. */
+  format?: 'ssh'
+  /** `format: ssh`: the principal whose key signed it. */
+  principal?: string
 }
+
+/** The SSH signature namespace of checkpoints signed with a person's key. */
+export const CHECKPOINT_NAMESPACE = 'driftcore-audit-checkpoint'
 
 /** Where checkpoints are kept and signed. The public key is what `audit verify` trusts. */
 export interface CheckpointSettings {
@@ -33,6 +40,10 @@ export interface CheckpointSettings {
 }
 
 // A versioned, line-based text, so a signature can never be read as one over something else.
+export function checkpointStatement(seq: number, hash: string, at: string): string {
+  return statement(seq, hash, at).toString()
+}
+
 function statement(seq: number, hash: string, at: string): Buffer {
   return Buffer.from(`driftcore-audit-checkpoint/v1\nseq ${seq}\nhash ${hash}\nat ${at}\n`)
 }

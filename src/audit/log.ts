@@ -83,23 +83,22 @@ export class AuditLog {
    * Signs the head of the chain as it is now (after flushing) and appends the checkpoint. Kept
    * somewhere the agent cannot reach, it is what `audit verify --anchor` checks the log against.
    */
-  async checkpoint(): Promise<Checkpoint> {
+  async checkpoint(
+    sign?: (seq: number, hash: string, at: string) => Promise<Checkpoint>,
+  ): Promise<Checkpoint> {
     const signer = this.signer
     if (!signer) throw new DriftcoreError('unavailable', 'this audit log has no checkpoint settings')
     await this.commits.flush()
     await this.files.ensureDir()
-    return withFileLock(path.join(this.dir, HEAD_FILE), async () => {
-      const head = await this.reconcileHead()
-      if (head.seq === 0) {
-        throw new DriftcoreError(
-          'conflict',
-          'the audit log has no records yet: there is nothing to checkpoint',
-        )
-      }
-      const checkpoint = await signer.sign(head.seq, head.hash)
-      await signer.append(checkpoint)
-      return checkpoint
-    })
+    const head = await withFileLock(path.join(this.dir, HEAD_FILE), () => this.reconcileHead())
+    if (head.seq === 0) {
+      throw new DriftcoreError('conflict', 'the audit log has no records yet: there is nothing to checkpoint')
+    }
+    // Signed outside the lock: a person's key may wait for a touch or a passphrase.
+    const at = new Date().toISOString()
+    const checkpoint = sign ? await sign(head.seq, head.hash, at) : await signer.sign(head.seq, head.hash, at)
+    await signer.append(checkpoint)
+    return checkpoint
   }
 
   /** Flushes, then closes the files kept open between flushes (a later record reopens them). */

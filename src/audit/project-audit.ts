@@ -2,7 +2,16 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { ProjectPaths } from '../store/paths.js'
-import { parseCheckpoints, readCheckpoints, readPublicKey, type CheckpointSettings } from './checkpoints.js'
+import { lastApproversRecord, verifyWith } from '../identity/approvers.js'
+import {
+  CHECKPOINT_NAMESPACE,
+  checkpointStatement,
+  parseCheckpoints,
+  readCheckpoints,
+  readPublicKey,
+  type Checkpoint,
+  type CheckpointSettings,
+} from './checkpoints.js'
 import { verifyAudit, type AuditVerification, type VerifyOptions } from './verify.js'
 
 /** The `audit:` config keys checkpoints use. */
@@ -40,6 +49,8 @@ export async function verifyProjectAudit(
   paths: ProjectPaths,
   audit: CheckpointConfig,
   anchors: readonly string[] = [],
+  /** An allowed_signers file kept elsewhere, for checkpoints signed with people's SSH keys. */
+  allowedSignersFile?: string,
 ): Promise<AuditVerification> {
   const settings = checkpointSettings(paths, audit)
   const checkpoints = await readCheckpoints(settings.file)
@@ -50,9 +61,49 @@ export async function verifyProjectAudit(
     checkpointFile: settings.file,
     anchors: parsedAnchors,
     ...(publicKey ? { publicKey } : {}),
+    verifySsh: sshCheckpointVerifier(paths, allowedSignersFile),
   }
   const evidence = await evidenceOfRecords(paths, checkpoints.length)
   return verifyAudit(paths.audit, evidence ? { ...options, evidence } : options)
+}
+
+/**
+ * Checks a checkpoint signed with a person's key against allowed_signers: the file given
+ * (`audit verify --allowed-signers`, kept out of the agent's reach), else the approvers the
+ * audit log last recorded.
+ */
+function sshCheckpointVerifier(
+  paths: ProjectPaths,
+  allowedSignersFile: string | undefined,
+): (checkpoint: Checkpoint) => Promise<string | undefined> {
+  let signers: Promise<{ text: string; label: string } | undefined> | undefined
+  const load = async () => {
+    if (allowedSignersFile)
+      return { text: await readFile(allowedSignersFile, 'utf8'), label: allowedSignersFile }
+    const recorded = await lastApproversRecord(paths.audit)
+    return recorded ? { text: recorded.text, label: path.join(paths.home, 'allowed_signers') } : undefined
+  }
+  return async (checkpoint) => {
+    const found = await (signers ??= load())
+    if (!found)
+      return 'it is signed with an SSH key, but no approvers are recorded (pass --allowed-signers FILE)'
+    try {
+      const verified = await verifyWith(
+        found.text,
+        checkpointStatement(checkpoint.seq, checkpoint.hash, checkpoint.at),
+        { at: checkpoint.at, signature: checkpoint.sig },
+        CHECKPOINT_NAMESPACE,
+        found.label,
+      )
+      if (verified.fingerprint !== checkpoint.key || verified.principal !== checkpoint.principal)
+        return `it says ${String(checkpoint.principal)} (${checkpoint.key}) signed it, but ${verified.principal} (${verified.fingerprint}) did`
+      return undefined
+    } catch (error) {
+      if (error instanceof DriftcoreError && error.code === 'integrity')
+        return `its SSH signature does not verify: ${error.message}`
+      throw error
+    }
+  }
 }
 
 /** An anchor is a record hash (64 hex) or a file of checkpoints (`audit checkpoint --json`). */

@@ -38,6 +38,8 @@ export interface VerifyOptions {
   anchors?: readonly (Checkpoint | { hash: string; seq?: undefined })[]
   /** Set when the project shows that records were written (approvals, published policy): an empty log is then a deleted one. */
   evidence?: string
+  /** Checks a checkpoint signed with a person's SSH key (`format: ssh`): why it fails, or undefined. */
+  verifySsh?: (checkpoint: Checkpoint) => Promise<string | undefined>
 }
 
 /**
@@ -139,7 +141,7 @@ export async function verifyAudit(dir: string, options: VerifyOptions = {}): Pro
   }
   const where = options.checkpointFile ?? 'the checkpoints'
   for (const [i, checkpoint] of checkpoints.entries()) {
-    const problem = againstChain(checkpoint, records, seen) ?? signatureProblem(checkpoint, options.publicKey)
+    const problem = againstChain(checkpoint, records, seen) ?? (await signed(checkpoint, options))
     if (problem)
       return fail({
         segment: last,
@@ -155,9 +157,7 @@ export async function verifyAudit(dir: string, options: VerifyOptions = {}): Pro
           ? undefined
           : `no record in the log has hash ${anchor.hash}: the log was rewritten or cut before it`
         : (againstChain(anchor, records, seen) ??
-          ('sig' in anchor && anchor.sig !== undefined
-            ? signatureProblem(anchor, options.publicKey)
-            : undefined))
+          ('sig' in anchor && anchor.sig !== undefined ? await signed(anchor, options) : undefined))
     if (problem)
       return fail({
         segment: last,
@@ -182,6 +182,13 @@ export async function verifyAudit(dir: string, options: VerifyOptions = {}): Pro
     checkpoints: checkpoints.length,
     anchors: anchors.length,
   }
+}
+
+async function signed(checkpoint: Checkpoint, options: VerifyOptions): Promise<string | undefined> {
+  if (checkpoint.format !== 'ssh') return signatureProblem(checkpoint, options.publicKey)
+  if (!options.verifySsh)
+    return 'it is signed with an SSH key, and there is no allowed_signers to check it against'
+  return options.verifySsh(checkpoint)
 }
 
 function againstChain(

@@ -55,6 +55,17 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
             ? approvals.problems.map((p) => p.message).join('; ')
             : `${approvals.checked} granted, each with its audit record`,
       })
+      const approvers = await kernel.approvers.state()
+      if (approvers.problem) integrity = true
+      checks.push({
+        check: 'approvers',
+        status: approvers.problem ? 'error' : 'ok',
+        detail:
+          approvers.problem ??
+          (approvers.entries.length > 0
+            ? `${approvers.entries.length} key(s) in ${approvers.file}, as recorded; approvals are signed`
+            : 'none: approvals are not signed (driftcore approvers add NAME --key FILE)'),
+      })
       checks.push({ check: 'tools', status: 'ok', detail: `${kernel.registry.tools().length} registered` })
       // Which plugin owns which names, and any plugin refused (a bug, or one reaching around the gate).
       for (const plugin of kernel.registry.plugins()) {

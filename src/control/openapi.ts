@@ -232,11 +232,21 @@ const schemas: Record<string, Schema> = {
   VerifyRequest: {
     type: 'object',
     additionalProperties: false,
-    properties: { anchors: { type: 'array', items: ref('Anchor') } },
+    properties: {
+      anchors: { type: 'array', items: ref('Anchor') },
+      allowed_signers: {
+        type: 'object',
+        required: ['name', 'text'],
+        additionalProperties: false,
+        description:
+          'an allowed_signers file kept out of the agent’s reach, for checkpoints signed with SSH keys',
+        properties: { name: { type: 'string' }, text: { type: 'string', maxLength: 1048576 } },
+      },
+    },
   },
   Verification: {
     type: 'object',
-    required: ['ok', 'records', 'segments', 'last_hash', 'approvals'],
+    required: ['ok', 'records', 'segments', 'last_hash', 'approvals', 'signatures'],
     properties: {
       ok: { type: 'boolean' },
       records: { type: 'integer' },
@@ -249,6 +259,14 @@ const schemas: Record<string, Schema> = {
         type: 'object',
         required: ['problems'],
         properties: { problems: { type: 'array', items: { type: 'object' } } },
+      },
+      signatures: {
+        type: 'object',
+        required: ['problems'],
+        properties: {
+          approvals: { type: 'integer' },
+          problems: { type: 'array', items: { type: 'object' } },
+        },
       },
     },
   },

@@ -9,6 +9,7 @@ import { queryAudit, tailAudit, type AuditQuery } from '../audit/query.js'
 import type { Actor, AuditRecord, Identity } from '../audit/record.js'
 import { buildRequest } from '../cli/policy-request.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
+import { auditSignatures } from '../identity/audit-signatures.js'
 import type { Kernel } from '../kernel/open.js'
 import type { JournalEvent } from '../workflow/journal/events.js'
 import type { RunState } from '../workflow/journal/state.js'
@@ -129,19 +130,38 @@ export interface AnchorFile {
   text: string
 }
 
-export async function verify(kernel: Kernel, anchors: readonly (string | AnchorFile)[] = []) {
+/**
+ * `audit verify`: the chain, its checkpoints and anchors, every granted approval's record and
+ * every approval signature. `allowedSigners` is a file kept out of the agent's reach (a path
+ * locally, its text from a client) to check checkpoints signed with people's keys.
+ */
+export async function verify(
+  kernel: Kernel,
+  anchors: readonly (string | AnchorFile)[] = [],
+  allowedSigners?: string | AnchorFile,
+) {
   // Records this process made while opening (a policy publish) are part of the chain to check.
   await kernel.audit.flush()
   const { paths } = kernel
-  return withTempFiles(
-    anchors.filter((a): a is AnchorFile => typeof a !== 'string'),
-    async (files) => {
-      const all = [...anchors.filter((a): a is string => typeof a === 'string'), ...files]
-      const chain = await verifyProjectAudit(paths, kernel.config.values.audit, all)
-      const approvals = await auditApprovalEvidence(paths.state, paths.audit)
-      return { ...chain, ok: chain.ok && approvals.problems.length === 0, approvals }
-    },
-  )
+  const sent = [
+    ...anchors.filter((a): a is AnchorFile => typeof a !== 'string'),
+    ...(typeof allowedSigners === 'object' ? [allowedSigners] : []),
+  ]
+  return withTempFiles(sent, async (files) => {
+    const signersFile = typeof allowedSigners === 'object' ? files.pop() : allowedSigners
+    const all = [...anchors.filter((a): a is string => typeof a === 'string'), ...files]
+    const chain = await verifyProjectAudit(paths, kernel.config.values.audit, all, signersFile)
+    const approvals = await auditApprovalEvidence(paths.state, paths.audit)
+    const signatures = await auditSignatures(paths.audit, kernel.approvers, {
+      requireSignature: kernel.config.values.approvals.require_signature,
+    })
+    return {
+      ...chain,
+      ok: chain.ok && approvals.problems.length === 0 && signatures.problems.length === 0,
+      approvals,
+      signatures,
+    }
+  })
 }
 
 export interface PolicyQuestion {

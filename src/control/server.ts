@@ -107,9 +107,13 @@ const ROUTES: Route[] = [
     }
     return ops.query(kernel, filter, int(query, 'limit'))
   }),
-  route('POST', '/audit/verify', 'auditVerify', ({ kernel, body }) =>
-    ops.verify(kernel, (body as { anchors?: (string | ops.AnchorFile)[] }).anchors ?? []),
-  ),
+  route('POST', '/audit/verify', 'auditVerify', ({ kernel, body }) => {
+    const { anchors, allowed_signers } = body as {
+      anchors?: (string | ops.AnchorFile)[]
+      allowed_signers?: ops.AnchorFile
+    }
+    return ops.verify(kernel, anchors ?? [], allowed_signers)
+  }),
   route('POST', '/policy/simulate', 'policySimulate', ({ kernel, body, caller }) =>
     ops.simulate(kernel, body as ops.PolicyQuestion, caller),
   ),

@@ -29,6 +29,12 @@ export interface ApproversRecord {
   seq: number
   text: string
   hash: string
+  old_hash: string | null
+  actor?: string
+  signature?: { principal: string; fingerprint: string; at: string; signature: string }
+  action?: string
+  name?: string
+  key?: string
 }
 
 /** The approvers in force: what the last `approvers.changed` record says, checked against the file. */
@@ -97,16 +103,34 @@ export class Approvers {
     this.file = path.join(home, 'allowed_signers')
   }
 
+  private checked = new Map<string, string | undefined>()
+
   async state(): Promise<ApproversState> {
-    const recorded = await lastApproversRecord(this.audit.dir)
+    const [recorded, before] = await lastApproversRecords(this.audit.dir)
     const onDisk = await readFile(this.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined
       throw error
     })
     const entries = recorded ? parseAllowedSigners(recorded.text) : []
     const state: ApproversState = { file: this.file, entries, ...(recorded ? { recorded } : {}) }
-    const problem = fileProblem(this.file, recorded, onDisk)
+    const problem =
+      fileProblem(this.file, recorded, onDisk) ??
+      (recorded ? await this.chainProblem(recorded, before) : undefined)
     return problem ? { ...state, problem } : state
+  }
+
+  // The change in force must follow the one before it and, unless it was the first, be signed by
+  // an approver of that one: an appended, correctly chained record the agent wrote is not.
+  // Checked once per record in a process.
+  private async chainProblem(
+    recorded: ApproversRecord,
+    before: ApproversRecord | undefined,
+  ): Promise<string | undefined> {
+    const key = `${recorded.seq}:${recorded.hash}:${before?.hash ?? ''}`
+    if (this.checked.has(key)) return this.checked.get(key)
+    const problem = await changeProblem(recorded, before)
+    this.checked.set(key, problem)
+    return problem
   }
 
   /** The state, or an integrity error when the file is not what the audit log says. */
@@ -116,9 +140,13 @@ export class Approvers {
     return state
   }
 
-  /** Whether approvals must be signed: `approvals.require_signature`, else once approvers exist. */
+  /**
+   * Whether approvals must be signed: always once approvers are listed (switching that off is
+   * removing them, a signed change, never a config value an agent could edit), and before that
+   * when `approvals.require_signature` is true.
+   */
   async signingRequired(state?: ApproversState): Promise<boolean> {
-    if (this.options.requireSignature !== undefined) return this.options.requireSignature
+    if (this.options.requireSignature === true) return true
     const s = state ?? (await this.state())
     return s.entries.length > 0 || s.problem !== undefined
   }
@@ -200,6 +228,7 @@ export class Approvers {
         data: {
           action: change.action,
           name: change.name,
+          ...(change.key ? { key: parsePublicKey(change.key) } : {}),
           ...(fingerprint ? { fingerprint } : {}),
           text,
           hash,
@@ -295,13 +324,55 @@ function integrity(state: ApproversState): DriftcoreError {
   })
 }
 
-/**
- * The newest intact `approvers.changed` record, read newest segment first. A project that never
- * set up approvers reads its whole log once here; approvals are rare, and a deleted file must
- * not switch signing off.
- */
+/** Why a recorded change does not hold given the one before it (see `Approvers.chainProblem`). */
+export async function changeProblem(
+  recorded: ApproversRecord,
+  before: ApproversRecord | undefined,
+): Promise<string | undefined> {
+  const where = `the ${APPROVERS_CHANGED} record seq ${recorded.seq}`
+  if ((before?.hash ?? null) !== recorded.old_hash)
+    return `${where} does not follow the approvers recorded before it: the audit log was added to by hand`
+  if (!before || parseAllowedSigners(before.text).length === 0) return undefined
+  const sig = recorded.signature
+  if (!sig) return `${where} is not signed by an approver of the time: the audit log was added to by hand`
+  try {
+    const verified = await verifyWith(
+      before.text,
+      approversStatement(
+        {
+          action: recorded.action as 'add' | 'remove',
+          name: recorded.name ?? '',
+          ...(recorded.key ? { key: recorded.key } : {}),
+        },
+        recorded.old_hash,
+        sig.at,
+      ),
+      sig,
+      APPROVERS_NAMESPACE,
+    )
+    if (verified.principal !== sig.principal || recorded.actor !== `human:${sig.principal}`)
+      return `${where} says ${sig.principal} signed it, but ${verified.principal} did`
+  } catch (error) {
+    if (error instanceof DriftcoreError && error.code === 'integrity')
+      return `${where}: its signature does not verify (${error.message})`
+    throw error
+  }
+  return undefined
+}
+
+/** The newest intact `approvers.changed` record (see `lastApproversRecords`). */
 export async function lastApproversRecord(auditDir: string): Promise<ApproversRecord | undefined> {
+  return (await lastApproversRecords(auditDir, 1))[0]
+}
+
+/**
+ * The newest intact `approvers.changed` records, newest first, read newest segment first. A
+ * project that never set up approvers reads its whole log here; approvals are rare, and a
+ * deleted file must not switch signing off.
+ */
+export async function lastApproversRecords(auditDir: string, count = 2): Promise<ApproversRecord[]> {
   const needle = Buffer.from(`"type":"${APPROVERS_CHANGED}",`)
+  const found: ApproversRecord[] = []
   const segments = await listSegments(auditDir).catch(() => [] as string[])
   for (let i = segments.length - 1; i >= 0; i--) {
     const bytes = await readFile(segmentPath(auditDir, segments[i]!))
@@ -316,22 +387,34 @@ export async function lastApproversRecord(auditDir: string): Promise<ApproversRe
       const check = checkLineBytes(bytes, start, end)
       if (!check?.intact) continue
       const record = parseRecord(bytes.subarray(start, end))
-      if (record) return { seq: check.seq, ...record }
+      if (record) found.push({ seq: check.seq, ...record })
+      if (found.length >= count) return found
     }
   }
-  return undefined
+  return found
 }
 
-function parseRecord(line: Buffer): { text: string; hash: string } | undefined {
+function parseRecord(line: Buffer): Omit<ApproversRecord, 'seq'> | undefined {
   try {
     const record = JSON.parse(line.toString('utf8')) as {
       type?: string
-      data?: { text?: unknown; hash?: unknown }
+      actor?: { type?: string; id?: string }
+      data?: Record<string, any>
     }
     if (record.type !== APPROVERS_CHANGED) return undefined
-    const { text, hash } = record.data ?? {}
-    if (typeof text !== 'string' || typeof hash !== 'string' || sha256(text) !== hash) return undefined
-    return { text, hash }
+    const d = record.data ?? {}
+    if (typeof d.text !== 'string' || typeof d.hash !== 'string' || sha256(d.text) !== d.hash)
+      return undefined
+    return {
+      text: d.text,
+      hash: d.hash,
+      old_hash: typeof d.old_hash === 'string' ? d.old_hash : null,
+      actor: `${record.actor?.type}:${record.actor?.id}`,
+      ...(d.signature ? { signature: d.signature } : {}),
+      ...(typeof d.action === 'string' ? { action: d.action } : {}),
+      ...(typeof d.name === 'string' ? { name: d.name } : {}),
+      ...(typeof d.key === 'string' ? { key: d.key } : {}),
+    }
   } catch {
     return undefined
   }

@@ -39,7 +39,10 @@ async function sshKeygen(args: string[], input: string, env?: NodeJS.ProcessEnv)
     throw new DriftcoreError(
       missing ? 'unavailable' : 'timeout',
       missing ? 'ssh-keygen is not installed' : `ssh-keygen did not finish: ${result.shortMessage}`,
-      { hint: 'install the OpenSSH client (Debian/Ubuntu: apt-get install openssh-client)', cause: result.cause },
+      {
+        hint: 'install the OpenSSH client (Debian/Ubuntu: apt-get install openssh-client)',
+        cause: result.cause,
+      },
     )
   }
   return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode }
