@@ -174,6 +174,28 @@ describe('the control API of driftcore serve', () => {
     expect(server.stderr()).toMatch(/control API: refused GET \/control\/v1\/approvals .*unknown token/)
   })
 
+  it('refuses a page on another host name (DNS rebinding) before looking at the token', async () => {
+    const { request } = await import('node:http')
+    const url = new URL(`${server.base}/control/v1/approvals`)
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          headers: { Host: 'evil.example', Authorization: `Bearer ${alice}` },
+        },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    })
+    expect(status).toBe(403)
+  })
+
   it('the same commands with --server print what they print locally, with the same exit codes', async () => {
     for (const args of [
       ['approvals', 'list', '--status', 'all', '--json'],
