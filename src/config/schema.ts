@@ -99,7 +99,9 @@ export const coreConfigSections = {
       require_signature: z
         .boolean()
         .optional()
-        .describe('refuse unsigned approvals; default: on once .driftcore/allowed_signers lists an approver'),
+        .describe(
+          'true: refuse unsigned approvals even before any approver is listed; once .driftcore/allowed_signers lists one, they are always refused',
+        ),
     })
     .prefault({}),
   artifacts: z

@@ -152,9 +152,7 @@ export async function verify(
     const all = [...anchors.filter((a): a is string => typeof a === 'string'), ...files]
     const chain = await verifyProjectAudit(paths, kernel.config.values.audit, all, signersFile)
     const approvals = await auditApprovalEvidence(paths.state, paths.audit)
-    const signatures = await auditSignatures(paths.audit, kernel.approvers, {
-      requireSignature: kernel.config.values.approvals.require_signature,
-    })
+    const signatures = await auditSignatures(paths.audit, kernel.approvers)
     return {
       ...chain,
       ok: chain.ok && approvals.problems.length === 0 && signatures.problems.length === 0,

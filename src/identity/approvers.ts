@@ -104,9 +104,20 @@ export class Approvers {
   }
 
   private checked = new Map<string, string | undefined>()
+  private cached: { head: string; records: ApproversRecord[] } | undefined
+
+  // The log changes only when HEAD.json does: a command that checks the approvers several times
+  // reads the log once.
+  private async records(): Promise<ApproversRecord[]> {
+    const head = await readFile(path.join(this.audit.dir, 'HEAD.json'), 'utf8').catch(() => '')
+    if (head && this.cached?.head === head) return this.cached.records
+    const records = await lastApproversRecords(this.audit.dir)
+    this.cached = { head, records }
+    return records
+  }
 
   async state(): Promise<ApproversState> {
-    const [recorded, before] = await lastApproversRecords(this.audit.dir)
+    const [recorded, before] = await this.records()
     const onDisk = await readFile(this.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined
       throw error
@@ -396,26 +407,40 @@ export async function lastApproversRecords(auditDir: string, count = 2): Promise
 
 function parseRecord(line: Buffer): Omit<ApproversRecord, 'seq'> | undefined {
   try {
-    const record = JSON.parse(line.toString('utf8')) as {
-      type?: string
-      actor?: { type?: string; id?: string }
-      data?: Record<string, any>
-    }
-    if (record.type !== APPROVERS_CHANGED) return undefined
-    const d = record.data ?? {}
-    if (typeof d.text !== 'string' || typeof d.hash !== 'string' || sha256(d.text) !== d.hash)
-      return undefined
-    return {
-      text: d.text,
-      hash: d.hash,
-      old_hash: typeof d.old_hash === 'string' ? d.old_hash : null,
-      actor: `${record.actor?.type}:${record.actor?.id}`,
-      ...(d.signature ? { signature: d.signature } : {}),
-      ...(typeof d.action === 'string' ? { action: d.action } : {}),
-      ...(typeof d.name === 'string' ? { name: d.name } : {}),
-      ...(typeof d.key === 'string' ? { key: d.key } : {}),
-    }
+    return approversRecordOf(JSON.parse(line.toString('utf8')) as ChangedRecord)
   } catch {
     return undefined
+  }
+}
+
+/** An `approvers.changed` audit record as JSON. */
+export interface ChangedRecord {
+  type?: string
+  actor?: { type?: string; id?: string }
+  data?: {
+    text?: unknown
+    hash?: unknown
+    old_hash?: unknown
+    signature?: ApproversRecord['signature']
+    action?: unknown
+    name?: unknown
+    key?: unknown
+  }
+}
+
+/** The change a record carries, or undefined when it is not a well-formed one. */
+export function approversRecordOf(record: ChangedRecord): Omit<ApproversRecord, 'seq'> | undefined {
+  if (record.type !== APPROVERS_CHANGED) return undefined
+  const d = record.data ?? {}
+  if (typeof d.text !== 'string' || typeof d.hash !== 'string' || sha256(d.text) !== d.hash) return undefined
+  return {
+    text: d.text,
+    hash: d.hash,
+    old_hash: typeof d.old_hash === 'string' ? d.old_hash : null,
+    actor: `${record.actor?.type}:${record.actor?.id}`,
+    ...(d.signature ? { signature: d.signature } : {}),
+    ...(typeof d.action === 'string' ? { action: d.action } : {}),
+    ...(typeof d.name === 'string' ? { name: d.name } : {}),
+    ...(typeof d.key === 'string' ? { key: d.key } : {}),
   }
 }

@@ -3,14 +3,15 @@ import { checkLineBytes } from '../audit/record.js'
 import { listSegments, segmentPath } from '../audit/segments.js'
 import { APPROVAL_NAMESPACE, parseStatement, type ApprovalSignature } from '../approvals/statement.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
-import { sha256 } from '../store/hash.js'
 import { parseAllowedSigners } from './allowed-signers.js'
 import {
   APPROVERS_CHANGED,
-  APPROVERS_NAMESPACE,
-  approversStatement,
+  approversRecordOf,
+  changeProblem,
   verifyWith,
   type Approvers,
+  type ApproversRecord,
+  type ChangedRecord,
 } from './approvers.js'
 
 export interface SignatureProblem {
@@ -29,12 +30,16 @@ export interface SignatureAudit {
 
 const TYPES = [APPROVERS_CHANGED, 'approval.approved', 'approval.denied']
 
-interface Line {
+interface Line extends ChangedRecord {
   seq: number
   type: string
-  actor?: { type?: string; id?: string }
   subject: string
-  data: Record<string, any>
+  data: NonNullable<ChangedRecord['data']> & {
+    tool?: unknown
+    input_hash?: unknown
+    via?: unknown
+    signature?: ApprovalSignature & NonNullable<ChangedRecord['data']>['signature']
+  }
 }
 
 /**
@@ -44,55 +49,34 @@ interface Line {
  * approver of the time, and a person's approval left unsigned while approvers were listed is
  * reported. Last, the file on disk must be the one the log recorded.
  */
-export async function auditSignatures(
-  auditDir: string,
-  approvers: Approvers,
-  options: { requireSignature?: boolean | undefined } = {},
-): Promise<SignatureAudit> {
+export async function auditSignatures(auditDir: string, approvers: Approvers): Promise<SignatureAudit> {
   const problems: SignatureProblem[] = []
-  let text = ''
-  let hash: string | null = null
+  let before: ApproversRecord | undefined
   let approvals = 0
   let changes = 0
   for (const line of await interestingLines(auditDir)) {
     const problem = (message: string) =>
       problems.push({ seq: line.seq, type: line.type, subject: line.subject, message })
+    const text = before?.text ?? ''
     const listed = parseAllowedSigners(text).length > 0
     if (line.type === APPROVERS_CHANGED) {
       changes += 1
-      const d = line.data
-      if (typeof d.text !== 'string' || sha256(d.text) !== d.hash) {
+      const change = approversRecordOf(line)
+      if (!change) {
         problem(`approvers.changed seq ${line.seq} does not carry a file matching its hash`)
         continue
       }
-      if ((d.old_hash ?? null) !== hash)
-        problem(`approvers.changed seq ${line.seq} does not follow the change before it`)
-      if (listed) {
-        const message = await signatureMessage(async () => {
-          const sig = d.signature as ApprovalSignature | undefined
-          if (!sig) return 'it is not signed by an approver of the time'
-          const statement = approversStatement(
-            { action: d.action, name: d.name, ...(d.key ? { key: d.key } : {}) },
-            d.old_hash ?? null,
-            sig.at,
-          )
-          const verified = await verifyWith(text, statement, sig, APPROVERS_NAMESPACE)
-          return verified.principal === sig.principal && line.actor?.id === sig.principal
-            ? undefined
-            : `it says ${String(sig.principal)} signed it, but ${verified.principal} did`
-        })
-        if (message)
-          problem(`approvers change seq ${line.seq} (${String(d.action)} ${String(d.name)}): ${message}`)
-      }
-      text = d.text
-      hash = d.hash
+      const current = { ...change, seq: line.seq }
+      const message = await changeProblem(current, before)
+      if (message) problem(message)
+      before = current
       continue
     }
     const decision = line.type === 'approval.approved' ? 'approved' : 'denied'
-    const sig = line.data.signature as ApprovalSignature | undefined
+    const sig = line.data.signature
     if (!sig) {
       const person = line.actor?.type === 'human'
-      if (listed && person && line.data.via === undefined && options.requireSignature !== false)
+      if (listed && person && line.data.via === undefined)
         problem(
           `${line.subject} was ${decision} by ${line.actor?.id ?? '?'} without a signature while approvers were listed`,
         )
