@@ -23,7 +23,9 @@
  * export default defineCapabilities({ tools: [hello] })
  * ```
  */
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { z } from 'zod'
+import type { ControlOptions } from './control/server.js'
 import type { Kernel, KernelOptions } from './kernel/open.js'
 import { Registry } from './registry/registry.js'
 
@@ -48,6 +50,17 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
  * const schema = jsonSchema(z.object({ name: z.string() })) // {type: 'object', properties: {name: …}, …}
  * ```
  */
+/**
+ * The control API's request handler (`driftcore serve`): people's requests under /control/,
+ * authenticated by person tokens and audited under their names. Loaded on demand.
+ */
+export async function controlHandler(
+  options: ControlOptions,
+): Promise<(req: IncomingMessage, res: ServerResponse) => Promise<void>> {
+  const control = await import('./control/server.js')
+  return control.controlHandler(options)
+}
+
 export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
   return Registry.jsonSchema(schema, io)
 }
@@ -82,6 +95,7 @@ export type { Logger } from './logging/logger.js'
 export type { PolicyDecision, PolicyRequest } from './policy/engine.js'
 export type { ProjectPaths } from './store/paths.js'
 export type { Kernel, KernelOptions } from './kernel/open.js'
+export type { ControlOptions } from './control/server.js'
 export type { GateOptions, InvokeOptions, InvokeResult, DryRunResult } from './gate/invoke.js'
 export type { ToolDescriptor, ResourceDescriptor } from './registry/registry.js'
 export { DriftcoreCommand } from './cli/base-command.js'

@@ -2,6 +2,7 @@ import path from 'node:path'
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import type { Actor } from '../audit/record.js'
 import { DriftcoreError, ERROR_CODES } from '../errors/driftcore-error.js'
+import type { ControlClient } from '../control/client.js'
 import type { Kernel } from '../kernel/open.js'
 import type { Catalog } from '../registry/catalog.js'
 import type { Contribution } from '../registry/registry.js'
@@ -89,6 +90,26 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
       loadContributions(this.config),
     )
     return this.contributions
+  }
+
+  /**
+   * The control-API client when the command was given `--server` (or DRIFTCORE_SERVER), else
+   * undefined: the command then opens the project here as usual.
+   */
+  protected async remote(): Promise<ControlClient | undefined> {
+    const server = (this.flags as { server?: string }).server
+    if (!server) return undefined
+    if (this.flags.home || (this.flags.config ?? []).length > 0) {
+      throw new DriftcoreError(
+        'invalid_input',
+        '--home and --config apply to a local project, not to --server',
+        {
+          hint: 'the server uses its own project and config; drop them, or unset DRIFTCORE_SERVER to work locally',
+        },
+      )
+    }
+    const { ControlClient, clientToken } = await import('../control/client.js')
+    return new ControlClient(server, await clientToken(process.env, this.config.configDir))
   }
 
   /** Project paths without opening the kernel (for commands that only read files). */

@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
 import type { Actor } from '../audit/record.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { Kernel } from '../kernel/open.js'
+import type { PolicyQuestion } from '../control/operations.js'
 import type { PolicyRequest } from '../policy/engine.js'
 import { readJsonInput } from './input.js'
 
@@ -52,4 +54,36 @@ export async function buildRequest(
     actor,
     environment: flags.env ?? kernel.config.values.project.environment,
   }
+}
+
+/**
+ * The question a policy command asks, with everything read on this machine (the input, a
+ * draft bundle), so the same question can be decided here or by a server.
+ */
+export async function questionToSend(
+  flags: {
+    tool: string
+    input?: string | undefined
+    actor?: string | undefined
+    env?: string | undefined
+    risk?: string | undefined
+    capability?: string | undefined
+    bundle?: string | undefined
+  },
+  options: { readBundle: boolean },
+): Promise<PolicyQuestion> {
+  const { input, bundle, ...rest } = flags
+  const question: PolicyQuestion = { tool: rest.tool, input: await readJsonInput(input) }
+  for (const key of ['actor', 'env', 'risk', 'capability'] as const)
+    if (rest[key] !== undefined) question[key] = rest[key]
+  if (bundle !== undefined && options.readBundle) {
+    let text: string
+    try {
+      text = await readFile(bundle, 'utf8')
+    } catch (error) {
+      throw new DriftcoreError('not_found', `cannot read the draft bundle ${bundle}`, { cause: error })
+    }
+    question.bundle = { name: bundle, text }
+  }
+  return question
 }

@@ -12,7 +12,7 @@ interface ManifestCommand {
 }
 
 // Servers stream a protocol on stdout; there is no single result to print as JSON.
-const NO_JSON = new Set(['mcp:serve'])
+const NO_JSON = new Set(['mcp:serve', 'serve'])
 
 it('every driftcore command has a summary, --help examples and --json (the built manifests say so)', async () => {
   const manifests = ['.', 'plugins/drush', 'plugins/mcp', 'plugins/scaffold'].map((dir) =>

@@ -1,5 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
+import { serverFlags } from '../../cli/remote.js'
+import { decideRemotely } from '../../control/decide.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 import { decideAsPerson } from '../../identity/person.js'
 
@@ -15,10 +17,12 @@ export default class ApprovalsApprove extends DriftcoreCommand<typeof ApprovalsA
   static override examples = [
     '<%= config.bin %> approvals approve apr_0123456789ab',
     '<%= config.bin %> approvals approve apr_0123456789ab --comment "checked with the site owner" --run',
+    'DRIFTCORE_SERVER=http://127.0.0.1:7800 <%= config.bin %> approvals approve apr_0123456789ab',
     '<%= config.bin %> approvals approve apr_0123456789ab --key ~/.ssh/id_ed25519_sk',
   ]
   static override args = { id: Args.string({ description: 'approval id', required: true }) }
   static override flags = {
+    ...serverFlags,
     comment: Flags.string({ description: 'why you approve' }),
     run: Flags.boolean({ description: 'run the approved call now' }),
     key: Flags.string({
@@ -28,17 +32,28 @@ export default class ApprovalsApprove extends DriftcoreCommand<typeof ApprovalsA
   }
 
   async run() {
-    const kernel = await this.kernel()
-    const approval = await decideAsPerson(
-      kernel,
-      this.args.id,
-      this.actor(),
-      'approved',
-      this.flags.comment,
-      {
-        key: this.flags.key,
-      },
-    )
+    const remote = await this.remote()
+    if (remote && this.flags.run)
+      throw new DriftcoreError('invalid_input', '--run does not apply with --server', {
+        hint: `approve it, then the requester repeats the call with --approval ${this.args.id}`,
+      })
+    const approval = remote
+      ? (
+          await decideRemotely(remote, this.args.id, 'approved', this.flags.comment, {
+            key: this.flags.key,
+            configDir: this.config.configDir,
+          })
+        ).approval
+      : await decideAsPerson(
+          await this.kernel(),
+          this.args.id,
+          this.actor(),
+          'approved',
+          this.flags.comment,
+          {
+            key: this.flags.key,
+          },
+        )
     if (approval.workflow) {
       // A workflow's approval step: the run continues when it is resumed, not through --run.
       if (!this.jsonEnabled())
@@ -63,6 +78,7 @@ export default class ApprovalsApprove extends DriftcoreCommand<typeof ApprovalsA
         },
       )
     }
+    const kernel = await this.kernel()
     const result = await kernel.gate.invoke(approval.tool, approval.input, approval.requester, {
       approvalId: approval.id,
       traceId: approval.trace_id,

@@ -1,15 +1,18 @@
 import { Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { table } from '../../cli/format.js'
-import type { ApprovalStatus } from '../../approvals/approvals.js'
+import { serverFlags } from '../../cli/remote.js'
+import type { ApprovalRequest } from '../../approvals/approvals.js'
 
 export default class ApprovalsList extends DriftcoreCommand<typeof ApprovalsList> {
   static override summary = 'List approval requests (pending by default)'
   static override examples = [
     '<%= config.bin %> approvals list',
     '<%= config.bin %> approvals list --status all --json',
+    '<%= config.bin %> approvals list --server http://127.0.0.1:7800',
   ]
   static override flags = {
+    ...serverFlags,
     status: Flags.string({
       options: ['pending', 'approved', 'denied', 'used', 'expired', 'withdrawn', 'all'],
       default: 'pending',
@@ -17,9 +20,12 @@ export default class ApprovalsList extends DriftcoreCommand<typeof ApprovalsList
   }
 
   async run() {
-    const kernel = await this.kernel()
-    const status = this.flags.status === 'all' ? undefined : (this.flags.status as ApprovalStatus)
-    const requests = await kernel.approvals.list(status)
+    const remote = await this.remote()
+    const requests = remote
+      ? await remote.get<ApprovalRequest[]>('/approvals', { status: this.flags.status })
+      : await (
+          await import('../../control/operations.js')
+        ).listApprovals(await this.kernel(), this.flags.status)
     if (!this.jsonEnabled()) {
       const rows = requests.map((r) => ({
         id: r.id,

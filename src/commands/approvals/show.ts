@@ -2,6 +2,8 @@ import { Args, Flags } from '@oclif/core'
 import { cutLines, visible, wholeInput } from '../../approvals/display.js'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { yamlish } from '../../cli/format.js'
+import { serverFlags } from '../../cli/remote.js'
+import type { ApprovalRequest } from '../../approvals/approvals.js'
 
 export default class ApprovalsShow extends DriftcoreCommand<typeof ApprovalsShow> {
   static override summary =
@@ -14,6 +16,7 @@ export default class ApprovalsShow extends DriftcoreCommand<typeof ApprovalsShow
   ]
   static override args = { id: Args.string({ description: 'approval id', required: true }) }
   static override flags = {
+    ...serverFlags,
     'max-lines': Flags.integer({
       description: 'show at most this many lines of the input (the cut is announced)',
       min: 1,
@@ -21,8 +24,10 @@ export default class ApprovalsShow extends DriftcoreCommand<typeof ApprovalsShow
   }
 
   async run() {
-    const kernel = await this.kernel()
-    const request = await kernel.approvals.get(this.args.id)
+    const remote = await this.remote()
+    const request = remote
+      ? await remote.get<ApprovalRequest>(`/approvals/${encodeURIComponent(this.args.id)}`)
+      : await (await this.kernel()).approvals.get(this.args.id)
     if (!this.jsonEnabled()) {
       const { input: _input, input_redacted: _redacted, input_summary: _summary, preview, ...rest } = request
       this.log(visible(yamlish(rest)))

@@ -2,6 +2,8 @@ import { Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { auditLine } from '../../cli/audit-format.js'
 import { parseTime } from '../../cli/time.js'
+import { serverFlags } from '../../cli/remote.js'
+import type { AuditRecord } from '../../audit/record.js'
 import { queryAudit } from '../../audit/query.js'
 
 export default class AuditQuery extends DriftcoreCommand<typeof AuditQuery> {
@@ -21,6 +23,7 @@ export default class AuditQuery extends DriftcoreCommand<typeof AuditQuery> {
     '<%= config.bin %> audit query --type approval.approved --since 2026-11-01 --until 2026-11-08',
   ]
   static override flags = {
+    ...serverFlags,
     type: Flags.string({ description: 'record type glob, e.g. tool.* or policy.refused' }),
     actor: Flags.string({
       description: 'type:id or just id, or a glob: agent:claude-code/*, human:*, *:alice',
@@ -39,10 +42,31 @@ export default class AuditQuery extends DriftcoreCommand<typeof AuditQuery> {
   }
 
   async run() {
-    const paths = this.paths()
     const f = this.flags
-    const records = await queryAudit(
-      paths.audit,
+    const remote = await this.remote()
+    const records = remote
+      ? await remote.get<AuditRecord[]>('/audit/query', {
+          type: f.type,
+          actor: f.actor,
+          subject: f.subject,
+          trace: f.trace,
+          // Ages are counted on this machine, as they would be locally.
+          since: f.since ? parseTime(f.since, '--since').toISOString() : undefined,
+          until: f.until ? parseTime(f.until, '--until').toISOString() : undefined,
+          limit: f.limit,
+        })
+      : await this.local()
+    if (!this.jsonEnabled()) {
+      for (const r of records) this.log(auditLine(r))
+      this.note(`${records.length} record${records.length === 1 ? '' : 's'}`)
+    }
+    return records
+  }
+
+  private async local() {
+    const f = this.flags
+    return queryAudit(
+      this.paths().audit,
       {
         ...(f.type ? { type: f.type } : {}),
         ...(f.actor ? { actor: f.actor } : {}),
@@ -59,10 +83,5 @@ export default class AuditQuery extends DriftcoreCommand<typeof AuditQuery> {
       },
       f.limit,
     )
-    if (!this.jsonEnabled()) {
-      for (const r of records) this.log(auditLine(r))
-      this.note(`${records.length} record${records.length === 1 ? '' : 's'}`)
-    }
-    return records
   }
 }

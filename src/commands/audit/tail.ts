@@ -2,6 +2,8 @@ import { open } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { auditLine } from '../../cli/audit-format.js'
+import { serverFlags } from '../../cli/remote.js'
+import type { ControlClient } from '../../control/client.js'
 import { tailAudit } from '../../audit/query.js'
 import type { AuditRecord } from '../../audit/record.js'
 import { listSegments, segmentPath } from '../../audit/segments.js'
@@ -17,8 +19,10 @@ export default class AuditTail extends DriftcoreCommand<typeof AuditTail> {
     '<%= config.bin %> audit tail',
     '<%= config.bin %> audit tail -n 50 --json',
     '<%= config.bin %> audit tail -f',
+    '<%= config.bin %> audit tail -n 50 --server http://127.0.0.1:7800',
   ]
   static override flags = {
+    ...serverFlags,
     lines: Flags.integer({ char: 'n', description: 'how many records', default: 20 }),
     follow: Flags.boolean({
       char: 'f',
@@ -27,16 +31,34 @@ export default class AuditTail extends DriftcoreCommand<typeof AuditTail> {
   }
 
   async run() {
-    const paths = this.paths()
-    const records = await tailAudit(paths.audit, this.flags.lines)
+    const remote = await this.remote()
+    const records = remote
+      ? await remote.get<AuditRecord[]>('/audit/tail', { lines: this.flags.lines })
+      : await tailAudit(this.paths().audit, this.flags.lines)
     if (!this.flags.follow) {
       if (!this.jsonEnabled()) for (const r of records) this.log(auditLine(r))
       return records
     }
     const print = (r: AuditRecord) => this.log(this.jsonEnabled() ? JSON.stringify(r) : auditLine(r))
     records.forEach(print)
-    await follow(paths.audit, records.at(-1)?.seq ?? 0, print)
+    if (remote) await followRemote(remote, records.at(-1)?.seq ?? 0, print)
+    else await follow(this.paths().audit, records.at(-1)?.seq ?? 0, print)
     return undefined
+  }
+}
+
+/** Asks the server for records past the last one, once a second. */
+async function followRemote(
+  client: ControlClient,
+  afterSeq: number,
+  print: (r: AuditRecord) => void,
+): Promise<never> {
+  let last = afterSeq
+  for (;;) {
+    const records = await client.get<AuditRecord[]>('/audit/tail', { lines: 1000, after: last })
+    for (const record of records) print(record)
+    last = records.at(-1)?.seq ?? last
+    await new Promise((resolve) => setTimeout(resolve, 1000))
   }
 }
 

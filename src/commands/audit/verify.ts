@@ -1,9 +1,9 @@
+import { readFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
-import { auditApprovalEvidence } from '../../approvals/evidence.js'
-import { verifyProjectAudit } from '../../audit/project-audit.js'
-import { ERROR_CODES } from '../../errors/driftcore-error.js'
-import { auditSignatures } from '../../identity/audit-signatures.js'
+import { serverFlags } from '../../cli/remote.js'
+import type { AnchorFile } from '../../control/operations.js'
+import { DriftcoreError, ERROR_CODES } from '../../errors/driftcore-error.js'
 
 export default class AuditVerify extends DriftcoreCommand<typeof AuditVerify> {
   static override summary =
@@ -22,10 +22,12 @@ export default class AuditVerify extends DriftcoreCommand<typeof AuditVerify> {
     '<%= config.bin %> audit verify',
     '<%= config.bin %> audit verify --json',
     '<%= config.bin %> audit verify --anchor anchor.json',
+    '<%= config.bin %> audit verify --server http://127.0.0.1:7800 --anchor anchor.json',
     '<%= config.bin %> audit verify --anchor 3f1c…e9 (a last hash printed earlier)',
     '<%= config.bin %> audit verify --anchor anchor.json --allowed-signers ~/team/allowed_signers',
   ]
   static override flags = {
+    ...serverFlags,
     anchor: Flags.string({
       description:
         'a head kept elsewhere: a record hash, or a file saved from `audit checkpoint --json` (repeatable)',
@@ -38,24 +40,25 @@ export default class AuditVerify extends DriftcoreCommand<typeof AuditVerify> {
   }
 
   async run() {
-    const kernel = await this.kernel()
-    // Records this process made while opening (a policy publish) are part of the chain to check.
-    await kernel.audit.flush()
-    const { paths } = kernel
-    const chain = await verifyProjectAudit(
-      paths,
-      kernel.config.values.audit,
-      this.flags.anchor ?? [],
-      this.flags['allowed-signers'],
-    )
-    const approvals = await auditApprovalEvidence(paths.state, paths.audit)
-    const signatures = await auditSignatures(paths.audit, kernel.approvers)
-    const result = {
-      ...chain,
-      ok: chain.ok && approvals.problems.length === 0 && signatures.problems.length === 0,
-      approvals,
-      signatures,
-    }
+    const remote = await this.remote()
+    const { verify } = await import('../../control/operations.js')
+    type Result = Awaited<ReturnType<typeof verify>>
+    const signers = this.flags['allowed-signers']
+    const result: Result = remote
+      ? await remote.post<Result>('/audit/verify', {
+          anchors: await anchorsToSend(this.flags.anchor ?? []),
+          ...(signers
+            ? {
+                allowed_signers: {
+                  name: signers,
+                  text: await readAnchorFile(signers, 'the allowed_signers file'),
+                },
+              }
+            : {}),
+        })
+      : await verify(await this.kernel(), this.flags.anchor ?? [], signers)
+    const { approvals, signatures, ...chain } = result
+    const where = remote ? `${remote.base} (the server's audit log)` : (await this.kernel()).paths.audit
     if (!result.ok) process.exitCode = ERROR_CODES.integrity
     if (!this.jsonEnabled()) {
       const extra = [
@@ -72,7 +75,7 @@ export default class AuditVerify extends DriftcoreCommand<typeof AuditVerify> {
       else {
         const p = chain.problem!
         process.stderr.write(
-          `audit log FAILED verification at ${p.segment || paths.audit}${p.line ? `:${p.line}` : ''}${p.seq ? ` (seq ${p.seq})` : ''}: ${p.message}\n`,
+          `audit log FAILED verification at ${p.segment || where}${p.line ? `:${p.line}` : ''}${p.seq ? ` (seq ${p.seq})` : ''}: ${p.message}\n`,
         )
       }
       for (const problem of approvals.problems)
@@ -83,5 +86,25 @@ export default class AuditVerify extends DriftcoreCommand<typeof AuditVerify> {
         )
     }
     return result
+  }
+}
+
+// A hash goes as it is; a file is read here, since the server cannot see this machine's files.
+async function anchorsToSend(anchors: readonly string[]): Promise<(string | AnchorFile)[]> {
+  return Promise.all(
+    anchors.map(async (anchor) =>
+      /^[0-9a-f]{64}$/.test(anchor) ? anchor : { name: anchor, text: await readAnchorFile(anchor, 'anchor') },
+    ),
+  )
+}
+
+async function readAnchorFile(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (error) {
+    throw new DriftcoreError('not_found', `${what} ${file} is neither a record hash nor a readable file`, {
+      hint: 'pass a record hash, or a file saved from `driftcore audit checkpoint --json`',
+      cause: error,
+    })
   }
 }

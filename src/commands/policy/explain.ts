@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
-import { buildRequest, requestFlags } from '../../cli/policy-request.js'
+import { questionToSend, requestFlags } from '../../cli/policy-request.js'
+import { serverFlags } from '../../cli/remote.js'
 
 export default class PolicyExplain extends DriftcoreCommand<typeof PolicyExplain> {
   static override summary = 'Show every rule, whether it matched the request, and why'
@@ -10,16 +11,22 @@ export default class PolicyExplain extends DriftcoreCommand<typeof PolicyExplain
   ]
   static override flags = {
     ...requestFlags,
+    ...serverFlags,
     bundle: Flags.string({ description: 'explain against a draft bundle' }),
   }
 
   async run() {
-    const kernel = await this.kernel()
-    const request = await buildRequest(kernel, this.flags, this.actor())
-    const policy = this.flags.bundle
-      ? await kernel.policyStore.draft(this.flags.bundle)
-      : kernel.policy().compiled
-    const explanation = policy.explain(request)
+    const remote = await this.remote()
+    const ops = await import('../../control/operations.js')
+    const question = await questionToSend(this.flags, { readBundle: remote !== undefined })
+    const explanation = remote
+      ? await remote.post<Awaited<ReturnType<typeof ops.explain>>>('/policy/explain', question)
+      : await ops.explain(
+          await this.kernel(),
+          question,
+          { who: this.actor(), identity: {} },
+          this.flags.bundle,
+        )
     if (!this.jsonEnabled()) {
       for (const rule of explanation.rules) {
         this.log(

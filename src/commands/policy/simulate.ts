@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
-import { buildRequest, requestFlags } from '../../cli/policy-request.js'
+import { questionToSend, requestFlags } from '../../cli/policy-request.js'
+import { serverFlags } from '../../cli/remote.js'
 
 export default class PolicySimulate extends DriftcoreCommand<typeof PolicySimulate> {
   static override summary = 'Decide a request without side effects, optionally against a draft bundle'
@@ -12,18 +13,24 @@ export default class PolicySimulate extends DriftcoreCommand<typeof PolicySimula
   ]
   static override flags = {
     ...requestFlags,
+    ...serverFlags,
     bundle: Flags.string({
       description: 'a draft bundle file, used in place of the bundle with the same name',
     }),
   }
 
   async run() {
-    const kernel = await this.kernel()
-    const request = await buildRequest(kernel, this.flags, this.actor())
-    const policy = this.flags.bundle
-      ? await kernel.policyStore.draft(this.flags.bundle)
-      : kernel.policy().compiled
-    const decision = policy.evaluate(request)
+    const remote = await this.remote()
+    const ops = await import('../../control/operations.js')
+    const question = await questionToSend(this.flags, { readBundle: remote !== undefined })
+    const decision = remote
+      ? await remote.post<Awaited<ReturnType<typeof ops.simulate>>>('/policy/simulate', question)
+      : await ops.simulate(
+          await this.kernel(),
+          question,
+          { who: this.actor(), identity: {} },
+          this.flags.bundle,
+        )
     if (!this.jsonEnabled())
       this.log(
         `${decision.decision}: ${decision.reason}\nrules: ${decision.rule_ids.join(', ') || 'none'}${this.flags.bundle ? ' (draft)' : ''}`,

@@ -22,6 +22,11 @@ export interface HttpOptions {
   readiness(): Record<string, unknown>
   /** Said on stderr at start, and in an authorised /health/ready (e.g. a bind beyond loopback). */
   warnings: string[]
+  /**
+   * `driftcore serve`: the control API for people, under /control/ (its own person tokens; the
+   * MCP token opens nothing there). Host and Origin checks apply to it as to /mcp.
+   */
+  control?: (req: IncomingMessage, res: ServerResponse) => Promise<void>
 }
 
 /**
@@ -56,6 +61,7 @@ export async function serveHttp(
           : 'Forbidden: Origin not allowed',
       )
     if (path === '/health/live') return replyJson(res, 200, { status: 'live' })
+    if (options.control && path.startsWith('/control/')) return options.control(req, res)
     if (path === '/health/ready') {
       if (stopping) return replyJson(res, 503, { status: 'stopping' })
       // What runs inside (policy version, sessions, warnings) is for the token holder only.

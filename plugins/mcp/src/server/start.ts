@@ -19,6 +19,8 @@ export interface ServeOptions {
   /** Overrides of `mcp.http.host` / `mcp.http.port`. */
   http?: { host?: string | undefined; port?: number | undefined }
   stop: AbortSignal
+  /** HTTP: serve the control API (people, with person tokens) beside /mcp: `driftcore serve`. */
+  control?: boolean
   /** HTTP: called once listening, with the URL, where the token came from, and warnings to show. */
   onListening?(url: string, tokenSource: string, warnings: string[]): void
 }
@@ -69,6 +71,16 @@ export async function serve(options: ServeOptions): Promise<void> {
     })
     const host = new McpHost({ ...common, transport: 'http', local: isLoopback(bind), metrics }, relay)
     const warnings = isLoopback(bind) ? [] : [exposureWarning(bind)]
+    const control = options.control
+      ? await (
+          await import('driftcore')
+        ).controlHandler({
+          use: (work) => live.use(work),
+          stateDir: first.paths.state,
+          version: options.version,
+          warn: (message) => relay.sink('warn', message),
+        })
+      : undefined
     const { url, closed } = await serveHttp(
       host,
       {
@@ -86,6 +98,7 @@ export async function serve(options: ServeOptions): Promise<void> {
           sessions: host.sessions.size,
         }),
         warnings,
+        ...(control ? { control } : {}),
       },
       options.stop,
     )
