@@ -259,6 +259,8 @@ export class Gate {
       }
     }
 
+    // The record of what the handler does must be writable before it does anything.
+    await d.audit.ready()
     const { run, locks } = d.handlers.tool(tool.id)
     const lockRequests = locks?.(input) ?? []
     if (lockRequests.length > 0) await d.locks.acquire(lockRequests, lockOwner(actor, traceId))
@@ -306,18 +308,25 @@ export class Gate {
         duration_ms: round(performance.now() - started),
         ...(artifact ? { artifact } : {}),
       }
-      await record('ok', extra, () =>
-        artifact
-          ? { artifact: artifact.uri, sha256: artifact.sha256, bytes }
-          : // Parsed back from the text: the output object itself now belongs to the caller.
-            { sha256: sha256(text), bytes, inline: JSON.parse(text) as unknown },
-      )
+      try {
+        await record('ok', extra, () =>
+          artifact
+            ? { artifact: artifact.uri, sha256: artifact.sha256, bytes }
+            : // Parsed back from the text: the output object itself now belongs to the caller.
+              { sha256: sha256(text), bytes, inline: JSON.parse(text) as unknown },
+        )
+      } catch (thrown) {
+        // The handler's effect happened: a caller must not retry it (a workflow must not
+        // dead-letter it) as if it had not.
+        throw unrecordedEffect(tool.id, thrown)
+      }
       if (options.idempotencyKey)
         await d.idempotency.store(options.idempotencyKey, tool.id, inputHash(), result)
       return result
     } catch (thrown) {
       const error =
         signal.aborted && !(thrown instanceof DriftcoreError) ? abortError(signal) : toDriftcoreError(thrown)
+      if (error.details.effect === 'unrecorded') throw error
       await record('error', {
         ...extra,
         error: { code: error.code, message: d.redactor.redactText(error.message) },
@@ -510,6 +519,20 @@ function summarise(input: unknown): string {
   const text = JSON.stringify(input) ?? ''
   if (text.length <= 300) return text
   return `${text.slice(0, 240)}… [cut: 240 of ${text.length} characters shown; \`driftcore approvals show\` prints the whole input]`
+}
+
+/** The error for a call that ran but whose record could not be written (`details.effect`). */
+function unrecordedEffect(toolId: string, thrown: unknown): DriftcoreError {
+  const cause = toDriftcoreError(thrown)
+  return new DriftcoreError(
+    cause.code,
+    `${toolId} ran, but its audit record could not be written: ${cause.message}`,
+    {
+      hint: 'do not retry it blindly: its effect happened; free the space or restore the log, then check',
+      details: { ...cause.details, effect: 'unrecorded' },
+      cause,
+    },
+  )
 }
 
 function abortError(signal: AbortSignal): DriftcoreError {

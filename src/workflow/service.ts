@@ -135,10 +135,16 @@ export class WorkflowService {
       now: this.deps.clock.now(),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
     })
-    const state = await this.work(
-      { files, state: undefined, workflow: loaded.compiled, validBytes: 0 },
-      { ...options, resumed: false, before: [created] },
-    )
+    let state: RunState
+    try {
+      state = await this.work(
+        { files, state: undefined, workflow: loaded.compiled, validBytes: 0 },
+        { ...options, resumed: false, before: [created] },
+      )
+    } catch (error) {
+      await this.forgetUnstarted(runId)
+      throw error
+    }
     return { state, workflow: loaded.compiled, existing: false }
   }
 
@@ -307,6 +313,19 @@ export class WorkflowService {
       })
     }
     return { pruned: removed, kept, dry_run: false }
+  }
+
+  // A run whose run.created never reached its journal (a full disk) did not start: it leaves
+  // neither a listed run nor a folder that every later command would trip over.
+  private async forgetUnstarted(runId: string): Promise<void> {
+    const files = runFiles(this.kernel.paths, runId)
+    const started = await readJournal(files.journal).then(
+      (read) => read.events.length > 0,
+      () => false,
+    )
+    if (started) return
+    await this.index.remove([runId]).catch(() => undefined)
+    await rm(files.dir, { recursive: true, force: true }).catch(() => undefined)
   }
 
   private async loadForWork(runId: string): Promise<LoadedRun> {

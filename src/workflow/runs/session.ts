@@ -43,7 +43,13 @@ export async function loadRun(kernel: Kernel, runId: string, compile: CompileOpt
   }
   const { events, validBytes, torn } = await readJournal(files.journal)
   const created = events[0]
-  if (created?.type !== 'run.created')
+  if (!created)
+    throw new DriftcoreError(
+      'not_found',
+      `run ${runId} never started: its journal ${files.journal} is empty (its first write failed, e.g. on a full disk)`,
+      { hint: 'start the workflow again; `driftcore workflow prune` removes the empty run' },
+    )
+  if (created.type !== 'run.created')
     throw new DriftcoreError('integrity', `${files.journal}:1: the journal does not start with run.created`)
   if (definitionHash(definition) !== created.workflow_sha256)
     throw new DriftcoreError('integrity', `${files.workflow} does not match the hash recorded in the journal`)

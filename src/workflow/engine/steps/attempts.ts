@@ -29,7 +29,10 @@ export interface CallPlan {
   output(result: InvokeResult): unknown
 }
 
-export type AttemptsOutcome = { ok: true } | { ok: false; code: string; message: string }
+export type AttemptsOutcome =
+  | { ok: true }
+  /** unrecorded: the call ran, only its audit record failed (not to be retried or dead-lettered). */
+  | { ok: false; code: string; message: string; unrecorded?: true }
 
 /**
  * Runs a step's attempts through the gate: a step timeout per attempt, retries with backoff
@@ -200,6 +203,8 @@ async function fail(
     else await rt.record({ type: 'step.cancelled', step: id, reason: reason.message })
     return { ok: false, code: reason.code, message: reason.message }
   }
+  // The call ran and only its record failed: another attempt would do it twice.
+  if (error.details.effect === 'unrecorded') retryable = false
   if (retryable && shouldRetry(rt.step.retry, { ...rt.state, attempt }, error.code)) {
     const delay = backoffMs(rt.step.retry, attempt, () => rt.deps.clock.random())
     await rt.record({
@@ -221,7 +226,12 @@ async function fail(
     ...trace,
     ...decision,
   })
-  return { ok: false, code: error.code, message: error.message }
+  return {
+    ok: false,
+    code: error.code,
+    message: error.message,
+    ...(error.details.effect === 'unrecorded' ? { unrecorded: true as const } : {}),
+  }
 }
 
 function errorOf(error: DriftcoreError): { code: string; message: string } {
