@@ -45,6 +45,8 @@ export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
       return result
     }
     const result = await kernel.gate.invoke(this.args.id, input, this.actor(), options)
+    // Reported only once its record is on disk (with fsync batch the gate returns before).
+    await kernel.audit.flush()
     if (!this.jsonEnabled()) {
       this.log(JSON.stringify(result.output, null, 2))
       this.note(

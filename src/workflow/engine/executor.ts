@@ -22,6 +22,27 @@ export interface ExecuteOptions {
   onEvent?: (event: JournalEvent, state: RunState) => void
 }
 
+/**
+ * Events that allow something to happen (a step's effect, a downstream step, a report of
+ * success or of the run's end) are on disk before it does, whatever the fsync policy: with
+ * `batch` they are flushed before `record()` returns, so a kill can never lose an event whose
+ * consequence already happened. Steps finishing together still share one write and fsync; the
+ * events between (processes, retries scheduled, attachment) wait for the next batch.
+ */
+const DURABLE_FIRST: ReadonlySet<string> = new Set([
+  'step.started',
+  'step.waiting',
+  'step.succeeded',
+  'step.failed',
+  'step.timed_out',
+  'step.skipped',
+  'step.blocked',
+  'step.cancelled',
+  'step.dead_lettered',
+  'run.suspended',
+  'run.finished',
+])
+
 const HANDLERS = {
   worker: runWorker,
   approval: runApproval,
@@ -321,6 +342,11 @@ export class Executor {
   /** `output`: a value the journal keeps only as an artifact pointer, kept live here. */
   private async record(entry: JournalEntry, output?: unknown): Promise<JournalEvent> {
     const event = await this.journal.append(entry)
+    if (DURABLE_FIRST.has(entry.type)) {
+      // The audit records of what the step did go first: a success on disk implies its record is.
+      if (entry.type === 'step.succeeded') await this.deps.audit.flush()
+      await this.journal.flush()
+    }
     applyEvent(this.state, event, [])
     if (output !== undefined && 'step' in event) this.state.steps[event.step]!.output = output
     if ('step' in event && event.type.startsWith('step.'))
