@@ -233,6 +233,7 @@ export class Gate {
           actor,
           workflow: workflowOf(options.meta).workflow,
           clientAttestation: decision.client_attestation === true,
+          traceId,
         })
         approvedBy = approval.decided_by
         approvedVia = approval.via

@@ -42,7 +42,13 @@ export type AttemptsOutcome =
  */
 export async function runAttempts(rt: StepRuntime, plan: CallPlan): Promise<AttemptsOutcome> {
   const id = rt.step.def.id
-  let approvalId = rt.state.status === 'waiting' ? rt.state.approval_id : undefined
+  // Waiting on a person, or redoing an approved attempt a crash interrupted (with its approval).
+  let approvalId =
+    rt.state.status === 'waiting'
+      ? rt.state.approval_id
+      : rt.state.status === 'retry_wait'
+        ? rt.state.interrupted_approval
+        : undefined
   for (;;) {
     let attempt = rt.state.attempt + 1
     let traceId: string = randomUUID()
