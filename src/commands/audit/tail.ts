@@ -23,7 +23,9 @@ export default class AuditTail extends DriftcoreCommand<typeof AuditTail> {
 
   async run() {
     const paths = this.paths()
-    const records = await tailAudit(paths.audit, this.flags.lines)
+    const records = await tailAudit(paths.audit, this.flags.lines, (m) =>
+      process.stderr.write(`note: ${m}\n`),
+    )
     if (!this.flags.follow) {
       if (!this.jsonEnabled()) for (const r of records) this.log(auditLine(r))
       return records
