@@ -13,6 +13,8 @@ debian_packages() {
   command -v php >/dev/null || missing+=(php-cli)
   command -v git >/dev/null || missing+=(git)
   command -v prlimit >/dev/null || missing+=(util-linux)
+  # The full-disk fault tests (test/faults/) mount a small tmpfs; they skip, saying why, without root.
+  command -v mount >/dev/null || missing+=(mount)
   docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || missing+=(docker-compose)
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""
