@@ -421,7 +421,7 @@ export class Gate {
         `input for ${tool.id} is ${size} bytes, over limits.max_input_bytes (${this.deps.limits.maxInputBytes})`,
       )
     }
-    const parsed = tool.input.safeParse(rawInput ?? {})
+    const parsed = strictInput(tool.input).safeParse(rawInput ?? {})
     if (parsed.success) return parsed.data
     const problems = parsed.error.issues.map(
       (i) => `${i.path.length > 0 ? i.path.join('.') : '(input)'}: ${i.message}`,
@@ -469,6 +469,28 @@ export class Gate {
       ...(HOST_TOOL_IDS.has(tool.id) && d.host ? { host: d.host } : {}),
     }
   }
+}
+
+const strictInputs = new WeakMap<object, ToolDescriptor['input']>()
+
+/**
+ * A tool's object input schema, refusing keys it does not declare: an input the agent padded
+ * with a key the tool ignores is refused, not silently stripped (the approval, the hash and the
+ * audit record would otherwise all describe an input other than the one sent). A schema that
+ * declares what to do with other keys (`.loose()`, `.catchall()`) keeps its choice.
+ */
+function strictInput(schema: ToolDescriptor['input']): ToolDescriptor['input'] {
+  let strict = strictInputs.get(schema)
+  if (!strict) {
+    const s = schema as unknown as {
+      strict?: () => ToolDescriptor['input']
+      _zod?: { def?: { type?: string; catchall?: unknown } }
+    }
+    const def = s._zod?.def
+    strict = def?.type === 'object' && def.catchall === undefined && s.strict ? s.strict() : schema
+    strictInputs.set(schema, strict)
+  }
+  return strict
 }
 
 // A call made by a workflow step: its approval says which run to resume once it is decided.

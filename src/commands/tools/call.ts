@@ -29,7 +29,9 @@ export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
 
   async run() {
     const kernel = await this.kernel()
-    const input = await readJsonInput(this.flags.input)
+    const input = await readJsonInput(this.flags.input, {
+      maxBytes: kernel.config.values.limits.max_input_bytes,
+    })
     const options = {
       ...(this.flags['idempotency-key'] ? { idempotencyKey: this.flags['idempotency-key'] } : {}),
       ...(this.flags.approval ? { approvalId: this.flags.approval } : {}),
