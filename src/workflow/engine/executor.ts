@@ -290,10 +290,21 @@ export class Executor {
   private async withdrawApprovals(): Promise<void> {
     const reason = abortReason(this.runAbort.signal).message
     const by = this.state.cancel?.by ?? { type: 'workflow', id: this.state.run_id }
+    const ids = new Set<string>()
     for (const step of Object.values(this.state.steps)) {
-      if (!step.approval_id || step.status === 'succeeded') continue
+      if (step.approval_id && step.status !== 'succeeded') ids.add(step.approval_id)
+    }
+    // And those asked for this run that its journal never recorded: the gate writes the request
+    // before the step journals step.waiting, so a crash between the two leaves one no step names.
+    for (const r of await this.deps.approvals.list('pending'))
+      if (
+        r.workflow?.run_id === this.state.run_id &&
+        this.state.steps[r.workflow.step]?.status !== 'succeeded'
+      )
+        ids.add(r.id)
+    for (const id of ids) {
       try {
-        await this.deps.approvals.withdraw(step.approval_id, by, reason)
+        await this.deps.approvals.withdraw(id, by, reason)
       } catch (error) {
         if (!isDriftcoreError(error, 'not_found')) throw error
       }
