@@ -9,6 +9,7 @@ import type { JournalEntry, JournalEvent } from '../journal/events.js'
 import { applyEvent } from '../journal/replay.js'
 import { PASSING_STEP, TERMINAL_STEP, type RunState, type StepState } from '../journal/state.js'
 import type { JournalWriter } from '../journal/writer.js'
+import { faultKill } from '../runs/fault-point.js'
 import { killOrphanGroup } from '../runs/process.js'
 import { abortReason } from './clock.js'
 import type { EngineDeps, StepRuntime } from './runtime.js'
@@ -352,12 +353,12 @@ export class Executor {
 
   /** `output`: a value the journal keeps only as an artifact pointer, kept live here. */
   private async record(entry: JournalEntry, output?: unknown): Promise<JournalEvent> {
+    // The audit records of what the step did go first, before the success is even appended:
+    // another step's flush may write it to the journal at any moment after.
+    if (entry.type === 'step.succeeded') await this.deps.audit.flush()
     const event = await this.journal.append(entry)
-    if (DURABLE_FIRST.has(entry.type)) {
-      // The audit records of what the step did go first: a success on disk implies its record is.
-      if (entry.type === 'step.succeeded') await this.deps.audit.flush()
-      await this.journal.flush()
-    }
+    if (DURABLE_FIRST.has(entry.type)) await this.journal.flush()
+    faultKill(entry.type)
     applyEvent(this.state, event, [])
     if (output !== undefined && 'step' in event) this.state.steps[event.step]!.output = output
     if ('step' in event && event.type.startsWith('step.'))

@@ -128,8 +128,11 @@ export async function workOnRun(
       },
     )
     let state = run.state
-    for (const entry of options.before ?? []) {
-      const event: JournalEvent = await journal.append(entry)
+    const before: JournalEvent[] = []
+    for (const entry of options.before ?? []) before.push(await journal.append(entry))
+    // On disk before anyone is told of them: a run id printed is a run that exists.
+    if (before.length > 0) await journal.flush()
+    for (const event of before) {
       state = applyEvent(state, event, run.workflow.order)
       options.onEvent?.(event, state)
     }
