@@ -88,7 +88,8 @@ export class AuditLog {
    */
   async ready(): Promise<void> {
     const failure = this.commits.pendingFailure()
-    if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure))
+    if (failure !== undefined)
+      throw failure instanceof Error ? failure : new Error('an earlier audit write failed')
     const head = await this.files.readHead()
     if (head) {
       const file = segmentPath(this.dir, head.segment)

@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Approvals } from '../../src/approvals/approvals.js'
 import { json, runCli, tempProject, testKernel, type TempProject } from '../helpers/project.js'
 
 let project: TempProject
@@ -38,7 +37,7 @@ describe('an approval request written before its step.waiting line (a crash betw
     let orphan: string
     try {
       orphan = (
-        await (kernel.approvals as Approvals).requestDecision({
+        await kernel.approvals.requestDecision({
           subject: 'workflow:ask/deploy',
           inputHash: 'h',
           inputSummary: 'deploy?',

@@ -28,11 +28,11 @@ describe('input an agent sends without limits', () => {
     })
     const chunk = Buffer.alloc(64 * 1024, 0x20)
     let open = true
-    child.stdin!.on('error', () => (open = false))
+    child.stdin.on('error', () => (open = false))
     void child.finally(() => (open = false))
     void (async () => {
       while (open) {
-        if (!child.stdin!.write(chunk)) await new Promise((resolve) => child.stdin!.once('drain', resolve))
+        if (!child.stdin.write(chunk)) await new Promise((resolve) => child.stdin.once('drain', resolve))
       }
     })()
     const result = await child

@@ -1,3 +1,4 @@
+/* global setInterval */
 // Takes the cross-process lock on argv[2] (with the built store module), says so, and holds it
 // until killed: the stand-in for a driftcore process killed with -9 in the middle of a write.
 import path from 'node:path'
