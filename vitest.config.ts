@@ -9,6 +9,7 @@ export default defineConfig({
       'test/unit/**/*.test.{ts,tsx}',
       'test/integration/**/*.test.ts',
       'test/security/**/*.test.ts',
+      'test/faults/**/*.test.ts',
       'plugins/*/test/**/*.test.ts',
     ],
     globals: false,

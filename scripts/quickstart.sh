@@ -14,6 +14,8 @@ debian_packages() {
   command -v git >/dev/null || missing+=(git)
   command -v prlimit >/dev/null || missing+=(util-linux)
   command -v ssh-keygen >/dev/null && command -v ssh-agent >/dev/null || missing+=(openssh-client)
+  # The full-disk fault tests (test/faults/) mount a small tmpfs; they skip, saying why, without root.
+  command -v mount >/dev/null || missing+=(mount)
   docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || missing+=(docker-compose)
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""

@@ -42,6 +42,8 @@ export interface ApprovalRequest {
   decided_at?: string
   comment?: string
   used_at?: string
+  /** The trace of the call that used it: a workflow attempt interrupted by a crash retries as that call. */
+  used_trace?: string
   /** Set when what asked for it no longer needs it (its workflow run was cancelled). */
   withdrawn?: { by: Actor; at: string; reason: string }
   /** Set for a workflow's approval step: the run to resume once it is decided. */
@@ -82,6 +84,8 @@ export interface ApprovalUse {
   clientAttestation?: boolean
   /** How the caller's actor was established (`GateOptions.identity`), for the records a use writes. */
   identity?: Partial<Identity>
+  /** The call's trace id: a workflow call with the trace that used an approval may use it again. */
+  traceId?: string
 }
 
 /** A person's decision asked for by something other than a tool call (a workflow's approval step). */
@@ -519,8 +523,11 @@ export class Approvals {
       if (approvalDigest(r) !== approvalDigest(found)) {
         throw new DriftcoreError('conflict', `approval ${id} changed while it was being used; try again`)
       }
-      r.status = 'used'
-      r.used_at = new Date().toISOString()
+      if (r.status !== 'used') {
+        r.status = 'used'
+        r.used_at = new Date().toISOString()
+        if (use.traceId) r.used_trace = use.traceId
+      }
       return { ...r }
     })
   }
@@ -621,7 +628,14 @@ export class Approvals {
 
   private check(r: ApprovalRequest, use: ApprovalUse): void {
     const id = r.id
-    if (r.status !== 'approved') {
+    // The retry of the very workflow attempt that used it, interrupted by a crash before it
+    // could record its outcome: the same call (same trace, bound to the same run and step).
+    const retryOfUse =
+      r.status === 'used' &&
+      use.workflow !== undefined &&
+      use.traceId !== undefined &&
+      r.used_trace === use.traceId
+    if (r.status !== 'approved' && !retryOfUse) {
       throw new DriftcoreError(
         r.status === 'pending' ? 'approval_required' : 'forbidden',
         `approval ${id} is ${r.status}`,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { readFile, truncate } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
+import { appendAll, freeBytes, writeFailed } from '../store/append.js'
 import { withFileLock } from '../store/file-lock.js'
 import { GroupCommit, type FsyncPolicy } from '../store/group-commit.js'
 import { CheckpointSigner, readCheckpoints, type Checkpoint, type CheckpointSettings } from './checkpoints.js'
@@ -17,6 +18,10 @@ import {
   segmentPath,
   type AuditHead,
 } from './segments.js'
+
+// The room a call's records need (tool.call, process.run, a checkpoint), with a margin: below
+// it, the gate refuses to run handlers rather than run one whose record cannot be written.
+const RESERVE_BYTES = 64 * 1024
 
 type Prepared = Omit<AuditEntry, 'data' | 'redacted' | 'identity'> & {
   identity: Identity
@@ -80,6 +85,35 @@ export class AuditLog {
 
   flush(): Promise<void> {
     return this.commits.flush()
+  }
+
+  /**
+   * Whether the log can take a record now, checked before the gate runs a handler so that a
+   * call whose record cannot be written never runs: a failed earlier write, a segment shorter
+   * than HEAD records (records removed), or a filesystem with less than RESERVE_BYTES free.
+   * Read without the lock: a segment only grows, so another writer can only make it pass.
+   */
+  async ready(): Promise<void> {
+    const failure = this.commits.pendingFailure()
+    if (failure !== undefined)
+      throw failure instanceof Error ? failure : new Error('an earlier audit write failed')
+    const head = await this.files.readHead()
+    if (head) {
+      const file = segmentPath(this.dir, head.segment)
+      const size = (await (await this.files.segmentFile(head.segment)).stat()).size
+      if (size < head.size) throw removedRecords(file, size, head.size)
+    }
+    const free = await freeBytes(this.dir)
+    if (free !== undefined && free < RESERVE_BYTES) {
+      throw new DriftcoreError(
+        'io',
+        `the audit log ${this.dir} cannot take a record: ${free} bytes free on its filesystem (it needs ${RESERVE_BYTES})`,
+        {
+          hint: 'free some space, then retry; the call did not run',
+          details: { file: this.dir, free_bytes: free },
+        },
+      )
+    }
   }
 
   /**
@@ -154,11 +188,18 @@ export class AuditLog {
         hash = sealed.hash
       }
       const file = await this.files.segmentFile(segment)
-      await file.write(text)
-      if (this.options.fsync !== 'off') await file.datasync()
-      // HEAD is not synced: after a crash it may lag the synced segment, and the next writer
-      // adopts the records past it (reconcileHead); it can never run ahead of them.
-      await this.files.writeHead({ segment, seq, hash, size: head.size + Buffer.byteLength(text) })
+      const where = segmentPath(this.dir, segment)
+      const size = head.size + (await appendAll(file, text, where, head.size))
+      try {
+        if (this.options.fsync !== 'off') await file.datasync()
+        // HEAD is not synced: after a crash it may lag the synced segment, and the next writer
+        // adopts the records past it (reconcileHead); it can never run ahead of them.
+        await this.files.writeHead({ segment, seq, hash, size })
+      } catch (error) {
+        // Not acknowledged, so not kept: HEAD still names the last record we reported written.
+        await file.truncate(head.size).catch(() => undefined)
+        throw await writeFailed(where, error)
+      }
       await this.autoCheckpoint(head.seq, seq, hash)
     })
   }
@@ -189,13 +230,7 @@ export class AuditLog {
     const file = segmentPath(this.dir, head.segment)
     const size = (await (await this.files.segmentFile(head.segment)).stat()).size
     if (size === head.size) return head
-    if (size < head.size) {
-      throw new DriftcoreError(
-        'integrity',
-        `audit segment ${file} is ${size} bytes but HEAD records ${head.size}: records were removed`,
-        { hint: 'run `driftcore audit verify`; new records are refused until the log is restored' },
-      )
-    }
+    if (size < head.size) throw removedRecords(file, size, head.size)
     const tail = (await readFile(file)).subarray(head.size).toString('utf8')
     const lastNewline = tail.lastIndexOf('\n')
     let { seq, hash } = head
@@ -218,6 +253,14 @@ export class AuditLog {
     if (complete < size) await truncate(file, complete)
     return { segment: head.segment, seq, hash, size: complete }
   }
+}
+
+function removedRecords(file: string, size: number, recorded: number): DriftcoreError {
+  return new DriftcoreError(
+    'integrity',
+    `audit segment ${file} is ${size} bytes but HEAD records ${recorded}: records were removed`,
+    { hint: 'run `driftcore audit verify`; new records are refused until the log is restored' },
+  )
 }
 
 /**

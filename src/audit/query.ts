@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import picomatch from 'picomatch'
+import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { Actor, AuditRecord, Identity } from './record.js'
 import { listSegments, segmentPath } from './segments.js'
 
@@ -28,13 +29,46 @@ export interface AuditQuery {
   trace_id?: string
 }
 
-export async function* readAuditRecords(dir: string): AsyncGenerator<AuditRecord> {
-  for (const segment of await listSegments(dir)) {
-    const lines = createInterface({ input: createReadStream(segmentPath(dir, segment)), crlfDelay: Infinity })
+/** Told about a torn last line the readers skipped (a write a crash cut short). */
+export type OnSkipped = (message: string) => void
+
+const TORN = 'skipped an unacknowledged partial record (a write a crash cut short; the next append cuts it)'
+
+export async function* readAuditRecords(dir: string, onSkipped?: OnSkipped): AsyncGenerator<AuditRecord> {
+  const segments = await listSegments(dir)
+  for (const [i, segment] of segments.entries()) {
+    const file = segmentPath(dir, segment)
+    const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })
+    // One line behind, so the last line of the log is known to be the last.
+    let pending: string | undefined
+    let n = 0
     for await (const line of lines) {
-      if (line !== '') yield JSON.parse(line) as AuditRecord
+      if (pending !== undefined) yield parseRecord(pending, `${file}:${n}`)
+      pending = line === '' ? undefined : line
+      n += 1
+    }
+    if (pending === undefined) continue
+    try {
+      yield JSON.parse(pending) as AuditRecord
+    } catch (error) {
+      if (i !== segments.length - 1) throw damaged(`${file}:${n}`, error)
+      onSkipped?.(`${file}:${n}: ${TORN}`)
     }
   }
+}
+
+function parseRecord(line: string, where: string): AuditRecord {
+  try {
+    return JSON.parse(line) as AuditRecord
+  } catch (error) {
+    throw damaged(where, error)
+  }
+}
+
+function damaged(where: string, error: unknown): DriftcoreError {
+  return new DriftcoreError('integrity', `${where}: not an audit record (${(error as Error).message})`, {
+    hint: 'run `driftcore audit verify`',
+  })
 }
 
 export function auditFilter(query: AuditQuery): (record: AuditRecord) => boolean {
@@ -93,10 +127,15 @@ function identityMatcher(query: AuditQuery): ((identity: Identity | undefined) =
   return (identity) => identity !== undefined && tests.every((test) => test(identity))
 }
 
-export async function queryAudit(dir: string, query: AuditQuery, limit = Infinity): Promise<AuditRecord[]> {
+export async function queryAudit(
+  dir: string,
+  query: AuditQuery,
+  limit = Infinity,
+  onSkipped?: OnSkipped,
+): Promise<AuditRecord[]> {
   const keep = auditFilter(query)
   const out: AuditRecord[] = []
-  for await (const record of readAuditRecords(dir)) {
+  for await (const record of readAuditRecords(dir, onSkipped)) {
     if (keep(record)) out.push(record)
     if (out.length >= limit) break
   }
@@ -104,12 +143,21 @@ export async function queryAudit(dir: string, query: AuditQuery, limit = Infinit
 }
 
 /** The last `count` records, reading segments from the newest back. */
-export async function tailAudit(dir: string, count: number): Promise<AuditRecord[]> {
+export async function tailAudit(dir: string, count: number, onSkipped?: OnSkipped): Promise<AuditRecord[]> {
   const segments = await listSegments(dir)
   const out: AuditRecord[] = []
   for (let i = segments.length - 1; i >= 0 && out.length < count; i--) {
-    const lines = (await readFile(segmentPath(dir, segments[i]!), 'utf8')).split('\n').filter(Boolean)
-    out.unshift(...lines.slice(-(count - out.length)).map((l) => JSON.parse(l) as AuditRecord))
+    const file = segmentPath(dir, segments[i]!)
+    const lines = (await readFile(file, 'utf8')).split('\n')
+    // The text after the last newline: '' when the segment ends cleanly, else a torn record.
+    const torn = lines.pop()!
+    if (torn !== '') {
+      if (i !== segments.length - 1)
+        throw damaged(`${file}:${lines.length + 1}`, new Error('incomplete line'))
+      onSkipped?.(`${file}:${lines.length + 1}: ${TORN}`)
+    }
+    const kept = lines.filter(Boolean).slice(-(count - out.length))
+    out.unshift(...kept.map((l) => parseRecord(l, file)))
   }
   return out
 }

@@ -24,6 +24,11 @@ export interface AuditVerification {
   checkpoints?: number
   anchors?: number
   problem?: AuditProblem
+  /**
+   * Bytes past what HEAD acknowledged that end without a newline: a record whose write a crash
+   * cut short, never acknowledged to anyone. Not tampering; the next append cuts it.
+   */
+  torn_tail?: AuditProblem & { bytes: number }
 }
 
 export interface VerifyOptions {
@@ -63,6 +68,7 @@ export async function verifyAudit(dir: string, options: VerifyOptions = {}): Pro
   let prev = GENESIS
   let records = 0
   let headHashSeen: string | undefined
+  let tornTail: AuditVerification['torn_tail']
   const fail = (problem: AuditProblem): AuditVerification => ({
     ok: false,
     records,
@@ -80,8 +86,17 @@ export async function verifyAudit(dir: string, options: VerifyOptions = {}): Pro
       const newline = bytes.indexOf(0x0a, start)
       line += 1
       const at = { segment, line }
-      if (newline === -1)
+      if (newline === -1) {
+        if (head?.segment === segment && segment === segments.at(-1) && start >= head.size) {
+          tornTail = {
+            ...at,
+            bytes: bytes.length - start,
+            message: `an unacknowledged partial record (${bytes.length - start} bytes past HEAD), cut on the next append`,
+          }
+          break
+        }
         return fail({ ...at, message: 'the last line is incomplete: the log was truncated mid-record' })
+      }
       const check = checkLineBytes(bytes, start, newline)
       start = newline + 1
       if (!check) return fail({ ...at, message: 'not a sealed audit record: the line was edited or damaged' })
@@ -181,6 +196,7 @@ export async function verifyAudit(dir: string, options: VerifyOptions = {}): Pro
     ...(head ? { head } : {}),
     checkpoints: checkpoints.length,
     anchors: anchors.length,
+    ...(tornTail ? { torn_tail: tornTail } : {}),
   }
 }
 

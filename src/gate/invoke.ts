@@ -247,6 +247,7 @@ export class Gate {
           workflow: workflowOf(options.meta).workflow,
           clientAttestation: decision.client_attestation === true,
           ...identityOf(options),
+          traceId,
         })
         approvedBy = approval.decided_by
         approvedVia = approval.via
@@ -273,6 +274,8 @@ export class Gate {
       }
     }
 
+    // The record of what the handler does must be writable before it does anything.
+    await d.audit.ready()
     const { run, locks } = d.handlers.tool(tool.id)
     const lockRequests = locks?.(input) ?? []
     if (lockRequests.length > 0) await d.locks.acquire(lockRequests, lockOwner(actor, traceId))
@@ -320,18 +323,25 @@ export class Gate {
         duration_ms: round(performance.now() - started),
         ...(artifact ? { artifact } : {}),
       }
-      await record('ok', extra, () =>
-        artifact
-          ? { artifact: artifact.uri, sha256: artifact.sha256, bytes }
-          : // Parsed back from the text: the output object itself now belongs to the caller.
-            { sha256: sha256(text), bytes, inline: JSON.parse(text) as unknown },
-      )
+      try {
+        await record('ok', extra, () =>
+          artifact
+            ? { artifact: artifact.uri, sha256: artifact.sha256, bytes }
+            : // Parsed back from the text: the output object itself now belongs to the caller.
+              { sha256: sha256(text), bytes, inline: JSON.parse(text) as unknown },
+        )
+      } catch (thrown) {
+        // The handler's effect happened: a caller must not retry it (a workflow must not
+        // dead-letter it) as if it had not.
+        throw unrecordedEffect(tool.id, thrown)
+      }
       if (options.idempotencyKey)
         await d.idempotency.store(options.idempotencyKey, tool.id, inputHash(), result)
       return result
     } catch (thrown) {
       const error =
         signal.aborted && !(thrown instanceof DriftcoreError) ? abortError(signal) : toDriftcoreError(thrown)
+      if (error.details.effect === 'unrecorded') throw error
       await record('error', {
         ...extra,
         error: { code: error.code, message: d.redactor.redactText(error.message) },
@@ -426,7 +436,7 @@ export class Gate {
         `input for ${tool.id} is ${size} bytes, over limits.max_input_bytes (${this.deps.limits.maxInputBytes})`,
       )
     }
-    const parsed = tool.input.safeParse(rawInput ?? {})
+    const parsed = strictInput(tool.input).safeParse(rawInput ?? {})
     if (parsed.success) return parsed.data
     const problems = parsed.error.issues.map(
       (i) => `${i.path.length > 0 ? i.path.join('.') : '(input)'}: ${i.message}`,
@@ -483,6 +493,28 @@ export class Gate {
   }
 }
 
+const strictInputs = new WeakMap<object, ToolDescriptor['input']>()
+
+/**
+ * A tool's object input schema, refusing keys it does not declare: an input the agent padded
+ * with a key the tool ignores is refused, not silently stripped (the approval, the hash and the
+ * audit record would otherwise all describe an input other than the one sent). A schema that
+ * declares what to do with other keys (`.loose()`, `.catchall()`) keeps its choice.
+ */
+function strictInput(schema: ToolDescriptor['input']): ToolDescriptor['input'] {
+  let strict = strictInputs.get(schema)
+  if (!strict) {
+    const s = schema as unknown as {
+      strict?: () => ToolDescriptor['input']
+      _zod?: { def?: { type?: string; catchall?: unknown } }
+    }
+    const def = s._zod?.def
+    strict = def?.type === 'object' && def.catchall === undefined && s.strict ? s.strict() : schema
+    strictInputs.set(schema, strict)
+  }
+  return strict
+}
+
 // A call made by a workflow step: its approval says which run to resume once it is decided.
 function workflowOf(meta: Record<string, unknown> | undefined): {
   workflow?: { run_id: string; step: string }
@@ -537,6 +569,20 @@ function summarise(input: unknown): string {
   const text = JSON.stringify(input) ?? ''
   if (text.length <= 300) return text
   return `${text.slice(0, 240)}… [cut: 240 of ${text.length} characters shown; \`driftcore approvals show\` prints the whole input]`
+}
+
+/** The error for a call that ran but whose record could not be written (`details.effect`). */
+function unrecordedEffect(toolId: string, thrown: unknown): DriftcoreError {
+  const cause = toDriftcoreError(thrown)
+  return new DriftcoreError(
+    cause.code,
+    `${toolId} ran, but its audit record could not be written: ${cause.message}`,
+    {
+      hint: 'do not retry it blindly: its effect happened; free the space or restore the log, then check',
+      details: { ...cause.details, effect: 'unrecorded' },
+      cause,
+    },
+  )
 }
 
 function abortError(signal: AbortSignal): DriftcoreError {

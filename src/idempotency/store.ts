@@ -2,6 +2,7 @@ import { statSync } from 'node:fs'
 import { open, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
+import { appendAll, writeFailed } from '../store/append.js'
 import { writeFileAtomic } from '../store/atomic-write.js'
 import { withFileLock } from '../store/file-lock.js'
 import { GroupCommit, type FsyncPolicy } from '../store/group-commit.js'
@@ -96,10 +97,15 @@ export class IdempotencyStore {
       try {
         const text = lines.join('')
         const { size } = await handle.stat()
-        await handle.write(text)
+        await appendAll(handle, text, this.file, size)
+        try {
+          if (this.fsync !== 'off') await handle.sync()
+        } catch (error) {
+          await handle.truncate(size).catch(() => undefined)
+          throw await writeFailed(this.file, error)
+        }
         // Nobody wrote since we last read: our own lines need not be read back.
         if (size === this.offset) this.offset += Buffer.byteLength(text)
-        if (this.fsync !== 'off') await handle.sync()
       } finally {
         await handle.close()
       }

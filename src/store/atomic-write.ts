@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
+import { writeFailed } from './append.js'
 
 /**
  * Write-then-rename so a reader sees the old file or the new one, never half of either,
@@ -43,7 +44,7 @@ export async function writeTempBeside(
     }
   } catch (error) {
     await rm(temp, { force: true })
-    throw error
+    throw await writeFailed(file, error)
   }
   return temp
 }

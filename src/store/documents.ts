@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile, rm } from 'node:fs/promises'
+import path from 'node:path'
 import { Low, type Adapter } from 'lowdb'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import { writeFileAtomic } from './atomic-write.js'
@@ -51,6 +52,20 @@ export class JsonDocument<T> {
     return this.db.data
   }
 
+  private swept = false
+
+  // Under the lock nobody else is writing this document, so a temporary file of its name is
+  // what a writer killed between writing and renaming left behind. Looked for once a process.
+  private async sweepTemps(): Promise<void> {
+    this.swept = true
+    const prefix = `.${path.basename(this.file)}.`
+    const names = await readdir(path.dirname(this.file)).catch(() => [] as string[])
+    for (const name of names) {
+      if (name.startsWith(prefix) && /^[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length)))
+        await rm(path.join(path.dirname(this.file), name), { force: true })
+    }
+  }
+
   // lowdb keeps its previous data when the file is missing; start from the defaults instead.
   private async load(): Promise<void> {
     this.db.data = this.defaults()
@@ -59,6 +74,7 @@ export class JsonDocument<T> {
 
   async update<R>(fn: (data: T) => R | Promise<R>): Promise<R> {
     return withFileLock(this.file, async () => {
+      if (!this.swept) await this.sweepTemps()
       await this.load()
       const result = await fn(this.db.data)
       await this.db.write()

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
+import { claimed, tookOverFromDead } from './lock-owner.js'
 import type { lock } from 'proper-lockfile'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 
@@ -20,8 +21,9 @@ async function loadProperLockfile(): Promise<{ lock: typeof lock }> {
 
 /**
  * Runs `fn` while holding a cross-process lock on `target` (a `target.lock` folder, created
- * atomically by mkdir). proper-lockfile refreshes the lock while held and takes over locks
- * whose owner died, so a crashed process never blocks the project for good.
+ * atomically by mkdir). proper-lockfile refreshes the lock while held; a lock whose owner
+ * died is taken over at once when its owner file says it was a process of this host that is
+ * gone (lock-owner.ts), and after `staleMs` without refresh otherwise (an owner elsewhere).
  */
 export async function withFileLock<T>(
   target: string,
@@ -39,8 +41,10 @@ export async function withFileLock<T>(
         stale: options.staleMs ?? 10_000,
         retries: 0,
       })
+      release = await claimed(target, release)
       break
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOCKED' && (await tookOverFromDead(target))) continue
       // The folder is usually there; create it only when the first lock finds it missing.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && attempt === 0) {
         await mkdir(path.dirname(target), { recursive: true })

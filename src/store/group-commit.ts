@@ -48,6 +48,11 @@ export class GroupCommit<T> {
     return Promise.resolve()
   }
 
+  /** The write failure the next add() or flush() will throw, if there is one (not cleared). */
+  pendingFailure(): unknown {
+    return this.failure
+  }
+
   /** Resolves when everything added so far is written (and fsynced unless the policy is off). */
   async flush(): Promise<void> {
     await this.flushPending()

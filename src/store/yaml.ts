@@ -4,6 +4,7 @@ import type * as JsYaml from 'js-yaml'
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import type { z } from 'zod'
 import { DriftcoreError } from '../errors/driftcore-error.js'
+import { checkNesting, decodeUtf8 } from './nesting.js'
 
 export const DEFAULT_MAX_YAML_BYTES = 1024 * 1024
 
@@ -45,6 +46,7 @@ export function parseYaml(text: string, file: string, maxBytes = DEFAULT_MAX_YAM
       },
     )
   }
+  checkNesting(text, file, { yaml: true })
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false })
   if (doc.errors.length > 0) {
@@ -137,7 +139,7 @@ export async function loadYamlFile<S extends z.ZodType>(
       },
     )
   }
-  return loadYamlText(await readFile(file, 'utf8'), file, schema, maxBytes)
+  return loadYamlText(decodeUtf8(await readFile(file), file), file, schema, maxBytes)
 }
 
 // Anchors (&a) and aliases (*a) can expand a small file into a huge value; js-yaml shares them

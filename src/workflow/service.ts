@@ -135,17 +135,24 @@ export class WorkflowService {
       now: this.deps.clock.now(),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
     })
-    const state = await this.work(
-      { files, state: undefined, workflow: loaded.compiled, validBytes: 0 },
-      { ...options, resumed: false, before: [created] },
-    )
+    let state: RunState
+    try {
+      state = await this.work(
+        { files, state: undefined, workflow: loaded.compiled, validBytes: 0 },
+        { ...options, resumed: false, before: [created] },
+      )
+    } catch (error) {
+      await this.forgetUnstarted(runId)
+      throw error
+    }
     return { state, workflow: loaded.compiled, existing: false }
   }
 
   /** Continues a run that was suspended, interrupted by a crash, or is waiting on a person. */
   async resume(runId: string, options: RunOptions = {}): Promise<RunView> {
     const run = await this.loadForWork(runId)
-    if (TERMINAL_RUN.has(run.state.status))
+    if (TERMINAL_RUN.has(run.state.status)) {
+      await this.index.update(run.state, run.state.workflow_name)
       throw new DriftcoreError(
         'invalid_input',
         `run ${runId} already ${run.state.status}; there is nothing to resume`,
@@ -153,6 +160,7 @@ export class WorkflowService {
           hint: `start it again from a step with: driftcore workflow rerun ${runId} --from STEP`,
         },
       )
+    }
     const state = await this.work(run, { ...options, resumed: true })
     return { state, workflow: run.workflow }
   }
@@ -195,11 +203,13 @@ export class WorkflowService {
    */
   async cancel(runId: string, reason: string, options: { waitMs?: number } = {}): Promise<RunView> {
     const run = await loadRun(this.kernel, runId, this.compile)
-    if (TERMINAL_RUN.has(run.state.status))
+    if (TERMINAL_RUN.has(run.state.status)) {
+      await this.index.update(run.state, run.state.workflow_name)
       throw new DriftcoreError(
         'invalid_input',
         `run ${runId} already ${run.state.status}; it cannot be cancelled`,
       )
+    }
     await requestCancel(run.files.cancel, { by: this.options.actor, reason, at: new Date().toISOString() })
     const owner = await readOwner(run.files.owner)
     if (!owner) {
@@ -255,7 +265,7 @@ export class WorkflowService {
 
   /** Runs, newest first; a run left `running` by a process that is gone is marked interrupted. */
   async list(): Promise<(RunSummary & { interrupted?: true })[]> {
-    const runs = await this.index.list()
+    const runs = await this.repairedIndex()
     return Promise.all(
       runs.map(async (run) =>
         run.status === 'running' && !(await readOwner(runFiles(this.kernel.paths, run.run_id).owner))
@@ -279,7 +289,7 @@ export class WorkflowService {
     const dead = new Set((await this.deadLetters.list()).map((e) => e.run_id))
     const pruned: RunSummary[] = []
     const kept: PruneResult['kept'] = []
-    for (const run of await this.index.list()) {
+    for (const run of await this.repairedIndex()) {
       if (!TERMINAL_RUN.has(run.status) || !options.statuses.includes(run.status)) continue
       if (Date.parse(run.updated_at) >= options.before.getTime()) continue
       if (dead.has(run.run_id))
@@ -307,6 +317,50 @@ export class WorkflowService {
       })
     }
     return { pruned: removed, kept, dry_run: false }
+  }
+
+  /**
+   * The run list, with what a crash left stale put right from the journals (the truth): a run
+   * listed as running or suspended that no process owns is read back, and when its journal
+   * says otherwise (it finished, and the process was killed before it updated the list) the
+   * list is updated. Only those runs are read, so a list of finished runs costs nothing more.
+   */
+  private async repairedIndex(): Promise<RunSummary[]> {
+    const runs = await this.index.list()
+    return Promise.all(
+      runs.map(async (run) => {
+        if (TERMINAL_RUN.has(run.status)) return run
+        const files = runFiles(this.kernel.paths, run.run_id)
+        if (await readOwner(files.owner)) return run
+        let state: RunState
+        try {
+          state = (await loadRun(this.kernel, run.run_id, this.compile)).state
+        } catch {
+          return run // unreadable or gone: `workflow status` says why
+        }
+        if (state.status === run.status && state.updated_at === run.updated_at) return run
+        await this.index.update(state, state.workflow_name)
+        return {
+          ...run,
+          status: state.status,
+          updated_at: state.updated_at,
+          ...(state.summary ? { summary: state.summary } : {}),
+        }
+      }),
+    )
+  }
+
+  // A run whose run.created never reached its journal (a full disk) did not start: it leaves
+  // neither a listed run nor a folder that every later command would trip over.
+  private async forgetUnstarted(runId: string): Promise<void> {
+    const files = runFiles(this.kernel.paths, runId)
+    const started = await readJournal(files.journal).then(
+      (read) => read.events.length > 0,
+      () => false,
+    )
+    if (started) return
+    await this.index.remove([runId]).catch(() => undefined)
+    await rm(files.dir, { recursive: true, force: true }).catch(() => undefined)
   }
 
   private async loadForWork(runId: string): Promise<LoadedRun> {

@@ -82,6 +82,7 @@ export default class AuditQuery extends DriftcoreCommand<typeof AuditQuery> {
         ...(f.until ? { until: parseTime(f.until, '--until') } : {}),
       },
       f.limit,
+      (m) => process.stderr.write(`note: ${m}\n`),
     )
   }
 }

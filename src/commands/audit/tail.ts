@@ -34,7 +34,7 @@ export default class AuditTail extends DriftcoreCommand<typeof AuditTail> {
     const remote = await this.remote()
     const records = remote
       ? await remote.get<AuditRecord[]>('/audit/tail', { lines: this.flags.lines })
-      : await tailAudit(this.paths().audit, this.flags.lines)
+      : await tailAudit(this.paths().audit, this.flags.lines, (m) => process.stderr.write(`note: ${m}\n`))
     if (!this.flags.follow) {
       if (!this.jsonEnabled()) for (const r of records) this.log(auditLine(r))
       return records

@@ -67,6 +67,10 @@ export default class AuditVerify extends DriftcoreCommand<typeof AuditVerify> {
       ].filter(Boolean)
       const summary = `${chain.records} records in ${chain.segments} segment(s)${extra.length ? `, matching ${extra.join(' and ')}` : ''}; last hash ${chain.last_hash}`
       const signed = signatures.approvals ? `; ${signatures.approvals} approval signature(s) verified` : ''
+      if (chain.torn_tail)
+        process.stderr.write(
+          `note: ${chain.torn_tail.segment}:${chain.torn_tail.line}: ${chain.torn_tail.message}\n`,
+        )
       if (result.ok) this.log(`audit log OK: ${summary}${signed}`)
       else if (chain.ok)
         process.stderr.write(

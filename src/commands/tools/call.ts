@@ -29,7 +29,9 @@ export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
 
   async run() {
     const kernel = await this.kernel()
-    const input = await readJsonInput(this.flags.input)
+    const input = await readJsonInput(this.flags.input, {
+      maxBytes: kernel.config.values.limits.max_input_bytes,
+    })
     const options = {
       ...(this.flags['idempotency-key'] ? { idempotencyKey: this.flags['idempotency-key'] } : {}),
       ...(this.flags.approval ? { approvalId: this.flags.approval } : {}),
@@ -45,6 +47,8 @@ export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
       return result
     }
     const result = await kernel.gate.invoke(this.args.id, input, this.actor(), options)
+    // Reported only once its record is on disk (with fsync batch the gate returns before).
+    await kernel.audit.flush()
     if (!this.jsonEnabled()) {
       this.log(JSON.stringify(result.output, null, 2))
       this.note(

@@ -29,7 +29,9 @@ export default class WorkflowRun extends WorkflowCommand<typeof WorkflowRun> {
 
   async run() {
     const workflows = await this.workflows()
-    const input = await readJsonInput(this.flags.input)
+    const input = await readJsonInput(this.flags.input, {
+      maxBytes: (await this.kernel()).config.values.limits.max_input_bytes,
+    })
     if (this.flags['dry-run']) {
       const plan = await workflows.plan(this.args.file, input)
       if (!this.jsonEnabled()) {

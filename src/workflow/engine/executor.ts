@@ -9,6 +9,7 @@ import type { JournalEntry, JournalEvent } from '../journal/events.js'
 import { applyEvent } from '../journal/replay.js'
 import { PASSING_STEP, TERMINAL_STEP, type RunState, type StepState } from '../journal/state.js'
 import type { JournalWriter } from '../journal/writer.js'
+import { faultKill } from '../runs/fault-point.js'
 import { killOrphanGroup } from '../runs/process.js'
 import { abortReason } from './clock.js'
 import type { EngineDeps, StepRuntime } from './runtime.js'
@@ -21,6 +22,27 @@ export interface ExecuteOptions {
   waitForApprovals: boolean
   onEvent?: (event: JournalEvent, state: RunState) => void
 }
+
+/**
+ * Events that allow something to happen (a step's effect, a downstream step, a report of
+ * success or of the run's end) are on disk before it does, whatever the fsync policy: with
+ * `batch` they are flushed before `record()` returns, so a kill can never lose an event whose
+ * consequence already happened. Steps finishing together still share one write and fsync; the
+ * events between (processes, retries scheduled, attachment) wait for the next batch.
+ */
+const DURABLE_FIRST: ReadonlySet<string> = new Set([
+  'step.started',
+  'step.waiting',
+  'step.succeeded',
+  'step.failed',
+  'step.timed_out',
+  'step.skipped',
+  'step.blocked',
+  'step.cancelled',
+  'step.dead_lettered',
+  'run.suspended',
+  'run.finished',
+])
 
 const HANDLERS = {
   worker: runWorker,
@@ -269,10 +291,21 @@ export class Executor {
   private async withdrawApprovals(): Promise<void> {
     const reason = abortReason(this.runAbort.signal).message
     const by = this.state.cancel?.by ?? { type: 'workflow', id: this.state.run_id }
+    const ids = new Set<string>()
     for (const step of Object.values(this.state.steps)) {
-      if (!step.approval_id || step.status === 'succeeded') continue
+      if (step.approval_id && step.status !== 'succeeded') ids.add(step.approval_id)
+    }
+    // And those asked for this run that its journal never recorded: the gate writes the request
+    // before the step journals step.waiting, so a crash between the two leaves one no step names.
+    for (const r of await this.deps.approvals.list('pending'))
+      if (
+        r.workflow?.run_id === this.state.run_id &&
+        this.state.steps[r.workflow.step]?.status !== 'succeeded'
+      )
+        ids.add(r.id)
+    for (const id of ids) {
       try {
-        await this.deps.approvals.withdraw(step.approval_id, by, reason)
+        await this.deps.approvals.withdraw(id, by, reason)
       } catch (error) {
         if (!isDriftcoreError(error, 'not_found')) throw error
       }
@@ -320,7 +353,12 @@ export class Executor {
 
   /** `output`: a value the journal keeps only as an artifact pointer, kept live here. */
   private async record(entry: JournalEntry, output?: unknown): Promise<JournalEvent> {
+    // The audit records of what the step did go first, before the success is even appended:
+    // another step's flush may write it to the journal at any moment after.
+    if (entry.type === 'step.succeeded') await this.deps.audit.flush()
     const event = await this.journal.append(entry)
+    if (DURABLE_FIRST.has(entry.type)) await this.journal.flush()
+    faultKill(entry.type)
     applyEvent(this.state, event, [])
     if (output !== undefined && 'step' in event) this.state.steps[event.step]!.output = output
     if ('step' in event && event.type.startsWith('step.'))

@@ -22,7 +22,7 @@ export interface EngineDeps {
   artifacts: ArtifactStore
   locks: Locks
   /** For what the engine does outside any tool call (locks an interrupted attempt left). */
-  audit: Pick<AuditLog, 'record'>
+  audit: Pick<AuditLog, 'record' | 'flush'>
   deadLetters: DeadLetters
   logger: Logger
   /** For what the engine stores outside the journal (DLQ entries). */

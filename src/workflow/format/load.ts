@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises'
+import { checkNesting, decodeUtf8 } from '../../store/nesting.js'
 import { DriftcoreError, isDriftcoreError } from '../../errors/driftcore-error.js'
 import { canonicalHash } from '../../store/hash.js'
 import {
@@ -32,7 +33,7 @@ export async function loadWorkflowFile(
       throw new DriftcoreError('invalid_input', `${file} is ${size} bytes, over the ${maxBytes}-byte limit`, {
         hint: 'split the workflow, or raise limits.max_yaml_bytes',
       })
-    text = await readFile(file, 'utf8')
+    text = decodeUtf8(await readFile(file), file)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       throw new DriftcoreError('not_found', `no workflow file ${file}`, { cause: error })
@@ -51,6 +52,7 @@ export function loadWorkflowText(
   file: string,
   options: CompileOptions & { maxBytes?: number },
 ): LoadedWorkflow {
+  checkNesting(text, file, { yaml: true })
   const fast = readYamlFast(text, options.maxBytes)
   if (fast !== undefined) {
     const result = workflowSchema.safeParse(fast)

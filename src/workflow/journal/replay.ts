@@ -105,6 +105,9 @@ function applyStepEvent(state: RunState, step: StepState, event: JournalEvent): 
       step.attempt = event.attempt
       step.started_at ??= event.at
       step.trace_id = event.trace_id
+      if (event.approval_id) step.attempt_approval = event.approval_id
+      else delete step.attempt_approval
+      delete step.interrupted_approval
       delete step.reason
       delete step.retry_at
       delete step.until
@@ -134,6 +137,8 @@ function applyStepEvent(state: RunState, step: StepState, event: JournalEvent): 
       if (event.decision) step.decision = event.decision
       break
     case 'step.interrupted':
+      if (step.attempt_approval && event.attempt === step.attempt)
+        step.interrupted_approval = step.attempt_approval
       step.status = 'retry_wait'
       step.retry_at = event.at
       step.extra_attempts += 1

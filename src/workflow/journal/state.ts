@@ -30,6 +30,13 @@ export interface StepState {
   ended_at?: string
   retry_at?: string
   approval_id?: string
+  /** The approval the current attempt was started with, if any. */
+  attempt_approval?: string
+  /**
+   * Set when a crash interrupted an attempt started with this approval: its retry is that same
+   * attempt (same trace, input and idempotency key), and the approval it used stays valid for it.
+   */
+  interrupted_approval?: string
   until?: string
   trace_id?: string
   decision?: string

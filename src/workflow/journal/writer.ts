@@ -1,6 +1,7 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import type { Redactor } from '../../audit/redact.js'
+import { appendAll, writeFailed } from '../../store/append.js'
 import { GroupCommit, type FsyncPolicy } from '../../store/group-commit.js'
 import type { JournalEntry, JournalEvent } from './events.js'
 import { sealLine } from './line.js'
@@ -24,6 +25,8 @@ export class JournalWriter {
 
   private constructor(
     private readonly handle: FileHandle,
+    private readonly file: string,
+    private size: number,
     lastSeq: number,
     private readonly options: JournalWriterOptions,
   ) {
@@ -48,7 +51,7 @@ export class JournalWriter {
       await handle.truncate(at.validBytes)
       await handle.sync()
     }
-    return new JournalWriter(handle, at.lastSeq, options)
+    return new JournalWriter(handle, file, at.validBytes, at.lastSeq, options)
   }
 
   /** Resolves at once with fsync batch/off; with always, once the line is on disk. */
@@ -75,7 +78,14 @@ export class JournalWriter {
   }
 
   private async write(lines: string[]): Promise<void> {
-    await this.handle.write(lines.join(''))
-    if (this.options.fsync !== 'off') await this.handle.sync()
+    const before = this.size
+    this.size += await appendAll(this.handle, lines.join(''), this.file, before)
+    try {
+      if (this.options.fsync !== 'off') await this.handle.sync()
+    } catch (error) {
+      this.size = before
+      await this.handle.truncate(before).catch(() => undefined)
+      throw await writeFailed(this.file, error)
+    }
   }
 }

@@ -18,6 +18,7 @@ import type { CompileOptions } from '../format/compile.js'
 import { definitionHash } from '../format/load.js'
 import { watchCancel } from './cancel.js'
 import { runFiles, type RunFiles } from './files.js'
+import { faultPoint } from './fault-point.js'
 import { acquireOwnership } from './owner.js'
 
 export interface LoadedRun {
@@ -43,7 +44,13 @@ export async function loadRun(kernel: Kernel, runId: string, compile: CompileOpt
   }
   const { events, validBytes, torn } = await readJournal(files.journal)
   const created = events[0]
-  if (created?.type !== 'run.created')
+  if (!created)
+    throw new DriftcoreError(
+      'not_found',
+      `run ${runId} never started: its journal ${files.journal} is empty (its first write failed, e.g. on a full disk)`,
+      { hint: 'start the workflow again; `driftcore workflow prune` removes the empty run' },
+    )
+  if (created.type !== 'run.created')
     throw new DriftcoreError('integrity', `${files.journal}:1: the journal does not start with run.created`)
   if (definitionHash(definition) !== created.workflow_sha256)
     throw new DriftcoreError('integrity', `${files.workflow} does not match the hash recorded in the journal`)
@@ -67,6 +74,23 @@ export async function createRunFiles(files: RunFiles, definition: WorkflowDefini
   await writeFileAtomic(files.workflow, JSON.stringify(definition, null, 2) + '\n')
 }
 
+/**
+ * Under ownership, the journal must still be what the run was loaded from: another process
+ * may have owned the run between our read and our taking over (two resumes at once), and
+ * working from the stale read would cut its events and redo its steps.
+ */
+async function unchangedSinceRead(run: { files: RunFiles; state: RunState | undefined; validBytes: number }) {
+  if (!run.state) return
+  const now = await readJournal(run.files.journal)
+  if (now.validBytes === run.validBytes) return
+  const state = replay(now.events, Object.keys(run.state.steps))
+  throw new DriftcoreError(
+    'conflict',
+    `run ${run.state.run_id} changed while this process was loading it: another process worked on it (it is now ${state.status})`,
+    { hint: `see it with: driftcore workflow status ${run.state.run_id}` },
+  )
+}
+
 export interface WorkOptions extends ExecuteOptions {
   resumed: boolean
   /** Events to journal before the executor starts (run.created, reused steps, a requeue…). */
@@ -86,11 +110,13 @@ export async function workOnRun(
   deps: EngineDeps,
   options: WorkOptions,
 ): Promise<RunState> {
+  await faultPoint('before-ownership')
   const release = await acquireOwnership(run.files.owner, path.basename(run.files.dir))
   const v = kernel.config.values
   let journal: JournalWriter | undefined
   let stopWatching = () => {}
   try {
+    await unchangedSinceRead(run)
     journal = await JournalWriter.open(
       run.files.journal,
       { validBytes: run.validBytes, lastSeq: run.state?.seq ?? 0 },
@@ -102,8 +128,11 @@ export async function workOnRun(
       },
     )
     let state = run.state
-    for (const entry of options.before ?? []) {
-      const event: JournalEvent = await journal.append(entry)
+    const before: JournalEvent[] = []
+    for (const entry of options.before ?? []) before.push(await journal.append(entry))
+    // On disk before anyone is told of them: a run id printed is a run that exists.
+    if (before.length > 0) await journal.flush()
+    for (const event of before) {
       state = applyEvent(state, event, run.workflow.order)
       options.onEvent?.(event, state)
     }

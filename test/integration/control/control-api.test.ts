@@ -158,6 +158,7 @@ describe('the control API of driftcore serve', () => {
     const [approved] = await queryAudit(path.join(project.home, 'audit'), { type: 'approval.approved' })
     expect(approved?.subject).toBe(approvalId)
     expect(approved?.actor).toEqual({ type: 'human', id: 'alice' })
+    expect(approved?.identity?.token).toBe('alice')
     server = await startServe(project)
   })
 

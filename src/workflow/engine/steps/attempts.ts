@@ -29,7 +29,10 @@ export interface CallPlan {
   output(result: InvokeResult): unknown
 }
 
-export type AttemptsOutcome = { ok: true } | { ok: false; code: string; message: string }
+export type AttemptsOutcome =
+  | { ok: true }
+  /** unrecorded: the call ran, only its audit record failed (not to be retried or dead-lettered). */
+  | { ok: false; code: string; message: string; unrecorded?: true }
 
 /**
  * Runs a step's attempts through the gate: a step timeout per attempt, retries with backoff
@@ -39,7 +42,13 @@ export type AttemptsOutcome = { ok: true } | { ok: false; code: string; message:
  */
 export async function runAttempts(rt: StepRuntime, plan: CallPlan): Promise<AttemptsOutcome> {
   const id = rt.step.def.id
-  let approvalId = rt.state.status === 'waiting' ? rt.state.approval_id : undefined
+  // Waiting on a person, or redoing an approved attempt a crash interrupted (with its approval).
+  let approvalId =
+    rt.state.status === 'waiting'
+      ? rt.state.approval_id
+      : rt.state.status === 'retry_wait'
+        ? rt.state.interrupted_approval
+        : undefined
   for (;;) {
     let attempt = rt.state.attempt + 1
     let traceId: string = randomUUID()
@@ -200,6 +209,8 @@ async function fail(
     else await rt.record({ type: 'step.cancelled', step: id, reason: reason.message })
     return { ok: false, code: reason.code, message: reason.message }
   }
+  // The call ran and only its record failed: another attempt would do it twice.
+  if (error.details.effect === 'unrecorded') retryable = false
   if (retryable && shouldRetry(rt.step.retry, { ...rt.state, attempt }, error.code)) {
     const delay = backoffMs(rt.step.retry, attempt, () => rt.deps.clock.random())
     await rt.record({
@@ -221,7 +232,12 @@ async function fail(
     ...trace,
     ...decision,
   })
-  return { ok: false, code: error.code, message: error.message }
+  return {
+    ok: false,
+    code: error.code,
+    message: error.message,
+    ...(error.details.effect === 'unrecorded' ? { unrecorded: true as const } : {}),
+  }
 }
 
 function errorOf(error: DriftcoreError): { code: string; message: string } {

@@ -70,7 +70,15 @@ export async function runWorker(rt: StepRuntime): Promise<void> {
     },
   })
   const status = rt.state.status
-  if (!outcome.ok && job && (status === 'failed' || status === 'timed_out') && !rt.state.dlq_id)
+  // A job whose effect happened (only its audit record failed) is not dead-lettered: a retry
+  // from the DLQ would do it again.
+  if (
+    !outcome.ok &&
+    job &&
+    (status === 'failed' || status === 'timed_out') &&
+    !rt.state.dlq_id &&
+    !outcome.unrecorded
+  )
     await deadLetter(rt, job, outcome.code, outcome.message, status)
 }
 

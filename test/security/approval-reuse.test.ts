@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Approvals, type ApprovalUse } from '../../src/approvals/approvals.js'
+import { AuditLog } from '../../src/audit/log.js'
+import { Redactor } from '../../src/audit/redact.js'
+
+// An approval a crashed workflow attempt used stays valid for that attempt's retry (same
+// trace, same run and step), and for nothing else.
+let dir: string
+let audit: AuditLog
+let approvals: Approvals
+const agent = { type: 'agent', id: 'copilot' }
+const alice = { type: 'human', id: 'alice' }
+const workflow = { run_id: 'run_1', step: 'deploy' }
+const use: ApprovalUse = { tool: 'site.deploy', inputHash: 'h', actor: agent, workflow, traceId: 'trace-1' }
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-reuse-'))
+  audit = new AuditLog(path.join(dir, 'audit'), {
+    fsync: 'off',
+    batchIntervalMs: 1,
+    segmentMaxBytes: 64 * 1024 * 1024,
+    redactor: new Redactor(),
+  })
+  approvals = new Approvals(path.join(dir, 'state'), {
+    ttlMs: 3_600_000,
+    audit,
+    configHash: 'c0ffee',
+    environment: 'dev',
+  })
+})
+afterEach(async () => {
+  await audit.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function usedOnce(): Promise<string> {
+  const request = await approvals.requestDecision({
+    subject: 'site.deploy',
+    inputHash: 'h',
+    inputSummary: 'deploy',
+    requester: agent,
+    reason: 'deploy?',
+    traceId: 'trace-1',
+    workflow,
+  })
+  await approvals.decide(request.id, alice, 'approved')
+  await approvals.consume(request.id, use)
+  return request.id
+}
+
+describe('reusing a used approval', () => {
+  it('the retry of the interrupted workflow attempt that used it may use it again', async () => {
+    const id = await usedOnce()
+    expect((await approvals.consume(id, use)).status).toBe('used')
+  })
+
+  it('another trace of the same run and step may not (a new attempt asks again)', async () => {
+    const id = await usedOnce()
+    await expect(approvals.consume(id, { ...use, traceId: 'trace-2' })).rejects.toMatchObject({
+      code: 'forbidden',
+      message: expect.stringContaining('is used'),
+    })
+  })
+
+  it('a call outside the workflow that names the same trace may not', async () => {
+    const id = await usedOnce()
+    const { workflow: _w, ...outside } = use
+    await expect(approvals.consume(id, outside)).rejects.toMatchObject({ code: 'forbidden' })
+  })
+})
