@@ -91,7 +91,7 @@ describe('a forged approval in state/approvals.json', () => {
       expect.objectContaining({ id, status: 'approved', file: stateFile() }),
     ])
     const human = await runCli(project, ['audit', 'verify'])
-    expect(human.exitCode).toBe(8)
+    expect(human.exitCode, human.stdout + human.stderr).toBe(8)
     expect(human.stderr).toContain(stateFile())
     expect(human.stderr).toContain(id)
     const doctor = await runCli(project, ['doctor', '--json'])

@@ -72,7 +72,8 @@ export default class AuditVerify extends DriftcoreCommand<typeof AuditVerify> {
           `note: ${chain.torn_tail.segment}:${chain.torn_tail.line}: ${chain.torn_tail.message}\n`,
         )
       if (result.ok) this.log(`audit log OK: ${summary}${signed}`)
-      else if (chain.ok)
+      // `ok` covers approvals and signatures as well; the chain itself held when it names no problem.
+      else if (!chain.problem)
         process.stderr.write(
           `audit log chain intact (${summary}), but ${approvals.problems.length + signatures.problems.length} approval problem(s):\n`,
         )
