@@ -93,7 +93,7 @@ const out = {
   greet: await call('hello.greet', { name: 'from the agent' }),
   shout: await call('hello.shout', { words: ['approve me'] }),
   configSet: await call('config.set', { key: 'approvals.require_signature', value: false }),
-  rollback: await call('policy.rollback', { version: 1 }),
+  rollback: await call('policy.rollback', { to: 1 }),
 }
 await client.close()
 process.stdout.write(JSON.stringify(out))
