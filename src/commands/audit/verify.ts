@@ -78,7 +78,7 @@ export default class AuditVerify extends DriftcoreCommand<typeof AuditVerify> {
           `audit log chain intact (${summary}), but ${approvals.problems.length + signatures.problems.length} approval problem(s):\n`,
         )
       else {
-        const p = chain.problem!
+        const p = chain.problem
         process.stderr.write(
           `audit log FAILED verification at ${p.segment || where}${p.line ? `:${p.line}` : ''}${p.seq ? ` (seq ${p.seq})` : ''}: ${p.message}\n`,
         )
