@@ -136,7 +136,7 @@ export interface AnchorFile {
  * locally, its text from a client) to check checkpoints signed with people's keys.
  */
 export async function verify(
-  kernel: Kernel,
+  kernel: Pick<Kernel, 'audit' | 'paths' | 'config' | 'approvers'>,
   anchors: readonly (string | AnchorFile)[] = [],
   allowedSigners?: string | AnchorFile,
 ) {

@@ -17,6 +17,19 @@ export interface HostServices {
     actor: Actor,
     to: number | undefined,
   ): Promise<{ version: number; hash: string; from: number | null }>
+  /** The chain, the approvals the state file claims and every approval signature, as `audit verify` checks them. */
+  verifyAudit(): Promise<AuditVerification>
+}
+
+export interface AuditVerification {
+  ok: boolean
+  records: number
+  segments: number
+  last_hash: string
+  checkpoints?: number
+  problem?: { segment: string; line: number; seq?: number; message: string }
+  /** Approvals the state file says were granted without their record, and signatures that do not hold. */
+  approval_problems: string[]
 }
 
 /**
@@ -28,6 +41,7 @@ export const HOST_TOOL_IDS: ReadonlySet<string> = new Set([
   'policy.rollback',
   'approvers.add',
   'approvers.remove',
+  'audit.verify',
 ])
 
 export type HostToolContext = ToolContext & { host?: HostServices }

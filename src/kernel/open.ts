@@ -165,6 +165,19 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
       history: configHistory,
     }),
     changeApprovers: (change, actor) => approvers.change(change, actor),
+    async verifyAudit() {
+      const { verify } = await import('../control/operations.js')
+      const { approvals, signatures, ...chain } = await verify({ audit, paths, config, approvers })
+      return {
+        ok: chain.ok,
+        records: chain.records,
+        segments: chain.segments,
+        last_hash: chain.last_hash,
+        ...(chain.checkpoints === undefined ? {} : { checkpoints: chain.checkpoints }),
+        ...(chain.problem ? { problem: chain.problem } : {}),
+        approval_problems: [...approvals.problems, ...signatures.problems].map((p) => p.message),
+      }
+    },
     async rollbackPolicy(actor, to) {
       const { snapshot, from } = await policyStore.rollback(actor, to)
       active = await policyStore.active()

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { readApproval } from '../approvals/approvals.js'
-import { verifyProjectAudit, type CheckpointConfig } from '../audit/project-audit.js'
 import { configSetTool } from '../config/set-tool.js'
+import { hostOf } from '../kernel/host.js'
 import { approversAddTool, approversRemoveTool } from '../identity/approvers-tool.js'
 import { policyRollbackTool } from '../policy/rollback-tool.js'
 import { notifyTool } from '../workflow/tools/notify.js'
@@ -23,7 +23,7 @@ const auditVerify: ToolDefinition = {
   id: 'audit.verify',
   title: 'Verify the audit log',
   description:
-    "Checks the hash chain of the audit log end to end, and against the project's signed checkpoints, and reports the first bad record, if any.",
+    "Checks the hash chain of the audit log end to end and against the project's signed checkpoints, every approval the state file says was granted, and every approval signature, as `driftcore audit verify` does; reports the first bad record and each bad approval.",
   capability: 'audit.read',
   risk: ['read'],
   // It reads driftcore's own records only, but hashes the whole log in-process: not bounded.
@@ -38,14 +38,10 @@ const auditVerify: ToolDefinition = {
     problem: z
       .object({ segment: z.string(), line: z.number(), seq: z.number().optional(), message: z.string() })
       .optional(),
+    approval_problems: z.array(z.string()),
   }),
   async run(_input, ctx) {
-    const {
-      head: _head,
-      anchors: _anchors,
-      ...result
-    } = await verifyProjectAudit(ctx.paths, (ctx.config as { audit: CheckpointConfig }).audit)
-    return result
+    return hostOf(ctx).verifyAudit()
   },
 }
 

@@ -90,6 +90,9 @@ describe('a forged approval in state/approvals.json', () => {
     expect(json(verify).approvals.problems).toEqual([
       expect.objectContaining({ id, status: 'approved', file: stateFile() }),
     ])
+    // So does the audit.verify tool an agent calls over MCP: a forged grant is not "ok".
+    const tool = await runCli(project, ['tools', 'call', 'audit.verify', '--json'])
+    expect(json(tool).output).toMatchObject({ ok: false, approval_problems: [expect.stringContaining(id)] })
     const human = await runCli(project, ['audit', 'verify'])
     expect(human.exitCode, human.stdout + human.stderr).toBe(8)
     expect(human.stderr).toContain(stateFile())
