@@ -1,0 +1,48 @@
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli, tempProject, type TempProject } from '../helpers/project.js'
+import { linkHello } from '../helpers/workflow-cli.js'
+
+// Issue 12, case 9: a condition cheap to write and quartic to evaluate (60⁴ iterations).
+const QUARTIC = `apiVersion: driftcore/v1
+kind: Workflow
+name: quartic
+input:
+  type: object
+  properties: { xs: { type: array } }
+steps:
+  - id: check
+    type: condition
+    expression: inputs.xs.all(a, inputs.xs.all(b, inputs.xs.all(c, inputs.xs.all(d, a + b + c + d >= 0))))
+  - id: after
+    type: worker
+    tool: hello.greet
+    depends_on: [check]
+    with: { name: x }
+`
+
+let project: TempProject
+beforeAll(async () => {
+  project = await tempProject()
+  await linkHello(project)
+  await writeFile(path.join(project.dir, 'quartic.yaml'), QUARTIC)
+})
+afterAll(() => project.cleanup())
+
+describe('a CEL condition whose cost explodes', () => {
+  it('stops at the cost budget: the step fails naming it, the run fails, and nothing after it runs', async () => {
+    const xs = JSON.stringify({ xs: Array.from({ length: 60 }, (_, i) => i) })
+    const run = await runCli(project, ['workflow', 'run', 'quartic.yaml', '--input', xs, '--json'])
+    expect(run.exitCode, run.stdout + run.stderr).not.toBe(0)
+    expect(run.stdout + run.stderr).toContain('CEL cost budget exceeded')
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { type?: string; step?: string; status?: string })
+    expect(events.some((e) => e.type === 'step.started' && e.step === 'after')).toBe(false)
+    expect(events).toContainEqual(expect.objectContaining({ type: 'step.blocked', step: 'after' }))
+    expect(events).toContainEqual(expect.objectContaining({ type: 'run.finished', status: 'failed' }))
+  })
+})
