@@ -12,12 +12,21 @@ import { compilePattern } from './regex.js'
 export const CEL_STEP_BUDGET = 1_000_000
 export const CEL_TIME_BUDGET_MS = 1_000
 
+// The budget in force: the defaults above, or the project's `limits.cel_max_steps|cel_max_ms`.
+let budget = { steps: CEL_STEP_BUDGET, ms: CEL_TIME_BUDGET_MS }
+
+/** Sets the budget of every evaluation this process makes from now on (the kernel, from config). */
+export function setCelBudget(next: { steps: number; ms: number }): void {
+  budget = { ...next }
+}
+
 /** The evaluation went over its budget; it is sticky, so no CEL operator can absorb it. */
 export class CelBudgetExceeded extends Error {}
 
 interface Meter {
   steps: number
   readonly limit: number
+  readonly ms: number
   readonly deadline: number
   nextClock: number
   exceeded: CelBudgetExceeded | undefined
@@ -30,7 +39,7 @@ function overrun(meter: Meter): never {
     meter.exceeded =
       meter.steps > meter.limit
         ? new CelBudgetExceeded(`CEL cost budget exceeded: more than ${meter.limit} steps`)
-        : new CelBudgetExceeded(`CEL cost budget exceeded: more than ${CEL_TIME_BUDGET_MS} ms`)
+        : new CelBudgetExceeded(`CEL cost budget exceeded: more than ${meter.ms} ms`)
   }
   throw meter.exceeded
 }
@@ -51,7 +60,8 @@ function newMeter(limit: number): Meter {
   return {
     steps: 0,
     limit,
-    deadline: performance.now() + CEL_TIME_BUDGET_MS,
+    ms: budget.ms,
+    deadline: performance.now() + budget.ms,
     nextClock: 4096,
     exceeded: undefined,
   }
@@ -62,7 +72,7 @@ function newMeter(limit: number): Meter {
  * policy decision, whose rules' conditions share one). Evaluation is synchronous, so there is
  * one meter at a time.
  */
-export function metered<T>(evaluate: () => T, limit = CEL_STEP_BUDGET): { value: T; steps: number } {
+export function metered<T>(evaluate: () => T, limit = budget.steps): { value: T; steps: number } {
   const outer = current
   const meter = outer ?? newMeter(limit)
   current = meter
@@ -79,7 +89,7 @@ export function metered<T>(evaluate: () => T, limit = CEL_STEP_BUDGET): { value:
 }
 
 /** Runs `work` with one budget for every expression it evaluates; it never throws for it. */
-export function sharedBudget<T>(work: () => T, limit = CEL_STEP_BUDGET): T {
+export function sharedBudget<T>(work: () => T, limit = budget.steps): T {
   if (current) return work()
   current = newMeter(limit)
   try {

@@ -24,6 +24,9 @@ export const PROTECTED_CONFIG_KEYS = [
   'workflow.notify',
   'sandbox.isolation',
   'sandbox.limits',
+  // An agent's -c must not lift the cost bound that keeps a policy decision from holding the gate.
+  'limits.cel_max_steps',
+  'limits.cel_max_ms',
   'mcp.elicitation',
   'drush.command',
   'config',

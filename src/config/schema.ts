@@ -211,6 +211,18 @@ export const coreConfigSections = {
     .strictObject({
       max_yaml_bytes: z.number().int().positive().default(mib),
       max_input_bytes: z.number().int().positive().default(mib),
+      cel_max_steps: z
+        .number()
+        .int()
+        .positive()
+        .default(1_000_000)
+        .describe('the cost one CEL evaluation (one policy decision, one workflow expression) may reach'),
+      cel_max_ms: z
+        .number()
+        .int()
+        .positive()
+        .default(1_000)
+        .describe('the time one CEL evaluation may take, a backstop for costs that grow with the data'),
     })
     .prefault({}),
 } satisfies Record<string, z.ZodType>

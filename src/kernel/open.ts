@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { setCelBudget } from '../cel/budget.js'
 import type { Config as OclifConfig } from '@oclif/core'
 import { Approvals } from '../approvals/approvals.js'
 import { Approvers } from '../identity/approvers.js'
@@ -84,6 +85,7 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
     ...(options.oclif ? { userConfigDir: options.oclif.configDir } : {}),
   })
   const v = config.values
+  setCelBudget({ steps: v.limits.cel_max_steps, ms: v.limits.cel_max_ms })
   const redactor = new Redactor({
     extraPatterns: v.redaction.extra_patterns,
     sensitiveKeys: v.redaction.sensitive_keys,

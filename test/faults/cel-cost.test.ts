@@ -30,6 +30,18 @@ beforeAll(async () => {
 })
 afterAll(() => project.cleanup())
 
+const CUBIC = `apiVersion: driftcore/v1
+kind: Workflow
+name: cubic
+input:
+  type: object
+  properties: { xs: { type: array } }
+steps:
+  - id: check
+    type: condition
+    expression: inputs.xs.all(a, inputs.xs.all(b, inputs.xs.all(c, a + b + c >= 0)))
+`
+
 describe('a CEL condition whose cost explodes', () => {
   it('stops at the cost budget: the step fails naming it, the run fails, and nothing after it runs', async () => {
     const xs = JSON.stringify({ xs: Array.from({ length: 60 }, (_, i) => i) })
@@ -44,5 +56,36 @@ describe('a CEL condition whose cost explodes', () => {
     expect(events.some((e) => e.type === 'step.started' && e.step === 'after')).toBe(false)
     expect(events).toContainEqual(expect.objectContaining({ type: 'step.blocked', step: 'after' }))
     expect(events).toContainEqual(expect.objectContaining({ type: 'run.finished', status: 'failed' }))
+  })
+
+  it("the budget is the project's to set (limits.cel_max_steps), and a -c override cannot raise it", async () => {
+    // 20³ iterations: well inside the default budget, over a project budget of 1,000 steps.
+    await writeFile(path.join(project.dir, 'cubic.yaml'), CUBIC)
+    const xs = JSON.stringify({ xs: Array.from({ length: 20 }, (_, i) => i) })
+    const fine = await runCli(project, ['workflow', 'run', 'cubic.yaml', '--input', xs, '--json'])
+    expect(fine.exitCode, fine.stdout + fine.stderr).toBe(0)
+    expect(fine.stdout).toContain('"status":"succeeded"')
+
+    const lowered = await tempProject({ config: 'limits:\n  cel_max_steps: 1000\n' })
+    try {
+      await linkHello(lowered)
+      await writeFile(path.join(lowered.dir, 'cubic.yaml'), CUBIC)
+      const stopped = await runCli(lowered, ['workflow', 'run', 'cubic.yaml', '--input', xs, '--json'])
+      expect(stopped.stdout + stopped.stderr).toContain('CEL cost budget exceeded: more than 1000 steps')
+      expect(stopped.stdout).toContain('"status":"failed"')
+      const raised = await runCli(lowered, [
+        'workflow',
+        'run',
+        'cubic.yaml',
+        '--input',
+        xs,
+        '-c',
+        'limits.cel_max_steps=100000000',
+      ])
+      expect(raised.exitCode).toBe(11)
+      expect(raised.stderr).toContain('limits.cel_max_steps')
+    } finally {
+      await lowered.cleanup()
+    }
   })
 })
