@@ -20,6 +20,11 @@ export function setCelBudget(next: { steps: number; ms: number }): void {
   budget = { ...next }
 }
 
+/** The budget in force, for the load-time estimate (`compileCel`). */
+export function celBudget(): { steps: number; ms: number } {
+  return { ...budget }
+}
+
 /** The evaluation went over its budget; it is sticky, so no CEL operator can absorb it. */
 export class CelBudgetExceeded extends Error {}
 

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module'
 import type * as Cel from '@marcbachmann/cel-js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
-import { instrument, metered } from './budget.js'
+import { celBudget, instrument, metered } from './budget.js'
+import { estimateCelCost, MAX_UNBOUNDED_DEPTH, type ListBound } from './cost.js'
 import { compilePattern } from './regex.js'
 
 // CEL is loaded on first use (synchronously, through require of an ES module, Node >= 22.12):
@@ -39,15 +40,28 @@ function environmentFor(variables: readonly string[]): Cel.Environment {
 
 /**
  * Compiles a CEL expression once. `where` names its place (file:line:col) for the error a user
- * sees when it does not parse, refers to an unknown variable or holds a pattern RE2 refuses.
- * Each evaluation runs under the cost budget of `budget.ts`; going over it throws.
+ * sees when it does not parse, refers to an unknown variable, holds a pattern RE2 refuses or can
+ * cost more than the budget (see `checkCost`). Each evaluation runs under the cost budget of
+ * `budget.ts`; going over it throws.
  */
-export function compileCel(expression: string, variables: readonly string[], where: string): CelProgram {
+export function compileCel(
+  expression: string,
+  variables: readonly string[],
+  where: string,
+  options: { bound?: ListBound } = {},
+): CelProgram {
   const env = environmentFor(variables)
+  let parsed: ReturnType<Cel.Environment['parse']>
   try {
-    const program = env.parse(expression)
-    const check = program.check()
+    parsed = env.parse(expression)
+    const check = parsed.check()
     if (!check.valid) throw check.error ?? new Error('expression does not type-check')
+  } catch (error) {
+    throw invalid(expression, variables, where, error)
+  }
+  checkCost(parsed.ast, expression, where, options.bound)
+  const program = parsed
+  try {
     instrument(program.ast, (pattern) => compilePattern(pattern))
     return Object.assign(
       (context: Record<string, unknown>) => metered(() => program(context) as unknown).value,
@@ -56,15 +70,45 @@ export function compileCel(expression: string, variables: readonly string[], whe
       },
     )
   } catch (error) {
+    throw invalid(expression, variables, where, error)
+  }
+}
+
+function invalid(
+  expression: string,
+  variables: readonly string[],
+  where: string,
+  error: unknown,
+): DriftcoreError {
+  return new DriftcoreError(
+    'invalid_input',
+    `${where}: invalid CEL expression "${expression}": ${firstLine(error)}`,
+    {
+      hint: `variables available here: ${variables.join(', ')}`,
+      cause: error,
+    },
+  )
+}
+
+// The run-time budget stops any evaluation, but an expression that can only end there is a
+// mistake its author should hear about when it is loaded, not the first time the data is large.
+function checkCost(ast: unknown, expression: string, where: string, bound: ListBound | undefined): void {
+  const cost = estimateCelCost(ast, bound)
+  if (cost.unboundedDepth > MAX_UNBOUNDED_DEPTH)
     throw new DriftcoreError(
       'invalid_input',
-      `${where}: invalid CEL expression "${expression}": ${firstLine(error)}`,
+      `${where}: "${expression}": comprehensions over ${cost.unboundedList} nest ${cost.unboundedDepth} deep, so its cost grows as n^${cost.unboundedDepth} with data no one bounds`,
       {
-        hint: `variables available here: ${variables.join(', ')}`,
-        cause: error,
+        hint: `nest at most ${MAX_UNBOUNDED_DEPTH} deep over unbounded lists, or bound the list (a workflow input's maxItems)`,
       },
     )
-  }
+  const { steps } = celBudget()
+  if (cost.steps !== undefined && cost.steps > steps)
+    throw new DriftcoreError(
+      'invalid_input',
+      `${where}: "${expression}" can cost ${cost.steps} steps, over limits.cel_max_steps (${steps})`,
+      { hint: 'make the expression cheaper, or lower the maxItems bounds it walks' },
+    )
 }
 
 // The budget and RE2 reach into the library's checked tree (see `instrument`). Should another

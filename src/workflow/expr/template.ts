@@ -1,4 +1,5 @@
 import { celToJson, compileCel, type CelProgram } from '../../cel/compile.js'
+import type { ListBound } from '../../cel/cost.js'
 import { celReferences } from '../../cel/references.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 
@@ -26,8 +27,13 @@ const EXPR = /\$\{\{([\s\S]*?)\}\}/g
 const WHOLE = /^\$\{\{([\s\S]*?)\}\}$/
 
 /** Compiles a CEL expression of a workflow and collects the steps and env names it uses. */
-export function compileExpression(expression: string, where: string, refs: ExprRefs): CelProgram {
-  const program = compileCel(expression, WORKFLOW_VARIABLES, where)
+export function compileExpression(
+  expression: string,
+  where: string,
+  refs: ExprRefs,
+  bound?: ListBound,
+): CelProgram {
+  const program = compileCel(expression, WORKFLOW_VARIABLES, where, bound ? { bound } : {})
   for (const ref of celReferences(program, 'steps')) {
     if (ref.name === undefined)
       throw new DriftcoreError('invalid_input', `${where}: "${expression}": name the step, as steps.<id>`, {
@@ -83,6 +89,7 @@ export function compileTemplate(
   value: unknown,
   where: (path: readonly PropertyKey[]) => string,
   path: readonly PropertyKey[] = [],
+  bound?: ListBound,
 ): Template {
   const refs: ExprRefs = { steps: new Set(), env: new Set() }
   const build = (node: unknown, at: readonly PropertyKey[]): ((ctx: ExprContext) => unknown) | undefined => {
@@ -105,14 +112,14 @@ export function compileTemplate(
     const here = where(at)
     const whole = WHOLE.exec(text)
     if (whole && !whole[1]!.includes('}}')) {
-      const program = compileExpression(whole[1]!.trim(), here, refs)
+      const program = compileExpression(whole[1]!.trim(), here, refs, bound)
       return (ctx: ExprContext) => evaluateCel(program, ctx, `${here}: ${text}`)
     }
     const pieces: (string | CelProgram)[] = []
     let last = 0
     for (const match of text.matchAll(EXPR)) {
       pieces.push(text.slice(last, match.index))
-      pieces.push(compileExpression(match[1]!.trim(), here, refs))
+      pieces.push(compileExpression(match[1]!.trim(), here, refs, bound))
       last = match.index + match[0].length
     }
     pieces.push(text.slice(last))

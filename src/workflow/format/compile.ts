@@ -1,5 +1,6 @@
 import type { Redactor } from '../../audit/redact.js'
 import type { CelProgram } from '../../cel/compile.js'
+import type { ListBound } from '../../cel/cost.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 import { isSecretRef } from '../../secrets/resolve.js'
 import { buildDag, upstreamOf, type Locate } from '../dag/graph.js'
@@ -56,6 +57,7 @@ export function compileWorkflow(
   options: CompileOptions,
 ): CompiledWorkflow {
   rejectLiteralSecrets(definition, locate, options.redactor)
+  const bound = inputListBound(definition.input)
   const dag = buildDag(definition.steps, locate)
   const ids = new Set(definition.steps.map((s) => s.id))
   const steps = new Map<string, CompiledStep>()
@@ -89,14 +91,14 @@ export function compileWorkflow(
       }
     }
     const template = (key: string, value: unknown) => {
-      const compiled = compileTemplate(value, (path) => at(key, ...path))
+      const compiled = compileTemplate(value, (path) => at(key, ...path), [], bound)
       checkRefs(compiled, key)
       return compiled
     }
     const whenSteps = new Set<string>()
     const expression = (key: string, text: string) => {
       const refs = { steps: key === 'when' ? whenSteps : new Set<string>(), env: new Set<string>() }
-      const program = compileExpression(unwrapExpression(text), at(key), refs)
+      const program = compileExpression(unwrapExpression(text), at(key), refs, bound)
       checkRefs(refs, key)
       return program
     }
@@ -196,5 +198,19 @@ function withoutNullKeys(t: Template): Template {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
       return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null))
     },
+  }
+}
+
+/** `maxItems` of the input array at `inputs.a.b`, so the CEL cost estimate can use it. */
+function inputListBound(schema: unknown): ListBound {
+  return (path) => {
+    if (path[0] !== 'inputs') return undefined
+    let node = schema
+    for (const key of path.slice(1)) {
+      const properties = (node as { properties?: Record<string, unknown> } | undefined)?.properties
+      node = properties && Object.hasOwn(properties, key) ? properties[key] : undefined
+    }
+    const maxItems = (node as { maxItems?: unknown } | undefined)?.maxItems
+    return typeof maxItems === 'number' && Number.isInteger(maxItems) && maxItems >= 0 ? maxItems : undefined
   }
 }
