@@ -2,6 +2,9 @@ import type { LaunchResult, LaunchSpec, Launcher } from '../launcher/launch.js'
 import type { Constraints } from '../policy/constraints.js'
 import type { ToolContext } from '../registry/types.js'
 
+/** The variable that names the workflow run a process belongs to. */
+export const RUN_ID_ENV = 'DRIFTCORE_RUN_ID'
+
 /**
  * The launcher a handler sees: the call's policy constraints are applied to every process it
  * starts (tighter of tool's and policy's limits), its abort signal reaches the child, and
@@ -13,6 +16,7 @@ export function boundLauncher(
   signal: AbortSignal,
   record: (run: Record<string, unknown>) => Promise<void>,
   onSpawn?: (pid: number) => void,
+  runId?: string,
 ): ToolContext['launcher'] {
   return {
     resolve: (file) => launcher.resolve(file),
@@ -21,6 +25,9 @@ export function boundLauncher(
         a === undefined ? b : b === undefined ? a : Math.min(a, b)
       const result = await launcher.run({
         ...spec,
+        // Every process of a run carries its id, so a resume finds the ones a crashed owner left
+        // even when their pids never reached the journal (see workflow/runs/process.ts).
+        ...(runId ? { env: { ...spec.env, [RUN_ID_ENV]: runId } } : {}),
         signal,
         onSpawn: (pid) => {
           spec.onSpawn?.(pid)

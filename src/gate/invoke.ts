@@ -483,6 +483,7 @@ export class Gate {
             data: run,
           }),
         options.onProcess,
+        workflowOf(options.meta).workflow?.run_id,
       ),
       artifacts: { put: (c, m) => d.artifacts.put(c, m), get: (r) => d.artifacts.get(r) },
       secrets: d.secrets,

@@ -10,7 +10,7 @@ import { applyEvent } from '../journal/replay.js'
 import { PASSING_STEP, TERMINAL_STEP, type RunState, type StepState } from '../journal/state.js'
 import type { JournalWriter } from '../journal/writer.js'
 import { faultKill } from '../runs/fault-point.js'
-import { killOrphanGroup } from '../runs/process.js'
+import { killOrphanGroup, reapRunProcesses } from '../runs/process.js'
 import { abortReason } from './clock.js'
 import type { EngineDeps, StepRuntime } from './runtime.js'
 import { Semaphore } from './semaphore.js'
@@ -99,7 +99,7 @@ export class Executor {
 
   async execute(resumed: boolean): Promise<RunState> {
     await this.record({ type: 'run.attached', pid: process.pid, host: os.hostname(), resumed })
-    await this.recoverInterrupted()
+    await this.recoverInterrupted(resumed)
     const deadline = this.state.deadline ? Date.parse(this.state.deadline) : undefined
     const timer =
       deadline === undefined
@@ -148,7 +148,17 @@ export class Executor {
 
   // A step journaled as running when this process took over was interrupted by a crash: end
   // what its attempt left behind (processes, locks), then retry it under its policy.
-  private async recoverInterrupted(): Promise<void> {
+  private async recoverInterrupted(resumed: boolean): Promise<void> {
+    if (resumed) {
+      const reaped = reapRunProcesses(this.state.run_id)
+      if (reaped.length > 0)
+        await this.deps.audit.record({
+          type: 'process.reaped',
+          actor: { type: 'workflow', id: this.state.run_id },
+          subject: this.state.run_id,
+          data: { pids: reaped, reason: 'left running by a crashed owner of the run' },
+        })
+    }
     for (const [id, step] of Object.entries(this.state.steps)) {
       if (step.status !== 'running') continue
       for (const p of step.processes) killOrphanGroup(p.pid, p.start_time)

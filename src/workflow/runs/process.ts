@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { RUN_ID_ENV } from '../../gate/bound-launcher.js'
 
 /**
  * The kernel's start time of a process (Linux: /proc/<pid>/stat field 22), so a pid recorded
@@ -33,4 +34,45 @@ export function killOrphanGroup(pid: number, startTime: string | undefined): boo
   } catch {
     return false
   }
+}
+
+/**
+ * Ends every process that still carries `runId` in its environment: what a crashed owner's
+ * attempts started, found even when their pids never reached the journal (a kill between the
+ * spawn and the batch's fsync), and even when they left their process group. Only a new owner
+ * calls it, once the old one is known dead, so anything found belongs to no live attempt.
+ * A process that rewrote its own environment escapes it; the journaled pids are the other net.
+ */
+export function reapRunProcesses(runId: string): number[] {
+  const marker = Buffer.from(`\0${RUN_ID_ENV}=${runId}\0`)
+  const reaped: number[] = []
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return reaped
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    const pid = Number(entry)
+    if (pid === process.pid) continue
+    let environ: Buffer
+    try {
+      environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${pid}/environ`)])
+    } catch {
+      continue // gone, or another user's
+    }
+    if (!environ.includes(marker)) continue
+    // Run as root, driftcore reads every user's environment: a marker there is not ours to act on.
+    if (statSync(`/proc/${pid}`, { throwIfNoEntry: false })?.uid !== process.getuid?.()) continue
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, 'SIGKILL')
+      } catch {
+        // not a group leader, or already gone
+      }
+    }
+    reaped.push(pid)
+  }
+  return reaped
 }

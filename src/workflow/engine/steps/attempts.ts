@@ -6,6 +6,7 @@ import { backoffMs, shouldRetry } from '../retry.js'
 import { withSlots } from '../semaphore.js'
 import { abortReason } from '../clock.js'
 import type { StepRuntime } from '../runtime.js'
+import { faultKill } from '../../runs/fault-point.js'
 import { awaitDecision } from './await-decision.js'
 
 /** One attempt's call through the gate, as a step type prepares it. */
@@ -148,6 +149,7 @@ async function call(
       ...(approvalId ? { approvalId } : {}),
       meta: { run_id: rt.run.run_id, step: rt.step.def.id, attempt, ...prepared.meta },
       onProcess: (pid) => {
+        faultKill('process.spawned')
         void rt.record({
           type: 'step.process',
           step: rt.step.def.id,
