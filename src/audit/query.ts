@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import picomatch from 'picomatch'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { Actor, AuditRecord, Identity } from './record.js'
+import { segmentIndex, seqAndAt } from './segment-index.js'
 import { listSegments, segmentPath } from './segments.js'
 
 export interface AuditQuery {
@@ -34,26 +35,43 @@ export type OnSkipped = (message: string) => void
 
 const TORN = 'skipped an unacknowledged partial record (a write a crash cut short; the next append cuts it)'
 
-export async function* readAuditRecords(dir: string, onSkipped?: OnSkipped): AsyncGenerator<AuditRecord> {
+export interface ReadOptions {
+  /** Skips a sealed (not the newest) segment when it says so, unread. */
+  skipSegment?: (segment: string) => Promise<boolean>
+  /** Parses only the lines it keeps: a cheap test on the raw text before JSON.parse. */
+  keepLine?: (line: string) => boolean
+}
+
+export async function* readAuditRecords(
+  dir: string,
+  onSkipped?: OnSkipped,
+  options: ReadOptions = {},
+): AsyncGenerator<AuditRecord> {
   const segments = await listSegments(dir)
+  const keep = options.keepLine ?? (() => true)
   for (const [i, segment] of segments.entries()) {
+    const newest = i === segments.length - 1
+    if (!newest && (await options.skipSegment?.(segment))) continue
     const file = segmentPath(dir, segment)
     const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })
     // One line behind, so the last line of the log is known to be the last.
     let pending: string | undefined
     let n = 0
     for await (const line of lines) {
-      if (pending !== undefined) yield parseRecord(pending, `${file}:${n}`)
+      if (pending !== undefined && keep(pending)) yield parseRecord(pending, `${file}:${n}`)
       pending = line === '' ? undefined : line
       n += 1
     }
     if (pending === undefined) continue
+    let record: AuditRecord
     try {
-      yield JSON.parse(pending) as AuditRecord
+      record = JSON.parse(pending) as AuditRecord
     } catch (error) {
-      if (i !== segments.length - 1) throw damaged(`${file}:${n}`, error)
+      if (!newest) throw damaged(`${file}:${n}`, error)
       onSkipped?.(`${file}:${n}: ${TORN}`)
+      continue
     }
+    if (keep(pending)) yield record
   }
 }
 
@@ -135,29 +153,118 @@ export async function queryAudit(
 ): Promise<AuditRecord[]> {
   const keep = auditFilter(query)
   const out: AuditRecord[] = []
-  for await (const record of readAuditRecords(dir, onSkipped)) {
+  const since = query.since?.toISOString()
+  const until = query.until?.toISOString()
+  const skipSegment =
+    since || until
+      ? async (segment: string) => {
+          const index = await segmentIndex(dir, segment)
+          return (
+            index !== undefined && ((!!since && index.max_at < since) || (!!until && index.min_at > until))
+          )
+        }
+      : undefined
+  const needles = lineNeedles(query)
+  // `at` opens every sealed line, so a time window is checked before the line is parsed.
+  const inWindow = (line: string) => {
+    const at = seqAndAt(line)?.at
+    return at === undefined || ((!since || at >= since) && (!until || at <= until))
+  }
+  const options: ReadOptions = {
+    ...(skipSegment ? { skipSegment } : {}),
+    ...(needles.length > 0 || since || until
+      ? { keepLine: (line: string) => needles.every((n) => line.includes(n)) && inWindow(line) }
+      : {}),
+  }
+  for await (const record of readAuditRecords(dir, onSkipped, options)) {
     if (keep(record)) out.push(record)
     if (out.length >= limit) break
   }
   return out
 }
 
-/** The last `count` records, reading segments from the newest back. */
+/**
+ * Text every matching record's line must contain, from the literal parts of the filters: a
+ * line without it is not parsed. Values are written by JSON.stringify, so a literal's JSON
+ * form is what appears in the line. A glob contributes its longest literal run.
+ */
+function lineNeedles(query: AuditQuery): string[] {
+  const json = (text: string) => JSON.stringify(text).slice(1, -1)
+  const literal = (glob: string | undefined) => {
+    if (!glob || glob.includes('\\')) return undefined
+    const longest = glob.split(/[*?[\]{}()!|+@,]/).reduce((a, b) => (b.length > a.length ? b : a), '')
+    return longest.length >= 3 ? json(longest) : undefined
+  }
+  const actorId = query.actor?.includes(':') ? query.actor.slice(query.actor.indexOf(':') + 1) : query.actor
+  return [
+    query.trace_id ? `"trace_id":"${json(query.trace_id)}"` : undefined,
+    literal(query.type),
+    literal(query.subject),
+    literal(actorId),
+  ].filter((n): n is string => n !== undefined)
+}
+
+const TAIL_CHUNK = 64 * 1024
+
+/**
+ * The last `count` records, read backwards from the end of the newest segments in chunks, so
+ * its cost is that of the records it returns, not of the segment they are in.
+ */
 export async function tailAudit(dir: string, count: number, onSkipped?: OnSkipped): Promise<AuditRecord[]> {
   const segments = await listSegments(dir)
   const out: AuditRecord[] = []
   for (let i = segments.length - 1; i >= 0 && out.length < count; i--) {
     const file = segmentPath(dir, segments[i]!)
-    const lines = (await readFile(file, 'utf8')).split('\n')
-    // The text after the last newline: '' when the segment ends cleanly, else a torn record.
-    const torn = lines.pop()!
-    if (torn !== '') {
-      if (i !== segments.length - 1)
-        throw damaged(`${file}:${lines.length + 1}`, new Error('incomplete line'))
-      onSkipped?.(`${file}:${lines.length + 1}: ${TORN}`)
-    }
-    const kept = lines.filter(Boolean).slice(-(count - out.length))
-    out.unshift(...kept.map((l) => parseRecord(l, file)))
+    const lines = await lastLines(file, count - out.length, (torn) => {
+      if (i !== segments.length - 1) throw damaged(`${file}: last line`, new Error('incomplete line'))
+      onSkipped?.(`${file}: ${torn} bytes at the end: ${TORN}`)
+    })
+    out.unshift(...lines.map((l) => parseRecord(l, file)))
   }
   return out
+}
+
+// The last `want` complete lines of a file; `onTorn` hears of bytes after its last newline.
+async function lastLines(file: string, want: number, onTorn: (bytes: number) => void): Promise<string[]> {
+  const handle = await open(file, 'r')
+  try {
+    let pos = (await handle.stat()).size
+    // Bytes from `pos` on not yet split: the start of a line whose beginning is further back.
+    let rest = Buffer.alloc(0)
+    let atEnd = true
+    const found: string[] = []
+    while (pos > 0 && found.length < want) {
+      const start = Math.max(0, pos - TAIL_CHUNK)
+      const chunk = Buffer.alloc(pos - start)
+      await handle.read(chunk, 0, chunk.length, start)
+      pos = start
+      let data = rest.length > 0 ? Buffer.concat([chunk, rest]) : chunk
+      if (atEnd) {
+        const last = data.lastIndexOf(0x0a)
+        if (last === -1 && pos > 0) {
+          rest = data
+          continue
+        }
+        if (last !== data.length - 1) onTorn(data.length - last - 1)
+        data = data.subarray(0, last + 1)
+        atEnd = false
+      }
+      // Before the first newline the line may start further back, unless this is the file's start.
+      const first = pos > 0 ? data.indexOf(0x0a) : -1
+      if (pos > 0 && first === -1) {
+        rest = data
+        continue
+      }
+      rest = data.subarray(0, first + 1)
+      const lines = data
+        .subarray(first + 1)
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+      found.unshift(...lines.slice(-(want - found.length)))
+    }
+    return found
+  } finally {
+    await handle.close()
+  }
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { signatureProblem, type Checkpoint } from './checkpoints.js'
 import { checkLineBytes, GENESIS } from './record.js'
+import { extendIndex, indexPath, seqAndAt, type SegmentIndex } from './segment-index.js'
 import { HEAD_FILE, listSegments, segmentPath, type AuditHead } from './segments.js'
 
 export interface AuditProblem {
@@ -47,6 +48,24 @@ export interface VerifyOptions {
   verifySsh?: (checkpoint: Checkpoint) => Promise<string | undefined>
 }
 
+async function readIndex(dir: string, segment: string): Promise<SegmentIndex | undefined> {
+  try {
+    return JSON.parse(await readFile(indexPath(dir, segment), 'utf8')) as SegmentIndex
+  } catch {
+    return undefined
+  }
+}
+
+function sameIndex(index: SegmentIndex, built: Omit<SegmentIndex, 'size'> | undefined): boolean {
+  return (
+    built !== undefined &&
+    index.first_seq === built.first_seq &&
+    index.last_seq === built.last_seq &&
+    index.min_at === built.min_at &&
+    index.max_at === built.max_at
+  )
+}
+
 /**
  * Walks every segment in order and checks each record's hash, seq and link to the one before;
  * then checks the end of the chain against HEAD.json so a removed tail is caught too.
@@ -80,6 +99,8 @@ export async function verifyAudit(dir: string, options: VerifyOptions = {}): Pro
 
   for (const segment of segments) {
     const bytes = await readFile(segmentPath(dir, segment))
+    const index = await readIndex(dir, segment)
+    let built: Omit<SegmentIndex, 'size'> | undefined
     let start = 0
     let line = 0
     while (start < bytes.length) {
@@ -98,6 +119,7 @@ export async function verifyAudit(dir: string, options: VerifyOptions = {}): Pro
         return fail({ ...at, message: 'the last line is incomplete: the log was truncated mid-record' })
       }
       const check = checkLineBytes(bytes, start, newline)
+      const lineStart = start
       start = newline + 1
       if (!check) return fail({ ...at, message: 'not a sealed audit record: the line was edited or damaged' })
       if (!check.intact) {
@@ -121,12 +143,23 @@ export async function verifyAudit(dir: string, options: VerifyOptions = {}): Pro
           message: `record seq ${check.seq} does not link to the record before it`,
         })
       }
+      if (index) {
+        const fields = seqAndAt(bytes.subarray(lineStart, Math.min(newline, lineStart + 80)).toString('utf8'))
+        if (fields) built = extendIndex(built, fields.seq, fields.at)
+      }
       prev = check.hash
       expectedSeq += 1
       records += 1
       if (head && check.seq === head.seq) headHashSeen = check.hash
       if (wantedSeqs.has(check.seq)) seen.set(check.seq, check.hash)
       if (wantedHashes.has(check.hash)) seenHashes.add(check.hash)
+    }
+    if (index && index.size === bytes.length && !sameIndex(index, built)) {
+      return fail({
+        segment,
+        line: 0,
+        message: `the query index ${indexPath(dir, segment)} does not match its segment: a query using it would skip records`,
+      })
     }
   }
 
