@@ -60,7 +60,9 @@ const HANDLERS = {
  */
 export class Executor {
   private readonly remaining = new Map<string, number>()
-  private readonly ready: string[] = []
+  // A queue read from `readyHead`: `shift()` is linear in its length, and a fan-out makes it long.
+  private ready: string[] = []
+  private readyHead = 0
   private readonly active = new Map<string, Promise<void>>()
   private readonly parkedSteps = new Set<string>()
   private readonly runAbort = new AbortController()
@@ -124,10 +126,10 @@ export class Executor {
           break
         }
         await this.dispatch()
-        if (this.active.size === 0 && this.ready.length === 0) break
+        if (this.active.size === 0 && this.readyCount() === 0) break
         if (
           !this.options.waitForApprovals &&
-          this.ready.length === 0 &&
+          this.readyCount() === 0 &&
           this.active.size > 0 &&
           this.parkedSteps.size === this.active.size
         ) {
@@ -199,8 +201,12 @@ export class Executor {
   }
 
   private async dispatch(): Promise<void> {
-    while (this.ready.length > 0 && !this.runAbort.signal.aborted) {
-      const id = this.ready.shift()!
+    while (this.readyCount() > 0 && !this.runAbort.signal.aborted) {
+      const id = this.ready[this.readyHead++]!
+      if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
+        this.ready = this.ready.slice(this.readyHead)
+        this.readyHead = 0
+      }
       const compiled = this.workflow.steps.get(id)!
       const bad = compiled.dependencies.find((d) => !PASSING_STEP.has(this.state.steps[d]!.status))
       if (bad) {
@@ -232,6 +238,10 @@ export class Executor {
       }
       this.start(compiled)
     }
+  }
+
+  private readyCount(): number {
+    return this.ready.length - this.readyHead
   }
 
   private start(compiled: CompiledStep): void {
