@@ -501,6 +501,19 @@ export class Approvals {
    * forged, an integrity error that is itself audited.
    */
   async consume(id: string, use: ApprovalUse): Promise<ApprovalRequest> {
+    return (await this.claim(id, use)).commit()
+  }
+
+  /**
+   * Checks that an approval may be used for exactly this call (as `consume` does: binding,
+   * audit evidence, signature) without using it yet; `commit` then marks it used, checking
+   * again under the lock that nobody used it meanwhile. The gate commits when the handler
+   * starts changing things, so a call that fails before that keeps its approval.
+   */
+  async claim(
+    id: string,
+    use: ApprovalUse,
+  ): Promise<{ approval: ApprovalRequest; commit: () => Promise<ApprovalRequest> }> {
     const found = (await this.doc.read()).requests[id]
     if (!found) throw notFound(id)
     this.check(withExpiry(found, new Date()), use)
@@ -515,21 +528,23 @@ export class Approvals {
     if (unsigned) {
       throw await this.refuse(found, use, unsigned.reason, 'it is not honoured', { hint: unsigned.hint })
     }
-    return this.doc.update((doc) => {
-      const r = doc.requests[id]
-      if (!r) throw notFound(id)
-      // Again under the lock: another call may have used it meanwhile, or the file changed.
-      this.check(withExpiry(r, new Date()), use)
-      if (approvalDigest(r) !== approvalDigest(found)) {
-        throw new DriftcoreError('conflict', `approval ${id} changed while it was being used; try again`)
-      }
-      if (r.status !== 'used') {
-        r.status = 'used'
-        r.used_at = new Date().toISOString()
-        if (use.traceId) r.used_trace = use.traceId
-      }
-      return { ...r }
-    })
+    const commit = () =>
+      this.doc.update((doc) => {
+        const r = doc.requests[id]
+        if (!r) throw notFound(id)
+        // Again under the lock: another call may have used it meanwhile, or the file changed.
+        this.check(withExpiry(r, new Date()), use)
+        if (approvalDigest(r) !== approvalDigest(found)) {
+          throw new DriftcoreError('conflict', `approval ${id} changed while it was being used; try again`)
+        }
+        if (r.status !== 'used') {
+          r.status = 'used'
+          r.used_at = new Date().toISOString()
+          if (use.traceId) r.used_trace = use.traceId
+        }
+        return { ...r }
+      })
+    return { approval: { ...found }, commit }
   }
 
   /**
