@@ -6,6 +6,7 @@ import { decideRemotely } from '../../control/decide.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 import { decideAsPerson } from '../../identity/person.js'
 import type { ApprovalRequest } from '../../approvals/approvals.js'
+import { repeatHint } from '../../approvals/display.js'
 import type { Actor } from '../../audit/record.js'
 
 export default class ApprovalsApprove extends WorkflowCommand<typeof ApprovalsApprove> {
@@ -127,14 +128,6 @@ export default class ApprovalsApprove extends WorkflowCommand<typeof ApprovalsAp
     })
     return { approval, run: { ...(await this.outcome(resumed.state)), resumed: true } }
   }
-}
-
-// What the requester does next: an MCP client repeats the call (the grant is found, in this
-// session or a later one); anyone else repeats it naming the approval.
-function repeatHint(approval: ApprovalRequest): string {
-  return approval.requester_mcp
-    ? `the MCP client ${approval.requester_mcp.client} repeats the same call (no approval id needed, in this session or a new one)`
-    : `the requester repeats the call with --approval ${approval.id}`
 }
 
 function actorText(actor: Actor | undefined): string {
