@@ -77,7 +77,7 @@ rules:
     {
       plugin: 'driftcore-plugin-fx',
       capabilities: { tools: [marked, plain, checked] },
-      packageJson: { name: 'driftcore-plugin-fx' },
+      packageJson: { driftcore: { prefixes: ['fx'] } },
     },
   ])
 })
