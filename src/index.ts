@@ -75,6 +75,7 @@ export {
 export type {
   Capabilities,
   InProcessWork,
+  PrecheckContext,
   Progress,
   ResourceContent,
   ResourceContext,

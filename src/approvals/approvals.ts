@@ -30,6 +30,12 @@ export interface ApprovalRequest {
   /** What the call would do, as its tool described it when approval was asked (advisory). */
   preview?: string
   requester: Actor
+  /**
+   * For a request an MCP client made: the client's name from initialize and the uid of the
+   * server process. The same client repeating the call in a later session (a new actor id,
+   * `agent:<client>/<session>`) is the same requester; see `sameRequester`.
+   */
+  requester_mcp?: { client: string; uid?: number }
   rule_ids: string[]
   deciding_rule: string | null
   reason: string
@@ -112,6 +118,41 @@ function actorKey(actor: Actor): string {
   return `${actor.type}:${actor.id}`
 }
 
+/** What a request records of an MCP requester: its client's name and the serving process's uid. */
+function mcpRequester(
+  actor: Actor,
+  identity: Partial<Identity> | undefined,
+): ApprovalRequest['requester_mcp'] {
+  const client = identity?.mcp?.client
+  if (actor.type !== 'agent' || typeof client !== 'string' || client === '') return undefined
+  const uid = process.getuid?.()
+  return { client, ...(uid === undefined ? {} : { uid }) }
+}
+
+/**
+ * Whether `actor` (with how it was established) is the request's requester. The same actor is;
+ * so is the same MCP client in another session: an MCP actor is `agent:<client>/<session>`,
+ * and a client restarted (Claude Desktop, the Inspector) gets a new session, so the session
+ * part is left aside when the request was an MCP client's and this call is too, with the same
+ * client name and actor prefix, served by a process of the same uid. Another client, an actor
+ * of another type or name, or a caller that is not an MCP session (a CLI claiming the actor id)
+ * is not.
+ */
+export function sameRequester(r: ApprovalRequest, actor: Actor, identity?: Partial<Identity>): boolean {
+  if (actorKey(r.requester) === actorKey(actor)) return true
+  const mcp = r.requester_mcp
+  const now = mcpRequester(actor, identity)
+  if (!mcp || !now || r.requester.type !== 'agent') return false
+  // The actor id up to its session: `claude-code` of `claude-code/3f9a0c1d`.
+  const client = (id: string) => (id.lastIndexOf('/') > 0 ? id.slice(0, id.lastIndexOf('/')) : undefined)
+  return (
+    now.client === mcp.client &&
+    now.uid === mcp.uid &&
+    client(r.requester.id) !== undefined &&
+    client(r.requester.id) === client(actor.id)
+  )
+}
+
 function approvalsDoc(stateDir: string): JsonDocument<ApprovalsDoc> {
   return new JsonDocument(path.join(stateDir, 'approvals.json'), () => ({ requests: {} }))
 }
@@ -180,6 +221,9 @@ export class Approvals {
         input_summary: args.inputSummary,
         ...(args.preview === undefined ? {} : { preview: args.preview }),
         requester: args.requester,
+        ...(mcpRequester(args.requester, args.identity)
+          ? { requester_mcp: mcpRequester(args.requester, args.identity)! }
+          : {}),
         rule_ids: args.decision.rule_ids,
         deciding_rule: args.decision.deciding_rule,
         reason: args.decision.reason,
@@ -235,7 +279,7 @@ export class Approvals {
           r.status === 'pending' &&
           r.tool === fields.tool &&
           r.input_hash === fields.input_hash &&
-          actorKey(r.requester) === actorKey(fields.requester) &&
+          sameRequester(r, fields.requester, identity) &&
           r.config_hash === configHash &&
           r.environment === environment &&
           r.workflow?.run_id === fields.workflow?.run_id &&
@@ -291,6 +335,28 @@ export class Approvals {
       .map((r) => withExpiry(r, now))
       .filter((r) => status === undefined || r.status === status)
       .sort((a, b) => a.created_at.localeCompare(b.created_at))
+  }
+
+  /**
+   * A granted, unused approval for exactly this call outside any workflow run, by this requester
+   * (or the same MCP client in an earlier session), under the config and environment in force:
+   * what an MCP client repeating the call uses without naming it.
+   */
+  async findGranted(call: {
+    tool: string
+    inputHash: string
+    actor: Actor
+    identity?: Partial<Identity>
+  }): Promise<string | undefined> {
+    return (await this.list('approved')).find(
+      (r) =>
+        r.tool === call.tool &&
+        r.input_hash === call.inputHash &&
+        !r.workflow &&
+        r.config_hash === this.options.configHash &&
+        r.environment === this.options.environment &&
+        sameRequester(r, call.actor, call.identity),
+    )?.id
   }
 
   async pendingCount(): Promise<number> {
@@ -501,6 +567,19 @@ export class Approvals {
    * forged, an integrity error that is itself audited.
    */
   async consume(id: string, use: ApprovalUse): Promise<ApprovalRequest> {
+    return (await this.claim(id, use)).commit()
+  }
+
+  /**
+   * Checks that an approval may be used for exactly this call (as `consume` does: binding,
+   * audit evidence, signature) without using it yet; `commit` then marks it used, checking
+   * again under the lock that nobody used it meanwhile. The gate commits when the handler
+   * starts changing things, so a call that fails before that keeps its approval.
+   */
+  async claim(
+    id: string,
+    use: ApprovalUse,
+  ): Promise<{ approval: ApprovalRequest; commit: () => Promise<ApprovalRequest> }> {
     const found = (await this.doc.read()).requests[id]
     if (!found) throw notFound(id)
     this.check(withExpiry(found, new Date()), use)
@@ -515,21 +594,23 @@ export class Approvals {
     if (unsigned) {
       throw await this.refuse(found, use, unsigned.reason, 'it is not honoured', { hint: unsigned.hint })
     }
-    return this.doc.update((doc) => {
-      const r = doc.requests[id]
-      if (!r) throw notFound(id)
-      // Again under the lock: another call may have used it meanwhile, or the file changed.
-      this.check(withExpiry(r, new Date()), use)
-      if (approvalDigest(r) !== approvalDigest(found)) {
-        throw new DriftcoreError('conflict', `approval ${id} changed while it was being used; try again`)
-      }
-      if (r.status !== 'used') {
-        r.status = 'used'
-        r.used_at = new Date().toISOString()
-        if (use.traceId) r.used_trace = use.traceId
-      }
-      return { ...r }
-    })
+    const commit = () =>
+      this.doc.update((doc) => {
+        const r = doc.requests[id]
+        if (!r) throw notFound(id)
+        // Again under the lock: another call may have used it meanwhile, or the file changed.
+        this.check(withExpiry(r, new Date()), use)
+        if (approvalDigest(r) !== approvalDigest(found)) {
+          throw new DriftcoreError('conflict', `approval ${id} changed while it was being used; try again`)
+        }
+        if (r.status !== 'used') {
+          r.status = 'used'
+          r.used_at = new Date().toISOString()
+          if (use.traceId) r.used_trace = use.traceId
+        }
+        return { ...r }
+      })
+    return { approval: { ...found }, commit }
   }
 
   /**
@@ -652,7 +733,7 @@ export class Approvals {
         'an approval is bound to the exact input it was requested for',
       )
     }
-    if (actorKey(r.requester) !== actorKey(use.actor)) {
+    if (!sameRequester(r, use.actor, use.identity)) {
       throw refuse(
         `approval ${id} was granted to ${actorKey(r.requester)}, not ${actorKey(use.actor)}`,
         'only the requester uses its approval; ask for your own',

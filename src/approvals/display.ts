@@ -76,3 +76,13 @@ export function cutLines(text: string, maxLines: number, id: string): string {
     `… cut here: ${maxLines} of ${lines.length} lines shown; the whole input: driftcore approvals show ${id}`,
   ].join('\n')
 }
+
+/**
+ * What the requester of a granted call does next: an MCP client repeats the same call (the grant
+ * is found, in this session or a later one of that client); anyone else repeats it naming it.
+ */
+export function repeatHint(approval: Pick<ApprovalRequest, 'id' | 'requester_mcp'>): string {
+  return approval.requester_mcp
+    ? `the MCP client ${approval.requester_mcp.client} repeats the same call (no approval id needed, in this session or a new one)`
+    : `the requester repeats the call with --approval ${approval.id}`
+}

@@ -28,6 +28,7 @@ export function approvalDigest(r: ApprovalRequest): string {
     tool: r.tool,
     input_hash: r.input_hash,
     requester: r.requester,
+    requester_mcp: r.requester_mcp,
     workflow: r.workflow,
     config_hash: r.config_hash,
     environment: r.environment,

@@ -99,6 +99,13 @@ const schemas: Record<string, Schema> = {
       input_redacted: {},
       input_summary: { type: 'string' },
       requester: ref('Actor'),
+      requester_mcp: {
+        type: 'object',
+        description:
+          'for an MCP client’s request: its name and the server’s uid (a later session of it may use the grant)',
+        required: ['client'],
+        properties: { client: { type: 'string' }, uid: { type: 'integer' } },
+      },
       rule_ids: { type: 'array', items: { type: 'string' } },
       deciding_rule: { type: ['string', 'null'] },
       reason: { type: 'string' },

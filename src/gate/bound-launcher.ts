@@ -8,7 +8,8 @@ export const RUN_ID_ENV = 'DRIFTCORE_RUN_ID'
 /**
  * The launcher a handler sees: the call's policy constraints are applied to every process it
  * starts (tighter of tool's and policy's limits), its abort signal reaches the child, and
- * every run leaves a `process.run` audit record with the full log kept as an artifact.
+ * every run leaves a `process.run` audit record with the full log kept as an artifact. Starting
+ * a process that may change something begins the call's effects (it uses its approval).
  */
 export function boundLauncher(
   launcher: Launcher,
@@ -16,11 +17,20 @@ export function boundLauncher(
   signal: AbortSignal,
   record: (run: Record<string, unknown>) => Promise<void>,
   onSpawn?: (pid: number) => void,
+  beginEffects?: () => Promise<void>,
   runId?: string,
 ): ToolContext['launcher'] {
   return {
     resolve: (file) => launcher.resolve(file),
-    async run(spec: Omit<LaunchSpec, 'signal'>): Promise<LaunchResult> {
+    async run({
+      changesNothing,
+      ...spec
+    }: Omit<LaunchSpec, 'signal'> & { changesNothing?: boolean }): Promise<LaunchResult> {
+      // A program that is not allowed or not installed starts nothing: that call keeps its approval.
+      if (!changesNothing && beginEffects) {
+        launcher.resolve(spec.file)
+        await beginEffects()
+      }
       const tighter = (a: number | undefined, b: number | undefined) =>
         a === undefined ? b : b === undefined ? a : Math.min(a, b)
       const result = await launcher.run({

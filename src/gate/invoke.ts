@@ -62,6 +62,8 @@ export interface InvokeResult {
   artifact?: ArtifactRef
   /** True when an idempotency key returned an earlier result. */
   replayed?: boolean
+  /** The approval the call ran under (policy said REQUIRE_APPROVAL), and who granted it. */
+  approval?: { id: string; approved_by: Actor; via?: string }
 }
 
 export interface DryRunResult {
@@ -204,9 +206,12 @@ export class Gate {
     let approvedBy: Actor | undefined
     let approvedVia: string | undefined
     let approvalId = options.approvalId
+    let effects: Effects = NO_APPROVAL
     if (decision.decision === 'REQUIRE_APPROVAL') {
       approvalId ??= await options.findApproval?.(inputHash())
       if (!approvalId) {
+        // A call that cannot work is told so now, before a person is asked to approve it.
+        await this.precheck(tool, input, record)
         const redacted = d.redactor.redact(input)
         const exact = canonicalJson(redacted) === canonicalJson(input)
         const preview = await previewOf(tool, input, d)
@@ -240,7 +245,8 @@ export class Gate {
         )
       }
       try {
-        const approval = await d.approvals.consume(approvalId, {
+        // Checked now, used only once the handler starts changing things (see `effectsOf`).
+        const claim = await d.approvals.claim(approvalId, {
           tool: tool.id,
           inputHash: inputHash(),
           actor,
@@ -249,8 +255,9 @@ export class Gate {
           ...identityOf(options),
           traceId,
         })
-        approvedBy = approval.decided_by
-        approvedVia = approval.via
+        approvedBy = claim.approval.decided_by
+        approvedVia = claim.approval.via
+        effects = effectsOf(claim.commit)
       } catch (thrown) {
         // A refused approval (forged, someone else's, another config…) is a call that was tried.
         const error = toDriftcoreError(thrown)
@@ -260,6 +267,9 @@ export class Gate {
         })
         throw error
       }
+      // Checked again before the approval is used: what was possible when it was asked may not
+      // be now, and a call that cannot work keeps its approval for the repeat.
+      await this.precheck(tool, input, record, { approval_id: approvalId, approval_used: false })
     }
 
     if (options.idempotencyKey) {
@@ -281,17 +291,23 @@ export class Gate {
     if (lockRequests.length > 0) await d.locks.acquire(lockRequests, lockOwner(actor, traceId))
     const deadline = withDeadline(options.signal, decision.constraints.timeout_ms, tool.id)
     const signal = deadline.signal
-    const extra = approvedBy
-      ? {
-          approval_id: approvalId,
-          approved_by: approvedBy,
-          ...(approvedVia ? { approval_via: approvedVia } : {}),
-        }
-      : {}
+    const extra = () =>
+      approvedBy
+        ? {
+            approval_id: approvalId,
+            approved_by: approvedBy,
+            ...(approvedVia ? { approval_via: approvedVia } : {}),
+            ...(effects.used() ? {} : { approval_used: false }),
+          }
+        : {}
     try {
-      const ctx = this.context(tool, actor, traceId, decision, signal, options)
+      // A tool that does not say when its effects begin begins them as its handler starts.
+      if (tool.effects !== 'marked') await effects.begin()
+      const ctx = this.context(tool, actor, traceId, decision, signal, options, effects)
       const work = withIdentity(options.identity, () => run(input, ctx))
       const raw = await (signal === NEVER ? work : abortable(work, signal, d.limits.settleMs))
+      // A successful call uses its approval, whether or not it said when it began.
+      await effects.begin()
       const parsed = tool.output.safeParse(raw)
       if (!parsed.success) {
         throw new DriftcoreError(
@@ -322,9 +338,18 @@ export class Gate {
         output,
         duration_ms: round(performance.now() - started),
         ...(artifact ? { artifact } : {}),
+        ...(approvedBy && approvalId
+          ? {
+              approval: {
+                id: approvalId,
+                approved_by: approvedBy,
+                ...(approvedVia ? { via: approvedVia } : {}),
+              },
+            }
+          : {}),
       }
       try {
-        await record('ok', extra, () =>
+        await record('ok', extra(), () =>
           artifact
             ? { artifact: artifact.uri, sha256: artifact.sha256, bytes }
             : // Parsed back from the text: the output object itself now belongs to the caller.
@@ -343,7 +368,7 @@ export class Gate {
         signal.aborted && !(thrown instanceof DriftcoreError) ? abortError(signal) : toDriftcoreError(thrown)
       if (error.details.effect === 'unrecorded') throw error
       await record('error', {
-        ...extra,
+        ...extra(),
         error: { code: error.code, message: d.redactor.redactText(error.message) },
       })
       throw error
@@ -451,6 +476,34 @@ export class Gate {
     )
   }
 
+  // Runs the tool's precheck; a failure is recorded as the call's outcome and thrown.
+  private async precheck(
+    tool: ToolDescriptor,
+    input: unknown,
+    record: (outcome: Outcome, data?: Record<string, unknown>) => Promise<void>,
+    data: Record<string, unknown> = {},
+  ): Promise<void> {
+    if (!tool.precheck) return
+    const d = this.deps
+    try {
+      await tool.precheck(input, {
+        config: d.config,
+        paths: d.paths,
+        artifacts: { put: (c, m) => d.artifacts.put(c, m), get: (r) => d.artifacts.get(r) },
+        logger: d.logger,
+        launcher: { resolve: (file) => d.launcher.resolve(file) },
+      })
+    } catch (thrown) {
+      const error = toDriftcoreError(thrown)
+      await record('error', {
+        ...data,
+        precheck: true,
+        error: { code: error.code, message: d.redactor.redactText(error.message) },
+      })
+      throw error
+    }
+  }
+
   private context(
     tool: ToolDescriptor,
     actor: Actor,
@@ -458,6 +511,7 @@ export class Gate {
     decision: PolicyDecision,
     signal: AbortSignal,
     options: InvokeOptions,
+    effects: Effects,
   ): ToolContext {
     const d = this.deps
     return {
@@ -483,10 +537,12 @@ export class Gate {
             data: run,
           }),
         options.onProcess,
+        effects.begin,
         workflowOf(options.meta).workflow?.run_id,
       ),
       artifacts: { put: (c, m) => d.artifacts.put(c, m), get: (r) => d.artifacts.get(r) },
       secrets: d.secrets,
+      beginEffects: effects.begin,
       progress: (p) => options.onProgress?.(p),
       logger: options.logger ?? d.logger,
       ...(HOST_TOOL_IDS.has(tool.id) && d.host ? { host: d.host } : {}),
@@ -531,6 +587,32 @@ function identityOf(options: { identity?: Partial<Identity> | undefined }): { id
 }
 
 const NEVER = new AbortController().signal
+
+/** When a call's approval is used: `begin` uses it (once), `used` says whether it has been. */
+interface Effects {
+  begin: () => Promise<void>
+  used: () => boolean
+}
+
+const NO_APPROVAL: Effects = { begin: () => Promise.resolve(), used: () => true }
+
+/**
+ * The moment an approved call starts changing things uses its approval, once: the first of
+ * `ctx.beginEffects()`, the first process started, the handler returning, or, for a tool that
+ * does not mark its effects, the handler starting. Marking it used is on disk before the effect
+ * begins, and a call whose commit fails (someone used it meanwhile) changes nothing.
+ */
+function effectsOf(commit: () => Promise<unknown>): Effects {
+  let begun: Promise<void> | undefined
+  let done = false
+  return {
+    begin: () =>
+      (begun ??= commit().then(() => {
+        done = true
+      })),
+    used: () => done,
+  }
+}
 
 /**
  * The signal a handler gets: the caller's, or, when policy sets a timeout, one that also fires

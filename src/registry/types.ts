@@ -33,7 +33,12 @@ export interface ToolContext {
   policy: { simulate(request: SimulateRequest): PolicyDecision }
   /** Starts allowlisted processes under this call's constraints. */
   launcher: {
-    run(spec: Omit<LaunchSpec, 'signal'>): Promise<LaunchResult>
+    /**
+     * Starts a process. When the call uses an approval and the tool says when its effects begin
+     * (`effects: 'marked'`), starting a process begins them (see `beginEffects`) unless the
+     * spec says `changesNothing: true` (a lint, a read-only query).
+     */
+    run(spec: Omit<LaunchSpec, 'signal'> & { changesNothing?: boolean }): Promise<LaunchResult>
     /** The path `run` would start, or its forbidden/unavailable error, without starting anything. */
     resolve(file: string): string
   }
@@ -45,6 +50,14 @@ export interface ToolContext {
     get(ref: string): Promise<Buffer>
   }
   secrets: { resolve(ref: string): Promise<string> }
+  /**
+   * Says the handler is about to change something. A call that needs a person's approval uses
+   * it up here (once; later calls are free), so a call that fails before this point keeps its
+   * approval for the repeat. It throws when the approval can no longer be used (another call
+   * used it meanwhile): the handler must then change nothing. Only tools declaring
+   * `effects: 'marked'` need it; for the others the approval is used as the handler starts.
+   */
+  beginEffects(): Promise<void>
   progress(update: Progress): void
   logger: Logger
 }
@@ -87,6 +100,24 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
    * only read (no process, no change); a failure is shown as such, never blocks the request.
    */
   preview?(input: z.output<I>, env: ResourceContext): Promise<string | undefined>
+  /**
+   * Checks that need no side effect and tell a call that cannot work (the program it needs is
+   * not installed, the target already exists, the paths overlap) before anyone is bothered:
+   * when policy requires approval, the gate runs it before it asks a person (a doomed call
+   * never creates a request) and again before it uses a granted approval (which then stays
+   * granted for the repeat). Throw a DriftcoreError naming the problem and the fix. It must only
+   * read: no process, no write.
+   */
+  precheck?(input: z.output<I>, env: PrecheckContext): Promise<void> | void
+  /**
+   * When this tool's handler starts changing things, so an approval is used only then. Leave it
+   * out and the approval is used as the handler starts. `marked`: the handler calls
+   * `ctx.beginEffects()` before its first change of its own; the first process it starts
+   * through `ctx.launcher` (unless `changesNothing`) begins them too, and a handler that
+   * returns successfully without either uses the approval as it returns. A handler that fails
+   * before any of these leaves the approval granted.
+   */
+  effects?: 'marked'
   run(input: z.output<I>, ctx: ToolContext): Promise<z.input<O>>
 }
 
@@ -119,6 +150,11 @@ export interface ResourceContext {
   paths: ProjectPaths
   artifacts: ToolContext['artifacts']
   logger: Logger
+}
+
+/** What a precheck gets: a resource's context, plus where the launcher would find a program. */
+export interface PrecheckContext extends ResourceContext {
+  launcher: Pick<ToolContext['launcher'], 'resolve'>
 }
 
 export interface ResourceContent {

@@ -1,7 +1,7 @@
 import type { Actor } from '../../audit/record.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 import type { ApprovalRequest } from '../approvals.js'
-import { cutLines, visible, wholeInput } from '../display.js'
+import { cutLines, repeatHint, visible, wholeInput } from '../display.js'
 
 /** How much of an input the review screen shows before it says where the rest is. */
 export const INPUT_LINES = 40
@@ -82,7 +82,7 @@ export function decisionLine(approval: ApprovalRequest): string {
   if (approval.workflow) {
     return `approved ${approval.id} (${approval.tool}); continue the run with: driftcore workflow resume ${approval.workflow.run_id}`
   }
-  return `approved ${approval.id} (${approval.tool}); the requester repeats the call with --approval ${approval.id}`
+  return `approved ${approval.id} (${approval.tool}); ${repeatHint(approval)}`
 }
 
 /** An error as one line with its hint, so a refused decision can be shown instead of crashing. */

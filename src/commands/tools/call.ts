@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { readJsonInput } from '../../cli/input.js'
+import { decisionText } from '../../cli/decision.js'
 
 export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
   static override summary = 'Call a tool through the gate: validate, decide, approve, run, redact, record'
@@ -52,7 +53,7 @@ export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
     if (!this.jsonEnabled()) {
       this.log(JSON.stringify(result.output, null, 2))
       this.note(
-        `trace ${result.trace_id} · ${result.decision.decision} · ${result.duration_ms} ms${result.replayed ? ' · replayed' : ''}`,
+        `trace ${result.trace_id} · ${decisionText(result)} · ${result.duration_ms} ms${result.replayed ? ' · replayed' : ''}`,
       )
     }
     return result

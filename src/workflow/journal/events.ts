@@ -58,6 +58,8 @@ export type JournalEntry =
       output_artifact?: string
       trace_id?: string
       decision?: string
+      /** Who granted the approval the call ran under, when policy asked for one. */
+      approved_by?: Actor
       duration_ms?: number
     }
   | {

@@ -31,7 +31,7 @@ function eventDetail(e: JournalEvent): string {
     case 'step.waiting':
       return e.approval_id ? ` for approval ${e.approval_id}: ${e.reason}` : ` until ${e.until}`
     case 'step.succeeded':
-      return `${notice(e.output)} attempt ${e.attempt}${e.decision ? ` ${e.decision}` : ''}${e.duration_ms !== undefined ? ` ${e.duration_ms} ms` : ''}${e.output_artifact ? ` output ${e.output_artifact}` : ''}`
+      return `${notice(e.output)} attempt ${e.attempt}${decided(e)}${e.duration_ms !== undefined ? ` ${e.duration_ms} ms` : ''}${e.output_artifact ? ` output ${e.output_artifact}` : ''}`
     case 'step.attempt_failed':
       return ` attempt ${e.attempt} ${e.error.code}: ${e.error.message} (retry at ${e.retry_at})`
     case 'step.failed':
@@ -50,6 +50,12 @@ function eventDetail(e: JournalEvent): string {
     case 'step.blocked':
       return `: ${e.reason}`
   }
+}
+
+// After a person's approval a step ran APPROVED (by them), not merely REQUIRE_APPROVAL.
+function decided(e: { decision?: string; approved_by?: { type: string; id: string } }): string {
+  if (e.approved_by) return ` APPROVED by ${e.approved_by.type}:${e.approved_by.id}`
+  return e.decision ? ` ${e.decision}` : ''
 }
 
 // A notify step's stdout sink: its message is printed with the step's success.
@@ -109,7 +115,8 @@ export function nextStep(state: RunState): string | undefined {
     const approvals = Object.values(state.steps)
       .map((s) => (s.status === 'waiting' ? s.approval_id : undefined))
       .filter(Boolean)
-    return `suspended, waiting for ${approvals.join(', ')}: a person runs \`driftcore approvals approve ID\`, then \`driftcore workflow resume ${state.run_id}\``
+    const approve = approvals.map((id) => `\`driftcore approvals approve ${id} --run\``).join(', ')
+    return `suspended, waiting for ${approvals.join(', ')}: a person runs ${approve} (which resumes the run), or approves and then runs \`driftcore workflow resume ${state.run_id}\``
   }
   if (state.status === 'failed') {
     const dlq = Object.values(state.steps).find((s) => s.dlq_id)?.dlq_id

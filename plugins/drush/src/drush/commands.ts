@@ -11,6 +11,12 @@ interface CommandRule {
   extra?: RegExp
   /** Commands that would ask for confirmation get --yes. */
   confirms?: boolean
+  /**
+   * The command only reads the site (an export writes only into driftcore's exchange folder):
+   * running it does not begin an approved call's effects, so a backup export that fails
+   * leaves the approval of the import it precedes unused.
+   */
+  readsOnly?: true
 }
 
 const MACHINE_NAME = /^[a-z][a-z0-9_]*$/
@@ -24,15 +30,20 @@ const FIELDS = /^(\*|[a-z0-9_-]+(,[a-z0-9_-]+)*)$/
  * because it was given odd input.
  */
 export const DRUSH_COMMANDS: Record<string, CommandRule> = {
-  'core:status': { args: [], options: { format: /^json$/, fields: FIELDS } },
+  'core:status': { args: [], options: { format: /^json$/, fields: FIELDS }, readsOnly: true },
   'cache:rebuild': { args: [], options: {} },
-  'config:export': { args: [], options: { destination: PATH }, confirms: true },
+  'config:export': { args: [], options: { destination: PATH }, confirms: true, readsOnly: true },
   'config:status': {
     args: [],
     options: { format: /^json$/, state: /^(Any|[A-Za-z ]+(,[A-Za-z ]+)*)$/, prefix: /^[a-z0-9_.]+$/ },
+    readsOnly: true,
   },
   'config:import': { args: [], options: { source: PATH, partial: 'flag' }, confirms: true },
-  'field:info': { args: [MACHINE_NAME, MACHINE_NAME], options: { format: /^json$/, fields: FIELDS } },
+  'field:info': {
+    args: [MACHINE_NAME, MACHINE_NAME],
+    options: { format: /^json$/, fields: FIELDS },
+    readsOnly: true,
+  },
   'php:script': { args: [PATH], options: {}, extra: /^--[a-z-]+=[A-Za-z0-9_.:*-]+$/ },
 }
 

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { DriftcoreError, type ToolContext } from 'driftcore'
 import { commandWords, drushSettings } from '../settings/sections.js'
-import { drushArguments, type DrushCall } from './commands.js'
+import { DRUSH_COMMANDS, drushArguments, type DrushCall } from './commands.js'
 import { DRUSH_COLUMNS, parseDrushLog, type DrushLogEntry } from './output.js'
 
 export interface DrushRun {
@@ -30,6 +30,7 @@ export async function runDrush(ctx: ToolContext, call: DrushCall): Promise<Drush
     // Symfony wraps Drush's error boxes at the terminal width: wide, a message stays one line.
     env: { COLUMNS: String(DRUSH_COLUMNS) },
     timeoutMs: settings.timeout_ms,
+    ...(DRUSH_COMMANDS[call.command]?.readsOnly ? { changesNothing: true } : {}),
   })
   const logs = parseDrushLog(result.stderr)
   const what = `drush ${call.command}`

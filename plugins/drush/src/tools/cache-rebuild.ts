@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { defineTool } from 'driftcore'
 import { runDrush } from '../drush/run.js'
-import { drushOnly, logsSchema, siteLock } from './common.js'
+import { drushFound, drushOnly, logsSchema, siteLock } from './common.js'
 
 export const cacheRebuild = defineTool({
   id: 'drush.cacheRebuild',
@@ -14,6 +14,9 @@ export const cacheRebuild = defineTool({
   input: z.object({}),
   output: z.object({ ok: z.boolean(), logs: logsSchema, duration_ms: z.number() }),
   locks: () => siteLock('exclusive'),
+  precheck: drushFound,
+  // Its one effect is the Drush run: a call that fails before it keeps its approval.
+  effects: 'marked',
   async run(_input, ctx) {
     const run = await runDrush(ctx, { command: 'cache:rebuild' })
     return { ok: !run.logs.some((l) => l.level === 'error'), logs: run.logs, duration_ms: run.duration_ms }

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import path from 'node:path'
-import type { InProcessWork, LockRequest, ProjectPaths } from 'driftcore'
-import { drushSettings } from '../settings/sections.js'
+import type { InProcessWork, LockRequest, PrecheckContext, ProjectPaths } from 'driftcore'
+import { commandWords, drushSettings } from '../settings/sections.js'
 
 export const logsSchema = z
   .array(z.object({ level: z.string(), message: z.string(), where: z.string().optional() }))
@@ -42,3 +42,12 @@ export function specPaths(env: Env, specs: readonly (string | undefined)[], exch
 
 /** A tool whose whole work is one Drush run and the parsing of its (bounded) output. */
 export const drushOnly: InProcessWork = { paths: () => [], bounded: true }
+
+/**
+ * The precheck of a tool that runs Drush: the first word of drush.command is allowlisted and
+ * installed, so a site without Drush is told so before a person approves anything (the error
+ * is the launcher's own: forbidden, or unavailable naming the program).
+ */
+export function drushFound(_input: unknown, env: PrecheckContext): void {
+  env.launcher.resolve(commandWords(drushSettings(env.config))[0]!)
+}

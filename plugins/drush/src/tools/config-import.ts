@@ -5,7 +5,7 @@ import type { ConfigFile } from '../configset/config-set.js'
 import { writeObjects } from '../configset/directory.js'
 import { loadConfigSource } from '../configset/sources.js'
 import { exchangeFolder, runDrush } from '../drush/run.js'
-import { logsSchema, siteLock, sourceSpec, specPaths } from './common.js'
+import { drushFound, logsSchema, siteLock, sourceSpec, specPaths } from './common.js'
 import { exportSite } from './config-export.js'
 import { importPreview } from '../drift/preview.js'
 
@@ -41,6 +41,14 @@ export const configImport = defineTool({
   }),
   locks: () => siteLock('exclusive'),
   preview: (args, env) => importPreview(args, env),
+  precheck(args, env) {
+    if (args.objects && !args.source) {
+      throw new DriftcoreError('invalid_input', 'objects needs a source to take them from')
+    }
+    drushFound(args, env)
+  },
+  // The backup export only reads the site; the import's Drush run begins the effects.
+  effects: 'marked',
   async run(args, ctx) {
     if (args.objects && !args.source) {
       throw new DriftcoreError('invalid_input', 'objects needs a source to take them from')

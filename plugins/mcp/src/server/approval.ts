@@ -1,26 +1,25 @@
-import { isDriftcoreError, withIdentity, type Actor, type DriftcoreError, type Kernel } from 'driftcore'
+import { isDriftcoreError, withIdentity, type DriftcoreError, type Kernel } from 'driftcore'
 import type { CallToolResult, ElicitResult, RequestId } from '@modelcontextprotocol/sdk/types.js'
 import { mcpConfig } from '../config/section.js'
 import { approvalText } from './results.js'
 import type { McpSession } from './session.js'
 
-/** An approval granted for exactly this call, by this agent session, under this config, not yet used. */
+/**
+ * An approval granted for exactly this call, by this client (in this session or an earlier one:
+ * a restarted client gets a new session), under this config, not yet used.
+ */
 export async function findApproved(
   kernel: Kernel,
+  session: McpSession,
   tool: string,
   inputHash: string,
-  actor: Actor,
 ): Promise<string | undefined> {
-  const approved = await kernel.approvals.list('approved')
-  return approved.find(
-    (r) =>
-      r.tool === tool &&
-      r.input_hash === inputHash &&
-      r.requester.type === actor.type &&
-      r.requester.id === actor.id &&
-      r.config_hash === kernel.config.hash &&
-      !r.workflow,
-  )?.id
+  return kernel.approvals.findGranted({
+    tool,
+    inputHash,
+    actor: session.actor(),
+    identity: session.identity(),
+  })
 }
 
 export type ClientAnswer = { approvalId: string } | { result: CallToolResult; outcome: string }

@@ -30,7 +30,7 @@ export const APPROVAL_META = 'driftcore/approval_id'
  * come back as tool error results the model can read; only an unknown tool is a protocol error.
  *
  * When policy asks for approval, an approval already granted for exactly this call (same tool,
- * same input hash, same agent session) is used; otherwise, where policy accepts the client's
+ * same input hash, same client, in this session or an earlier one) is used; otherwise, where policy accepts the client's
  * word for this tool and the client can elicit, the client is asked; otherwise the result
  * names the approval id for a person to decide.
  */
@@ -64,7 +64,7 @@ export async function callTool(
         ...options,
         approvalId,
         // An approval a person already granted for exactly this call is used without asking again.
-        findApproval: (inputHash) => findApproved(kernel, name, inputHash, actor),
+        findApproval: (inputHash) => findApproved(kernel, session, name, inputHash),
         onDecision: (d) => (decision = d.decision),
       })
     try {

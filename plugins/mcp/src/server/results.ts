@@ -78,7 +78,8 @@ export function approvalText(
     `A person approves it with: driftcore approvals approve ${approvalId}`,
     'You cannot approve it yourself. Ask the person, then poll the approvals.status tool with ' +
       `{"id": "${approvalId}"}; once it is approved, call ${tool} again with exactly the same ` +
-      'arguments in this session. The approval is for those arguments only.',
+      'arguments (in this session or, after a restart, a new one of this client): the approval is ' +
+      'found and used once, nothing to pass. It is for those arguments only.',
   ].join('\n')
 }
 

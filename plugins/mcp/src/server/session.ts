@@ -8,7 +8,7 @@ import { atLeast, mcpLevel } from './logging.js'
 const INSTRUCTIONS = `driftcore acts on a Drupal project. Every tool call is decided by policy first and recorded in a tamper-evident audit log.
 - Check before acting: policy.simulate says whether a call would be allowed, denied or need approval.
 - A denied call returns an error naming the rule and reason. It is a decision, not a fault: do not retry it.
-- A call that needs approval returns an approval id. You cannot approve it; a person does (driftcore approvals approve ID). Poll approvals.status, then repeat the call with exactly the same arguments.
+- A call that needs approval returns an approval id. You cannot approve it; a person does (driftcore approvals approve ID). Poll approvals.status, then repeat the call with exactly the same arguments (in this session or a later one); nothing else to pass.
 - The prompts metadata-inspection and config-drift walk through the flagship workflows.`
 
 /** One MCP connection: a low-level SDK server whose handlers act through the gate. */

@@ -1,4 +1,4 @@
-import { chmod, cp, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises'
+import { chmod, cp, lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError, projectRoots, resolveWithin, writeFileAtomic, type ToolContext } from 'driftcore'
 import { isWithin } from '../paths/confine.js'
@@ -18,46 +18,65 @@ export interface InitResult {
   created_at: string
 }
 
-/** Creates the sandbox: copies `from` (without .git folders) into the site, or adopts the folder there. */
-export async function initSandbox(
-  ctx: ToolContext,
+/**
+ * Whether init can work, without changing anything: no sandbox yet, and a `from` that is a
+ * folder where tools may read, apart from the sandbox, copied into an empty site. Returns the
+ * resolved source. It is the tool's precheck too, so a doomed init asks nobody to approve it.
+ */
+export async function checkInit(
+  env: Pick<ToolContext, 'paths' | 'config'>,
   layout: SandboxLayout,
   from?: string,
-): Promise<InitResult> {
+): Promise<string | undefined> {
   if (await readMarker(layout)) {
     throw new DriftcoreError('conflict', `a sandbox already exists at ${layout.site}`, {
       hint: 'go back to its snapshot with `driftcore sandbox reset`, or delete .driftcore/sandbox and the site to start over',
       details: { path: layout.site },
     })
   }
+  if (from === undefined) return undefined
   // What is copied in can be read back through the sandbox: it must lie where tools may read.
   const source =
-    from === undefined
-      ? undefined
-      : ((await resolveWithin(from, {
-          base: layout.root,
-          what: 'sandbox.init from',
-          ...projectRoots(ctx.paths, ctx.config),
-        })) ?? path.resolve(layout.root, from))
+    (await resolveWithin(from, {
+      base: layout.root,
+      what: 'sandbox.init from',
+      ...projectRoots(env.paths, env.config),
+    })) ?? path.resolve(layout.root, from)
+  const info = await stat(source).catch(() => undefined)
+  if (!info?.isDirectory())
+    throw new DriftcoreError('not_found', `--from ${from}: no such folder`, { details: { from: source } })
+  if (isWithin(layout.site, source) || isWithin(source, layout.site)) {
+    throw new DriftcoreError('invalid_input', `--from ${from} overlaps the sandbox at ${layout.site}`, {
+      hint: 'copy the site from a folder beside the sandbox (e.g. --from ../site), or set sandbox.path outside it',
+      details: { from: source },
+    })
+  }
+  const existing = await readdir(layout.site).catch(() => [])
+  if (existing.length > 0) {
+    throw new DriftcoreError(
+      'conflict',
+      `${layout.site} is not empty; init --from copies into an empty folder`,
+      {
+        hint: 'remove it, or run init without --from to adopt it as it is',
+      },
+    )
+  }
+  return source
+}
+
+/** Creates the sandbox: copies `from` (without .git folders) into the site, or adopts the folder there. */
+export async function initSandbox(
+  ctx: ToolContext,
+  layout: SandboxLayout,
+  from?: string,
+): Promise<InitResult> {
+  const source = await checkInit(ctx, layout, from)
+  await ctx.beginEffects()
   if (source !== undefined) {
-    const info = await stat(source).catch(() => undefined)
-    if (!info?.isDirectory())
-      throw new DriftcoreError('not_found', `--from ${from}: no such folder`, { details: { from: source } })
-    if (isWithin(layout.site, source) || isWithin(source, layout.site)) {
-      throw new DriftcoreError('invalid_input', `--from ${from} overlaps the sandbox at ${layout.site}`, {
-        details: { from: source },
-      })
-    }
-    const existing = await readdir(layout.site).catch(() => [])
-    if (existing.length > 0) {
-      throw new DriftcoreError(
-        'conflict',
-        `${layout.site} is not empty; init --from copies into an empty folder`,
-        {
-          hint: 'remove it, or run init without --from to adopt it as it is',
-        },
-      )
-    }
+    // An empty site folder (checked above) is taken away so the copy can create it.
+    await rmdir(layout.site).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error
+    })
     await cp(source, layout.site, {
       recursive: true,
       verbatimSymlinks: true,

@@ -6,7 +6,7 @@ import { changesSince, diffSince } from './changes.js'
 import { readMarker, requireSandbox, sandboxLayout } from './layout.js'
 import { readManifest, requireManifest, summariseSnapshot } from './manifest.js'
 import { runInSandbox } from './run.js'
-import { initSandbox, resetSandbox, takeSnapshot } from './snapshot.js'
+import { checkInit, initSandbox, resetSandbox, takeSnapshot } from './snapshot.js'
 import { hashTree } from './tree.js'
 
 /** One sandbox per project: whatever changes it holds this lock, whatever only looks shares it. */
@@ -50,6 +50,12 @@ const init = defineTool({
     created_at: z.string(),
   }),
   locks: exclusive,
+  // An init that cannot work (a sandbox already there, --from overlapping it) asks nobody.
+  async precheck(input, env) {
+    env.launcher.resolve('git')
+    await checkInit(env, sandboxLayout(env.paths, env.config), input.from)
+  },
+  effects: 'marked',
   async run(input, ctx) {
     return initSandbox(ctx, sandboxLayout(ctx.paths, ctx.config), input.from)
   },

@@ -42,20 +42,10 @@ export async function planModule(
   layout: SandboxLayout,
   request: ModuleRequest & { template: string; force: boolean },
 ): Promise<ModulePlan> {
-  const siteInfo = await lstat(layout.site).catch(() => undefined)
-  if (!siteInfo?.isDirectory()) {
-    throw new DriftcoreError('not_found', `no sandbox site at ${layout.site}`, {
-      hint: 'create one with: driftcore sandbox init --from PATH/TO/SITE',
-    })
-  }
-  const template = await loadTemplate(ctx.paths, request.template)
+  const { template, site, moduleRel } = await checkModule(ctx, layout, request)
   // The template engine loads on first use: every command start registers this plugin's tools.
   const { renderStrict } = await import('./render.js')
   const { view, parts } = buildView(template.manifest, request, template.id)
-  const site = await openSite(layout)
-  const moduleRel = `${layout.modulesRel}/${request.name}`
-  const folder = await assertNoSymlinks(site, moduleRel, 'module folder')
-  await refuseExisting(layout, request.name, folder !== 'absent', request.force)
 
   const files: PlannedFile[] = []
   for (const file of template.manifest.files) {
@@ -107,12 +97,39 @@ export async function planModule(
   }
 }
 
+/**
+ * What a scaffold can know before rendering anything, reading only: the sandbox site exists,
+ * the template loads, and the name is free (no module of that name anywhere in the site, no
+ * folder in the way unless forced). It is scaffold.module's precheck, so a taken name asks
+ * nobody to approve it.
+ */
+export async function checkModule(
+  env: Pick<ToolContext, 'paths'>,
+  layout: SandboxLayout,
+  request: { name: string; template: string; force: boolean },
+) {
+  const siteInfo = await lstat(layout.site).catch(() => undefined)
+  if (!siteInfo?.isDirectory()) {
+    throw new DriftcoreError('not_found', `no sandbox site at ${layout.site}`, {
+      hint: 'create one with: driftcore sandbox init --from PATH/TO/SITE',
+    })
+  }
+  const template = await loadTemplate(env.paths, request.template)
+  const site = await openSite(layout)
+  const moduleRel = `${layout.modulesRel}/${request.name}`
+  const folder = await assertNoSymlinks(site, moduleRel, 'module folder')
+  await refuseExisting(layout, request.name, folder !== 'absent', request.force)
+  return { template, site, moduleRel }
+}
+
 async function phpLint(ctx: ToolContext, layout: SandboxLayout, file: PlannedFile): Promise<void> {
   const result = await ctx.launcher.run({
     file: 'php',
     args: ['-n', '-l'],
     input: file.content,
     ...sandboxProfile(layout, { writable: [] }),
+    // A lint in a read-only sandbox: an approved scaffold whose PHP fails it keeps its approval.
+    changesNothing: true,
   })
   if (result.exitCode === 0) return
   const message = (result.stdout + result.stderr)

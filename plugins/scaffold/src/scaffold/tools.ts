@@ -5,7 +5,7 @@ import { scaffoldWork } from '../paths/in-process.js'
 import { sandboxLayout } from '../sandbox/layout.js'
 import { exclusive, shared } from '../sandbox/tools.js'
 import { machineNameSchema } from './machine-name.js'
-import { planModule, type ModulePlan } from './plan.js'
+import { checkModule, planModule, type ModulePlan } from './plan.js'
 import { listTemplates, loadTemplate } from './templates.js'
 import { writeModule } from './write.js'
 
@@ -88,8 +88,18 @@ const scaffoldModule = defineTool({
   input: moduleInput,
   output: planOutput,
   locks: exclusive,
+  // A taken name or a missing sandbox asks nobody to approve it.
+  async precheck(input, env) {
+    await checkModule(env, sandboxLayout(env.paths, env.config), {
+      ...input,
+      template: input.template ?? pluginConfig(env.config).scaffold.template,
+    })
+  },
+  // Rendering and php -l change nothing; the approval is used as the files are written.
+  effects: 'marked',
   async run(input, ctx) {
     const checked = await plan(input, ctx)
+    await ctx.beginEffects()
     await writeModule(sandboxLayout(ctx.paths, ctx.config), checked)
     return withoutContent(checked, false)
   },
