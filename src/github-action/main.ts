@@ -20,6 +20,22 @@ const CLI = fileURLToPath(new URL('../../dist/action/cli.js', import.meta.url))
 // What the summary keeps of the command's stderr when it printed no JSON result.
 const STDERR_TAIL = 16 * 1024
 
+/**
+ * The runner's file commands and tokens are the action's alone: a program driftcore runs (a
+ * Drush the pull request controls, a pool's worker) that could write GITHUB_ENV would set
+ * NODE_OPTIONS or PATH for every later step of the job, and GITHUB_OUTPUT would forge this step's
+ * outputs. The command does not get them, whatever the project passes through to programs.
+ */
+const RUNNER_ONLY =
+  /^(GITHUB_(ENV|PATH|OUTPUT|STATE|STEP_SUMMARY)|ACTIONS_(RUNTIME_(TOKEN|URL)|ID_TOKEN_REQUEST_(TOKEN|URL)|CACHE_URL|RESULTS_URL))$/
+// The inputs are read here; the command has its arguments.
+const INPUT = /^INPUT_/
+
+export function commandEnv(env: NodeJS.ProcessEnv, actor: string | undefined): NodeJS.ProcessEnv {
+  const kept = Object.fromEntries(Object.entries(env).filter(([k]) => !RUNNER_ONLY.test(k) && !INPUT.test(k)))
+  return { ...kept, ...(actor ? { DRIFTCORE_ACTOR: actor } : {}) }
+}
+
 interface Finished {
   exitCode: number
   stdout: string
@@ -84,7 +100,7 @@ async function action(): Promise<number> {
   let result: Finished
   let output: unknown
   try {
-    result = await runCli(args, cwd, { ...process.env, ...(actor ? { DRIFTCORE_ACTOR: actor } : {}) })
+    result = await runCli(args, cwd, commandEnv(process.env, actor))
     output = parseOutput(result.stdout)
     if (output === undefined && result.stdout) process.stdout.write(`${result.stdout}\n`)
   } finally {
