@@ -260,6 +260,57 @@ steps:
     expect(tools(bundled.stdout).length).toBeGreaterThan(10)
   })
 
+  it('runs under @github/local-action, GitHub’s local runner for JavaScript actions: inputs from action.yml, outputs, annotations and the summary', async () => {
+    await execa('cp', ['-r', path.join(SITE, 'baseline'), path.join(project.dir, 'config-sync')])
+    const summary = path.join(project.dir, 'summary.md')
+    const dotenv = path.join(project.dir, 'action.env')
+    // local-action stubs @actions/core in the action's source, so it runs main.ts (whose
+    // driftcore is the committed bundle); working-directory and allow-exit-codes as a job sets them.
+    await writeFile(
+      dotenv,
+      [
+        `INPUT_ARGS=drift check --baseline config-sync --current ${path.join(SITE, 'current')}`,
+        `INPUT_WORKING-DIRECTORY=${project.dir}`,
+        'INPUT_ALLOW-EXIT-CODES=20',
+        'GITHUB_ACTOR=octocat',
+        `GITHUB_WORKSPACE=${project.dir}`,
+        `GITHUB_STEP_SUMMARY=${summary}`,
+        '',
+      ].join('\n'),
+    )
+    await writeFile(summary, '')
+    const result = await execa(
+      path.join(REPO, 'node_modules/.bin/local-action'),
+      ['run', REPO, 'src/github-action/main.ts', dotenv],
+      {
+        cwd: REPO,
+        env: { ...project.env, DRIFTCORE_ACTOR: undefined },
+        extendEnv: false,
+        reject: false,
+        all: true,
+      },
+    )
+    const log = String(result.all)
+    expect(log, log).toContain('Running Action')
+    // Every input and output action.yml declares is listed, so local-action read it.
+    for (const name of [
+      'args',
+      'working-directory',
+      'actor',
+      'allow-exit-codes',
+      'exit-code',
+      'json',
+      'approval-id',
+    ])
+      expect(log).toContain(`'${name}'`)
+    expect(log).toContain('::set-output name=exit-code::20')
+    expect(log).toMatch(/::set-output name=json::\{"drift":true/)
+    expect(log).toContain(
+      '::warning title=config drift: core.extension,file=config-sync/core.extension.yml::core.extension is changed: module.devel (added)',
+    )
+    expect(await readFile(summary, 'utf8')).toContain('<h2>driftcore drift check --baseline config-sync')
+  }, 180_000)
+
   it('action.yml is a JavaScript action on node24 running the committed bundle, and main reads every input it declares', async () => {
     const action = parse(await readFile(path.join(REPO, 'action.yml'), 'utf8')) as {
       inputs: Record<string, unknown>
