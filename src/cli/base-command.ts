@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { Command, Flags, type Interfaces } from '@oclif/core'
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 import type { Actor } from '../audit/record.js'
 import { DriftcoreError, ERROR_CODES } from '../errors/driftcore-error.js'
 import type { ControlClient } from '../control/client.js'
@@ -127,6 +127,14 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    // A command line oclif could not parse is invalid input like any other: with --json it is
+    // the same {error: {code, message, hint}} a caller reads, not oclif's dump of its config.
+    if (error instanceof Errors.CLIError && 'parse' in error)
+      return this.catch(
+        new DriftcoreError('invalid_input', error.message.replace(/\nSee more help with --help$/, ''), {
+          hint: `see its flags and arguments: driftcore ${(this.id ?? '').replaceAll(':', ' ')} --help`,
+        }),
+      )
     if (!(error instanceof DriftcoreError)) return super.catch(error)
     process.exitCode = ERROR_CODES[error.code]
     if (this.jsonEnabled()) {

@@ -20,7 +20,7 @@ export interface Annotation {
 }
 
 interface ErrorOutput {
-  error: { code: string; message: string; hint?: string; details?: Record<string, unknown> }
+  error: { code?: unknown; message?: unknown; hint?: string; details?: Record<string, unknown> }
 }
 
 interface Problem {
@@ -71,7 +71,13 @@ export function reportOf(
   args: readonly string[],
   exitCode: number,
   output: unknown,
-  options: { workspace?: string; cwd: string; allowed: boolean },
+  options: {
+    workspace?: string
+    cwd: string
+    allowed: boolean
+    /** Why a command that printed no JSON result failed (from its stderr): a parse error, an unknown command. */
+    reason?: string
+  },
 ): ActionReport {
   const command = `driftcore ${args.filter((a) => a !== '--json').join(' ')}`
   const outputs: Record<string, string> = { 'exit-code': String(exitCode) }
@@ -80,7 +86,10 @@ export function reportOf(
   const lines: string[] = [`<h2>${escape(command)}</h2>`]
 
   if (isError(output)) {
-    const { code, message, hint, details } = output.error
+    const { hint, details } = output.error
+    // Not every failure is driftcore's own error: a JSON error without a code is still reported.
+    const code = typeof output.error.code === 'string' ? output.error.code : `exit ${exitCode}`
+    const message = typeof output.error.message === 'string' ? output.error.message : 'the command failed'
     outputs['error-code'] = code
     lines.push(`<p>❌ <b>${escape(code)}</b> (exit ${exitCode}): ${escape(message)}</p>`)
     if (code === 'approval_required' && typeof details?.approval_id === 'string') {
@@ -150,8 +159,13 @@ export function reportOf(
         })
     }
     lines.push('</table>')
+  } else if (exitCode === 0) {
+    lines.push('<p>✅ Succeeded.</p>')
   } else {
-    lines.push(exitCode === 0 ? '<p>✅ Succeeded.</p>' : `<p>❌ Exit ${exitCode}.</p>`)
+    // No result to read (oclif refused the command line before driftcore ran): say why.
+    const reason = options.reason ?? `exited with ${exitCode} and printed no result`
+    lines.push(`<p>❌ Exit ${exitCode}: ${escape(reason)}</p>`)
+    annotations.push({ level: options.allowed ? 'warning' : 'error', title: command, message: reason })
   }
   if (output !== undefined) {
     const json = JSON.stringify(output, null, 2)
@@ -177,6 +191,24 @@ function inWorkspace(file: string, workspace: string | undefined): string | unde
   if (!workspace) return undefined
   const relative = path.relative(workspace, file)
   return relative.startsWith('..') || path.isAbsolute(relative) ? undefined : relative
+}
+
+/**
+ * The reason in a command's stderr when it printed no result: oclif's own errors (an unknown
+ * command, a flag it does not know) read `Error: …`, possibly after a ` ›` gutter and with colour.
+ */
+export function stderrReason(stderr: string): string | undefined {
+  const lines = stderr
+    // eslint-disable-next-line no-control-regex
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .split('\n')
+    .map((l) => l.replace(/^\s*›?\s*/, '').trimEnd())
+  const at = lines.findLastIndex((l) => l.startsWith('Error: '))
+  if (at === -1) return lines.filter(Boolean).at(-1)
+  const rest = lines
+    .slice(at + 1)
+    .filter((l) => l && !/^See more help with|^Did you mean|^Run .* --help/.test(l))
+  return [lines[at]!.slice('Error: '.length), ...rest].join('\n')
 }
 
 function problemsOf(details: Record<string, unknown> | undefined): Problem[] {
@@ -206,7 +238,11 @@ function isRun(output: unknown): output is RunOutput {
 
 function isError(output: unknown): output is ErrorOutput {
   return (
-    typeof output === 'object' && output !== null && 'error' in output && typeof output.error === 'object'
+    typeof output === 'object' &&
+    output !== null &&
+    'error' in output &&
+    typeof output.error === 'object' &&
+    output.error !== null
   )
 }
 

@@ -1,15 +1,16 @@
-// The GitHub Action (action.yml) run the way a runner runs its last step: `node
-// dist/github-action/main.js` with the inputs in env, in the project folder, and GITHUB_OUTPUT /
-// GITHUB_STEP_SUMMARY pointing at files. There is no GitHub runner here, so the files and the
-// annotation lines on stdout are read back by GitHub's documented file-command contract.
-import { readFile, writeFile } from 'node:fs/promises'
+// The GitHub Action (action.yml) as a runner runs it: the committed bundle dist/action/index.js on
+// the runner's node, inputs as INPUT_* variables, in the workspace, GITHUB_OUTPUT and
+// GITHUB_STEP_SUMMARY pointing at files (test/helpers/action-runner.ts reads them back by
+// GitHub's contract); a copy of the repository as a runner downloads it, with no node_modules;
+// and `@github/local-action`, GitHub's own local runner for JavaScript actions.
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { parse } from 'yaml'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { runAction as runActionIn, type ActionInputs } from '../helpers/action-runner.js'
 import { REPO, tempProject, type TempProject } from '../helpers/project.js'
 
-const MAIN = path.join(REPO, 'dist/github-action/main.js')
 const SITE = path.join(REPO, 'sandbox/example-site/config')
 
 let project: TempProject
@@ -20,79 +21,7 @@ beforeEach(async () => {
 })
 afterEach(() => project.cleanup())
 
-interface ActionRun {
-  exitCode: number
-  outputs: Record<string, string>
-  summary: string
-  annotations: { level: string; properties: Record<string, string>; message: string }[]
-}
-
-async function runAction(inputs: {
-  args: string
-  allowExitCodes?: string
-  actor?: string
-}): Promise<ActionRun> {
-  const outputFile = path.join(project.dir, 'github-output')
-  const summaryFile = path.join(project.dir, 'github-summary')
-  await writeFile(outputFile, '')
-  await writeFile(summaryFile, '')
-  const result = await execa(process.execPath, [MAIN], {
-    cwd: project.dir,
-    env: {
-      ...project.env,
-      DRIFTCORE_ACTION_ARGS: inputs.args,
-      DRIFTCORE_ACTION_ALLOW_EXIT_CODES: inputs.allowExitCodes ?? '',
-      DRIFTCORE_ACTOR: inputs.actor ?? 'ci:octocat',
-      GITHUB_OUTPUT: outputFile,
-      GITHUB_STEP_SUMMARY: summaryFile,
-      GITHUB_WORKSPACE: project.dir,
-    },
-    extendEnv: false,
-    reject: false,
-  })
-  return {
-    exitCode: result.exitCode ?? -1,
-    outputs: parseOutputFile(await readFile(outputFile, 'utf8')),
-    summary: await readFile(summaryFile, 'utf8'),
-    annotations: String(result.stdout)
-      .split('\n')
-      .flatMap((line) => {
-        const m = /^::(error|warning|notice)(?: ([^:]*))?::(.*)$/.exec(line)
-        if (!m) return []
-        const properties = Object.fromEntries(
-          (m[2] ?? '')
-            .split(',')
-            .filter(Boolean)
-            .map((p) => p.split('=').map(unescapeCommand) as [string, string]),
-        )
-        return [{ level: m[1]!, properties, message: unescapeCommand(m[3]!) }]
-      }),
-  }
-}
-
-/** `name<<DELIMITER\nvalue\nDELIMITER` entries, as the runner reads GITHUB_OUTPUT. */
-function parseOutputFile(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^=<]+)<<(.+)$/.exec(lines[i]!)
-    if (!m) continue
-    const end = lines.indexOf(m[2]!, i + 1)
-    expect(end, `delimiter of ${m[1]} closes`).toBeGreaterThan(i)
-    outputs[m[1]!] = lines.slice(i + 1, end).join('\n')
-    i = end
-  }
-  return outputs
-}
-
-function unescapeCommand(text: string): string {
-  return text
-    .replace(/%0D/g, '\r')
-    .replace(/%0A/g, '\n')
-    .replace(/%3A/g, ':')
-    .replace(/%2C/g, ',')
-    .replace(/%25/g, '%')
-}
+const runAction = (inputs: ActionInputs) => runActionIn(project, inputs)
 
 describe('the GitHub Action (stand-in runner: GitHub’s file-command contract)', () => {
   it('drift check reports each drifted object in outputs, the job summary and file annotations; allow-exit-codes keeps the step green', async () => {
@@ -224,22 +153,181 @@ steps:
     }
   })
 
-  it('action.yml passes every input it declares to the entry point and maps every output from the step that sets them', async () => {
+  it('a flag oclif does not know is an invalid_input annotation with the reason, with outputs and a summary', async () => {
+    const run = await runAction({ args: 'drift check --baseline config-sync --bogus' })
+    expect(run.exitCode).toBe(2)
+    expect(run.outputs).toMatchObject({ 'exit-code': '2', 'error-code': 'invalid_input' })
+    expect(JSON.parse(run.outputs.json!)).toEqual({
+      error: {
+        code: 'invalid_input',
+        message: 'Nonexistent flag: --bogus',
+        hint: 'see its flags and arguments: driftcore drift check --help',
+        details: {},
+      },
+    })
+    expect(run.annotations).toEqual([
+      {
+        level: 'error',
+        properties: { title: 'driftcore drift check --baseline config-sync --bogus' },
+        message:
+          'invalid_input: Nonexistent flag: --bogus\nsee its flags and arguments: driftcore drift check --help',
+      },
+    ])
+    expect(run.summary).toContain('<b>invalid_input</b> (exit 2): Nonexistent flag: --bogus')
+  })
+
+  it('an unknown command is an error annotation naming it, with the exit code as an output and the reason in the summary', async () => {
+    const run = await runAction({ args: 'drfit check' })
+    expect(run.exitCode).toBe(2)
+    expect(run.outputs).toEqual({ 'exit-code': '2' })
+    expect(run.annotations).toEqual([
+      {
+        level: 'error',
+        properties: { title: 'driftcore drfit check' },
+        message: 'command drfit:check not found',
+      },
+    ])
+    expect(run.summary).toContain('<p>❌ Exit 2: command drfit:check not found</p>')
+  })
+
+  it('commands left out of the bundle (the review screen, SDK generation) are unknown commands, reported as such', async () => {
+    const run = await runAction({ args: 'approvals review' })
+    expect(run.exitCode).toBe(2)
+    expect(run.annotations).toEqual([
+      expect.objectContaining({ level: 'error', message: 'command approvals:review not found' }),
+    ])
+  })
+
+  it('runs from the repository as a runner downloads it (tracked files only: no node_modules, no build), finding packs, plugin data and guides', async () => {
+    // What `uses: driftcore/driftcore@<sha>` puts on a runner: the repository's files at that commit.
+    const action = path.join(project.dir, 'action-checkout')
+    const tracked = (await execa('git', ['ls-files', '-z'], { cwd: REPO })).stdout.split('\0').filter(Boolean)
+    // The bundle as built here, whether or not it is committed yet (CI checks that it is).
+    const files = [
+      ...new Set([
+        ...tracked.filter((f) => !f.startsWith('dist/')),
+        'dist/action/index.js',
+        'dist/action/cli.js',
+      ]),
+    ]
+    for (const file of files) {
+      await mkdir(path.dirname(path.join(action, file)), { recursive: true })
+      await cp(path.join(REPO, file), path.join(action, file)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error // deleted in the work tree, not yet in git
+      })
+    }
+    const inCheckout = (inputs: ActionInputs) => runActionIn(project, inputs, { action })
+    // A built-in pack workflow (packs/ beside the bundle) validates.
+    const workflow = await inCheckout({ args: 'workflow validate config-drift' })
+    expect(workflow.log).not.toMatch(/Cannot find (package|module)/)
+    expect(workflow.outputs['exit-code']).toBe('0')
+    expect((JSON.parse(workflow.outputs.json!) as { file: string }).file).toBe(
+      path.join(action, 'packs/drupal/workflows/config-drift.yaml'),
+    )
+    // The drush plugin's tools and the host's guides (docs/ beside the bundle) are there.
+    const guide = await inCheckout({ args: 'resources read driftcore://docs/guides/github-action' })
+    expect(guide.outputs['exit-code']).toBe('0')
+    expect(guide.outputs.json).toContain('driftcore in GitHub Actions')
+    const drift = await inCheckout({
+      args: `drift check --baseline ${path.join(SITE, 'baseline')} --current ${path.join(SITE, 'current')}`,
+      allowExitCodes: '20',
+    })
+    expect(drift).toMatchObject({ exitCode: 0, outputs: { 'exit-code': '20' } })
+  })
+
+  it('the bundled CLI offers the same tools, owned by the same plugins, as the installed driftcore', async () => {
+    const bundled = await execa(
+      process.execPath,
+      [path.join(REPO, 'dist/action/cli.js'), 'tools', 'list', '--json'],
+      {
+        cwd: project.dir,
+        env: project.env,
+        extendEnv: false,
+      },
+    )
+    const installed = await execa(
+      process.execPath,
+      [path.join(REPO, 'bin/run.js'), 'tools', 'list', '--json'],
+      {
+        cwd: project.dir,
+        env: project.env,
+        extendEnv: false,
+      },
+    )
+    const tools = (stdout: string) =>
+      (JSON.parse(stdout) as { id: string; plugin: string }[]).map((t) => `${t.id} ${t.plugin}`)
+    expect(tools(bundled.stdout)).toEqual(tools(installed.stdout))
+    expect(tools(bundled.stdout).length).toBeGreaterThan(10)
+  })
+
+  it('runs under @github/local-action, GitHub’s local runner for JavaScript actions: inputs from action.yml, outputs, annotations and the summary', async () => {
+    await execa('cp', ['-r', path.join(SITE, 'baseline'), path.join(project.dir, 'config-sync')])
+    const summary = path.join(project.dir, 'summary.md')
+    const dotenv = path.join(project.dir, 'action.env')
+    // local-action stubs @actions/core in the action's source, so it runs main.ts (whose
+    // driftcore is the committed bundle); working-directory and allow-exit-codes as a job sets them.
+    await writeFile(
+      dotenv,
+      [
+        `INPUT_ARGS=drift check --baseline config-sync --current ${path.join(SITE, 'current')}`,
+        `INPUT_WORKING-DIRECTORY=${project.dir}`,
+        'INPUT_ALLOW-EXIT-CODES=20',
+        'GITHUB_ACTOR=octocat',
+        `GITHUB_WORKSPACE=${project.dir}`,
+        `GITHUB_STEP_SUMMARY=${summary}`,
+        '',
+      ].join('\n'),
+    )
+    await writeFile(summary, '')
+    const result = await execa(
+      path.join(REPO, 'node_modules/.bin/local-action'),
+      ['run', REPO, 'src/github-action/main.ts', dotenv],
+      {
+        cwd: REPO,
+        env: { ...project.env, DRIFTCORE_ACTOR: undefined },
+        extendEnv: false,
+        reject: false,
+        all: true,
+      },
+    )
+    const log = String(result.all)
+    expect(log, log).toContain('Running Action')
+    // Every input and output action.yml declares is listed, so local-action read it.
+    for (const name of [
+      'args',
+      'working-directory',
+      'actor',
+      'allow-exit-codes',
+      'exit-code',
+      'json',
+      'approval-id',
+    ])
+      expect(log).toContain(`'${name}'`)
+    expect(log).toContain('::set-output name=exit-code::20')
+    expect(log).toMatch(/::set-output name=json::\{"drift":true/)
+    expect(log).toContain(
+      '::warning title=config drift: core.extension,file=config-sync/core.extension.yml::core.extension is changed: module.devel (added)',
+    )
+    expect(await readFile(summary, 'utf8')).toContain('<h2>driftcore drift check --baseline config-sync')
+  }, 180_000)
+
+  it('action.yml is a JavaScript action on node24 running the committed bundle, and main reads every input it declares', async () => {
     const action = parse(await readFile(path.join(REPO, 'action.yml'), 'utf8')) as {
       inputs: Record<string, unknown>
-      outputs: Record<string, { value: string }>
-      runs: { using: string; steps: { id?: string; env?: Record<string, string>; run?: string }[] }
+      outputs: Record<string, { value?: string }>
+      runs: Record<string, unknown>
     }
-    expect(action.runs.using).toBe('composite')
-    const step = action.runs.steps.find((s) => s.id === 'run')!
-    expect(step.run).toContain('dist/github-action/main.js')
-    const used = new Set(
-      JSON.stringify(action.runs.steps)
-        .match(/inputs\.[a-z-]+/g)!
-        .map((m) => m.slice(7)),
-    )
-    expect([...used].sort()).toEqual(Object.keys(action.inputs).sort())
-    for (const [name, output] of Object.entries(action.outputs))
-      expect(output.value).toBe(`\${{ steps.run.outputs.${name} }}`)
+    // No composite steps, so no setup-node: the caller's Node is left alone.
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/action/index.js' })
+    const main = await readFile(path.join(REPO, 'src/github-action/main.ts'), 'utf8')
+    const read = [...main.matchAll(/core\.getInput\('([a-z-]+)'\)/g)].map((m) => m[1])
+    expect([...new Set(read)].sort()).toEqual(Object.keys(action.inputs).sort())
+    const set = new Set<string>()
+    for (const file of ['main.ts', 'report.ts']) {
+      const text = await readFile(path.join(REPO, 'src/github-action', file), 'utf8')
+      for (const m of text.matchAll(/outputs(?:\['([a-z-]+)'\]|\.([a-z]+)) =/g)) set.add(m[1] ?? m[2]!)
+      if (text.includes("{ 'exit-code'")) set.add('exit-code')
+    }
+    expect([...set].sort()).toEqual(Object.keys(action.outputs).sort())
   })
 })
