@@ -1,5 +1,6 @@
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { ParsedBundle, PolicyBundle, PolicyRule } from './bundle.js'
+import type { RuleSource } from './engine.js'
 
 /** Whether a rule is final: marked so itself, or in a bundle marked final. */
 export function isFinal(rule: PolicyRule, bundle: Pick<PolicyBundle, 'final'>): boolean {
@@ -68,4 +69,11 @@ export function checkBundlesCompose(bundles: readonly ParsedBundle[]): void {
       }
     })
   }
+}
+
+/** The rules of a snapshot's bundles, in order, each knowing whether it is final. */
+export function ruleSources(
+  bundles: readonly { name: string; final?: boolean | undefined; rules: readonly PolicyRule[] }[],
+): RuleSource[] {
+  return bundles.flatMap((b) => b.rules.map((rule) => ({ bundle: b.name, rule, final: isFinal(rule, b) })))
 }

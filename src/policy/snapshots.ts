@@ -9,7 +9,7 @@ import { JsonDocument } from '../store/documents.js'
 import { canonicalHash, sha256 } from '../store/hash.js'
 import type { ProjectPaths } from '../store/paths.js'
 import { parseBundleSource, type ParsedBundle } from './bundle.js'
-import { checkBundlesCompose } from './compose.js'
+import { checkBundlesCompose, ruleSources } from './compose.js'
 import { DEFAULT_BUNDLE_YAML } from './default-bundle.js'
 import { CompiledPolicy } from './engine.js'
 import { fingerprint, loadTrustedKeys, signatureFile, verifySignature } from './signing.js'
@@ -285,7 +285,7 @@ export class PolicyStore {
       { name: draft.bundle.name, final: draft.bundle.final, rules: draft.bundle.rules },
     ]
     return new CompiledPolicy(
-      bundles.flatMap((b) => b.rules.map((rule) => ({ bundle: b.name, rule, final: b.final === true }))),
+      ruleSources(bundles),
       { version: 0, hash: `draft:${sha256(text).slice(0, 16)}` },
     )
   }
@@ -307,9 +307,7 @@ export class PolicyStore {
   }
 
   private activate(snapshot: PolicySnapshot): ActivePolicy {
-    const rules = snapshot.bundles.flatMap((b) =>
-      b.rules.map((rule) => ({ bundle: b.name, rule, final: b.final === true })),
-    )
+    const rules = ruleSources(snapshot.bundles)
     return {
       snapshot,
       compiled: new CompiledPolicy(rules, { version: snapshot.version, hash: snapshot.hash }),
