@@ -45,7 +45,8 @@ function covers(wide: readonly string[] | undefined, narrow: readonly string[] |
 }
 
 /**
- * ALLOW rules that can never decide: for every installed tool the rule matches, a more
+ * ALLOW rules without constraints that can never decide (so do nothing at all): for every
+ * installed tool the rule matches, a more
  * restrictive rule without a condition matches as well, on every actor and environment the
  * rule matches, and the rule does not override it (or it is final). The check is conservative:
  * a rule is reported only when that is certain for the installed tools; a `when:` on the ALLOW
@@ -55,7 +56,9 @@ export function shadowedAllows(sources: readonly RuleSource[], tools: readonly T
   const warnings: ShadowWarning[] = []
   for (const source of sources) {
     const rule = source.rule
+    // A rule with constraints still does something when outranked: its constraints apply.
     if (rule.decision !== 'ALLOW' && rule.decision !== 'ALLOW_WITH_CONSTRAINTS') continue
+    if (rule.constraints) continue
     const reach = tools.filter((t) => acceptsTool(rule, t))
     if (reach.length === 0) continue
     const by = sources.find((other) => {
