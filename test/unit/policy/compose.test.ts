@@ -122,7 +122,9 @@ describe('final: a rule a security owner marks final is relaxed by nothing', () 
         ),
       ),
     )
-    expect(message).toMatch(/^b2\.yaml:7:5: rule "let-me" overrides "no-agent-imports", which is final \(b1\.yaml:6:5, bundle "secops" is final\)/)
+    expect(message).toMatch(
+      /^b2\.yaml:7:5: rule "let-me" overrides "no-agent-imports", which is final \(b1\.yaml:6:5, bundle "secops" is final\)/,
+    )
   })
 
   it('the shipped default’s agent DENY rules are final', () => {
@@ -138,13 +140,20 @@ describe('final: a rule a security owner marks final is relaxed by nothing', () 
   })
 
   it('the engine keeps a final rule even if an override of it reached it', () => {
-    const parsed = [secops, bundle('s', '  - id: let-me\n    decision: ALLOW\n    overrides: [no-agent-imports]\n    match: { tools: [drush.configImport] }\n')].map(
-      (t, i) => parseBundleSource(t, `f${i}`),
-    )
+    const parsed = [
+      secops,
+      bundle(
+        's',
+        '  - id: let-me\n    decision: ALLOW\n    overrides: [no-agent-imports]\n    match: { tools: [drush.configImport] }\n',
+      ),
+    ].map((t, i) => parseBundleSource(t, `f${i}`))
     const p = new CompiledPolicy(ruleSources(parsed.map((x) => x.bundle)), { version: 1, hash: 'h' })
     const e = p.explain(req('drush.configImport', ['write']))
     expect(e.decision).toMatchObject({ decision: 'DENY', deciding_rule: 'no-agent-imports' })
-    expect(e.rules.find((r) => r.id === 'no-agent-imports')).toMatchObject({ outcome: 'decided', final: true })
+    expect(e.rules.find((r) => r.id === 'no-agent-imports')).toMatchObject({
+      outcome: 'decided',
+      final: true,
+    })
     expect(e.rules.find((r) => r.id === 'let-me')!.why).toContain(
       "no-agent-imports is final, so this rule's override of it does not apply",
     )
@@ -182,9 +191,9 @@ describe('what overrides may name', () => {
     expect(
       one('  - id: a\n    decision: ALLOW\n    overrides: [approve-writes]\n    match: { tools: [x.y] }\n'),
     ).toContain('overrides "approve-writes", which no bundle in .driftcore/policy/ defines')
-    expect(one('  - id: a\n    decision: ALLOW\n    overrides: [a]\n    match: { tools: [x.y] }\n')).toContain(
-      'cannot override itself',
-    )
+    expect(
+      one('  - id: a\n    decision: ALLOW\n    overrides: [a]\n    match: { tools: [x.y] }\n'),
+    ).toContain('cannot override itself')
     expect(
       one(
         '  - id: a\n    decision: ALLOW\n    overrides: [approve-write-exec]\n    match: { tools: [x.y] }\n' +
@@ -211,7 +220,12 @@ describe('shadowed ALLOW rules', () => {
   ]
 
   it('warns about an ALLOW rule that a more restrictive rule always outranks, and says how to fix it', () => {
-    const p = load(bundle('workflows', '  - id: allow-notify\n    decision: ALLOW\n    match: { tools: [workflow.notify] }\n'))
+    const p = load(
+      bundle(
+        'workflows',
+        '  - id: allow-notify\n    decision: ALLOW\n    match: { tools: [workflow.notify] }\n',
+      ),
+    )
     expect(p.shadowed(tools)).toEqual([
       expect.objectContaining({
         rule: 'allow-notify',

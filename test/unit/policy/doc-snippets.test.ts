@@ -61,7 +61,11 @@ const SNIPPETS: Record<string, Entry> = {
       },
       {
         tool: 'qa.runTests',
-        expect: { ...ASK, deciding_rule: 'approve-write-exec', constraints: expect.objectContaining({ network: 'none' }) },
+        expect: {
+          ...ASK,
+          deciding_rule: 'approve-write-exec',
+          constraints: expect.objectContaining({ network: 'none' }),
+        },
       },
     ],
   },
@@ -77,8 +81,16 @@ const SNIPPETS: Record<string, Entry> = {
   },
   'docs/guides/policy.md#ci-rebuilds-caches': {
     cases: [
-      { tool: 'drush.cacheRebuild', actor: 'ci:release-bot', expect: { ...ALLOW, deciding_rule: 'ci-rebuilds-caches' } },
-      { tool: 'drush.cacheRebuild', actor: 'ci:someone-else', expect: { ...ASK, deciding_rule: 'approve-write-exec' } },
+      {
+        tool: 'drush.cacheRebuild',
+        actor: 'ci:release-bot',
+        expect: { ...ALLOW, deciding_rule: 'ci-rebuilds-caches' },
+      },
+      {
+        tool: 'drush.cacheRebuild',
+        actor: 'ci:someone-else',
+        expect: { ...ASK, deciding_rule: 'approve-write-exec' },
+      },
       { tool: 'drush.configImport', actor: 'ci:release-bot', expect: ASK },
     ],
   },
@@ -101,7 +113,11 @@ const SNIPPETS: Record<string, Entry> = {
   'docs/guides/approvals.md#solo-config-import': {
     cases: [
       { tool: 'drush.configImport', actor: 'human:alice', expect: { ...ASK, self_approval: true } },
-      { tool: 'drush.cacheRebuild', actor: 'human:alice', expect: { ...ASK, deciding_rule: 'approve-write-exec' } },
+      {
+        tool: 'drush.cacheRebuild',
+        actor: 'human:alice',
+        expect: { ...ASK, deciding_rule: 'approve-write-exec' },
+      },
     ],
   },
   'docs/guides/workflows.md#allow-notify': {
@@ -124,7 +140,11 @@ const SNIPPETS: Record<string, Entry> = {
     cases: [
       {
         tool: 'sandbox.apply',
-        expect: { decision: 'ALLOW_WITH_CONSTRAINTS', deciding_rule: 'sandbox-loop', constraints: { timeout_ms: 900000 } },
+        expect: {
+          decision: 'ALLOW_WITH_CONSTRAINTS',
+          deciding_rule: 'sandbox-loop',
+          constraints: { timeout_ms: 900000 },
+        },
       },
       { tool: 'qa.runTests', expect: { decision: 'ALLOW_WITH_CONSTRAINTS' } },
       { tool: 'sandbox.init', expect: ASK },
@@ -150,7 +170,8 @@ function markdownFiles(dir: string): string[] {
 }
 
 const isPolicy = (text: string) =>
-  /kind:\s*PolicyBundle/.test(text) || /decision:\s*(ALLOW|DENY|REQUIRE_APPROVAL|ALLOW_WITH_CONSTRAINTS)\b/.test(text)
+  /kind:\s*PolicyBundle/.test(text) ||
+  /decision:\s*(ALLOW|DENY|REQUIRE_APPROVAL|ALLOW_WITH_CONSTRAINTS)\b/.test(text)
 
 function snippets(): Snippet[] {
   const out: Snippet[] = []
@@ -165,7 +186,8 @@ function snippets(): Snippet[] {
   ]
   for (const file of files) {
     const text = readFileSync(file, 'utf8')
-    for (const m of text.matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)) if (isPolicy(m[1]!)) out.push(keyed(file, m[1]!))
+    for (const m of text.matchAll(/^```ya?ml\n([\s\S]*?)^```/gm))
+      if (isPolicy(m[1]!)) out.push(keyed(file, m[1]!))
   }
   for (const pack of readdirSync(path.join(REPO, 'packs'))) {
     const dir = path.join(REPO, 'packs', pack, 'policy')
@@ -202,8 +224,14 @@ const found = snippets()
 describe('policy snippets in the docs and packs', () => {
   it('each has an entry saying what it must decide, and each entry still has its snippet', () => {
     const keys = found.map((s) => s.key)
-    expect(keys.filter((k) => !(k in SNIPPETS)), 'snippets without an entry in SNIPPETS').toEqual([])
-    expect(Object.keys(SNIPPETS).filter((k) => !keys.includes(k)), 'entries whose snippet is gone').toEqual([])
+    expect(
+      keys.filter((k) => !(k in SNIPPETS)),
+      'snippets without an entry in SNIPPETS',
+    ).toEqual([])
+    expect(
+      Object.keys(SNIPPETS).filter((k) => !keys.includes(k)),
+      'entries whose snippet is gone',
+    ).toEqual([])
     expect(new Set(keys).size, 'two snippets start with the same rule id').toBe(keys.length)
   })
 
@@ -224,9 +252,16 @@ describe('policy snippets in the docs and packs', () => {
         return
       }
       const policy = besideDefault(snippet, others)
-      const tools = Object.entries(TOOLS).map(([id, t]) => ({ id, capability: t.capability, risk_tags: t.risk }))
+      const tools = Object.entries(TOOLS).map(([id, t]) => ({
+        id,
+        capability: t.capability,
+        risk_tags: t.risk,
+      }))
       const own = policy.shadowed(tools).filter((w) => w.bundle !== 'default')
-      expect(own.map((w) => w.rule), 'ALLOW rules that can never decide').toEqual(entry.shadowed ?? [])
+      expect(
+        own.map((w) => w.rule),
+        'ALLOW rules that can never decide',
+      ).toEqual(entry.shadowed ?? [])
       for (const c of entry.cases) {
         const tool = TOOLS[c.tool]!
         const [type, id] = (c.actor ?? 'agent:claude').split(':') as [string, string]
@@ -248,7 +283,10 @@ describe('policy snippets in the docs and packs', () => {
         await runCli(project, ['tools', 'list', '--json']),
       )
       for (const [id, t] of Object.entries(TOOLS))
-        expect(listed.find((l) => l.id === id), id).toMatchObject({ capability: t.capability, risk: t.risk })
+        expect(
+          listed.find((l) => l.id === id),
+          id,
+        ).toMatchObject({ capability: t.capability, risk: t.risk })
     } finally {
       await project.cleanup()
     }
