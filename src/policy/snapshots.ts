@@ -284,10 +284,10 @@ export class PolicyStore {
       ...kept,
       { name: draft.bundle.name, final: draft.bundle.final, rules: draft.bundle.rules },
     ]
-    return new CompiledPolicy(
-      ruleSources(bundles),
-      { version: 0, hash: `draft:${sha256(text).slice(0, 16)}` },
-    )
+    return new CompiledPolicy(ruleSources(bundles), {
+      version: 0,
+      hash: `draft:${sha256(text).slice(0, 16)}`,
+    })
   }
 
   async bundleFiles(): Promise<string[]> {
