@@ -87,3 +87,10 @@ export async function questionToSend(
   }
   return question
 }
+
+/** The constraints of a decision in one line, for the human view (`--json` has the object). */
+export function describeConstraints(constraints: Record<string, unknown>): string {
+  const entries = Object.entries(constraints)
+  if (entries.length === 0) return 'constraints: none'
+  return `constraints: ${entries.map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(', ')}]` : String(v)}`).join(' ')}`
+}

@@ -307,6 +307,26 @@ const schemas: Record<string, Schema> = {
       reason: { type: 'string' },
       constraints: { type: 'object' },
       approvers: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
+      matched: {
+        type: 'array',
+        description: 'simulate: each matched rule and why it did or did not decide',
+        items: {
+          type: 'object',
+          required: ['id', 'bundle', 'decision', 'outcome', 'why'],
+          properties: {
+            id: { type: 'string' },
+            bundle: { type: 'string' },
+            decision: { type: 'string' },
+            outcome: { enum: ['decided', 'counted', 'overridden'] },
+            why: { type: 'string' },
+          },
+        },
+      },
+      warnings: {
+        type: 'array',
+        description: 'simulate: ALLOW rules that can never decide',
+        items: ref('ShadowWarning'),
+      },
       snapshot: {
         type: 'object',
         required: ['version', 'hash'],
@@ -316,23 +336,42 @@ const schemas: Record<string, Schema> = {
   },
   Explanation: {
     type: 'object',
-    required: ['decision', 'rules'],
+    required: ['decision', 'rules', 'warnings'],
     properties: {
       decision: ref('PolicyDecision'),
       rules: {
         type: 'array',
         items: {
           type: 'object',
-          required: ['id', 'bundle', 'decision', 'matched', 'because'],
+          required: ['id', 'bundle', 'decision', 'matched', 'because', 'outcome', 'why'],
           properties: {
             id: { type: 'string' },
             bundle: { type: 'string' },
             decision: { type: 'string' },
             matched: { type: 'boolean' },
             because: { type: 'array', items: { type: 'string' } },
+            outcome: { enum: ['decided', 'counted', 'overridden', 'not_matched'] },
+            why: { type: 'string', description: 'why it did or did not decide' },
+            final: { const: true },
+            overrides: { type: 'array', items: { type: 'string' } },
+            overridden_by: { type: 'string' },
+            constraints: { type: 'object' },
           },
         },
       },
+      warnings: { type: 'array', items: ref('ShadowWarning') },
+    },
+  },
+  ShadowWarning: {
+    type: 'object',
+    description: 'an ALLOW rule that can never decide, and the rule that always outranks it',
+    required: ['rule', 'bundle', 'by', 'by_bundle', 'message'],
+    properties: {
+      rule: { type: 'string' },
+      bundle: { type: 'string' },
+      by: { type: 'string' },
+      by_bundle: { type: 'string' },
+      message: { type: 'string' },
     },
   },
 }

@@ -7,6 +7,7 @@ import { APPROVAL_NAMESPACE, approvalStatement } from '../approvals/statement.js
 import { verifyProjectAudit } from '../audit/project-audit.js'
 import { queryAudit, tailAudit, type AuditQuery } from '../audit/query.js'
 import type { Actor, AuditRecord, Identity } from '../audit/record.js'
+import type { ToolInfo } from '../policy/shadow.js'
 import { buildRequest } from '../cli/policy-request.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import { auditSignatures } from '../identity/audit-signatures.js'
@@ -181,11 +182,43 @@ export async function simulate(
   caller: Caller,
   bundleFile?: string,
 ) {
-  return decideWith(kernel, question, caller, (policy, request) => policy.evaluate(request), bundleFile)
+  return decideWith(
+    kernel,
+    question,
+    caller,
+    (policy, request) => {
+      const { decision, rules } = policy.explain(request)
+      const matched = rules
+        .filter((r) => r.matched)
+        .map(({ id, bundle, decision: d, outcome, why }) => ({ id, bundle, decision: d, outcome, why }))
+        .filter((r) => r.outcome !== 'not_matched')
+      return { ...decision, matched, warnings: policy.shadowed(toolCatalog(kernel, request)) }
+    },
+    bundleFile,
+  )
 }
 
 export async function explain(kernel: Kernel, question: PolicyQuestion, caller: Caller, bundleFile?: string) {
-  return decideWith(kernel, question, caller, (policy, request) => policy.explain(request), bundleFile)
+  return decideWith(
+    kernel,
+    question,
+    caller,
+    (policy, request) => ({
+      ...policy.explain(request),
+      warnings: policy.shadowed(toolCatalog(kernel, request)),
+    }),
+    bundleFile,
+  )
+}
+
+// The installed tools (and the hypothetical one asked about), for finding ALLOW rules that can
+// never decide.
+function toolCatalog(kernel: Kernel, request: Awaited<ReturnType<typeof buildRequest>>): ToolInfo[] {
+  const tools: ToolInfo[] = kernel.registry
+    .tools()
+    .map((t) => ({ id: t.id, capability: t.capability, risk_tags: t.risk }))
+  if (!tools.some((t) => t.id === request.tool.id)) tools.push(request.tool)
+  return tools
 }
 
 async function decideWith<T>(

@@ -21,8 +21,10 @@ const riskTagsSchema = z.union([
     .refine((v) => Object.keys(v).length > 0, 'give at least one of any, all, none, only'),
 ])
 
+const ruleId = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'rule ids are letters, digits, ".", "_" and "-"')
+
 export const ruleSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'rule ids are letters, digits, ".", "_" and "-"'),
+  id: ruleId,
   description: z.string().optional(),
   decision: z.enum(DECISIONS),
   match: z
@@ -50,6 +52,14 @@ export const ruleSchema = z.strictObject({
    * approval only (a person at their key); the default is that someone else approves.
    */
   self_approval: z.enum(['allowed', 'denied']).optional(),
+  /**
+   * Rules (by id, in any bundle) this rule sets aside when it matches: their decision and
+   * constraints stop counting for that request. Only for a rule that names its tools or actor
+   * ids exactly; a final rule can be set aside by nothing. See docs/guides/policy.md.
+   */
+  overrides: z.array(ruleId).min(1).optional(),
+  /** A final rule always counts when it matches: no `overrides` can set it aside. */
+  final: z.boolean().optional(),
 })
 
 export type PolicyRule = z.output<typeof ruleSchema>
@@ -59,6 +69,8 @@ export const bundleSchema = z.strictObject({
   kind: z.literal('PolicyBundle'),
   name: z.string().min(1),
   description: z.string().optional(),
+  /** Every rule of a final bundle is final (a security owner's bundle). */
+  final: z.boolean().optional(),
   rules: z.array(ruleSchema),
 })
 
@@ -66,19 +78,41 @@ export type PolicyBundle = z.output<typeof bundleSchema>
 
 export const CEL_POLICY_VARIABLES = ['request'] as const
 
+/** A parsed bundle and where its rules' keys are, for errors that need the whole snapshot. */
+export interface ParsedBundle {
+  bundle: PolicyBundle
+  file: string
+  /** `file:line:col` of rule #index's key (of the rule itself when the key is absent). */
+  where(index: number, key: string): string
+}
+
+// Tool ids and actor ids are named exactly when they have no glob syntax at all.
+const GLOB = /[*?[\]{}()!+@|\\]/
+
+/** Whether every pattern in the list names one value exactly (no glob, no negation). */
+export function namesExactly(patterns: readonly string[] | undefined): boolean {
+  return patterns !== undefined && patterns.length > 0 && patterns.every((p) => !GLOB.test(p))
+}
+
 /**
  * Parses and checks a bundle: schema, unique rule ids, and every `when:` compiled, each error
  * placed at file:line:col. A bundle that fails here never becomes part of a snapshot.
  */
 export function parseBundle(text: string, file: string, maxBytes?: number): PolicyBundle {
+  return parseBundleSource(text, file, maxBytes).bundle
+}
+
+/** parseBundle, keeping the positions that checks across bundles (compose.ts) report. */
+export function parseBundleSource(text: string, file: string, maxBytes?: number): ParsedBundle {
   const parsed = parseYaml(text, file, maxBytes)
   const bundle = validateYaml(parsed, bundleSchema, file)
+  const whereIn = (index: number, key: string) => {
+    const { line, col } = positionOf(parsed, ['rules', index, key], 'key')
+    return `${file}:${line}:${col}`
+  }
   const seen = new Map<string, number>()
   bundle.rules.forEach((rule, index) => {
-    const where = (key: string) => {
-      const { line, col } = positionOf(parsed, ['rules', index, key], 'key')
-      return `${file}:${line}:${col}`
-    }
+    const where = (key: string) => whereIn(index, key)
     const first = seen.get(rule.id)
     if (first !== undefined) {
       throw new DriftcoreError(
@@ -108,7 +142,39 @@ export function parseBundle(text: string, file: string, maxBytes?: number): Poli
         { hint: 'remove self_approval, or make the rule REQUIRE_APPROVAL' },
       )
     }
+    checkComposition(rule, bundle, where)
     if (rule.when !== undefined) compileCel(rule.when, CEL_POLICY_VARIABLES, where('when'))
   })
-  return bundle
+  return { bundle, file, where: whereIn }
+}
+
+// What `final` and `overrides` may be put on, within one bundle (compose.ts checks across them).
+function checkComposition(rule: PolicyRule, bundle: PolicyBundle, where: (key: string) => string): void {
+  const refuse = (key: string, problem: string, hint: string): never => {
+    throw new DriftcoreError('invalid_input', `${where(key)}: rule "${rule.id}": ${problem}`, { hint })
+  }
+  if (rule.final === true && rule.decision === 'ALLOW' && !rule.constraints)
+    refuse(
+      'final',
+      'final on an ALLOW rule without constraints keeps nothing (no rule can relax below ALLOW)',
+      'remove final, or give the rule constraints that must always apply',
+    )
+  if (rule.final === false && bundle.final === true)
+    refuse(
+      'final',
+      `final: false in bundle "${bundle.name}", which is final: every rule of a final bundle is final`,
+      'remove final: false, or move the rule to a bundle that is not final',
+    )
+  if (rule.overrides) {
+    if (rule.overrides.includes(rule.id))
+      refuse('overrides', 'a rule cannot override itself', 'name the rules it relaxes in overrides')
+    const m = rule.match
+    const named = namesExactly(m.tools) || namesExactly(m.actors?.ids)
+    if (!named)
+      refuse(
+        'overrides',
+        'a rule that overrides others must name its tools (match.tools) or its actors (match.actors.ids) exactly, without globs',
+        'list the tool ids it relaxes, e.g. match: { tools: [workflow.notify] }, or the actor ids, e.g. actors: { ids: [release-bot] }',
+      )
+  }
 }

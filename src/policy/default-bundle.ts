@@ -44,6 +44,7 @@ rules:
   - id: only-people-roll-back-policy
     description: Which rules are in force is not an agent's call, with or without approval.
     decision: DENY
+    final: true
     match:
       tools: [policy.rollback]
       actors: { types: ['!human'] }
@@ -58,6 +59,7 @@ rules:
   - id: only-people-change-approvers
     description: Who may approve is never an agent's call, with or without approval.
     decision: DENY
+    final: true
     match:
       tools: [approvers.add, approvers.remove]
       actors: { types: ['!human'] }

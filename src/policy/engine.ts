@@ -1,9 +1,10 @@
-import picomatch from 'picomatch'
 import type { Actor } from '../audit/record.js'
 import { sharedBudget } from '../cel/budget.js'
 import { compileCel, firstLine, type CelProgram } from '../cel/compile.js'
 import { CEL_POLICY_VARIABLES, type DecisionKind, type PolicyRule } from './bundle.js'
 import { mergeConstraints, type Constraints } from './constraints.js'
+import { anyOf, riskCheck, type Matcher } from './match.js'
+import { shadowedAllows, type ShadowWarning, type ToolInfo } from './shadow.js'
 
 /** What policy decides about: who wants to run which tool, with what input, where. */
 export interface PolicyRequest {
@@ -36,6 +37,13 @@ export interface PolicyDecision {
   snapshot: { version: number; hash: string }
 }
 
+/**
+ * What a rule did for one request: `decided` (its decision is the result), `counted` (it
+ * matched and counts, but another rule's decision won: see `why`), `overridden` (a matching
+ * rule set it aside), `not_matched`.
+ */
+export type RuleOutcome = 'decided' | 'counted' | 'overridden' | 'not_matched'
+
 export interface RuleExplanation {
   id: string
   bundle: string
@@ -43,11 +51,21 @@ export interface RuleExplanation {
   matched: boolean
   /** Why it matched, or the first criterion that did not. */
   because: string[]
+  outcome: RuleOutcome
+  /** Why it did or did not decide, in words. */
+  why: string
+  final?: true
+  overrides?: string[]
+  /** outcome `overridden`: the rule that set it aside. */
+  overridden_by?: string
+  constraints?: Constraints
 }
 
 export interface RuleSource {
   bundle: string
   rule: PolicyRule
+  /** The rule is final: marked so, or its bundle is. Nothing can override it. */
+  final?: boolean
 }
 
 const RANK: Record<DecisionKind, number> = {
@@ -57,32 +75,14 @@ const RANK: Record<DecisionKind, number> = {
   DENY: 3,
 }
 
-type Matcher = (value: string) => boolean
-
 interface CompiledRule {
   id: string
   bundle: string
   rule: PolicyRule
+  final: boolean
   tool?: Matcher
   checks: { name: string; test: (request: PolicyRequest) => boolean }[]
   when?: CelProgram
-}
-
-function anyOf(patterns: readonly string[]): Matcher {
-  const matchers = patterns.map((p) => picomatch(p, { dot: true }))
-  return (value) => matchers.some((m) => m(value))
-}
-
-function riskCheck(
-  spec: NonNullable<PolicyRule['match']['risk_tags']>,
-): (tags: readonly string[]) => boolean {
-  const { any, all, none, only } = Array.isArray(spec) ? { any: spec } : spec
-  return (tags) =>
-    (!any || any.some((t) => tags.includes(t))) &&
-    (!all || all.every((t) => tags.includes(t))) &&
-    (!none || !none.some((t) => tags.includes(t))) &&
-    // `only` needs at least one tag: a tool that declares no risk is not thereby read-only.
-    (!only || (tags.length > 0 && tags.every((t) => only.includes(t))))
 }
 
 function toolReason(rule: CompiledRule, toolId: string, ok: boolean): string {
@@ -92,7 +92,7 @@ function toolReason(rule: CompiledRule, toolId: string, ok: boolean): string {
     : `tool ${toolId} does not match [${rule.rule.match.tools?.join(', ')}]`
 }
 
-function compileRule({ bundle, rule }: RuleSource): CompiledRule {
+function compileRule({ bundle, rule, final }: RuleSource): CompiledRule {
   const m = rule.match
   const checks: CompiledRule['checks'] = []
   if (m.capabilities) {
@@ -119,6 +119,7 @@ function compileRule({ bundle, rule }: RuleSource): CompiledRule {
     id: rule.id,
     bundle,
     rule,
+    final: final === true || rule.final === true,
     ...(m.tools ? { tool: anyOf(m.tools) } : {}),
     checks,
     ...(rule.when
@@ -136,10 +137,15 @@ export class CompiledPolicy {
   private readonly byTool = new Map<string, CompiledRule[]>()
 
   constructor(
-    sources: readonly RuleSource[],
+    private readonly sources: readonly RuleSource[],
     readonly snapshot: { version: number; hash: string },
   ) {
     this.rules = sources.map(compileRule)
+  }
+
+  /** ALLOW rules that can never decide for any of these tools (see shadow.ts). */
+  shadowed(tools: readonly ToolInfo[]): ShadowWarning[] {
+    return shadowedAllows(this.sources, tools)
   }
 
   evaluate(request: PolicyRequest): PolicyDecision {
@@ -191,17 +197,34 @@ export class CompiledPolicy {
         }
       }
       if (ok) matched.push(rule)
-      explain?.push({ id: rule.id, bundle: rule.bundle, decision: rule.rule.decision, matched: ok, because })
+      explain?.push({
+        id: rule.id,
+        bundle: rule.bundle,
+        decision: rule.rule.decision,
+        matched: ok,
+        because,
+        outcome: 'not_matched',
+        why: ok ? '' : `did not match: ${because.at(-1) ?? 'no criterion'}`,
+        ...(rule.final ? { final: true as const } : {}),
+        ...(rule.rule.overrides ? { overrides: rule.rule.overrides } : {}),
+        ...(rule.rule.constraints ? { constraints: rule.rule.constraints } : {}),
+      })
     }
-    return this.combine(matched, failure, request)
+    const setAside = overriddenBy(matched)
+    const decision = this.combine(matched, setAside, failure, request)
+    if (explain) annotate(explain, matched, setAside, decision, failure)
+    return decision
   }
 
   private combine(
-    matched: CompiledRule[],
+    all: CompiledRule[],
+    setAside: ReadonlyMap<string, CompiledRule>,
     failure: { rule: CompiledRule; message: string } | undefined,
     request: PolicyRequest,
   ): PolicyDecision {
-    const base = { rule_ids: matched.map((r) => r.id), snapshot: this.snapshot }
+    const base = { rule_ids: all.map((r) => r.id), snapshot: this.snapshot }
+    // Rules a matching rule overrides do not count; everything else is combined as before.
+    const matched = all.filter((r) => !setAside.has(r.id))
     if (failure) {
       return {
         ...base,
@@ -242,6 +265,74 @@ export class CompiledPolicy {
       ...(decision === 'REQUIRE_APPROVAL' && approvers.length > 0 ? { approvers } : {}),
       ...(attested ? { client_attestation: true as const } : {}),
       ...(selfApproval ? { self_approval: true as const } : {}),
+    }
+  }
+}
+
+/**
+ * The matched rules that a matched rule's `overrides` sets aside, each with the rule that did.
+ * A final rule is never set aside (publishing refuses such an override; this holds even if one
+ * reached the engine). Overrides do not chain: every matching rule's list applies.
+ */
+function overriddenBy(matched: readonly CompiledRule[]): Map<string, CompiledRule> {
+  const byId = new Map(matched.map((r) => [r.id, r]))
+  const out = new Map<string, CompiledRule>()
+  for (const rule of matched) {
+    for (const id of rule.rule.overrides ?? []) {
+      const target = byId.get(id)
+      if (target && !target.final && !out.has(id)) out.set(id, rule)
+    }
+  }
+  return out
+}
+
+const label = (r: CompiledRule) => `${r.bundle}/${r.id}`
+
+// Says, for each matched rule, why it did or did not decide.
+function annotate(
+  explain: RuleExplanation[],
+  matched: readonly CompiledRule[],
+  setAside: ReadonlyMap<string, CompiledRule>,
+  decision: PolicyDecision,
+  failure: { rule: CompiledRule; message: string } | undefined,
+): void {
+  const byId = new Map(matched.map((r) => [r.id, r]))
+  const winner = decision.deciding_rule === null ? undefined : byId.get(decision.deciding_rule)
+  for (const entry of explain) {
+    const rule = byId.get(entry.id)
+    if (!entry.matched || !rule) continue
+    const by = setAside.get(entry.id)
+    const finalNote = rule.final ? ' (final: nothing can override it)' : ''
+    if (failure) {
+      // Fail closed: a condition that errs denies, whatever overrides or other rules say.
+      entry.outcome = rule === failure.rule ? 'decided' : 'counted'
+      entry.why =
+        rule === failure.rule
+          ? `its condition could not be evaluated (${failure.message}): the call is denied`
+          : `rule ${label(failure.rule)}'s condition could not be evaluated, so the call is denied whatever this rule says`
+    } else if (by) {
+      entry.outcome = 'overridden'
+      entry.overridden_by = by.id
+      entry.why = `overridden by rule ${label(by)}, which matched and lists it in overrides; its decision and constraints do not count`
+    } else if (rule === winner) {
+      entry.outcome = 'decided'
+      entry.why = `decided: the most restrictive of the rules that count${finalNote}`
+    } else if (winner) {
+      entry.outcome = 'counted'
+      const ignored = (rule.rule.overrides ?? []).filter((id) => byId.get(id)?.final)
+      const parts: string[] = []
+      if (RANK[rule.rule.decision] < RANK[winner.rule.decision]) {
+        parts.push(`less restrictive than ${label(winner)} (${winner.rule.decision})`)
+        if (winner.final && rule.rule.overrides?.includes(winner.id))
+          parts.push(`${winner.id} is final, so this rule's override of it does not apply`)
+        else if (!rule.rule.overrides?.includes(winner.id)) parts.push(`it does not override ${winner.id}`)
+      } else {
+        parts.push(`same decision as ${label(winner)}, which comes first and decided`)
+      }
+      for (const id of ignored)
+        if (id !== winner.id) parts.push(`${id} is final, so this rule's override of it does not apply`)
+      if (rule.rule.constraints) parts.push('its constraints still apply')
+      entry.why = parts.join('; ') + finalNote
     }
   }
 }

@@ -8,7 +8,8 @@ import { writeFileAtomic } from '../store/atomic-write.js'
 import { JsonDocument } from '../store/documents.js'
 import { canonicalHash, sha256 } from '../store/hash.js'
 import type { ProjectPaths } from '../store/paths.js'
-import { parseBundle } from './bundle.js'
+import { parseBundleSource, type ParsedBundle } from './bundle.js'
+import { checkBundlesCompose, ruleSources } from './compose.js'
 import { DEFAULT_BUNDLE_YAML } from './default-bundle.js'
 import { CompiledPolicy } from './engine.js'
 import { fingerprint, loadTrustedKeys, signatureFile, verifySignature } from './signing.js'
@@ -268,18 +269,25 @@ export class PolicyStore {
   }
 
   /** Compiles the current bundles plus a draft (replacing a bundle of the same name) without saving anything. */
+  /**
+   * The bundles in force plus a draft (replacing a bundle of the same name, as the file would),
+   * checked as publishing checks them. The built-in default is left out, as it would be: it
+   * applies only while `.driftcore/policy/` holds no bundle.
+   */
   async draft(file: string): Promise<CompiledPolicy> {
     const text = await readFile(file, 'utf8')
-    const draft = parseBundle(text, file, this.options.maxYamlBytes)
+    const draft = parseBundleSource(text, file, this.options.maxYamlBytes)
     const { snapshot } = await this.active()
+    const kept = snapshot.bundles.filter((b) => b.name !== draft.bundle.name && b.file !== BUILTIN_FILE)
+    checkBundlesCompose([...kept.map((b) => inForce(b, this.options.maxYamlBytes)), draft])
     const bundles = [
-      ...snapshot.bundles.filter((b) => b.name !== draft.name && b.name !== 'default'),
-      { name: draft.name, rules: draft.rules },
+      ...kept,
+      { name: draft.bundle.name, final: draft.bundle.final, rules: draft.bundle.rules },
     ]
-    return new CompiledPolicy(
-      bundles.flatMap((b) => b.rules.map((rule) => ({ bundle: b.name, rule }))),
-      { version: 0, hash: `draft:${sha256(text).slice(0, 16)}` },
-    )
+    return new CompiledPolicy(ruleSources(bundles), {
+      version: 0,
+      hash: `draft:${sha256(text).slice(0, 16)}`,
+    })
   }
 
   async bundleFiles(): Promise<string[]> {
@@ -299,7 +307,7 @@ export class PolicyStore {
   }
 
   private activate(snapshot: PolicySnapshot): ActivePolicy {
-    const rules = snapshot.bundles.flatMap((b) => b.rules.map((rule) => ({ bundle: b.name, rule })))
+    const rules = ruleSources(snapshot.bundles)
     return {
       snapshot,
       compiled: new CompiledPolicy(rules, { version: snapshot.version, hash: snapshot.hash }),
@@ -334,7 +342,7 @@ export class PolicyStore {
         ? sources
         : [{ file: BUILTIN_FILE, bytes: Buffer.from(DEFAULT_BUNDLE_YAML), signature: undefined }]
     const bundles: SnapshotBundle[] = []
-    const ruleOwners = new Map<string, string>()
+    const parsedAll: ParsedBundle[] = []
     for (const source of inputs) {
       const signedBy =
         sources.length > 0 && keys.length > 0
@@ -347,20 +355,9 @@ export class PolicyStore {
           hint: 'policy bundles are YAML, which is UTF-8',
         })
       }
-      const bundle = parseBundle(text, source.file, this.options.maxYamlBytes)
-      for (const rule of bundle.rules) {
-        const owner = ruleOwners.get(rule.id)
-        if (owner) {
-          throw new DriftcoreError(
-            'invalid_input',
-            `${source.file}: duplicate rule id "${rule.id}", already used in ${owner}`,
-            {
-              hint: 'rule ids must be unique across all bundles, since decisions name them',
-            },
-          )
-        }
-        ruleOwners.set(rule.id, source.file)
-      }
+      const parsed = parseBundleSource(text, source.file, this.options.maxYamlBytes)
+      const bundle = parsed.bundle
+      parsedAll.push(parsed)
       bundles.push({
         name: bundle.name,
         file: source.file,
@@ -368,9 +365,11 @@ export class PolicyStore {
         source: text,
         ...(source.signature !== undefined && signedBy ? { signature: source.signature.trim() } : {}),
         ...(signedBy ? { signed_by: signedBy } : {}),
+        ...(bundle.final === true ? { final: true as const } : {}),
         rules: bundle.rules,
       })
     }
+    checkBundlesCompose(parsedAll)
     return bundles
   }
 
@@ -546,6 +545,22 @@ export class PolicyStore {
     } catch {
       return []
     }
+  }
+}
+
+// A bundle already in force, for the checks a draft must pass beside it (no positions needed).
+function inForce(b: SnapshotBundle, maxYamlBytes: number): ParsedBundle {
+  if (b.source !== undefined) return parseBundleSource(b.source, b.file, maxYamlBytes)
+  return {
+    bundle: {
+      apiVersion: 'driftcore/v1',
+      kind: 'PolicyBundle',
+      name: b.name,
+      final: b.final,
+      rules: b.rules,
+    },
+    file: b.file,
+    where: (index) => `${b.file} (rule #${index + 1})`,
   }
 }
 

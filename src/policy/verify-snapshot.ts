@@ -17,12 +17,17 @@ export interface SnapshotBundle {
   /** Its base64 ed25519 signature, when it had one. */
   signature?: string
   signed_by?: string
+  /** The bundle says `final: true`: every rule in it is final. */
+  final?: true
   rules: PolicyRule[]
 }
 
 /** What a snapshot's `hash` covers, and so what every decision names. */
-export function snapshotHash(bundles: readonly Pick<SnapshotBundle, 'name' | 'rules'>[]): string {
-  return canonicalHash(bundles.map((b) => ({ name: b.name, rules: b.rules })))
+export function snapshotHash(bundles: readonly Pick<SnapshotBundle, 'name' | 'rules' | 'final'>[]): string {
+  // `final` counts only when set, so snapshots published before it existed keep their hash.
+  return canonicalHash(
+    bundles.map((b) => ({ name: b.name, rules: b.rules, ...(b.final === true ? { final: true } : {}) })),
+  )
 }
 
 /**
@@ -92,7 +97,11 @@ export function verifySnapshot(
       }
     }
     const parsed = parseBundle(b.source!, where, maxYamlBytes)
-    if (parsed.name !== b.name || canonicalJson(parsed.rules) !== canonicalJson(b.rules))
+    if (
+      parsed.name !== b.name ||
+      (parsed.final === true) !== (b.final === true) ||
+      canonicalJson(parsed.rules) !== canonicalJson(b.rules)
+    )
       fail(`was changed: the rules of bundle "${b.name}" are not what its signed text says`)
   }
 }

@@ -1,10 +1,13 @@
 import { Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
-import { questionToSend, requestFlags } from '../../cli/policy-request.js'
+import { describeConstraints, questionToSend, requestFlags } from '../../cli/policy-request.js'
 import { serverFlags } from '../../cli/remote.js'
 
 export default class PolicyExplain extends DriftcoreCommand<typeof PolicyExplain> {
-  static override summary = 'Show every rule, whether it matched the request, and why'
+  static override summary =
+    'Show every rule, whether it matched the request, and why it did or did not decide'
+  static override description =
+    'For each matched rule: decided, overridden (by which rule), or why it did not win (less restrictive, final). Warns about ALLOW rules that can never decide. --json carries the same.'
   static override examples = [
     '<%= config.bin %> policy explain --tool drush.cacheRebuild --actor agent:copilot',
     '<%= config.bin %> policy explain --tool drush.status --bundle draft.yaml --json',
@@ -29,14 +32,22 @@ export default class PolicyExplain extends DriftcoreCommand<typeof PolicyExplain
         )
     if (!this.jsonEnabled()) {
       for (const rule of explanation.rules) {
+        const tags = [
+          rule.final ? 'final' : '',
+          rule.overrides ? `overrides ${rule.overrides.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join(', ')
         this.log(
-          `${rule.matched ? '✓' : '·'} ${rule.bundle}/${rule.id} → ${rule.decision}\n    ${rule.because.join('\n    ')}`,
+          `${rule.matched ? '✓' : '·'} ${rule.bundle}/${rule.id} → ${rule.decision}${tags ? ` (${tags})` : ''}\n    ${rule.because.join('\n    ')}${rule.matched ? `\n    ⇒ ${rule.why}` : ''}`,
         )
       }
       const d = explanation.decision
       this.log(
         `\ndecision: ${d.decision} — ${d.reason}${d.deciding_rule ? ` (rule ${d.deciding_rule})` : ''}`,
       )
+      this.log(describeConstraints(d.constraints))
+      for (const w of explanation.warnings) this.log(`warning: ${w.message}`)
     }
     return explanation
   }

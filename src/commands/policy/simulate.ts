@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
-import { questionToSend, requestFlags } from '../../cli/policy-request.js'
+import { describeConstraints, questionToSend, requestFlags } from '../../cli/policy-request.js'
 import { serverFlags } from '../../cli/remote.js'
 
 export default class PolicySimulate extends DriftcoreCommand<typeof PolicySimulate> {
@@ -31,10 +31,15 @@ export default class PolicySimulate extends DriftcoreCommand<typeof PolicySimula
           { who: this.actor(), identity: {} },
           this.flags.bundle,
         )
-    if (!this.jsonEnabled())
+    if (!this.jsonEnabled()) {
       this.log(
         `${decision.decision}: ${decision.reason}\nrules: ${decision.rule_ids.join(', ') || 'none'}${this.flags.bundle ? ' (draft)' : ''}`,
       )
+      for (const rule of decision.matched)
+        this.log(`  ${rule.bundle}/${rule.id} → ${rule.decision}: ${rule.why}`)
+      this.log(describeConstraints(decision.constraints))
+      for (const w of decision.warnings) this.log(`warning: ${w.message}`)
+    }
     return decision
   }
 }

@@ -7,17 +7,19 @@ import scaffoldCapabilities from '../../../plugins/scaffold/src/hooks/capabiliti
 import { hashTree } from '../../../plugins/scaffold/src/sandbox/tree.js'
 import { listTree, makeDrupalSite } from '../../../plugins/scaffold/test/helpers.js'
 import { REPO, tempProject, testKernel, workspacePlugin, type TempProject } from '../../helpers/project.js'
+import { DEFAULT_BUNDLE_YAML } from '../../../src/policy/default-bundle.js'
 
 const agent = { type: 'agent', id: 'experimenter' }
 let project: TempProject
 let kernel: Kernel
 
 beforeEach(async () => {
-  // The policy the pack ships for the loop: the sandbox steps run, anything else still asks.
+  // The policy the pack ships for the loop, beside the shipped default as its README says: the
+  // sandbox steps run, anything else still asks.
   const policy = await readFile(path.join(REPO, 'packs/drupal/policy/sandbox.yaml'), 'utf8')
   project = await tempProject({
     config: 'launcher:\n  allowlist: [git, php]\n',
-    policy: { 'sandbox.yaml': policy },
+    policy: { 'default.yaml': DEFAULT_BUNDLE_YAML, 'sandbox.yaml': policy },
   })
   await makeDrupalSite(path.join(project.dir, 'site-source'))
   kernel = await testKernel(project, [workspacePlugin('scaffold', await scaffoldCapabilities())])
