@@ -26,8 +26,13 @@ const EXPR = /\$\{\{([\s\S]*?)\}\}/g
 const WHOLE = /^\$\{\{([\s\S]*?)\}\}$/
 
 /** Compiles a CEL expression of a workflow and collects the steps and env names it uses. */
-export function compileExpression(expression: string, where: string, refs: ExprRefs): CelProgram {
-  const program = compileCel(expression, WORKFLOW_VARIABLES, where)
+export function compileExpression(
+  expression: string,
+  where: string,
+  refs: ExprRefs,
+  variables: readonly string[] = WORKFLOW_VARIABLES,
+): CelProgram {
+  const program = compileCel(expression, variables, where)
   for (const ref of celReferences(program, 'steps')) {
     if (ref.name === undefined)
       throw new DriftcoreError('invalid_input', `${where}: "${expression}": name the step, as steps.<id>`, {

@@ -42,3 +42,9 @@ export function specPaths(env: Env, specs: readonly (string | undefined)[], exch
 
 /** A tool whose whole work is one Drush run and the parsing of its (bounded) output. */
 export const drushOnly: InProcessWork = { paths: () => [], bounded: true }
+
+/** Names for a one-line summary: the first ten, then how many more. */
+export function nameList(names: readonly string[], max = 10): string {
+  const shown = names.slice(0, max).join(', ')
+  return names.length > max ? `${shown}, … (${names.length - max} more)` : shown
+}

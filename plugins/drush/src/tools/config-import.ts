@@ -41,6 +41,12 @@ export const configImport = defineTool({
   }),
   locks: () => siteLock('exclusive'),
   preview: (args, env) => importPreview(args, env),
+  verdict: (out) => ({
+    ok: true,
+    summary: out.source
+      ? `imported ${out.objects} config object${out.objects === 1 ? '' : 's'} from ${out.source}${out.partial ? ' (partial)' : ''}`
+      : "imported the site's sync folder",
+  }),
   async run(args, ctx) {
     if (args.objects && !args.source) {
       throw new DriftcoreError('invalid_input', 'objects needs a source to take them from')

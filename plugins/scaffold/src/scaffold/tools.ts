@@ -88,6 +88,10 @@ const scaffoldModule = defineTool({
   input: moduleInput,
   output: planOutput,
   locks: exclusive,
+  verdict: (p) => ({
+    ok: true,
+    summary: `scaffolded module ${p.module} in ${p.directory}: ${p.files.length} files${p.parts.length > 0 ? ` (${p.parts.join(', ')})` : ''}`,
+  }),
   async run(input, ctx) {
     const checked = await plan(input, ctx)
     await writeModule(sandboxLayout(ctx.paths, ctx.config), checked)
