@@ -10,6 +10,7 @@ export default defineConfig({
       'test/integration/**/*.test.ts',
       'test/security/**/*.test.ts',
       'test/faults/**/*.test.ts',
+      'test/docs/**/*.test.ts',
       'plugins/*/test/**/*.test.ts',
     ],
     globals: false,

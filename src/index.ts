@@ -84,6 +84,7 @@ export type {
   SimulateRequest,
   ToolContext,
   ToolDefinition,
+  ToolVerdict,
 } from './registry/types.js'
 export type { Actor, Identity } from './audit/record.js'
 export { withIdentity } from './audit/identity.js'

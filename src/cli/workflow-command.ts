@@ -89,10 +89,12 @@ export abstract class WorkflowCommand<T extends typeof Command> extends Driftcor
 
   protected async outcome(state: RunState) {
     process.exitCode = RUN_EXIT[state.status]
-    const { nextStep } = await import('../workflow/view/format.js')
+    const { nextStep, resultText } = await import('../workflow/view/format.js')
     const next = nextStep(state)
     if (!this.jsonEnabled()) {
-      this.log(`${state.run_id} ${state.status}${state.summary ? `: ${state.summary}` : ''}`)
+      const warned = state.result?.outcome === 'succeeded_with_warnings' ? ' with warnings' : ''
+      this.log(`${state.run_id} ${state.status}${warned}${state.summary ? `: ${state.summary}` : ''}`)
+      if (state.result) this.log(resultText(state.result))
       if (next) this.note(next)
     }
     return {
@@ -100,6 +102,7 @@ export abstract class WorkflowCommand<T extends typeof Command> extends Driftcor
       workflow: state.workflow_name,
       status: state.status,
       ...(state.summary ? { summary: state.summary } : {}),
+      ...(state.result ? { result: state.result } : {}),
       ...(next ? { next } : {}),
       steps: Object.fromEntries(
         Object.entries(state.steps).map(([id, s]) => [

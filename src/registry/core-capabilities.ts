@@ -40,6 +40,23 @@ const auditVerify: ToolDefinition = {
       .optional(),
     approval_problems: z.array(z.string()),
   }),
+  verdict: (r: {
+    ok: boolean
+    records: number
+    problem?: { segment: string; line: number; message: string }
+    approval_problems: string[]
+  }) =>
+    r.ok
+      ? { ok: true, summary: `the audit log verifies: ${r.records} records` }
+      : {
+          ok: false,
+          summary: `the audit log does not verify: ${[
+            r.problem ? `${r.problem.segment}:${r.problem.line}: ${r.problem.message}` : '',
+            ...r.approval_problems.slice(0, 3),
+          ]
+            .filter(Boolean)
+            .join('; ')}`,
+        },
   async run(_input, ctx) {
     return hostOf(ctx).verifyAudit()
   },

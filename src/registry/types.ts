@@ -118,7 +118,24 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
    * before any of these leaves the approval granted.
    */
   effects?: 'marked'
+  /**
+   * What the output says about the job, for tools whose output carries a verdict (QA passed,
+   * drift remaining): `ok` false when the job was not done, and a one-line summary in words
+   * ("3 config objects drift: a, b, c"). A workflow step calling the tool fails (or warns,
+   * with `on_verdict: warn`) when `ok` is false, and the run's result quotes the summary. It
+   * must be pure: no process, no file, no state.
+   *
+   * @example
+   * verdict: (out) => ({ ok: out.failed.length === 0, summary: `${out.failed.length} checks failed` })
+   */
+  verdict?(output: z.output<O>): ToolVerdict
   run(input: z.output<I>, ctx: ToolContext): Promise<z.input<O>>
+}
+
+/** See {@link ToolDefinition.verdict}. */
+export interface ToolVerdict {
+  ok: boolean
+  summary: string
 }
 
 /** See {@link ToolDefinition.inProcess}. */

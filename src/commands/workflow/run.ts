@@ -8,7 +8,9 @@ export default class WorkflowRun extends WorkflowCommand<typeof WorkflowRun> {
     'Every worker step goes through the gate as you (DRIFTCORE_ACTOR). The run is journaled under ' +
     '.driftcore/runs/<run_id>/; if the process dies, `workflow resume` continues it. A run that waits only ' +
     'for approvals is suspended (exit 5) unless --wait is given. On a terminal the step states are shown live; ' +
-    'with --json every transition is printed as one JSON line, then the result.'
+    'with --json every transition is printed as one JSON line, then the result. A run ends with its result in words: ' +
+    "what each step's tool said it did, and why the run failed (a step's expect: was false, or its tool's verdict " +
+    'says the job was not done) or finished with a warning (on_verdict: warn).'
   static override examples = [
     `<%= config.bin %> workflow run deploy.yaml --input '{"site":"default"}'`,
     '<%= config.bin %> workflow run nightly --input @input.json --wait',

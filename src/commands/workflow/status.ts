@@ -4,7 +4,8 @@ import type { RunState } from '../../workflow/journal/state.js'
 import type { RunOwner } from '../../workflow/runs/owner.js'
 
 export default class WorkflowStatus extends WorkflowCommand<typeof WorkflowStatus> {
-  static override summary = "Show a run's status and each step's state"
+  static override summary =
+    "Show a run's status, each step's state and, once it finished, its result in words"
   static override examples = [
     '<%= config.bin %> workflow status run_20260101_120000_ab12cd',
     '<%= config.bin %> workflow status run_20260101_120000_ab12cd --json',

@@ -42,5 +42,6 @@ export function engineDeps(
     env: Object.fromEntries(
       v.workflow.env_allowlist.filter((n) => env[n] !== undefined).map((n) => [n, env[n]!]),
     ),
+    verdictOf: (tool, output) => kernel.registry.tool(tool).verdict?.(output),
   }
 }

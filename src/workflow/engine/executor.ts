@@ -13,6 +13,7 @@ import { faultKill } from '../runs/fault-point.js'
 import { killOrphanGroup, reapRunProcesses } from '../runs/process.js'
 import { abortReason } from './clock.js'
 import type { EngineDeps, StepRuntime } from './runtime.js'
+import { runResult } from './result.js'
 import { Semaphore } from './semaphore.js'
 import { runApproval, runCondition, runDelay, runNotify } from './steps/simple.js'
 import { runWorker } from './steps/worker.js'
@@ -208,7 +209,10 @@ export class Executor {
         this.readyHead = 0
       }
       const compiled = this.workflow.steps.get(id)!
-      const bad = compiled.dependencies.find((d) => !PASSING_STEP.has(this.state.steps[d]!.status))
+      // A clean-up (`always: true`) runs whatever its dependencies came to.
+      const bad = compiled.def.always
+        ? undefined
+        : compiled.dependencies.find((d) => !PASSING_STEP.has(this.state.steps[d]!.status))
       if (bad) {
         const status = this.state.steps[bad]!.status
         await this.record({ type: 'step.blocked', step: id, by: bad, reason: `dependency ${bad} ${status}` })
@@ -352,7 +356,9 @@ export class Executor {
           ? `${list.length} ${s}`
           : `${list.length} ${s} (${list.map(([id]) => id).join(', ')})`,
       )
-    await this.record({ type: 'run.finished', status, summary: parts.join(', ') })
+    const summary = parts.join(', ')
+    const result = runResult(this.state, this.workflow.order, status, summary)
+    await this.record({ type: 'run.finished', status, summary, result })
   }
 
   // A task may finish while the loop is busy elsewhere: the flag keeps that wake-up from being lost.

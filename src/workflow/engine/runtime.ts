@@ -5,6 +5,7 @@ import type { Actor } from '../../audit/record.js'
 import type { AuditLog } from '../../audit/log.js'
 import type { Gate } from '../../gate/invoke.js'
 import type { Locks } from '../../locks/locks.js'
+import type { ToolVerdict } from '../../registry/types.js'
 import type { Logger } from '../../logging/logger.js'
 import type { DeadLetters } from '../dlq/store.js'
 import type { ExprContext } from '../expr/template.js'
@@ -37,6 +38,8 @@ export interface EngineDeps {
   inlineMaxBytes: number
   /** Only the allowlisted variables. */
   env: Record<string, string>
+  /** The verdict a tool declares on its output (`ToolDefinition.verdict`), if any. */
+  verdictOf?: (tool: string, output: unknown) => ToolVerdict | undefined
 }
 
 /** Why a waiting step stopped: the run was suspended (nothing recorded) or cancelled. */

@@ -32,8 +32,9 @@ export function compileExpression(
   where: string,
   refs: ExprRefs,
   bound?: ListBound,
+  variables: readonly string[] = WORKFLOW_VARIABLES,
 ): CelProgram {
-  const program = compileCel(expression, WORKFLOW_VARIABLES, where, bound ? { bound } : {})
+  const program = compileCel(expression, variables, where, bound ? { bound } : {})
   for (const ref of celReferences(program, 'steps')) {
     if (ref.name === undefined)
       throw new DriftcoreError('invalid_input', `${where}: "${expression}": name the step, as steps.<id>`, {

@@ -4,7 +4,13 @@ import type { ListBound } from '../../cel/cost.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 import { isSecretRef } from '../../secrets/resolve.js'
 import { buildDag, upstreamOf, type Locate } from '../dag/graph.js'
-import { compileExpression, compileTemplate, unwrapExpression, type Template } from '../expr/template.js'
+import {
+  compileExpression,
+  compileTemplate,
+  unwrapExpression,
+  WORKFLOW_VARIABLES,
+  type Template,
+} from '../expr/template.js'
 import { durationMs } from './duration.js'
 import { compileJsonSchema, type JsonValidator } from './json-schema.js'
 import { retrySchema, type RetryPolicy, type StepDefinition, type WorkflowDefinition } from './schema.js'
@@ -20,10 +26,22 @@ export interface CompiledStep {
   /** worker: with; approval/notify: message; delay: until; notify: data. */
   templates: { with?: Template; message?: Template; until?: Template; data?: Template; key?: Template }
   expression?: CelProgram
+  /** `expect:` — each must be true of the step's output. */
+  expectations: Expectation[]
   output?: JsonValidator
   retry: RetryPolicy
   timeoutMs?: number
 }
+
+/** One `expect:` expression, with where it stands in the file for the message. */
+export interface Expectation {
+  text: string
+  where: string
+  program: CelProgram
+}
+
+/** What an expectation sees: the workflow's variables and the step's own output. */
+export const EXPECT_VARIABLES = [...WORKFLOW_VARIABLES, 'output'] as const
 
 export interface CompiledWorkflow {
   definition: WorkflowDefinition
@@ -102,6 +120,15 @@ export function compileWorkflow(
       checkRefs(refs, key)
       return program
     }
+    const expectations = (value: string | string[] | undefined): Expectation[] =>
+      (value === undefined ? [] : Array.isArray(value) ? value : [value]).map((text, i) => {
+        const where = Array.isArray(value) ? at('expect', i) : at('expect')
+        const refs = { steps: new Set<string>(), env: new Set<string>() }
+        const source = unwrapExpression(text)
+        const program = compileExpression(source, where, refs, bound, EXPECT_VARIABLES)
+        checkRefs(refs, 'expect')
+        return { text: source, where, program }
+      })
     const step: CompiledStep = {
       def,
       index,
@@ -109,6 +136,7 @@ export function compileWorkflow(
       dependents: dag.dependents.get(def.id)!,
       templates: {},
       whenSteps,
+      expectations: [],
       retry: NO_RETRY,
       ...(def.when ? { when: expression('when', def.when) } : {}),
       ...('timeout' in def && def.timeout !== undefined ? { timeoutMs: durationMs(def.timeout) } : {}),
@@ -129,6 +157,7 @@ export function compileWorkflow(
         if (def.meta?.idempotency_key) step.templates.key = template('meta', def.meta.idempotency_key)
         if (def.retry) step.retry = def.retry
         if (def.output) step.output = compileJsonSchema(def.output, at('output'))
+        step.expectations = expectations(def.expect)
         break
       case 'approval':
         step.templates.message = template('message', def.message)
@@ -143,6 +172,7 @@ export function compileWorkflow(
         break
       case 'condition':
         step.expression = expression('expression', def.expression)
+        step.expectations = expectations(def.expect)
         break
       case 'notify':
         step.templates.message = template('message', def.message)

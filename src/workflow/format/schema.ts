@@ -55,7 +55,22 @@ const common = {
   description: z.string().optional(),
   depends_on: z.array(z.string()).default([]).describe('steps that must finish first'),
   when: z.string().min(1).optional().describe('CEL; the step is skipped when it is false'),
+  always: z
+    .boolean()
+    .optional()
+    .describe(
+      'run once every dependency has finished, even when one failed or did not run (a clean-up, e.g. resetting a sandbox); a cancelled run still cancels it',
+    ),
 }
+
+const expectSchema = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .describe(
+    "CEL over the step's output (and inputs, steps, run, env) that must be true; a list means all of them. A false expectation fails the step, naming it and the values it read",
+  )
+
+/** What a worker step does when its tool's verdict says the job was not done. */
+export const ON_VERDICT = ['fail', 'warn', 'ignore'] as const
 
 const workerStep = z
   .strictObject({
@@ -68,6 +83,13 @@ const workerStep = z
     timeout: durationSchema.optional(),
     meta: metaSchema.optional(),
     output: jsonSchemaObject.optional().describe('JSON Schema the output must match'),
+    expect: expectSchema.optional(),
+    on_verdict: z
+      .enum(ON_VERDICT)
+      .default('fail')
+      .describe(
+        "when the tool's verdict says the job was not done (QA failed, drift remains): fail the step (its dependents do not run), warn (the run finishes with a marked warning), or ignore (only reported)",
+      ),
   })
   .describe('runs a tool (or a job routed by topic) through the gate')
 
@@ -98,6 +120,7 @@ const conditionStep = z
     ...common,
     type: z.literal('condition'),
     expression: z.string().min(1).describe('CEL; its boolean value is the output'),
+    expect: expectSchema.optional(),
   })
   .describe('evaluates a CEL expression')
 

@@ -5,6 +5,33 @@ export interface StepError {
   message: string
 }
 
+export type OnVerdict = 'fail' | 'warn' | 'ignore'
+
+/** A tool's verdict on a step's output, and what the step was told to do with it. */
+export interface StepVerdict {
+  ok: boolean
+  summary: string
+  on: OnVerdict
+}
+
+/** One thing the run's result says: a step's failure, warning or what it did. */
+export interface RunFinding {
+  step: string
+  level: 'failed' | 'warning' | 'info'
+  text: string
+}
+
+/**
+ * The run's result in words: what changed and what is left, failures first. `ok` is false when
+ * the run did not succeed or finished with a warning.
+ */
+export interface RunResult {
+  ok: boolean
+  outcome: 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'cancelled' | 'timed_out'
+  summary: string
+  findings: RunFinding[]
+}
+
 /** The body of each journal line; `seq` and `at` are added when it is appended. */
 export type JournalEntry =
   | {
@@ -24,7 +51,13 @@ export type JournalEntry =
   | { type: 'run.attached'; pid: number; host: string; resumed: boolean }
   | { type: 'run.suspended'; waiting_on: string[] }
   | { type: 'run.cancel_requested'; by: Actor; reason: string }
-  | { type: 'run.finished'; status: 'succeeded' | 'failed' | 'cancelled' | 'timed_out'; summary: string }
+  | {
+      type: 'run.finished'
+      status: 'succeeded' | 'failed' | 'cancelled' | 'timed_out'
+      summary: string
+      /** Journals written before results existed have none. */
+      result?: RunResult
+    }
   | { type: 'run.reopened'; step: string; dlq_id: string; by: Actor }
   | { type: 'step.reused'; step: string; from_run: string; status: 'succeeded' | 'skipped'; output?: unknown }
   | { type: 'step.skipped'; step: string; reason: string }
@@ -61,6 +94,7 @@ export type JournalEntry =
       /** Who granted the approval the call ran under, when policy asked for one. */
       approved_by?: Actor
       duration_ms?: number
+      verdict?: StepVerdict
     }
   | {
       type: 'step.attempt_failed'
@@ -79,6 +113,10 @@ export type JournalEntry =
       error: StepError
       trace_id?: string
       decision?: string
+      /** A call that ran but did not do its job (error code `unmet`) keeps what it returned. */
+      output?: unknown
+      output_artifact?: string
+      verdict?: StepVerdict
     }
   | { type: 'step.cancelled'; step: string; reason: string }
   | { type: 'step.dead_lettered'; step: string; dlq_id: string; error_code: string }

@@ -64,12 +64,14 @@ export function applyEvent(
     case 'run.finished':
       state.status = event.status
       state.summary = event.summary
+      if (event.result) state.result = event.result
       state.ended_at = event.at
       break
     case 'run.reopened':
       state.status = 'running'
       delete state.ended_at
       delete state.summary
+      delete state.result
       break
   }
   return state
@@ -127,6 +129,8 @@ function applyStepEvent(state: RunState, step: StepState, event: JournalEvent): 
       if (event.output !== undefined) step.output = event.output
       if (event.output_artifact) step.output_artifact = event.output_artifact
       if (event.decision) step.decision = event.decision
+      if (event.verdict) step.verdict = event.verdict
+      else delete step.verdict
       delete step.error
       delete step.reason
       break
@@ -149,6 +153,10 @@ function applyStepEvent(state: RunState, step: StepState, event: JournalEvent): 
       end(event.type === 'step.failed' ? 'failed' : 'timed_out')
       step.error = event.error
       if (event.decision) step.decision = event.decision
+      if (event.output !== undefined) step.output = event.output
+      if (event.output_artifact) step.output_artifact = event.output_artifact
+      if (event.verdict) step.verdict = event.verdict
+      else delete step.verdict
       break
     case 'step.cancelled':
       end('cancelled')

@@ -1,5 +1,5 @@
 import type { Actor } from '../../audit/record.js'
-import type { StepError } from './events.js'
+import type { RunResult, StepError, StepVerdict } from './events.js'
 
 export type StepStatus =
   | 'pending'
@@ -23,6 +23,7 @@ export interface StepState {
   extra_attempts: number
   output?: unknown
   output_artifact?: string
+  verdict?: StepVerdict
   error?: StepError
   started_at?: string
   /** When the current attempt started (an approved attempt keeps it). */
@@ -63,6 +64,7 @@ export interface RunState {
   rerun_of?: { run_id: string; from: string }
   status: RunStatus
   summary?: string
+  result?: RunResult
   cancel?: { by: Actor; reason: string }
   steps: Record<string, StepState>
   /** The seq of the last event applied. */

@@ -79,7 +79,7 @@ async function planStep(
 ): Promise<PlanStep> {
   const def = step.def
   const base = { step: def.id, type: def.type, input_known: true }
-  const blocker = step.dependencies.find((d) => BLOCKING.has(planned.get(d)!.action))
+  const blocker = def.always ? undefined : step.dependencies.find((d) => BLOCKING.has(planned.get(d)!.action))
   if (blocker) return { ...base, action: 'blocked', reason: `dependency ${blocker} would not succeed` }
   if (step.when && step.whenSteps.size === 0) {
     try {

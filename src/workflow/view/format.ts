@@ -1,5 +1,5 @@
 import { table } from '../../cli/format.js'
-import type { JournalEvent } from '../journal/events.js'
+import type { JournalEvent, RunResult } from '../journal/events.js'
 import type { RunState, StepState } from '../journal/state.js'
 import type { PlanStep } from '../plan/dry-run.js'
 
@@ -21,7 +21,7 @@ function eventDetail(e: JournalEvent): string {
     case 'run.cancel_requested':
       return ` by ${e.by.type}:${e.by.id}: ${e.reason}`
     case 'run.finished':
-      return ` ${e.status}: ${e.summary}`
+      return ` ${e.result?.outcome === 'succeeded_with_warnings' ? 'succeeded with warnings' : e.status}: ${e.summary}`
     case 'run.reopened':
       return ` for ${e.step} (${e.dlq_id})`
     case 'step.started':
@@ -31,7 +31,7 @@ function eventDetail(e: JournalEvent): string {
     case 'step.waiting':
       return e.approval_id ? ` for approval ${e.approval_id}: ${e.reason}` : ` until ${e.until}`
     case 'step.succeeded':
-      return `${notice(e.output)} attempt ${e.attempt}${decided(e)}${e.duration_ms !== undefined ? ` ${e.duration_ms} ms` : ''}${e.output_artifact ? ` output ${e.output_artifact}` : ''}`
+      return `${notice(e.output)}${e.verdict ? `: ${e.verdict.summary}${e.verdict.ok ? '' : ` (${e.verdict.on === 'warn' ? 'warning' : 'ignored'})`}` : ''} attempt ${e.attempt}${decided(e)}${e.duration_ms !== undefined ? ` ${e.duration_ms} ms` : ''}${e.output_artifact ? ` output ${e.output_artifact}` : ''}`
     case 'step.attempt_failed':
       return ` attempt ${e.attempt} ${e.error.code}: ${e.error.message} (retry at ${e.retry_at})`
     case 'step.failed':
@@ -91,9 +91,22 @@ export function statusText(state: RunState, order: readonly string[], owner?: { 
     `${state.run_id}  ${state.workflow_name}  ${state.status}${live}`,
     state.summary ? state.summary : '',
     table(stepRows(state, order), ['step', 'status', 'attempt', 'detail']),
+    state.result ? resultText(state.result) : '',
   ]
     .filter(Boolean)
     .join('\n')
+}
+
+/**
+ * The run's result in words, as `workflow run` and `workflow status` end: the outcome, then one
+ * line per finding, failures and warnings marked.
+ */
+export function resultText(result: RunResult): string {
+  const outcome = result.outcome === 'succeeded_with_warnings' ? 'succeeded with warnings' : result.outcome
+  return [
+    `result: ${outcome}`,
+    ...result.findings.map((f) => `  ${f.level === 'info' ? '' : `[${f.level}] `}${f.step}: ${f.text}`),
+  ].join('\n')
 }
 
 export function planText(plan: readonly PlanStep[]): string {

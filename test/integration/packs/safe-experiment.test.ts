@@ -29,7 +29,7 @@ afterEach(async () => {
   await project.cleanup()
 })
 
-it('the safe-experiment workflow runs end to end twice; after each run the sandbox is byte-identical to its snapshot', async () => {
+it('the safe-experiment workflow runs end to end twice, failing when QA fails; after each run the sandbox is byte-identical to its snapshot', async () => {
   const init = await kernel.gate
     .invoke(
       'sandbox.init',
@@ -62,8 +62,10 @@ it('the safe-experiment workflow runs end to end twice; after each run the sandb
       parts: ['service', 'tests'],
       files: [{ path: 'experiment/src/Greeter.php', content: change.content }],
     })
-    expect(run.state.status).toBe('succeeded')
-    expect(run.state.steps.passed?.output).toBe(change.passes)
+    // Broken PHP fails the run (QA's verdict); the sandbox is reset all the same.
+    expect(run.state.status).toBe(change.passes ? 'succeeded' : 'failed')
+    expect(run.state.steps.qa?.status).toBe(change.passes ? 'succeeded' : 'failed')
+    expect(run.state.result?.summary).toContain(change.passes ? 'QA passed' : 'QA failed: php-lint')
     const snapshot = run.state.steps.snapshot?.output as { tree_hash: string }
     const qa = run.state.steps.qa?.output as { report: string }
     expect(JSON.parse((await kernel.artifacts.get(qa.report)).toString())).toMatchObject({

@@ -51,3 +51,9 @@ export const drushOnly: InProcessWork = { paths: () => [], bounded: true }
 export function drushFound(_input: unknown, env: PrecheckContext): void {
   env.launcher.resolve(commandWords(drushSettings(env.config))[0]!)
 }
+
+/** Names for a one-line summary: the first ten, then how many more. */
+export function nameList(names: readonly string[], max = 10): string {
+  const shown = names.slice(0, max).join(', ')
+  return names.length > max ? `${shown}, … (${names.length - max} more)` : shown
+}

@@ -49,6 +49,12 @@ export const configImport = defineTool({
   },
   // The backup export only reads the site; the import's Drush run begins the effects.
   effects: 'marked',
+  verdict: (out) => ({
+    ok: true,
+    summary: out.source
+      ? `imported ${out.objects} config object${out.objects === 1 ? '' : 's'} from ${out.source}${out.partial ? ' (partial)' : ''}`
+      : "imported the site's sync folder",
+  }),
   async run(args, ctx) {
     if (args.objects && !args.source) {
       throw new DriftcoreError('invalid_input', 'objects needs a source to take them from')

@@ -10,7 +10,7 @@ import { DependencyReader } from '../drift/dependencies.js'
 import { acceptPreview } from '../drift/preview.js'
 import { maxYamlBytes } from '../settings/sections.js'
 import { yamlReader } from '../yaml/read.js'
-import { sourceSpec, specPaths } from './common.js'
+import { nameList, sourceSpec, specPaths } from './common.js'
 
 interface Change {
   name: string
@@ -40,6 +40,17 @@ export const driftAccept = defineTool({
   }),
   locks: (input) => [{ key: `drift:baseline:${input.baseline}`, mode: 'exclusive' }],
   preview: (input, env) => acceptPreview(input, env),
+  verdict: (out) => ({
+    ok: true,
+    summary: `accepted into ${out.baseline}: ${
+      [
+        out.written.length > 0 ? `${out.written.length} written (${nameList(out.written)})` : '',
+        out.deleted.length > 0 ? `${out.deleted.length} deleted (${nameList(out.deleted)})` : '',
+      ]
+        .filter(Boolean)
+        .join(', ') || 'nothing'
+    }`,
+  }),
   async run(input, ctx) {
     const baseline = await loadConfigSource(input.baseline, ctx)
     const current = await loadConfigSource(input.current, ctx)

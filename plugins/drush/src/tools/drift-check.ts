@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { defineTool } from 'driftcore'
+import { defineTool, type ToolVerdict } from 'driftcore'
 import { checkDrift } from '../drift/check.js'
-import { sourceSpec, specPaths } from './common.js'
+import { nameList, sourceSpec, specPaths } from './common.js'
 
 const side = z.object({ source: z.string(), kind: z.string(), digest: z.string(), objects: z.number() })
 const change = z.object({
@@ -60,6 +60,20 @@ export const driftReportSchema = z.object({
   }),
 })
 
+/** "no config drift (120 objects compared)" or "3 config objects drift: a, b, c". */
+export function driftVerdict(report: z.output<typeof driftReportSchema>): ToolVerdict {
+  if (!report.drift)
+    return {
+      ok: true,
+      summary: `no config drift (${report.current.objects} objects compared with the baseline)`,
+    }
+  const n = report.objects.length
+  return {
+    ok: false,
+    summary: `${n} config object${n === 1 ? '' : 's'} drift${n === 1 ? 's' : ''}: ${nameList(report.objects.map((o) => `${o.name} (${o.status})`))}`,
+  }
+}
+
 export const driftCheck = defineTool({
   id: 'drift.check',
   title: 'Check config drift against a baseline',
@@ -73,6 +87,8 @@ export const driftCheck = defineTool({
     current: sourceSpec.describe('the current config, e.g. the record of drush.configExport'),
   }),
   output: driftReportSchema,
+  // Drift found is a job not done for a step that should leave none (a recheck).
+  verdict: (report) => driftVerdict(report),
   async run(input, ctx) {
     return checkDrift(input.baseline, input.current, ctx)
   },

@@ -5,7 +5,7 @@ import { harvestFromConfig, harvestWithDrush, siteSyncFolder } from '../metadata
 import { entityTypeSchema } from '../metadata/model.js'
 import { loadSnapshot, saveSnapshot } from '../metadata/snapshots.js'
 import { drushSettings } from '../settings/sections.js'
-import { machineName, siteLock, sourceSpec, specPaths } from './common.js'
+import { machineName, nameList, siteLock, sourceSpec, specPaths } from './common.js'
 
 const snapshotSchema = z.object({
   id: z.string(),
@@ -25,6 +25,15 @@ const deltaSchema = z.object({
   id: z.string(),
   properties: z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })).optional(),
 })
+
+function countsText(summary: z.output<typeof summarySchema>): string {
+  const parts = (['entity_types', 'bundles', 'fields'] as const).flatMap((kind) => {
+    const c = summary[kind]
+    const n = c.added + c.removed + c.changed
+    return n === 0 ? [] : [`${kind.replace('_', ' ')} +${c.added} -${c.removed} ~${c.changed}`]
+  })
+  return parts.length === 0 ? 'no change since' : `since: ${parts.join(', ')}`
+}
 
 export const metadataHarvest = defineTool({
   id: 'drush.metadataHarvest',
@@ -55,6 +64,10 @@ export const metadataHarvest = defineTool({
     summary: summarySchema.nullable(),
   }),
   locks: () => siteLock('shared'),
+  verdict: ({ snapshot, previous, summary }) => ({
+    ok: true,
+    summary: `snapshot ${snapshot.id}: ${snapshot.entity_types} entity types, ${snapshot.bundles} bundles, ${snapshot.fields} fields (from ${snapshot.source.kind}${previous ? `; previous ${previous}` : '; the first snapshot'})${summary && previous ? `, ${countsText(summary)}` : ''}`,
+  }),
   async run(input, ctx) {
     if (input.from === 'drush' && input.source) {
       throw new DriftcoreError(
@@ -156,6 +169,13 @@ export const metadataCompare = defineTool({
     to: z.string(),
     summary: summarySchema,
     deltas: z.array(deltaSchema),
+  }),
+  verdict: ({ from, to, deltas }) => ({
+    ok: true,
+    summary:
+      deltas.length === 0
+        ? `the content model did not change between ${from} and ${to}`
+        : `the content model changed between ${from} and ${to}: ${nameList(deltas.map((d) => `${d.change} ${d.kind.replace('_', ' ')} ${d.id}`))}`,
   }),
   async run(input, ctx) {
     const [from, to] = [await loadSnapshot(ctx, input.from), await loadSnapshot(ctx, input.to)]

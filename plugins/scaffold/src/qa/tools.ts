@@ -1,4 +1,4 @@
-import { defineTool, type ToolDefinition } from 'driftcore'
+import { defineTool, type ToolDefinition, type ToolVerdict } from 'driftcore'
 import { z } from 'zod'
 import { pluginConfig } from '../config/sections.js'
 import { boundedSiteWork } from '../paths/in-process.js'
@@ -52,6 +52,8 @@ const runTests = defineTool({
     ),
   }),
   locks: exclusive,
+  // A failed chain is a job not done: a workflow step running it fails (or warns).
+  verdict: (out) => qaVerdict(out),
   async run(input, ctx) {
     return runChain(ctx, sandboxLayout(ctx.paths, ctx.config), pluginConfig(ctx.config).qa, {
       ...(input.only ? { only: input.only } : {}),
@@ -61,3 +63,46 @@ const runTests = defineTool({
 })
 
 export const qaTools: ToolDefinition[] = [runTests]
+
+interface QaOutcome {
+  ok: boolean
+  stopped_early: boolean
+  changed_files: string[]
+  steps: {
+    name: string
+    status: string
+    exit_code: number | null
+    timed_out: boolean
+    output_tail: string
+    junit?: { tests: number; failures: number; errors: number }
+  }[]
+}
+
+/** "QA passed: php-lint, phpunit (12 tests)" or "QA failed: php-lint (exit 255: PHP Parse error: …)". */
+export function qaVerdict(out: QaOutcome): ToolVerdict {
+  const ran = out.steps.filter((s) => s.status !== 'skipped')
+  const tests = ran.reduce((n, s) => n + (s.junit?.tests ?? 0), 0)
+  const files = `${out.changed_files.length} changed file${out.changed_files.length === 1 ? '' : 's'}`
+  if (out.ok)
+    return {
+      ok: true,
+      summary: `QA passed: ${ran.map((s) => s.name).join(', ') || 'no checks'} (${files}${tests ? `, ${tests} tests` : ''})`,
+    }
+  const failed = out.steps.filter((s) => s.status === 'failed')
+  const why = failed.map((s) => {
+    const junit =
+      s.junit && s.junit.failures + s.junit.errors > 0
+        ? `${s.junit.failures + s.junit.errors} of ${s.junit.tests} tests failed`
+        : undefined
+    const tail = s.output_tail
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '' && !/^No syntax errors/.test(l))
+    const exit = s.timed_out ? 'timed out' : `exit ${s.exit_code ?? '?'}`
+    return `${s.name} (${[exit, junit ?? tail].filter(Boolean).join(': ')})`
+  })
+  return {
+    ok: false,
+    summary: `QA failed: ${why.join(', ')}${out.stopped_early ? '; the chain stopped there' : ''}`,
+  }
+}

@@ -73,6 +73,7 @@ const snapshot = defineTool({
   input: z.object({}),
   output: snapshotSummary,
   locks: exclusive,
+  verdict: (s) => ({ ok: true, summary: `snapshot ${s.commit.slice(0, 12)}: ${s.files} files` }),
   async run(_input, ctx) {
     return summariseSnapshot(await takeSnapshot(ctx, sandboxLayout(ctx.paths, ctx.config)))
   },
@@ -90,6 +91,10 @@ const reset = defineTool({
   input: z.object({}),
   output: z.object({ commit: z.string(), tree_hash: z.string(), was_clean: z.boolean(), files: z.number() }),
   locks: exclusive,
+  verdict: (r) => ({
+    ok: true,
+    summary: `the sandbox is back at snapshot ${r.commit.slice(0, 12)} (${r.files} files${r.was_clean ? ', it had not changed' : ''})`,
+  }),
   async run(_input, ctx) {
     return resetSandbox(ctx, sandboxLayout(ctx.paths, ctx.config))
   },
@@ -195,6 +200,18 @@ const apply = defineTool({
     patched: z.array(z.string()),
   }),
   locks: exclusive,
+  verdict: (r) => ({
+    ok: true,
+    summary: `changed in the sandbox: ${
+      [
+        r.written.length > 0 ? `${r.written.length} written (${r.written.slice(0, 10).join(', ')})` : '',
+        r.patched.length > 0 ? `${r.patched.length} patched (${r.patched.slice(0, 10).join(', ')})` : '',
+        r.deleted.length > 0 ? `${r.deleted.length} deleted (${r.deleted.slice(0, 10).join(', ')})` : '',
+      ]
+        .filter(Boolean)
+        .join(', ') || 'nothing'
+    }`,
+  }),
   async run(input, ctx) {
     return applyChange(ctx, sandboxLayout(ctx.paths, ctx.config), input)
   },

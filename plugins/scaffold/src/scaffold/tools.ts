@@ -97,6 +97,10 @@ const scaffoldModule = defineTool({
   },
   // Rendering and php -l change nothing; the approval is used as the files are written.
   effects: 'marked',
+  verdict: (p) => ({
+    ok: true,
+    summary: `scaffolded module ${p.module} in ${p.directory}: ${p.files.length} files${p.parts.length > 0 ? ` (${p.parts.join(', ')})` : ''}`,
+  }),
   async run(input, ctx) {
     const checked = await plan(input, ctx)
     await ctx.beginEffects()

@@ -8,6 +8,7 @@ import { abortReason } from '../clock.js'
 import type { StepRuntime } from '../runtime.js'
 import { faultKill } from '../../runs/fault-point.js'
 import { awaitDecision } from './await-decision.js'
+import type { Judgement } from '../judge.js'
 
 /** One attempt's call through the gate, as a step type prepares it. */
 export interface PreparedCall {
@@ -28,12 +29,17 @@ export interface CallPlan {
   prepare(attempt: number, traceId: string, createdAt: number): Promise<PreparedCall | undefined>
   /** Turns the gate's result into the step's output (and checks it). */
   output(result: InvokeResult): unknown
+  /** Whether the output shows the job done: the tool's verdict and the step's expectations. */
+  judge?(output: unknown, result: InvokeResult): Judgement
 }
 
 export type AttemptsOutcome =
   | { ok: true }
-  /** unrecorded: the call ran, only its audit record failed (not to be retried or dead-lettered). */
-  | { ok: false; code: string; message: string; unrecorded?: true }
+  /**
+   * unrecorded: the call ran, only its audit record failed; unmet: the call ran and did not do
+   * its job (a verdict or an expectation). Neither is retried or dead-lettered.
+   */
+  | { ok: false; code: string; message: string; unrecorded?: true; unmet?: true }
 
 /**
  * Runs a step's attempts through the gate: a step timeout per attempt, retries with backoff
@@ -91,7 +97,9 @@ export async function runAttempts(rt: StepRuntime, plan: CallPlan): Promise<Atte
       if ('ok' in result) return result
       approvalId = undefined
       const output = plan.output(result)
-      await recordSuccess(rt, attempt, output, result)
+      const judgement = plan.judge?.(output, result) ?? {}
+      await recordSuccess(rt, attempt, output, result, judgement)
+      if (judgement.unmet) return { ok: false, ...judgement.unmet, unmet: true }
       return { ok: true }
     } catch (thrown) {
       if (rt.waitSignal.aborted && !rt.signal.aborted)
@@ -165,7 +173,17 @@ async function call(
   }
 }
 
-async function recordSuccess(rt: StepRuntime, attempt: number, output: unknown, result: InvokeResult) {
+/**
+ * Records a call that returned: a success, or (when the judgement found the job not done) a
+ * failure that keeps the output, so the run shows what the tool said.
+ */
+async function recordSuccess(
+  rt: StepRuntime,
+  attempt: number,
+  output: unknown,
+  result: InvokeResult,
+  judgement: Judgement,
+) {
   const text = JSON.stringify(output) ?? 'null'
   const big = Buffer.byteLength(text) > rt.deps.inlineMaxBytes
   const artifact = big
@@ -176,16 +194,35 @@ async function recordSuccess(rt: StepRuntime, attempt: number, output: unknown, 
       })
     : undefined
   // The journal keeps a pointer; the live run keeps the value, as a replay would load it.
+  const kept = artifact ? { output_artifact: artifact.uri } : { output }
+  const verdict = judgement.verdict ? { verdict: judgement.verdict } : {}
+  if (judgement.unmet) {
+    await rt.record(
+      {
+        type: 'step.failed',
+        step: rt.step.def.id,
+        attempt,
+        error: judgement.unmet,
+        ...kept,
+        ...verdict,
+        trace_id: result.trace_id,
+        decision: result.decision.decision,
+      },
+      artifact ? output : undefined,
+    )
+    return
+  }
   await rt.record(
     {
       type: 'step.succeeded',
       step: rt.step.def.id,
       attempt,
-      ...(artifact ? { output_artifact: artifact.uri } : { output }),
+      ...kept,
       trace_id: result.trace_id,
       decision: result.decision.decision,
       ...(result.approval ? { approved_by: result.approval.approved_by } : {}),
       duration_ms: result.duration_ms,
+      ...verdict,
     },
     artifact ? output : undefined,
   )

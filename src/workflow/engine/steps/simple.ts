@@ -4,6 +4,7 @@ import { durationMs } from '../../format/duration.js'
 import type { ApprovalStep, DelayStep, NotifyStep } from '../../format/schema.js'
 import { evaluateCel } from '../../expr/template.js'
 import { abortReason } from '../clock.js'
+import { judge } from '../judge.js'
 import type { StepRuntime } from '../runtime.js'
 import { Suspended } from '../runtime.js'
 import { runAttempts } from './attempts.js'
@@ -19,7 +20,9 @@ export async function runCondition(rt: StepRuntime): Promise<void> {
         'invalid_input',
         `step ${id}: expression gave ${JSON.stringify(value)}, not a boolean`,
       )
-    await rt.record({ type: 'step.succeeded', step: id, attempt: 1, output: value })
+    const { unmet } = judge(id, value, rt.context(), { expectations: rt.step.expectations })
+    if (unmet) await rt.record({ type: 'step.failed', step: id, attempt: 1, error: unmet, output: value })
+    else await rt.record({ type: 'step.succeeded', step: id, attempt: 1, output: value })
   } catch (error) {
     await rt.record({ type: 'step.failed', step: id, attempt: 1, error: errorOf(error) })
   }

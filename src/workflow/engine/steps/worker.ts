@@ -4,6 +4,7 @@ import { buildEnvelope, type JobEnvelope } from '../../job/envelope.js'
 import { routeTopic } from '../../pools/route.js'
 import type { StepRuntime } from '../runtime.js'
 import { runAttempts } from './attempts.js'
+import { judge } from '../judge.js'
 
 /**
  * A worker step: every attempt is a versioned job envelope, delivered through the gate to the
@@ -68,6 +69,12 @@ export async function runWorker(rt: StepRuntime): Promise<void> {
         )
       return output
     },
+    judge: (output, result) =>
+      judge(id, output, rt.context(), {
+        expectations: rt.step.expectations,
+        onVerdict: def.on_verdict,
+        ...(viaCommand ? {} : { verdictOf: () => rt.deps.verdictOf?.(result.tool, output) }),
+      }),
   })
   const status = rt.state.status
   // A job whose effect happened (only its audit record failed) is not dead-lettered: a retry
@@ -77,7 +84,8 @@ export async function runWorker(rt: StepRuntime): Promise<void> {
     job &&
     (status === 'failed' || status === 'timed_out') &&
     !rt.state.dlq_id &&
-    !outcome.unrecorded
+    !outcome.unrecorded &&
+    !outcome.unmet
   )
     await deadLetter(rt, job, outcome.code, outcome.message, status)
 }
