@@ -1,4 +1,3 @@
-import path from 'node:path'
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import type { Actor } from '../audit/record.js'
 import { DriftcoreError, ERROR_CODES } from '../errors/driftcore-error.js'
@@ -6,7 +5,7 @@ import type { ControlClient } from '../control/client.js'
 import type { Kernel } from '../kernel/open.js'
 import type { Catalog } from '../registry/catalog.js'
 import type { Contribution } from '../registry/registry.js'
-import { findProjectPaths, projectPaths, type ProjectPaths } from '../store/paths.js'
+import { discoverProject, type ProjectPaths } from '../store/paths.js'
 import { actorFromEnv } from './actor.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -40,6 +39,7 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
   private opened: Promise<Kernel> | undefined
+  private discovered: ProjectPaths | undefined
   private contributions: Promise<Contribution[]> | undefined
 
   public override async init(): Promise<void> {
@@ -60,7 +60,7 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
     this.opened ??= Promise.all([import('../kernel/open.js'), this.loadContributions()]).then(
       ([{ openKernel }, contributions]) =>
         openKernel({
-          ...(this.flags.home ? { home: path.resolve(this.flags.home) } : {}),
+          home: this.paths().home,
           configFlags: this.flags.config ?? [],
           oclif: this.config,
           contributions,
@@ -114,7 +114,12 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
 
   /** Project paths without opening the kernel (for commands that only read files). */
   protected paths(): ProjectPaths {
-    return this.flags.home ? projectPaths(path.resolve(this.flags.home)) : findProjectPaths()
+    if (!this.discovered) {
+      const { paths, note } = discoverProject({ home: this.flags.home })
+      if (note) this.note(note)
+      this.discovered = paths
+    }
+    return this.discovered
   }
 
   protected actor(): Actor {

@@ -20,7 +20,7 @@ export default class ConfigEffective extends DriftcoreCommand<typeof ConfigEffec
   static override flags = { explain: Flags.boolean({ description: 'show the layer that set each key' }) }
 
   async run() {
-    const { layers, sections } = await configContext(this.config, this.flags)
+    const { layers, sections } = await configContext(this.config, { ...this.flags, paths: this.paths() })
     const effective = resolveConfig(layers, sections)
     const keys = Object.keys(effective.origins).sort()
     const explained = keys.map((key) => ({
