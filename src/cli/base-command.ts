@@ -33,6 +33,8 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
         'set a config key for this run only, e.g. -c workflow.concurrency=4 (repeatable; protected keys only where config.allow_overrides lets them)',
       helpGroup: 'GLOBAL',
       multiple: true,
+      // One value per -c: `tools call -c k=v audit.verify` keeps audit.verify as the argument.
+      multipleNonGreedy: true,
     }),
   }
 
@@ -132,6 +134,11 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    if (!(error instanceof DriftcoreError)) {
+      const converted = cliError(error, this.id)
+      if (!converted) return super.catch(error)
+      error = converted
+    }
     if (!(error instanceof DriftcoreError)) return super.catch(error)
     process.exitCode = ERROR_CODES[error.code]
     if (this.jsonEnabled()) {
@@ -155,4 +162,30 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
     }
     return super.finally(error)
   }
+}
+
+/**
+ * oclif's own errors in driftcore's one style: a parse error (unknown flag, missing argument,
+ * bad option) is `invalid_input` with oclif's message and a pointer to --help, instead of a
+ * dump of the parser's whole context under --json. Errors that carry an exit of their own
+ * (`this.exit()`, help) stay oclif's.
+ */
+function cliError(
+  error: Error & { oclif?: { exit?: number | false }; parse?: unknown },
+  id: string | undefined,
+): DriftcoreError | undefined {
+  if (error.parse === undefined) return undefined
+  // oclif's note that multiple-value flags must come last does not apply: -c takes one value.
+  const message = error.message
+    .split('\n\n')
+    .filter((part) => !/^\s*(Note:|See more help with)/.test(part))
+    .join(' ')
+    .split('\n')
+    .map((line) => line.trim().replace(/\s{2,}/g, ' — '))
+    .filter((line) => line && !/^See more help with/.test(line))
+    .join(' ')
+  return new DriftcoreError('invalid_input', message || 'the command line could not be parsed', {
+    hint: `see driftcore ${id ? `${id.replaceAll(':', ' ')} ` : ''}--help`,
+    cause: error,
+  })
 }
