@@ -1,5 +1,6 @@
 import { Flags, type Command } from '@oclif/core'
 import { DriftcoreCommand } from './base-command.js'
+import { colorEnabled, palette } from './color.js'
 
 /**
  * A command that is one tool call: it hands its input to the gate (policy, approval, audit) and
@@ -22,7 +23,7 @@ export abstract class ToolCommand<T extends typeof Command> extends DriftcoreCom
     const kernel = await this.kernel()
     const result = await kernel.gate.invoke(toolId, input, this.actor(), approvalId ? { approvalId } : {})
     this.note(
-      `${toolId} · trace ${result.trace_id} · ${result.decision.decision} · ${Math.round(result.duration_ms)} ms`,
+      `${toolId} · trace ${result.trace_id} · ${palette(colorEnabled(process.stderr)).state(result.decision.decision)} · ${Math.round(result.duration_ms)} ms`,
     )
     return result.output as O
   }

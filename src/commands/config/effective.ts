@@ -29,9 +29,9 @@ export default class ConfigEffective extends DriftcoreCommand<typeof ConfigEffec
       layer: effective.origins[key],
     }))
     if (!this.jsonEnabled()) {
-      if (this.flags.explain) this.log(table(explained, ['key', 'value', 'layer']))
+      if (this.flags.explain) this.log(table(explained, ['key', 'value', 'layer'], { wrap: ['value'] }))
       else this.log(JSON.stringify(effective.values, null, 2))
-      this.log(`\nversion ${effective.version} · sha256 ${effective.hash}`)
+      this.log(`\nversion ${effective.version}\nsha256 ${effective.hash}`)
     }
     return {
       values: effective.values,

@@ -1,4 +1,6 @@
 import { Flags } from '@oclif/core'
+import { palette } from '../../cli/color.js'
+import { constraintsLine } from '../../cli/format.js'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { questionToSend, requestFlags } from '../../cli/policy-request.js'
 import { serverFlags } from '../../cli/remote.js'
@@ -28,15 +30,18 @@ export default class PolicyExplain extends DriftcoreCommand<typeof PolicyExplain
           this.flags.bundle,
         )
     if (!this.jsonEnabled()) {
+      const paint = palette()
       for (const rule of explanation.rules) {
         this.log(
-          `${rule.matched ? '✓' : '·'} ${rule.bundle}/${rule.id} → ${rule.decision}\n    ${rule.because.join('\n    ')}`,
+          `${rule.matched ? '✓' : '·'} ${rule.bundle}/${rule.id} → ${paint.state(rule.decision)}\n    ${rule.because.join('\n    ')}`,
         )
       }
       const d = explanation.decision
       this.log(
-        `\ndecision: ${d.decision} — ${d.reason}${d.deciding_rule ? ` (rule ${d.deciding_rule})` : ''}`,
+        `\ndecision: ${paint.state(d.decision)} — ${d.reason}${d.deciding_rule ? ` (rule ${d.deciding_rule})` : ''}`,
       )
+      const constraints = constraintsLine(d.constraints)
+      if (constraints) this.log(`constraints: ${constraints}`)
     }
     return explanation
   }

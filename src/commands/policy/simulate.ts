@@ -1,4 +1,6 @@
 import { Flags } from '@oclif/core'
+import { palette } from '../../cli/color.js'
+import { constraintsLine } from '../../cli/format.js'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { questionToSend, requestFlags } from '../../cli/policy-request.js'
 import { serverFlags } from '../../cli/remote.js'
@@ -31,10 +33,13 @@ export default class PolicySimulate extends DriftcoreCommand<typeof PolicySimula
           { who: this.actor(), identity: {} },
           this.flags.bundle,
         )
-    if (!this.jsonEnabled())
+    if (!this.jsonEnabled()) {
       this.log(
-        `${decision.decision}: ${decision.reason}\nrules: ${decision.rule_ids.join(', ') || 'none'}${this.flags.bundle ? ' (draft)' : ''}`,
+        `${palette().state(decision.decision)}: ${decision.reason}\nrules: ${decision.rule_ids.join(', ') || 'none'}${this.flags.bundle ? ' (draft)' : ''}`,
       )
+      const constraints = constraintsLine(decision.constraints)
+      if (constraints) this.log(`constraints: ${constraints}`)
+    }
     return decision
   }
 }
