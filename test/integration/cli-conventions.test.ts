@@ -131,3 +131,32 @@ describe('policy.trusted_keys', () => {
     expect(set.exitCode, set.stderr).toBe(0)
   })
 })
+
+describe('policy explain and simulate, for people', () => {
+  it('print the constraints the decision carries', async () => {
+    const limits = await tempProject({
+      policy: {
+        'limits.yaml':
+          'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: limits\nrules:\n  - id: read-limits\n    decision: ALLOW_WITH_CONSTRAINTS\n    match:\n      tools: [audit.verify]\n    constraints:\n      timeout_ms: 30000\n      network: none\n',
+      },
+    })
+    try {
+      expect((await runCli(limits, ['init'])).exitCode).toBe(0)
+      for (const command of ['explain', 'simulate']) {
+        const result = await runCli(limits, [
+          'policy',
+          command,
+          '--tool',
+          'audit.verify',
+          '--actor',
+          'human:ada',
+        ])
+        expect(result.exitCode, result.stderr).toBe(0)
+        expect(result.stdout).toMatch(/constraints: .*timeout_ms=30000/)
+        expect(result.stdout).toContain('network=none')
+      }
+    } finally {
+      await limits.cleanup()
+    }
+  })
+})
