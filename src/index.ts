@@ -103,6 +103,7 @@ export type { ToolDescriptor, ResourceDescriptor } from './registry/registry.js'
 export { DriftcoreCommand } from './cli/base-command.js'
 export { ToolCommand } from './cli/tool-command.js'
 export { table } from './cli/format.js'
+export { colorEnabled, palette, type Palette } from './cli/color.js'
 export { readJsonInput } from './cli/input.js'
 export {
   loadYamlText,

@@ -1,12 +1,12 @@
 import path from 'node:path'
-import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
+import { Command, Flags, type Interfaces } from '@oclif/core'
 import type { Actor } from '../audit/record.js'
 import { DriftcoreError, ERROR_CODES } from '../errors/driftcore-error.js'
 import type { ControlClient } from '../control/client.js'
 import type { Kernel } from '../kernel/open.js'
 import type { Catalog } from '../registry/catalog.js'
 import type { Contribution } from '../registry/registry.js'
-import { findProjectPaths, projectPaths, type ProjectPaths } from '../store/paths.js'
+import { discoverProject, type ProjectPaths } from '../store/paths.js'
 import { actorFromEnv } from './actor.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -34,12 +34,15 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
         'set a config key for this run only, e.g. -c workflow.concurrency=4 (repeatable; protected keys only where config.allow_overrides lets them)',
       helpGroup: 'GLOBAL',
       multiple: true,
+      // One value per -c: `tools call -c k=v audit.verify` keeps audit.verify as the argument.
+      multipleNonGreedy: true,
     }),
   }
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
   private opened: Promise<Kernel> | undefined
+  private discovered: ProjectPaths | undefined
   private contributions: Promise<Contribution[]> | undefined
 
   public override async init(): Promise<void> {
@@ -60,7 +63,7 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
     this.opened ??= Promise.all([import('../kernel/open.js'), this.loadContributions()]).then(
       ([{ openKernel }, contributions]) =>
         openKernel({
-          ...(this.flags.home ? { home: path.resolve(this.flags.home) } : {}),
+          home: this.paths().home,
           configFlags: this.flags.config ?? [],
           oclif: this.config,
           contributions,
@@ -114,7 +117,12 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
 
   /** Project paths without opening the kernel (for commands that only read files). */
   protected paths(): ProjectPaths {
-    return this.flags.home ? projectPaths(path.resolve(this.flags.home)) : findProjectPaths()
+    if (!this.discovered) {
+      const { paths, note } = discoverProject({ home: this.flags.home })
+      if (note) this.note(note)
+      this.discovered = paths
+    }
+    return this.discovered
   }
 
   protected actor(): Actor {
@@ -127,14 +135,11 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
-    // A command line oclif could not parse is invalid input like any other: with --json it is
-    // the same {error: {code, message, hint}} a caller reads, not oclif's dump of its config.
-    if (error instanceof Errors.CLIError && 'parse' in error)
-      return this.catch(
-        new DriftcoreError('invalid_input', error.message.replace(/\nSee more help with --help$/, ''), {
-          hint: `see its flags and arguments: driftcore ${(this.id ?? '').replaceAll(':', ' ')} --help`,
-        }),
-      )
+    if (!(error instanceof DriftcoreError)) {
+      const converted = cliError(error, this.id)
+      if (!converted) return super.catch(error)
+      error = converted
+    }
     if (!(error instanceof DriftcoreError)) return super.catch(error)
     process.exitCode = ERROR_CODES[error.code]
     if (this.jsonEnabled()) {
@@ -158,4 +163,30 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
     }
     return super.finally(error)
   }
+}
+
+/**
+ * oclif's own errors in driftcore's one style: a parse error (unknown flag, missing argument,
+ * bad option) is `invalid_input` with oclif's message and a pointer to --help, instead of a
+ * dump of the parser's whole context under --json. Errors that carry an exit of their own
+ * (`this.exit()`, help) stay oclif's.
+ */
+function cliError(
+  error: Error & { oclif?: { exit?: number | false }; parse?: unknown },
+  id: string | undefined,
+): DriftcoreError | undefined {
+  if (error.parse === undefined) return undefined
+  // oclif's note that multiple-value flags must come last does not apply: -c takes one value.
+  const message = error.message
+    .split('\n\n')
+    .filter((part) => !/^\s*(Note:|See more help with)/.test(part))
+    .join(' ')
+    .split('\n')
+    .map((line) => line.trim().replace(/\s{2,}/g, ' — '))
+    .filter((line) => line && !/^See more help with/.test(line))
+    .join(' ')
+  return new DriftcoreError('invalid_input', message || 'the command line could not be parsed', {
+    hint: `see driftcore ${id ? `${id.replaceAll(':', ' ')} ` : ''}--help`,
+    cause: error,
+  })
 }

@@ -1,11 +1,10 @@
-import path from 'node:path'
 import type { Config as OclifConfig } from '@oclif/core'
 import { readConfigLayers, userConfigFile } from '../config/effective.js'
 import type { ConfigLayer } from '../config/layers.js'
 import type { ConfigSections } from '../config/schema.js'
 import { loadContributions } from '../kernel/contributions.js'
 import { Registry } from '../registry/registry.js'
-import { findProjectPaths, projectPaths, type ProjectPaths } from '../store/paths.js'
+import { discoverProject, type ProjectPaths } from '../store/paths.js'
 
 /**
  * What the config commands need without opening the kernel: they must work when the config
@@ -13,9 +12,9 @@ import { findProjectPaths, projectPaths, type ProjectPaths } from '../store/path
  */
 export async function configContext(
   oclif: OclifConfig,
-  flags: { home?: string | undefined; config?: string[] | undefined },
+  flags: { home?: string | undefined; config?: string[] | undefined; paths?: ProjectPaths },
 ): Promise<{ paths: ProjectPaths; layers: ConfigLayer[]; sections: ConfigSections; userFile: string }> {
-  const paths = flags.home ? projectPaths(path.resolve(flags.home)) : findProjectPaths()
+  const paths = flags.paths ?? discoverProject({ home: flags.home }).paths
   const { registry } = Registry.create(await loadContributions(oclif))
   for (const { error } of registry.refused())
     process.stderr.write(`Warning: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`)

@@ -1,6 +1,7 @@
 import { Flags, type Command } from '@oclif/core'
 import { DriftcoreCommand } from './base-command.js'
 import { decisionText } from './decision.js'
+import { colorEnabled, palette } from './color.js'
 
 /**
  * A command that is one tool call: it hands its input to the gate (policy, approval, audit) and
@@ -23,7 +24,7 @@ export abstract class ToolCommand<T extends typeof Command> extends DriftcoreCom
     const kernel = await this.kernel()
     const result = await kernel.gate.invoke(toolId, input, this.actor(), approvalId ? { approvalId } : {})
     this.note(
-      `${toolId} · trace ${result.trace_id} · ${decisionText(result)} · ${Math.round(result.duration_ms)} ms`,
+      `${toolId} · trace ${result.trace_id} · ${palette(colorEnabled(process.stderr)).state(decisionText(result))} · ${Math.round(result.duration_ms)} ms`,
     )
     return result.output as O
   }

@@ -9,7 +9,10 @@ export default class Demo extends DriftcoreCommand<typeof Demo> {
     'approves as a second person, resumes the run and verifies the audit log.'
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --dir ./demo-project --json']
   static override flags = {
-    dir: Flags.string({ description: 'project folder to use (default: a new temporary folder)' }),
+    dir: Flags.string({
+      description:
+        'a new folder for the demo project (default: a new temporary folder); an existing project is refused',
+    }),
   }
 
   async run() {

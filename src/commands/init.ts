@@ -1,6 +1,6 @@
 import { DriftcoreCommand } from '../cli/base-command.js'
 import { initProject } from '../project/init.js'
-import { projectPaths } from '../store/paths.js'
+import { explicitPaths, projectPaths } from '../store/paths.js'
 import path from 'node:path'
 
 export default class Init extends DriftcoreCommand<typeof Init> {
@@ -13,9 +13,10 @@ export default class Init extends DriftcoreCommand<typeof Init> {
 
   async run() {
     // Unlike other commands, init does not search upwards: it creates the project here.
-    const paths =
-      this.flags.home || process.env.DRIFTCORE_HOME
-        ? this.paths()
+    const paths = this.flags.home
+      ? projectPaths(path.resolve(this.flags.home))
+      : process.env.DRIFTCORE_HOME
+        ? explicitPaths(process.env.DRIFTCORE_HOME)
         : projectPaths(path.join(process.cwd(), '.driftcore'))
     const result = await initProject(paths)
     if (!this.jsonEnabled()) {

@@ -18,6 +18,8 @@ export async function setConfigValue(options: {
   file: string
   keyPath: string[]
   value: unknown
+  /** Remove the key (and the maps it leaves empty) instead of setting it. */
+  unset?: boolean
   sections?: ConfigSections
 }): Promise<EffectiveConfig> {
   return withFileLock(options.file, async () => {
@@ -29,7 +31,13 @@ export async function setConfigValue(options: {
     }
     const existing = parseDocument(text)
     const doc = isPlainObject(existing.toJS()) ? existing : new Document({})
-    doc.setIn(options.keyPath, options.value)
+    if (options.unset) {
+      doc.deleteIn(options.keyPath)
+      for (let n = options.keyPath.length - 1; n > 0; n--) {
+        const parent = doc.getIn(options.keyPath.slice(0, n)) as { items?: unknown[] } | undefined
+        if (parent?.items?.length === 0) doc.deleteIn(options.keyPath.slice(0, n))
+      }
+    } else doc.setIn(options.keyPath, options.value)
     const next = doc.toString()
     const parsed = parseYaml(next, options.file)
     const layer: ConfigLayer = {

@@ -13,7 +13,7 @@ export const configSetTool: ToolDefinition = {
   id: 'config.set',
   title: 'Set a config key',
   description:
-    'Writes one key to the project (or user) config file after validating the whole config; comments are kept. Recorded as config.changed with the old and new config hash.',
+    'Writes (or with unset: true removes) one key in the project (or user) config file after validating the whole config; comments are kept. Recorded as config.changed with the old and new config hash.',
   capability: 'config.write',
   risk: ['write'],
   // Small work on one file: the layer file it writes (the user's lives outside the project).
@@ -22,14 +22,20 @@ export const configSetTool: ToolDefinition = {
       input.layer === 'user' ? [userConfigFile(undefined, process.env)] : [env.paths.config],
     bounded: true,
   },
-  input: z.object({
-    key: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a dotted key, e.g. workflow.concurrency')
-      .describe('dotted key'),
-    value: z.unknown().describe('the new value (any JSON value)'),
-    layer: z.enum(['project', 'user']).default('project').describe('which layer file to write'),
-  }),
+  input: z
+    .object({
+      key: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a dotted key, e.g. workflow.concurrency')
+        .describe('dotted key'),
+      value: z.unknown().optional().describe('the new value (any JSON value); required unless unset'),
+      layer: z.enum(['project', 'user']).default('project').describe('which layer file to write'),
+      unset: z.boolean().optional().describe('remove the key from the layer file instead (value is ignored)'),
+    })
+    .refine((input) => input.unset === true || input.value !== undefined, {
+      message: 'a value is required (or unset: true to remove the key)',
+      path: ['value'],
+    }),
   output: z.object({
     key: z.string(),
     value: z.unknown(),

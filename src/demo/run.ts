@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs'
 import { cp, mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Actor } from '../audit/record.js'
 import { verifyProjectAudit } from '../audit/project-audit.js'
+import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { Kernel } from '../kernel/open.js'
 import { initProject } from '../project/init.js'
 import { projectPaths } from '../store/paths.js'
@@ -46,8 +48,18 @@ export async function runDemo(options: {
   open: (home: string) => Promise<Kernel>
   onStep?: (step: DemoStep) => void
 }): Promise<DemoResult> {
-  const root = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'driftcore-demo-')))
+  // Absolute, so the workflows' relative sources resolve against the project, not the cwd.
+  const root = options.dir
+    ? path.resolve(options.dir)
+    : await mkdtemp(path.join(os.tmpdir(), 'driftcore-demo-'))
   const paths = projectPaths(path.join(root, '.driftcore'), root)
+  // The demo writes its own config, approvals and audit records: never into a real project.
+  if (existsSync(paths.home)) {
+    throw new DriftcoreError('conflict', `${root} already holds a driftcore project (${paths.home})`, {
+      hint: 'the demo makes a project of its own: give --dir a new folder, or leave it out for a temporary one',
+      details: { home: paths.home },
+    })
+  }
   await initProject(paths)
   await writeFile(paths.config, DEMO_CONFIG)
   const baseline = path.join(root, 'config/baseline')

@@ -1,10 +1,10 @@
-import { Box, Text, useApp, useInput } from 'ink'
+import { Box, Text, useApp, useInput, useWindowSize } from 'ink'
 import TextInput from 'ink-text-input'
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { Actor } from '../../audit/record.js'
 import type { ApprovalRequest, Approvals } from '../approvals.js'
 import { actorLabel, decisionLine, errorLine, type Redact } from './format.js'
-import { KeyHelp, RequestDetail, RequestList } from './review-view.js'
+import { detailRows, KeyHelp, RequestDetail, RequestList } from './review-view.js'
 
 export interface ReviewAppProps {
   /** The store to read and decide through: decisions are checked and audited there. */
@@ -82,20 +82,39 @@ export function ReviewApp({ approvals, reviewer, redact, pollMs = 1000, clock = 
     }
   }, [refresh, pollMs])
 
+  const [detailOffset, setDetailOffset] = useState(0)
+  const { rows, columns } = useWindowSize()
   const list = requests ?? []
   const selected = list[selection.index]
+
+  // The frame never grows past the window, so Ink can always redraw it in place (a taller one
+  // leaves copies in the scrollback): the list and the detail share what the fixed lines leave.
+  // A notice says what to do next (the resume command): it wraps rather than being cut.
+  const noticeLines = notice ? Math.ceil([...notice.text].length / Math.max(1, columns)) : 0
+  const fixed = 1 + 1 + 3 + (busy ? 1 : 0) + noticeLines + (prompt ? 2 : 1) + 1
+  const room = Math.max(2, rows - fixed)
+  const listHeight = Math.min(Math.max(list.length, 1), Math.max(1, Math.floor(room * 0.4)))
+  const detailHeight = Math.max(1, room - listHeight)
+  const detailWidth = Math.max(20, columns - 4)
+  const detailTotal = selected ? detailRows(selected, now, redact, detailWidth).length : 0
 
   const move = (by: number) => {
     if (list.length === 0) return
     const index = Math.max(0, Math.min(selection.index + by, list.length - 1))
     setSelection({ id: list[index]?.id, index })
+    setDetailOffset(0)
   }
+  const scroll = (by: number) =>
+    setDetailOffset((offset) => Math.max(0, Math.min(offset + by, detailTotal - detailHeight)))
 
   useInput(
     (input, key) => {
       if (input === 'q') exit()
-      else if (key.upArrow || input === 'k') move(-1)
-      else if (key.downArrow || input === 'j') move(1)
+      // Keys typed faster than a frame arrive together ("jjj"): each one counts.
+      else if (key.upArrow || /^k+$/.test(input)) move(-Math.max(1, input.length))
+      else if (key.downArrow || /^j+$/.test(input)) move(Math.max(1, input.length))
+      else if (key.pageDown || input === ']') scroll(Math.max(1, detailHeight - 1))
+      else if (key.pageUp || input === '[') scroll(-Math.max(1, detailHeight - 1))
       else if (input === 'r') void refresh()
       else if ((input === 'a' || input === 'd') && selected && !busy) {
         setNotice(undefined)
@@ -133,7 +152,7 @@ export function ReviewApp({ approvals, reviewer, redact, pollMs = 1000, clock = 
 
   return (
     <Box flexDirection="column">
-      <Text bold>
+      <Text bold wrap="truncate-end">
         Pending approvals for {redact(actorLabel(reviewer))}
         {requests ? ` — ${requests.length} pending` : ''}
       </Text>
@@ -142,9 +161,24 @@ export function ReviewApp({ approvals, reviewer, redact, pollMs = 1000, clock = 
       ) : list.length === 0 ? (
         <Text dimColor>Nothing waiting for a decision. New requests appear here.</Text>
       ) : (
-        <RequestList requests={list} selected={selection.index} now={now} redact={redact} />
+        <RequestList
+          requests={list}
+          selected={selection.index}
+          now={now}
+          redact={redact}
+          height={listHeight}
+        />
       )}
-      {selected ? <RequestDetail request={selected} now={now} redact={redact} /> : null}
+      {selected ? (
+        <RequestDetail
+          request={selected}
+          now={now}
+          redact={redact}
+          width={detailWidth}
+          height={detailHeight}
+          offset={detailOffset}
+        />
+      ) : null}
       {busy ? <Text color="yellow">deciding…</Text> : null}
       {notice ? <Text color={notice.tone === 'ok' ? 'green' : 'red'}>{notice.text}</Text> : null}
       {prompt ? (

@@ -2,7 +2,7 @@ import { render } from 'ink'
 import { createElement } from 'react'
 import type { Actor } from '../../audit/record.js'
 import type { Approvals } from '../approvals.js'
-import type { Redact } from './format.js'
+import { decisionLine, type Redact } from './format.js'
 import { ReviewApp } from './review-app.js'
 
 /**
@@ -19,13 +19,17 @@ export async function startReview(options: {
   decide?: Approvals['decide']
 }): Promise<void> {
   const inFlight = new Set<Promise<unknown>>()
+  const decided: string[] = []
   const approvals: Pick<Approvals, 'list' | 'decide'> = {
     list: (status) => options.approvals.list(status),
     decide: (...args) => {
       const decision = options.decide ? options.decide(...args) : options.approvals.decide(...args)
       inFlight.add(decision)
       const forget = () => inFlight.delete(decision)
-      decision.then(forget, forget)
+      decision.then((approval) => {
+        decided.push(options.redact(decisionLine(approval)))
+        forget()
+      }, forget)
       return decision
     },
   }
@@ -41,11 +45,16 @@ export async function startReview(options: {
       // The command has checked for a terminal; with CI set in the person's environment Ink
       // would otherwise draw only the last frame, at exit.
       interactive: true,
+      // Its own screen, as less and vim do: frames never pile up in the scrollback, and the
+      // person's terminal is as it was when they quit.
+      alternateScreen: true,
     },
   )
   try {
     await app.waitUntilExit()
   } finally {
     await Promise.allSettled(inFlight)
+    // The alternate screen is gone with what it showed: what was decided stays on record here.
+    for (const line of decided) process.stdout.write(`${line}\n`)
   }
 }

@@ -20,7 +20,7 @@ export default class ConfigEffective extends DriftcoreCommand<typeof ConfigEffec
   static override flags = { explain: Flags.boolean({ description: 'show the layer that set each key' }) }
 
   async run() {
-    const { layers, sections } = await configContext(this.config, this.flags)
+    const { layers, sections } = await configContext(this.config, { ...this.flags, paths: this.paths() })
     const effective = resolveConfig(layers, sections)
     const keys = Object.keys(effective.origins).sort()
     const explained = keys.map((key) => ({
@@ -29,9 +29,9 @@ export default class ConfigEffective extends DriftcoreCommand<typeof ConfigEffec
       layer: effective.origins[key],
     }))
     if (!this.jsonEnabled()) {
-      if (this.flags.explain) this.log(table(explained, ['key', 'value', 'layer']))
+      if (this.flags.explain) this.log(table(explained, ['key', 'value', 'layer'], { wrap: ['value'] }))
       else this.log(JSON.stringify(effective.values, null, 2))
-      this.log(`\nversion ${effective.version} · sha256 ${effective.hash}`)
+      this.log(`\nversion ${effective.version}\nsha256 ${effective.hash}`)
     }
     return {
       values: effective.values,

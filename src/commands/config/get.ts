@@ -14,7 +14,7 @@ export default class ConfigGet extends DriftcoreCommand<typeof ConfigGet> {
   static override args = { key: Args.string({ description: 'dotted key, e.g. audit.fsync', required: true }) }
 
   async run() {
-    const { layers, sections } = await configContext(this.config, this.flags)
+    const { layers, sections } = await configContext(this.config, { ...this.flags, paths: this.paths() })
     const effective = resolveConfig(layers, sections)
     const keyPath = this.args.key.split('.')
     if (!hasPath(effective.values, keyPath)) {

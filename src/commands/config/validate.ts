@@ -8,7 +8,7 @@ export default class ConfigValidate extends DriftcoreCommand<typeof ConfigValida
   static override examples = ['<%= config.bin %> config validate', '<%= config.bin %> config validate --json']
 
   async run() {
-    const { layers, sections } = await configContext(this.config, this.flags)
+    const { layers, sections } = await configContext(this.config, { ...this.flags, paths: this.paths() })
     const effective = resolveConfig(layers, sections)
     const files = layers.filter((l) => l.file).map((l) => l.file!)
     if (!this.jsonEnabled())

@@ -1,4 +1,6 @@
 import { Flags } from '@oclif/core'
+import { palette } from '../../cli/color.js'
+import { constraintsLine } from '../../cli/format.js'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { describeConstraints, questionToSend, requestFlags } from '../../cli/policy-request.js'
 import { serverFlags } from '../../cli/remote.js'
@@ -31,6 +33,7 @@ export default class PolicyExplain extends DriftcoreCommand<typeof PolicyExplain
           this.flags.bundle,
         )
     if (!this.jsonEnabled()) {
+      const paint = palette()
       for (const rule of explanation.rules) {
         const tags = [
           rule.final ? 'final' : '',
@@ -39,12 +42,12 @@ export default class PolicyExplain extends DriftcoreCommand<typeof PolicyExplain
           .filter(Boolean)
           .join(', ')
         this.log(
-          `${rule.matched ? '✓' : '·'} ${rule.bundle}/${rule.id} → ${rule.decision}${tags ? ` (${tags})` : ''}\n    ${rule.because.join('\n    ')}${rule.matched ? `\n    ⇒ ${rule.why}` : ''}`,
+          `${rule.matched ? '✓' : '·'} ${rule.bundle}/${rule.id} → ${paint.state(rule.decision)}${tags ? ` (${tags})` : ''}\n    ${rule.because.join('\n    ')}${rule.matched ? `\n    ⇒ ${rule.why}` : ''}`,
         )
       }
       const d = explanation.decision
       this.log(
-        `\ndecision: ${d.decision} — ${d.reason}${d.deciding_rule ? ` (rule ${d.deciding_rule})` : ''}`,
+        `\ndecision: ${paint.state(d.decision)} — ${d.reason}${d.deciding_rule ? ` (rule ${d.deciding_rule})` : ''}`,
       )
       this.log(describeConstraints(d.constraints))
       for (const w of explanation.warnings) this.log(`warning: ${w.message}`)

@@ -1,4 +1,6 @@
 import { Flags } from '@oclif/core'
+import { palette } from '../../cli/color.js'
+import { constraintsLine } from '../../cli/format.js'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { describeConstraints, questionToSend, requestFlags } from '../../cli/policy-request.js'
 import { serverFlags } from '../../cli/remote.js'
@@ -33,7 +35,7 @@ export default class PolicySimulate extends DriftcoreCommand<typeof PolicySimula
         )
     if (!this.jsonEnabled()) {
       this.log(
-        `${decision.decision}: ${decision.reason}\nrules: ${decision.rule_ids.join(', ') || 'none'}${this.flags.bundle ? ' (draft)' : ''}`,
+        `${palette().state(decision.decision)}: ${decision.reason}\nrules: ${decision.rule_ids.join(', ') || 'none'}${this.flags.bundle ? ' (draft)' : ''}`,
       )
       for (const rule of decision.matched)
         this.log(`  ${rule.bundle}/${rule.id} → ${rule.decision}: ${rule.why}`)

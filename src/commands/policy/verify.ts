@@ -30,7 +30,8 @@ export default class PolicyVerify extends DriftcoreCommand<typeof PolicyVerify> 
         'no key to verify with: policy.trusted_keys is empty and no --pub was given',
       )
     }
-    const keys = await loadTrustedKeys(entries, process.cwd())
+    // --pub paths are the user's (from here); policy.trusted_keys paths are the project's.
+    const keys = await loadTrustedKeys(entries, this.flags.pub ? process.cwd() : kernel.paths.root)
     const signature = await readFile(signatureFile(this.args.bundle), 'utf8').catch(() => undefined)
     const signedBy = verifySignature(this.args.bundle, bytes, signature, keys)
     if (!this.jsonEnabled())

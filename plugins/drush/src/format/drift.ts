@@ -1,3 +1,4 @@
+import { palette, type Palette } from 'driftcore'
 import type { DriftReport } from '../drift/check.js'
 import type { KeyChange } from '../drift/diff.js'
 
@@ -5,10 +6,12 @@ const MARK = { added: '+', removed: '-', changed: '~' } as const
 const MAX_CHANGES = 12
 
 /** `drift check` for people: the summary, each drifted object with its key paths, the plan. */
-export function formatDriftReport(report: DriftReport): string {
+export function formatDriftReport(report: DriftReport, paint: Palette = palette()): string {
   const s = report.summary
   const lines = [
-    report.drift ? `drift: ${s.changed} changed, ${s.added} added, ${s.removed} removed` : 'no drift',
+    report.drift
+      ? `${paint.waiting('drift')}: ${s.changed} changed, ${s.added} added, ${s.removed} removed`
+      : 'no drift',
     `  baseline ${report.baseline.source} (${report.baseline.kind}, ${report.baseline.objects} objects)`,
     `  current  ${report.current.source} (${report.current.kind}, ${report.current.objects} objects)`,
   ]
@@ -16,7 +19,7 @@ export function formatDriftReport(report: DriftReport): string {
     lines.push('  (one side holds only hashes: changes are by file, not by key)')
   for (const o of report.objects) {
     lines.push(
-      `${MARK[o.status]} ${o.name}${o.recreated ? ' (a new uuid: an import deletes it and creates it again)' : ''}`,
+      `${paint.mark(MARK[o.status])} ${o.name}${o.recreated ? ' (a new uuid: an import deletes it and creates it again)' : ''}`,
     )
     for (const c of (o.changes ?? []).slice(0, MAX_CHANGES)) lines.push(`    ${formatChange(c)}`)
     const more = (o.changes?.length ?? 0) - MAX_CHANGES

@@ -1,4 +1,3 @@
-import path from 'node:path'
 import { Config, Flags } from '@oclif/core'
 import { DriftcoreCommand, openKernel } from 'driftcore'
 
@@ -37,7 +36,8 @@ export default class McpServe extends DriftcoreCommand<typeof McpServe> {
     const { serve } = await import('../../server/start.js')
     const stop = new AbortController()
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort())
-    const home = this.flags.home ? path.resolve(this.flags.home) : undefined
+    // Found (or refused) once, before serving: a mistyped --home is not created.
+    const { home } = this.paths()
     let reload = false
     await serve({
       transport: this.flags.transport,
@@ -45,7 +45,7 @@ export default class McpServe extends DriftcoreCommand<typeof McpServe> {
       openKernel: async (logSink) => {
         const oclif = reload ? await Config.load(this.config.root) : this.config
         reload = true
-        return openKernel({ ...(home ? { home } : {}), configFlags: this.flags.config ?? [], oclif, logSink })
+        return openKernel({ home, configFlags: this.flags.config ?? [], oclif, logSink })
       },
       dirs: { configDir: this.config.configDir, dataDir: this.config.dataDir },
       version: this.config.version,
