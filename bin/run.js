@@ -13,6 +13,8 @@ if (process.argv.length === 3 && process.argv[2] === '--version') {
   })
   const { lendHostModules } = await import('./host-modules.js')
   lendHostModules()
+  const { claimStdoutEarly, servesStdio } = await import('./stdio-claim.js')
+  if (servesStdio(process.argv.slice(2))) claimStdoutEarly()
   const { execute } = await import('@oclif/core')
   // Not awaited at top level: oclif waits for stdout to drain after the command, which a closed
   // pipe never does, and an unsettled top-level await would turn a finished command into exit 13.
