@@ -11,7 +11,13 @@ if (process.argv.length === 3 && process.argv[2] === '--version') {
   process.stdout.on('error', (error) => {
     if (error.code !== 'EPIPE') throw error
   })
-  const { execute } = await import('@oclif/core')
+  const { lendHostModules } = await import('./host-modules.js')
+  lendHostModules()
+  const { claimStdoutEarly, servesStdio } = await import('./stdio-claim.js')
+  if (servesStdio(process.argv.slice(2))) claimStdoutEarly()
+  const { Config, execute } = await import('@oclif/core')
+  const { containPluginHooks } = await import('../dist/cli/plugin-hooks.js')
+  containPluginHooks(Config)
   // Not awaited at top level: oclif waits for stdout to drain after the command, which a closed
   // pipe never does, and an unsettled top-level await would turn a finished command into exit 13.
   void execute({ dir: import.meta.url })

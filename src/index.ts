@@ -74,9 +74,14 @@ export {
 } from './errors/driftcore-error.js'
 export type {
   Capabilities,
+  ContentBlock,
   InProcessWork,
   PrecheckContext,
   Progress,
+  PromptArgument,
+  PromptContext,
+  PromptDefinition,
+  PromptMessage,
   ResourceContent,
   ResourceContext,
   ResourceDefinition,
@@ -99,7 +104,7 @@ export type { ProjectPaths } from './store/paths.js'
 export type { Kernel, KernelOptions } from './kernel/open.js'
 export type { ControlOptions } from './control/server.js'
 export type { GateOptions, InvokeOptions, InvokeResult, DryRunResult } from './gate/invoke.js'
-export type { ToolDescriptor, ResourceDescriptor } from './registry/registry.js'
+export type { ToolDescriptor, ResourceDescriptor, PromptDescriptor } from './registry/registry.js'
 export { DriftcoreCommand } from './cli/base-command.js'
 export { ToolCommand } from './cli/tool-command.js'
 export { table } from './cli/format.js'

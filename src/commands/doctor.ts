@@ -6,6 +6,7 @@ import { resolveAllowed } from '../launcher/allowlist.js'
 import { ERROR_CODES, toDriftcoreError } from '../errors/driftcore-error.js'
 import { checkPrograms, configuredPrograms, type Check } from '../project/doctor.js'
 import { checkConfigHistory, checkPolicyStore } from '../project/doctor-integrity.js'
+import { pluginLoadChecks } from '../project/plugin-health.js'
 
 export default class Doctor extends DriftcoreCommand<typeof Doctor> {
   static override summary = 'Check the machine and the project: programs found, config, policy, audit chain'
@@ -94,6 +95,7 @@ export default class Doctor extends DriftcoreCommand<typeof Doctor> {
       }
       for (const { plugin, error } of kernel.registry.refused())
         checks.push({ check: `plugin ${plugin}`, status: 'error', detail: error.message })
+      checks.push(...(await pluginLoadChecks(this.config)))
     } catch (error) {
       const e = toDriftcoreError(error)
       checks.push({ check: 'project', status: 'error', code: e.code, detail: e.message.split('\n')[0]! })

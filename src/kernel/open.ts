@@ -75,7 +75,8 @@ const SYSTEM = { type: 'system', id: 'driftcore' }
 export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
   const env = options.env ?? process.env
   const paths = options.home ? projectPaths(path.resolve(options.home)) : findProjectPaths(options.cwd, env)
-  const contributions = options.contributions ?? (options.oclif ? await loadContributions(options.oclif) : [])
+  const contributions =
+    options.contributions ?? (options.oclif ? await loadContributions(options.oclif, env) : [])
   const { registry, handlers } = Registry.create(contributions)
   const config = await loadConfig({
     paths,

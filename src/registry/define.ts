@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import { DriftcoreError } from '../errors/driftcore-error.js'
-import type { Capabilities, ResourceDefinition, ToolDefinition } from './types.js'
+import type { Capabilities, PromptDefinition, ResourceDefinition, ToolDefinition } from './types.js'
 
 // The contexts the gate hands to handlers, and what each was made for. Only the registry's
 // handler table (which only the gate holds) adds to it; see `issueContext`.
@@ -75,6 +75,13 @@ export function defineCapabilities(capabilities: Capabilities): () => Promise<Ca
     ...(capabilities.tools ? { tools: Object.freeze([...capabilities.tools]) as ToolDefinition[] } : {}),
     ...(capabilities.resources
       ? { resources: Object.freeze([...capabilities.resources]) as ResourceDefinition[] }
+      : {}),
+    ...(capabilities.prompts
+      ? {
+          prompts: Object.freeze(
+            capabilities.prompts.map((p) => Object.freeze({ ...p })),
+          ) as PromptDefinition[],
+        }
       : {}),
     ...(capabilities.config ? { config: Object.freeze({ ...capabilities.config }) } : {}),
   })

@@ -3,9 +3,13 @@ import { coreConfigSections } from '../config/schema.js'
 import { DriftcoreError, toDriftcoreError } from '../errors/driftcore-error.js'
 import { CORE_CLAIMS, pluginClaims, reservedByCore, type PluginClaims } from './claims.js'
 import { definedName, issueContext } from './define.js'
+import { checkPrompt } from './prompts.js'
 import { claimedTwice, duplicate, outsidePrefixes, reexported, refusal, removeHint } from './refusals.js'
 import type {
   Capabilities,
+  PromptContext,
+  PromptDefinition,
+  PromptMessage,
   ResourceDefinition,
   ToolContext,
   ToolDefinition,
@@ -16,6 +20,7 @@ import type {
 /** A tool as everyone but the gate sees it: its contract, without its handler. */
 export type ToolDescriptor = Omit<ToolDefinition, 'run' | 'locks'> & { plugin: string }
 export type ResourceDescriptor = Omit<ResourceDefinition, 'read'> & { plugin: string; template: boolean }
+export type PromptDescriptor = Omit<PromptDefinition, 'render'> & { plugin: string }
 
 export interface Contribution {
   plugin: string
@@ -36,6 +41,7 @@ export interface PluginSummary {
   resourcePrefixes: string[]
   tools: string[]
   resources: string[]
+  prompts: string[]
   sections: string[]
 }
 
@@ -63,6 +69,8 @@ const RISKS = new Set(['read', 'write', 'exec', 'network', 'secrets', 'prod'])
 export class Registry {
   private readonly toolMap = new Map<string, ToolDescriptor>()
   private readonly resourceMap = new Map<string, ResourceDescriptor>()
+  private readonly promptMap = new Map<string, PromptDescriptor>()
+  private readonly renders = new Map<string, PromptDefinition['render']>()
   private readonly sections: Record<string, z.ZodType> = {}
   private readonly sectionOwner = new Map<string, string>()
   private readonly prefixOwner = new Map<string, string>()
@@ -92,7 +100,7 @@ export class Registry {
         registry.refusals.push({ plugin: contribution.plugin, error: toDriftcoreError(error) })
         continue
       }
-      const { plugin, claims, tools, resources, sections } = admitted
+      const { plugin, claims, tools, resources, prompts, sections } = admitted
       for (const tool of tools) {
         registry.toolMap.set(tool.id, Object.freeze({ ...without(tool, ['run', 'locks']), plugin }))
         runs.set(tool.id, {
@@ -119,6 +127,12 @@ export class Registry {
         for (const [, object] of resourceParts(resource))
           registry.objectOwner.set(object, { plugin, name: resource.uri })
       }
+      for (const prompt of prompts) {
+        registry.promptMap.set(prompt.name, Object.freeze({ ...without(prompt, ['render']), plugin }))
+        registry.renders.set(prompt.name, (args, ctx) => prompt.render.call(prompt, args, ctx))
+        for (const object of [prompt, prompt.render])
+          registry.objectOwner.set(object, { plugin, name: prompt.name })
+      }
       for (const [section, schema] of sections) {
         registry.sectionOwner.set(section, plugin)
         registry.sections[section] = schema
@@ -131,6 +145,7 @@ export class Registry {
         resourcePrefixes: [...claims.resources],
         tools: tools.map((t) => t.id),
         resources: resources.map((r) => r.uri),
+        prompts: prompts.map((p) => p.name),
         sections: sections.map(([name]) => name),
       })
     }
@@ -204,6 +219,40 @@ export class Registry {
     })
   }
 
+  prompts(): PromptDescriptor[] {
+    return [...this.promptMap.values()].sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  /**
+   * A plugin prompt's messages for these arguments. Rendering runs no tool and reaches nothing
+   * but its arguments and context; a render that throws is reported as the plugin's fault.
+   */
+  async renderPrompt(
+    name: string,
+    args: Record<string, string>,
+    ctx: PromptContext,
+  ): Promise<PromptMessage[]> {
+    const render = this.renders.get(name)
+    const prompt = this.promptMap.get(name)
+    if (!render || !prompt) throw new DriftcoreError('not_found', `no prompt ${name}`)
+    let rendered: string | PromptMessage[]
+    try {
+      rendered = await render(args, ctx)
+    } catch (error) {
+      throw new DriftcoreError(
+        'internal',
+        `prompt ${name} of ${prompt.plugin} failed: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      )
+    }
+    if (typeof rendered === 'string') return [{ role: 'user', content: { type: 'text', text: rendered } }]
+    if (!Array.isArray(rendered))
+      throw new DriftcoreError('internal', `prompt ${name} of ${prompt.plugin} rendered no messages`)
+    return rendered
+  }
+
   configSections(): Record<string, z.ZodType> {
     return { ...this.sections }
   }
@@ -237,6 +286,7 @@ export class Registry {
     const tools = [...(capabilities.tools ?? [])]
     const resources = [...(capabilities.resources ?? [])]
     const sections = Object.entries(capabilities.config ?? {})
+    const prompts = [...(capabilities.prompts ?? [])]
     const ids = new Set<string>()
     for (const tool of tools) {
       this.checkTool(tool, plugin)
@@ -260,6 +310,20 @@ export class Registry {
       const parts = resourceParts(resource)
       this.checkOwnership(plugin, `resource ${resource.uri}`, resource.uri, definedName(parts[1]![1]), parts)
     }
+    const promptNames = new Set<string>()
+    for (const prompt of prompts) {
+      checkPrompt(prompt, plugin)
+      const prior = this.promptMap.get(prompt.name)
+      if (prior || promptNames.has(prompt.name))
+        throw duplicate('prompt', prompt.name, prior?.plugin ?? plugin, plugin)
+      promptNames.add(prompt.name)
+      if (!claims.prefixes.includes(prompt.name.split('.')[0]!))
+        throw outsidePrefixes(plugin, `prompt "${prompt.name}"`, claims.prefixes, '.')
+      this.checkOwnership(plugin, `prompt ${prompt.name}`, prompt.name, undefined, [
+        ['definition', prompt],
+        ['renderer', prompt.render],
+      ])
+    }
     for (const [section, schema] of sections) {
       if (Object.hasOwn(coreConfigSections, section))
         throw refusal(plugin, `config section "${section}" would replace driftcore's own`)
@@ -269,7 +333,7 @@ export class Registry {
         throw outsidePrefixes(plugin, `config section "${section}"`, claims.prefixes, ':')
       if (!isZod(schema)) throw refusal(plugin, `config section "${section}" is not a zod schema`)
     }
-    return { plugin, claims, tools, resources, sections }
+    return { plugin, claims, tools, resources, prompts, sections }
   }
 
   // A handler, schema or definition object belongs to the first plugin that contributed it, and
@@ -302,6 +366,8 @@ export class Registry {
     for (const tag of Array.isArray(tool.risk) ? tool.risk : [])
       if (!RISKS.has(tag)) problems.push(`unknown risk tag "${tag}"`)
     if (typeof tool.run !== 'function') problems.push('run must be a function')
+    if (tool.content !== undefined && typeof tool.content !== 'function')
+      problems.push('content must be a function of the output')
     if (!isZod(tool.input) || !isZod(tool.output)) problems.push('input and output must be zod schemas')
     if (problems.length > 0) {
       throw new DriftcoreError(
@@ -351,6 +417,7 @@ interface Admitted {
   claims: PluginClaims
   tools: ToolDefinition[]
   resources: ResourceDefinition[]
+  prompts: PromptDefinition[]
   sections: [string, z.ZodType][]
 }
 

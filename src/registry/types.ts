@@ -130,6 +130,73 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
    */
   verdict?(output: z.output<O>): ToolVerdict
   run(input: z.output<I>, ctx: ToolContext): Promise<z.input<O>>
+  /**
+   * What a model is shown of a result besides its JSON (MCP content blocks): an image of a
+   * chart, an embedded file, a link to a resource. Called with the output as the gate returns
+   * it (validated and redacted), after the call; it must only read its argument. Over MCP the
+   * result's content is the JSON text, then these blocks; the CLI prints the JSON only.
+   */
+  content?(output: z.output<O>): ContentBlock[]
+}
+
+/**
+ * A piece of a tool result or prompt message in the MCP content model. Binary data is base64
+ * in `data`, or `artifact`: a ref from `ctx.artifacts.put` (driftcore reads and encodes it).
+ * Text is redacted like every output; binary data is sent as it is.
+ */
+export type ContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image' | 'audio'; mimeType: string; data?: string; artifact?: string }
+  | {
+      type: 'resource'
+      uri: string
+      mimeType?: string
+      /** The resource's text; or its bytes via `data` (base64) or `artifact`. */
+      text?: string
+      data?: string
+      artifact?: string
+    }
+  | {
+      type: 'resource_link'
+      uri: string
+      name: string
+      title?: string
+      description?: string
+      mimeType?: string
+    }
+
+/** A prompt argument; `suggest` feeds completion/complete. */
+export interface PromptArgument {
+  name: string
+  description?: string
+  required?: boolean
+  suggest?: readonly string[]
+}
+
+export interface PromptMessage {
+  role: 'user' | 'assistant'
+  content: ContentBlock
+}
+
+/** What a prompt's render gets: which tools and resources this server has, to name them. */
+export interface PromptContext {
+  tools: readonly string[]
+  resources: readonly string[]
+  config: Readonly<Record<string, unknown>>
+}
+
+/**
+ * A prompt a person picks in their MCP client (a slash command): a guide through the plugin's
+ * tools. `name` is `prefix.name` under a prefix the plugin owns. Rendering runs no tool: it
+ * only builds the messages, and must only read its arguments and context.
+ */
+export interface PromptDefinition {
+  name: string
+  title?: string
+  description: string
+  arguments?: PromptArgument[]
+  /** A string is one user message. */
+  render: (args: Record<string, string>, ctx: PromptContext) => Promise<string | PromptMessage[]>
 }
 
 /** See {@link ToolDefinition.verdict}. */
@@ -193,6 +260,8 @@ export interface ResourceDefinition {
 export interface Capabilities {
   tools?: ToolDefinition[]
   resources?: ResourceDefinition[]
+  /** Prompts for MCP clients, named `prefix.name`. */
+  prompts?: PromptDefinition[]
   /** Config sections the plugin owns, by top-level key; defaults live in the schemas. */
   config?: Record<string, z.ZodType>
 }

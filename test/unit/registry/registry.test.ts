@@ -159,6 +159,7 @@ describe('the registry', () => {
         resourcePrefixes: ['gitea'],
         tools: ['gitea.listPrs'],
         resources: [],
+        prompts: [],
         sections: [],
       },
     ])

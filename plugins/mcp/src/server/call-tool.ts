@@ -16,6 +16,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js'
 import { askClient, findApproved } from './approval.js'
 import { catalogOf } from './catalog.js'
+import { toolContent } from './content.js'
 import { callLogger } from './logging.js'
 import { errorResult, successResult } from './results.js'
 import type { McpSession } from './session.js'
@@ -55,9 +56,10 @@ export async function callTool(
       session.host.options.metrics?.observe(name, decision, outcome, (performance.now() - started) / 1000)
       return result
     }
-    const ok = (result: InvokeResult) => {
+    const ok = async (result: InvokeResult) => {
       decision = result.decision.decision
-      return finish(successResult(result, catalogOf(kernel).structured.has(name)), 'ok')
+      const extra = await toolContent(kernel, name, result.output)
+      return finish(successResult(result, catalogOf(kernel).structured.has(name), extra), 'ok')
     }
     const invoke = (approvalId?: string) =>
       kernel.gate.invoke(name, args, actor, {
@@ -70,7 +72,7 @@ export async function callTool(
     try {
       const approvalId = requestedApproval(request)
       try {
-        return ok(await invoke(approvalId))
+        return await ok(await invoke(approvalId))
       } catch (error) {
         if (!isDriftcoreError(error, 'approval_required') || approvalId) throw error
         // The client is asked only where policy accepts its word; otherwise a person decides.
@@ -79,7 +81,7 @@ export async function callTool(
         const answer = await askClient(session, kernel, name, error, extra)
         return 'result' in answer
           ? finish(answer.result, answer.outcome)
-          : ok(await invoke(answer.approvalId))
+          : await ok(await invoke(answer.approvalId))
       }
     } catch (thrown) {
       const error = isDriftcoreError(thrown)

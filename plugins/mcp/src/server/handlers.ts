@@ -13,6 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js'
 import { callTool } from './call-tool.js'
 import { catalogOf } from './catalog.js'
+import { getPluginPrompt } from './plugin-prompts.js'
 import { complete, getPrompt, listPrompts } from './prompts.js'
 import { readResource, resourceExists } from './resources.js'
 import type { McpSession } from './session.js'
@@ -41,10 +42,17 @@ export function registerHandlers(session: McpSession): void {
   server.setRequestHandler(CompleteRequestSchema, (request) =>
     complete(request.params, host.options.live.current().registry),
   )
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: listPrompts() }))
-  server.setRequestHandler(GetPromptRequestSchema, (request) =>
-    getPrompt(request.params.name, request.params.arguments ?? {}, host.options.live.current().registry),
-  )
+  server.setRequestHandler(ListPromptsRequestSchema, () => ({
+    prompts: listPrompts(host.options.live.current().registry),
+  }))
+  server.setRequestHandler(GetPromptRequestSchema, (request) => {
+    const kernel = host.options.live.current()
+    const { name, arguments: args = {} } = request.params
+    const plugin = kernel.registry.prompts().find((p) => p.name === name)
+    if (!plugin) return getPrompt(name, args, kernel.registry)
+    // Held while it renders, so a reload meanwhile does not close the kernel under it.
+    return host.options.live.use((held) => getPluginPrompt(held, plugin, args))
+  })
   // Replaces the SDK's own handler so the session knows the level for per-call logs too.
   server.setRequestHandler(SetLevelRequestSchema, (request) => {
     session.level = request.params.level

@@ -1,4 +1,5 @@
 import type { Kernel } from 'driftcore'
+import { pluginPromptEntry } from './plugin-prompts.js'
 import {
   ErrorCode,
   McpError,
@@ -83,8 +84,12 @@ ${RULES}`
   },
 ]
 
-export function listPrompts(): Prompt[] {
-  return PROMPTS.map(({ render: _render, suggest: _suggest, ...prompt }) => prompt)
+/** The flagship prompts, then every plugin's (named `prefix.name`). */
+export function listPrompts(registry?: Registry): Prompt[] {
+  return [
+    ...PROMPTS.map(({ render: _render, suggest: _suggest, ...prompt }) => prompt),
+    ...(registry?.prompts() ?? []).map(pluginPromptEntry),
+  ]
 }
 
 /**
@@ -95,7 +100,13 @@ export function listPrompts(): Prompt[] {
 export function complete(params: CompleteRequest['params'], registry: Registry): CompleteResult {
   const { ref, argument } = params
   let values: readonly string[] = []
-  if (ref.type === 'ref/prompt') {
+  const plugin = ref.type === 'ref/prompt' ? registry.prompts().find((p) => p.name === ref.name) : undefined
+  if (plugin) {
+    const declared = plugin.arguments?.find((a) => a.name === argument.name)
+    if (!declared)
+      throw new McpError(ErrorCode.InvalidParams, `prompt ${plugin.name} has no argument ${argument.name}`)
+    values = declared.suggest ?? []
+  } else if (ref.type === 'ref/prompt') {
     const prompt = promptNamed(ref.name)
     if (!prompt.arguments?.some((a) => a.name === argument.name))
       throw new McpError(ErrorCode.InvalidParams, `prompt ${ref.name} has no argument ${argument.name}`)

@@ -1,13 +1,20 @@
 import type { DriftcoreError, InvokeResult, Kernel } from 'driftcore'
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/types.js'
 
 type Redactor = Kernel['redactor']
 
-/** A successful call: the output as JSON text for the model, and as structuredContent. */
-export function successResult(result: InvokeResult, structured: boolean): CallToolResult {
+/**
+ * A successful call: the output as JSON text for the model, and as structuredContent; then
+ * the tool's own content blocks (images, embedded resources), if it has any.
+ */
+export function successResult(
+  result: InvokeResult,
+  structured: boolean,
+  extra: readonly ContentBlock[] = [],
+): CallToolResult {
   const output = result.output
   return {
-    content: [{ type: 'text', text: JSON.stringify(output) ?? 'null' }],
+    content: [{ type: 'text', text: JSON.stringify(output) ?? 'null' }, ...extra],
     ...(structured && isObject(output) ? { structuredContent: output } : {}),
     _meta: {
       'driftcore/trace_id': result.trace_id,

@@ -30,6 +30,9 @@ export async function serveStdio(host: McpHost, stop: AbortSignal): Promise<void
  * only calls write() and once('drain'), and every protocol message passes here.
  */
 export function claimStdout(): Writable {
+  // bin/run.js claimed it before any plugin loaded; its handle holds the real writer.
+  const early = (globalThis as Record<symbol, unknown>)[Symbol.for('driftcore.stdio.protocol')]
+  if (early) return early as Writable
   const stdout = process.stdout
   const write = stdout.write.bind(stdout)
   stdout.write = process.stderr.write.bind(process.stderr)

@@ -1,0 +1,60 @@
+// Installed plugins live in oclif's data dir (~/.local/share/driftcore/node_modules/…), where
+// Node's own resolution finds neither driftcore nor the packages it lends its plugins. This
+// resolve hook answers for them from the running host, for import and require alike:
+// - `driftcore` (and `driftcore/package.json`) is always the running host, never a package of the
+//   same name a plugin brought or npm fetched: the plugin API is the one that checks the plugin;
+// - `zod` and `@oclif/core` are the plugin's own when it installed them, the host's otherwise,
+//   so a plugin needs no dependency download to install from a tarball or a git URL.
+// A hook, not a published API package: there is one copy of the API (the host's), so
+// `defineTool` and the registry always agree, and nothing has to be kept in step on npm.
+import module from 'node:module'
+
+const HOST = new URL('../package.json', import.meta.url).href
+const LENT = new Set(['zod', '@oclif/core'])
+
+function packageName(specifier) {
+  if (specifier.startsWith('.') || specifier.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(specifier))
+    return undefined
+  const parts = specifier.split('/')
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]
+}
+
+function fromHost(context) {
+  return { ...context, parentURL: HOST }
+}
+
+function notFound(error) {
+  return error?.code === 'ERR_MODULE_NOT_FOUND' || error?.code === 'MODULE_NOT_FOUND'
+}
+
+/** The synchronous hook for `module.registerHooks` (Node >= 22.15). */
+export function resolveSync(specifier, context, nextResolve) {
+  const name = packageName(specifier)
+  if (name === 'driftcore') return nextResolve(specifier, fromHost(context))
+  if (name === undefined || !LENT.has(name)) return nextResolve(specifier, context)
+  try {
+    return nextResolve(specifier, context)
+  } catch (error) {
+    if (!notFound(error)) throw error
+    return nextResolve(specifier, fromHost(context))
+  }
+}
+
+/** The same hook for `module.register` (older Node 22), which runs it off the main thread. */
+export async function resolve(specifier, context, nextResolve) {
+  const name = packageName(specifier)
+  if (name === 'driftcore') return nextResolve(specifier, fromHost(context))
+  if (name === undefined || !LENT.has(name)) return nextResolve(specifier, context)
+  try {
+    return await nextResolve(specifier, context)
+  } catch (error) {
+    if (!notFound(error)) throw error
+    return nextResolve(specifier, fromHost(context))
+  }
+}
+
+/** Installs the hook once, before oclif loads any plugin. */
+export function lendHostModules() {
+  if (typeof module.registerHooks === 'function') module.registerHooks({ resolve: resolveSync })
+  else module.register(import.meta.url)
+}
