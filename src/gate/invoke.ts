@@ -19,6 +19,7 @@ import { canonicalJson, sha256 } from '../store/hash.js'
 import type { ProjectPaths } from '../store/paths.js'
 import { boundLauncher } from './bound-launcher.js'
 import { constraintRefusal, outputRefusal } from './constraints.js'
+import { progressPump } from './progress.js'
 
 export interface InvokeOptions {
   traceId?: string
@@ -288,8 +289,17 @@ export class Gate {
           ...(approvedVia ? { approval_via: approvedVia } : {}),
         }
       : {}
+    // A caller that shows progress also hears, every second the handler says nothing, that it still runs.
+    const pump = options.onProgress ? progressPump(tool.id, options.onProgress) : undefined
     try {
-      const ctx = this.context(tool, actor, traceId, decision, signal, options)
+      const ctx = this.context(
+        tool,
+        actor,
+        traceId,
+        decision,
+        signal,
+        pump ? { ...options, onProgress: pump.report } : options,
+      )
       const work = withIdentity(options.identity, () => run(input, ctx))
       const raw = await (signal === NEVER ? work : abortable(work, signal, d.limits.settleMs))
       const parsed = tool.output.safeParse(raw)
@@ -348,6 +358,7 @@ export class Gate {
       })
       throw error
     } finally {
+      pump?.stop()
       deadline.clear()
       if (lockRequests.length > 0)
         await d.locks.release(
