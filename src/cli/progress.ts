@@ -11,12 +11,12 @@ const WIDTH = 20
 export function progressLine(
   tool: string,
   stream: NodeJS.WriteStream = process.stderr,
-): { update(progress: Progress): void; done(): void } {
+): { update: (progress: Progress) => void; done: () => void } {
   if (!stream.isTTY) return { update: () => undefined, done: () => undefined }
   let frame = 0
   let shown = false
   return {
-    update(p) {
+    update: (p) => {
       const columns = stream.columns || 80
       let line: string
       if (p.total !== undefined && p.total > 0) {
@@ -26,11 +26,13 @@ export function progressLine(
       } else {
         line = `${FRAMES[frame++ % FRAMES.length]} ${tool}`
       }
+      // A tool's message must not move the cursor or recolour the terminal.
+      // eslint-disable-next-line no-control-regex
       if (p.message) line += ` ${p.message.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')}`
       stream.write(`\r\u001b[2K${line.slice(0, columns - 1)}`)
       shown = true
     },
-    done() {
+    done: () => {
       if (shown) stream.write('\r\u001b[2K')
       shown = false
     },

@@ -18,7 +18,7 @@ export function progressPump(
   tool: string,
   sink: (progress: Progress) => void,
   intervalMs = HEARTBEAT_MS,
-): { report(update: Progress): void; stop(): void } {
+): { report: (update: Progress) => void; stop: () => void } {
   const started = Date.now()
   let last = -Infinity
   let total: number | undefined
@@ -45,11 +45,11 @@ export function progressPump(
   }, intervalMs)
   timer.unref()
   return {
-    report(update) {
+    report: (update) => {
       if (stopped || !Number.isFinite(update.progress) || !(update.progress > last)) return
       send(update)
     },
-    stop() {
+    stop: () => {
       stopped = true
       clearInterval(timer)
     },

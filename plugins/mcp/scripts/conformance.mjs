@@ -14,6 +14,7 @@
 //
 // Usage: node scripts/conformance.mjs [extra conformance args, e.g. --scenario tools-list]
 //        CONFORMANCE_RESULTS=DIR keeps the per-scenario results.
+import { Buffer } from 'node:buffer'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createServer, request } from 'node:http'
@@ -44,7 +45,9 @@ await new Promise((resolve, reject) => {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   })
-  link.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`plugins link exited with ${code}`))))
+  link.once('exit', (code) =>
+    code === 0 ? resolve() : reject(new Error(`plugins link exited with ${code}`)),
+  )
 })
 
 const server = spawn(process.execPath, [cli, 'mcp', 'serve', '--transport', 'http', '--port', '0'], {
