@@ -16,6 +16,7 @@ export const configSetTool: ToolDefinition = {
     'Writes (or with unset: true removes) one key in the project (or user) config file after validating the whole config; comments are kept. Recorded as config.changed with the old and new config hash.',
   capability: 'config.write',
   risk: ['write'],
+  idempotent: true,
   // Small work on one file: the layer file it writes (the user's lives outside the project).
   inProcess: {
     paths: (input: ConfigSetInput, env) =>

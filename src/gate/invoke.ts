@@ -19,6 +19,7 @@ import { canonicalJson, sha256 } from '../store/hash.js'
 import type { ProjectPaths } from '../store/paths.js'
 import { boundLauncher } from './bound-launcher.js'
 import { constraintRefusal, outputRefusal } from './constraints.js'
+import { progressPump } from './progress.js'
 
 export interface InvokeOptions {
   traceId?: string
@@ -300,10 +301,20 @@ export class Gate {
             ...(effects.used() ? {} : { approval_used: false }),
           }
         : {}
+    // A caller that shows progress also hears, every second the handler says nothing, that it still runs.
+    const pump = options.onProgress ? progressPump(tool.id, options.onProgress) : undefined
     try {
       // A tool that does not say when its effects begin begins them as its handler starts.
       if (tool.effects !== 'marked') await effects.begin()
-      const ctx = this.context(tool, actor, traceId, decision, signal, options, effects)
+      const ctx = this.context(
+        tool,
+        actor,
+        traceId,
+        decision,
+        signal,
+        pump ? { ...options, onProgress: pump.report } : options,
+        effects,
+      )
       const work = withIdentity(options.identity, () => run(input, ctx))
       const raw = await (signal === NEVER ? work : abortable(work, signal, d.limits.settleMs))
       // A successful call uses its approval, whether or not it said when it began.
@@ -373,6 +384,7 @@ export class Gate {
       })
       throw error
     } finally {
+      pump?.stop()
       deadline.clear()
       if (lockRequests.length > 0)
         await d.locks.release(

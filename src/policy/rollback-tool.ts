@@ -15,6 +15,7 @@ export const policyRollbackTool: ToolDefinition = {
     'Makes an earlier policy snapshot current and pins it until the next `policy publish`. The snapshot must verify under the trusted keys in force now.',
   capability: 'policy.write',
   risk: ['write'],
+  idempotent: true,
   // It touches driftcore's own records only (snapshots, the index, the audit log).
   inProcess: { paths: () => [], bounded: true },
   input: z.object({

@@ -80,6 +80,12 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   requires?: string[]
   input: I
   output: O
+  /**
+   * Calling it again with the same input changes nothing more (a cache rebuild, an import of the
+   * same config, setting a key to the value it has). MCP clients see it as `idempotentHint`, and
+   * may retry such a call after a lost connection; read-only tools are idempotent anyway.
+   */
+  idempotent?: boolean
   /** Locks held while it runs, derived from its input. */
   locks?(input: z.output<I>): LockRequest[]
   /**

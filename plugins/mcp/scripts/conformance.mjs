@@ -3,11 +3,18 @@
 // against `driftcore mcp serve --transport http`, in a throwaway project, offline.
 //
 // The suite cannot send a bearer token, and the server always requires one. So the suite talks
-// to a loopback proxy that adds `Authorization` and changes nothing else: Host and Origin pass
-// through untouched, which is what the dns-rebinding-protection scenario exercises.
+// to a loopback proxy that adds `Authorization`: Host and Origin pass through untouched, which is
+// what the dns-rebinding-protection scenario exercises.
+//
+// The suite calls fixture tools and resources its reference server has (test_simple_text,
+// test://static-text…). A test-only plugin (test/fixtures/plugins/conformance-fixture) provides
+// them through driftcore's plugin API, so progress, logging, tool errors and resources are
+// driftcore's own. driftcore tool ids are `plugin.verb`, so the proxy renames the tool a
+// tools/call names (test_simple_text → conformance.testSimpleText) and changes nothing else.
 //
 // Usage: node scripts/conformance.mjs [extra conformance args, e.g. --scenario tools-list]
 //        CONFORMANCE_RESULTS=DIR keeps the per-scenario results.
+import { Buffer } from 'node:buffer'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createServer, request } from 'node:http'
@@ -31,6 +38,17 @@ const project = await isolatedProject('driftcore-conformance-', {
   DRIFTCORE_MCP_TOKEN: token,
 })
 const { dir, env } = project
+const fixture = path.join(here, '../test/fixtures/plugins/conformance-fixture')
+await new Promise((resolve, reject) => {
+  const link = spawn(process.execPath, [cli, 'plugins', 'link', '--no-install', fixture], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  link.once('exit', (code) =>
+    code === 0 ? resolve() : reject(new Error(`plugins link exited with ${code}`)),
+  )
+})
 
 const server = spawn(process.execPath, [cli, 'mcp', 'serve', '--transport', 'http', '--port', '0'], {
   cwd: dir,
@@ -47,23 +65,42 @@ const upstream = await new Promise((resolve, reject) => {
   server.once('exit', (code) => reject(new Error(`driftcore mcp serve exited with ${code}:\n${stderr}`)))
 })
 
+// test_simple_text → conformance.testSimpleText, in a tools/call (alone or in a batch).
+const renamed = (body) => {
+  let parsed
+  try {
+    parsed = JSON.parse(body.toString('utf8'))
+  } catch {
+    return body
+  }
+  let changed = false
+  for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+    const name = message?.method === 'tools/call' ? message.params?.name : undefined
+    if (typeof name !== 'string' || !/^test_[a-z0-9_]+$/.test(name)) continue
+    message.params.name = `conformance.${name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())}`
+    changed = true
+  }
+  return changed ? Buffer.from(JSON.stringify(parsed)) : body
+}
+
 const proxy = createServer((req, res) => {
-  const forward = request(
-    {
-      host: upstream.hostname,
-      port: upstream.port,
-      method: req.method,
-      path: req.url,
-      headers: { ...req.headers, authorization: `Bearer ${token}` },
-    },
-    (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers)
-      answer.pipe(res)
-    },
-  )
-  forward.on('error', () => res.destroy())
-  res.on('close', () => forward.destroy())
-  req.pipe(forward)
+  const chunks = []
+  req.on('data', (chunk) => chunks.push(chunk))
+  req.on('end', () => {
+    const body = renamed(Buffer.concat(chunks))
+    const headers = { ...req.headers, authorization: `Bearer ${token}` }
+    if (body.length > 0) headers['content-length'] = String(body.length)
+    const forward = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      },
+    )
+    forward.on('error', () => res.destroy())
+    res.on('close', () => forward.destroy())
+    forward.end(body)
+  })
 })
 await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve))
 const url = `http://127.0.0.1:${proxy.address().port}/mcp`

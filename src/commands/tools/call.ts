@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { readJsonInput } from '../../cli/input.js'
 import { decisionText } from '../../cli/decision.js'
+import { progressLine } from '../../cli/progress.js'
 
 export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
   static override summary = 'Call a tool through the gate: validate, decide, approve, run, redact, record'
@@ -33,11 +34,12 @@ export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
     const input = await readJsonInput(this.flags.input, {
       maxBytes: kernel.config.values.limits.max_input_bytes,
     })
+    // A bar or spinner on a terminal's stderr while it runs; nothing on a pipe.
+    const progress = progressLine(this.args.id)
     const options = {
       ...(this.flags['idempotency-key'] ? { idempotencyKey: this.flags['idempotency-key'] } : {}),
       ...(this.flags.approval ? { approvalId: this.flags.approval } : {}),
-      onProgress: (p: { progress: number; total?: number; message?: string }) =>
-        this.note(`progress ${p.progress}${p.total ? `/${p.total}` : ''}${p.message ? ` ${p.message}` : ''}`),
+      ...(process.stderr.isTTY ? { onProgress: progress.update } : {}),
     }
     if (this.flags['dry-run']) {
       const result = await kernel.gate.invoke(this.args.id, input, this.actor(), { ...options, dryRun: true })
@@ -47,7 +49,9 @@ export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
         )
       return result
     }
-    const result = await kernel.gate.invoke(this.args.id, input, this.actor(), options)
+    const result = await kernel.gate
+      .invoke(this.args.id, input, this.actor(), options)
+      .finally(() => progress.done())
     // Reported only once its record is on disk (with fsync batch the gate returns before).
     await kernel.audit.flush()
     if (!this.jsonEnabled()) {

@@ -9,6 +9,7 @@ export const cacheRebuild = defineTool({
   description: "Runs `drush cache:rebuild` on the site and returns Drush's log as structured entries.",
   capability: 'drupal.cache',
   risk: ['write'],
+  idempotent: true,
   requires: ['drush'],
   inProcess: drushOnly,
   input: z.object({}),

@@ -28,6 +28,7 @@ export const configImport = defineTool({
     "Runs `drush config:import`: the site's config becomes the source's (a full import also deletes objects the source lacks; with `objects`, only those are imported). The site's config is exported first as a backup.",
   capability: 'drupal.config.write',
   risk: ['write'],
+  idempotent: true,
   requires: ['drush'],
   inProcess: { paths: (args, env) => specPaths(env, [args.source], true) },
   input,

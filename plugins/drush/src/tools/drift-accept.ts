@@ -25,6 +25,7 @@ export const driftAccept = defineTool({
     "Re-exports chosen objects: each takes the current export's version in the baseline (written, added, or deleted when the site no longer has it). The baseline is a config folder (e.g. config/sync) or a saved baseline; its earlier state is kept as an artifact.",
   capability: 'drift.write',
   risk: ['write'],
+  idempotent: true,
   inProcess: { paths: (input, env) => specPaths(env, [input.baseline, input.current]) },
   input: z.object({
     baseline: sourceSpec.describe('the baseline to update: a config folder or a saved baseline'),

@@ -35,12 +35,18 @@ export const mcpConfigSection = z
           .int()
           .positive()
           .default(2 * mib),
-        max_sessions: z.number().int().positive().default(32),
+        max_sessions: z
+          .number()
+          .int()
+          .positive()
+          .default(32)
+          .describe('open sessions at most; when full, the least recently used idle one is closed'),
         session_idle_ms: z
           .number()
           .int()
           .positive()
-          .default(30 * 60_000),
+          .default(5 * 60_000)
+          .describe('a session with nothing pending and no request for this long is closed'),
       })
       .prefault({}),
     elicitation: z

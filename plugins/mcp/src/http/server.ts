@@ -4,9 +4,14 @@ import type { AddressInfo } from 'node:net'
 import { DriftcoreError } from 'driftcore'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { McpHost } from '../server/host.js'
+import { stderrSink } from '../server/logging.js'
+import { SessionEventStore } from './events.js'
 import { bearerValid, hostAllowed, isLoopback, originAllowed } from './guard.js'
 import type { Metrics } from './metrics.js'
-import { HttpSessions } from './sessions.js'
+import { HttpSessions, type SessionRow } from './sessions.js'
+
+/** How long a client whose stream broke waits before it reconnects (the SSE `retry` field). */
+export const RETRY_MS = 1_000
 
 export interface HttpOptions {
   host: string
@@ -18,7 +23,7 @@ export interface HttpOptions {
   maxSessions: number
   sessionIdleMs: number
   metrics: Metrics
-  /** Facts for an authorised /health/ready: the policy snapshot in force, the open sessions. */
+  /** Facts for an authorised /health/ready: the policy snapshot in force (the session table is added here). */
   readiness(): Record<string, unknown>
   /** Said on stderr at start, and in an authorised /health/ready (e.g. a bind beyond loopback). */
   warnings: string[]
@@ -41,7 +46,13 @@ export async function serveHttp(
   options: HttpOptions,
   stop: AbortSignal,
 ): Promise<{ url: string; closed: Promise<void> }> {
-  const sessions = new HttpSessions(options.maxSessions, options.sessionIdleMs)
+  const sessions = new HttpSessions(options.maxSessions, options.sessionIdleMs, (id, client, reason) =>
+    // A full table is worth a warning (raise mcp.http.max_sessions?); an idle timeout is routine.
+    stderrSink(
+      reason === 'idle' ? 'info' : 'warn',
+      `closed the ${reason} MCP session ${id.slice(0, 8)}… (${client})${reason === 'idle' ? '' : ' to make room'}`,
+    ),
+  )
   const hosts = wildcard(options.host) ? options.allowedHosts : [...options.allowedHosts, options.host]
   let stopping = false
 
@@ -67,13 +78,16 @@ export async function serveHttp(
       // What runs inside (policy version, sessions, warnings) is for the token holder only.
       if (!bearerValid(req.headers.authorization, options.token))
         return replyJson(res, 200, { status: 'ready' })
-      return replyJson(res, 200, { status: 'ready', ...options.readiness(), warnings: options.warnings })
+      const table: SessionRow[] = sessions.table()
+      return replyJson(res, 200, {
+        status: 'ready',
+        ...options.readiness(),
+        sessions: { open: table.length, max: options.maxSessions, idle_ms: options.sessionIdleMs, table },
+        warnings: options.warnings,
+      })
     }
     if (path !== '/mcp' && path !== '/metrics') return reply(res, 404, 'Not found')
-    if (!bearerValid(req.headers.authorization, options.token)) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="driftcore"')
-      return reply(res, 401, 'Unauthorized: send Authorization: Bearer <token>')
-    }
+    if (!bearerValid(req.headers.authorization, options.token)) return unauthorized(req, res)
     if (path === '/metrics') {
       res.writeHead(200, { 'Content-Type': options.metrics.registry.contentType })
       return void res.end(await options.metrics.registry.metrics())
@@ -90,7 +104,14 @@ export async function serveHttp(
     }
     if (req.method !== 'POST') return reply(res, 400, 'Bad Request: no session; initialize with a POST first')
     if (stopping) return reply(res, 503, 'Shutting down')
-    if (!(await sessions.hasRoom())) return reply(res, 503, `Too many sessions (max ${options.maxSessions})`)
+    if (!(await sessions.hasRoom())) {
+      res.setHeader('Retry-After', '5')
+      return reply(
+        res,
+        503,
+        `Too many sessions: all ${options.maxSessions} have a request in progress (raise mcp.http.max_sessions)`,
+      )
+    }
     // A new transport per session; one that never initializes (a bad first request) is dropped.
     const sessionId = randomUUID()
     const session = mcp.open(sessionId)
@@ -99,6 +120,10 @@ export async function serveHttp(
       onsessioninitialized: () => sessions.add(sessionId, transport, session),
       onsessionclosed: () => sessions.delete(sessionId),
       maxRequestBodySize: options.maxBodyBytes,
+      // Event ids, a priming event and `retry`: a client whose stream breaks resumes with
+      // Last-Event-ID and gets what it missed, a call's result included.
+      eventStore: new SessionEventStore(),
+      retryInterval: RETRY_MS,
     })
     transport.onclose = () => sessions.delete(sessionId)
     await session.server.connect(transport)
@@ -146,6 +171,28 @@ export async function serveHttp(
     else stop.addEventListener('abort', () => void shutdown(), { once: true })
   })
   return { url: `http://${shown}:${port}/mcp`, closed }
+}
+
+/**
+ * 401 as RFC 6750 says, with a description that tells a client (the MCP Inspector, an SDK
+ * client with an OAuth provider) this is a static bearer token, not OAuth: driftcore serves no
+ * protected-resource metadata (RFC 9728), so there is no authorization server to discover.
+ */
+function unauthorized(req: IncomingMessage, res: ServerResponse): void {
+  const sent = req.headers.authorization !== undefined
+  const description = sent
+    ? "the bearer token is not this server's; driftcore uses a static token, not OAuth"
+    : 'send Authorization: Bearer <token>; driftcore uses a static token, not OAuth'
+  res.setHeader(
+    'WWW-Authenticate',
+    `Bearer realm="driftcore"${sent ? ', error="invalid_token"' : ''}, error_description="${description}"`,
+  )
+  reply(
+    res,
+    401,
+    `Unauthorized: ${description}. The token is DRIFTCORE_MCP_TOKEN, mcp.http.token, or the file ` +
+      '.driftcore/state/mcp-token of the project the server runs in.',
+  )
 }
 
 function wildcard(host: string): boolean {

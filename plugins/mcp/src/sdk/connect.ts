@@ -27,9 +27,22 @@ export function serverSpec(value: string | undefined, self: { command: string; a
   return { kind: 'command', command: args[0]!, args: args.slice(1) }
 }
 
+/**
+ * The SDK client, which over HTTP ends its session (DELETE) when closed: the SDK's own close
+ * only drops the connection, and a shared server keeps the session until it idles out.
+ */
+class EndingClient extends Client {
+  override async close(): Promise<void> {
+    const transport = this.transport
+    if (transport instanceof StreamableHTTPClientTransport && transport.sessionId !== undefined)
+      await transport.terminateSession().catch(() => undefined)
+    await super.close()
+  }
+}
+
 /** Connects the official SDK client; a spawned server's stderr goes to ours. */
 export async function connect(spec: ServerSpec, token?: string): Promise<Client> {
-  const client = new Client({ name: 'driftcore-sdk', version: '1.0.0' })
+  const client = new EndingClient({ name: 'driftcore-sdk', version: '1.0.0' })
   const transport =
     spec.kind === 'url'
       ? // Origin: a server bound beyond loopback refuses requests without one; this is its own.

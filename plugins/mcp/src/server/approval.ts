@@ -45,6 +45,7 @@ export async function askClient(
   const { signal } = request
   const id = String(pending.details.approval_id)
   const approval = await kernel.approvals.get(id)
+  // The same facts as every other error result: code, message, hint and details (docs/mcp.md).
   const stillPending = (why: string): ClientAnswer => ({
     outcome: 'approval_required',
     result: {
@@ -57,7 +58,14 @@ export async function askClient(
           ),
         },
       ],
-      _meta: { 'driftcore/error': { code: 'approval_required', details: { approval_id: id } } },
+      _meta: {
+        'driftcore/error': kernel.redactor.redact({
+          code: 'approval_required',
+          message: `${pending.message} ${why}`,
+          ...(pending.hint ? { hint: pending.hint } : {}),
+          details: { ...pending.details, approval_id: id },
+        }),
+      },
     },
   })
 
@@ -70,11 +78,14 @@ export async function askClient(
         requestedSchema: {
           type: 'object',
           properties: {
+            // A titled single-select enum as the current spec defines it (`enumNames` is deprecated).
             decision: {
               type: 'string',
               title: 'Your decision',
-              enum: ['approve', 'deny'],
-              enumNames: ['Approve this exact call', 'Deny it'],
+              oneOf: [
+                { const: 'approve', title: 'Approve this exact call' },
+                { const: 'deny', title: 'Deny it' },
+              ],
             },
             comment: { type: 'string', title: 'Comment for the audit log (optional)', maxLength: 500 },
           },
@@ -124,7 +135,14 @@ export async function askClient(
           text: `The call to ${tool} was denied through the MCP client ${client} (approval ${id}). Do not repeat it; ask the person what they would accept instead.`,
         },
       ],
-      _meta: { 'driftcore/error': { code: 'forbidden', details: { approval_id: id, denied_by: by } } },
+      _meta: {
+        'driftcore/error': kernel.redactor.redact({
+          code: 'forbidden',
+          message: `the call to ${tool} was denied through the MCP client ${client} (approval ${id})`,
+          hint: 'do not repeat it; ask the person what they would accept instead',
+          details: { approval_id: id, denied_by: by },
+        }),
+      },
     },
   }
 }

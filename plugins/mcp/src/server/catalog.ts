@@ -53,7 +53,7 @@ export function toMcpTool(tool: ToolDescriptor): Tool {
     inputSchema: (input.type === 'object' ? input : { type: 'object' }) as Tool['inputSchema'],
     // structuredContent must be an object, so only object outputs get an outputSchema.
     ...(output.type === 'object' ? { outputSchema: output as Tool['outputSchema'] } : {}),
-    annotations: toolAnnotations(tool.risk, tool.title),
+    annotations: toolAnnotations(tool.risk, tool.title, tool.idempotent),
     _meta: {
       'driftcore/plugin': tool.plugin,
       'driftcore/capability': tool.capability,
@@ -67,12 +67,17 @@ export function toMcpTool(tool: ToolDescriptor): Tool {
  * Hints for clients, derived from the risk tags a tool declares. They are hints: policy, not
  * the client, decides what runs.
  */
-export function toolAnnotations(risk: readonly RiskTag[], title?: string): ToolAnnotations {
+export function toolAnnotations(
+  risk: readonly RiskTag[],
+  title?: string,
+  idempotent?: boolean,
+): ToolAnnotations {
   const readOnly = risk.length > 0 && risk.every((tag) => tag === 'read')
   return {
     ...(title ? { title } : {}),
     readOnlyHint: readOnly,
     destructiveHint: !readOnly && risk.some((tag) => tag === 'write' || tag === 'exec' || tag === 'prod'),
+    idempotentHint: readOnly || idempotent === true,
     openWorldHint: risk.includes('network'),
   }
 }

@@ -93,10 +93,7 @@ export async function serve(options: ServeOptions): Promise<void> {
         maxSessions: config.max_sessions,
         sessionIdleMs: config.session_idle_ms,
         metrics,
-        readiness: () => ({
-          policy: { version: live.current().policy().snapshot.version },
-          sessions: host.sessions.size,
-        }),
+        readiness: () => ({ policy: { version: live.current().policy().snapshot.version } }),
         warnings,
         ...(control ? { control } : {}),
       },

@@ -160,6 +160,15 @@ rules:
     expect(approval.comment).toMatch(/^fine by me — the MCP client vitest-agent's answer to elicitation/)
     expect(asked!.message).toContain(`Input hash: ${approval.input_hash}`)
     expect(asked!.message).toContain("the word of the MCP client vitest-agent, not a person's approval")
+    // Titled enums as the current spec defines them; the deprecated enumNames is gone.
+    const decision = (asked as { requestedSchema: { properties: Record<string, Record<string, unknown>> } })
+      .requestedSchema.properties.decision!
+    expect(decision.oneOf).toEqual([
+      { const: 'approve', title: 'Approve this exact call' },
+      { const: 'deny', title: 'Deny it' },
+    ])
+    expect(decision).not.toHaveProperty('enumNames')
+    expect(decision).not.toHaveProperty('enum')
 
     const decided = await recorded(project, 'approval.approved')
     expect(decided[0]!.actor).toEqual(approval.requester)
@@ -178,6 +187,11 @@ rules:
     expect(result.isError).toBe(true)
     expect(textOf(result)).toMatch(/^The call to hello\.shout was denied through the MCP client vitest-agent/)
     const id = /approval (apr_[0-9a-f]+)/.exec(textOf(result))![1]!
+    expect(result._meta?.['driftcore/error']).toMatchObject({
+      code: 'forbidden',
+      message: `the call to hello.shout was denied through the MCP client vitest-agent (approval ${id})`,
+      details: { approval_id: id },
+    })
     expect(await showApproval(id)).toMatchObject({
       status: 'denied',
       via: 'mcp-elicitation',
@@ -194,6 +208,12 @@ rules:
     expect(result.isError).toBe(true)
     expect(textOf(result)).toContain('The question was dismissed.')
     expect((await showApproval(approvalIdOf(result))).status).toBe('pending')
+    // The same facts as any error result, the message included (docs/mcp.md).
+    expect(result._meta?.['driftcore/error']).toMatchObject({
+      code: 'approval_required',
+      message: expect.stringContaining('The question was dismissed.') as string,
+      details: { approval_id: approvalIdOf(result) },
+    })
   })
 
   it('never asks through elicitation when the policy wants a person, or elicitation is off', async () => {

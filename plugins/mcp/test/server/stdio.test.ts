@@ -47,11 +47,13 @@ describe('mcp serve over stdio', () => {
     expect(greet.annotations).toMatchObject({
       readOnlyHint: true,
       destructiveHint: false,
+      idempotentHint: true,
       openWorldHint: false,
     })
     expect(byName.get('hello.shout')!.annotations).toMatchObject({
       readOnlyHint: false,
       destructiveHint: true,
+      idempotentHint: false,
     })
     expect(byName.get('hello.useToken')!.annotations).toMatchObject({
       readOnlyHint: false,

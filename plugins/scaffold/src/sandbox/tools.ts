@@ -86,6 +86,7 @@ const reset = defineTool({
     'Puts the sandbox back exactly as the snapshot recorded it and proves it by tree hash; an error if there is no snapshot or the hashes differ.',
   capability: 'sandbox.write',
   risk: ['write'],
+  idempotent: true,
   requires: ['git', 'bwrap'],
   inProcess: siteWork,
   input: z.object({}),
