@@ -20,9 +20,16 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const OUT = 'dist/action'
 const CLI_ENTRY = 'src/github-action/cli.ts'
 const PLUGINS_MODULE = 'driftcore-action:plugins'
-// Plugins the action leaves out: installing plugins with npm has no place in a one-step job, and
-// oclif's built-in help answers --help without plugin-help.
-const LEFT_OUT = new Set(['@oclif/plugin-help', '@oclif/plugin-plugins'])
+// Plugins the action leaves out: installing plugins with npm has no place in a one-step job,
+// oclif's built-in help answers --help without plugin-help, a job has no shell to complete in,
+// no person to ask "did you mean", and its own version in the action's ref.
+const LEFT_OUT = new Set([
+  '@oclif/plugin-help',
+  '@oclif/plugin-plugins',
+  '@oclif/plugin-not-found',
+  '@oclif/plugin-autocomplete',
+  '@oclif/plugin-version',
+])
 // Commands the action leaves out, for weight every job would carry: the review screen needs a
 // person at a terminal (Ink, React), and generating an SDK is a developer's task that brings the
 // TypeScript compiler and Prettier (11 MB). In the action they are unknown commands, reported so.

@@ -1,4 +1,3 @@
-import path from 'node:path'
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import type { Actor } from '../audit/record.js'
 import { DriftcoreError, ERROR_CODES } from '../errors/driftcore-error.js'

@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core'
 import { palette } from '../../cli/color.js'
-import { constraintsLine } from '../../cli/format.js'
 import { DriftcoreCommand } from '../../cli/base-command.js'
 import { describeConstraints, questionToSend, requestFlags } from '../../cli/policy-request.js'
 import { serverFlags } from '../../cli/remote.js'

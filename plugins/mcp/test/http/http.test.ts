@@ -86,7 +86,9 @@ describe('mcp serve over HTTP', () => {
   it('refuses /mcp and /metrics with 401 when the token is missing or wrong', async () => {
     const missing = await send(server.url, { method: 'POST', headers: mcpHeaders, body: initialize })
     expect(missing.status).toBe(401)
-    expect(missing.headers['www-authenticate']).toMatch(/^Bearer realm="driftcore", error_description="[^"]+"$/)
+    expect(missing.headers['www-authenticate']).toMatch(
+      /^Bearer realm="driftcore", error_description="[^"]+"$/,
+    )
     const wrong = await send(server.url, {
       method: 'POST',
       headers: { ...mcpHeaders, Authorization: `Bearer ${server.token.slice(0, -1)}x` },
