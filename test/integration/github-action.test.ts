@@ -161,7 +161,7 @@ steps:
       error: {
         code: 'invalid_input',
         message: 'Nonexistent flag: --bogus',
-        hint: 'see its flags and arguments: driftcore drift check --help',
+        hint: 'see driftcore drift check --help',
         details: {},
       },
     })
@@ -170,7 +170,7 @@ steps:
         level: 'error',
         properties: { title: 'driftcore drift check --baseline config-sync --bogus' },
         message:
-          'invalid_input: Nonexistent flag: --bogus\nsee its flags and arguments: driftcore drift check --help',
+          'invalid_input: Nonexistent flag: --bogus\nsee driftcore drift check --help',
       },
     ])
     expect(run.summary).toContain('<b>invalid_input</b> (exit 2): Nonexistent flag: --bogus')
