@@ -3,8 +3,8 @@ import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import { reservedByCore } from '../registry/claims.js'
 
-/** templates/plugin/ of this driftcore: the files a new plugin starts from. */
-export const PLUGIN_TEMPLATE = path.resolve(import.meta.dirname, '../../templates/plugin')
+/** plugin-template/ of this driftcore (not under templates/, which holds the scaffold's module templates): the files a new plugin starts from. */
+export const PLUGIN_TEMPLATE = path.resolve(import.meta.dirname, '../../plugin-template')
 
 // The plugin's prefix: its tool ids (`NAME.hello`), config section and package name follow it.
 const NAME = /^[a-z][a-z0-9]*$/

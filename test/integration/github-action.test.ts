@@ -169,8 +169,7 @@ steps:
       {
         level: 'error',
         properties: { title: 'driftcore drift check --baseline config-sync --bogus' },
-        message:
-          'invalid_input: Nonexistent flag: --bogus\nsee driftcore drift check --help',
+        message: 'invalid_input: Nonexistent flag: --bogus\nsee driftcore drift check --help',
       },
     ])
     expect(run.summary).toContain('<b>invalid_input</b> (exit 2): Nonexistent flag: --bogus')
