@@ -442,7 +442,13 @@ export class Gate {
         artifacts: { put: (c, m) => d.artifacts.put(c, m), get: (r) => d.artifacts.get(r) },
         logger: options.logger ?? d.logger,
       })
-      const redacted = { ...content, text: d.redactor.redactText(content.text) }
+      const read = resourceContent(content, resource.plugin, uri)
+      if (read.text === undefined) {
+        const bytes = Buffer.from(read.data, 'base64')
+        await record('ok', { bytes: bytes.length, sha256: sha256(bytes) })
+        return read
+      }
+      const redacted = { ...read, text: d.redactor.redactText(read.text) }
       await record('ok', { bytes: Buffer.byteLength(redacted.text), sha256: sha256(redacted.text) })
       return redacted
     } catch (thrown) {
@@ -738,4 +744,19 @@ async function previewOf(tool: ToolDescriptor, input: unknown, d: GateDeps): Pro
   } catch (error) {
     return `(what it would do is unknown: ${error instanceof Error ? error.message : String(error)})`
   }
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/** A resource read's result as the gate passes it on: text, or base64 bytes; anything else is the plugin's bug. */
+function resourceContent(content: unknown, plugin: string, uri: string): ResourceContent {
+  const c = (content ?? {}) as { text?: unknown; data?: unknown; mimeType?: unknown }
+  const mimeType = typeof c.mimeType === 'string' ? { mimeType: c.mimeType } : {}
+  if (typeof c.text === 'string') return { text: c.text, ...mimeType }
+  if (typeof c.data === 'string' && BASE64.test(c.data)) return { data: c.data, ...mimeType }
+  throw new DriftcoreError(
+    'internal',
+    `plugin ${plugin} read ${uri} but returned neither text (a string) nor data (base64 bytes)`,
+    { hint: `fix the resource's read() in ${plugin}: return { text } or { data: bytes.toString('base64') }` },
+  )
 }

@@ -247,10 +247,13 @@ export interface PrecheckContext extends ResourceContext {
   launcher: Pick<ToolContext['launcher'], 'resolve'>
 }
 
-export interface ResourceContent {
-  text: string
-  mimeType?: string
-}
+/**
+ * What a resource's read returns: its text (redacted like every output), or its bytes as
+ * base64 in `data` (an image, an archive), sent as they are.
+ */
+export type ResourceContent =
+  | { text: string; data?: undefined; mimeType?: string }
+  | { data: string; text?: undefined; mimeType?: string }
 
 export interface ResourceDefinition {
   /** A URI, or an RFC 6570 template such as `driftcore://schema/fields/{entity_type}`. */

@@ -12,7 +12,10 @@ export default class ResourcesRead extends DriftcoreCommand<typeof ResourcesRead
   async run() {
     const kernel = await this.kernel()
     const content = await kernel.gate.read(this.args.uri, this.actor())
-    if (!this.jsonEnabled()) this.log(content.text)
+    // A binary resource's bytes go to stdout as they are (`> file.png`); --json gives them as base64.
+    if (!this.jsonEnabled())
+      if (content.text !== undefined) this.log(content.text)
+      else process.stdout.write(Buffer.from(content.data, 'base64'))
     return { uri: this.args.uri, ...content }
   }
 }

@@ -6,6 +6,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { McpHost } from '../server/host.js'
 import { stderrSink } from '../server/logging.js'
 import { SessionEventStore } from './events.js'
+import { atNegotiatedVersion, onNegotiated } from './protocol-version.js'
 import { bearerValid, hostAllowed, isLoopback, originAllowed } from './guard.js'
 import type { Metrics } from './metrics.js'
 import { HttpSessions, type SessionRow } from './sessions.js'
@@ -100,6 +101,7 @@ export async function serveHttp(
     if (typeof id === 'string') {
       const entry = sessions.touch(id)
       if (!entry) return reply(res, 404, 'Session not found', -32001)
+      atNegotiatedVersion(req, entry.session.protocolVersion)
       return entry.transport.handleRequest(req, res)
     }
     if (req.method !== 'POST') return reply(res, 400, 'Bad Request: no session; initialize with a POST first')
@@ -126,6 +128,7 @@ export async function serveHttp(
       retryInterval: RETRY_MS,
     })
     transport.onclose = () => sessions.delete(sessionId)
+    onNegotiated(transport, (version) => (session.protocolVersion = version))
     await session.server.connect(transport)
     await transport.handleRequest(req, res)
     if (!sessions.has(sessionId)) await session.server.close()

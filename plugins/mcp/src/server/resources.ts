@@ -11,7 +11,9 @@ export async function readResource(session: McpSession, uri: string): Promise<Re
     try {
       const { resource } = kernel.registry.matchResource(uri)
       const content = await kernel.gate.read(uri, session.actor(), { identity: session.identity() })
-      return { contents: [{ uri, mimeType: content.mimeType ?? resource.mimeType, text: content.text }] }
+      const mimeType = content.mimeType ?? resource.mimeType
+      const body = content.text !== undefined ? { text: content.text } : { blob: content.data }
+      return { contents: [{ uri, mimeType, ...body }] }
     } catch (error) {
       if (!isDriftcoreError(error)) throw error
       const message = kernel.redactor.redactText(error.message)

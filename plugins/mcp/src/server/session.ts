@@ -18,6 +18,8 @@ export class McpSession {
   level: LoggingLevel = 'info'
   /** Resource URIs the client subscribed to (resources/subscribe). */
   readonly subscriptions = new Set<string>()
+  /** The protocol version this session negotiated at initialize (over HTTP; see http/protocol-version.ts). */
+  protocolVersion: string | undefined
   private initialized = false
 
   constructor(

@@ -123,6 +123,56 @@ describe('resumable Streamable HTTP', () => {
     expect(text).toMatch(/^id: [\w-]+\.1\nretry: 1000\ndata: \n\n/)
   })
 
+  // The conformance suite's server-sse-polling sends MCP-Protocol-Version 2025-03-26 on a session
+  // that negotiated 2025-11-25; the SDK decides priming from that header alone.
+  const rawSession = async (protocolVersion: string) => {
+    const init = initializeRequest('raw-priming') as { params: Record<string, unknown> }
+    const reply = await fetch(server.url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        Authorization: `Bearer ${server.token}`,
+      },
+      body: JSON.stringify({ ...init, params: { ...init.params, protocolVersion } }),
+    })
+    await reply.text()
+    const session = reply.headers.get('mcp-session-id')!
+    return async (header: string) => {
+      const list = await fetch(server.url, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          Authorization: `Bearer ${server.token}`,
+          'Mcp-Session-Id': session,
+          'Mcp-Protocol-Version': header,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }),
+      })
+      return { status: list.status, text: await list.text() }
+    }
+  }
+
+  it('primes a stream by the version the session negotiated, whatever older version a request names', async () => {
+    const post = await rawSession('2025-11-25')
+    const { text } = await post('2025-03-26')
+    expect(text.slice(0, 60)).toMatch(/^id: [\w-]+\.\d+\nretry: 1000\ndata: \n\n/)
+    expect(text).toContain('"tools"')
+  })
+
+  it('sends no priming event to a session that negotiated a version older clients speak', async () => {
+    const post = await rawSession('2025-03-26')
+    const { text } = await post('2025-03-26')
+    expect(text.slice(0, 60)).not.toMatch(/data: \n\n/)
+    expect(text).toContain('"tools"')
+  })
+
+  it('still refuses a protocol version the server does not support', async () => {
+    const post = await rawSession('2025-11-25')
+    expect((await post('1999-01-01')).status).toBe(400)
+  })
+
   it('refuses another session’s event id: Last-Event-ID replays only this session’s events', async () => {
     const open = async () => {
       const reply = await fetch(server.url, {

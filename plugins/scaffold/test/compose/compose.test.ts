@@ -136,8 +136,8 @@ describe('the compose sandbox', () => {
       })
       const seen: string[] = [JSON.stringify(ok), JSON.stringify(leaky)]
       for (const resource of kernel.registry.resources())
-        seen.push((await kernel.gate.read(resource.uri, actor)).text)
-      const compose = JSON.parse((await kernel.gate.read('driftcore://sandbox/compose', actor)).text)
+        seen.push((await kernel.gate.read(resource.uri, actor)).text ?? '')
+      const compose = JSON.parse((await kernel.gate.read('driftcore://sandbox/compose', actor)).text ?? '')
       expect(compose.env).toEqual({
         file: '.env',
         variables: ['DB_PASSWORD', 'DB_ROOT_PASSWORD', 'DRUPAL_HASH_SALT'],
