@@ -66,7 +66,7 @@ describe('results a hostile tool output cannot forge', () => {
         '  - id: check',
         '    type: condition',
         '    expression: "true"',
-        '    expect: inputs.xs.all(a, inputs.xs.all(b, inputs.xs.all(c, inputs.xs.all(d, a + b + c + d >= 0))))',
+        '    expect: inputs.xs.all(a, inputs.xs.all(b, a + b >= 0))',
         '  - id: after',
         '    type: condition',
         '    depends_on: [check]',
@@ -74,7 +74,7 @@ describe('results a hostile tool output cannot forge', () => {
         '',
       ].join('\n'),
     )
-    const xs = JSON.stringify({ xs: Array.from({ length: 60 }, (_, i) => i) })
+    const xs = JSON.stringify({ xs: Array.from({ length: 2000 }, (_, i) => i) })
     const run = await runCli(project, ['workflow', 'run', 'costly.yaml', '--input', xs, '--json'])
     expect(run.exitCode).not.toBe(0)
     expect(run.stdout).toContain('CEL cost budget exceeded')
