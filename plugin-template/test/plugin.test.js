@@ -30,6 +30,9 @@ function driftcore(...args) {
 }
 
 before(() => {
+  // A project of its own to call the tool in (driftcore uses no project but the one it is in).
+  const project = driftcore('init')
+  assert.equal(project.status, 0, project.stderr)
   const linked = driftcore('plugins', 'link', '--no-install', plugin)
   assert.equal(linked.status, 0, linked.stderr)
 })

@@ -60,7 +60,11 @@ describe('mcp serve --host 0.0.0.0', () => {
       headers: { Authorization: `Bearer ${server.token}` },
     })
     const details = JSON.parse(authorised.body) as Record<string, unknown>
-    expect(details).toMatchObject({ status: 'ready', sessions: 0, policy: { version: expect.any(Number) } })
+    expect(details).toMatchObject({
+      status: 'ready',
+      sessions: { open: 0, max: 32, table: [] },
+      policy: { version: expect.any(Number) },
+    })
     expect(details.warnings).toEqual([expect.stringContaining('0.0.0.0')])
   })
 
