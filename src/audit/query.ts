@@ -186,14 +186,16 @@ export async function queryAudit(
 /**
  * Text every matching record's line must contain, from the literal parts of the filters: a
  * line without it is not parsed. Values are written by JSON.stringify, so a literal's JSON
- * form is what appears in the line. A glob contributes its longest literal run.
+ * form is what appears in the line. A glob contributes the literal text before its first
+ * special character: every match starts with it, whereas a run after a brace or inside one is
+ * only one alternative (`policy.{published,rollback}`), and `!` negates.
  */
 function lineNeedles(query: AuditQuery): string[] {
   const json = (text: string) => JSON.stringify(text).slice(1, -1)
   const literal = (glob: string | undefined) => {
     if (!glob || glob.includes('\\')) return undefined
-    const longest = glob.split(/[*?[\]{}()!|+@,]/).reduce((a, b) => (b.length > a.length ? b : a), '')
-    return longest.length >= 3 ? json(longest) : undefined
+    const prefix = glob.split(/[*?[\]{}()!|+@,]/)[0]!
+    return prefix.length >= 3 ? json(prefix) : undefined
   }
   const actorId = query.actor?.includes(':') ? query.actor.slice(query.actor.indexOf(':') + 1) : query.actor
   return [

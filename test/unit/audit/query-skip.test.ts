@@ -77,6 +77,17 @@ describe('audit query over many segments', () => {
     expect(await queryAudit(dir, { type: 'test.*', actor: 'human:ali*' })).toHaveLength(60)
   })
 
+  it('a glob of alternatives or a negation finds every record it matches, not only those holding its longest word', async () => {
+    await write(30, (i) => (i % 3 === 0 ? 'policy.published' : i % 3 === 1 ? 'policy.rollback' : 'other'))
+    const both = await queryAudit(dir, { subject: 'policy.{published,rollback}' })
+    expect(both).toHaveLength(20)
+    expect(new Set(both.map((r) => r.subject))).toEqual(new Set(['policy.published', 'policy.rollback']))
+    expect((await queryAudit(dir, { subject: '!policy.published' })).map((r) => r.subject)).not.toContain(
+      'policy.published',
+    )
+    expect(await queryAudit(dir, { subject: '!policy.published' })).toHaveLength(20)
+  })
+
   it('an index edited to hide a segment from --since queries is reported by audit verify', async () => {
     await write(100)
     const all = await queryAudit(dir, {})
