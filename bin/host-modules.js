@@ -7,10 +7,48 @@
 //   so a plugin needs no dependency download to install from a tarball or a git URL.
 // A hook, not a published API package: there is one copy of the API (the host's), so
 // `defineTool` and the registry always agree, and nothing has to be kept in step on npm.
+import { readFileSync, statSync } from 'node:fs'
 import module from 'node:module'
 
 const HOST = new URL('../package.json', import.meta.url).href
 const LENT = new Set(['zod', '@oclif/core'])
+const ROOT = new URL('../', import.meta.url)
+
+/**
+ * dist/bundle/ (scripts/build-bundle.mjs) holds the start-up path as a few esbuild chunks. A
+ * module the bundle has an entry for is answered with that entry, for ES imports only (a
+ * CommonJS require() gets the file itself, as before). The bundle is used only when it was
+ * built from the compiled files present now (the tsbuildinfo files it recorded): after a
+ * `tsc -b` it is skipped until rebuilt, and DRIFTCORE_BUNDLE=0 always skips it. An entry that
+ * names anything but a file inside dist/bundle/ makes the whole map unused.
+ */
+export function bundleEntries(root = ROOT, env = process.env) {
+  if (env.DRIFTCORE_BUNDLE === '0') return undefined
+  try {
+    const map = JSON.parse(readFileSync(new URL('dist/bundle/map.json', root), 'utf8'))
+    for (const [file, seen] of Object.entries(map.fingerprint)) {
+      const s = statSync(new URL(file, root))
+      if (`${s.size}:${s.mtimeMs}` !== seen) return undefined
+    }
+    const entries = new Map()
+    for (const [file, entry] of Object.entries(map.entries)) {
+      if (typeof entry !== 'string' || !/^[\w.-]+\.js$/.test(entry)) return undefined
+      entries.set(new URL(file, root).href, new URL(`dist/bundle/${entry}`, root).href)
+    }
+    return entries
+  } catch {
+    return undefined
+  }
+}
+
+let bundled
+
+function fromBundle(result, context) {
+  bundled ??= bundleEntries() ?? new Map()
+  const entry = bundled.get(result.url)
+  if (entry === undefined || !context.conditions?.includes('import')) return result
+  return { ...result, url: entry }
+}
 
 function packageName(specifier) {
   if (specifier.startsWith('.') || specifier.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(specifier))
@@ -29,6 +67,10 @@ function notFound(error) {
 
 /** The synchronous hook for `module.registerHooks` (Node >= 22.15). */
 export function resolveSync(specifier, context, nextResolve) {
+  return fromBundle(resolveHost(specifier, context, nextResolve), context)
+}
+
+function resolveHost(specifier, context, nextResolve) {
   const name = packageName(specifier)
   if (name === 'driftcore') return nextResolve(specifier, fromHost(context))
   if (name === undefined || !LENT.has(name)) return nextResolve(specifier, context)
@@ -42,6 +84,10 @@ export function resolveSync(specifier, context, nextResolve) {
 
 /** The same hook for `module.register` (older Node 22), which runs it off the main thread. */
 export async function resolve(specifier, context, nextResolve) {
+  return fromBundle(await resolveHostAsync(specifier, context, nextResolve), context)
+}
+
+async function resolveHostAsync(specifier, context, nextResolve) {
   const name = packageName(specifier)
   if (name === 'driftcore') return nextResolve(specifier, fromHost(context))
   if (name === undefined || !LENT.has(name)) return nextResolve(specifier, context)
