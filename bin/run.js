@@ -6,6 +6,8 @@ if (process.argv.length === 3 && process.argv[2] === '--version') {
   const { name, version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`${name}/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
+  const { enableCompileCache } = await import('./compile-cache.js')
+  enableCompileCache()
   // A reader that stops early (`driftcore tools list | head`) is not an error: the command
   // still finishes, so what it recorded is flushed, and exits as it would have.
   process.stdout.on('error', (error) => {

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { parse as parseScalar } from 'yaml'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import { sha256 } from '../store/hash.js'
-import { parseYaml, positionOf } from '../store/yaml.js'
+import { parseYamlValues, positionOf } from '../store/yaml.js'
 
 export type PlainObject = Record<string, unknown>
 
@@ -35,7 +35,7 @@ export async function readFileLayer(
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
-  const parsed = parseYaml(text, file, maxBytes)
+  const parsed = parseYamlValues(text, file, maxBytes)
   const values = parsed.value ?? {}
   if (!isPlainObject(values)) {
     throw new DriftcoreError('invalid_input', `${file}:1:1: config must be a mapping of sections`, {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { compileCel } from '../cel/compile.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
-import { parseYaml, positionOf, validateYaml } from '../store/yaml.js'
+import { parseYamlValues, positionOf, validateYaml } from '../store/yaml.js'
 import { constraintsSchema } from './constraints.js'
 
 export const DECISIONS = ['ALLOW', 'ALLOW_WITH_CONSTRAINTS', 'REQUIRE_APPROVAL', 'DENY'] as const
@@ -104,7 +104,7 @@ export function parseBundle(text: string, file: string, maxBytes?: number): Poli
 
 /** parseBundle, keeping the positions that checks across bundles (compose.ts) report. */
 export function parseBundleSource(text: string, file: string, maxBytes?: number): ParsedBundle {
-  const parsed = parseYaml(text, file, maxBytes)
+  const parsed = parseYamlValues(text, file, maxBytes)
   const bundle = validateYaml(parsed, bundleSchema, file)
   const whereIn = (index: number, key: string) => {
     const { line, col } = positionOf(parsed, ['rules', index, key], 'key')

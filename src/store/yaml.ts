@@ -73,6 +73,29 @@ export function parseYaml(text: string, file: string, maxBytes = DEFAULT_MAX_YAM
 }
 
 /**
+ * parseYaml's result for files read on every start (config layers, policy bundles): the values
+ * come from the fast parser, and the position-keeping parse runs only when something asks for a
+ * position (an error at file:line:col) or when the fast parser declines the text. Same guards:
+ * the size cap and nesting check first, duplicate keys and aliases to parseYaml.
+ */
+export function parseYamlValues(text: string, file: string, maxBytes = DEFAULT_MAX_YAML_BYTES): ParsedYaml {
+  checkNesting(text, file, { yaml: true })
+  const value = readYamlFast(text, maxBytes)
+  if (value === undefined) return parseYaml(text, file, maxBytes)
+  let full: ParsedYaml | undefined
+  const positions = () => (full ??= parseYaml(text, file, maxBytes))
+  return {
+    value,
+    get doc() {
+      return positions().doc
+    },
+    get lines() {
+      return positions().lines
+    },
+  }
+}
+
+/**
  * The line and column of the node at `path` (its value, or with `at: 'key'` its key), or of the
  * nearest ancestor that exists.
  */
