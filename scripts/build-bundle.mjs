@@ -227,6 +227,9 @@ async function main() {
       : path.join(REPO, info.entryPoint)
     map[pathToFileURL(source).href.slice(pathToFileURL(REPO).href.length + 1)] = name
   }
+  // Node looks for the package.json that scopes each module it loads, walking up from its
+  // folder, and does not remember a folder that has none: one here ends every walk at once.
+  await writeFile(path.join(temp, 'package.json'), '{ "type": "module", "private": true }\n')
   await writeFile(
     path.join(temp, 'map.json'),
     `${JSON.stringify({ fingerprint: await fingerprint(), entries: map }, null, 1)}\n`,
