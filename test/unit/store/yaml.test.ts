@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { loadYamlText, parseYaml, readYamlFast } from '../../../src/store/yaml.js'
+import {
+  loadYamlText,
+  parseYaml,
+  parseYamlValues,
+  readYamlFast,
+  validateYaml,
+} from '../../../src/store/yaml.js'
 
 describe('YAML loading', () => {
   it('reports a syntax error at file:line:col', () => {
@@ -58,5 +64,40 @@ describe('YAML loading', () => {
     // Both parsers read the YAML 1.2 core schema alike: no yes/no booleans, no timestamps.
     const text = 'on: yes\nwhen: 2026-01-01\nn: 0o17\n'
     expect(readYamlFast(text)).toEqual(parseYaml(text, 'f.yaml').value)
+  })
+
+  describe('parseYamlValues (config layers and policy bundles, read at every start)', () => {
+    const bomb = () => {
+      const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+      for (let i = 1; i < 10; i++) {
+        const prev = String.fromCharCode(96 + i)
+        const name = String.fromCharCode(97 + i)
+        levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`)
+      }
+      return levels.join('\n') + '\n'
+    }
+
+    it('gives the values the position-keeping parser gives', () => {
+      const text =
+        'audit:\n  fsync: always\nlimits: {max_input_bytes: 0x10, cel_max_steps: 1e3}\nx: ~\ny: "on"\nz: no\n'
+      expect(parseYamlValues(text, 'c.yaml').value).toEqual(parseYaml(text, 'c.yaml').value)
+    })
+
+    it('still refuses duplicate keys, an alias bomb, deep nesting and an oversized file, at file:line:col', () => {
+      expect(() => parseYamlValues('a: 1\na: 2\n', 'f.yaml')).toThrow(/f\.yaml:2:1: Map keys must be unique/)
+      expect(() => parseYamlValues(bomb(), 'bomb.yaml')).toThrow(/bomb\.yaml: .*[Ee]xcessive alias count/)
+      expect(() => parseYamlValues(`a: ${'['.repeat(200)}${']'.repeat(200)}\n`, 'deep.yaml')).toThrow(
+        /deep\.yaml:1:/,
+      )
+      expect(() => parseYamlValues('x: ' + 'y'.repeat(2000), 'big.yaml', 1000)).toThrow(
+        /over the 1000-byte limit/,
+      )
+    })
+
+    it('places a schema error at the offending value though the values came from the fast parser', () => {
+      const schema = z.strictObject({ audit: z.strictObject({ fsync: z.enum(['always', 'batch', 'off']) }) })
+      const parsed = parseYamlValues('# project\naudit:\n  fsync: sometimes\n', 'config.yaml')
+      expect(() => validateYaml(parsed, schema, 'config.yaml')).toThrow(/config\.yaml:3:10: audit\.fsync: /)
+    })
   })
 })
