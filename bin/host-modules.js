@@ -7,7 +7,8 @@
 //   so a plugin needs no dependency download to install from a tarball or a git URL.
 // A hook, not a published API package: there is one copy of the API (the host's), so
 // `defineTool` and the registry always agree, and nothing has to be kept in step on npm.
-import { readFileSync, statSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import module from 'node:module'
 
 const HOST = new URL('../package.json', import.meta.url).href
@@ -26,10 +27,13 @@ export function bundleEntries(root = ROOT, env = process.env) {
   if (env.DRIFTCORE_BUNDLE === '0') return undefined
   try {
     const map = JSON.parse(readFileSync(new URL('dist/bundle/map.json', root), 'utf8'))
-    for (const [file, seen] of Object.entries(map.fingerprint)) {
-      const s = statSync(new URL(file, root))
-      if (`${s.size}:${s.mtimeMs}` !== seen) return undefined
-    }
+    for (const [file, seen] of Object.entries(map.fingerprint))
+      if (
+        createHash('sha256')
+          .update(readFileSync(new URL(file, root)))
+          .digest('hex') !== seen
+      )
+        return undefined
     const entries = new Map()
     for (const [file, entry] of Object.entries(map.entries)) {
       if (typeof entry !== 'string' || !/^[\w.-]+\.js$/.test(entry)) return undefined

@@ -12,6 +12,7 @@
 // with code splitting, so each module exists once, in one chunk, however many entries share it:
 // a plugin importing `driftcore` or `zod` gets the very modules the host runs.
 import { mkdir, readFile, readdir, rm, stat, writeFile, rename } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -161,13 +162,17 @@ function literalPatterns() {
   }
 }
 
-/** What a bundle is built from: when any of these changed since, the bundle is stale. */
+/**
+ * What a bundle is built from: the tsbuildinfo files tsc rewrites whenever it writes anything,
+ * by content (an installed package keeps neither the mtimes nor a build to compare with).
+ */
 async function fingerprint() {
   const result = {}
   for (const { dir } of await packages()) {
     const file = path.join(dir, 'dist/.tsbuildinfo')
-    const s = await stat(file).catch(() => undefined)
-    result[path.relative(REPO, file)] = s ? `${s.size}:${s.mtimeMs}` : 'missing'
+    result[path.relative(REPO, file)] = createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex')
   }
   return result
 }
