@@ -174,8 +174,13 @@ export class CompiledPolicy {
   private candidates(toolId: string): CompiledRule[] {
     let list = this.byTool.get(toolId)
     if (!list) {
-      const pool = this.index ? this.index.candidates(toolId).map((i) => this.rules[i]!) : this.rules
-      list = pool.filter((r) => !r.tool || r.tool(toolId))
+      const found: CompiledRule[] = []
+      const consider = (r: CompiledRule) => {
+        if (!r.tool || r.tool(toolId)) found.push(r)
+      }
+      if (this.index) for (const i of this.index.candidates(toolId)) consider(this.rules[i]!)
+      else for (const r of this.rules) consider(r)
+      list = found
       if (toolId.length <= CACHED_ID_MAX) this.byTool.set(toolId, list)
     }
     return list

@@ -111,8 +111,10 @@ export class ToolIndex {
       if (i >= toolId.length) break
       at = at.children.get(toolId[i++]!)
     }
-    // Nodes are visited root first, so indices arrive grouped by prefix length: restore order.
-    return out.sort((a, b) => a - b)
+    // Nodes are visited root first, so indices arrive grouped by prefix length: restore order
+    // (most often they already are: one prefix, or rules that come in prefix order).
+    for (let k = 1; k < out.length; k++) if (out[k - 1]! > out[k]!) return out.sort((a, b) => a - b)
+    return out
   }
 
   private nextStamp(): number {
