@@ -4,7 +4,9 @@ import { compileCel, firstLine, type CelProgram } from '../cel/compile.js'
 import { CEL_POLICY_VARIABLES, type DecisionKind, type PolicyRule } from './bundle.js'
 import { mergeConstraints, type Constraints } from './constraints.js'
 import { anyOf, riskCheck, type Matcher } from './match.js'
+import { Lru } from './lru.js'
 import { shadowedAllows, type ShadowWarning, type ToolInfo } from './shadow.js'
+import { ToolIndex } from './tool-index.js'
 
 /** What policy decides about: who wants to run which tool, with what input, where. */
 export interface PolicyRequest {
@@ -128,19 +130,30 @@ function compileRule({ bundle, rule, final }: RuleSource): CompiledRule {
   }
 }
 
+/** Tool ids whose candidate rules are remembered; older ones are forgotten first. */
+export const CANDIDATE_CACHE_SIZE = 10_000
+// Longer ids (resource URIs an agent chooses) are not remembered: the cache stays small in bytes.
+const CACHED_ID_MAX = 256
+
 /**
- * A snapshot's rules, compiled once: globs to matchers, conditions to CEL programs. Rules are
- * bucketed per tool id on first use, so a decision looks only at rules that can match its tool.
+ * A snapshot's rules, compiled once: globs to matchers, conditions to CEL programs. The rules
+ * that can match a tool id are found through an index of their globs' literal prefixes (so a
+ * first decision for a tool runs only the globs that share its prefix) and remembered per tool
+ * id in a bounded LRU, so a decision looks only at rules that can match its tool.
  */
 export class CompiledPolicy {
   private readonly rules: CompiledRule[]
-  private readonly byTool = new Map<string, CompiledRule[]>()
+  private readonly index: ToolIndex | undefined
+  private readonly byTool = new Lru<string, CompiledRule[]>(CANDIDATE_CACHE_SIZE)
 
+  /** `options.index: false` tries every rule's globs on a cache miss (the reference in tests). */
   constructor(
     private readonly sources: readonly RuleSource[],
     readonly snapshot: { version: number; hash: string },
+    options: { index?: boolean } = {},
   ) {
     this.rules = sources.map(compileRule)
+    this.index = options.index === false ? undefined : new ToolIndex(sources.map((s) => s.rule.match.tools))
   }
 
   /** ALLOW rules that can never decide for any of these tools (see shadow.ts). */
@@ -157,11 +170,18 @@ export class CompiledPolicy {
     return { decision: this.decide(request, rules), rules }
   }
 
+  // The rules whose tool globs match `toolId`, in bundle order.
   private candidates(toolId: string): CompiledRule[] {
     let list = this.byTool.get(toolId)
     if (!list) {
-      list = this.rules.filter((r) => !r.tool || r.tool(toolId))
-      if (this.byTool.size < 10_000) this.byTool.set(toolId, list)
+      const found: CompiledRule[] = []
+      const consider = (r: CompiledRule) => {
+        if (!r.tool || r.tool(toolId)) found.push(r)
+      }
+      if (this.index) for (const i of this.index.candidates(toolId)) consider(this.rules[i]!)
+      else for (const r of this.rules) consider(r)
+      list = found
+      if (toolId.length <= CACHED_ID_MAX) this.byTool.set(toolId, list)
     }
     return list
   }

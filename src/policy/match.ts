@@ -3,9 +3,12 @@ import type { PolicyRule } from './bundle.js'
 
 export type Matcher = (value: string) => boolean
 
+/** How policy globs are read (the prefix index compiles them the same way). */
+export const GLOB_OPTIONS = { dot: true } as const
+
 /** A value matches the list when it matches any of its globs. */
 export function anyOf(patterns: readonly string[]): Matcher {
-  const matchers = patterns.map((p) => picomatch(p, { dot: true }))
+  const matchers = patterns.map((p) => picomatch(p, GLOB_OPTIONS))
   return (value) => matchers.some((m) => m(value))
 }
 

@@ -42,10 +42,16 @@ export function objectName(file: string): string | undefined {
   return collection ? `${collection}:${match[2]}` : match[2]
 }
 
-export function configFile(file: string, bytes: Buffer): ConfigFile | undefined {
+/**
+ * A config file from its bytes. `like` is a set being compared with this one: when its object
+ * of the same name has these very bytes (a memcmp, far cheaper than a hash), its hash is taken.
+ */
+export function configFile(file: string, bytes: Buffer, like?: ConfigSet): ConfigFile | undefined {
   const name = objectName(file)
   if (!name) return undefined
-  return { file, name, sha256: sha256(bytes), size: bytes.length, bytes }
+  const twin = like?.objects.get(name)
+  const hash = twin?.bytes && twin.file === file && twin.bytes.equals(bytes) ? twin.sha256 : sha256(bytes)
+  return { file, name, sha256: hash, size: bytes.length, bytes }
 }
 
 export function setOf(kind: SourceKind, label: string, files: Iterable<ConfigFile>): ConfigSet {
@@ -65,9 +71,17 @@ export function manifestOf(set: ConfigSet): ManifestEntry[] {
     .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
 }
 
-/** The digest of an export: sha256 of the RFC 8785 canonical JSON of its sorted manifest. */
+/**
+ * The digest of an export: sha256 of the RFC 8785 canonical JSON of its sorted manifest. Each
+ * entry is rebuilt with its keys in sorted order (file, sha256, size) and sizes are integers,
+ * so JSON.stringify writes exactly that canonical form (RFC 8785 serialises strings as
+ * JSON.stringify does), several times faster than a general canonicaliser.
+ */
 export function digestOf(manifest: readonly ManifestEntry[]): string {
-  return canonicalHash(manifest)
+  if (!manifest.every((e) => Number.isSafeInteger(e.size))) return canonicalHash(manifest)
+  return sha256(
+    JSON.stringify(manifest.map(({ file, sha256: hash, size }) => ({ file, sha256: hash, size }))),
+  )
 }
 
 /** A set known only by its manifest (the content was not kept). */

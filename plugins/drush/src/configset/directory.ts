@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readdirSync, readFileSync } from 'node:fs'
+import { closeSync, constants, openSync, readdirSync, readSync } from 'node:fs'
 import path from 'node:path'
 import { ConfinedDir, DriftcoreError } from 'driftcore'
 import { configFile, objectName, setOf, type ConfigFile, type ConfigSet } from './config-set.js'
@@ -16,6 +16,7 @@ export async function readDirectory(
   dir: string,
   label = dir,
   only?: (name: string) => boolean,
+  like?: ConfigSet,
 ): Promise<ConfigSet> {
   let files: string[]
   try {
@@ -31,7 +32,7 @@ export async function readDirectory(
   }
   const read: ConfigFile[] = []
   for (const file of files.filter((f) => !only || only(objectName(f) ?? '')).sort()) {
-    const f = configFile(file, readNoFollow(dir, file, label))
+    const f = configFile(file, readNoFollow(dir, file, label), like)
     if (f) read.push(f)
   }
   return setOf('directory', label, read)
@@ -57,7 +58,7 @@ function ymlFiles(dir: string): string[] {
 function readNoFollow(dir: string, file: string, label: string): Buffer {
   let fd: number
   try {
-    fd = openSync(path.join(dir, file), constants.O_RDONLY | constants.O_NOFOLLOW)
+    fd = openSync(`${dir}/${file}`, constants.O_RDONLY | constants.O_NOFOLLOW)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw linked(dir, file)
     throw new DriftcoreError(
@@ -69,9 +70,22 @@ function readNoFollow(dir: string, file: string, label: string): Buffer {
     )
   }
   try {
-    return readFileSync(fd)
+    return readAll(fd)
   } finally {
     closeSync(fd)
+  }
+}
+
+// Reads a whole file without the fstat readFileSync makes first (config files are small: one
+// read fills the shared buffer, a larger file grows it), and copies out just its bytes.
+let scratch = Buffer.allocUnsafe(256 * 1024)
+function readAll(fd: number): Buffer {
+  let length = 0
+  for (;;) {
+    if (length === scratch.length) scratch = Buffer.concat([scratch, Buffer.allocUnsafe(scratch.length)])
+    const n = readSync(fd, scratch, length, scratch.length - length, null)
+    if (n === 0) return Buffer.from(scratch.subarray(0, length))
+    length += n
   }
 }
 

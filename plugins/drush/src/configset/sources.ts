@@ -31,6 +31,8 @@ export interface LoadOptions {
    * The digest of such a set covers the selection only.
    */
   only?: (name: string) => boolean
+  /** A set this one will be compared with: its objects' hashes are reused for identical bytes. */
+  like?: ConfigSet
 }
 
 export interface LoadedSource {
@@ -67,7 +69,7 @@ export async function loadConfigSource(
           throw new DriftcoreError('io', `cannot read ${spec}: ${error.message}`, { cause: error })
         })
   if (full && info?.isDirectory())
-    return withDigest(await readDirectory(full, spec, options.only), { dir: full })
+    return withDigest(await readDirectory(full, spec, options.only, options.like), { dir: full })
   if (full && info) return fromBytes(await readNoFollow(full), spec, ctx, { file: full }, options)
   if (isBaselineName(spec)) {
     const file = baselineFile(ctx.paths, spec)

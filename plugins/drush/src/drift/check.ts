@@ -41,7 +41,7 @@ export async function checkDrift(
 ): Promise<DriftReport> {
   const settings = driftSettings(ctx.config)
   const baseline = await loadConfigSource(baselineSpec, ctx)
-  const current = await loadConfigSource(currentSpec, ctx)
+  const current = await loadConfigSource(currentSpec, ctx, { like: baseline.set })
   const parse = await yamlReader(maxYamlBytes(ctx.config))
   const result = compareSets(baseline.set, current.set, {
     noise: settings.noise,
