@@ -7,7 +7,15 @@ import { setImmediate as turn } from 'node:timers/promises'
 import { sandboxGit, type GitRunner } from './git.js'
 import { readMarker, requireSandbox, type SandboxLayout, type SandboxMarker } from './layout.js'
 import { writeManifest, type SnapshotManifest } from './manifest.js'
-import { isRacy, readStatCache, sameStat, stampSite, toCached, writeStatCache, type CachedEntry } from './stat-cache.js'
+import {
+  isRacy,
+  readStatCache,
+  sameStat,
+  stampSite,
+  toCached,
+  writeStatCache,
+  type CachedEntry,
+} from './stat-cache.js'
 import { digestEntry, foldTree, gitMode, scanTree, type TreeEntry } from './tree.js'
 
 // Highest-precedence attributes: whatever .gitattributes the site carries, content goes in and
@@ -129,7 +137,7 @@ export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Pro
   await requireSandbox(layout)
   const cache = readStatCache(layout)
   const known = new Map((cache?.entries ?? []).map((e) => [e.path, e]))
-  const cacheStamp = BigInt(cache?.stamp ?? '0')
+  const cacheStamp = cache?.stamp ?? '0'
   const stamp = stampSite(layout.site)
   const entries = await scanTree(layout.site)
   refuseUnrecordable(entries)
@@ -146,7 +154,14 @@ export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Pro
   const stale = await staleInIndex(git, picture)
   if (stale.length > 0) {
     await git.run(
-      ['--literal-pathspecs', 'add', '--renormalize', '--force', '--pathspec-from-file=-', '--pathspec-file-nul'],
+      [
+        '--literal-pathspecs',
+        'add',
+        '--renormalize',
+        '--force',
+        '--pathspec-from-file=-',
+        '--pathspec-file-nul',
+      ],
       { input: stale.join('\0') },
     )
     const still = await staleInIndex(git, picture)
@@ -154,7 +169,10 @@ export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Pro
       throw new DriftcoreError(
         'conflict',
         `the sandbox changed while the snapshot was taken (${still.slice(0, 5).join(', ')})`,
-        { hint: 'let whatever is writing in the site finish, then take the snapshot again', details: { paths: still } },
+        {
+          hint: 'let whatever is writing in the site finish, then take the snapshot again',
+          details: { paths: still },
+        },
       )
     }
   }

@@ -58,19 +58,17 @@ export function readStatCache(layout: SandboxLayout): StatCache | undefined {
   try {
     const parsed = JSON.parse(body) as Omit<StatCache, 'entries'> & { entries: Row[] }
     if (parsed.version !== 1 || !Array.isArray(parsed.entries)) return undefined
-    const entries = parsed.entries.map(
-      ([p, t, mode, size, ino, mtime, ctime, digest, oid]): CachedEntry => ({
-        path: p,
-        type: UNTYPE[t],
-        mode,
-        size,
-        ino,
-        mtime,
-        ctime,
-        digest,
-        oid,
-      }),
-    )
+    const entries = parsed.entries.map(([p, t, mode, size, ino, mtime, ctime, digest, oid]): CachedEntry => ({
+      path: p,
+      type: UNTYPE[t],
+      mode,
+      size,
+      ino,
+      mtime,
+      ctime,
+      digest,
+      oid,
+    }))
     return { ...parsed, entries }
   } catch {
     return undefined
@@ -106,8 +104,14 @@ export function stampSite(site: string): string {
 }
 
 /** Whether an entry's stat, taken at or after `stamp`, could hide a change made in the same tick. */
-export function isRacy(entry: StatKey, stamp: bigint): boolean {
-  return BigInt(entry.ctime) >= stamp || BigInt(entry.mtime) >= stamp
+export function isRacy(entry: StatKey, stamp: string): boolean {
+  return notBefore(entry.ctime, stamp) || notBefore(entry.mtime, stamp)
+}
+
+// Nanosecond counts as decimal strings (no leading zeros): longer is later, else compare text.
+// Cheaper than two BigInt parses per entry over a whole tree.
+function notBefore(ns: string, stamp: string): boolean {
+  return ns.length !== stamp.length ? ns.length > stamp.length : ns >= stamp
 }
 
 /** Whether lstat shows the entry exactly as cached: same type, bits, size, inode, mtime and ctime. */

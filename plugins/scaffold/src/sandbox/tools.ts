@@ -94,7 +94,7 @@ const reset = defineTool({
     verify: z
       .boolean()
       .default(false)
-      .describe('trust no cache: rebuild git\'s index and recompute the tree hash (reads every file)'),
+      .describe("trust no cache: rebuild git's index and recompute the tree hash (reads every file)"),
   }),
   output: z.object({
     commit: z.string(),

@@ -4,14 +4,14 @@ import { ScaffoldToolCommand } from '../../cli/tool-command.js'
 export default class SandboxReset extends ScaffoldToolCommand<typeof SandboxReset> {
   static override summary = 'Put the sandbox back exactly as its snapshot recorded it'
   static override description =
-    'Rewrites only what changed since the snapshot (found by comparing every entry with the stat cache, to the nanosecond) and reads back what it rewrote. --verify trusts no cache: it rebuilds git\'s index from the snapshot and recomputes the tree hash over every file.'
+    "Rewrites only what changed since the snapshot (found by comparing every entry with the stat cache, to the nanosecond) and reads back what it rewrote. --verify trusts no cache: it rebuilds git's index from the snapshot and recomputes the tree hash over every file."
   static override examples = [
     '<%= config.bin %> sandbox reset',
     '<%= config.bin %> sandbox reset --verify --json',
   ]
   static override flags = {
     verify: Flags.boolean({
-      description: 'trust no cache: rebuild git\'s index and recompute the tree hash (reads every file)',
+      description: "trust no cache: rebuild git's index and recompute the tree hash (reads every file)",
     }),
   }
 
