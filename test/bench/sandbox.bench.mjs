@@ -1,63 +1,152 @@
-// Snapshot and reset of a Drupal-sized site (about as many files as core + a few contrib
-// modules): how long an agent's experiment loop waits on the sandbox. Uses the built code
-// (npm run build first). Figures only; nothing asserts.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+// The sandbox against git and cp on the same tree (built code from dist/; `npm run build` first).
+// A Drupal-sized site (SANDBOX_BENCH_FILES, default 20000 files) is made once; then, side by side
+// in this run:
+//   init                 against `cp -a` of the same site               (target ≤ 2×)
+//   first snapshot       against `git init && git add -A && git commit` (target ≤ 2×)
+//   reset, N edits       against `git checkout . && git clean -fdq`     (target ≤ 2×), N in
+//                        SANDBOX_BENCH_EDITS (default 1,1000), and with nothing changed
+//   snapshot, N edits    against `git add -A && git commit`             (target ≤ 2×)
+// Every figure is a median of SANDBOX_BENCH_ROUNDS (default 3) rounds. The anchors are plain git
+// and cp in a copy of the site; driftcore's calls go through the gate (policy, locks, audit) and
+// run git under bubblewrap, as they do for users. SANDBOX_BENCH_TMP picks the folder (default
+// the OS temp dir; /dev/shm takes the disk out). Printed, not asserted.
+import { execFileSync } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { openKernel } from '../../dist/index.js'
+import { coreCapabilities } from '../../dist/registry/core-capabilities.js'
 import scaffold from '../../plugins/scaffold/dist/hooks/capabilities.js'
 import { report, summarize } from './stats.mjs'
 
-const FILES = Number(process.env.BENCH_FILES ?? 20_000)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const FILES = Number(process.env.SANDBOX_BENCH_FILES ?? 20_000)
+const EDITS = (process.env.SANDBOX_BENCH_EDITS ?? '1,1000').split(',').map(Number)
+const ROUNDS = Number(process.env.SANDBOX_BENCH_ROUNDS ?? 3)
+const TMP = process.env.SANDBOX_BENCH_TMP ?? os.tmpdir()
 
-const dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-bench-sandbox-'))
+const dir = await mkdtemp(path.join(TMP, 'driftcore-bench-sandbox-'))
+const gitEnv = {
+  ...process.env,
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'bench@localhost',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'bench@localhost',
+}
+const timed = async (work) => {
+  const started = performance.now()
+  await work()
+  return performance.now() - started
+}
+const sh = (cwd, file, ...args) => execFileSync(file, args, { cwd, env: gitEnv, stdio: 'ignore' })
+const ratio = (ours, anchor) => (ours / anchor).toFixed(2) + '×'
+const line = (name, ours, anchor, anchorName) =>
+  report(name, { driftcore_ms: ours, [`${anchorName}_ms`]: anchor, ratio: ratio(ours, anchor) }, 'ratio ≤ 2×')
+
 try {
-  const home = path.join(dir, '.driftcore')
+  const home = path.join(dir, 'project/.driftcore')
   await mkdir(path.join(home, 'policy'), { recursive: true })
   await writeFile(
     path.join(home, 'policy/allow.yaml'),
     'apiVersion: driftcore/v1\nkind: PolicyBundle\nname: bench\nrules:\n  - id: all\n    decision: ALLOW\n',
   )
-  const source = path.join(dir, 'site')
+  await writeFile(path.join(home, 'config.yaml'), 'launcher:\n  allowlist: [git]\n')
+  const source = path.join(dir, 'project/site')
+  const rel = (i) => path.join('web/core/modules', `m${i % 200}`, `src/F${i}.php`)
   for (let i = 0; i < FILES; i++) {
-    const file = path.join(source, 'web/core/modules', `m${i % 200}`, `src/F${i}.php`)
+    const file = path.join(source, rel(i))
     await mkdir(path.dirname(file), { recursive: true })
     await writeFile(file, `<?php\n// file ${i}\n${'x'.repeat(i % 2000)}\n`)
   }
+  const packageJson = JSON.parse(
+    await readFile(new URL('../../plugins/scaffold/package.json', import.meta.url)),
+  )
   const kernel = await openKernel({
     home,
     env: { ...process.env, DRIFTCORE_ACTOR: 'human:bench' },
-    contributions: [{ plugin: '@driftcore/plugin-scaffold', capabilities: await scaffold() }],
+    contributions: [
+      { plugin: 'driftcore', capabilities: coreCapabilities },
+      { plugin: packageJson.name, capabilities: await scaffold(), packageJson },
+    ],
   })
   const actor = { type: 'human', id: 'bench' }
-  const call = async (tool, input = {}) => {
-    const started = performance.now()
-    await kernel.gate.invoke(tool, input, actor)
-    return performance.now() - started
+  const call = (tool, input = {}) => timed(() => kernel.gate.invoke(tool, input, actor))
+  const site = path.join(home, 'sandbox/site')
+  const anchor = path.join(dir, 'anchor')
+
+  const cpMs = await timed(() => sh(dir, 'cp', '-a', source, anchor))
+  const initMs = await call('sandbox.init', { from: 'site' })
+  line(`sandbox.init, ${FILES} files (ms)`, initMs, cpMs, 'cp_a')
+
+  const gitFirst = await timed(() => {
+    sh(anchor, 'git', 'init', '-q')
+    sh(anchor, 'git', 'add', '-A')
+    sh(anchor, 'git', 'commit', '-qm', 'snapshot')
+  })
+  const firstMs = await call('sandbox.snapshot')
+  line('sandbox.snapshot, first (ms)', firstMs, gitFirst, 'git_init_add_commit')
+
+  let generation = 0
+  const edit = async (n) => {
+    generation += 1
+    for (let k = 0; k < n; k++) {
+      const i = Math.floor((k * FILES) / n)
+      const text = `<?php\n// edited ${generation}\n`
+      await writeFile(path.join(site, rel(i)), text)
+      await writeFile(path.join(anchor, rel(i)), text)
+    }
   }
-  report('sandbox.init', { ms: await call('sandbox.init', { from: 'site' }), files: FILES })
-  report('sandbox.snapshot (first)', { ms: await call('sandbox.snapshot') })
-  const clean = []
-  const dirty = []
-  const status = []
-  for (let round = 0; round < ROUNDS; round++) {
-    clean.push(await call('sandbox.reset'))
-    await call('scaffold.module', { name: `bench_${round}`, parts: ['routing', 'service'] })
-    await call('sandbox.exec', {
-      command: 'php',
-      args: [
-        '-r',
-        'for ($i = 0; $i < 100; $i++) file_put_contents("web/core/modules/m$i/src/F$i.php", "changed");',
-      ],
+  const gitReset = () =>
+    timed(() => {
+      sh(anchor, 'git', 'checkout', '.')
+      sh(anchor, 'git', 'clean', '-fdq')
     })
-    status.push(await call('sandbox.status'))
-    dirty.push(await call('sandbox.reset'))
+
+  const clean = { ours: [], git: [] }
+  for (let r = 0; r < ROUNDS; r++) {
+    clean.git.push(await gitReset())
+    clean.ours.push(await call('sandbox.reset'))
   }
-  report('sandbox.reset, already clean (ms)', summarize(clean))
-  report('sandbox.status, 100 edits + a module (ms)', summarize(status))
-  report('sandbox.reset, 100 edits + a module (ms)', summarize(dirty))
+  line(
+    'sandbox.reset, nothing changed (ms)',
+    summarize(clean.ours).p50,
+    summarize(clean.git).p50,
+    'git_checkout_clean',
+  )
+
+  for (const n of EDITS) {
+    const reset = { ours: [], git: [] }
+    const snap = { ours: [], git: [] }
+    for (let r = 0; r < ROUNDS; r++) {
+      await edit(n)
+      reset.git.push(await gitReset())
+      reset.ours.push(await call('sandbox.reset'))
+      await edit(n)
+      snap.git.push(
+        await timed(() => {
+          sh(anchor, 'git', 'add', '-A')
+          sh(anchor, 'git', 'commit', '-qm', `round ${r}`)
+        }),
+      )
+      snap.ours.push(await call('sandbox.snapshot'))
+    }
+    line(
+      `sandbox.reset, ${n} edits (ms)`,
+      summarize(reset.ours).p50,
+      summarize(reset.git).p50,
+      'git_checkout_clean',
+    )
+    line(
+      `sandbox.snapshot, ${n} edits (ms)`,
+      summarize(snap.ours).p50,
+      summarize(snap.git).p50,
+      'git_add_commit',
+    )
+  }
+  const verify = await call('sandbox.reset', { verify: true })
+  report('sandbox.reset --verify, reads every file (ms)', { driftcore_ms: verify })
   await kernel.close()
 } finally {
   await rm(dir, { recursive: true, force: true })

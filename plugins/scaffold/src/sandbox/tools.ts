@@ -6,7 +6,8 @@ import { changesSince, diffSince } from './changes.js'
 import { readMarker, requireSandbox, sandboxLayout } from './layout.js'
 import { readManifest, requireManifest, summariseSnapshot } from './manifest.js'
 import { runInSandbox } from './run.js'
-import { checkInit, initSandbox, resetSandbox, takeSnapshot } from './snapshot.js'
+import { resetSandbox } from './reset.js'
+import { checkInit, initSandbox, takeSnapshot } from './snapshot.js'
 import { hashTree } from './tree.js'
 
 /** One sandbox per project: whatever changes it holds this lock, whatever only looks shares it. */
@@ -83,21 +84,32 @@ const reset = defineTool({
   id: 'sandbox.reset',
   title: 'Reset the sandbox to its snapshot',
   description:
-    'Puts the sandbox back exactly as the snapshot recorded it and proves it by tree hash; an error if there is no snapshot or the hashes differ.',
+    'Puts the sandbox back exactly as the snapshot recorded it: only what changed since (found by a stat pass) is rewritten and read back. With verify, trusts no cache and recomputes the tree hash over every file. An error if there is no snapshot or the result does not match it.',
   capability: 'sandbox.write',
   risk: ['write'],
   idempotent: true,
   requires: ['git', 'bwrap'],
   inProcess: siteWork,
-  input: z.object({}),
-  output: z.object({ commit: z.string(), tree_hash: z.string(), was_clean: z.boolean(), files: z.number() }),
+  input: z.object({
+    verify: z
+      .boolean()
+      .default(false)
+      .describe("trust no cache: rebuild git's index and recompute the tree hash (reads every file)"),
+  }),
+  output: z.object({
+    commit: z.string(),
+    tree_hash: z.string(),
+    was_clean: z.boolean(),
+    files: z.number(),
+    proof: z.enum(['stat', 'hash']),
+  }),
   locks: exclusive,
   verdict: (r) => ({
     ok: true,
     summary: `the sandbox is back at snapshot ${r.commit.slice(0, 12)} (${r.files} files${r.was_clean ? ', it had not changed' : ''})`,
   }),
-  async run(_input, ctx) {
-    return resetSandbox(ctx, sandboxLayout(ctx.paths, ctx.config))
+  async run(input, ctx) {
+    return resetSandbox(ctx, sandboxLayout(ctx.paths, ctx.config), { verify: input.verify })
   },
 })
 
