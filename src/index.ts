@@ -111,6 +111,50 @@ export interface LoadedWorkflowView {
   route: (topic: string, requires: readonly string[]) => Route
 }
 
+/**
+ * Workflow expressions as the engine evaluates them, for a step run elsewhere (the tekton
+ * runner in a pod): `template(value)` for `${{ }}` strings, `expression(text)` for `when:`,
+ * conditions and `expect:` (with `output` among `variables`), `context(...)` for their scope.
+ * Loaded on demand.
+ */
+export async function workflowExpressions() {
+  const t = await import('./workflow/expr/template.js')
+  const refs = () => ({ steps: new Set<string>(), env: new Set<string>() })
+  return {
+    template(value: unknown, where: string): (context: Record<string, unknown>) => unknown {
+      const compiled = t.compileTemplate(value, (path) => [where, ...path.map(String)].join('.'))
+      return (context) => compiled.evaluate(context as Parameters<typeof compiled.evaluate>[0])
+    },
+    expression(
+      text: string,
+      where: string,
+      variables: readonly string[] = t.WORKFLOW_VARIABLES,
+    ): (context: Record<string, unknown>) => unknown {
+      const program = t.compileExpression(t.unwrapExpression(text), where, refs(), undefined, variables)
+      return (context) => t.evaluateCel(program, context as Parameters<typeof t.evaluateCel>[1], where)
+    },
+    context(scope: {
+      inputs: unknown
+      steps: Record<string, { status: string; output: unknown }>
+      run: Record<string, unknown>
+      output?: unknown
+    }): Record<string, unknown> {
+      return {
+        inputs: t.jsonToCel(scope.inputs),
+        steps: Object.fromEntries(
+          Object.entries(scope.steps).map(([id, s]) => [
+            id,
+            { status: s.status, output: t.jsonToCel(s.output) },
+          ]),
+        ),
+        run: scope.run,
+        env: {},
+        ...('output' in scope ? { output: t.jsonToCel(scope.output) } : {}),
+      }
+    },
+  }
+}
+
 export { defineCapabilities, defineResource, defineTool } from './registry/define.js'
 export {
   DriftcoreError,

@@ -75,6 +75,15 @@ describe('workflow compile --target tekton', () => {
     expect(await tektonLint(compiled)).toEqual([])
   })
 
+  it('runs the runner command with only flags it has, the results last after --', async () => {
+    const { default: TektonStep } = await import('../src/commands/tekton/step.js')
+    const args = (compiled[0]!.task.spec as any).steps[0].args as string[]
+    expect(args.slice(0, 2)).toEqual(['tekton', 'step'])
+    for (const flag of args.filter((a) => a.startsWith('--') && a !== '--'))
+      expect(Object.keys(TektonStep.flags), flag).toContain(flag.slice(2))
+    expect(args.slice(-2)).toEqual(['--', '$(params.upstream[*])'])
+  })
+
   it('maps depends_on to runAfter and runs a fan-out side by side, joined after', async () => {
     const result = await project.compile(`apiVersion: driftcore/v1
 kind: Workflow
