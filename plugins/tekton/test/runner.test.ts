@@ -137,6 +137,16 @@ describe('driftcore tekton step (the runner image’s command)', () => {
     expect((await auditRecords(service, 'tool.call')).length).toBe(before)
   })
 
+  it('fails a step that reads an output too large for a Tekton result, naming it, instead of reading the pointer', async () => {
+    const r = await step(
+      { id: 'use', type: 'condition', expression: 'size(steps.big.output.items) > 0' },
+      { upstream: ['big=succeeded:{"driftcore.dev/too-large":{"artifact":null,"bytes":9000}}'] },
+    )
+    expect(r.exitCode).toBe(9)
+    expect(r.stderr).toMatch(/reads steps\.big\.output, which was too large for a Tekton result/)
+    expect(r.status).toBeUndefined()
+  })
+
   it('refuses an upstream argument that is not id=status:output, instead of guessing', async () => {
     const r = await step({ id: 'c', type: 'condition', expression: 'true' }, { upstream: ['check={"x":1}'] })
     expect(r.exitCode).toBe(2)

@@ -302,6 +302,11 @@ function notes(definition: WorkflowDefinition, fin: Set<string>): string[] {
     out.push(
       `concurrency: ${definition.concurrency} is not a Tekton setting: every ready task starts at once (limit pods with a ResourceQuota in the namespace)`,
     )
+  const approvals = definition.steps.filter((s) => s.type === 'approval').map((s) => s.id)
+  if (approvals.length > 0)
+    out.push(
+      `approval steps (${approvals.join(', ')}) wait on the service's decision API, which the runner cannot reach yet: in the cluster the run fails there (docs/guides/tekton.md, "Approval steps")`,
+    )
   const regular = definition.steps.filter((s) => !fin.has(s.id))
   const dependents = new Map<string, number>()
   for (const s of regular) for (const d of s.depends_on) dependents.set(d, (dependents.get(d) ?? 0) + 1)

@@ -5,6 +5,8 @@ import { callRemoteTool, type RemoteResult } from './call.js'
 
 /** Tekton results share one 4 KiB termination message; past this an output goes as a pointer. */
 export const RESULT_LIMIT = 3072
+/** The key of a result that stands for an output too large to pass. */
+export const POINTER = 'driftcore.dev/too-large'
 
 export interface StepRun {
   workflow: string
@@ -60,13 +62,25 @@ export async function runStep(run: StepRun): Promise<{ status: string; output: u
       actor: { type: 'agent', id: `driftcore-tekton/${run.runId}` },
     },
   }
+  // A reader of an output that did not fit in a result fails, naming it, rather than
+  // evaluating its expressions over the pointer (fetching the artifact is not built yet).
+  for (const [id, s] of Object.entries(run.upstream))
+    if (s.output !== null && typeof s.output === 'object' && POINTER in s.output)
+      throw new DriftcoreError(
+        'unavailable',
+        `${where} reads steps.${id}.output, which was too large for a Tekton result`,
+        {
+          details: { step: id, ...(s.output as Record<string, object>)[POINTER] },
+          hint: `keep what ${id} gives under ${RESULT_LIMIT} bytes of JSON, or run the workflow locally`,
+        },
+      )
   const context = x.context(scope)
   const finish = async (status: string, output: unknown, artifact?: string) => {
     const text = JSON.stringify(output ?? null)
     const result =
       Buffer.byteLength(text) <= RESULT_LIMIT
         ? text
-        : JSON.stringify({ artifact: artifact ?? null, bytes: Buffer.byteLength(text) })
+        : JSON.stringify({ [POINTER]: { artifact: artifact ?? null, bytes: Buffer.byteLength(text) } })
     await writeFile(run.statusFile, status)
     await writeFile(run.outputFile, result)
     return { status, output }
