@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { httpServer, recorded, auditRecords, type HttpServer } from '../../mcp/test/helpers.js'
 import { runCli, tempProject, type TempProject } from '../../../test/helpers/project.js'
+import { judgeVerdict } from '../src/runner/step.js'
 
 // The runner in a pod, played by the real CLI in a folder with no project at all, calling a real
 // `driftcore mcp serve` over HTTP: the call is decided by the service's policy and lands in the
@@ -73,6 +74,17 @@ async function step(
   const read = (f: string) => readFile(f, 'utf8').catch(() => undefined)
   return { ...result, status: await read(files.status), output: await read(files.output) }
 }
+
+describe('a tool verdict in the pod', () => {
+  it('fails the step under on_verdict: fail, naming what the tool said, and only reports under ignore', () => {
+    const drift = { ok: false, summary: 'drift left in 2 objects: system.site, node.type.page' }
+    expect(() => judgeVerdict('w: steps.recheck', 'fail', drift)).toThrow(
+      /steps.recheck: drift left in 2 objects/,
+    )
+    expect(() => judgeVerdict('w: steps.check', 'ignore', drift)).not.toThrow()
+    expect(() => judgeVerdict('w: steps.ok', 'fail', { ok: true, summary: 'no drift' })).not.toThrow()
+  })
+})
 
 describe('driftcore tekton step (the runner image’s command)', () => {
   it('makes the tool call on the service: decided by its policy, recorded in its audit log', async () => {

@@ -1,6 +1,12 @@
 import { writeFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { DriftcoreError, durationMs, workflowExpressions, type StepDefinition } from 'driftcore'
+import {
+  DriftcoreError,
+  durationMs,
+  workflowExpressions,
+  type StepDefinition,
+  type ToolVerdict,
+} from 'driftcore'
 import { callRemoteTool, type RemoteResult } from './call.js'
 
 /** Tekton results share one 4 KiB termination message; past this an output goes as a pointer. */
@@ -21,6 +27,20 @@ export interface StepRun {
   outputFile: string
   /** How often to ask again while a person has not decided yet. */
   approvalPollMs?: number
+  /** The tool's verdict on an output, from the plugins in the image, as the engine judges it. */
+  verdictOf?: (tool: string, output: unknown) => Promise<ToolVerdict | undefined>
+}
+
+/**
+ * A worker's tool verdict under its `on_verdict`, as the engine applies it: `fail` fails the
+ * step (`unmet`) naming the tool's summary; `ignore` only reports. (`warn` is refused when
+ * compiling: Tekton has no succeeded-with-warnings.)
+ */
+export function judgeVerdict(where: string, onVerdict: string, verdict: ToolVerdict | undefined): void {
+  if (verdict && !verdict.ok && onVerdict === 'fail')
+    throw new DriftcoreError('invalid_input', `${where}: ${verdict.summary}`, {
+      details: { code: 'unmet', verdict },
+    })
 }
 
 /** `id=status:output` arguments, as the pipeline passes them (one per step read). */
@@ -139,6 +159,7 @@ export async function runStep(run: StepRun): Promise<{ status: string; output: u
       const raw = x.template(def.with, `${where}.with`)(context) as Record<string, unknown>
       const input = Object.fromEntries(Object.entries(raw ?? {}).filter(([, v]) => v !== null))
       const r = await call(tool, input)
+      judgeVerdict(where, def.on_verdict, await run.verdictOf?.(tool, r.output))
       checkExpect(x, def.expect, where, scope, r.output)
       return finish('succeeded', r.output, r.artifact)
     }

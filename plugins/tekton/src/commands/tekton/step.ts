@@ -59,6 +59,7 @@ export default class TektonStep extends DriftcoreCommand<typeof TektonStep> {
       retryCount: this.flags['retry-count'],
       statusFile: this.flags['status-file'],
       outputFile: this.flags['output-file'],
+      verdictOf: (tool, output) => this.toolVerdict(tool, output),
     })
     if (!this.jsonEnabled()) this.log(`${this.flags.step} ${result.status}`)
     return result
