@@ -54,6 +54,14 @@ describe('tekton compile attacks', () => {
     expect(result.stdout).toBe('')
   })
 
+  it('refuses a --server that is not a plain http(s) URL (it lands in the Pipeline, where Tekton substitutes)', async () => {
+    for (const server of ['https://x.example/$(params.driftcore-token-secret)', 'file:///etc/passwd']) {
+      const result = await compile(['ok.yaml', '--image', IMAGE, '--server', server])
+      expect(result.exitCode, server).toBe(2)
+      expect(result.stderr).toMatch(/is not an http\(s\) URL/)
+    }
+  })
+
   it('refuses an image that is not pinned: latest, or no tag at all', async () => {
     for (const image of ['registry.example/driftcore-runner:latest', 'registry.example/driftcore-runner']) {
       const result = await compile(['ok.yaml', '--image', image])

@@ -60,6 +60,7 @@ const MANAGED = { 'app.kubernetes.io/managed-by': 'driftcore' }
  */
 export function compileWorkflow(definition: WorkflowDefinition, options: CompileInput): CompileResult {
   checkImage(options.image)
+  if (options.server !== undefined) checkServer(options.server)
   const route =
     options.route ?? (() => ({ kind: 'none' as const, reason: 'no pools config was given to the compiler' }))
   const refused: Refusal[] = refusals(definition, route)
@@ -294,6 +295,20 @@ function checkImage(image: string): void {
       'invalid_input',
       `the runner image ${JSON.stringify(image)} is not an image reference`,
     )
+}
+
+// The URL lands in the Pipeline, where Tekton substitutes $(…): it must be a plain http(s) URL.
+function checkServer(server: string): void {
+  let url: URL | undefined
+  try {
+    url = new URL(server)
+  } catch {
+    url = undefined
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || server.includes('$(') || /\s/.test(server))
+    throw new DriftcoreError('invalid_input', `--server ${JSON.stringify(server)} is not an http(s) URL`, {
+      hint: 'the URL driftcore serve prints, e.g. https://driftcore.internal:7800',
+    })
 }
 
 function notes(definition: WorkflowDefinition, fin: Set<string>): string[] {
