@@ -29,6 +29,8 @@ const LEFT_OUT = new Set([
   '@oclif/plugin-not-found',
   '@oclif/plugin-autocomplete',
   '@oclif/plugin-version',
+  // A job step talks to the project, not a cluster; the Kubernetes client is weight it never uses.
+  '@driftcore/plugin-tekton',
 ])
 // Commands the action leaves out, for weight every job would carry: the review screen needs a
 // person at a terminal (Ink, React), and generating an SDK is a developer's task that brings the

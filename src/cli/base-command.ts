@@ -5,6 +5,7 @@ import type { ControlClient } from '../control/client.js'
 import type { Kernel } from '../kernel/open.js'
 import type { Catalog } from '../registry/catalog.js'
 import type { Contribution } from '../registry/registry.js'
+import type { ToolVerdict } from '../registry/types.js'
 import { discoverProject, type ProjectPaths } from '../store/paths.js'
 import { actorFromEnv } from './actor.js'
 
@@ -85,6 +86,17 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
     for (const { message, hint } of catalog.refused)
       process.stderr.write(`Warning: ${message}\n${hint ? `  ${hint}\n` : ''}`)
     return catalog
+  }
+
+  /**
+   * A tool's verdict on an output (`ToolDefinition.verdict`), from the installed plugins, with
+   * no project: for a step whose call ran elsewhere (the tekton runner judges it as the engine would).
+   */
+  protected async toolVerdict(tool: string, output: unknown): Promise<ToolVerdict | undefined> {
+    const { Registry } = await import('../registry/registry.js')
+    return Registry.create(await this.loadContributions())
+      .registry.tool(tool)
+      .verdict?.(output)
   }
 
   private loadContributions(): Promise<Contribution[]> {

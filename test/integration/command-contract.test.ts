@@ -15,7 +15,7 @@ interface ManifestCommand {
 const NO_JSON = new Set(['mcp:serve', 'serve'])
 
 it('every driftcore command has a summary, --help examples and --json (the built manifests say so)', async () => {
-  const manifests = ['.', 'plugins/drush', 'plugins/mcp', 'plugins/scaffold'].map((dir) =>
+  const manifests = ['.', 'plugins/drush', 'plugins/mcp', 'plugins/scaffold', 'plugins/tekton'].map((dir) =>
     path.join(REPO, dir, 'oclif.manifest.json'),
   )
   const problems: string[] = []
