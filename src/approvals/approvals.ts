@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import path from 'node:path'
 import picomatch from 'picomatch'
 import type { AuditLog } from '../audit/log.js'
 import type { Actor, Identity } from '../audit/record.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
-import { JsonDocument } from '../store/documents.js'
 import type { PolicyDecision } from '../policy/engine.js'
 import { assertFresh, type Approvers } from '../identity/approvers.js'
 import { SETUP_HINT } from '../identity/signing-key.js'
 import { approvalDigest, findApprovalEvidence, FORGED_TYPE } from './evidence.js'
+import { ApprovalStore, type Stored } from './store.js'
 import {
   APPROVAL_NAMESPACE,
   approvalStatement,
@@ -110,10 +109,6 @@ export interface DecisionRequest {
   workflow?: { run_id: string; step: string }
 }
 
-interface ApprovalsDoc {
-  requests: Record<string, ApprovalRequest>
-}
-
 function actorKey(actor: Actor): string {
   return `${actor.type}:${actor.id}`
 }
@@ -153,15 +148,11 @@ export function sameRequester(r: ApprovalRequest, actor: Actor, identity?: Parti
   )
 }
 
-function approvalsDoc(stateDir: string): JsonDocument<ApprovalsDoc> {
-  return new JsonDocument(path.join(stateDir, 'approvals.json'), () => ({ requests: {} }))
-}
-
 /** Reads one approval without the machinery to change it (for status polling). */
 export async function readApproval(stateDir: string, id: string): Promise<ApprovalRequest> {
-  const request = (await approvalsDoc(stateDir).read()).requests[id]
-  if (!request) throw notFound(id)
-  return withExpiry(request, new Date())
+  const stored = await new ApprovalStore(stateDir).get(id)
+  if (!stored) throw notFound(id)
+  return withExpiry(stored.request, new Date())
 }
 
 /**
@@ -173,7 +164,7 @@ export async function readApproval(stateDir: string, id: string): Promise<Approv
  * that record when the approval is used.
  */
 export class Approvals {
-  private readonly doc: JsonDocument<ApprovalsDoc>
+  private readonly store: ApprovalStore
 
   constructor(
     private readonly stateDir: string,
@@ -184,14 +175,18 @@ export class Approvals {
       environment: string
       /** allowed_signers and whether signatures are required; without it nothing is signed. */
       approvers?: Approvers
+      /** How far the journal grows before it is compacted into the view (store.ts). */
+      compactBytes?: number
     },
   ) {
-    this.doc = approvalsDoc(stateDir)
+    this.store = new ApprovalStore(stateDir, {
+      ...(options.compactBytes === undefined ? {} : { compactBytes: options.compactBytes }),
+    })
   }
 
-  /** The state file: named in integrity errors. */
+  /** The journal every change is appended to (state/approvals.jsonl). */
   get file(): string {
-    return this.doc.file
+    return this.store.journal
   }
 
   async request(args: {
@@ -273,8 +268,8 @@ export class Approvals {
   ): Promise<ApprovalRequest> {
     const now = new Date()
     const { configHash, environment } = this.options
-    const { created, request } = await this.doc.update((doc) => {
-      const existing = Object.values(doc.requests).find(
+    const { created, request } = await this.store.update((tx) => {
+      const existing = tx.open().find(
         (r) =>
           r.status === 'pending' &&
           r.tool === fields.tool &&
@@ -298,7 +293,7 @@ export class Approvals {
         created_at: now.toISOString(),
         expires_at: new Date(now.getTime() + ttlMs).toISOString(),
       }
-      doc.requests[request.id] = request
+      tx.put(request)
       return { created: true, request }
     })
     if (created) {
@@ -331,8 +326,10 @@ export class Approvals {
 
   async list(status?: ApprovalStatus): Promise<ApprovalRequest[]> {
     const now = new Date()
-    return Object.values((await this.doc.read()).requests)
-      .map((r) => withExpiry(r, now))
+    // Every pending or approved request is in the journal: those lists never read the view.
+    const open = status === 'pending' || status === 'approved'
+    return [...(open ? await this.store.open() : await this.store.all()).values()]
+      .map((s) => withExpiry(s.request, now))
       .filter((r) => status === undefined || r.status === status)
       .sort((a, b) => a.created_at.localeCompare(b.created_at))
   }
@@ -449,7 +446,7 @@ export class Approvals {
     const approvers = this.options.approvers
     if (!approvers)
       throw new DriftcoreError('unavailable', 'this project has no approvers to check a signature against')
-    const request = (await this.doc.read()).requests[id]
+    const request = (await this.store.get(id))?.request
     if (!request) throw notFound(id)
     assertFresh(signed.at)
     const statement = approvalStatement(request, verdict, comment, signed.at)
@@ -498,8 +495,8 @@ export class Approvals {
     comment: string | undefined,
     check: (request: ApprovalRequest) => void,
   ): Promise<ApprovalRequest> {
-    return this.doc.update(async (doc) => {
-      const r = doc.requests[id]
+    return this.store.update(async (tx) => {
+      const r = await tx.get(id)
       if (!r) throw notFound(id)
       const current = withExpiry(r, new Date())
       if (current.status !== 'pending') {
@@ -528,6 +525,7 @@ export class Approvals {
         },
       })
       await this.options.audit.flush()
+      tx.put(r)
       return { ...r }
     })
   }
@@ -539,14 +537,15 @@ export class Approvals {
    */
   async withdraw(id: string, by: Actor, reason: string): Promise<ApprovalRequest> {
     let changed = false
-    const request = await this.doc.update((doc) => {
-      const r = doc.requests[id]
+    const request = await this.store.update(async (tx) => {
+      const r = await tx.get(id)
       if (!r) throw notFound(id)
       const current = withExpiry(r, new Date())
       if (current.status !== 'pending' && current.status !== 'approved') return current
       changed = true
       r.status = 'withdrawn'
       r.withdrawn = { by, at: new Date().toISOString(), reason }
+      tx.put(r)
       return { ...r }
     })
     if (changed) {
@@ -580,23 +579,24 @@ export class Approvals {
     id: string,
     use: ApprovalUse,
   ): Promise<{ approval: ApprovalRequest; commit: () => Promise<ApprovalRequest> }> {
-    const found = (await this.doc.read()).requests[id]
-    if (!found) throw notFound(id)
+    const stored = await this.store.get(id)
+    if (!stored) throw notFound(id)
+    const found = stored.request
     this.check(withExpiry(found, new Date()), use)
     // Read outside the lock: the log is searched once, and the record it needs is never removed.
     const evidence = await findApprovalEvidence(this.options.audit.dir, found)
     if (!evidence.found) {
-      throw await this.refuse(found, use, evidence.reason, 'it was not granted here', {
+      throw await this.refuse(stored, use, evidence.reason, 'it was not granted here', {
         hint: 'someone edited the state file; run `driftcore audit verify`, and ask a person to approve again',
       })
     }
     const unsigned = await this.signatureProblem(found)
     if (unsigned) {
-      throw await this.refuse(found, use, unsigned.reason, 'it is not honoured', { hint: unsigned.hint })
+      throw await this.refuse(stored, use, unsigned.reason, 'it is not honoured', { hint: unsigned.hint })
     }
     const commit = () =>
-      this.doc.update((doc) => {
-        const r = doc.requests[id]
+      this.store.update(async (tx) => {
+        const r = await tx.get(id)
         if (!r) throw notFound(id)
         // Again under the lock: another call may have used it meanwhile, or the file changed.
         this.check(withExpiry(r, new Date()), use)
@@ -607,6 +607,7 @@ export class Approvals {
           r.status = 'used'
           r.used_at = new Date().toISOString()
           if (use.traceId) r.used_trace = use.traceId
+          tx.put(r)
         }
         return { ...r }
       })
@@ -664,7 +665,7 @@ export class Approvals {
   // An approval that must not be honoured: recorded as forged if the log takes it (a log that
   // refuses records, edited too, must not hide which file was forged), then an integrity error.
   private async refuse(
-    found: ApprovalRequest,
+    { request: found, file }: Stored,
     use: ApprovalUse,
     reason: string,
     verdict: string,
@@ -680,7 +681,7 @@ export class Approvals {
         subject: id,
         trace_id: found.trace_id,
         data: {
-          file: this.file,
+          file,
           tool: found.tool,
           input_hash: found.input_hash,
           status: found.status,
@@ -699,10 +700,10 @@ export class Approvals {
     }
     return new DriftcoreError(
       'integrity',
-      `approval ${id} in ${this.file} says ${found.status}, but ${reason}: ${verdict}`,
+      `approval ${id} in ${file} says ${found.status}, but ${reason}: ${verdict}`,
       {
         hint: hint + (unrecorded ? ` (the audit log refused to record this too: ${unrecorded})` : ''),
-        details: { approval_id: id, file: this.file },
+        details: { approval_id: id, file },
       },
     )
   }
