@@ -7,6 +7,16 @@ import type { PolicyDecision } from '../policy/engine.js'
 import { assertFresh, type Approvers } from '../identity/approvers.js'
 import { SETUP_HINT } from '../identity/signing-key.js'
 import { approvalDigest, findApprovalEvidence, FORGED_TYPE } from './evidence.js'
+import {
+  COUNTED_TYPE,
+  countText,
+  quorumProblem,
+  required,
+  samePerson,
+  voteDigest,
+  voteOf,
+  type ApprovalVote,
+} from './quorum.js'
 import { ApprovalStore, type Stored } from './store.js'
 import {
   APPROVAL_NAMESPACE,
@@ -66,6 +76,10 @@ export interface ApprovalRequest {
   self_approval?: true
   /** The person's SSH signature over the decision (`approvalStatement`), verified when it was made. */
   signature?: ApprovalSignature
+  /** How many different people must approve, when policy asked for more than one (`approval.count`). */
+  approvals_required?: number
+  /** With `approvals_required`: each person's approval so far, in order (see quorum.ts). */
+  approved_by?: ApprovalVote[]
 }
 
 /** An MCP client's own answer to an elicitation: its word, recorded as such (see `attest`). */
@@ -91,6 +105,8 @@ export interface ApprovalUse {
   identity?: Partial<Identity>
   /** The call's trace id: a workflow call with the trace that used an approval may use it again. */
   traceId?: string
+  /** How many people policy, now, asks to approve this call: a grant with fewer is not enough. */
+  approvalsRequired?: number
 }
 
 /** A person's decision asked for by something other than a tool call (a workflow's approval step). */
@@ -225,6 +241,9 @@ export class Approvals {
         ...(args.decision.approvers ? { approvers: args.decision.approvers } : {}),
         ...(args.decision.client_attestation ? { client_attestation: true as const } : {}),
         ...(args.decision.self_approval ? { self_approval: true as const } : {}),
+        ...((args.decision.approvals_required ?? 1) > 1
+          ? { approvals_required: args.decision.approvals_required!, approved_by: [] }
+          : {}),
         trace_id: args.traceId,
         ...(args.workflow ? { workflow: args.workflow } : {}),
       },
@@ -269,20 +288,23 @@ export class Approvals {
     const now = new Date()
     const { configHash, environment } = this.options
     const { created, request } = await this.store.update((tx) => {
-      const existing = tx.open().find(
-        (r) =>
-          r.status === 'pending' &&
-          r.tool === fields.tool &&
-          r.input_hash === fields.input_hash &&
-          sameRequester(r, fields.requester, identity) &&
-          r.config_hash === configHash &&
-          r.environment === environment &&
-          r.workflow?.run_id === fields.workflow?.run_id &&
-          r.workflow?.step === fields.workflow?.step &&
-          r.client_attestation === fields.client_attestation &&
-          r.self_approval === fields.self_approval &&
-          Date.parse(r.expires_at) > now.getTime(),
-      )
+      const existing = tx
+        .open()
+        .find(
+          (r) =>
+            r.status === 'pending' &&
+            r.tool === fields.tool &&
+            r.input_hash === fields.input_hash &&
+            sameRequester(r, fields.requester, identity) &&
+            r.config_hash === configHash &&
+            r.environment === environment &&
+            r.workflow?.run_id === fields.workflow?.run_id &&
+            r.workflow?.step === fields.workflow?.step &&
+            r.client_attestation === fields.client_attestation &&
+            r.self_approval === fields.self_approval &&
+            r.approvals_required === fields.approvals_required &&
+            Date.parse(r.expires_at) > now.getTime(),
+        )
       if (existing) return { created: false, request: existing }
       const request: ApprovalRequest = {
         id: `apr_${randomBytes(6).toString('hex')}`,
@@ -313,6 +335,7 @@ export class Approvals {
           environment: request.environment,
           ...(request.client_attestation ? { client_attestation: true } : {}),
           ...(request.self_approval ? { self_approval: true } : {}),
+          ...(request.approvals_required ? { approvals_required: request.approvals_required } : {}),
           ...(request.workflow ? { workflow: request.workflow } : {}),
         },
       })
@@ -425,9 +448,37 @@ export class Approvals {
           )
         }
       }
+      if (verdict === 'approved' && required(r) > 1) {
+        const vote = voteOf(decider, signature?.at ?? new Date().toISOString(), comment, signature)
+        this.addVote(r, vote)
+        if ((r.approved_by ?? []).length < required(r)) return 'counted'
+      }
       r.decided_by = decider
       if (signature) r.signature = signature
+      return undefined
     })
+  }
+
+  // One more person's approval, refused when that person already approved it.
+  private addVote(r: ApprovalRequest, vote: ApprovalVote): void {
+    const votes = r.approved_by ?? []
+    for (const earlier of votes) {
+      const same = samePerson(earlier, vote)
+      if (same) {
+        const left = required(r) - votes.length
+        throw new DriftcoreError(
+          'conflict',
+          `${vote.by.id} cannot approve ${r.id} again: ${earlier.by.id} already did (${same}); it needs ${left} more ${left === 1 ? 'person' : 'people'}`,
+          {
+            hint: vote.signature
+              ? `another person approves it with their own key: driftcore approvals approve ${r.id}`
+              : `another person approves it, signed with their own key once approvers are set up (driftcore approvers add), or from their own OS account or control-API token`,
+            details: { approval_id: r.id, approvals: countText(r) },
+          },
+        )
+      }
+    }
+    r.approved_by = [...votes, vote]
   }
 
   /** Whether a person's decision must be signed here (see `Approvers.signingRequired`). */
@@ -474,7 +525,7 @@ export class Approvals {
     comment?: string,
   ): Promise<ApprovalRequest> {
     return this.settle(id, verdict, comment, (r) => {
-      if (verdict === 'approved' && !r.client_attestation) {
+      if (verdict === 'approved' && (!r.client_attestation || required(r) > 1)) {
         throw new DriftcoreError(
           'forbidden',
           `approval ${id} needs a person: policy does not accept the MCP client's answer for ${r.tool}`,
@@ -484,6 +535,7 @@ export class Approvals {
       r.decided_by = attestation.by
       r.via = attestation.via
       r.client = attestation.client
+      return undefined
     })
   }
 
@@ -493,7 +545,7 @@ export class Approvals {
     id: string,
     verdict: 'approved' | 'denied',
     comment: string | undefined,
-    check: (request: ApprovalRequest) => void,
+    check: (request: ApprovalRequest) => 'counted' | undefined,
   ): Promise<ApprovalRequest> {
     return this.store.update(async (tx) => {
       const r = await tx.get(id)
@@ -502,7 +554,13 @@ export class Approvals {
       if (current.status !== 'pending') {
         throw new DriftcoreError('conflict', `approval ${id} is ${current.status}, not pending`)
       }
-      check(r)
+      if (check(r) === 'counted') {
+        await this.recordVote(r)
+        tx.put(r)
+        return { ...r }
+      }
+      if (verdict === 'approved' && required(r) > 1)
+        await this.checkEarlierVotes({ request: r, file: tx.fileOf(id) })
       r.status = verdict
       r.decided_at = new Date().toISOString()
       if (comment) r.comment = comment
@@ -521,6 +579,9 @@ export class Approvals {
           ...(r.via ? { via: r.via, client: r.client } : {}),
           ...(comment ? { comment } : {}),
           ...(r.signature ? { signature: r.signature } : {}),
+          ...(r.approved_by && r.approved_by.length > 0
+            ? { approvals: r.approved_by.map((v) => v.by), count: countText(r) }
+            : {}),
           ...(verdict === 'approved' ? { digest: approvalDigest(r) } : {}),
         },
       })
@@ -528,6 +589,76 @@ export class Approvals {
       tx.put(r)
       return { ...r }
     })
+  }
+
+  // A vote that does not complete the count yet: its own record, on disk before the state file
+  // says so, signed like any decision.
+  private async recordVote(r: ApprovalRequest): Promise<void> {
+    const vote = r.approved_by!.at(-1)!
+    await this.options.audit.record({
+      type: COUNTED_TYPE,
+      actor: vote.by,
+      ...(vote.signature
+        ? {
+            identity: {
+              key: { principal: vote.signature.principal, fingerprint: vote.signature.fingerprint },
+            },
+          }
+        : {}),
+      subject: r.id,
+      trace_id: r.trace_id,
+      data: {
+        tool: r.tool,
+        input_hash: r.input_hash,
+        requester: r.requester,
+        count: countText(r),
+        required: required(r),
+        ...(vote.comment ? { comment: vote.comment } : {}),
+        ...(vote.signature ? { signature: vote.signature } : {}),
+        digest: voteDigest(r, vote),
+      },
+    })
+    await this.options.audit.flush()
+  }
+
+  /**
+   * Before the last vote grants a request: the people must be distinct and none the requester,
+   * and every earlier vote must be one recorded here for this very request. A vote written into
+   * the state file, or copied from another request, has no `approval.counted` record with its
+   * digest (and a copied signature is over another statement): an integrity error, audited.
+   */
+  private async checkEarlierVotes(stored: Stored): Promise<void> {
+    const r = stored.request
+    const decider = r.approved_by!.at(-1)!.by
+    const forged = async (reason: string) =>
+      this.refuse(
+        stored,
+        { tool: r.tool, inputHash: r.input_hash, actor: decider },
+        reason,
+        'it is not granted',
+        {
+          hint: 'someone edited the approvals state; run `driftcore audit verify`, and ask for the call again (a new request)',
+        },
+      )
+    const problem = quorumProblem(r)
+    if (problem) throw await forged(problem)
+    for (const vote of r.approved_by!.slice(0, -1)) {
+      const sig = vote.signature
+      if (
+        sig &&
+        (sig.principal !== vote.by.id ||
+          sig.statement !== approvalStatement(r, 'approved', vote.comment, sig.at))
+      )
+        throw await forged(
+          `the signature of ${vote.by.id}'s approval is over another statement than this request`,
+        )
+      const evidence = await findApprovalEvidence(this.options.audit.dir, r, {
+        type: COUNTED_TYPE,
+        digest: voteDigest(r, vote),
+      })
+      if (!evidence.found)
+        throw await forged(`${vote.by.id}'s approval was not given here: ${evidence.reason}`)
+    }
   }
 
   /**
@@ -620,6 +751,16 @@ export class Approvals {
    * someone else's signature, or an unsigned grant where signing is required is never honoured.
    */
   private async signatureProblem(r: ApprovalRequest): Promise<{ reason: string; hint: string } | undefined> {
+    const hint = 'ask a person to approve a new request with their key: driftcore approvals approve ID'
+    const several = required(r) > 1
+    if (several) {
+      const problem = quorumProblem(r)
+      if (problem)
+        return {
+          reason: problem,
+          hint: 'ask for the call again: a new request, approved by different people',
+        }
+    }
     const approvers = this.options.approvers
     if (!approvers) return undefined
     const state = await approvers.state()
@@ -629,35 +770,36 @@ export class Approvals {
         hint: "the approvers file was changed behind driftcore's back; restore it and run `driftcore audit verify`",
       }
     }
-    const sig = r.signature
-    if (!sig) {
-      if (r.via === 'mcp-elicitation' || !(await approvers.signingRequired(state))) return undefined
-      return {
-        reason: `it is not signed, and this project requires signed approvals (${approvers.file})`,
-        hint: 'a person approves a new request with their key: driftcore approvals approve ID',
-      }
-    }
-    const hint = 'ask a person to approve a new request with their key: driftcore approvals approve ID'
-    if (sig.statement !== approvalStatement(r, 'approved', r.comment, sig.at)) {
-      return { reason: 'its signature is over another statement than this approval', hint }
-    }
-    if (r.decided_by?.type !== 'human' || r.decided_by.id !== sig.principal) {
-      return {
-        reason: `it says ${r.decided_by?.id ?? 'nobody'} decided it, but ${sig.principal} signed`,
-        hint,
-      }
-    }
-    try {
-      const verified = await approvers.verify(sig.statement, sig, APPROVAL_NAMESPACE)
-      if (verified.principal !== sig.principal || verified.fingerprint !== sig.fingerprint) {
+    // Each person's decision: the one that granted it, or every vote of a request for several.
+    const decisions = several
+      ? r.approved_by!.map((v) => ({ by: v.by, comment: v.comment, sig: v.signature }))
+      : [{ by: r.decided_by, comment: r.comment, sig: r.signature }]
+    for (const { by, comment, sig } of decisions) {
+      if (!sig) {
+        if (r.via === 'mcp-elicitation' || !(await approvers.signingRequired(state))) continue
         return {
-          reason: `its signature is by ${verified.principal} (${verified.fingerprint}), not ${sig.principal}`,
-          hint,
+          reason: `it is not signed, and this project requires signed approvals (${approvers.file})`,
+          hint: 'a person approves a new request with their key: driftcore approvals approve ID',
         }
       }
-    } catch (error) {
-      if (!(error instanceof DriftcoreError) || error.code !== 'integrity') throw error
-      return { reason: `its signature does not verify against ${approvers.file}: ${error.message}`, hint }
+      if (sig.statement !== approvalStatement(r, 'approved', comment, sig.at)) {
+        return { reason: 'its signature is over another statement than this approval', hint }
+      }
+      if (by?.type !== 'human' || by.id !== sig.principal) {
+        return { reason: `it says ${by?.id ?? 'nobody'} decided it, but ${sig.principal} signed`, hint }
+      }
+      try {
+        const verified = await approvers.verify(sig.statement, sig, APPROVAL_NAMESPACE)
+        if (verified.principal !== sig.principal || verified.fingerprint !== sig.fingerprint) {
+          return {
+            reason: `its signature is by ${verified.principal} (${verified.fingerprint}), not ${sig.principal}`,
+            hint,
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof DriftcoreError) || error.code !== 'integrity') throw error
+        return { reason: `its signature does not verify against ${approvers.file}: ${error.message}`, hint }
+      }
     }
     return undefined
   }
@@ -718,9 +860,10 @@ export class Approvals {
       use.traceId !== undefined &&
       r.used_trace === use.traceId
     if (r.status !== 'approved' && !retryOfUse) {
+      const count = r.status === 'pending' && required(r) > 1 ? `: ${countText(r)} approvals given` : ''
       throw new DriftcoreError(
         r.status === 'pending' ? 'approval_required' : 'forbidden',
-        `approval ${id} is ${r.status}`,
+        `approval ${id} is ${r.status}${count}`,
         {
           details: { approval_id: id, status: r.status },
         },
@@ -760,6 +903,12 @@ export class Approvals {
       throw refuse(
         `approval ${id} was asked under another effective config (hash ${short(r.config_hash)}, now ${short(this.options.configHash)})`,
         'an approval is used only under the config it was asked under: same config files, -c flags and DRIFTCORE_* variables',
+      )
+    }
+    if ((use.approvalsRequired ?? 1) > required(r)) {
+      throw refuse(
+        `approval ${id} was granted by ${required(r)} ${required(r) === 1 ? 'person' : 'people'}, and policy now asks ${use.approvalsRequired} people to approve ${r.tool}`,
+        'ask for a new approval',
       )
     }
     if (r.via === 'mcp-elicitation' && !use.clientAttestation) {

@@ -44,6 +44,8 @@ export function approvalDigest(r: ApprovalRequest): string {
     client: r.client,
     self_approval: r.self_approval,
     signature: r.signature,
+    approvals_required: r.approvals_required,
+    approved_by: r.approved_by,
   })
 }
 
@@ -55,8 +57,13 @@ export type Evidence = { found: true; seq: number } | { found: false; reason: st
  * found must be intact and linked to its neighbours (a line pasted into the middle of the log
  * is not); whether the whole chain holds is `audit verify`'s job.
  */
-export async function findApprovalEvidence(auditDir: string, request: ApprovalRequest): Promise<Evidence> {
-  const digest = approvalDigest(request)
+export async function findApprovalEvidence(
+  auditDir: string,
+  request: ApprovalRequest,
+  /** Another record to look for than the grant (a vote's `approval.counted`). */
+  target: { type: string; digest: string } = { type: EVIDENCE_TYPE, digest: approvalDigest(request) },
+): Promise<Evidence> {
+  const { digest } = target
   const needle = Buffer.from(`"subject":${JSON.stringify(request.id)},`)
   const since = Date.parse(request.created_at) - CLOCK_SLACK_MS
   const segments = await listSegments(auditDir)
@@ -71,7 +78,7 @@ export async function findApprovalEvidence(auditDir: string, request: ApprovalRe
         // Once refused as forged, always refused: a record that turns up later (appended after
         // the refusal, say) does not make the grant real.
         if (record?.type === FORGED_TYPE) return 'tainted'
-        return record?.type === EVIDENCE_TYPE && record.data?.digest === digest ? 'found' : undefined
+        return record?.type === target.type && record.data?.digest === digest ? 'found' : undefined
       })
       if (search.tainted) {
         return {
@@ -91,7 +98,7 @@ export async function findApprovalEvidence(auditDir: string, request: ApprovalRe
   }
   return {
     found: false,
-    reason: broken ?? `the audit log holds no ${EVIDENCE_TYPE} record for ${request.id} with its digest`,
+    reason: broken ?? `the audit log holds no ${target.type} record for ${request.id} with its digest`,
   }
 }
 

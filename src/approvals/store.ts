@@ -52,6 +52,8 @@ export interface ApprovalTransaction {
   get(id: string): Promise<ApprovalRequest | undefined>
   /** Records the request's new version: appended when the change returns without throwing. */
   put(request: ApprovalRequest): void
+  /** The file the request's version in force is in (named in integrity errors). */
+  fileOf(id: string): string
 }
 
 export class ApprovalStore {
@@ -119,6 +121,7 @@ export class ApprovalStore {
         put: (request) => {
           puts.set(request.id, request)
         },
+        fileOf: (id) => (puts.has(id) || current.requests.has(id) ? this.journal : this.view),
       }
       const result = await fn(tx)
       if (puts.size > 0) {
@@ -161,7 +164,10 @@ export class ApprovalStore {
     await writeFileAtomic(this.view, JSON.stringify({ generation, requests }, null, 2) + '\n')
     const now = Date.now()
     const open = new Map(
-      [...all.values()].map((s) => s.request).filter((r) => isOpen(r, now)).map((r) => [r.id, r]),
+      [...all.values()]
+        .map((s) => s.request)
+        .filter((r) => isOpen(r, now))
+        .map((r) => [r.id, r]),
     )
     const body = [...open.values()].map((r) => JSON.stringify({ put: r }) + '\n').join('')
     // The header says how long it is with the copies: a fixed-width number keeps that exact.
