@@ -173,35 +173,53 @@ export class AuditLog {
     const entries = batch.map((prepare) => prepare())
     await this.files.ensureDir()
     await withFileLock(path.join(this.dir, HEAD_FILE), async () => {
-      let head = await this.reconcileHead()
-      let segment = head.segment
-      if (head.size > 0 && head.size >= this.options.segmentMaxBytes) {
-        segment = segmentName(segmentNumber(segment) + 1)
-        head = { ...head, segment, size: 0 }
-      }
+      const start = await this.reconcileHead()
+      let head = start
       let text = ''
+      let bytes = 0
       let { seq, hash } = head
       for (const entry of entries) {
         const sealed = sealRecord(entry, seq + 1, hash, entry.at, entry.trace_id)
+        const size = Buffer.byteLength(sealed.line)
+        // A segment never passes its cap, unless one record alone is bigger than it.
+        if (head.size + bytes > 0 && head.size + bytes + size > this.options.segmentMaxBytes) {
+          if (text !== '') head = await this.append(head, text, seq, hash)
+          head = { ...head, segment: segmentName(segmentNumber(head.segment) + 1), size: 0 }
+          text = ''
+          bytes = 0
+        }
         text += sealed.line
+        bytes += size
         seq += 1
         hash = sealed.hash
       }
-      const file = await this.files.segmentFile(segment)
-      const where = segmentPath(this.dir, segment)
-      const size = head.size + (await appendAll(file, text, where, head.size))
-      try {
-        if (this.options.fsync !== 'off') await file.datasync()
-        // HEAD is not synced: after a crash it may lag the synced segment, and the next writer
-        // adopts the records past it (reconcileHead); it can never run ahead of them.
-        await this.files.writeHead({ segment, seq, hash, size })
-      } catch (error) {
-        // Not acknowledged, so not kept: HEAD still names the last record we reported written.
-        await file.truncate(head.size).catch(() => undefined)
-        throw await writeFailed(where, error)
-      }
-      await this.autoCheckpoint(head.seq, seq, hash)
+      if (text !== '') await this.append(head, text, seq, hash)
+      await this.autoCheckpoint(start.seq, seq, hash)
     })
+  }
+
+  /**
+   * Appends `text` (whole records ending at `seq`/`hash`) to the segment `head` names, syncs it
+   * and moves HEAD past it. A batch that fills a segment is written in parts, one per segment,
+   * each acknowledged by HEAD once on disk.
+   */
+  private async append(head: AuditHead, text: string, seq: number, hash: string): Promise<AuditHead> {
+    const { segment } = head
+    const file = await this.files.segmentFile(segment)
+    const where = segmentPath(this.dir, segment)
+    const size = head.size + (await appendAll(file, text, where, head.size))
+    try {
+      if (this.options.fsync !== 'off') await file.datasync()
+      // HEAD is not synced: after a crash it may lag the synced segment, and the next writer
+      // adopts the records past it (reconcileHead); it can never run ahead of them.
+      const next = { segment, seq, hash, size }
+      await this.files.writeHead(next)
+      return next
+    } catch (error) {
+      // Not acknowledged, so not kept: HEAD still names the last record we reported written.
+      await file.truncate(head.size).catch(() => undefined)
+      throw await writeFailed(where, error)
+    }
   }
 
   // The first record of a log is checkpointed too, so that a project that ever wrote one can

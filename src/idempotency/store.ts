@@ -51,6 +51,8 @@ export class IdempotencyStore {
       policy: this.fsync,
       intervalMs: options.batchIntervalMs ?? 10,
       maxBatch: 1024,
+      maxBytes: 1024 * 1024,
+      sizeOf: (line) => line.length,
     })
   }
 
