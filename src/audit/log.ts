@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import { fstatSync, statSync, statfsSync } from 'node:fs'
 import { readFile, truncate } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
-import { appendAll, freeBytes, writeFailed } from '../store/append.js'
+import { appendAll, writeFailed } from '../store/append.js'
 import { withFileLock } from '../store/file-lock.js'
 import { GroupCommit, type FsyncPolicy } from '../store/group-commit.js'
 import { CheckpointSigner, readCheckpoints, type Checkpoint, type CheckpointSettings } from './checkpoints.js'
@@ -92,18 +93,25 @@ export class AuditLog {
    * call whose record cannot be written never runs: a failed earlier write, a segment shorter
    * than HEAD records (records removed), or a filesystem with less than RESERVE_BYTES free.
    * Read without the lock: a segment only grows, so another writer can only make it pass.
+   * Synchronous (three calls of microseconds): the gate asks before every handler, and as
+   * promises they queued behind fsyncs in the thread pool.
    */
+  // eslint-disable-next-line @typescript-eslint/require-await -- async only to reject, not throw
   async ready(): Promise<void> {
+    this.readyNow()
+  }
+
+  private readyNow(): void {
     const failure = this.commits.pendingFailure()
     if (failure !== undefined)
       throw failure instanceof Error ? failure : new Error('an earlier audit write failed')
-    const head = await this.files.readHead()
+    const head = this.files.readHead()
     if (head) {
       const file = segmentPath(this.dir, head.segment)
-      const size = (await (await this.files.segmentFile(head.segment)).stat()).size
+      const size = statSync(file, { throwIfNoEntry: false })?.size ?? 0
       if (size < head.size) throw removedRecords(file, size, head.size)
     }
-    const free = await freeBytes(this.dir)
+    const free = freeBytesNow(this.dir)
     if (free !== undefined && free < RESERVE_BYTES) {
       throw new DriftcoreError(
         'io',
@@ -213,7 +221,7 @@ export class AuditLog {
       // HEAD is not synced: after a crash it may lag the synced segment, and the next writer
       // adopts the records past it (reconcileHead); it can never run ahead of them.
       const next = { segment, seq, hash, size }
-      await this.files.writeHead(next)
+      this.files.writeHead(next)
       return next
     } catch (error) {
       // Not acknowledged, so not kept: HEAD still names the last record we reported written.
@@ -243,10 +251,9 @@ export class AuditLog {
    * cut). A segment shorter than HEAD says means records were removed: refuse to write on top.
    */
   private async reconcileHead(): Promise<AuditHead> {
-    const head =
-      (await this.files.readHead()) ?? (await recoverHead(this.dir, this.options.checkpoints?.file))
+    const head = this.files.readHead() ?? (await recoverHead(this.dir, this.options.checkpoints?.file))
     const file = segmentPath(this.dir, head.segment)
-    const size = (await (await this.files.segmentFile(head.segment)).stat()).size
+    const size = fstatSync((await this.files.segmentFile(head.segment)).fd).size
     if (size === head.size) return head
     if (size < head.size) throw removedRecords(file, size, head.size)
     const tail = (await readFile(file)).subarray(head.size).toString('utf8')
@@ -270,6 +277,15 @@ export class AuditLog {
     const complete = head.size + Buffer.byteLength(tail.slice(0, lastNewline + 1))
     if (complete < size) await truncate(file, complete)
     return { segment: head.segment, seq, hash, size: complete }
+  }
+}
+
+function freeBytesNow(dir: string): number | undefined {
+  try {
+    const s = statfsSync(dir)
+    return s.bavail * s.bsize
+  } catch {
+    return undefined
   }
 }
 
