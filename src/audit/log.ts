@@ -96,7 +96,6 @@ export class AuditLog {
    * Synchronous (three calls of microseconds): the gate asks before every handler, and as
    * promises they queued behind fsyncs in the thread pool.
    */
-  // eslint-disable-next-line @typescript-eslint/require-await -- async only to reject, not throw
   async ready(): Promise<void> {
     this.readyNow()
   }
