@@ -23,6 +23,8 @@ import {
 // The room a call's records need (tool.call, process.run, a checkpoint), with a margin: below
 // it, the gate refuses to run handlers rather than run one whose record cannot be written.
 const RESERVE_BYTES = 64 * 1024
+// Above this much free space, a second-old reading of it is good enough.
+const PLENTY_BYTES = 1024 * 1024 * 1024
 
 type Prepared = Omit<AuditEntry, 'data' | 'redacted' | 'identity'> & {
   identity: Identity
@@ -110,7 +112,7 @@ export class AuditLog {
       const size = statSync(file, { throwIfNoEntry: false })?.size ?? 0
       if (size < head.size) throw removedRecords(file, size, head.size)
     }
-    const free = freeBytesNow(this.dir)
+    const free = this.freeSpace()
     if (free !== undefined && free < RESERVE_BYTES) {
       throw new DriftcoreError(
         'io',
@@ -121,6 +123,17 @@ export class AuditLog {
         },
       )
     }
+  }
+
+  // statfs costs as much as the rest of the check: while the filesystem has plenty of room it
+  // is asked once a second; near the reserve, every time.
+  private freeSeen: { at: number; bytes: number | undefined } | undefined
+  private freeSpace(): number | undefined {
+    const now = Date.now()
+    const seen = this.freeSeen
+    if (seen?.bytes !== undefined && seen.bytes > PLENTY_BYTES && now - seen.at < 1000) return seen.bytes
+    this.freeSeen = { at: now, bytes: freeBytesNow(this.dir) }
+    return this.freeSeen.bytes
   }
 
   /**

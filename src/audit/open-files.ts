@@ -21,12 +21,13 @@ export class AuditFiles {
   private head: number | undefined
   private segment: { name: string; handle: FileHandle } | undefined
   private dirReady = false
+  private readonly headBuffer = Buffer.alloc(4096)
 
   constructor(private readonly dir: string) {}
 
   readHead(): AuditHead | undefined {
     const fd = this.headFd()
-    const buffer = Buffer.alloc(4096)
+    const buffer = this.headBuffer
     const bytesRead = readSync(fd, buffer, 0, buffer.length, 0)
     const text = buffer.toString('utf8', 0, bytesRead).trim()
     if (text === '') return undefined
