@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, truncate } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -83,6 +83,22 @@ describe('writers push back on a caller that keeps the event loop busy', () => {
     expect(lines.map((l) => l.length)).toEqual([1, 1, 1])
     expect(lines[1]![0]).toContain('"subject":"huge"')
     expect(await verifyAudit(dir)).toMatchObject({ ok: true, records: 3 })
+  })
+
+  it('records cut from the segment a burst rolled onto are still caught before the next handler runs, naming the file', async () => {
+    const log = audit({ segmentMaxBytes: 16 * 1024 })
+    for (let i = 0; i < 500; i++)
+      await log.record({ type: 'test.event', actor, subject: `s${i}`, data: { i } })
+    await log.flush()
+    const segments = await listSegments(dir)
+    expect(segments.length).toBeGreaterThan(2)
+    const last = path.join(dir, segments.at(-1)!)
+    await truncate(last, (await stat(last)).size - 10)
+    await expect(log.ready()).rejects.toMatchObject({
+      code: 'integrity',
+      message: expect.stringContaining(last),
+    })
+    await log.close()
   })
 
   it("a run journal appended in a tight loop is on disk within a batch of the run's progress", async () => {
