@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import { fstatSync, statSync, statfsSync } from 'node:fs'
 import { readFile, truncate } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
-import { appendAll, freeBytes, writeFailed } from '../store/append.js'
+import { appendAll, writeFailed } from '../store/append.js'
 import { withFileLock } from '../store/file-lock.js'
 import { GroupCommit, type FsyncPolicy } from '../store/group-commit.js'
 import { CheckpointSigner, readCheckpoints, type Checkpoint, type CheckpointSettings } from './checkpoints.js'
@@ -22,6 +23,8 @@ import {
 // The room a call's records need (tool.call, process.run, a checkpoint), with a margin: below
 // it, the gate refuses to run handlers rather than run one whose record cannot be written.
 const RESERVE_BYTES = 64 * 1024
+// Above this much free space, a second-old reading of it is good enough.
+const PLENTY_BYTES = 1024 * 1024 * 1024
 
 type Prepared = Omit<AuditEntry, 'data' | 'redacted' | 'identity'> & {
   identity: Identity
@@ -92,18 +95,24 @@ export class AuditLog {
    * call whose record cannot be written never runs: a failed earlier write, a segment shorter
    * than HEAD records (records removed), or a filesystem with less than RESERVE_BYTES free.
    * Read without the lock: a segment only grows, so another writer can only make it pass.
+   * Synchronous (three calls of microseconds): the gate asks before every handler, and as
+   * promises they queued behind fsyncs in the thread pool.
    */
   async ready(): Promise<void> {
+    this.readyNow()
+  }
+
+  private readyNow(): void {
     const failure = this.commits.pendingFailure()
     if (failure !== undefined)
       throw failure instanceof Error ? failure : new Error('an earlier audit write failed')
-    const head = await this.files.readHead()
+    const head = this.files.readHead()
     if (head) {
       const file = segmentPath(this.dir, head.segment)
-      const size = (await (await this.files.segmentFile(head.segment)).stat()).size
+      const size = statSync(file, { throwIfNoEntry: false })?.size ?? 0
       if (size < head.size) throw removedRecords(file, size, head.size)
     }
-    const free = await freeBytes(this.dir)
+    const free = this.freeSpace()
     if (free !== undefined && free < RESERVE_BYTES) {
       throw new DriftcoreError(
         'io',
@@ -114,6 +123,17 @@ export class AuditLog {
         },
       )
     }
+  }
+
+  // statfs costs as much as the rest of the check: while the filesystem has plenty of room it
+  // is asked once a second; near the reserve, every time.
+  private freeSeen: { at: number; bytes: number | undefined } | undefined
+  private freeSpace(): number | undefined {
+    const now = Date.now()
+    const seen = this.freeSeen
+    if (seen?.bytes !== undefined && seen.bytes > PLENTY_BYTES && now - seen.at < 1000) return seen.bytes
+    this.freeSeen = { at: now, bytes: freeBytesNow(this.dir) }
+    return this.freeSeen.bytes
   }
 
   /**
@@ -173,35 +193,53 @@ export class AuditLog {
     const entries = batch.map((prepare) => prepare())
     await this.files.ensureDir()
     await withFileLock(path.join(this.dir, HEAD_FILE), async () => {
-      let head = await this.reconcileHead()
-      let segment = head.segment
-      if (head.size > 0 && head.size >= this.options.segmentMaxBytes) {
-        segment = segmentName(segmentNumber(segment) + 1)
-        head = { ...head, segment, size: 0 }
-      }
+      const start = await this.reconcileHead()
+      let head = start
       let text = ''
+      let bytes = 0
       let { seq, hash } = head
       for (const entry of entries) {
         const sealed = sealRecord(entry, seq + 1, hash, entry.at, entry.trace_id)
+        const size = Buffer.byteLength(sealed.line)
+        // A segment never passes its cap, unless one record alone is bigger than it.
+        if (head.size + bytes > 0 && head.size + bytes + size > this.options.segmentMaxBytes) {
+          if (text !== '') head = await this.append(head, text, seq, hash)
+          head = { ...head, segment: segmentName(segmentNumber(head.segment) + 1), size: 0 }
+          text = ''
+          bytes = 0
+        }
         text += sealed.line
+        bytes += size
         seq += 1
         hash = sealed.hash
       }
-      const file = await this.files.segmentFile(segment)
-      const where = segmentPath(this.dir, segment)
-      const size = head.size + (await appendAll(file, text, where, head.size))
-      try {
-        if (this.options.fsync !== 'off') await file.datasync()
-        // HEAD is not synced: after a crash it may lag the synced segment, and the next writer
-        // adopts the records past it (reconcileHead); it can never run ahead of them.
-        await this.files.writeHead({ segment, seq, hash, size })
-      } catch (error) {
-        // Not acknowledged, so not kept: HEAD still names the last record we reported written.
-        await file.truncate(head.size).catch(() => undefined)
-        throw await writeFailed(where, error)
-      }
-      await this.autoCheckpoint(head.seq, seq, hash)
+      if (text !== '') await this.append(head, text, seq, hash)
+      await this.autoCheckpoint(start.seq, seq, hash)
     })
+  }
+
+  /**
+   * Appends `text` (whole records ending at `seq`/`hash`) to the segment `head` names, syncs it
+   * and moves HEAD past it. A batch that fills a segment is written in parts, one per segment,
+   * each acknowledged by HEAD once on disk.
+   */
+  private async append(head: AuditHead, text: string, seq: number, hash: string): Promise<AuditHead> {
+    const { segment } = head
+    const file = await this.files.segmentFile(segment)
+    const where = segmentPath(this.dir, segment)
+    const size = head.size + (await appendAll(file, text, where, head.size))
+    try {
+      if (this.options.fsync !== 'off') await file.datasync()
+      // HEAD is not synced: after a crash it may lag the synced segment, and the next writer
+      // adopts the records past it (reconcileHead); it can never run ahead of them.
+      const next = { segment, seq, hash, size }
+      this.files.writeHead(next)
+      return next
+    } catch (error) {
+      // Not acknowledged, so not kept: HEAD still names the last record we reported written.
+      await file.truncate(head.size).catch(() => undefined)
+      throw await writeFailed(where, error)
+    }
   }
 
   // The first record of a log is checkpointed too, so that a project that ever wrote one can
@@ -225,10 +263,9 @@ export class AuditLog {
    * cut). A segment shorter than HEAD says means records were removed: refuse to write on top.
    */
   private async reconcileHead(): Promise<AuditHead> {
-    const head =
-      (await this.files.readHead()) ?? (await recoverHead(this.dir, this.options.checkpoints?.file))
+    const head = this.files.readHead() ?? (await recoverHead(this.dir, this.options.checkpoints?.file))
     const file = segmentPath(this.dir, head.segment)
-    const size = (await (await this.files.segmentFile(head.segment)).stat()).size
+    const size = fstatSync((await this.files.segmentFile(head.segment)).fd).size
     if (size === head.size) return head
     if (size < head.size) throw removedRecords(file, size, head.size)
     const tail = (await readFile(file)).subarray(head.size).toString('utf8')
@@ -252,6 +289,15 @@ export class AuditLog {
     const complete = head.size + Buffer.byteLength(tail.slice(0, lastNewline + 1))
     if (complete < size) await truncate(file, complete)
     return { segment: head.segment, seq, hash, size: complete }
+  }
+}
+
+function freeBytesNow(dir: string): number | undefined {
+  try {
+    const s = statfsSync(dir)
+    return s.bavail * s.bsize
+  } catch {
+    return undefined
   }
 }
 

@@ -51,6 +51,8 @@ export class IdempotencyStore {
       policy: this.fsync,
       intervalMs: options.batchIntervalMs ?? 10,
       maxBatch: 1024,
+      maxBytes: 1024 * 1024,
+      sizeOf: (line) => line.length,
     })
   }
 
@@ -104,8 +106,9 @@ export class IdempotencyStore {
           await handle.truncate(size).catch(() => undefined)
           throw await writeFailed(this.file, error)
         }
-        // Nobody wrote since we last read: our own lines need not be read back.
-        if (size === this.offset) this.offset += Buffer.byteLength(text)
+        // Nobody wrote since we last read: our own lines need not be read back. (A read-back
+        // that ran during this write may already have passed some of them: offset > size.)
+        if (size <= this.offset) this.offset = Math.max(this.offset, size + Buffer.byteLength(text))
       } finally {
         await handle.close()
       }
@@ -113,23 +116,26 @@ export class IdempotencyStore {
   }
 
   // Reads complete lines appended since the last look (by any process); a torn last line waits.
+  // Not queued behind our own append (its lock and fsync would make every lookup wait for the
+  // disk): offsets only move forward, to where a complete line ends, so reading our own lines
+  // back while they are written only remembers them twice.
   private refresh(): Promise<void> {
-    return this.exclusive(() => this.readNew())
+    return this.loaded ? this.readNew() : this.exclusive(() => this.readNew())
   }
 
   private async readNew(): Promise<void> {
     if (!this.loaded) await this.load()
     // A synchronous stat: microseconds, and it does not queue behind fsyncs in libuv's pool.
     const size = statSync(this.file, { throwIfNoEntry: false })?.size ?? 0
-    if (size <= this.offset) return
+    const from = this.offset
+    if (size <= from) return
     const handle = await open(this.file, 'r')
     try {
-      const buffer = Buffer.alloc(size - this.offset)
-      await handle.read(buffer, 0, buffer.length, this.offset)
-      const text = buffer.toString('utf8')
-      const complete = text.slice(0, text.lastIndexOf('\n') + 1)
-      this.offset += Buffer.byteLength(complete)
-      for (const line of complete.split('\n')) this.remember(line)
+      const buffer = Buffer.alloc(size - from)
+      await handle.read(buffer, 0, buffer.length, from)
+      const end = buffer.lastIndexOf(0x0a) + 1
+      this.offset = Math.max(this.offset, from + end)
+      for (const line of buffer.toString('utf8', 0, end).split('\n')) this.remember(line)
     } finally {
       await handle.close()
     }

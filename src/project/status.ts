@@ -53,7 +53,9 @@ export async function projectStatus(kernel: Kernel): Promise<ProjectStatus> {
   const last =
     checks.findLast((r) => (r.data as { outcome?: string } | undefined)?.outcome === 'ok') ?? checks.at(-1)
   await kernel.audit.flush()
-  const head = await new AuditFiles(kernel.paths.audit).readHead()
+  const files = new AuditFiles(kernel.paths.audit)
+  const head = files.readHead()
+  await files.release()
   return {
     project: {
       root: kernel.paths.root,

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { claimed, tookOverFromDead } from './lock-owner.js'
-import type { lock } from 'proper-lockfile'
+import type { lockSync } from 'proper-lockfile'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 
 export interface FileLockOptions {
@@ -13,8 +13,8 @@ export interface FileLockOptions {
 
 // proper-lockfile (with graceful-fs) loads on the first lock, not at start-up; later locks
 // reuse it without going through the module loader again (the audit log locks on every flush).
-let properLockfile: { lock: typeof lock } | undefined
-async function loadProperLockfile(): Promise<{ lock: typeof lock }> {
+let properLockfile: { lockSync: typeof lockSync } | undefined
+async function loadProperLockfile(): Promise<{ lockSync: typeof lockSync }> {
   properLockfile = (await import('proper-lockfile')).default
   return properLockfile
 }
@@ -24,6 +24,11 @@ async function loadProperLockfile(): Promise<{ lock: typeof lock }> {
  * atomically by mkdir). proper-lockfile refreshes the lock while held; a lock whose owner
  * died is taken over at once when its owner file says it was a process of this host that is
  * gone (lock-owner.ts), and after `staleMs` without refresh otherwise (an owner elsewhere).
+ *
+ * Taking and releasing are synchronous (mkdir, stat, the owner file, rmdir: microseconds
+ * each): as promises, each of those six calls waited its turn in libuv's thread pool behind
+ * whatever fsync was running, and the audit log takes this lock on every flush, so a chain of
+ * steps paid ~2 ms per step for a lock held for microseconds. Waiting for a held lock is not.
  */
 export async function withFileLock<T>(
   target: string,
@@ -32,16 +37,16 @@ export async function withFileLock<T>(
 ): Promise<T> {
   const waitMs = options.waitMs ?? 30_000
   const lockfile = properLockfile ?? (await loadProperLockfile())
-  let release: () => Promise<void>
+  let release: () => void
   const started = Date.now()
   for (let attempt = 0; ; attempt++) {
     try {
-      release = await lockfile.lock(target, {
+      const unlock = lockfile.lockSync(target, {
         realpath: false,
         stale: options.staleMs ?? 10_000,
         retries: 0,
       })
-      release = await claimed(target, release)
+      release = claimed(target, unlock)
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ELOCKED' && (await tookOverFromDead(target))) continue
@@ -68,6 +73,6 @@ export async function withFileLock<T>(
   try {
     return await fn()
   } finally {
-    await release()
+    release()
   }
 }

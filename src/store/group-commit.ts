@@ -1,11 +1,14 @@
 export type FsyncPolicy = 'always' | 'batch' | 'off'
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<T> {
   policy: FsyncPolicy
   /** With batch/off: how long appends may wait to be written together. */
   intervalMs: number
-  /** Write at once when this many are waiting. */
+  /** Write at once when this many are waiting; no write takes more. */
   maxBatch: number
+  /** Write at once when the waiting items add up to this many bytes (measured by `sizeOf`). */
+  maxBytes?: number
+  sizeOf?: (item: T) => number
 }
 
 interface Pending<T> {
@@ -21,30 +24,47 @@ interface Pending<T> {
  * `always`: `add()` resolves once its batch is written and fsynced (callers wait for disk).
  * `batch` / `off`: `add()` resolves at once and the batch is written within `intervalMs`;
  * a failed write is kept and thrown by the next `add()` or `flush()`, never swallowed.
+ *
+ * The buffer is bounded, by count and by bytes. A full buffer is written at once, without
+ * waiting for a timer (a busy event loop never runs one: a loop awaiting only resolved
+ * promises would otherwise buffer everything until it ends), and while it stays full, because
+ * a write is already in flight, `add()` resolves only when that write is done and has made
+ * room: writers that await their appends are held to the speed of the disk, and what is
+ * waiting in memory stays within two batches.
  */
 export class GroupCommit<T> {
   private pending: Pending<T>[] = []
+  private pendingBytes = 0
   private timer: NodeJS.Timeout | undefined
-  private chain: Promise<void> = Promise.resolve()
+  private writing: Promise<void> | undefined
+  private flushing = 0
+  private roomWaiters: (() => void)[] = []
   private failure: unknown
+  private readonly maxBytes: number
 
   constructor(
     private readonly write: (items: T[]) => Promise<void>,
-    private readonly options: GroupCommitOptions,
-  ) {}
+    private readonly options: GroupCommitOptions<T>,
+  ) {
+    this.maxBytes = options.sizeOf ? (options.maxBytes ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY
+  }
 
   add(item: T): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(asError(this.takeFailure()))
     const done = new Promise<void>((resolve, reject) => this.pending.push({ item, resolve, reject }))
+    if (this.options.sizeOf) this.pendingBytes += this.options.sizeOf(item)
     if (this.options.policy === 'always') {
-      this.scheduleNow()
+      this.kick()
       return done
     }
     done.catch((error: unknown) => {
       this.failure ??= error
     })
-    if (this.pending.length >= this.options.maxBatch) this.scheduleNow()
-    else this.timer ??= setTimeout(() => void this.flushPending(), this.options.intervalMs)
+    if (this.full()) {
+      this.kick()
+      // Still full: a write is in flight and this batch waits behind it. Wait for room.
+      if (this.full()) return new Promise<void>((resolve) => this.roomWaiters.push(resolve))
+    } else if (!this.writing) this.timer ??= setTimeout(() => this.kick(), this.options.intervalMs)
     return Promise.resolve()
   }
 
@@ -55,30 +75,67 @@ export class GroupCommit<T> {
 
   /** Resolves when everything added so far is written (and fsynced unless the policy is off). */
   async flush(): Promise<void> {
-    await this.flushPending()
+    const last = this.pending.at(-1)
+    if (last) {
+      const settled = new Promise<void>((resolve) => {
+        const { resolve: ok, reject: ko } = last
+        last.resolve = () => (ok(), resolve())
+        last.reject = (error) => (ko(error), resolve())
+      })
+      this.flushing += 1
+      try {
+        this.kick()
+        await settled
+      } finally {
+        this.flushing -= 1
+      }
+    } else if (this.writing) await this.writing
     if (this.failure !== undefined) throw this.takeFailure()
   }
 
-  private scheduleNow(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = setTimeout(() => void this.flushPending(), 0)
+  private full(): boolean {
+    return this.pending.length >= this.options.maxBatch || this.pendingBytes >= this.maxBytes
   }
 
-  private flushPending(): Promise<void> {
+  // Starts writing now, unless a write is in flight: that one goes on with what is waiting.
+  private kick(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
-    this.chain = this.chain.then(async () => {
-      const batch = this.pending
-      if (batch.length === 0) return
-      this.pending = []
-      try {
-        await this.write(batch.map((p) => p.item))
-        for (const p of batch) p.resolve()
-      } catch (error) {
-        for (const p of batch) p.reject(error)
+    if (!this.writing && this.pending.length > 0) this.writing = this.drain()
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        const batch = this.pending.splice(0, this.options.maxBatch)
+        if (batch.length === 0) break
+        if (this.options.sizeOf) for (const p of batch) this.pendingBytes -= this.options.sizeOf(p.item)
+        this.makeRoom()
+        try {
+          await this.write(batch.map((p) => p.item))
+          for (const p of batch) p.resolve()
+        } catch (error) {
+          for (const p of batch) p.reject(error)
+        }
+        // What came in meanwhile goes on at once when someone waits for it; otherwise it gets
+        // its interval, so a trickle is still written in batches.
+        if (this.pending.length === 0) break
+        if (!this.full() && this.flushing === 0 && this.options.policy !== 'always') {
+          this.timer ??= setTimeout(() => this.kick(), this.options.intervalMs)
+          break
+        }
       }
-    })
-    return this.chain
+    } finally {
+      this.writing = undefined
+    }
+    if (this.timer === undefined && this.pending.length > 0) this.kick()
+  }
+
+  private makeRoom(): void {
+    if (this.full() || this.roomWaiters.length === 0) return
+    const waiters = this.roomWaiters
+    this.roomWaiters = []
+    for (const resolve of waiters) resolve()
   }
 
   private takeFailure(): unknown {

@@ -1,6 +1,7 @@
 import os from 'node:os'
 import { randomBytes } from 'node:crypto'
-import { readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises'
+import { rmSync, writeFileSync } from 'node:fs'
+import { readFile, rename, rm, rmdir } from 'node:fs/promises'
 import { isSameProcess, processStartTime } from '../workflow/runs/process.js'
 
 interface LockOwner {
@@ -22,21 +23,24 @@ function ownerFile(target: string): string {
   return `${target}.lock.owner`
 }
 
-/** Records this process as the owner; the returned release removes the record first. */
-export async function claimed(target: string, release: () => Promise<void>): Promise<() => Promise<void>> {
+/**
+ * Records this process as the owner; the returned release removes the record first. Both are
+ * synchronous, like the lock itself (file-lock.ts): one small file, written and removed.
+ */
+export function claimed(target: string, release: () => void): () => void {
   me ??= {
     pid: process.pid,
     host: HOST,
     ...(processStartTime(process.pid) ? { start_time: processStartTime(process.pid)! } : {}),
   }
   try {
-    await writeFile(ownerFile(target), JSON.stringify(me))
+    writeFileSync(ownerFile(target), JSON.stringify(me))
   } catch {
     // Without it the lock is only taken over by the time rule: slower, never wrong.
   }
-  return async () => {
-    await rm(ownerFile(target), { force: true })
-    await release()
+  return () => {
+    rmSync(ownerFile(target), { force: true })
+    release()
   }
 }
 

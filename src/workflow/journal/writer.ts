@@ -35,6 +35,8 @@ export class JournalWriter {
       policy: options.fsync,
       intervalMs: options.batchIntervalMs,
       maxBatch: 4096,
+      maxBytes: 1024 * 1024,
+      sizeOf: (line) => line.length,
     })
   }
 

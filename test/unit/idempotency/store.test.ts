@@ -11,6 +11,23 @@ beforeEach(async () => {
 afterEach(() => rm(dir, { recursive: true, force: true }))
 
 describe('the idempotency store', () => {
+  it('two stores writing and looking up at once each find every result the other stored (lookups no longer wait for appends)', async () => {
+    const a = new IdempotencyStore(dir, 60_000, { fsync: 'batch', batchIntervalMs: 1 })
+    const b = new IdempotencyStore(dir, 60_000, { fsync: 'batch', batchIntervalMs: 1 })
+    await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const [mine, other] = i % 2 ? [a, b] : [b, a]
+        await mine.store(`k${i}`, 't.x', 'h', { i })
+        await other.lookup(`k${i - 1}`, 't.x', 'h')
+      }),
+    )
+    await Promise.all([a.flush(), b.flush()])
+    for (let i = 0; i < 300; i++) {
+      expect((await a.lookup(`k${i}`, 't.x', 'h'))?.result).toEqual({ i })
+      expect((await b.lookup(`k${i}`, 't.x', 'h'))?.result).toEqual({ i })
+    }
+  })
+
   it('returns a result stored by another store (another process) on the same folder', async () => {
     const a = new IdempotencyStore(dir, 60_000, { fsync: 'batch', batchIntervalMs: 1 })
     const b = new IdempotencyStore(dir, 60_000)

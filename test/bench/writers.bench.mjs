@@ -1,0 +1,159 @@
+// Writers that push back (issue 16 item 1; built code from dist/, run `npm run build` first).
+//   1. In-process gate calls in a tight loop (fsync=batch), WRITERS_BENCH_CALLS (default
+//      200000; the issue's figure is 1000000): peak RSS against the RSS after the first tenth
+//      of the calls (flat memory: ratio ≈ 1), and every record on disk and verified at the end.
+//   2. Chains of WRITERS_BENCH_STEPS no-op steps (default 1000,3000; the issue's figure is
+//      1000,50000): peak RSS of the larger against the smaller (target ≤ 1.5×), the per-step
+//      wall time, and how far the journal on disk lagged the run's progress (sampled every
+//      50 ms while it runs: steps the engine had applied minus step.succeeded lines on disk;
+//      target: within one batch).
+// Printed, not asserted. Memory figures are sampled inside the loops, since a busy loop never
+// runs a timer.
+/* global performance, setInterval, clearInterval */
+import { readFileSync } from 'node:fs'
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { z } from 'zod'
+import { openKernel } from '../../dist/kernel/open.js'
+import { coreCapabilities } from '../../dist/registry/core-capabilities.js'
+import { verifyAudit } from '../../dist/audit/verify.js'
+import { WorkflowService } from '../../dist/workflow/service.js'
+import { report } from './stats.mjs'
+
+const CALLS = Number(process.env.WRITERS_BENCH_CALLS ?? 200_000)
+const STEPS = (process.env.WRITERS_BENCH_STEPS ?? '1000,3000').split(',').map(Number)
+const noop = {
+  id: 'bench.noop',
+  description: 'Does nothing.',
+  capability: 'bench.read',
+  risk: ['read'],
+  input: z.object({ i: z.number() }),
+  output: z.object({ ok: z.boolean() }),
+  async run() {
+    return { ok: true }
+  },
+}
+
+async function project() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-bench-writers-'))
+  const home = path.join(dir, '.driftcore')
+  await mkdir(home, { recursive: true })
+  await writeFile(
+    path.join(home, 'config.yaml'),
+    'audit:\n  fsync: batch\nworkflow:\n  concurrency: 100\nlimits:\n  max_yaml_bytes: 67108864\n',
+  )
+  const kernel = await openKernel({
+    home,
+    env: { ...process.env },
+    contributions: [
+      { plugin: 'driftcore', capabilities: coreCapabilities },
+      { plugin: 'bench', capabilities: { tools: [noop] } },
+    ],
+  })
+  return { dir, home, kernel }
+}
+
+const mb = (bytes) => bytes / 1024 / 1024
+
+// 1. gate calls
+{
+  const { dir, home, kernel } = await project()
+  const actor = { type: 'agent', id: 'bench' }
+  let early = 0
+  let peak = 0
+  const started = performance.now()
+  for (let i = 1; i <= CALLS; i++) {
+    await kernel.gate.invoke('bench.noop', { i }, actor)
+    if (i % 1000 === 0) {
+      const rss = process.memoryUsage().rss
+      peak = Math.max(peak, rss)
+      if (i === Math.ceil(CALLS / 10 / 1000) * 1000) early = peak
+    }
+  }
+  const seconds = (performance.now() - started) / 1000
+  await kernel.close()
+  const verified = await verifyAudit(path.join(home, 'audit'))
+  report(
+    `${CALLS} in-process gate calls`,
+    {
+      calls_per_s: Math.round(CALLS / seconds),
+      rss_after_tenth_mb: mb(early),
+      peak_rss_mb: mb(peak),
+      peak_to_tenth: peak / early,
+      records_on_disk: verified.records,
+      verified: verified.ok,
+    },
+    'peak ≤ 1.5× the RSS after a tenth, every record on disk',
+  )
+  await rm(dir, { recursive: true, force: true })
+}
+
+// 2. chains: memory and how far the journal lags the run
+function chainYaml(n) {
+  const lines = ['apiVersion: driftcore/v1', 'kind: Workflow', 'name: chain', 'steps:']
+  for (let i = 0; i < n; i++)
+    lines.push(
+      `  - { id: s${i}, type: worker, tool: bench.noop, with: { i: ${i} }${i > 0 ? `, depends_on: [s${i - 1}]` : ''} }`,
+    )
+  return lines.join('\n') + '\n'
+}
+
+async function chain(n) {
+  const { dir, home, kernel } = await project()
+  const file = path.join(dir, 'chain.yaml')
+  await writeFile(file, chainYaml(n))
+  const svc = new WorkflowService(kernel, { actor: { type: 'human', id: 'bench' } })
+  const loaded = await svc.load(file)
+  let applied = 0
+  let runId
+  let lag = 0
+  let peak = 0
+  const sample = () => {
+    peak = Math.max(peak, process.memoryUsage().rss)
+    if (!runId) return
+    const text = readFileSync(path.join(home, 'runs', runId, 'journal.jsonl'), 'utf8')
+    const onDisk = text.split('"type":"step.succeeded"').length - 1
+    lag = Math.max(lag, applied - onDisk)
+  }
+  const timer = setInterval(sample, 50)
+  const started = performance.now()
+  const { state } = await svc.start(
+    loaded,
+    {},
+    {
+      onEvent(event) {
+        if (event.type === 'run.created') runId = event.run_id
+        if (event.type === 'step.succeeded') applied += 1
+      },
+    },
+  )
+  const ms = performance.now() - started
+  clearInterval(timer)
+  sample()
+  await kernel.close()
+  await rm(dir, { recursive: true, force: true })
+  if (state.status !== 'succeeded') throw new Error(`chain ${n} ended ${state.status}`)
+  return { ms, peak, lag }
+}
+
+const runs = []
+for (const n of STEPS) {
+  const r = await chain(n)
+  runs.push(r)
+  report(`chain of ${n} steps`, {
+    ms_per_step: r.ms / n,
+    peak_rss_mb: mb(r.peak),
+    journal_lag_steps: r.lag,
+  })
+}
+if (runs.length > 1) {
+  report(
+    `chain ${STEPS[0]} → ${STEPS.at(-1)} steps`,
+    {
+      peak_rss_ratio: runs.at(-1).peak / runs[0].peak,
+      per_step_ratio: runs.at(-1).ms / STEPS.at(-1) / (runs[0].ms / STEPS[0]),
+    },
+    'peak RSS ≤ 1.5×, per step ≈ 1 (linear), journal lag ≤ one batch',
+  )
+}
