@@ -1,8 +1,11 @@
 import { defineCapabilities } from 'driftcore'
+import { tektonConfigSchema } from '../cluster/config.js'
+import { clusterTools } from '../tools/index.js'
 
 // Everything the plugin contributes; the host validates it and only its gate runs a handler.
 // Compiling is not a tool (it reads a file and writes YAML, changing nothing the gate guards);
 // the run/watch tools (tekton.pipelineRunCreate, …) join here.
 export default defineCapabilities({
-  tools: [],
+  tools: [...clusterTools],
+  config: { tekton: tektonConfigSchema },
 })
