@@ -28,6 +28,8 @@ import type { z } from 'zod'
 import type { ControlOptions } from './control/server.js'
 import type { Kernel, KernelOptions } from './kernel/open.js'
 import { Registry } from './registry/registry.js'
+import type { WorkflowDefinition } from './workflow/format/schema.js'
+import type { Route } from './workflow/pools/route.js'
 
 /**
  * Opens the kernel (config, policy, audit, gate…) for use outside a command, e.g. a script or
@@ -63,6 +65,50 @@ export async function controlHandler(
 
 export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
   return Registry.jsonSchema(schema, io)
+}
+
+/**
+ * Loads and checks a workflow as `workflow validate` does (a file, or a name under
+ * `.driftcore/workflows/` or an installed pack): schema, DAG, expressions, tool ids, sinks.
+ * For plugins that hand a workflow to another engine (the tekton compiler). Loaded on demand.
+ *
+ * @example
+ * ```ts
+ * import { loadWorkflow, openKernel } from 'driftcore'
+ *
+ * const kernel = await openKernel()
+ * const { definition, sha256 } = await loadWorkflow(kernel, 'deploy.yaml')
+ * ```
+ */
+export async function loadWorkflow(kernel: Kernel, fileOrName: string): Promise<LoadedWorkflowView> {
+  const { loadWorkflowFile } = await import('./workflow/format/load.js')
+  const { compileOptions } = await import('./workflow/engine/deps.js')
+  const { BUILT_IN_PACKS, checkRunInput, resolveWorkflowFile } = await import('./workflow/format/resolve.js')
+  const { routeTopic } = await import('./workflow/pools/route.js')
+  const file = resolveWorkflowFile(fileOrName, kernel.paths.workflows, [kernel.paths.packs, BUILT_IN_PACKS])
+  const loaded = await loadWorkflowFile(file, {
+    ...compileOptions(kernel),
+    maxBytes: kernel.config.values.limits.max_yaml_bytes,
+  })
+  return {
+    ...(loaded.file ? { file: loaded.file } : {}),
+    sha256: loaded.sha256,
+    definition: loaded.definition,
+    checkInput: (input) => checkRunInput(loaded, input, kernel.redactor),
+    route: (topic, requires) => routeTopic(topic, requires, kernel.config.values.pools),
+  }
+}
+
+/** A workflow as `loadWorkflow` returns it. */
+export interface LoadedWorkflowView {
+  file?: string
+  /** sha256 of the canonical definition, as a run journals it. */
+  sha256: string
+  definition: WorkflowDefinition
+  /** Throws `invalid_input` when a run input does not fit the input schema or holds a secret. */
+  checkInput: (input: unknown) => void
+  /** Where the pools config sends a topic: a tool, a pool's command (`pool.exec`), or nowhere. */
+  route: (topic: string, requires: readonly string[]) => Route
 }
 
 export { defineCapabilities, defineResource, defineTool } from './registry/define.js'
@@ -102,6 +148,9 @@ export type { Logger } from './logging/logger.js'
 export type { PolicyDecision, PolicyRequest } from './policy/engine.js'
 export type { ProjectPaths } from './store/paths.js'
 export type { Kernel, KernelOptions } from './kernel/open.js'
+export type { StepDefinition, WorkflowDefinition } from './workflow/format/schema.js'
+export { durationMs } from './workflow/format/duration.js'
+export type { Route } from './workflow/pools/route.js'
 export type { ControlOptions } from './control/server.js'
 export type { GateOptions, InvokeOptions, InvokeResult, DryRunResult } from './gate/invoke.js'
 export type { ToolDescriptor, ResourceDescriptor, PromptDescriptor } from './registry/registry.js'

@@ -1,89 +1,130 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
-import type { Kernel } from 'driftcore'
+import { execa } from 'execa'
+import { loadWorkflow, type Kernel } from 'driftcore'
 import {
-  runCli,
+  REPO,
   tempProject,
   testKernel,
   workspacePlugin,
-  type CliResult,
   type TempProject,
 } from '../../../test/helpers/project.js'
-import tektonCapabilities from '../src/hooks/capabilities.js'
-import type { KubeStandIn } from './standin/server.js'
+import { drushCapabilities } from '../../drush/src/hooks/capabilities.js'
+import scaffoldCapabilities from '../../scaffold/src/hooks/capabilities.js'
+import { compileWorkflow, type CompileInput, type CompileResult } from '../src/compile/compile.js'
+import { validateTekton } from '../src/schema/validate.js'
+import { yamlDocuments } from '../src/formatters/documents.js'
 
-/** People may use the tekton tools; everything read-only runs; the rest asks (the default). */
-export const TEKTON_POLICY = `apiVersion: driftcore/v1
-kind: PolicyBundle
-name: tekton
-rules:
-  - id: people-run-on-tekton
-    decision: ALLOW
-    match:
-      tools: ['tekton.*']
-      actors: { types: [human] }
-  - id: allow-read-only
-    decision: ALLOW
-    match:
-      risk_tags: { only: [read] }
+export const IMAGE = 'registry.example/driftcore-runner:0.1.0'
+export const TEKTON_LINT = path.join(REPO, 'node_modules/@ibm/tekton-lint/dist/lint.js')
+
+/** A pool for the docs' `topic: drupal.cache` and the docs' `team-hook` notify sink. */
+export const DOCS_CONFIG = `pools:
+  php:
+    topics: [drupal.cache, drupal.updb]
+    capabilities: [php, drush]
+    handler: { tool: drush.cacheRebuild }
+workflow:
+  notify:
+    sinks:
+      team-hook: { type: file, path: notify.jsonl }
 `
 
-export interface TektonProject extends TempProject {
-  cli(args: string[], options?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<CliResult>
-  /** Every audit record's text, as written. */
-  auditText(): Promise<string>
-  /** A kernel in this process with the tekton plugin (the CLI costs seconds a call on a busy machine). */
-  kernel(flags?: string[]): Promise<Kernel>
+export interface CompileProject extends TempProject {
+  kernel: Kernel
+  /** Writes a workflow file, loads it as `workflow validate` does, and compiles it. */
+  compile: (yaml: string, options?: Partial<CompileInput>) => Promise<CompileResult>
+  /** Loads and compiles a workflow file or pack name. */
+  compileFile: (file: string, options?: Partial<CompileInput>) => Promise<CompileResult>
 }
 
-/** A project whose tekton: section points at the stand-in (its kubeconfig, in the project). */
-export async function tektonProject(
-  standIn: KubeStandIn,
-  options: { namespace?: string; config?: string } = {},
-): Promise<TektonProject> {
-  const project = await tempProject({ policy: { 'tekton.yaml': TEKTON_POLICY } })
-  const kubeconfig = standIn.kubeconfig({
-    file: path.join(project.dir, 'kubeconfig'),
-    namespace: options.namespace ?? 'default',
-  })
-  const { writeFile } = await import('node:fs/promises')
-  await writeFile(
-    path.join(project.home, 'config.yaml'),
-    `tekton:\n  kubeconfig: ${path.basename(kubeconfig)}\n${options.config ?? ''}`,
-  )
+/** A project with the drush and scaffold plugins' tools, so the packs' workflows load. */
+export async function compileProject(config = DOCS_CONFIG): Promise<CompileProject> {
+  const project = await tempProject({ config })
+  const kernel = await testKernel(project, [
+    workspacePlugin('drush', drushCapabilities),
+    workspacePlugin('scaffold', await scaffoldCapabilities()),
+  ])
+  let n = 0
+  const compileFile = async (file: string, options: Partial<CompileInput> = {}) => {
+    const loaded = await loadWorkflow(kernel, file)
+    if (options.inputs) loaded.checkInput(options.inputs)
+    return compileWorkflow(loaded.definition, {
+      image: IMAGE,
+      server: 'https://driftcore.example:7800',
+      route: loaded.route,
+      sha256: loaded.sha256,
+      ...options,
+    })
+  }
   return {
     ...project,
-    cli: (args, o = {}) => runCli(project, args, o),
-    kernel: async (flags = []) =>
-      testKernel(project, [workspacePlugin('tekton', await tektonCapabilities())], flags),
-    auditText: async () => {
-      const dir = path.join(project.home, 'audit')
-      const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.jsonl'))
-      return (await Promise.all(files.map((f) => readFile(path.join(dir, f), 'utf8')))).join('')
+    kernel,
+    compileFile,
+    async compile(yaml, options) {
+      const file = path.join(project.dir, `wf-${++n}.yaml`)
+      await writeFile(file, yaml)
+      return compileFile(file, options)
+    },
+    async cleanup() {
+      await kernel.close()
+      await project.cleanup()
     },
   }
 }
 
-/** A Pipeline of a few tasks and a PipelineRun of it, as small as the CRD schema allows. */
-export function samplePipeline(name: string, tasks: { name: string; runAfter?: string[] }[]) {
-  return {
-    pipeline: {
-      apiVersion: 'tekton.dev/v1',
-      kind: 'Pipeline',
-      metadata: { name },
-      spec: {
-        tasks: tasks.map((t) => ({
-          name: t.name,
-          ...(t.runAfter ? { runAfter: t.runAfter } : {}),
-          taskSpec: { steps: [{ name: 'run', image: 'busybox:1.36', script: `echo ${t.name}` }] },
-        })),
-      },
-    },
-    pipelineRun: {
-      apiVersion: 'tekton.dev/v1',
-      kind: 'PipelineRun',
-      metadata: { generateName: `${name}-run-` },
-      spec: { pipelineRef: { name } },
-    },
+export function documents(result: CompileResult): Record<string, unknown>[] {
+  return [result.task, result.pipeline, result.pipelineRun]
+}
+
+/** Schema problems of every compiled document ([] when all are valid tekton.dev/v1). */
+export function schemaProblems(result: CompileResult): string[] {
+  return documents(result).flatMap(validateTekton)
+}
+
+export interface LintProblem {
+  message: string
+  rule: string
+  level: string
+  path: string
+}
+
+/** Runs the real tekton-lint (IBM's, from npm) over the documents, written as files. */
+export async function tektonLint(results: CompileResult[]): Promise<LintProblem[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'driftcore-tekton-lint-'))
+  await mkdir(dir, { recursive: true })
+  for (const [i, r] of results.entries())
+    await writeFile(path.join(dir, `${i}.yaml`), yamlDocuments(documents(r)))
+  const lint = await execa('node', [TEKTON_LINT, '--format', 'json', '--color', 'false', '*.yaml'], {
+    cwd: dir,
+    reject: false,
+  })
+  if (lint.exitCode !== 0 && !lint.stdout.trim().startsWith('['))
+    throw new Error(`tekton-lint failed (exit ${lint.exitCode}): ${lint.stderr}`)
+  return JSON.parse(lint.stdout || '[]') as LintProblem[]
+}
+
+/** The pipeline task (or finally task) named `name`. */
+export function pipelineTask(result: CompileResult, name: string): Record<string, any> {
+  const spec = result.pipeline.spec as { tasks: Record<string, any>[]; finally?: Record<string, any>[] }
+  const task = [...spec.tasks, ...(spec.finally ?? [])].find((t) => t.name === name)
+  if (!task) throw new Error(`no pipeline task ${name}`)
+  return task
+}
+
+export interface Refused {
+  code: string
+  message: string
+  details: { refused: { step: string; construct: string; reason: string }[] }
+}
+
+/** The error a refused compile throws (failing the test when it compiled). */
+export async function refusal(compiling: Promise<unknown>): Promise<Refused> {
+  try {
+    await compiling
+  } catch (error) {
+    return error as Refused
   }
+  throw new Error('it compiled')
 }

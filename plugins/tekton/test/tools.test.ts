@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Kernel } from 'driftcore'
-import { samplePipeline, tektonProject, type TektonProject } from './helpers.js'
+import { samplePipeline, tektonProject, type TektonProject } from './cluster-helpers.js'
 import { KubeStandIn } from './standin/server.js'
 
 describe('the tekton tools against the Kubernetes stand-in', () => {
