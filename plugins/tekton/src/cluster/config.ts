@@ -25,6 +25,20 @@ export const tektonConfigSchema = z
       .regex(DNS_LABEL, 'a namespace is a DNS label: lower case letters, digits and -')
       .optional()
       .describe("where PipelineRuns are created and read; default: the context's namespace, else default"),
+    image: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the driftcore runner image tasks run (pinned), for workflow run --on tekton'),
+    server: z
+      .string()
+      .url()
+      .optional()
+      .describe('the driftcore service (driftcore serve) the tasks call, as the cluster reaches it'),
+    token_secret: z
+      .string()
+      .optional()
+      .describe('the Kubernetes Secret (key token) holding the task token; default driftcore-task-token'),
     exec_credentials: z
       .enum(['refuse', 'allow'])
       .default('refuse')

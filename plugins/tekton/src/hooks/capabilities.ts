@@ -1,5 +1,6 @@
 import { defineCapabilities } from 'driftcore'
 import { tektonConfigSchema } from '../cluster/config.js'
+import { tektonExecutor } from '../executor.js'
 import { clusterTools } from '../tools/index.js'
 
 // Everything the plugin contributes; the host validates it and only its gate runs a handler.
@@ -8,4 +9,6 @@ import { clusterTools } from '../tools/index.js'
 export default defineCapabilities({
   tools: [...clusterTools],
   config: { tekton: tektonConfigSchema },
+  // `workflow run --on tekton`: the host journals and shows the run; this follows it on the cluster.
+  executors: [tektonExecutor],
 })

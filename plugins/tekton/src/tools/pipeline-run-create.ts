@@ -39,12 +39,12 @@ function checked(manifest: Manifest, kind: string, namespace: string): Manifest 
   return { ...manifest, metadata: { ...metadata, namespace } }
 }
 
-async function applyPipeline(
-  cluster: Cluster,
-  pipeline: Manifest,
-): Promise<'created' | 'updated' | 'unchanged'> {
+type Applied = 'created' | 'updated' | 'unchanged'
+
+// Creates the object, or replaces it when its spec changed (a Pipeline or Task of the same name).
+async function apply(cluster: Cluster, kind: string, pipeline: Manifest): Promise<Applied> {
   const name = String(pipeline.metadata!.name)
-  const base = { group: GROUP, version: VERSION, namespace: cluster.namespace, plural: plural.pipelines }
+  const base = { group: GROUP, version: VERSION, namespace: cluster.namespace, plural: kind }
   try {
     await cluster.custom.createNamespacedCustomObject({ ...base, body: pipeline })
     return 'created'
@@ -70,7 +70,7 @@ export const pipelineRunCreate = defineTool({
   id: 'tekton.pipelineRunCreate',
   title: 'Start a Tekton PipelineRun',
   description:
-    "Creates a tekton.dev/v1 PipelineRun in the configured namespace (tekton.namespace), and first the Pipeline it runs when one is given (created, or updated when its spec changed). The API server validates both against Tekton's CRD schemas. What the run's tasks do in the cluster is decided by the driftcore service they call.",
+    "Creates a tekton.dev/v1 PipelineRun in the configured namespace (tekton.namespace), and first the Tasks and the Pipeline it runs when they are given (created, or updated when their spec changed). The API server validates both against Tekton's CRD schemas. What the run's tasks do in the cluster is decided by the driftcore service they call.",
   capability: 'tekton.run',
   risk: ['write', 'network'],
   requires: ['network'],
@@ -84,19 +84,24 @@ export const pipelineRunCreate = defineTool({
       .record(z.string(), z.unknown())
       .optional()
       .describe('the Pipeline its pipelineRef names, applied first'),
+    tasks: z
+      .array(z.record(z.string(), z.unknown()))
+      .max(20)
+      .default([])
+      .describe('the Tasks the Pipeline references, applied before it'),
   }),
   output: z.object({
     namespace: z.string(),
     name: z.string(),
     uid: z.string(),
     pipeline: z.object({ name: z.string(), action: z.enum(['created', 'updated', 'unchanged']) }).optional(),
+    tasks: z.array(z.object({ name: z.string(), action: z.enum(['created', 'updated', 'unchanged']) })),
   }),
   async run(input, ctx) {
     const cluster = connect(ctx)
     const run = checked(input.pipelineRun, 'PipelineRun', cluster.namespace)
-    const pipeline = input.pipeline
-      ? checked(input.pipeline, 'Pipeline', cluster.namespace)
-      : undefined
+    const pipeline = input.pipeline ? checked(input.pipeline, 'Pipeline', cluster.namespace) : undefined
+    const tasks = input.tasks.map((t) => checked(t, 'Task', cluster.namespace))
     const ref = (run.spec as { pipelineRef?: { name?: string } } | undefined)?.pipelineRef?.name
     if (pipeline && ref !== pipeline.metadata!.name)
       throw new DriftcoreError(
@@ -104,9 +109,19 @@ export const pipelineRunCreate = defineTool({
         `the PipelineRun runs pipeline "${String(ref)}", not the "${String(pipeline.metadata!.name)}" given with it`,
       )
     await ctx.beginEffects()
+    const applied: { name: string; action: Applied }[] = []
+    for (const task of tasks) {
+      const name = String(task.metadata!.name)
+      applied.push({
+        name,
+        action: await call(cluster, `applying Task ${cluster.namespace}/${name}`, () =>
+          apply(cluster, 'tasks', task),
+        ),
+      })
+    }
     const action = pipeline
       ? await call(cluster, `applying Pipeline ${cluster.namespace}/${String(pipeline.metadata!.name)}`, () =>
-          applyPipeline(cluster, pipeline),
+          apply(cluster, plural.pipelines, pipeline),
         )
       : undefined
     const created = (await call(cluster, `creating PipelineRun in ${cluster.namespace}`, () =>
@@ -123,6 +138,7 @@ export const pipelineRunCreate = defineTool({
       name: created.metadata.name,
       uid: created.metadata.uid,
       ...(pipeline && action ? { pipeline: { name: String(pipeline.metadata!.name), action } } : {}),
+      tasks: applied,
     }
   },
 })

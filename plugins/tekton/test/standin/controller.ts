@@ -90,8 +90,10 @@ function substitute(
   value: string,
   params: Record<string, string>,
   results: Record<string, Record<string, string>>,
+  states: Record<string, string> = {},
 ): string {
   return value
+    .replace(/\$\(tasks\.([a-z0-9-]+)\.status\)/g, (m, t: string) => states[t] ?? m)
     .replace(/\$\(params\.([A-Za-z0-9_.-]+)\)/g, (m, name: string) => params[name] ?? m)
     .replace(
       /\$\(tasks\.([a-z0-9-]+)\.results\.([A-Za-z0-9_.-]+)\)/g,
@@ -239,8 +241,14 @@ export class TektonController {
       const when = task.when ?? []
       const falseWhen = when.some((w) => {
         if (w.cel !== undefined || w.input === undefined) return false
-        const input = substitute(w.input, params, results)
-        const inValues = (w.values ?? []).map((v) => substitute(v, params, results)).includes(input)
+        const states = Object.fromEntries(
+          [...tasks, ...finals].map((t) => {
+            const st = state(t.name)
+            return [t.name, st === 'succeeded' ? 'Succeeded' : st === 'failed' ? 'Failed' : 'None']
+          }),
+        )
+        const input = substitute(w.input, params, results, states)
+        const inValues = (w.values ?? []).map((v) => substitute(v, params, results, states)).includes(input)
         return w.operator === 'notin' ? inValues : !inValues
       })
       if (falseWhen) {
