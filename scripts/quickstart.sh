@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 debian_packages() {
   # Real programs the tests use: bubblewrap (isolation), php-cli (php -l), git, openssh-client (signed approvals), and a compose
-  # client for the static check of sandbox/compose.yaml (no engine: recommends stay out).
+  # client for the static check of sandbox/compose.yaml (no engine: recommends stay out), kubectl.
   local missing=()
   command -v bwrap >/dev/null || missing+=(bubblewrap)
   command -v php >/dev/null || missing+=(php-cli)
@@ -17,6 +17,8 @@ debian_packages() {
   # The full-disk fault tests (test/faults/) mount a small tmpfs; they skip, saying why, without root.
   command -v mount >/dev/null || missing+=(mount)
   docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || missing+=(docker-compose)
+  # kubectl checks the tekton plugin's stand-in Kubernetes API server (no cluster needed).
+  command -v kubectl >/dev/null || missing+=(kubernetes-client)
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

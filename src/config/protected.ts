@@ -29,6 +29,12 @@ export const PROTECTED_CONFIG_KEYS = [
   'limits.cel_max_ms',
   'mcp.elicitation',
   'drush.command',
+  // Which cluster, as whom, in which namespace: an override would point the user's Kubernetes
+  // credentials elsewhere, or pick a kubeconfig user that runs a program outside the launcher.
+  'tekton.kubeconfig',
+  'tekton.context',
+  'tekton.namespace',
+  'tekton.exec_credentials',
   'config',
 ] as const
 

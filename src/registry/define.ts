@@ -1,6 +1,12 @@
 import type { z } from 'zod'
 import { DriftcoreError } from '../errors/driftcore-error.js'
-import type { Capabilities, PromptDefinition, ResourceDefinition, ToolDefinition } from './types.js'
+import type {
+  Capabilities,
+  PromptDefinition,
+  RemoteExecutorDefinition,
+  ResourceDefinition,
+  ToolDefinition,
+} from './types.js'
 
 // The contexts the gate hands to handlers, and what each was made for. Only the registry's
 // handler table (which only the gate holds) adds to it; see `issueContext`.
@@ -84,6 +90,13 @@ export function defineCapabilities(capabilities: Capabilities): () => Promise<Ca
         }
       : {}),
     ...(capabilities.config ? { config: Object.freeze({ ...capabilities.config }) } : {}),
+    ...(capabilities.executors
+      ? {
+          executors: Object.freeze(
+            capabilities.executors.map((e) => Object.freeze({ ...e })),
+          ) as RemoteExecutorDefinition[],
+        }
+      : {}),
   })
   return async () => frozen
 }

@@ -6,6 +6,7 @@ import { definedName, issueContext } from './define.js'
 import { checkPrompt } from './prompts.js'
 import { claimedTwice, duplicate, outsidePrefixes, reexported, refusal, removeHint } from './refusals.js'
 import type {
+  RemoteExecutorDefinition,
   Capabilities,
   PromptContext,
   PromptDefinition,
@@ -77,6 +78,7 @@ export class Registry {
   private readonly resourcePrefixOwner = new Map<string, string>()
   // Every definition, handler and schema object seen, and the tool or resource it came with.
   private readonly objectOwner = new Map<unknown, { plugin: string; name: string }>()
+  private readonly executorMap = new Map<string, RemoteExecutorDefinition & { plugin: string }>()
   private readonly accepted: PluginSummary[] = []
   private readonly refusals: RefusedPlugin[] = []
 
@@ -100,7 +102,9 @@ export class Registry {
         registry.refusals.push({ plugin: contribution.plugin, error: toDriftcoreError(error) })
         continue
       }
-      const { plugin, claims, tools, resources, prompts, sections } = admitted
+      const { plugin, claims, tools, resources, prompts, sections, executors } = admitted
+      for (const executor of executors)
+        registry.executorMap.set(executor.id, Object.freeze({ ...executor, plugin }))
       for (const tool of tools) {
         registry.toolMap.set(tool.id, Object.freeze({ ...without(tool, ['run', 'locks']), plugin }))
         runs.set(tool.id, {
@@ -253,6 +257,19 @@ export class Registry {
     return rendered
   }
 
+  /** The engine `workflow run --on <id>` hands a run to. */
+  executor(id: string): RemoteExecutorDefinition & { plugin: string } {
+    const executor = this.executorMap.get(id)
+    if (executor) return executor
+    const known = [...this.executorMap.keys()]
+    throw new DriftcoreError('not_found', `no executor "${id}": no installed plugin runs workflows there`, {
+      hint:
+        known.length > 0
+          ? `--on takes local or ${known.join(', ')}`
+          : 'only --on local is available; install the plugin for that engine (e.g. @driftcore/plugin-tekton)',
+    })
+  }
+
   configSections(): Record<string, z.ZodType> {
     return { ...this.sections }
   }
@@ -287,6 +304,20 @@ export class Registry {
     const resources = [...(capabilities.resources ?? [])]
     const sections = Object.entries(capabilities.config ?? {})
     const prompts = [...(capabilities.prompts ?? [])]
+    const executors = [...(capabilities.executors ?? [])]
+    for (const executor of executors) {
+      if (
+        typeof executor?.id !== 'string' ||
+        typeof executor.submit !== 'function' ||
+        typeof executor.poll !== 'function' ||
+        typeof executor.cancel !== 'function'
+      )
+        throw refusal(plugin, 'an executor needs an id and submit, poll and cancel functions')
+      const prior = this.executorMap.get(executor.id)
+      if (prior) throw duplicate('executor', executor.id, prior.plugin, plugin)
+      if (!claims.prefixes.includes(executor.id))
+        throw outsidePrefixes(plugin, `executor "${executor.id}"`, claims.prefixes, '')
+    }
     const ids = new Set<string>()
     for (const tool of tools) {
       this.checkTool(tool, plugin)
@@ -333,7 +364,7 @@ export class Registry {
         throw outsidePrefixes(plugin, `config section "${section}"`, claims.prefixes, ':')
       if (!isZod(schema)) throw refusal(plugin, `config section "${section}" is not a zod schema`)
     }
-    return { plugin, claims, tools, resources, prompts, sections }
+    return { plugin, claims, tools, resources, prompts, sections, executors }
   }
 
   // A handler, schema or definition object belongs to the first plugin that contributed it, and
@@ -419,6 +450,7 @@ interface Admitted {
   resources: ResourceDefinition[]
   prompts: PromptDefinition[]
   sections: [string, z.ZodType][]
+  executors: RemoteExecutorDefinition[]
 }
 
 /** `driftcore://schema/fields` → `schema`; `fixture://readme` → `fixture`. */

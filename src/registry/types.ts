@@ -265,8 +265,63 @@ export interface ResourceDefinition {
   read(params: Record<string, string>, ctx: ResourceContext): Promise<ResourceContent>
 }
 
+/** A step's state as a remote engine reports it. */
+export type RemoteStepStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'timed_out'
+  | 'skipped'
+  /** Not run because the run stopped or a step before it failed. */
+  | 'blocked'
+
+/** What identifies a run on the remote engine (a namespace and a name, a uid…): strings only. */
+export type RemoteRef = Record<string, string>
+
+/** One look at a remote run: its state and each step's, by driftcore step id. */
+export interface RemoteSnapshot {
+  /** Opaque; passed back to `poll` so it returns at the next change. */
+  cursor: string
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out'
+  message?: string
+  steps: Record<string, { status: RemoteStepStatus; message?: string; attempt?: number; output?: unknown }>
+}
+
+/**
+ * What a remote executor may use: the gate, as the run's actor, for every call (its create,
+ * watch and cancel are tool calls like any step's, decided by policy and audited), and the
+ * run's abort signal. It gets no handler, launcher or file of record.
+ */
+export interface RemoteEnv {
+  call(tool: string, input: unknown): Promise<unknown>
+  signal: AbortSignal
+  config: Readonly<Record<string, unknown>>
+}
+
+/**
+ * Runs a whole workflow on another engine, for `driftcore workflow run FILE --on <id>`: the
+ * host keeps the run's journal, timeline, status and cancellation as for a local run, and
+ * writes each step's transitions from what `poll` reports. `id` is a prefix the plugin owns.
+ */
+export interface RemoteExecutorDefinition {
+  id: string
+  description: string
+  /** Starts the run there; returns what identifies it (journaled, so a resume follows it again). */
+  submit(
+    request: { runId: string; definition: unknown; input: unknown; sha256: string },
+    env: RemoteEnv,
+  ): Promise<RemoteRef>
+  /** The run's state once it differs from `cursor` (at once without one). */
+  poll(ref: RemoteRef, cursor: string | undefined, env: RemoteEnv): Promise<RemoteSnapshot>
+  cancel(ref: RemoteRef, env: RemoteEnv): Promise<void>
+}
+
 /** What a plugin's `driftcore:capabilities` hook returns. */
 export interface Capabilities {
+  /** Engines a whole workflow can run on (`workflow run --on <id>`). */
+  executors?: RemoteExecutorDefinition[]
   tools?: ToolDefinition[]
   resources?: ResourceDefinition[]
   /** Prompts for MCP clients, named `prefix.name`. */

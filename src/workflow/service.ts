@@ -32,6 +32,8 @@ export interface ServiceOptions {
 
 export interface RunOptions extends Partial<ExecuteOptions> {
   interrupt?: AbortSignal
+  /** Run on a remote engine a plugin provides (`workflow run --on`), not in this process. */
+  on?: string
 }
 
 export interface PruneResult {
@@ -99,6 +101,7 @@ export class WorkflowService {
   ): Promise<RunView & { existing: boolean }> {
     const loaded = typeof workflow === 'string' ? await this.load(workflow) : workflow
     checkRunInput(loaded, input, this.kernel.redactor)
+    if (options.on) this.kernel.registry.executor(options.on) // unknown: refused before a run exists
     const runId = newRunId(this.deps.clock.now())
     const now = new Date(this.deps.clock.now()).toISOString()
     const inputHash = canonicalHash({ workflow: loaded.sha256, input })
@@ -396,6 +399,7 @@ export class WorkflowService {
       resumed: options.resumed,
       before,
       actor: this.options.actor,
+      ...(options.on ? { on: options.on } : {}),
     })
     await this.index.update(state, state.workflow_name)
     return state

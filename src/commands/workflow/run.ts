@@ -16,6 +16,7 @@ export default class WorkflowRun extends WorkflowCommand<typeof WorkflowRun> {
     '<%= config.bin %> workflow run nightly --input @input.json --wait',
     '<%= config.bin %> workflow run deploy.yaml --dry-run',
     '<%= config.bin %> workflow run deploy.yaml --idempotency-key deploy-4711 --json',
+    '<%= config.bin %> workflow run deploy.yaml --on tekton',
   ]
   static override args = {
     file: workflowArgs.file,
@@ -27,6 +28,11 @@ export default class WorkflowRun extends WorkflowCommand<typeof WorkflowRun> {
     }),
     wait: waitFlag,
     'idempotency-key': Flags.string({ description: 'a repeated key returns the run started with it' }),
+    on: Flags.string({
+      description:
+        'where the steps run: local (this process), or an executor a plugin provides (tekton: a PipelineRun on Kubernetes, followed here)',
+      default: 'local',
+    }),
   }
 
   async run() {
@@ -47,6 +53,7 @@ export default class WorkflowRun extends WorkflowCommand<typeof WorkflowRun> {
       workflows.start(loaded, input, {
         ...options,
         waitForApprovals: this.flags.wait,
+        ...(this.flags.on !== 'local' ? { on: this.flags.on } : {}),
         ...(this.flags['idempotency-key'] ? { idempotencyKey: this.flags['idempotency-key'] } : {}),
       }),
     )

@@ -49,6 +49,8 @@ export type JournalEntry =
       rerun_of?: { run_id: string; from: string }
     }
   | { type: 'run.attached'; pid: number; host: string; resumed: boolean }
+  /** The run was handed to a remote engine (`workflow run --on`); its steps run there. */
+  | { type: 'run.submitted'; executor: string; ref: Record<string, string> }
   | { type: 'run.suspended'; waiting_on: string[] }
   | { type: 'run.cancel_requested'; by: Actor; reason: string }
   | {

@@ -58,6 +58,9 @@ export function applyEvent(
     case 'run.suspended':
       state.status = 'suspended'
       break
+    case 'run.submitted':
+      state.remote = { executor: event.executor, ref: event.ref }
+      break
     case 'run.cancel_requested':
       state.cancel = { by: event.by, reason: event.reason }
       break

@@ -66,6 +66,8 @@ export interface RunState {
   summary?: string
   result?: RunResult
   cancel?: { by: Actor; reason: string }
+  /** Where the run runs when not in this process (`workflow run --on`), and what it is called there. */
+  remote?: { executor: string; ref: Record<string, string> }
   steps: Record<string, StepState>
   /** The seq of the last event applied. */
   seq: number

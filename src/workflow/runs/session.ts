@@ -16,6 +16,7 @@ import { Executor, type ExecuteOptions } from '../engine/executor.js'
 import type { EngineDeps } from '../engine/runtime.js'
 import type { CompileOptions } from '../format/compile.js'
 import { definitionHash } from '../format/load.js'
+import { RemoteRun } from '../remote/run.js'
 import { watchCancel } from './cancel.js'
 import { runFiles, type RunFiles } from './files.js'
 import { faultPoint } from './fault-point.js'
@@ -98,6 +99,8 @@ export interface WorkOptions extends ExecuteOptions {
   /** Aborted by the command on SIGINT/SIGTERM: the run is cancelled, like `workflow cancel`. */
   interrupt?: AbortSignal
   actor: Actor
+  /** A remote executor's id (`workflow run --on`); a run already submitted keeps its own. */
+  on?: string
 }
 
 /**
@@ -137,7 +140,18 @@ export async function workOnRun(
       options.onEvent?.(event, state)
     }
     if (!state) throw new DriftcoreError('internal', 'a run needs run.created before it can execute')
-    const executor = new Executor(state, run.workflow, journal, deps, options)
+    const on = state.remote?.executor ?? options.on
+    const executor = on
+      ? new RemoteRun(
+          state,
+          run.workflow,
+          journal,
+          deps,
+          options,
+          kernel.registry.executor(on),
+          kernel.config.values,
+        )
+      : new Executor(state, run.workflow, journal, deps, options)
     stopWatching = watchCancel(run.files.dir, run.files.cancel, deps.pollMs, (request) => {
       void executor.cancel(request.by, request.reason)
     })

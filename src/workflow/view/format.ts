@@ -16,6 +16,10 @@ function eventDetail(e: JournalEvent): string {
       return ` ${e.run_id} (${e.workflow_name}) by ${e.actor.type}:${e.actor.id}${e.rerun_of ? ` rerun of ${e.rerun_of.run_id} from ${e.rerun_of.from}` : ''}`
     case 'run.attached':
       return ` pid ${e.pid}${e.resumed ? ' (resumed)' : ''}`
+    case 'run.submitted':
+      return ` to ${e.executor}: ${Object.entries(e.ref)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`
     case 'run.suspended':
       return ` waiting on ${e.waiting_on.join(', ')}`
     case 'run.cancel_requested':
@@ -87,8 +91,11 @@ export function statusText(state: RunState, order: readonly string[], owner?: { 
     : state.status === 'running'
       ? ' (interrupted: resume it)'
       : ''
+  const where = state.remote
+    ? `  on ${state.remote.executor} ${state.remote.ref.namespace ? `${state.remote.ref.namespace}/` : ''}${state.remote.ref.name ?? ''}`
+    : ''
   return [
-    `${state.run_id}  ${state.workflow_name}  ${state.status}${live}`,
+    `${state.run_id}  ${state.workflow_name}  ${state.status}${live}${where}`,
     state.summary ? state.summary : '',
     table(stepRows(state, order), ['step', 'status', 'attempt', 'detail']),
     state.result ? resultText(state.result) : '',
