@@ -29,6 +29,9 @@ const LEFT_OUT = new Set([
   '@oclif/plugin-not-found',
   '@oclif/plugin-autocomplete',
   '@oclif/plugin-version',
+  // Opening pull requests from a CI job is left to the forge's own actions; the plugin's git
+  // askpass helper is a file the bundle would not carry.
+  '@driftcore/plugin-gitea',
 ])
 // Commands the action leaves out, for weight every job would carry: the review screen needs a
 // person at a terminal (Ink, React), and generating an SDK is a developer's task that brings the
