@@ -18,6 +18,9 @@ import OpenAPIBackend, { type Context, type Document } from 'openapi-backend'
 const run = promisify(execFile)
 const DOCUMENT = path.resolve(import.meta.dirname, '../../generated/gitea.openapi.json')
 
+/** A file's text, or a symlink to plant in the repository. */
+export type SeedFile = string | { link: string }
+
 interface Pull {
   number: number
   title: string
@@ -51,7 +54,14 @@ export interface GiteaStandIn {
   /** Every request line the stand-in answered, for asserting what was (not) called. */
   requests: string[]
   /** Creates a repository with one commit of these files on its default branch. */
-  seedRepo(owner: string, name: string, files: Record<string, string>, defaultBranch?: string): Promise<void>
+  seedRepo(owner: string, name: string, files: Record<string, SeedFile>, defaultBranch?: string): Promise<void>
+  /**
+   * Runs once, right after the next fetch (upload-pack) of that repository is answered: another
+   * writer moving a branch between driftcore's fetch and its push.
+   */
+  afterFetch(owner: string, name: string, fn: () => Promise<void>): void
+  /** Commits one file onto a branch as someone else would; returns the new head. */
+  pushAsOther(owner: string, name: string, branch: string, file: string, text: string): Promise<string>
   /** The bare repository's folder (for git commands in tests). */
   repoDir(owner: string, name: string): string
   /** `git` in the bare repository. */
@@ -72,6 +82,7 @@ export async function startGitea(options: { token?: string; user?: string } = {}
   const violations: string[] = []
   const requests: string[] = []
   let failing: number | undefined
+  const fetchHooks = new Map<string, () => Promise<void>>()
   let nextId = 1
   let base = ''
 
@@ -318,16 +329,34 @@ export async function startGitea(options: { token?: string; user?: string } = {}
   api.register('unauthorizedHandler', () => error(401, 'token is required'))
   await api.init()
 
-  async function seedRepo(owner: string, name: string, files: Record<string, string>, defaultBranch = 'main') {
+  async function pushAsOther(owner: string, name: string, branch: string, file: string, text: string) {
+    const dir = path.join(root, owner, `${name}.git`)
+    const parent = (await git(dir, ['rev-parse', `refs/heads/${branch}`])).trim()
+    const env = { ...process.env, GIT_INDEX_FILE: path.join(dir, 'other-index') }
+    await run('git', ['read-tree', parent], { cwd: dir, env })
+    const blob = (await git(dir, ['hash-object', '-w', '--stdin'], text)).trim()
+    await run('git', ['update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], { cwd: dir, env })
+    const tree = (await run('git', ['write-tree'], { cwd: dir, env })).stdout.trim()
+    const commit = (
+      await git(dir, ['-c', 'user.name=Other', '-c', 'user.email=other@example.test', 'commit-tree', tree, '-p', parent, '-m', 'Someone else'])
+    ).trim()
+    await git(dir, ['update-ref', `refs/heads/${branch}`, commit, parent])
+    await rm(env.GIT_INDEX_FILE, { force: true })
+    return commit
+  }
+
+  async function seedRepo(owner: string, name: string, files: Record<string, SeedFile>, defaultBranch = 'main') {
     const dir = path.join(root, owner, `${name}.git`)
     await mkdir(dir, { recursive: true })
     await git(dir, ['init', '--bare', '--quiet', `--initial-branch=${defaultBranch}`])
     await git(dir, ['config', 'http.receivepack', 'true'])
     if (Object.keys(files).length > 0) {
       const env = { GIT_INDEX_FILE: path.join(dir, 'seed-index') }
-      for (const [file, text] of Object.entries(files)) {
+      for (const [file, entry] of Object.entries(files)) {
+        const text = typeof entry === 'string' ? entry : entry.link
+        const mode = typeof entry === 'string' ? '100644' : '120000'
         const blob = (await git(dir, ['hash-object', '-w', '--stdin'], text)).trim()
-        await run('git', ['update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], { cwd: dir, env: { ...process.env, ...env } })
+        await run('git', ['update-index', '--add', '--cacheinfo', `${mode},${blob},${file}`], { cwd: dir, env: { ...process.env, ...env } })
       }
       const tree = (await run('git', ['write-tree'], { cwd: dir, env: { ...process.env, ...env } })).stdout.trim()
       const commit = (
@@ -410,6 +439,9 @@ export async function startGitea(options: { token?: string; user?: string } = {}
     const chunks: Buffer[] = []
     child.stdout.on('data', (c: Buffer) => chunks.push(c))
     child.on('close', () => {
+      const hookKey = /^\/([^/]+)\/([^/]+)\.git\/git-upload-pack$/.exec(url.pathname)
+      const hook = hookKey ? fetchHooks.get(`${hookKey[1]}/${hookKey[2]}`) : undefined
+      if (hook) fetchHooks.delete(`${hookKey![1]}/${hookKey![2]}`)
       const out = Buffer.concat(chunks)
       const split = out.indexOf('\r\n\r\n')
       const head = out.subarray(0, split).toString()
@@ -422,7 +454,11 @@ export async function startGitea(options: { token?: string; user?: string } = {}
         if (key === 'status') status = Number(value.split(' ')[0])
         else if (key) headers[key] = value
       }
-      res.writeHead(status, headers).end(out.subarray(split + 4))
+      // The pack is made already: moving the branch now, before the answer is sent, means the
+      // client sees the old head and the server has the new one by the time it pushes.
+      void (hook ?? (async () => {}))()
+        .catch((e: unknown) => violations.push(`afterFetch hook failed: ${String(e)}`))
+        .then(() => res.writeHead(status, headers).end(out.subarray(split + 4)))
     })
     child.stdin.end(body)
   }
@@ -449,6 +485,8 @@ export async function startGitea(options: { token?: string; user?: string } = {}
     violations,
     requests,
     seedRepo,
+    afterFetch: (owner, name, fn) => fetchHooks.set(`${owner}/${name}`, fn),
+    pushAsOther,
     repoDir: (owner, name) => path.join(root, owner, `${name}.git`),
     git: (owner, name, args) => git(path.join(root, owner, `${name}.git`), args),
     failWith: (status) => (failing = status),
