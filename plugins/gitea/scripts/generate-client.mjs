@@ -40,14 +40,24 @@ const present = await stat(SOURCE).then(
 )
 if (!present) {
   // A package built elsewhere ships generated/; only a checkout without the document cannot build.
-  if (await stat(TYPES).then(() => true, () => false)) process.exit(0)
+  if (
+    await stat(TYPES).then(
+      () => true,
+      () => false,
+    )
+  )
+    process.exit(0)
   console.error(`generate-client: ${SOURCE} is missing: the Gitea API document the client is typed from`)
   process.exit(1)
 }
 if (!(await fresh())) {
   const swagger = JSON.parse(await readFile(SOURCE, 'utf8'))
   const { default: converter } = await import('swagger2openapi')
-  const { openapi } = await converter.convertObj(swagger, { patch: true, warnOnly: true, resolveInternal: false })
+  const { openapi } = await converter.convertObj(swagger, {
+    patch: true,
+    warnOnly: true,
+    resolveInternal: false,
+  })
   const { default: openapiTS, astToString } = await import('openapi-typescript')
   const ast = await openapiTS(openapi, { alphabetize: false })
   await mkdir(OUT, { recursive: true })

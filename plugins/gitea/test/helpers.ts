@@ -20,7 +20,9 @@ export interface GiteaProject extends TempProject {
  * A project wired to a fresh stand-in Gitea (see stand-in/gitea.ts): gitea.url and a token
  * reference in the config, the token itself only in the CLI's environment.
  */
-export async function giteaProject(options: { policy?: string; config?: string } = {}): Promise<GiteaProject> {
+export async function giteaProject(
+  options: { policy?: string; config?: string } = {},
+): Promise<GiteaProject> {
   const gitea = await startGitea()
   const project = await tempProject({
     config: `gitea:\n  url: ${gitea.url}\n  token: secret://env/GITEA_TOKEN\n  owner: acme\n${options.config ?? ''}`,
@@ -38,7 +40,8 @@ export async function giteaProject(options: { policy?: string; config?: string }
     gitea,
     outputs,
     cli,
-    call: (tool, input, extra = []) => cli(['tools', 'call', tool, '--json', '--input', JSON.stringify(input), ...extra]),
+    call: (tool, input, extra = []) =>
+      cli(['tools', 'call', tool, '--json', '--input', JSON.stringify(input), ...extra]),
     close: async () => {
       await gitea.close()
       await project.cleanup()

@@ -26,10 +26,14 @@ export function settingsOf(ctx: Pick<ToolContext, 'config'>): GiteaSettings & { 
   const settings = ctx.config.gitea as GiteaSettings
   const missing = (['url', 'token'] as const).filter((k) => !settings[k])
   if (missing.length > 0) {
-    throw new DriftcoreError('invalid_input', `gitea.${missing.join(' and gitea.')} ${missing.length > 1 ? 'are' : 'is'} not set`, {
-      hint: 'driftcore config set gitea.url https://git.example.com; driftcore config set gitea.token secret://env/GITEA_TOKEN (see docs/guides/gitea.md)',
-      details: { missing: missing.map((k) => `gitea.${k}`) },
-    })
+    throw new DriftcoreError(
+      'invalid_input',
+      `gitea.${missing.join(' and gitea.')} ${missing.length > 1 ? 'are' : 'is'} not set`,
+      {
+        hint: 'driftcore config set gitea.url https://git.example.com; driftcore config set gitea.token secret://env/GITEA_TOKEN (see docs/guides/gitea.md)',
+        details: { missing: missing.map((k) => `gitea.${k}`) },
+      },
+    )
   }
   return settings as GiteaSettings & { url: string; token: string }
 }
@@ -38,12 +42,18 @@ export function settingsOf(ctx: Pick<ToolContext, 'config'>): GiteaSettings & { 
  * A client for this call: the token resolved from its reference (and so registered with the
  * redactor), sent as Gitea's `Authorization: token …` header, never in a URL.
  */
-export async function giteaApi(ctx: Pick<ToolContext, 'config' | 'secrets' | 'signal' | 'constraints'>): Promise<GiteaApi> {
+export async function giteaApi(
+  ctx: Pick<ToolContext, 'config' | 'secrets' | 'signal' | 'constraints'>,
+): Promise<GiteaApi> {
   const settings = settingsOf(ctx)
   if (ctx.constraints.network === 'none') {
-    throw new DriftcoreError('policy_denied', 'the policy gives this call no network (network: none), and Gitea is reached over the network', {
-      details: { constraint: 'network' },
-    })
+    throw new DriftcoreError(
+      'policy_denied',
+      'the policy gives this call no network (network: none), and Gitea is reached over the network',
+      {
+        details: { constraint: 'network' },
+      },
+    )
   }
   const token = await ctx.secrets.resolve(settings.token)
   const server = settings.url.replace(/\/+$/, '')
@@ -63,9 +73,13 @@ export async function giteaApi(ctx: Pick<ToolContext, 'config' | 'secrets' | 'si
       } catch (error) {
         if (ctx.signal.aborted) throw error
         if (signal.aborted)
-          throw new DriftcoreError('timeout', `Gitea at ${server} did not answer to ${action} within ${settings.timeout_ms} ms`, {
-            hint: 'raise gitea.timeout_ms, or check the server',
-          })
+          throw new DriftcoreError(
+            'timeout',
+            `Gitea at ${server} did not answer to ${action} within ${settings.timeout_ms} ms`,
+            {
+              hint: 'raise gitea.timeout_ms, or check the server',
+            },
+          )
         throw networkError(error, action, server)
       }
       if (!answer.response.ok) throw apiError(answer.response.status, action, answer.error, server)

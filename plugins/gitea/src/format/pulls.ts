@@ -21,7 +21,9 @@ export function pullLine(p: PullView): string {
 
 export function pullDetail(p: PullView): string {
   const size =
-    p.changed_files !== undefined ? `${p.changed_files} files, +${p.additions ?? 0} −${p.deletions ?? 0}` : undefined
+    p.changed_files !== undefined
+      ? `${p.changed_files} files, +${p.additions ?? 0} −${p.deletions ?? 0}`
+      : undefined
   return [
     pullLine(p),
     `head ${p.head.sha}`,
@@ -34,7 +36,13 @@ export function pullDetail(p: PullView): string {
 
 export function pullTable(pulls: readonly PullView[]): string {
   return table(
-    pulls.map((p) => ({ number: p.number, state: p.merged ? 'merged' : p.state, head: p.head.ref, base: p.base.ref, title: p.title })),
+    pulls.map((p) => ({
+      number: p.number,
+      state: p.merged ? 'merged' : p.state,
+      head: p.head.ref,
+      base: p.base.ref,
+      title: p.title,
+    })),
     ['number', 'state', 'head', 'base', 'title'],
   )
 }

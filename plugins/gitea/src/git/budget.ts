@@ -15,7 +15,7 @@ export interface ChangedFile {
 export function parseDiff(numstat: string, nameStatus: string): ChangedFile[] {
   const files: ChangedFile[] = []
   const parts = nameStatus.split('\0')
-  for (let i = 0; i < parts.length - 1; ) {
+  for (let i = 0; i < parts.length - 1;) {
     const status = parts[i++]!
     if (!status) continue
     if (status.startsWith('R') || status.startsWith('C')) {
@@ -24,7 +24,7 @@ export function parseDiff(numstat: string, nameStatus: string): ChangedFile[] {
     } else files.push({ status, path: parts[i++]!, additions: 0, deletions: 0, binary: false })
   }
   const counts = numstat.split('\0')
-  for (let i = 0; i < counts.length; ) {
+  for (let i = 0; i < counts.length;) {
     const line = counts[i++]
     if (!line) continue
     const [add, del, name] = line.split('\t')
@@ -52,7 +52,11 @@ export function checkBudget(files: readonly ChangedFile[], constraints: Constrai
       `${subject} changes ${files.length} files, over the policy's max_files_changed (${constraints.max_files_changed}); nothing was pushed`,
       {
         hint: 'split the change into smaller commits, or ask the policy owner for a larger budget',
-        details: { constraint: 'max_files_changed', files_changed: files.length, max_files_changed: constraints.max_files_changed },
+        details: {
+          constraint: 'max_files_changed',
+          files_changed: files.length,
+          max_files_changed: constraints.max_files_changed,
+        },
       },
     )
   }
@@ -62,7 +66,11 @@ export function checkBudget(files: readonly ChangedFile[], constraints: Constrai
       `${subject} changes ${lines} lines (added + removed), over the policy's max_lines_changed (${constraints.max_lines_changed}); nothing was pushed`,
       {
         hint: 'split the change into smaller commits, or ask the policy owner for a larger budget',
-        details: { constraint: 'max_lines_changed', lines_changed: lines, max_lines_changed: constraints.max_lines_changed },
+        details: {
+          constraint: 'max_lines_changed',
+          lines_changed: lines,
+          max_lines_changed: constraints.max_lines_changed,
+        },
       },
     )
   }
@@ -80,7 +88,10 @@ export function checkBudget(files: readonly ChangedFile[], constraints: Constrai
         throw new DriftcoreError(
           'policy_denied',
           `${subject} touches ${p}, which the policy's deny_paths entry ${hit.pattern} forbids; nothing was pushed`,
-          { hint: 'leave that path out of the change', details: { constraint: 'deny_paths', path: p, denied: hit.pattern } },
+          {
+            hint: 'leave that path out of the change',
+            details: { constraint: 'deny_paths', path: p, denied: hit.pattern },
+          },
         )
       }
     }

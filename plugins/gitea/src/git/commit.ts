@@ -38,7 +38,12 @@ export interface CommitResult {
 }
 
 /** The working copy for a repository: one per server, owner and name, under .driftcore/gitea/work/. */
-export function workingCopy(ctx: Pick<ToolContext, 'paths'>, server: string, owner: string, repo: string): string {
+export function workingCopy(
+  ctx: Pick<ToolContext, 'paths'>,
+  server: string,
+  owner: string,
+  repo: string,
+): string {
   const host = new URL(server).host.replace(/[^A-Za-z0-9.-]/g, '_')
   return path.join(ctx.paths.home, 'gitea', 'work', host, owner, repo)
 }
@@ -50,7 +55,11 @@ export function workingCopy(ctx: Pick<ToolContext, 'paths'>, server: string, own
  * committer (trace and approval ids as trailers), and push without force. A push the server
  * refuses (the branch moved) changes nothing there: it is a conflict, with the fix.
  */
-export async function commitChanges(ctx: ToolContext, api: GiteaApi, request: CommitRequest): Promise<CommitResult> {
+export async function commitChanges(
+  ctx: ToolContext,
+  api: GiteaApi,
+  request: CommitRequest,
+): Promise<CommitResult> {
   const { owner, repo, branch } = request
   const settings = api.settings
   const timeoutMs = settings.timeout_ms
@@ -63,10 +72,14 @@ export async function commitChanges(ctx: ToolContext, api: GiteaApi, request: Co
   await git(ctx, ['remote', 'remove', 'origin'], local)
   await gitOk(ctx, ['remote', 'add', 'origin', remote], local)
   // Fetching is a read: it uses no approval either.
-  await gitOk(ctx, ['fetch', '--quiet', '--no-tags', '--prune', 'origin', '+refs/heads/*:refs/remotes/origin/*'], {
-    ...local,
-    auth,
-  })
+  await gitOk(
+    ctx,
+    ['fetch', '--quiet', '--no-tags', '--prune', 'origin', '+refs/heads/*:refs/remotes/origin/*'],
+    {
+      ...local,
+      auth,
+    },
+  )
   const headOf = async (ref: string) => {
     const r = await git(ctx, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], local)
     return r.exitCode === 0 ? r.stdout.trim() : undefined
@@ -77,15 +90,22 @@ export async function commitChanges(ctx: ToolContext, api: GiteaApi, request: Co
     const base = request.base ?? (await defaultBranch(api, owner, repo))
     start = await headOf(`refs/remotes/origin/${base}`)
     if (!start)
-      throw new DriftcoreError('not_found', `${owner}/${repo} has no branch ${branch}, nor ${base} to start it from`, {
-        hint: 'name an existing base branch (--base), or push a first commit to the repository',
-      })
+      throw new DriftcoreError(
+        'not_found',
+        `${owner}/${repo} has no branch ${branch}, nor ${base} to start it from`,
+        {
+          hint: 'name an existing base branch (--base), or push a first commit to the repository',
+        },
+      )
   }
   if (request.expected_head && request.expected_head !== start) {
     throw new DriftcoreError(
       'conflict',
       `${owner}/${repo} ${branch} is at ${start.slice(0, 12)}, not at the expected ${request.expected_head.slice(0, 12)}: someone committed meanwhile; nothing was committed`,
-      { hint: 'read the branch again and repeat the change on top of its new head', details: { head: start } },
+      {
+        hint: 'read the branch again and repeat the change on top of its new head',
+        details: { head: start },
+      },
     )
   }
   await gitOk(ctx, ['checkout', '--quiet', '--force', '--detach', start], local)
@@ -97,14 +117,21 @@ export async function commitChanges(ctx: ToolContext, api: GiteaApi, request: Co
   const names = await gitOk(ctx, ['diff', '--cached', '-z', '--name-status', '-M', 'HEAD'], local)
   const files = parseDiff(numstat, names)
   if (files.length === 0) {
-    throw new DriftcoreError('invalid_input', `the changes leave ${owner}/${repo} ${branch} as it is: nothing to commit`, {
-      hint: 'check the paths and contents: they match what the branch has',
-    })
+    throw new DriftcoreError(
+      'invalid_input',
+      `the changes leave ${owner}/${repo} ${branch} as it is: nothing to commit`,
+      {
+        hint: 'check the paths and contents: they match what the branch has',
+      },
+    )
   }
   checkBudget(files, ctx.constraints, `the commit to ${owner}/${repo} ${branch}`)
 
   const author = authorOf(ctx, settings)
-  const trailers = [`Driftcore-Trace: ${ctx.traceId}`, ...(ctx.approval ? [`Driftcore-Approval: ${ctx.approval.id}`] : [])]
+  const trailers = [
+    `Driftcore-Trace: ${ctx.traceId}`,
+    ...(ctx.approval ? [`Driftcore-Approval: ${ctx.approval.id}`] : []),
+  ]
   await gitOk(ctx, ['commit', '--quiet', '--no-verify', '--cleanup=verbatim', '--file', '-'], {
     ...local,
     input: `${request.message.trim()}\n\n${trailers.join('\n')}\n`,
@@ -120,11 +147,15 @@ export async function commitChanges(ctx: ToolContext, api: GiteaApi, request: Co
   // The one effect: from here the call uses its approval. No force: a branch that moved since
   // the fetch refuses the push, and the server keeps exactly what it had.
   await ctx.beginEffects()
-  const push = await git(ctx, ['push', '--porcelain', '--atomic', 'origin', `${commit}:refs/heads/${branch}`], {
-    cwd: dir,
-    auth,
-    timeoutMs,
-  })
+  const push = await git(
+    ctx,
+    ['push', '--porcelain', '--atomic', 'origin', `${commit}:refs/heads/${branch}`],
+    {
+      cwd: dir,
+      auth,
+      timeoutMs,
+    },
+  )
   if (push.exitCode !== 0) {
     const text = `${push.stdout}\n${push.stderr}`
     if (/\[rejected\]|non-fast-forward|fetch first|stale info/.test(text)) {
@@ -138,10 +169,14 @@ export async function commitChanges(ctx: ToolContext, api: GiteaApi, request: Co
       )
     }
     if (/\[remote rejected\]/.test(text)) {
-      throw new DriftcoreError('forbidden', `Gitea refused the push to ${owner}/${repo} ${branch}: ${lastLines(text)}`, {
-        hint: 'the branch may be protected: push to another branch and open a pull request',
-        details: { branch, commit },
-      })
+      throw new DriftcoreError(
+        'forbidden',
+        `Gitea refused the push to ${owner}/${repo} ${branch}: ${lastLines(text)}`,
+        {
+          hint: 'the branch may be protected: push to another branch and open a pull request',
+          details: { branch, commit },
+        },
+      )
     }
     throw gitFailed(['push'], push)
   }
@@ -173,7 +208,9 @@ async function applyChanges(dir: string, changes: readonly FileChange[]): Promis
       })
     const key = segments.join('/')
     if (seen.has(key))
-      throw new DriftcoreError('invalid_input', `"${change.path}" is changed twice in one commit`, { hint: 'give each path once' })
+      throw new DriftcoreError('invalid_input', `"${change.path}" is changed twice in one commit`, {
+        hint: 'give each path once',
+      })
     seen.add(key)
   }
   // Confined: a symlink committed in the repository cannot carry a write out of the working copy.
@@ -194,16 +231,26 @@ async function applyChanges(dir: string, changes: readonly FileChange[]): Promis
         details: { path: change.path },
       })
     if (change.action === 'update' && kind !== 'file')
-      throw new DriftcoreError('not_found', `cannot update ${change.path}: the branch has no such file${kind === 'link' ? ' (it is a symlink)' : ''}`, {
-        hint: 'use action create for a new file',
-        details: { path: change.path },
-      })
+      throw new DriftcoreError(
+        'not_found',
+        `cannot update ${change.path}: the branch has no such file${kind === 'link' ? ' (it is a symlink)' : ''}`,
+        {
+          hint: 'use action create for a new file',
+          details: { path: change.path },
+        },
+      )
     if (change.action === 'put' && kind !== 'file' && kind !== 'absent')
-      throw new DriftcoreError('conflict', `cannot write ${change.path}: the branch has a ${kind === 'link' ? 'symlink' : 'folder'} there`, {
-        details: { path: change.path },
-      })
+      throw new DriftcoreError(
+        'conflict',
+        `cannot write ${change.path}: the branch has a ${kind === 'link' ? 'symlink' : 'folder'} there`,
+        {
+          details: { path: change.path },
+        },
+      )
     const data =
-      change.content_base64 !== undefined ? Buffer.from(change.content_base64, 'base64') : Buffer.from(change.content ?? '', 'utf8')
+      change.content_base64 !== undefined
+        ? Buffer.from(change.content_base64, 'base64')
+        : Buffer.from(change.content ?? '', 'utf8')
     await work.writeFile(change.path, data, { sync: false })
   }
 }

@@ -81,10 +81,15 @@ export async function gitOk(ctx: ToolContext, args: string[], options: GitOption
 export function gitFailed(args: string[], result: LaunchResult): DriftcoreError {
   const said = (result.stderr || result.stdout).trim().split('\n').slice(-4).join(' · ')
   const verb = args.find((a) => !a.startsWith('-')) ?? 'git'
-  const unreachable = /Could not resolve host|Failed to connect|Connection refused|timed out|unable to access/i.test(said)
-  const refused = /Authentication failed|401|403|could not read Username|terminal prompts disabled/i.test(said)
+  const unreachable =
+    /Could not resolve host|Failed to connect|Connection refused|timed out|unable to access/i.test(said)
+  const refused = /Authentication failed|401|403|could not read Username|terminal prompts disabled/i.test(
+    said,
+  )
   if (result.timedOut)
-    return new DriftcoreError('timeout', `git ${verb} did not finish in time`, { hint: 'raise gitea.timeout_ms' })
+    return new DriftcoreError('timeout', `git ${verb} did not finish in time`, {
+      hint: 'raise gitea.timeout_ms',
+    })
   if (refused)
     return new DriftcoreError('forbidden', `Gitea refused git ${verb}: ${said}`, {
       hint: 'check that gitea.token is valid and may write to the repository (and gitea.username, when set)',

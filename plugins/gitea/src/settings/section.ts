@@ -11,14 +11,14 @@ const serverUrl = z
     const url = new URL(u)
     return url.username === '' && url.password === ''
   }, 'the URL must not carry a user or password: the token goes in gitea.token as a secret:// reference')
+  .refine((u) => {
+    const url = new URL(u)
+    return url.protocol === 'https:' || LOOPBACK.test(url.hostname)
+  }, 'use https:// (plain http is accepted only for a server on this machine), since the token travels with every request')
   .refine(
-    (u) => {
-      const url = new URL(u)
-      return url.protocol === 'https:' || LOOPBACK.test(url.hostname)
-    },
-    'use https:// (plain http is accepted only for a server on this machine), since the token travels with every request',
+    (u) => new URL(u).search === '' && new URL(u).hash === '',
+    'the URL must not carry a query or fragment',
   )
-  .refine((u) => new URL(u).search === '' && new URL(u).hash === '', 'the URL must not carry a query or fragment')
 
 const name = z
   .string()
@@ -40,7 +40,10 @@ export const giteaSection = z
     url: serverUrl.nullable().default(null).describe('the Gitea server, e.g. https://git.example.com'),
     token: z
       .string()
-      .regex(SECRET_REF, 'gitea.token is a secret reference (secret://env/NAME or secret://file/PATH#key), never the token itself')
+      .regex(
+        SECRET_REF,
+        'gitea.token is a secret reference (secret://env/NAME or secret://file/PATH#key), never the token itself',
+      )
       .nullable()
       .default(null)
       .describe('an access token with repository scope, as secret://env/NAME or secret://file/PATH#key'),
@@ -48,8 +51,15 @@ export const giteaSection = z
       .nullable()
       .default(null)
       .describe("the token's user, for git over HTTPS; default: asked of the server (GET /user)"),
-    owner: name.nullable().default(null).describe('the owner (user or organisation) a call uses when it names none'),
-    default_branch: z.string().min(1).default('main').describe('the branch a pull request targets by default'),
+    owner: name
+      .nullable()
+      .default(null)
+      .describe('the owner (user or organisation) a call uses when it names none'),
+    default_branch: z
+      .string()
+      .min(1)
+      .default('main')
+      .describe('the branch a pull request targets by default'),
     author: identity
       .prefault({})
       .describe("who commits are authored by; default: the actor's name (human:alice → alice)"),
@@ -63,9 +73,20 @@ export const giteaSection = z
     timeout_ms: z.number().int().positive().default(30_000).describe('each API request and git command'),
     gitops: z
       .strictObject({
-        owner: name.nullable().default(null).describe('the infrastructure repository’s owner (default: gitea.owner)'),
-        repo: name.nullable().default(null).describe('the infrastructure repository that holds the manifests'),
-        base: z.string().min(1).nullable().default(null).describe('the branch the cluster follows (default: gitea.default_branch)'),
+        owner: name
+          .nullable()
+          .default(null)
+          .describe('the infrastructure repository’s owner (default: gitea.owner)'),
+        repo: name
+          .nullable()
+          .default(null)
+          .describe('the infrastructure repository that holds the manifests'),
+        base: z
+          .string()
+          .min(1)
+          .nullable()
+          .default(null)
+          .describe('the branch the cluster follows (default: gitea.default_branch)'),
         branch_prefix: z.string().min(1).default('gitops/'),
       })
       .prefault({}),

@@ -4,7 +4,11 @@ import { giteaApi, type Schemas } from '../api/client.js'
 import { apiWork, branchName, ownerField, ownerOf, READ, repoField, WRITE } from './common.js'
 
 const branchSchema = z.object({ name: z.string(), commit: z.string(), protected: z.boolean() })
-const branchOut = (b: Schemas['Branch']) => ({ name: b.name ?? '', commit: b.commit?.id ?? '', protected: b.protected ?? false })
+const branchOut = (b: Schemas['Branch']) => ({
+  name: b.name ?? '',
+  commit: b.commit?.id ?? '',
+  protected: b.protected ?? false,
+})
 
 export const branchList = defineTool({
   id: 'gitea.branchList',

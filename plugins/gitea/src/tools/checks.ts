@@ -6,7 +6,8 @@ import { apiWork, ownerField, ownerOf, prNumber, READ, repoField } from './commo
 export const status = defineTool({
   id: 'gitea.status',
   title: 'Read commit status (checks)',
-  description: "The combined status of a commit — the checks a pull request shows — by ref or by pull request number (its head).",
+  description:
+    'The combined status of a commit — the checks a pull request shows — by ref or by pull request number (its head).',
   capability: 'gitea.read',
   risk: READ,
   requires: ['network'],
@@ -21,23 +22,33 @@ export const status = defineTool({
     sha: z.string(),
     state: z.string(),
     total_count: z.number(),
-    statuses: z.array(z.object({ context: z.string(), state: z.string(), description: z.string(), target_url: z.string() })),
+    statuses: z.array(
+      z.object({ context: z.string(), state: z.string(), description: z.string(), target_url: z.string() }),
+    ),
   }),
   verdict: (out) => ({ ok: out.state === 'success', summary: `checks ${out.state} (${out.total_count})` }),
   async run(input, ctx) {
     if ((input.ref === undefined) === (input.number === undefined))
-      throw new DriftcoreError('invalid_input', 'give exactly one of ref and number', { hint: 'e.g. {"repo": "site", "number": 3}' })
+      throw new DriftcoreError('invalid_input', 'give exactly one of ref and number', {
+        hint: 'e.g. {"repo": "site", "number": 3}',
+      })
     const api = await giteaApi(ctx)
     const owner = ownerOf(ctx, input.owner)
     let ref = input.ref
     if (input.number !== undefined) {
       const pr = await api.call(`read pull request #${input.number} of ${owner}/${input.repo}`, (init) =>
-        api.client.GET('/repos/{owner}/{repo}/pulls/{index}', { params: { path: { owner, repo: input.repo, index: input.number! } }, ...init }),
+        api.client.GET('/repos/{owner}/{repo}/pulls/{index}', {
+          params: { path: { owner, repo: input.repo, index: input.number! } },
+          ...init,
+        }),
       )
       ref = pr.head?.sha ?? ''
     }
     const s = await api.call(`read the status of ${ref} in ${owner}/${input.repo}`, (init) =>
-      api.client.GET('/repos/{owner}/{repo}/commits/{ref}/status', { params: { path: { owner, repo: input.repo, ref: ref! } }, ...init }),
+      api.client.GET('/repos/{owner}/{repo}/commits/{ref}/status', {
+        params: { path: { owner, repo: input.repo, ref: ref! } },
+        ...init,
+      }),
     )
     return {
       sha: s.sha ?? '',
@@ -66,12 +77,14 @@ export const diff = defineTool({
   async run(input, ctx) {
     const api = await giteaApi(ctx)
     const owner = ownerOf(ctx, input.owner)
-    const text = await api.call(`read the diff of pull request #${input.number} of ${owner}/${input.repo}`, (init) =>
-      api.client.GET('/repos/{owner}/{repo}/pulls/{index}.{diffType}', {
-        params: { path: { owner, repo: input.repo, index: input.number, diffType: 'diff' } },
-        parseAs: 'text',
-        ...init,
-      }),
+    const text = await api.call(
+      `read the diff of pull request #${input.number} of ${owner}/${input.repo}`,
+      (init) =>
+        api.client.GET('/repos/{owner}/{repo}/pulls/{index}.{diffType}', {
+          params: { path: { owner, repo: input.repo, index: input.number, diffType: 'diff' } },
+          parseAs: 'text',
+          ...init,
+        }),
     )
     const diffText = String(text)
     const files = [...diffText.matchAll(/^diff --git a\/(.+?) b\/(.+)$/gm)].map((m) => m[2]!)

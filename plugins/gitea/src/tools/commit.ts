@@ -2,7 +2,17 @@ import { defineTool } from 'driftcore'
 import { z } from 'zod'
 import { giteaApi } from '../api/client.js'
 import { commitChanges } from '../git/commit.js'
-import { apiWork, branchLock, branchName, ownerField, ownerOf, repoField, repoLock, sha, WRITE } from './common.js'
+import {
+  apiWork,
+  branchLock,
+  branchName,
+  ownerField,
+  ownerOf,
+  repoField,
+  repoLock,
+  sha,
+  WRITE,
+} from './common.js'
 
 export const changeSchema = z
   .object({
@@ -44,7 +54,9 @@ export const commitInput = z.object({
   owner: ownerField,
   repo: repoField,
   branch: branchName.describe('the branch to commit to; created from base when it does not exist'),
-  base: branchName.optional().describe('where a new branch starts (default: the repository’s default branch)'),
+  base: branchName
+    .optional()
+    .describe('where a new branch starts (default: the repository’s default branch)'),
   message: z.string().min(1).max(20_000),
   changes: z.array(changeSchema).min(1).max(5000),
   expected_head: sha.optional().describe('commit only if the branch is still at this commit'),
@@ -61,7 +73,7 @@ export const commit = defineTool({
   inProcess: { ...apiWork, changes: true },
   input: commitInput,
   output: commitOutput,
-  locks: (input) => [repoLock(input.owner, input.repo), branchLock(input.owner, input.repo, input.branch)],
+  locks: (input) => [repoLock(input.repo), branchLock(input.repo, input.branch)],
   // Its effect is the push: a call that fails before it (over budget, a conflict) keeps its approval.
   effects: 'marked',
   async run(input, ctx) {

@@ -9,13 +9,18 @@ export const apiWork: InProcessWork = { network: 'checked', paths: () => [], bou
 export const READ = ['read', 'network'] as ('read' | 'network')[]
 export const WRITE = ['write', 'network'] as ('write' | 'network')[]
 
-export const ownerField = repoName.optional().describe('the owner (user or organisation); default gitea.owner')
+export const ownerField = repoName
+  .optional()
+  .describe('the owner (user or organisation); default gitea.owner')
 export const repoField = repoName.describe('the repository name')
 export const branchName = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._\/-]+(?<!\.lock)(?<![./])$/, 'a git branch name: letters, digits, "_", ".", "/" and "-", no "..", not ending in .lock')
+  .regex(
+    /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._/-]+(?<!\.lock)(?<![./])$/,
+    'a git branch name: letters, digits, "_", ".", "/" and "-", no "..", not ending in .lock',
+  )
 export const prNumber = z.number().int().positive().describe('the pull request number')
 export const sha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'a full commit id (40 or 64 hex digits)')
 
@@ -30,12 +35,12 @@ export function ownerOf(ctx: Pick<ToolContext, 'config'>, owner: string | undefi
   return value
 }
 
-export const repoLock = (owner: string | undefined, repo: string): LockRequest => ({
-  key: `gitea:repo:${owner ?? '~'}/${repo}`,
-  mode: 'exclusive',
-})
-export const branchLock = (owner: string | undefined, repo: string, branch: string): LockRequest => ({
-  key: `gitea:branch:${owner ?? '~'}/${repo}:${branch}`,
+// Keyed by repository name alone: a lock is taken from the input before the handler runs, when
+// an owner left to gitea.owner is not known yet, and one call naming the owner and another not
+// must still exclude each other. Two owners' repositories of one name share a lock: safe, if coarse.
+export const repoLock = (repo: string): LockRequest => ({ key: `gitea:repo:${repo}`, mode: 'exclusive' })
+export const branchLock = (repo: string, branch: string): LockRequest => ({
+  key: `gitea:branch:${repo}:${branch}`,
   mode: 'exclusive',
 })
 

@@ -6,7 +6,8 @@ import { apiWork, ownerField, ownerOf, READ, repoField } from './common.js'
 export const fileRead = defineTool({
   id: 'gitea.fileRead',
   title: 'Read a file from a repository',
-  description: 'Reads one file at a branch, tag or commit (default: the default branch). Text comes as text, anything else as base64.',
+  description:
+    'Reads one file at a branch, tag or commit (default: the default branch). Text comes as text, anything else as base64.',
   capability: 'gitea.read',
   risk: READ,
   requires: ['network'],
@@ -30,7 +31,10 @@ export const fileRead = defineTool({
     const owner = ownerOf(ctx, input.owner)
     const file = await api.call(`read ${input.path} in ${owner}/${input.repo}`, (init) =>
       api.client.GET('/repos/{owner}/{repo}/contents/{filepath}', {
-        params: { path: { owner, repo: input.repo, filepath: input.path }, query: input.ref ? { ref: input.ref } : {} },
+        params: {
+          path: { owner, repo: input.repo, filepath: input.path },
+          query: input.ref ? { ref: input.ref } : {},
+        },
         ...init,
       }),
     )

@@ -28,7 +28,9 @@ export const propose = defineTool({
   input: z.object({
     owner: repoName.optional().describe('default gitea.gitops.owner, then gitea.owner'),
     repo: repoName.optional().describe('default gitea.gitops.repo'),
-    base: branchName.optional().describe('the branch the cluster follows; default gitea.gitops.base, then gitea.default_branch'),
+    base: branchName
+      .optional()
+      .describe('the branch the cluster follows; default gitea.gitops.base, then gitea.default_branch'),
     branch: branchName.optional().describe('default gitea.gitops.branch_prefix + a name made from the title'),
     title: z.string().min(1).max(255),
     body: z.string().max(65_000).default(''),
@@ -37,8 +39,8 @@ export const propose = defineTool({
   output: z.object({ commit: commitOutput, pull: pullSchema }),
   locks: (input) => [
     { key: 'gitops:propose', mode: 'exclusive' },
-    ...(input.repo ? [repoLock(input.owner, input.repo)] : []),
-    ...(input.repo && input.branch ? [branchLock(input.owner, input.repo, input.branch)] : []),
+    ...(input.repo ? [repoLock(input.repo)] : []),
+    ...(input.repo && input.branch ? [branchLock(input.repo, input.branch)] : []),
   ],
   effects: 'marked',
   async run(input, ctx) {
@@ -46,12 +48,17 @@ export const propose = defineTool({
     const owner = input.owner ?? settings.gitops.owner ?? settings.owner
     const repo = input.repo ?? settings.gitops.repo
     if (!owner || !repo)
-      throw new DriftcoreError('invalid_input', 'no infrastructure repository: set gitea.gitops.repo (and owner) or pass them', {
-        hint: 'driftcore config set gitea.gitops.repo infra',
-      })
+      throw new DriftcoreError(
+        'invalid_input',
+        'no infrastructure repository: set gitea.gitops.repo (and owner) or pass them',
+        {
+          hint: 'driftcore config set gitea.gitops.repo infra',
+        },
+      )
     for (const change of input.changes) checkManifest(change)
     const base = input.base ?? settings.gitops.base ?? settings.default_branch
-    const branch = input.branch ?? `${settings.gitops.branch_prefix}${slug(input.title)}-${ctx.traceId.slice(0, 8)}`
+    const branch =
+      input.branch ?? `${settings.gitops.branch_prefix}${slug(input.title)}-${ctx.traceId.slice(0, 8)}`
     const api = await giteaApi(ctx)
     const commit = await commitChanges(ctx, api, {
       owner,
@@ -84,16 +91,24 @@ function checkManifest(change: z.output<typeof changeSchema>): void {
   const docs = parseAllDocuments(text)
   for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
     if (doc.errors.length > 0)
-      throw new DriftcoreError('invalid_input', `${change.path} (document ${i + 1}) is not valid YAML: ${doc.errors[0]!.message}`, {
-        details: { path: change.path },
-      })
+      throw new DriftcoreError(
+        'invalid_input',
+        `${change.path} (document ${i + 1}) is not valid YAML: ${doc.errors[0]!.message}`,
+        {
+          details: { path: change.path },
+        },
+      )
     const value = doc.toJS({ maxAliasCount: 100 }) as unknown
     if (value === null || value === undefined) continue
     const ok = typeof value === 'object' && 'apiVersion' in value && 'kind' in value
     if (!ok)
-      throw new DriftcoreError('invalid_input', `${change.path} (document ${i + 1}) is not a Kubernetes object: it has no apiVersion and kind`, {
-        details: { path: change.path },
-      })
+      throw new DriftcoreError(
+        'invalid_input',
+        `${change.path} (document ${i + 1}) is not a Kubernetes object: it has no apiVersion and kind`,
+        {
+          details: { path: change.path },
+        },
+      )
   }
 }
 

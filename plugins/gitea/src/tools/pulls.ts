@@ -1,7 +1,19 @@
 import { DriftcoreError, defineTool } from 'driftcore'
 import { z } from 'zod'
 import { giteaApi } from '../api/client.js'
-import { apiWork, branchName, ownerField, ownerOf, prNumber, pullOut, pullSchema, READ, repoField, sha, WRITE } from './common.js'
+import {
+  apiWork,
+  branchName,
+  ownerField,
+  ownerOf,
+  prNumber,
+  pullOut,
+  pullSchema,
+  READ,
+  repoField,
+  sha,
+  WRITE,
+} from './common.js'
 
 export const prCreate = defineTool({
   id: 'gitea.prCreate',
@@ -24,12 +36,14 @@ export const prCreate = defineTool({
     const api = await giteaApi(ctx)
     const owner = ownerOf(ctx, input.owner)
     const base = input.base ?? api.settings.default_branch
-    const p = await api.call(`open a pull request from ${input.head} into ${base} in ${owner}/${input.repo}`, (init) =>
-      api.client.POST('/repos/{owner}/{repo}/pulls', {
-        params: { path: { owner, repo: input.repo } },
-        body: { head: input.head, base, title: input.title, body: input.body },
-        ...init,
-      }),
+    const p = await api.call(
+      `open a pull request from ${input.head} into ${base} in ${owner}/${input.repo}`,
+      (init) =>
+        api.client.POST('/repos/{owner}/{repo}/pulls', {
+          params: { path: { owner, repo: input.repo } },
+          body: { head: input.head, base, title: input.title, body: input.body },
+          ...init,
+        }),
     )
     return pullOut(p)
   },
@@ -94,7 +108,12 @@ export const prComment = defineTool({
   risk: WRITE,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({ owner: ownerField, repo: repoField, number: prNumber, body: z.string().min(1).max(65_000) }),
+  input: z.object({
+    owner: ownerField,
+    repo: repoField,
+    number: prNumber,
+    body: z.string().min(1).max(65_000),
+  }),
   output: z.object({ id: z.number(), html_url: z.string().optional() }),
   async run(input, ctx) {
     const api = await giteaApi(ctx)
@@ -123,13 +142,17 @@ export const prMerge = defineTool({
     owner: ownerField,
     repo: repoField,
     number: prNumber,
-    head_sha: sha.describe('the head commit that was reviewed; the merge is refused when the pull request moved on'),
+    head_sha: sha.describe(
+      'the head commit that was reviewed; the merge is refused when the pull request moved on',
+    ),
     style: z.enum(['merge', 'rebase', 'rebase-merge', 'squash', 'fast-forward-only']).default('merge'),
     message: z.string().max(20_000).optional(),
     delete_branch: z.boolean().default(false),
   }),
   output: z.object({ number: z.number(), merged: z.boolean(), merge_commit_sha: z.string().optional() }),
-  locks: (input) => [{ key: `gitea:pr:${input.owner ?? '~'}/${input.repo}#${input.number}`, mode: 'exclusive' }],
+  locks: (input) => [
+    { key: `gitea:pr:${input.owner ?? '~'}/${input.repo}#${input.number}`, mode: 'exclusive' },
+  ],
   effects: 'marked',
   async run(input, ctx) {
     const api = await giteaApi(ctx)
@@ -139,12 +162,18 @@ export const prMerge = defineTool({
     const before = await api.call(`read ${subject}`, (init) =>
       api.client.GET('/repos/{owner}/{repo}/pulls/{index}', { params: { path }, ...init }),
     )
-    if (before.merged) throw new DriftcoreError('conflict', `${subject} is merged already`, { details: { number: input.number } })
+    if (before.merged)
+      throw new DriftcoreError('conflict', `${subject} is merged already`, {
+        details: { number: input.number },
+      })
     if (before.head?.sha !== input.head_sha) {
       throw new DriftcoreError(
         'conflict',
         `${subject} is at ${before.head?.sha?.slice(0, 12) ?? '?'} now, not at the reviewed ${input.head_sha.slice(0, 12)}: it was not merged`,
-        { hint: 'review the new commits, then merge with the new head_sha (and a new approval)', details: { head: before.head?.sha } },
+        {
+          hint: 'review the new commits, then merge with the new head_sha (and a new approval)',
+          details: { head: before.head?.sha },
+        },
       )
     }
     await ctx.beginEffects()

@@ -79,7 +79,9 @@ export const repoCreate = defineTool({
       ? await api.call(`create ${input.org}/${input.name}`, (init) =>
           api.client.POST('/orgs/{org}/repos', { params: { path: { org: input.org! } }, body, ...init }),
         )
-      : await api.call(`create the repository ${input.name}`, (init) => api.client.POST('/user/repos', { body, ...init }))
+      : await api.call(`create the repository ${input.name}`, (init) =>
+          api.client.POST('/user/repos', { body, ...init }),
+        )
     return repoOut(r)
   },
 })

@@ -12,8 +12,12 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import addFormats from 'ajv-formats'
-import OpenAPIBackend, { type Context, type Document } from 'openapi-backend'
+import addFormatsModule from 'ajv-formats'
+import { OpenAPIBackend, type Context, type Document } from 'openapi-backend'
+
+// ajv-formats is CommonJS: its function is the module or its default, depending on the loader.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as unknown as (ajv: unknown) => void
 
 const run = promisify(execFile)
 const DOCUMENT = path.resolve(import.meta.dirname, '../../generated/gitea.openapi.json')
@@ -42,7 +46,17 @@ interface Repo {
   default_branch: string
   dir: string
   pulls: Pull[]
-  statuses: Map<string, { id: number; context: string; status: string; description: string; target_url: string; created_at: string }[]>
+  statuses: Map<
+    string,
+    {
+      id: number
+      context: string
+      status: string
+      description: string
+      target_url: string
+      created_at: string
+    }[]
+  >
 }
 
 export interface GiteaStandIn {
@@ -54,9 +68,14 @@ export interface GiteaStandIn {
   /** Every request line the stand-in answered, for asserting what was (not) called. */
   requests: string[]
   /** Creates a repository with one commit of these files on its default branch. */
-  seedRepo(owner: string, name: string, files: Record<string, SeedFile>, defaultBranch?: string): Promise<void>
+  seedRepo(
+    owner: string,
+    name: string,
+    files: Record<string, SeedFile>,
+    defaultBranch?: string,
+  ): Promise<void>
   /**
-   * Runs once, right after the next fetch (upload-pack) of that repository is answered: another
+   * Runs once, as the next fetch's ref advertisement is sent (after it was made): another
    * writer moving a branch between driftcore's fetch and its push.
    */
   afterFetch(owner: string, name: string, fn: () => Promise<void>): void
@@ -92,11 +111,19 @@ export async function startGitea(options: { token?: string; user?: string } = {}
       const child = spawn('git', args, { cwd: dir })
       let out = ''
       child.stdout.on('data', (c: Buffer) => (out += String(c)))
-      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`git ${args.join(' ')}: ${code}`))))
+      child.on('close', (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`git ${args.join(' ')}: ${code}`)),
+      )
       child.stdin.end(input)
     })
   }
-  const user = () => ({ id: 1, login, login_name: login, full_name: 'Drift Bot', email: `${login}@example.test` })
+  const user = () => ({
+    id: 1,
+    login,
+    login_name: login,
+    full_name: 'Drift Bot',
+    email: `${login}@example.test`,
+  })
   const repoJson = (r: Repo) => ({
     id: r.id,
     name: r.name,
@@ -130,8 +157,12 @@ export async function startGitea(options: { token?: string; user?: string } = {}
   const prJson = async (r: Repo, p: Pull) => {
     const headSha = await sha(r, `refs/heads/${p.head}`)
     const baseSha = await sha(r, `refs/heads/${p.base}`)
-    const numstat = headSha && baseSha ? await git(r.dir, ['diff', '--numstat', `${baseSha}...${headSha}`]) : ''
-    const lines = numstat.split('\n').filter(Boolean).map((l) => l.split('\t'))
+    const numstat =
+      headSha && baseSha ? await git(r.dir, ['diff', '--numstat', `${baseSha}...${headSha}`]) : ''
+    const lines = numstat
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'))
     return {
       id: r.id * 1000 + p.number,
       number: p.number,
@@ -140,7 +171,9 @@ export async function startGitea(options: { token?: string; user?: string } = {}
       state: p.state,
       merged: p.merged,
       mergeable: p.state === 'open',
-      ...(p.merged ? { merged_at: p.merged_at, merge_commit_sha: p.merge_commit_sha, merged_by: user() } : {}),
+      ...(p.merged
+        ? { merged_at: p.merged_at, merge_commit_sha: p.merge_commit_sha, merged_by: user() }
+        : {}),
       user: user(),
       head: { label: p.head, ref: p.head, sha: headSha, repo_id: r.id },
       base: { label: p.base, ref: p.base, sha: baseSha, repo_id: r.id },
@@ -156,14 +189,16 @@ export async function startGitea(options: { token?: string; user?: string } = {}
   }
   const find = (c: Context) => repos.get(`${String(c.request.params.owner)}/${String(c.request.params.repo)}`)
   const pullOf = (c: Context) => find(c)?.pulls.find((p) => p.number === Number(c.request.params.index))
-  const error = (status: number, message: string) => ({ status, body: { message, url: `${base}/api/swagger` } })
+  const error = (status: number, message: string) => ({
+    status,
+    body: { message, url: `${base}/api/swagger` },
+  })
   type Answer = { status: number; body: unknown }
 
   const api = new OpenAPIBackend({
     definition: JSON.parse(readFileSync(DOCUMENT, 'utf8')) as Document,
     apiRoot: '/api/v1',
     quick: true,
-    lazyCompileValidators: true,
     validate: true,
     strict: false,
     ajvOpts: { strict: false },
@@ -181,14 +216,22 @@ export async function startGitea(options: { token?: string; user?: string } = {}
     },
     createCurrentUserRepo: async (c) => {
       const body = c.request.requestBody as { name: string; default_branch?: string; auto_init?: boolean }
-      if (repos.has(`${login}/${body.name}`)) return error(409, 'The repository with the same name already exists.')
-      await seedRepo(login, body.name, body.auto_init ? { 'README.md': `# ${body.name}\n` } : {}, body.default_branch)
+      if (repos.has(`${login}/${body.name}`))
+        return error(409, 'The repository with the same name already exists.')
+      await seedRepo(
+        login,
+        body.name,
+        body.auto_init ? { 'README.md': `# ${body.name}\n` } : {},
+        body.default_branch,
+      )
       return { status: 201, body: repoJson(repos.get(`${login}/${body.name}`)!) }
     },
     repoListBranches: async (c) => {
       const r = find(c)
       if (!r) return error(404, 'not found')
-      const names = (await git(r.dir, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/'])).split('\n').filter(Boolean)
+      const names = (await git(r.dir, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/']))
+        .split('\n')
+        .filter(Boolean)
       return { status: 200, body: await Promise.all(names.map((n) => branchJson(r, n))) }
     },
     repoGetBranch: async (c) => {
@@ -200,7 +243,11 @@ export async function startGitea(options: { token?: string; user?: string } = {}
     repoCreateBranch: async (c) => {
       const r = find(c)
       if (!r) return error(404, 'repository not found')
-      const body = c.request.requestBody as { new_branch_name: string; old_branch_name?: string; old_ref_name?: string }
+      const body = c.request.requestBody as {
+        new_branch_name: string
+        old_branch_name?: string
+        old_ref_name?: string
+      }
       if (await sha(r, `refs/heads/${body.new_branch_name}`)) return error(409, 'The branch already exists.')
       const from = body.old_ref_name ?? `refs/heads/${body.old_branch_name ?? r.default_branch}`
       const start = await sha(r, from)
@@ -213,11 +260,14 @@ export async function startGitea(options: { token?: string; user?: string } = {}
       if (!r) return error(404, 'repository not found')
       const file = String(c.request.params.filepath)
       const ref = typeof c.request.query.ref === 'string' ? c.request.query.ref : r.default_branch
-      const blob = (await git(r.dir, ['rev-parse', '--verify', '--quiet', `${ref}:${file}`]).catch(() => '')).trim()
+      const blob = (
+        await git(r.dir, ['rev-parse', '--verify', '--quiet', `${ref}:${file}`]).catch(() => '')
+      ).trim()
       if (!blob) return error(404, 'GetContentsOrList')
       const type = (await git(r.dir, ['cat-file', '-t', blob])).trim()
       if (type !== 'blob') return error(404, 'not a file')
-      const content = (await run('git', ['cat-file', 'blob', blob], { cwd: r.dir, encoding: 'buffer' })).stdout
+      const content = (await run('git', ['cat-file', 'blob', blob], { cwd: r.dir, encoding: 'buffer' }))
+        .stdout
       return {
         status: 200,
         body: {
@@ -270,7 +320,11 @@ export async function startGitea(options: { token?: string; user?: string } = {}
     issueCreateComment: (c) => {
       const p = pullOf(c)
       if (!p) return error(404, 'issue not found')
-      const comment = { id: nextId++, body: (c.request.requestBody as { body: string }).body, created_at: now() }
+      const comment = {
+        id: nextId++,
+        body: (c.request.requestBody as { body: string }).body,
+        created_at: now(),
+      }
       p.comments.push(comment)
       return { status: 201, body: { ...comment, user: user(), updated_at: comment.created_at } }
     },
@@ -285,7 +339,20 @@ export async function startGitea(options: { token?: string; user?: string } = {}
       if (!tree) return error(409, 'merge conflict')
       const message = `Merge pull request '${p.title}' (#${p.number})`
       const commit = (
-        await git(r.dir, ['-c', 'user.name=Gitea', '-c', 'user.email=gitea@example.test', 'commit-tree', tree.split('\n')[0]!, '-p', baseSha, '-p', headSha, '-m', message])
+        await git(r.dir, [
+          '-c',
+          'user.name=Gitea',
+          '-c',
+          'user.email=gitea@example.test',
+          'commit-tree',
+          tree.split('\n')[0]!,
+          '-p',
+          baseSha,
+          '-p',
+          headSha,
+          '-m',
+          message,
+        ])
       ).trim()
       await git(r.dir, ['update-ref', `refs/heads/${p.base}`, commit, baseSha])
       Object.assign(p, { merged: true, state: 'closed', merge_commit_sha: commit, merged_at: now() })
@@ -301,9 +368,21 @@ export async function startGitea(options: { token?: string; user?: string } = {}
     repoCreateStatus: (c) => {
       const r = find(c)
       if (!r) return error(404, 'not found')
-      const body = c.request.requestBody as { state: string; context?: string; description?: string; target_url?: string }
+      const body = c.request.requestBody as {
+        state: string
+        context?: string
+        description?: string
+        target_url?: string
+      }
       const list = r.statuses.get(String(c.request.params.sha)) ?? []
-      const status = { id: nextId++, status: body.state, context: body.context ?? 'default', description: body.description ?? '', target_url: body.target_url ?? '', created_at: now() }
+      const status = {
+        id: nextId++,
+        status: body.state,
+        context: body.context ?? 'default',
+        description: body.description ?? '',
+        target_url: body.target_url ?? '',
+        created_at: now(),
+      }
       list.push(status)
       r.statuses.set(String(c.request.params.sha), list)
       return { status: 201, body: status }
@@ -320,12 +399,21 @@ export async function startGitea(options: { token?: string; user?: string } = {}
           : 'success'
       return { status: 200, body: { sha: id, state, statuses, total_count: statuses.length } }
     },
-    validationFail: (c) => ({ status: 400, body: { message: `spec: ${JSON.stringify(c.validation.errors)}` } }),
+    validationFail: (c) => ({
+      status: 400,
+      body: { message: `spec: ${JSON.stringify(c.validation.errors)}` },
+    }),
     notFound: () => ({ status: 404, body: { message: 'no such route in the Gitea API document' } }),
-    notImplemented: (c) => ({ status: 501, body: { message: `stand-in does not implement ${c.operation.operationId}` } }),
+    notImplemented: (c) => ({
+      status: 501,
+      body: { message: `stand-in does not implement ${c.operation.operationId}` },
+    }),
   }
   api.register(handlers)
-  api.registerSecurityHandler('AuthorizationHeaderToken', (c) => c.request.headers.authorization === `token ${token}`)
+  api.registerSecurityHandler(
+    'AuthorizationHeaderToken',
+    (c) => c.request.headers.authorization === `token ${token}`,
+  )
   api.register('unauthorizedHandler', () => error(401, 'token is required'))
   await api.init()
 
@@ -338,14 +426,30 @@ export async function startGitea(options: { token?: string; user?: string } = {}
     await run('git', ['update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], { cwd: dir, env })
     const tree = (await run('git', ['write-tree'], { cwd: dir, env })).stdout.trim()
     const commit = (
-      await git(dir, ['-c', 'user.name=Other', '-c', 'user.email=other@example.test', 'commit-tree', tree, '-p', parent, '-m', 'Someone else'])
+      await git(dir, [
+        '-c',
+        'user.name=Other',
+        '-c',
+        'user.email=other@example.test',
+        'commit-tree',
+        tree,
+        '-p',
+        parent,
+        '-m',
+        'Someone else',
+      ])
     ).trim()
     await git(dir, ['update-ref', `refs/heads/${branch}`, commit, parent])
     await rm(env.GIT_INDEX_FILE, { force: true })
     return commit
   }
 
-  async function seedRepo(owner: string, name: string, files: Record<string, SeedFile>, defaultBranch = 'main') {
+  async function seedRepo(
+    owner: string,
+    name: string,
+    files: Record<string, SeedFile>,
+    defaultBranch = 'main',
+  ) {
     const dir = path.join(root, owner, `${name}.git`)
     await mkdir(dir, { recursive: true })
     await git(dir, ['init', '--bare', '--quiet', `--initial-branch=${defaultBranch}`])
@@ -356,26 +460,52 @@ export async function startGitea(options: { token?: string; user?: string } = {}
         const text = typeof entry === 'string' ? entry : entry.link
         const mode = typeof entry === 'string' ? '100644' : '120000'
         const blob = (await git(dir, ['hash-object', '-w', '--stdin'], text)).trim()
-        await run('git', ['update-index', '--add', '--cacheinfo', `${mode},${blob},${file}`], { cwd: dir, env: { ...process.env, ...env } })
+        await run('git', ['update-index', '--add', '--cacheinfo', `${mode},${blob},${file}`], {
+          cwd: dir,
+          env: { ...process.env, ...env },
+        })
       }
-      const tree = (await run('git', ['write-tree'], { cwd: dir, env: { ...process.env, ...env } })).stdout.trim()
+      const tree = (
+        await run('git', ['write-tree'], { cwd: dir, env: { ...process.env, ...env } })
+      ).stdout.trim()
       const commit = (
-        await git(dir, ['-c', 'user.name=Seed', '-c', 'user.email=seed@example.test', 'commit-tree', tree, '-m', 'Initial commit'])
+        await git(dir, [
+          '-c',
+          'user.name=Seed',
+          '-c',
+          'user.email=seed@example.test',
+          'commit-tree',
+          tree,
+          '-m',
+          'Initial commit',
+        ])
       ).trim()
       await git(dir, ['update-ref', `refs/heads/${defaultBranch}`, commit])
       await rm(path.join(dir, 'seed-index'), { force: true })
     }
-    repos.set(`${owner}/${name}`, { owner, name, id: nextId++, default_branch: defaultBranch, dir, pulls: [], statuses: new Map() })
+    repos.set(`${owner}/${name}`, {
+      owner,
+      name,
+      id: nextId++,
+      default_branch: defaultBranch,
+      dir,
+      pulls: [],
+      statuses: new Map(),
+    })
   }
 
   async function apiRequest(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) {
     const url = new URL(req.url ?? '/', base)
     if (req.headers.authorization !== `token ${token}`) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'token is required', url: base }))
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: 'token is required', url: base }))
       return
     }
     if (failing !== undefined) {
-      res.writeHead(failing, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `stand-in answers ${failing}`, url: base }))
+      res
+        .writeHead(failing, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: `stand-in answers ${failing}`, url: base }))
       return
     }
     const text = body.toString('utf8')
@@ -384,19 +514,25 @@ export async function startGitea(options: { token?: string; user?: string } = {}
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers: req.headers as Record<string, string>,
-      body: text && String(req.headers['content-type']).includes('json') ? (JSON.parse(text) as unknown) : text,
+      body:
+        text && String(req.headers['content-type']).includes('json') ? (JSON.parse(text) as unknown) : text,
     }
     // openapi-backend splits a `{index}.{diffType}` segment wrongly ("1.diff" as the index), so
     // that one route's parameters are parsed here; its response is still checked below.
     const dotted = /^\/api\/v1\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\.(diff|patch)$/.exec(url.pathname)
     let answer = dotted
       ? await handlers.repoDownloadPullDiffOrPatch!({
-          request: { ...request, params: { owner: dotted[1]!, repo: dotted[2]!, index: dotted[3]!, diffType: dotted[4]! } },
+          request: {
+            ...request,
+            params: { owner: dotted[1]!, repo: dotted[2]!, index: dotted[3]!, diffType: dotted[4]! },
+          },
         } as unknown as Context)
       : ((await api.handleRequest(request)) as Answer)
     const operation = dotted ? api.getOperation('repoDownloadPullDiffOrPatch') : api.matchOperation(request)
     if (answer.status === 400 && String((answer.body as { message?: string }).message).startsWith('spec:'))
-      violations.push(`request ${request.method} ${url.pathname}: ${(answer.body as { message: string }).message}`)
+      violations.push(
+        `request ${request.method} ${url.pathname}: ${(answer.body as { message: string }).message}`,
+      )
     if (operation && answer.status < 300 && answer.body !== undefined) {
       const check = api.validateResponse(answer.body, operation, answer.status)
       if (check.errors?.length) {
@@ -404,11 +540,18 @@ export async function startGitea(options: { token?: string; user?: string } = {}
         answer = { status: 500, body: { message: 'the stand-in answered outside the spec' } }
       }
     }
-    if (operation && !operation.responses?.[String(answer.status)] && answer.status !== 401 && answer.status < 500)
+    if (
+      operation &&
+      !operation.responses?.[String(answer.status)] &&
+      answer.status !== 401 &&
+      answer.status < 500
+    )
       violations.push(`status ${answer.status} for ${operation.operationId} is not in the document`)
     const isString = typeof answer.body === 'string'
     res
-      .writeHead(answer.status, { 'content-type': isString ? 'text/plain; charset=utf-8' : 'application/json' })
+      .writeHead(answer.status, {
+        'content-type': isString ? 'text/plain; charset=utf-8' : 'application/json',
+      })
       .end(answer.body === undefined ? '' : isString ? answer.body : JSON.stringify(answer.body))
   }
 
@@ -416,7 +559,9 @@ export async function startGitea(options: { token?: string; user?: string } = {}
   function gitRequest(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) {
     const url = new URL(req.url ?? '/', base)
     const auth = req.headers.authorization ?? ''
-    const password = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString().split(':').slice(1).join(':') : ''
+    const password = auth.startsWith('Basic ')
+      ? Buffer.from(auth.slice(6), 'base64').toString().split(':').slice(1).join(':')
+      : ''
     if (password !== token) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="Gitea"' }).end('Unauthorized')
       return
@@ -432,14 +577,18 @@ export async function startGitea(options: { token?: string; user?: string } = {}
         QUERY_STRING: url.search.slice(1),
         CONTENT_TYPE: req.headers['content-type'] ?? '',
         CONTENT_LENGTH: String(body.length),
-        ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) } : {}),
+        ...(req.headers['content-encoding']
+          ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) }
+          : {}),
         GIT_HTTP_MAX_REQUEST_BUFFER: '100M',
       },
     })
     const chunks: Buffer[] = []
     child.stdout.on('data', (c: Buffer) => chunks.push(c))
     child.on('close', () => {
-      const hookKey = /^\/([^/]+)\/([^/]+)\.git\/git-upload-pack$/.exec(url.pathname)
+      // The ref advertisement of a fetch: what the client will believe the branch heads are.
+      const advertised = url.searchParams.get('service') === 'git-upload-pack'
+      const hookKey = advertised ? /^\/([^/]+)\/([^/]+)\.git\/info\/refs$/.exec(url.pathname) : null
       const hook = hookKey ? fetchHooks.get(`${hookKey[1]}/${hookKey[2]}`) : undefined
       if (hook) fetchHooks.delete(`${hookKey![1]}/${hookKey![2]}`)
       const out = Buffer.concat(chunks)
@@ -469,7 +618,9 @@ export async function startGitea(options: { token?: string; user?: string } = {}
     req.on('end', () => {
       const body = Buffer.concat(chunks)
       requests.push(`${req.method} ${req.url}`)
-      const done = (req.url ?? '').startsWith('/api/v1/') ? apiRequest(req, res, body) : Promise.resolve(gitRequest(req, res, body))
+      const done = (req.url ?? '').startsWith('/api/v1/')
+        ? apiRequest(req, res, body)
+        : Promise.resolve(gitRequest(req, res, body))
       done.catch((e: unknown) => {
         violations.push(`stand-in failure: ${String(e)}`)
         if (!res.headersSent) res.writeHead(500).end()

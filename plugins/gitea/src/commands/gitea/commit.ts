@@ -23,12 +23,17 @@ export default class GiteaCommit extends ToolCommand<typeof GiteaCommit> {
   ]
   static override flags = {
     ...repoFlags,
-    branch: Flags.string({ description: 'the branch (created from --base when it does not exist)', required: true }),
+    branch: Flags.string({
+      description: 'the branch (created from --base when it does not exist)',
+      required: true,
+    }),
     base: Flags.string({ description: 'where a new branch starts (default: the default branch)' }),
     message: Flags.string({ char: 'm', description: 'the commit message', required: true }),
     put: Flags.string({ description: 'REPO_PATH=LOCAL_FILE: write this file (repeatable)', multiple: true }),
     delete: Flags.string({ description: 'REPO_PATH: remove this file (repeatable)', multiple: true }),
-    changes: Flags.string({ description: 'a JSON file (or - for stdin) with the changes list the tool takes' }),
+    changes: Flags.string({
+      description: 'a JSON file (or - for stdin) with the changes list the tool takes',
+    }),
     'expected-head': Flags.string({ description: 'commit only if the branch is still at this commit' }),
     ...ToolCommand.approvalFlag,
   }
@@ -37,7 +42,9 @@ export default class GiteaCommit extends ToolCommand<typeof GiteaCommit> {
     const f = this.flags
     const changes: Record<string, unknown>[] = []
     if (f.changes) {
-      const list = await readJsonInput(f.changes === '-' || f.changes.startsWith('@') ? f.changes : `@${f.changes}`)
+      const list = await readJsonInput(
+        f.changes === '-' || f.changes.startsWith('@') ? f.changes : `@${f.changes}`,
+      )
       if (!Array.isArray(list))
         throw new DriftcoreError('invalid_input', `--changes ${f.changes} is not a JSON list of changes`, {
           hint: '[{"path": "a.yaml", "action": "put", "content": "…"}]',
@@ -67,8 +74,11 @@ export default class GiteaCommit extends ToolCommand<typeof GiteaCommit> {
       f.approval,
     )
     if (!this.jsonEnabled()) {
-      this.log(`${out.commit} on ${out.branch}${out.created_branch ? ' (new branch)' : ''}: ${out.files_changed} files, ${out.lines_changed} lines`)
-      for (const file of out.files) this.log(`  ${file.status} ${file.path} +${file.additions} −${file.deletions}`)
+      this.log(
+        `${out.commit} on ${out.branch}${out.created_branch ? ' (new branch)' : ''}: ${out.files_changed} files, ${out.lines_changed} lines`,
+      )
+      for (const file of out.files)
+        this.log(`  ${file.status} ${file.path} +${file.additions} −${file.deletions}`)
     }
     return out
   }

@@ -11,13 +11,21 @@ export default class GiteaPrList extends ToolCommand<typeof GiteaPrList> {
   ]
   static override flags = {
     ...repoFlags,
-    state: Flags.string({ options: ['open', 'closed', 'all'], default: 'open', description: 'which pull requests' }),
+    state: Flags.string({
+      options: ['open', 'closed', 'all'],
+      default: 'open',
+      description: 'which pull requests',
+    }),
     limit: Flags.integer({ min: 1, max: 50, default: 30, description: 'at most this many' }),
   }
 
   async run(): Promise<{ pulls: PullView[] }> {
     const f = this.flags
-    const out = await this.callTool<{ pulls: PullView[] }>('gitea.prList', { ...target(f), state: f.state, limit: f.limit })
+    const out = await this.callTool<{ pulls: PullView[] }>('gitea.prList', {
+      ...target(f),
+      state: f.state,
+      limit: f.limit,
+    })
     if (!this.jsonEnabled()) this.log(pullTable(out.pulls))
     return out
   }

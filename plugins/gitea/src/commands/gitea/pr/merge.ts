@@ -10,11 +10,19 @@ export default class GiteaPrMerge extends ToolCommand<typeof GiteaPrMerge> {
     '<%= config.bin %> gitea pr merge 3 --repo site --head-sha 0123456789abcdef0123456789abcdef01234567',
     '<%= config.bin %> gitea pr merge 3 --repo site --head-sha 0123456789abcdef0123456789abcdef01234567 --approval apr_0123456789ab',
   ]
-  static override args = { number: Args.integer({ description: 'the pull request number', required: true, min: 1 }) }
+  static override args = {
+    number: Args.integer({ description: 'the pull request number', required: true, min: 1 }),
+  }
   static override flags = {
     ...repoFlags,
-    'head-sha': Flags.string({ description: 'the reviewed head commit (gitea pr show prints it)', required: true }),
-    style: Flags.string({ options: ['merge', 'rebase', 'rebase-merge', 'squash', 'fast-forward-only'], default: 'merge' }),
+    'head-sha': Flags.string({
+      description: 'the reviewed head commit (gitea pr show prints it)',
+      required: true,
+    }),
+    style: Flags.string({
+      options: ['merge', 'rebase', 'rebase-merge', 'squash', 'fast-forward-only'],
+      default: 'merge',
+    }),
     ...ToolCommand.approvalFlag,
   }
 
@@ -25,7 +33,8 @@ export default class GiteaPrMerge extends ToolCommand<typeof GiteaPrMerge> {
       { ...target(f), number: this.args.number, head_sha: f['head-sha'], style: f.style },
       f.approval,
     )
-    if (!this.jsonEnabled()) this.log(`#${out.number} merged${out.merge_commit_sha ? ` as ${out.merge_commit_sha}` : ''}`)
+    if (!this.jsonEnabled())
+      this.log(`#${out.number} merged${out.merge_commit_sha ? ` as ${out.merge_commit_sha}` : ''}`)
     return out
   }
 }
