@@ -1,14 +1,23 @@
 import { randomBytes } from 'node:crypto'
-import path from 'node:path'
 import picomatch from 'picomatch'
 import type { AuditLog } from '../audit/log.js'
 import type { Actor, Identity } from '../audit/record.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
-import { JsonDocument } from '../store/documents.js'
 import type { PolicyDecision } from '../policy/engine.js'
 import { assertFresh, type Approvers } from '../identity/approvers.js'
 import { SETUP_HINT } from '../identity/signing-key.js'
 import { approvalDigest, findApprovalEvidence, FORGED_TYPE } from './evidence.js'
+import {
+  COUNTED_TYPE,
+  countText,
+  quorumProblem,
+  required,
+  samePerson,
+  voteDigest,
+  voteOf,
+  type ApprovalVote,
+} from './quorum.js'
+import { ApprovalStore, type Stored } from './store.js'
 import {
   APPROVAL_NAMESPACE,
   approvalStatement,
@@ -67,6 +76,10 @@ export interface ApprovalRequest {
   self_approval?: true
   /** The person's SSH signature over the decision (`approvalStatement`), verified when it was made. */
   signature?: ApprovalSignature
+  /** How many different people must approve, when policy asked for more than one (`approval.count`). */
+  approvals_required?: number
+  /** With `approvals_required`: each person's approval so far, in order (see quorum.ts). */
+  approved_by?: ApprovalVote[]
 }
 
 /** An MCP client's own answer to an elicitation: its word, recorded as such (see `attest`). */
@@ -92,6 +105,8 @@ export interface ApprovalUse {
   identity?: Partial<Identity>
   /** The call's trace id: a workflow call with the trace that used an approval may use it again. */
   traceId?: string
+  /** How many people policy, now, asks to approve this call: a grant with fewer is not enough. */
+  approvalsRequired?: number
 }
 
 /** A person's decision asked for by something other than a tool call (a workflow's approval step). */
@@ -108,10 +123,6 @@ export interface DecisionRequest {
   /** Shortens the request's life (a workflow step's timeout); never lengthens it past approvals.ttl_ms. */
   ttlMs?: number
   workflow?: { run_id: string; step: string }
-}
-
-interface ApprovalsDoc {
-  requests: Record<string, ApprovalRequest>
 }
 
 function actorKey(actor: Actor): string {
@@ -153,15 +164,11 @@ export function sameRequester(r: ApprovalRequest, actor: Actor, identity?: Parti
   )
 }
 
-function approvalsDoc(stateDir: string): JsonDocument<ApprovalsDoc> {
-  return new JsonDocument(path.join(stateDir, 'approvals.json'), () => ({ requests: {} }))
-}
-
 /** Reads one approval without the machinery to change it (for status polling). */
 export async function readApproval(stateDir: string, id: string): Promise<ApprovalRequest> {
-  const request = (await approvalsDoc(stateDir).read()).requests[id]
-  if (!request) throw notFound(id)
-  return withExpiry(request, new Date())
+  const stored = await new ApprovalStore(stateDir).get(id)
+  if (!stored) throw notFound(id)
+  return withExpiry(stored.request, new Date())
 }
 
 /**
@@ -173,7 +180,7 @@ export async function readApproval(stateDir: string, id: string): Promise<Approv
  * that record when the approval is used.
  */
 export class Approvals {
-  private readonly doc: JsonDocument<ApprovalsDoc>
+  private readonly store: ApprovalStore
 
   constructor(
     private readonly stateDir: string,
@@ -184,14 +191,18 @@ export class Approvals {
       environment: string
       /** allowed_signers and whether signatures are required; without it nothing is signed. */
       approvers?: Approvers
+      /** How far the journal grows before it is compacted into the view (store.ts). */
+      compactBytes?: number
     },
   ) {
-    this.doc = approvalsDoc(stateDir)
+    this.store = new ApprovalStore(stateDir, {
+      ...(options.compactBytes === undefined ? {} : { compactBytes: options.compactBytes }),
+    })
   }
 
-  /** The state file: named in integrity errors. */
+  /** The journal every change is appended to (state/approvals.jsonl). */
   get file(): string {
-    return this.doc.file
+    return this.store.journal
   }
 
   async request(args: {
@@ -230,6 +241,9 @@ export class Approvals {
         ...(args.decision.approvers ? { approvers: args.decision.approvers } : {}),
         ...(args.decision.client_attestation ? { client_attestation: true as const } : {}),
         ...(args.decision.self_approval ? { self_approval: true as const } : {}),
+        ...((args.decision.approvals_required ?? 1) > 1
+          ? { approvals_required: args.decision.approvals_required!, approved_by: [] }
+          : {}),
         trace_id: args.traceId,
         ...(args.workflow ? { workflow: args.workflow } : {}),
       },
@@ -273,21 +287,24 @@ export class Approvals {
   ): Promise<ApprovalRequest> {
     const now = new Date()
     const { configHash, environment } = this.options
-    const { created, request } = await this.doc.update((doc) => {
-      const existing = Object.values(doc.requests).find(
-        (r) =>
-          r.status === 'pending' &&
-          r.tool === fields.tool &&
-          r.input_hash === fields.input_hash &&
-          sameRequester(r, fields.requester, identity) &&
-          r.config_hash === configHash &&
-          r.environment === environment &&
-          r.workflow?.run_id === fields.workflow?.run_id &&
-          r.workflow?.step === fields.workflow?.step &&
-          r.client_attestation === fields.client_attestation &&
-          r.self_approval === fields.self_approval &&
-          Date.parse(r.expires_at) > now.getTime(),
-      )
+    const { created, request } = await this.store.update((tx) => {
+      const existing = tx
+        .open()
+        .find(
+          (r) =>
+            r.status === 'pending' &&
+            r.tool === fields.tool &&
+            r.input_hash === fields.input_hash &&
+            sameRequester(r, fields.requester, identity) &&
+            r.config_hash === configHash &&
+            r.environment === environment &&
+            r.workflow?.run_id === fields.workflow?.run_id &&
+            r.workflow?.step === fields.workflow?.step &&
+            r.client_attestation === fields.client_attestation &&
+            r.self_approval === fields.self_approval &&
+            r.approvals_required === fields.approvals_required &&
+            Date.parse(r.expires_at) > now.getTime(),
+        )
       if (existing) return { created: false, request: existing }
       const request: ApprovalRequest = {
         id: `apr_${randomBytes(6).toString('hex')}`,
@@ -298,7 +315,7 @@ export class Approvals {
         created_at: now.toISOString(),
         expires_at: new Date(now.getTime() + ttlMs).toISOString(),
       }
-      doc.requests[request.id] = request
+      tx.put(request)
       return { created: true, request }
     })
     if (created) {
@@ -318,6 +335,7 @@ export class Approvals {
           environment: request.environment,
           ...(request.client_attestation ? { client_attestation: true } : {}),
           ...(request.self_approval ? { self_approval: true } : {}),
+          ...(request.approvals_required ? { approvals_required: request.approvals_required } : {}),
           ...(request.workflow ? { workflow: request.workflow } : {}),
         },
       })
@@ -331,8 +349,10 @@ export class Approvals {
 
   async list(status?: ApprovalStatus): Promise<ApprovalRequest[]> {
     const now = new Date()
-    return Object.values((await this.doc.read()).requests)
-      .map((r) => withExpiry(r, now))
+    // Every pending or approved request is in the journal: those lists never read the view.
+    const open = status === 'pending' || status === 'approved'
+    return [...(open ? await this.store.open() : await this.store.all()).values()]
+      .map((s) => withExpiry(s.request, now))
       .filter((r) => status === undefined || r.status === status)
       .sort((a, b) => a.created_at.localeCompare(b.created_at))
   }
@@ -428,9 +448,37 @@ export class Approvals {
           )
         }
       }
+      if (verdict === 'approved' && required(r) > 1) {
+        const vote = voteOf(decider, signature?.at ?? new Date().toISOString(), comment, signature)
+        this.addVote(r, vote)
+        if ((r.approved_by ?? []).length < required(r)) return 'counted'
+      }
       r.decided_by = decider
       if (signature) r.signature = signature
+      return undefined
     })
+  }
+
+  // One more person's approval, refused when that person already approved it.
+  private addVote(r: ApprovalRequest, vote: ApprovalVote): void {
+    const votes = r.approved_by ?? []
+    for (const earlier of votes) {
+      const same = samePerson(earlier, vote)
+      if (same) {
+        const left = required(r) - votes.length
+        throw new DriftcoreError(
+          'conflict',
+          `${vote.by.id} cannot approve ${r.id} again: ${earlier.by.id} already did (${same}); it needs ${left} more ${left === 1 ? 'person' : 'people'}`,
+          {
+            hint: vote.signature
+              ? `another person approves it with their own key: driftcore approvals approve ${r.id}`
+              : `another person approves it, signed with their own key once approvers are set up (driftcore approvers add), or from their own OS account or control-API token`,
+            details: { approval_id: r.id, approvals: countText(r) },
+          },
+        )
+      }
+    }
+    r.approved_by = [...votes, vote]
   }
 
   /** Whether a person's decision must be signed here (see `Approvers.signingRequired`). */
@@ -449,7 +497,7 @@ export class Approvals {
     const approvers = this.options.approvers
     if (!approvers)
       throw new DriftcoreError('unavailable', 'this project has no approvers to check a signature against')
-    const request = (await this.doc.read()).requests[id]
+    const request = (await this.store.get(id))?.request
     if (!request) throw notFound(id)
     assertFresh(signed.at)
     const statement = approvalStatement(request, verdict, comment, signed.at)
@@ -477,7 +525,7 @@ export class Approvals {
     comment?: string,
   ): Promise<ApprovalRequest> {
     return this.settle(id, verdict, comment, (r) => {
-      if (verdict === 'approved' && !r.client_attestation) {
+      if (verdict === 'approved' && (!r.client_attestation || required(r) > 1)) {
         throw new DriftcoreError(
           'forbidden',
           `approval ${id} needs a person: policy does not accept the MCP client's answer for ${r.tool}`,
@@ -487,6 +535,7 @@ export class Approvals {
       r.decided_by = attestation.by
       r.via = attestation.via
       r.client = attestation.client
+      return undefined
     })
   }
 
@@ -496,16 +545,22 @@ export class Approvals {
     id: string,
     verdict: 'approved' | 'denied',
     comment: string | undefined,
-    check: (request: ApprovalRequest) => void,
+    check: (request: ApprovalRequest) => 'counted' | undefined,
   ): Promise<ApprovalRequest> {
-    return this.doc.update(async (doc) => {
-      const r = doc.requests[id]
+    return this.store.update(async (tx) => {
+      const r = await tx.get(id)
       if (!r) throw notFound(id)
       const current = withExpiry(r, new Date())
       if (current.status !== 'pending') {
         throw new DriftcoreError('conflict', `approval ${id} is ${current.status}, not pending`)
       }
-      check(r)
+      if (check(r) === 'counted') {
+        await this.recordVote(r)
+        tx.put(r)
+        return { ...r }
+      }
+      if (verdict === 'approved' && required(r) > 1)
+        await this.checkEarlierVotes({ request: r, file: tx.fileOf(id) })
       r.status = verdict
       r.decided_at = new Date().toISOString()
       if (comment) r.comment = comment
@@ -524,12 +579,86 @@ export class Approvals {
           ...(r.via ? { via: r.via, client: r.client } : {}),
           ...(comment ? { comment } : {}),
           ...(r.signature ? { signature: r.signature } : {}),
+          ...(r.approved_by && r.approved_by.length > 0
+            ? { approvals: r.approved_by.map((v) => v.by), count: countText(r) }
+            : {}),
           ...(verdict === 'approved' ? { digest: approvalDigest(r) } : {}),
         },
       })
       await this.options.audit.flush()
+      tx.put(r)
       return { ...r }
     })
+  }
+
+  // A vote that does not complete the count yet: its own record, on disk before the state file
+  // says so, signed like any decision.
+  private async recordVote(r: ApprovalRequest): Promise<void> {
+    const vote = r.approved_by!.at(-1)!
+    await this.options.audit.record({
+      type: COUNTED_TYPE,
+      actor: vote.by,
+      ...(vote.signature
+        ? {
+            identity: {
+              key: { principal: vote.signature.principal, fingerprint: vote.signature.fingerprint },
+            },
+          }
+        : {}),
+      subject: r.id,
+      trace_id: r.trace_id,
+      data: {
+        tool: r.tool,
+        input_hash: r.input_hash,
+        requester: r.requester,
+        count: countText(r),
+        required: required(r),
+        ...(vote.comment ? { comment: vote.comment } : {}),
+        ...(vote.signature ? { signature: vote.signature } : {}),
+        digest: voteDigest(r, vote),
+      },
+    })
+    await this.options.audit.flush()
+  }
+
+  /**
+   * Before the last vote grants a request: the people must be distinct and none the requester,
+   * and every earlier vote must be one recorded here for this very request. A vote written into
+   * the state file, or copied from another request, has no `approval.counted` record with its
+   * digest (and a copied signature is over another statement): an integrity error, audited.
+   */
+  private async checkEarlierVotes(stored: Stored): Promise<void> {
+    const r = stored.request
+    const decider = r.approved_by!.at(-1)!.by
+    const forged = async (reason: string) =>
+      this.refuse(
+        stored,
+        { tool: r.tool, inputHash: r.input_hash, actor: decider },
+        reason,
+        'it is not granted',
+        {
+          hint: 'someone edited the approvals state; run `driftcore audit verify`, and ask for the call again (a new request)',
+        },
+      )
+    const problem = quorumProblem(r)
+    if (problem) throw await forged(problem)
+    for (const vote of r.approved_by!.slice(0, -1)) {
+      const sig = vote.signature
+      if (
+        sig &&
+        (sig.principal !== vote.by.id ||
+          sig.statement !== approvalStatement(r, 'approved', vote.comment, sig.at))
+      )
+        throw await forged(
+          `the signature of ${vote.by.id}'s approval is over another statement than this request`,
+        )
+      const evidence = await findApprovalEvidence(this.options.audit.dir, r, {
+        type: COUNTED_TYPE,
+        digest: voteDigest(r, vote),
+      })
+      if (!evidence.found)
+        throw await forged(`${vote.by.id}'s approval was not given here: ${evidence.reason}`)
+    }
   }
 
   /**
@@ -539,14 +668,15 @@ export class Approvals {
    */
   async withdraw(id: string, by: Actor, reason: string): Promise<ApprovalRequest> {
     let changed = false
-    const request = await this.doc.update((doc) => {
-      const r = doc.requests[id]
+    const request = await this.store.update(async (tx) => {
+      const r = await tx.get(id)
       if (!r) throw notFound(id)
       const current = withExpiry(r, new Date())
       if (current.status !== 'pending' && current.status !== 'approved') return current
       changed = true
       r.status = 'withdrawn'
       r.withdrawn = { by, at: new Date().toISOString(), reason }
+      tx.put(r)
       return { ...r }
     })
     if (changed) {
@@ -580,23 +710,24 @@ export class Approvals {
     id: string,
     use: ApprovalUse,
   ): Promise<{ approval: ApprovalRequest; commit: () => Promise<ApprovalRequest> }> {
-    const found = (await this.doc.read()).requests[id]
-    if (!found) throw notFound(id)
+    const stored = await this.store.get(id)
+    if (!stored) throw notFound(id)
+    const found = stored.request
     this.check(withExpiry(found, new Date()), use)
     // Read outside the lock: the log is searched once, and the record it needs is never removed.
     const evidence = await findApprovalEvidence(this.options.audit.dir, found)
     if (!evidence.found) {
-      throw await this.refuse(found, use, evidence.reason, 'it was not granted here', {
+      throw await this.refuse(stored, use, evidence.reason, 'it was not granted here', {
         hint: 'someone edited the state file; run `driftcore audit verify`, and ask a person to approve again',
       })
     }
     const unsigned = await this.signatureProblem(found)
     if (unsigned) {
-      throw await this.refuse(found, use, unsigned.reason, 'it is not honoured', { hint: unsigned.hint })
+      throw await this.refuse(stored, use, unsigned.reason, 'it is not honoured', { hint: unsigned.hint })
     }
     const commit = () =>
-      this.doc.update((doc) => {
-        const r = doc.requests[id]
+      this.store.update(async (tx) => {
+        const r = await tx.get(id)
         if (!r) throw notFound(id)
         // Again under the lock: another call may have used it meanwhile, or the file changed.
         this.check(withExpiry(r, new Date()), use)
@@ -607,6 +738,7 @@ export class Approvals {
           r.status = 'used'
           r.used_at = new Date().toISOString()
           if (use.traceId) r.used_trace = use.traceId
+          tx.put(r)
         }
         return { ...r }
       })
@@ -619,6 +751,16 @@ export class Approvals {
    * someone else's signature, or an unsigned grant where signing is required is never honoured.
    */
   private async signatureProblem(r: ApprovalRequest): Promise<{ reason: string; hint: string } | undefined> {
+    const hint = 'ask a person to approve a new request with their key: driftcore approvals approve ID'
+    const several = required(r) > 1
+    if (several) {
+      const problem = quorumProblem(r)
+      if (problem)
+        return {
+          reason: problem,
+          hint: 'ask for the call again: a new request, approved by different people',
+        }
+    }
     const approvers = this.options.approvers
     if (!approvers) return undefined
     const state = await approvers.state()
@@ -628,35 +770,36 @@ export class Approvals {
         hint: "the approvers file was changed behind driftcore's back; restore it and run `driftcore audit verify`",
       }
     }
-    const sig = r.signature
-    if (!sig) {
-      if (r.via === 'mcp-elicitation' || !(await approvers.signingRequired(state))) return undefined
-      return {
-        reason: `it is not signed, and this project requires signed approvals (${approvers.file})`,
-        hint: 'a person approves a new request with their key: driftcore approvals approve ID',
-      }
-    }
-    const hint = 'ask a person to approve a new request with their key: driftcore approvals approve ID'
-    if (sig.statement !== approvalStatement(r, 'approved', r.comment, sig.at)) {
-      return { reason: 'its signature is over another statement than this approval', hint }
-    }
-    if (r.decided_by?.type !== 'human' || r.decided_by.id !== sig.principal) {
-      return {
-        reason: `it says ${r.decided_by?.id ?? 'nobody'} decided it, but ${sig.principal} signed`,
-        hint,
-      }
-    }
-    try {
-      const verified = await approvers.verify(sig.statement, sig, APPROVAL_NAMESPACE)
-      if (verified.principal !== sig.principal || verified.fingerprint !== sig.fingerprint) {
+    // Each person's decision: the one that granted it, or every vote of a request for several.
+    const decisions = several
+      ? r.approved_by!.map((v) => ({ by: v.by, comment: v.comment, sig: v.signature }))
+      : [{ by: r.decided_by, comment: r.comment, sig: r.signature }]
+    for (const { by, comment, sig } of decisions) {
+      if (!sig) {
+        if (r.via === 'mcp-elicitation' || !(await approvers.signingRequired(state))) continue
         return {
-          reason: `its signature is by ${verified.principal} (${verified.fingerprint}), not ${sig.principal}`,
-          hint,
+          reason: `it is not signed, and this project requires signed approvals (${approvers.file})`,
+          hint: 'a person approves a new request with their key: driftcore approvals approve ID',
         }
       }
-    } catch (error) {
-      if (!(error instanceof DriftcoreError) || error.code !== 'integrity') throw error
-      return { reason: `its signature does not verify against ${approvers.file}: ${error.message}`, hint }
+      if (sig.statement !== approvalStatement(r, 'approved', comment, sig.at)) {
+        return { reason: 'its signature is over another statement than this approval', hint }
+      }
+      if (by?.type !== 'human' || by.id !== sig.principal) {
+        return { reason: `it says ${by?.id ?? 'nobody'} decided it, but ${sig.principal} signed`, hint }
+      }
+      try {
+        const verified = await approvers.verify(sig.statement, sig, APPROVAL_NAMESPACE)
+        if (verified.principal !== sig.principal || verified.fingerprint !== sig.fingerprint) {
+          return {
+            reason: `its signature is by ${verified.principal} (${verified.fingerprint}), not ${sig.principal}`,
+            hint,
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof DriftcoreError) || error.code !== 'integrity') throw error
+        return { reason: `its signature does not verify against ${approvers.file}: ${error.message}`, hint }
+      }
     }
     return undefined
   }
@@ -664,7 +807,7 @@ export class Approvals {
   // An approval that must not be honoured: recorded as forged if the log takes it (a log that
   // refuses records, edited too, must not hide which file was forged), then an integrity error.
   private async refuse(
-    found: ApprovalRequest,
+    { request: found, file }: Stored,
     use: ApprovalUse,
     reason: string,
     verdict: string,
@@ -680,7 +823,7 @@ export class Approvals {
         subject: id,
         trace_id: found.trace_id,
         data: {
-          file: this.file,
+          file,
           tool: found.tool,
           input_hash: found.input_hash,
           status: found.status,
@@ -699,10 +842,10 @@ export class Approvals {
     }
     return new DriftcoreError(
       'integrity',
-      `approval ${id} in ${this.file} says ${found.status}, but ${reason}: ${verdict}`,
+      `approval ${id} in ${file} says ${found.status}, but ${reason}: ${verdict}`,
       {
         hint: hint + (unrecorded ? ` (the audit log refused to record this too: ${unrecorded})` : ''),
-        details: { approval_id: id, file: this.file },
+        details: { approval_id: id, file },
       },
     )
   }
@@ -717,9 +860,10 @@ export class Approvals {
       use.traceId !== undefined &&
       r.used_trace === use.traceId
     if (r.status !== 'approved' && !retryOfUse) {
+      const count = r.status === 'pending' && required(r) > 1 ? `: ${countText(r)} approvals given` : ''
       throw new DriftcoreError(
         r.status === 'pending' ? 'approval_required' : 'forbidden',
-        `approval ${id} is ${r.status}`,
+        `approval ${id} is ${r.status}${count}`,
         {
           details: { approval_id: id, status: r.status },
         },
@@ -759,6 +903,12 @@ export class Approvals {
       throw refuse(
         `approval ${id} was asked under another effective config (hash ${short(r.config_hash)}, now ${short(this.options.configHash)})`,
         'an approval is used only under the config it was asked under: same config files, -c flags and DRIFTCORE_* variables',
+      )
+    }
+    if ((use.approvalsRequired ?? 1) > required(r)) {
+      throw refuse(
+        `approval ${id} was granted by ${required(r)} ${required(r) === 1 ? 'person' : 'people'}, and policy now asks ${use.approvalsRequired} people to approve ${r.tool}`,
+        'ask for a new approval',
       )
     }
     if (r.via === 'mcp-elicitation' && !use.clientAttestation) {

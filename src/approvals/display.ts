@@ -1,4 +1,5 @@
 import type { ApprovalRequest } from './approvals.js'
+import { countText, required } from './quorum.js'
 
 // Characters that change what a terminal shows without showing themselves: C0 controls (but
 // tab and newline), DEL, C1 controls, zero-width and bidirectional marks, line separators and
@@ -85,4 +86,20 @@ export function repeatHint(approval: Pick<ApprovalRequest, 'id' | 'requester_mcp
   return approval.requester_mcp
     ? `the MCP client ${approval.requester_mcp.client} repeats the same call (no approval id needed, in this session or a new one)`
     : `the requester repeats the call with --approval ${approval.id}`
+}
+
+/** For a request that needs several people: "1 of 2 (human:alice)", else undefined. */
+export function approvalsLine(request: ApprovalRequest): string | undefined {
+  if (required(request) <= 1) return undefined
+  const who = (request.approved_by ?? []).map((v) => `${v.by.type}:${v.by.id}`)
+  return `${countText(request)}${who.length > 0 ? ` (${who.join(', ')})` : ''}`
+}
+
+/** What approving a request that needs more people said: how many so far, and who is next. */
+export function stillPendingLine(request: ApprovalRequest): string {
+  const left = required(request) - (request.approved_by?.length ?? 0)
+  return (
+    `approved ${request.id} (${request.tool}): ${countText(request)} approvals, still pending; ` +
+    `${left} more ${left === 1 ? 'person approves' : 'people approve'} it with: driftcore approvals approve ${request.id}`
+  )
 }

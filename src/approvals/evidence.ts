@@ -3,7 +3,9 @@ import path from 'node:path'
 import { checkLineBytes, GENESIS } from '../audit/record.js'
 import { HEAD_FILE, listSegments, segmentPath, type AuditHead } from '../audit/segments.js'
 import { canonicalHash } from '../store/hash.js'
+import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { ApprovalRequest } from './approvals.js'
+import { ApprovalStore, VIEW_FILE, type Stored } from './store.js'
 
 /**
  * An approval in `state/approvals.json` is only a copy. What makes it granted is its
@@ -42,6 +44,8 @@ export function approvalDigest(r: ApprovalRequest): string {
     client: r.client,
     self_approval: r.self_approval,
     signature: r.signature,
+    approvals_required: r.approvals_required,
+    approved_by: r.approved_by,
   })
 }
 
@@ -53,8 +57,13 @@ export type Evidence = { found: true; seq: number } | { found: false; reason: st
  * found must be intact and linked to its neighbours (a line pasted into the middle of the log
  * is not); whether the whole chain holds is `audit verify`'s job.
  */
-export async function findApprovalEvidence(auditDir: string, request: ApprovalRequest): Promise<Evidence> {
-  const digest = approvalDigest(request)
+export async function findApprovalEvidence(
+  auditDir: string,
+  request: ApprovalRequest,
+  /** Another record to look for than the grant (a vote's `approval.counted`). */
+  target: { type: string; digest: string } = { type: EVIDENCE_TYPE, digest: approvalDigest(request) },
+): Promise<Evidence> {
+  const { digest } = target
   const needle = Buffer.from(`"subject":${JSON.stringify(request.id)},`)
   const since = Date.parse(request.created_at) - CLOCK_SLACK_MS
   const segments = await listSegments(auditDir)
@@ -69,7 +78,7 @@ export async function findApprovalEvidence(auditDir: string, request: ApprovalRe
         // Once refused as forged, always refused: a record that turns up later (appended after
         // the refusal, say) does not make the grant real.
         if (record?.type === FORGED_TYPE) return 'tainted'
-        return record?.type === EVIDENCE_TYPE && record.data?.digest === digest ? 'found' : undefined
+        return record?.type === target.type && record.data?.digest === digest ? 'found' : undefined
       })
       if (search.tainted) {
         return {
@@ -89,7 +98,7 @@ export async function findApprovalEvidence(auditDir: string, request: ApprovalRe
   }
   return {
     found: false,
-    reason: broken ?? `the audit log holds no ${EVIDENCE_TYPE} record for ${request.id} with its digest`,
+    reason: broken ?? `the audit log holds no ${target.type} record for ${request.id} with its digest`,
   }
 }
 
@@ -284,21 +293,15 @@ export async function auditApprovalEvidence(
   stateDir: string,
   auditDir: string,
 ): Promise<{ checked: number; problems: ApprovalEvidenceProblem[] }> {
-  const file = path.join(stateDir, 'approvals.json')
-  let requests: ApprovalRequest[]
+  let requests: Stored[]
   try {
-    const doc = JSON.parse(await readFile(file, 'utf8')) as { requests?: Record<string, ApprovalRequest> }
-    requests = Object.values(doc.requests ?? {})
+    requests = [...(await new ApprovalStore(stateDir).all()).values()]
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { checked: 0, problems: [] }
-    return {
-      checked: 0,
-      problems: [
-        { id: '-', status: '-', tool: '-', file, message: `not valid JSON: ${(error as Error).message}` },
-      ],
-    }
+    if (!(error instanceof DriftcoreError) || error.code !== 'integrity') throw error
+    const file = typeof error.details.file === 'string' ? error.details.file : path.join(stateDir, VIEW_FILE)
+    return { checked: 0, problems: [{ id: '-', status: '-', tool: '-', file, message: error.message }] }
   }
-  const granted = requests.filter((r) => r.status === 'approved' || r.status === 'used')
+  const granted = requests.filter(({ request: r }) => r.status === 'approved' || r.status === 'used')
   if (granted.length === 0) return { checked: 0, problems: [] }
   const digests = new Map<string, Set<string>>()
   const forged = new Set<string>()
@@ -320,15 +323,16 @@ export async function auditApprovalEvidence(
       }
     }
   }
-  const message = (r: ApprovalRequest): string | undefined => {
+  const message = ({ request: r, file }: Stored): string | undefined => {
     if (forged.has(r.id)) return `${r.id} is ${r.status} in ${file}, but a use of it was refused as forged`
     if (digests.get(r.id)?.has(approvalDigest(r))) return undefined
     return digests.has(r.id)
       ? `${r.id} is ${r.status} in ${file}, but differs from what its ${EVIDENCE_TYPE} record grants`
       : `${r.id} is ${r.status} in ${file}, but the audit log holds no ${EVIDENCE_TYPE} record for it`
   }
-  const problems = granted.flatMap((r) => {
-    const text = message(r)
+  const problems = granted.flatMap((stored) => {
+    const { request: r, file } = stored
+    const text = message(stored)
     return text ? [{ id: r.id, status: r.status, tool: r.tool, file, message: text }] : []
   })
   return { checked: granted.length, problems }

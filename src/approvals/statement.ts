@@ -48,6 +48,10 @@ export function approvalStatement(
     ['comment', comment || null],
     ['at', at],
   ]
+  // A request that needs several people says so in what each of them signs (and only then, so
+  // every statement of a one-person approval reads as it always did).
+  if ((request.approvals_required ?? 1) > 1)
+    fields.splice(9, 0, ['approvals_required', request.approvals_required])
   return `${VERSION}\n${fields.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join('\n')}\n`
 }
 

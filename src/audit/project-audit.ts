@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
+import { ApprovalStore } from '../approvals/store.js'
 import type { ProjectPaths } from '../store/paths.js'
 import { lastApproversRecord, verifyWith } from '../identity/approvers.js'
 import {
@@ -129,13 +130,10 @@ async function readAnchor(anchor: string): Promise<NonNullable<VerifyOptions['an
 async function evidenceOfRecords(paths: ProjectPaths, checkpoints: number): Promise<string | undefined> {
   if (checkpoints > 0) return `${checkpoints} checkpoint(s) say it had records`
   try {
-    const doc = JSON.parse(await readFile(path.join(paths.state, 'approvals.json'), 'utf8')) as {
-      requests?: Record<string, unknown>
-    }
-    const count = Object.keys(doc.requests ?? {}).length
+    const count = (await new ApprovalStore(paths.state).all()).size
     if (count > 0) return `state/approvals.json holds ${count} approval request(s)`
   } catch {
-    // no approvals file: no evidence from it
+    // unreadable approvals state: no evidence from it
   }
   return undefined
 }

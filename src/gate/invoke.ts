@@ -64,7 +64,7 @@ export interface InvokeResult {
   /** True when an idempotency key returned an earlier result. */
   replayed?: boolean
   /** The approval the call ran under (policy said REQUIRE_APPROVAL), and who granted it. */
-  approval?: { id: string; approved_by: Actor; via?: string }
+  approval?: { id: string; approved_by: Actor; via?: string; approvers?: Actor[] }
 }
 
 export interface DryRunResult {
@@ -206,6 +206,7 @@ export class Gate {
     }
     let approvedBy: Actor | undefined
     let approvedVia: string | undefined
+    let approvers: Actor[] | undefined
     let approvalId = options.approvalId
     let effects: Effects = NO_APPROVAL
     if (decision.decision === 'REQUIRE_APPROVAL') {
@@ -255,8 +256,10 @@ export class Gate {
           clientAttestation: decision.client_attestation === true,
           ...identityOf(options),
           traceId,
+          ...(decision.approvals_required ? { approvalsRequired: decision.approvals_required } : {}),
         })
         approvedBy = claim.approval.decided_by
+        approvers = claim.approval.approved_by?.map((v) => v.by)
         approvedVia = claim.approval.via
         effects = effectsOf(claim.commit)
       } catch (thrown) {
@@ -356,6 +359,7 @@ export class Gate {
                 id: approvalId,
                 approved_by: approvedBy,
                 ...(approvedVia ? { via: approvedVia } : {}),
+                ...(approvers && approvers.length > 0 ? { approvers } : {}),
               },
             }
           : {}),

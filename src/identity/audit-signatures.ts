@@ -28,7 +28,8 @@ export interface SignatureAudit {
   problems: SignatureProblem[]
 }
 
-const TYPES = [APPROVERS_CHANGED, 'approval.approved', 'approval.denied']
+// approval.counted: one person's approval of a request that needs several, signed the same way.
+const TYPES = [APPROVERS_CHANGED, 'approval.approved', 'approval.counted', 'approval.denied']
 
 interface Line extends ChangedRecord {
   seq: number
@@ -72,7 +73,7 @@ export async function auditSignatures(auditDir: string, approvers: Approvers): P
       before = current
       continue
     }
-    const decision = line.type === 'approval.approved' ? 'approved' : 'denied'
+    const decision = line.type === 'approval.denied' ? 'denied' : 'approved'
     const sig = line.data.signature
     if (!sig) {
       const person = line.actor?.type === 'human'

@@ -46,7 +46,16 @@ export const ruleSchema = z.strictObject({
    * client's own answer to an elicitation count, for read-only tools this rule matches and for
    * any tool it names exactly in `match.tools`; see `clientAttestable` in engine.ts.
    */
-  approval: z.strictObject({ client_attested: z.boolean().default(false) }).optional(),
+  approval: z
+    .strictObject({
+      client_attested: z.boolean().default(false),
+      /**
+       * How many different people must approve (REQUIRE_APPROVAL; default 1). The requester
+       * never counts, and one person approving twice counts once: see docs/guides/approvals.md.
+       */
+      count: z.number().int().min(1).max(10).optional(),
+    })
+    .optional(),
   /**
    * REQUIRE_APPROVAL: `allowed` lets the requester approve their own request, with a signed
    * approval only (a person at their key); the default is that someone else approves.
@@ -134,6 +143,22 @@ export function parseBundleSource(text: string, file: string, maxBytes?: number)
           { hint: 'remove approval.client_attested, or make the rule REQUIRE_APPROVAL without approvers' },
         )
       }
+    }
+    const count = rule.approval?.count ?? 1
+    if (rule.approval?.count !== undefined && rule.decision !== 'REQUIRE_APPROVAL') {
+      throw new DriftcoreError(
+        'invalid_input',
+        `${where('approval')}: rule "${rule.id}": approval.count needs decision REQUIRE_APPROVAL`,
+        { hint: 'remove approval.count, or make the rule REQUIRE_APPROVAL' },
+      )
+    }
+    if (count > 1 && (rule.self_approval === 'allowed' || rule.approval?.client_attested)) {
+      // Several people means several people: neither the requester nor a client's answer counts.
+      throw new DriftcoreError(
+        'invalid_input',
+        `${where('approval')}: rule "${rule.id}": approval.count ${count} cannot go with ${rule.self_approval === 'allowed' ? 'self_approval: allowed' : 'approval.client_attested'}: the requester and an MCP client never count as one of the people`,
+        { hint: 'keep approval.count and remove the other, or use count 1' },
+      )
     }
     if (rule.self_approval === 'allowed' && rule.decision !== 'REQUIRE_APPROVAL') {
       throw new DriftcoreError(

@@ -34,6 +34,11 @@ export interface PolicyDecision {
    * `self_approval: allowed`, so the requester may approve it themselves, signed.
    */
   self_approval?: true
+  /**
+   * REQUIRE_APPROVAL only, when more than one: how many different people must approve (the
+   * highest `approval.count` of the matching REQUIRE_APPROVAL rules).
+   */
+  approvals_required?: number
   snapshot: { version: number; hash: string }
 }
 
@@ -254,8 +259,11 @@ export class CompiledPolicy {
     const asking = matched.filter((r) => r.rule.decision === 'REQUIRE_APPROVAL')
     const approvers = asking.filter((r) => r.rule.approvers).map((r) => r.rule.approvers!)
     const attested = decision === 'REQUIRE_APPROVAL' && asking.every((r) => clientAttestable(r.rule, request))
+    const required = Math.max(1, ...asking.map((r) => r.rule.approval?.count ?? 1))
     const selfApproval =
-      decision === 'REQUIRE_APPROVAL' && asking.every((r) => r.rule.self_approval === 'allowed')
+      decision === 'REQUIRE_APPROVAL' &&
+      required === 1 &&
+      asking.every((r) => r.rule.self_approval === 'allowed')
     return {
       ...base,
       decision,
@@ -265,6 +273,7 @@ export class CompiledPolicy {
       ...(decision === 'REQUIRE_APPROVAL' && approvers.length > 0 ? { approvers } : {}),
       ...(attested ? { client_attestation: true as const } : {}),
       ...(selfApproval ? { self_approval: true as const } : {}),
+      ...(decision === 'REQUIRE_APPROVAL' && required > 1 ? { approvals_required: required } : {}),
     }
   }
 }

@@ -16,6 +16,7 @@ const decisionSchema = z.object({
   reason: z.string(),
   constraints: z.record(z.string(), z.unknown()),
   approvers: z.array(z.array(z.string())).optional(),
+  approvals_required: z.number().optional(),
   snapshot: z.object({ version: z.number(), hash: z.string() }),
 })
 
@@ -123,6 +124,14 @@ const approvalStatus: ToolDefinition = {
     tool: z.string(),
     expires_at: z.string(),
     decided_by: z.object({ type: z.string(), id: z.string() }).optional(),
+    /** A request that needs several people: how many, and who approved so far. */
+    approvals: z
+      .object({
+        required: z.number(),
+        given: z.number(),
+        by: z.array(z.object({ type: z.string(), id: z.string() })),
+      })
+      .optional(),
   }),
   async run(input: { id: string }, ctx) {
     const r = await readApproval(ctx.paths.state, input.id)
@@ -132,6 +141,15 @@ const approvalStatus: ToolDefinition = {
       tool: r.tool,
       expires_at: r.expires_at,
       ...(r.decided_by ? { decided_by: r.decided_by } : {}),
+      ...((r.approvals_required ?? 1) > 1
+        ? {
+            approvals: {
+              required: r.approvals_required!,
+              given: r.approved_by?.length ?? 0,
+              by: (r.approved_by ?? []).map((v) => v.by),
+            },
+          }
+        : {}),
     }
   },
 }

@@ -10,6 +10,7 @@ import { parse } from 'yaml'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runAction as runActionIn, type ActionInputs } from '../helpers/action-runner.js'
 import { REPO, tempProject, type TempProject } from '../helpers/project.js'
+import { approvalRequests } from '../helpers/approvals-state.js'
 
 const SITE = path.join(REPO, 'sandbox/example-site/config')
 
@@ -81,10 +82,8 @@ describe('the GitHub Action (stand-in runner: GitHub’s file-command contract)'
       }),
     ])
     // The request is the CI actor's, recorded like any other caller's.
-    const approval = JSON.parse(await readFile(path.join(project.home, 'state/approvals.json'), 'utf8')) as {
-      requests: Record<string, { requester: unknown; status: string }>
-    }
-    expect(approval.requests[id]).toMatchObject({
+    const requests = await approvalRequests(project.home)
+    expect(requests[id]).toMatchObject({
       requester: { type: 'ci', id: 'octocat' },
       status: 'pending',
     })

@@ -15,8 +15,9 @@ import {
   type TempProject,
 } from '../helpers/project.js'
 import { linkHello } from '../helpers/workflow-cli.js'
+import { approvalRequests, approvalsJournal, editApprovals } from '../helpers/approvals-state.js'
 
-// Hole 5: an agent with a shell, as the same OS user, edits .driftcore/state/approvals.json
+// Hole 5: an agent with a shell, as the same OS user, edits .driftcore/state/approvals.jsonl
 // (or rides on an approval meant for someone, something or somewhere else) to get a call run
 // that no person approved. Every attempt must fail, and the forgery must be detected.
 
@@ -32,7 +33,7 @@ beforeEach(async () => {
 })
 afterEach(() => project.cleanup())
 
-const stateFile = () => path.join(project.home, 'state', 'approvals.json')
+const stateFile = () => approvalsJournal(project.home)
 
 async function ask(env = agent, input = INPUT): Promise<string> {
   const asked = await runCli(project, ['tools', 'call', 'hello.shout', '--input', input, '--json'], { env })
@@ -47,9 +48,7 @@ async function call(id: string, env = agent, input = INPUT) {
 }
 
 async function editState(edit: (requests: Record<string, ApprovalRequest>) => void): Promise<void> {
-  const doc = JSON.parse(await readFile(stateFile(), 'utf8')) as { requests: Record<string, ApprovalRequest> }
-  edit(doc.requests)
-  await writeFile(stateFile(), JSON.stringify(doc, null, 2))
+  await editApprovals(project.home, edit)
 }
 
 async function audit(type: string): Promise<{ type: string; subject: string; data: Record<string, any> }[]> {
@@ -278,9 +277,7 @@ describe('a forged approval.approved record written into the audit log as well',
           decided_at: new Date().toISOString(),
         })
       })
-      const forged = (
-        JSON.parse(await readFile(stateFile(), 'utf8')) as { requests: Record<string, ApprovalRequest> }
-      ).requests[id]!
+      const forged = (await approvalRequests(project.home))[id]!
       const auditDir = path.join(project.home, 'audit')
       const segment = path.join(auditDir, (await listSegments(auditDir)).at(-1)!)
       const lines = (await readFile(segment, 'utf8')).trimEnd().split('\n')

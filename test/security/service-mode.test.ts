@@ -8,6 +8,7 @@ import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, REPO, json, type TempProject } from '../helpers/project.js'
 import { startServe, type Served } from '../helpers/serve.js'
+import { approvalRequests } from '../helpers/approvals-state.js'
 
 /**
  * The deployment the guides recommend for agents with a shell: `driftcore serve` as its own OS
@@ -238,10 +239,7 @@ describe.skipIf(!root || !tools)(`service mode with two OS users${why}`, () => {
     })
     expect(raw.status).toBe(401)
 
-    const state = JSON.parse(await readFile(path.join(home, 'state/approvals.json'), 'utf8')) as {
-      requests: Record<string, { status: string }>
-    }
-    expect(state.requests[shout.id]?.status).toBe('pending')
+    expect((await approvalRequests(home))[shout.id]?.status).toBe('pending')
 
     // A person with a token decides it (this project lists no approvers, so unsigned is allowed),
     // and the record says whose token it was.

@@ -12,6 +12,7 @@ import { sshSign } from '../../src/identity/ssh-keygen.js'
 import { sha256 } from '../../src/store/hash.js'
 import { json, runCli, tempProject, type TempProject } from '../helpers/project.js'
 import { linkHello } from '../helpers/workflow-cli.js'
+import { approvalRequests, approvalsJournal, editApprovals } from '../helpers/approvals-state.js'
 
 // Issue 11: who approved must be provable. A hostile agent with a shell, as the same OS user,
 // tries to approve its own call: by naming a person in DRIFTCORE_ACTOR, by editing the state
@@ -45,7 +46,7 @@ beforeEach(async () => {
 })
 afterEach(() => project.cleanup())
 
-const stateFile = () => path.join(project.home, 'state', 'approvals.json')
+const stateFile = () => approvalsJournal(project.home)
 const signersFile = () => path.join(project.home, 'allowed_signers')
 
 async function ask(env: NodeJS.ProcessEnv = agent): Promise<string> {
@@ -78,14 +79,11 @@ async function verify() {
 }
 
 async function requests(): Promise<Record<string, ApprovalRequest>> {
-  return (JSON.parse(await readFile(stateFile(), 'utf8')) as { requests: Record<string, ApprovalRequest> })
-    .requests
+  return approvalRequests(project.home)
 }
 
 async function editState(edit: (requests: Record<string, ApprovalRequest>) => void): Promise<void> {
-  const doc = { requests: await requests() }
-  edit(doc.requests)
-  await writeFile(stateFile(), JSON.stringify(doc, null, 2))
+  await editApprovals(project.home, edit)
 }
 
 // What an agent that knows the format does: a record sealed and chained properly, HEAD moved.

@@ -1,7 +1,7 @@
 import type { Actor } from '../../audit/record.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 import type { ApprovalRequest } from '../approvals.js'
-import { cutLines, repeatHint, visible, wholeInput } from '../display.js'
+import { approvalsLine, cutLines, repeatHint, stillPendingLine, visible, wholeInput } from '../display.js'
 
 /** How much of an input the review screen shows before it says where the rest is. */
 export const INPUT_LINES = 40
@@ -58,6 +58,8 @@ export function detailLines(request: ApprovalRequest, now: number, redact: Redac
     ['requested', `${request.created_at} (${span(now - Date.parse(request.created_at))} ago)`],
     ['expires', `${request.expires_at} (in ${span(Date.parse(request.expires_at) - now)})`],
   ]
+  const count = approvalsLine(request)
+  if (count) lines.push(['approvals', count])
   if (request.approvers?.length) {
     lines.push(['approvers', request.approvers.map((patterns) => patterns.join(' or ')).join('; and ')])
   }
@@ -79,6 +81,7 @@ function reviewInput(request: ApprovalRequest): string {
 /** The line shown after a decision: what happens next, as `approvals approve/deny` print it. */
 export function decisionLine(approval: ApprovalRequest): string {
   if (approval.status === 'denied') return `denied ${approval.id} (${approval.tool})`
+  if (approval.status === 'pending') return stillPendingLine(approval)
   if (approval.workflow) {
     return `approved ${approval.id} (${approval.tool}); continue the run with: driftcore workflow resume ${approval.workflow.run_id}`
   }

@@ -6,7 +6,7 @@ import { decideRemotely } from '../../control/decide.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 import { decideAsPerson } from '../../identity/person.js'
 import type { ApprovalRequest } from '../../approvals/approvals.js'
-import { repeatHint } from '../../approvals/display.js'
+import { repeatHint, stillPendingLine } from '../../approvals/display.js'
 import type { Actor } from '../../audit/record.js'
 
 export default class ApprovalsApprove extends WorkflowCommand<typeof ApprovalsApprove> {
@@ -14,7 +14,9 @@ export default class ApprovalsApprove extends WorkflowCommand<typeof ApprovalsAp
     'Approve a pending request (bound to its exact input); with --run, run it now (or resume its workflow run)'
   static override description =
     'Only a person approves: not agents, ci:, workflow: or system: actors, and not the requester (unless the rule says ' +
-    'self_approval: allowed and the approval is signed). Once the project lists approvers in .driftcore/allowed_signers, ' +
+    'self_approval: allowed and the approval is signed). A rule with approval.count: N needs N different people: each ' +
+    'approval counts once per person (a key, or unsigned an OS account or token), the request stays pending, says "1 of 2", ' +
+    'and nothing runs until the last one; a denial by any of them denies it. Once the project lists approvers in .driftcore/allowed_signers, ' +
     'the approval is signed with your SSH key (--key, approvals.signing_key in your user config, or the first ssh-agent key ' +
     "listed there) and you are the key's principal; DRIFTCORE_ACTOR cannot name anyone else. The grant is recorded in the " +
     'audit log, which is what makes it count. With --run the call goes through the gate again on behalf of the requester: ' +
@@ -62,6 +64,11 @@ export default class ApprovalsApprove extends WorkflowCommand<typeof ApprovalsAp
             key: this.flags.key,
           },
         )
+    if (approval.status === 'pending') {
+      // A rule that needs several people: this one counted, and nothing runs yet.
+      if (!this.jsonEnabled()) this.log(stillPendingLine(approval))
+      return { approval }
+    }
     if (approval.workflow) return this.continueRun(approval, Boolean(this.flags.run))
     if (!this.flags.run) {
       if (!this.jsonEnabled()) this.log(`approved ${approval.id} (${approval.tool}); ${repeatHint(approval)}`)

@@ -29,7 +29,11 @@ export default class ApprovalsList extends DriftcoreCommand<typeof ApprovalsList
     if (!this.jsonEnabled()) {
       const rows = requests.map((r) => ({
         id: r.id,
-        status: r.status,
+        // A request that needs several people says how far it is: pending 1/2.
+        status:
+          r.status === 'pending' && (r.approvals_required ?? 1) > 1
+            ? `pending ${r.approved_by?.length ?? 0}/${r.approvals_required}`
+            : r.status,
         tool: r.tool,
         requester: `${r.requester.type}:${r.requester.id}`,
         expires_at: r.expires_at,

@@ -48,6 +48,7 @@ export default class PolicyExplain extends DriftcoreCommand<typeof PolicyExplain
       this.log(
         `\ndecision: ${paint.state(d.decision)} — ${d.reason}${d.deciding_rule ? ` (rule ${d.deciding_rule})` : ''}`,
       )
+      if (d.approvals_required) this.log(`approvals: ${d.approvals_required} different people`)
       this.log(describeConstraints(d.constraints))
       for (const w of explanation.warnings) this.log(`warning: ${w.message}`)
     }

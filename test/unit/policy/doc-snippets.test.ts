@@ -120,6 +120,16 @@ const SNIPPETS: Record<string, Entry> = {
       },
     ],
   },
+  'docs/guides/approvals.md#prod-imports-need-two': {
+    cases: [
+      {
+        tool: 'drush.configImport',
+        env: 'prod',
+        expect: { ...ASK, deciding_rule: 'approve-write-exec', approvals_required: 2 },
+      },
+      { tool: 'drush.configImport', expect: { ...ASK, deciding_rule: 'approve-write-exec' } },
+    ],
+  },
   'docs/guides/workflows.md#allow-notify': {
     cases: [
       { tool: 'workflow.notify', expect: { ...ALLOW, deciding_rule: 'allow-notify' } },
