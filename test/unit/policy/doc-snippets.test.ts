@@ -63,8 +63,11 @@ const SNIPPETS: Record<string, Entry> = {
           constraints: expect.objectContaining({ max_files_changed: 20, max_lines_changed: 800 }),
         },
       },
-      { tool: 'gitea.prCreate', expect: { ...ASK, deciding_rule: 'gitea-pr-needs-a-person' } },
-      { tool: 'gitops.propose', expect: { ...ASK, deciding_rule: 'gitea-pr-needs-a-person' } },
+      { tool: 'gitea.prCreate', expect: ASK },
+      {
+        tool: 'gitops.propose',
+        expect: { ...ASK, rule_ids: expect.arrayContaining(['gitea-pr-needs-a-person']) },
+      },
       { tool: 'gitea.prMerge', expect: { ...ASK, approvals_required: 2 } },
     ],
   },
