@@ -31,6 +31,9 @@ const LEFT_OUT = new Set([
   '@oclif/plugin-version',
   // A job step talks to the project, not a cluster; the Kubernetes client is weight it never uses.
   '@driftcore/plugin-tekton',
+  // Opening pull requests from a CI job is left to the forge's own actions; the plugin's git
+  // askpass helper is a file the bundle would not carry.
+  '@driftcore/plugin-gitea',
 ])
 // Commands the action leaves out, for weight every job would carry: the review screen needs a
 // person at a terminal (Ink, React), and generating an SDK is a developer's task that brings the

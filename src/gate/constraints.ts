@@ -12,8 +12,9 @@ import type { ProjectPaths } from '../store/paths.js'
  * - timeout_ms: the gate's deadline (ctx.signal, then it stops waiting) — every tool;
  * - max_output_bytes: the gate measures the output itself ({@link outputRefusal}) — every tool;
  * - max_retries: a workflow step's attempt number, from the call's meta ({@link constraintRefusal});
- * - network, deny_paths, cpu_seconds, memory_bytes, open_files: only as far as the tool's
- *   `inProcess` declaration covers them; otherwise `unavailable`, naming each.
+ * - network, deny_paths, cpu_seconds, memory_bytes, open_files, max_files_changed,
+ *   max_lines_changed: only as far as the tool's `inProcess` declaration covers them;
+ *   otherwise `unavailable`, naming each.
  */
 export function constraintRefusal(
   tool: ToolDescriptor,
@@ -43,6 +44,8 @@ export function constraintRefusal(
     missing.push('network: none')
   for (const key of ['cpu_seconds', 'memory_bytes', 'open_files'] as const)
     if (constraints[key] !== undefined && !work.bounded) missing.push(key)
+  for (const key of ['max_files_changed', 'max_lines_changed'] as const)
+    if (constraints[key] !== undefined && !work.changes) missing.push(key)
   let overlap: { denied: string; path: string } | undefined
   if (constraints.deny_paths?.length) {
     if (!work.paths) missing.push('deny_paths')

@@ -317,6 +317,7 @@ export class Gate {
         signal,
         pump ? { ...options, onProgress: pump.report } : options,
         effects,
+        approvedBy && approvalId ? { id: approvalId, approved_by: approvedBy } : undefined,
       )
       const work = withIdentity(options.identity, () => run(input, ctx))
       const raw = await (signal === NEVER ? work : abortable(work, signal, d.limits.settleMs))
@@ -534,11 +535,13 @@ export class Gate {
     signal: AbortSignal,
     options: InvokeOptions,
     effects: Effects,
+    approval?: ToolContext['approval'],
   ): ToolContext {
     const d = this.deps
     return {
       actor,
       traceId,
+      ...(approval ? { approval } : {}),
       signal,
       constraints: decision.constraints,
       config: d.config,

@@ -9,6 +9,9 @@ export const constraintsSchema = z.strictObject({
   cpu_seconds: z.number().int().positive().optional(),
   memory_bytes: z.number().int().positive().optional(),
   open_files: z.number().int().positive().optional(),
+  /** A change's size budget (files touched, lines added + removed), checked on the computed diff. */
+  max_files_changed: z.number().int().min(0).optional(),
+  max_lines_changed: z.number().int().min(0).optional(),
 })
 
 /** Limits a rule puts on a call; the launcher and the gate enforce them. */
@@ -21,6 +24,8 @@ const LOWEST_WINS = [
   'cpu_seconds',
   'memory_bytes',
   'open_files',
+  'max_files_changed',
+  'max_lines_changed',
 ] as const
 
 /** The tightest of two constraint sets: lower limits, no network over any, every denied path. */

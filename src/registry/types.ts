@@ -21,6 +21,8 @@ export interface Progress {
 export interface ToolContext {
   actor: Actor
   traceId: string
+  /** The person's approval this call runs under, when policy required one (a commit names it). */
+  approval?: { id: string; approved_by: Actor }
   /** Aborted on cancellation or when the policy's timeout passes; pass it on. */
   signal: AbortSignal
   constraints: Constraints
@@ -233,6 +235,12 @@ export interface InProcessWork<I = unknown> {
    * own process.
    */
   bounded?: boolean
+  /**
+   * The handler computes the change it is about to make (a commit's diff) and holds it to
+   * `max_files_changed` and `max_lines_changed` itself before anything leaves the machine.
+   * Leave it out and those constraints refuse the call.
+   */
+  changes?: boolean
 }
 
 export interface ResourceContext {

@@ -34,6 +34,11 @@ const TOOLS: Record<string, { capability: string; risk: string[] }> = {
   'drush.cacheRebuild': { capability: 'drupal.cache', risk: ['write'] },
   'drush.configImport': { capability: 'drupal.config.write', risk: ['write'] },
   'drush.status': { capability: 'drupal.read', risk: ['read'] },
+  'gitea.commit': { capability: 'gitea.commit', risk: ['write', 'network'] },
+  'gitea.prCreate': { capability: 'gitea.pr', risk: ['write', 'network'] },
+  'gitea.prGet': { capability: 'gitea.read', risk: ['read', 'network'] },
+  'gitea.prMerge': { capability: 'gitea.merge', risk: ['write', 'network'] },
+  'gitops.propose': { capability: 'gitops.propose', risk: ['write', 'network'] },
   'policy.rollback': { capability: 'policy.write', risk: ['write'] },
   'qa.runTests': { capability: 'qa.exec', risk: ['exec'] },
   'sandbox.apply': { capability: 'sandbox.write', risk: ['write'] },
@@ -48,6 +53,24 @@ const ASK = { decision: 'REQUIRE_APPROVAL' } as const
 const DENY = { decision: 'DENY' } as const
 
 const SNIPPETS: Record<string, Entry> = {
+  'docs/guides/gitea.md#gitea-reads': {
+    cases: [
+      { tool: 'gitea.prGet', expect: { ...ALLOW, deciding_rule: 'gitea-reads' } },
+      {
+        tool: 'gitea.commit',
+        expect: {
+          decision: 'ALLOW_WITH_CONSTRAINTS',
+          constraints: expect.objectContaining({ max_files_changed: 20, max_lines_changed: 800 }),
+        },
+      },
+      { tool: 'gitea.prCreate', expect: ASK },
+      {
+        tool: 'gitops.propose',
+        expect: { ...ASK, rule_ids: expect.arrayContaining(['gitea-pr-needs-a-person']) },
+      },
+      { tool: 'gitea.prMerge', expect: { ...ASK, approvals_required: 2 } },
+    ],
+  },
   'docs/guides/policy.md#agents-in-prod-need-ops': {
     cases: [
       { tool: 'drush.status', expect: { ...ALLOW, deciding_rule: 'allow-read-only' } },
