@@ -58,16 +58,16 @@ describe('the runner image Dockerfile', () => {
   it('runs as a non-root user in the final stage, set after everything that needs root', () => {
     const users = final().instructions.filter((i) => i.getKeyword() === 'USER')
     expect(users).toHaveLength(1)
-    const user = args(users[0]).split(':')[0]!
+    const user = args(users[0]!).split(':')[0]!
     expect(['root', '0', '']).not.toContain(user)
     const last = final().instructions.findLastIndex((i) => ['RUN', 'COPY', 'ADD'].includes(i.getKeyword()))
-    expect(final().instructions.indexOf(users[0])).toBeGreaterThan(last)
+    expect(final().instructions.indexOf(users[0]!)).toBeGreaterThan(last)
   })
 
   it('has the CLI as its entrypoint, in exec form (no shell between Tekton’s args and the CLI)', () => {
     const entry = final().instructions.filter((i) => i.getKeyword() === 'ENTRYPOINT')
     expect(entry).toHaveLength(1)
-    expect(JSON.parse(args(entry[0]))).toEqual(['node', '/app/bin/run.js'])
+    expect(JSON.parse(args(entry[0]!))).toEqual(['node', '/app/bin/run.js'])
   })
 
   it('bakes in no secret: no ENV, ARG or LABEL named like a token, key or password, no key files', () => {
