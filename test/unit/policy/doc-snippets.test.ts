@@ -39,6 +39,9 @@ const TOOLS: Record<string, { capability: string; risk: string[] }> = {
   'gitea.prGet': { capability: 'gitea.read', risk: ['read', 'network'] },
   'gitea.prMerge': { capability: 'gitea.merge', risk: ['write', 'network'] },
   'gitops.propose': { capability: 'gitops.propose', risk: ['write', 'network'] },
+  'tekton.pipelineRunCreate': { capability: 'tekton.run', risk: ['write', 'network'] },
+  'tekton.pipelineRunCancel': { capability: 'tekton.run', risk: ['write', 'network'] },
+  'tekton.pipelineRunWatch': { capability: 'tekton.read', risk: ['read', 'network'] },
   'policy.rollback': { capability: 'policy.write', risk: ['write'] },
   'qa.runTests': { capability: 'qa.exec', risk: ['exec'] },
   'sandbox.apply': { capability: 'sandbox.write', risk: ['write'] },
@@ -69,6 +72,18 @@ const SNIPPETS: Record<string, Entry> = {
         expect: { ...ASK, rule_ids: expect.arrayContaining(['gitea-pr-needs-a-person']) },
       },
       { tool: 'gitea.prMerge', expect: { ...ASK, approvals_required: 2 } },
+    ],
+  },
+  'docs/guides/tekton-run.md#people-run-on-tekton': {
+    cases: [
+      {
+        tool: 'tekton.pipelineRunCreate',
+        actor: 'human:alice',
+        expect: { ...ASK, deciding_rule: 'approve-write-exec' },
+      },
+      { tool: 'tekton.pipelineRunWatch', expect: { ...ALLOW, deciding_rule: 'agents-watch-tekton' } },
+      { tool: 'tekton.pipelineRunCreate', expect: { ...ASK, deciding_rule: 'approve-write-exec' } },
+      { tool: 'tekton.pipelineRunCancel', expect: ASK },
     ],
   },
   'docs/guides/policy.md#agents-in-prod-need-ops': {
