@@ -123,6 +123,8 @@ export interface DecisionRequest {
   /** Shortens the request's life (a workflow step's timeout); never lengthens it past approvals.ttl_ms. */
   ttlMs?: number
   workflow?: { run_id: string; step: string }
+  /** How the requester was established: an MCP client's request is its client's, across sessions. */
+  identity?: Partial<Identity>
 }
 
 function actorKey(actor: Actor): string {
@@ -268,11 +270,15 @@ export class Approvals {
         deciding_rule: null,
         reason: args.reason,
         ...(args.approvers && args.approvers.length > 0 ? { approvers: [args.approvers] } : {}),
+        ...(mcpRequester(args.requester, args.identity)
+          ? { requester_mcp: mcpRequester(args.requester, args.identity)! }
+          : {}),
         trace_id: args.traceId,
         ...(args.workflow ? { workflow: args.workflow } : {}),
       },
       // The requester may ask for less time, never for more than the project allows.
       Math.min(args.ttlMs ?? this.options.ttlMs, this.options.ttlMs),
+      args.identity,
     )
   }
 

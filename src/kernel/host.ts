@@ -17,8 +17,31 @@ export interface HostServices {
     actor: Actor,
     to: number | undefined,
   ): Promise<{ version: number; hash: string; from: number | null }>
+  /**
+   * A workflow approval step run elsewhere (a Tekton task): opens its decision request once,
+   * keyed by run, step and message, for the calling actor, and reports its state; an approved
+   * one is used here, as a local approval step uses it.
+   */
+  workflowDecision(input: WorkflowDecisionInput, actor: Actor, traceId: string): Promise<WorkflowDecision>
   /** The chain, the approvals the state file claims and every approval signature, as `audit verify` checks them. */
   verifyAudit(): Promise<AuditVerification>
+}
+
+export interface WorkflowDecisionInput {
+  workflow: string
+  step: string
+  run_id: string
+  message: string
+  approvers?: string[]
+  ttl_ms?: number
+}
+
+export interface WorkflowDecision {
+  id: string
+  status: 'pending' | 'approved' | 'denied' | 'expired' | 'withdrawn'
+  expires_at: string
+  decided_by?: Actor
+  comment?: string
 }
 
 export interface AuditVerification {
@@ -42,6 +65,7 @@ export const HOST_TOOL_IDS: ReadonlySet<string> = new Set([
   'approvers.add',
   'approvers.remove',
   'audit.verify',
+  'approvals.request',
 ])
 
 export type HostToolContext = ToolContext & { host?: HostServices }

@@ -2,6 +2,7 @@ import path from 'node:path'
 import { setCelBudget } from '../cel/budget.js'
 import type { Config as OclifConfig } from '@oclif/core'
 import { Approvals } from '../approvals/approvals.js'
+import { workflowDecision } from '../approvals/workflow-decision.js'
 import { Approvers } from '../identity/approvers.js'
 import { ArtifactStore } from '../artifacts/store.js'
 import { AuditLog } from '../audit/log.js'
@@ -168,6 +169,7 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
       history: configHistory,
     }),
     changeApprovers: (change, actor) => approvers.change(change, actor),
+    workflowDecision: (input, actor, traceId) => workflowDecision(approvals, input, actor, traceId),
     async verifyAudit() {
       const { verify } = await import('../control/operations.js')
       const { approvals, signatures, ...chain } = await verify({ audit, paths, config, approvers })

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { readApproval } from '../approvals/approvals.js'
 import { configSetTool } from '../config/set-tool.js'
-import { hostOf } from '../kernel/host.js'
+import { hostOf, type WorkflowDecisionInput } from '../kernel/host.js'
 import { approversAddTool, approversRemoveTool } from '../identity/approvers-tool.js'
 import { policyRollbackTool } from '../policy/rollback-tool.js'
 import { notifyTool } from '../workflow/tools/notify.js'
@@ -154,6 +154,35 @@ const approvalStatus: ToolDefinition = {
   },
 }
 
+const approvalRequest: ToolDefinition = {
+  id: 'approvals.request',
+  title: 'Ask a person to approve a workflow step',
+  description:
+    "A workflow approval step run outside this process (a Tekton task): opens the step's decision request once for the caller (keyed by run, step and message) and reports its state (pending, approved, denied, expired, withdrawn). Call it again to wait. Only a person other than the caller can approve it (driftcore approvals approve ID).",
+  capability: 'approvals.request',
+  risk: ['write'],
+  idempotent: true,
+  inProcess: { paths: () => [], bounded: true },
+  input: z.strictObject({
+    workflow: z.string().min(1).max(200),
+    step: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a workflow step id'),
+    run_id: z.string().min(1).max(200),
+    message: z.string().min(1).max(4000),
+    approvers: z.array(z.string().min(1)).optional(),
+    ttl_ms: z.number().int().positive().optional(),
+  }),
+  output: z.object({
+    id: z.string(),
+    status: z.enum(['pending', 'approved', 'denied', 'expired', 'withdrawn']),
+    expires_at: z.string(),
+    decided_by: z.object({ type: z.string(), id: z.string() }).optional(),
+    comment: z.string().optional(),
+  }),
+  async run(input: WorkflowDecisionInput, ctx) {
+    return hostOf(ctx).workflowDecision(input, ctx.actor, ctx.traceId)
+  },
+}
+
 // defineTool ties each handler to its id, as for a plugin's tools: no plugin can re-export one.
 export const coreCapabilities: Capabilities = Object.freeze({
   tools: Object.freeze(
@@ -166,6 +195,7 @@ export const coreCapabilities: Capabilities = Object.freeze({
       approversAddTool,
       approversRemoveTool,
       approvalStatus,
+      approvalRequest,
       notifyTool,
       poolExecTool,
     ].map((tool) => defineTool(tool)),

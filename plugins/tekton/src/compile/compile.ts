@@ -320,7 +320,7 @@ function notes(definition: WorkflowDefinition, fin: Set<string>): string[] {
   const approvals = definition.steps.filter((s) => s.type === 'approval').map((s) => s.id)
   if (approvals.length > 0)
     out.push(
-      `approval steps (${approvals.join(', ')}) wait on the service's decision API, which the runner cannot reach yet: in the cluster the run fails there (docs/guides/tekton.md, "Approval steps")`,
+      `approval steps (${approvals.join(', ')}) wait in their task for a person to approve on the service (tool approvals.request; policy must allow it): the task's timeout bounds the wait (docs/guides/tekton.md, "Approval steps")`,
     )
   const regular = definition.steps.filter((s) => !fin.has(s.id))
   const dependents = new Map<string, number>()

@@ -163,14 +163,44 @@ export async function runStep(run: StepRun): Promise<{ status: string; output: u
       checkExpect(x, def.expect, where, scope, r.output)
       return finish('succeeded', r.output, r.artifact)
     }
-    case 'approval':
-      throw new DriftcoreError(
-        'unavailable',
-        `${where}: approval steps wait on the service's decision API, which this runner cannot reach yet`,
-        {
-          hint: 'run the workflow locally (driftcore workflow run), or ask for approval through a worker step whose tool policy sends to a person',
-        },
-      )
+    case 'approval': {
+      const message = String(x.template(def.message, `${where}.message`)(context))
+      const ask = {
+        workflow: run.workflow,
+        step: def.id,
+        run_id: run.runId,
+        message,
+        ...(def.approvers ? { approvers: def.approvers } : {}),
+        ...(def.timeout ? { ttl_ms: durationMs(def.timeout) } : {}),
+      }
+      // The service opens the request once for this run and step; asking again reports it.
+      for (;;) {
+        const r = (await call('approvals.request', ask)).output as {
+          id: string
+          status: string
+          decided_by?: { type: string; id: string }
+          comment?: string
+        }
+        if (r.status === 'approved')
+          return finish('succeeded', {
+            approved: true,
+            approval_id: r.id,
+            ...(r.decided_by ? { decided_by: r.decided_by } : {}),
+            ...(r.comment ? { comment: r.comment } : {}),
+          })
+        if (r.status !== 'pending')
+          throw new DriftcoreError(
+            r.status === 'expired' ? 'timeout' : 'forbidden',
+            `${where}: approval ${r.id} was ${r.status}${r.decided_by ? ` by ${r.decided_by.type}:${r.decided_by.id}` : ''}`,
+            {
+              details: { approval_id: r.id, status: r.status },
+              hint: `see driftcore approvals show ${r.id} on the service; run the workflow again to ask anew`,
+            },
+          )
+        process.stderr.write(`${where}: waiting for a person to approve ${r.id}\n`)
+        await sleep(run.approvalPollMs ?? 10_000)
+      }
+    }
   }
 }
 

@@ -23,6 +23,11 @@ export default class TektonStep extends DriftcoreCommand<typeof TektonStep> {
     'retry-count': Flags.integer({ default: 0, description: 'how many attempts came before this one' }),
     'status-file': Flags.string({ required: true, description: 'where to write the status result' }),
     'output-file': Flags.string({ required: true, description: 'where to write the output result' }),
+    'poll-ms': Flags.integer({
+      default: 10_000,
+      min: 100,
+      description: 'how often to ask again while a person has not decided yet (ms)',
+    }),
   }
 
   async run() {
@@ -59,6 +64,7 @@ export default class TektonStep extends DriftcoreCommand<typeof TektonStep> {
       retryCount: this.flags['retry-count'],
       statusFile: this.flags['status-file'],
       outputFile: this.flags['output-file'],
+      approvalPollMs: this.flags['poll-ms'],
       verdictOf: (tool, output) => this.toolVerdict(tool, output),
     })
     if (!this.jsonEnabled()) this.log(`${this.flags.step} ${result.status}`)
