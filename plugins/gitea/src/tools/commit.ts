@@ -87,7 +87,7 @@ export const commit = defineTool({
   id: 'gitea.commit',
   title: 'Commit file changes to a branch',
   description:
-    "Commits a set of file changes (create, update, delete) to a branch through real git and pushes it, without force. The actor is the author, driftcore the committer; the message carries the trace and approval ids. The policy's max_files_changed, max_lines_changed and deny_paths are checked on the computed diff before anything is pushed.",
+    "Commits a set of file changes (create, update, delete) to a branch through real git and pushes it, without force. The actor is the author, driftcore the committer; the message carries the trace and approval ids. from_dir {path, to} commits a project folder's files (of .driftcore/ only the sandbox), read confined: no symlink followed or committed, no '..'. The policy's max_files_changed, max_lines_changed and deny_paths are checked on the computed diff before anything is pushed.",
   capability: 'gitea.commit',
   risk: WRITE,
   requires: ['git', 'network'],
