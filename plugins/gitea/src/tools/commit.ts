@@ -2,6 +2,7 @@ import { defineTool } from 'driftcore'
 import { z } from 'zod'
 import { giteaApi } from '../api/client.js'
 import { commitChanges } from '../git/commit.js'
+import { changesFromDir } from '../git/from-dir.js'
 import {
   apiWork,
   branchLock,
@@ -50,23 +51,43 @@ export const commitOutput = z.object({
   pushed: z.boolean(),
 })
 
-export const commitInput = z.object({
-  owner: ownerField,
-  repo: repoField,
-  branch: branchName.describe('the branch to commit to; created from base when it does not exist'),
-  base: branchName
-    .optional()
-    .describe('where a new branch starts (default: the repository’s default branch)'),
-  message: z.string().min(1).max(20_000),
-  changes: z.array(changeSchema).min(1).max(5000),
-  expected_head: sha.optional().describe('commit only if the branch is still at this commit'),
-})
+export const commitInput = z
+  .object({
+    owner: ownerField,
+    repo: repoField,
+    branch: branchName.describe('the branch to commit to; created from base when it does not exist'),
+    base: branchName
+      .optional()
+      .describe('where a new branch starts (default: the repository’s default branch)'),
+    message: z.string().min(1).max(20_000),
+    changes: z.array(changeSchema).max(5000).default([]),
+    from_dir: z
+      .object({
+        path: z
+          .string()
+          .min(1)
+          .max(4096)
+          .describe(
+            'a folder relative to the project root (of .driftcore/ only the sandbox, .driftcore/sandbox/…)',
+          ),
+        to: z.string().min(1).max(4096).describe('the folder in the repository its files go to'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "commit a project folder's files (put) under `to`: read confined, no symlink followed or committed, no `..`, nothing outside the project",
+      ),
+    expected_head: sha.optional().describe('commit only if the branch is still at this commit'),
+  })
+  .refine((i) => i.changes.length > 0 || i.from_dir !== undefined, {
+    message: 'give changes, from_dir, or both',
+  })
 
 export const commit = defineTool({
   id: 'gitea.commit',
   title: 'Commit file changes to a branch',
   description:
-    "Commits a set of file changes (create, update, delete) to a branch through real git and pushes it, without force. The actor is the author, driftcore the committer; the message carries the trace and approval ids. The policy's max_files_changed, max_lines_changed and deny_paths are checked on the computed diff before anything is pushed.",
+    "Commits a set of file changes (create, update, delete) to a branch through real git and pushes it, without force. The actor is the author, driftcore the committer; the message carries the trace and approval ids. from_dir {path, to} commits a project folder's files (of .driftcore/ only the sandbox), read confined: no symlink followed or committed, no '..'. The policy's max_files_changed, max_lines_changed and deny_paths are checked on the computed diff before anything is pushed.",
   capability: 'gitea.commit',
   risk: WRITE,
   requires: ['git', 'network'],
@@ -77,7 +98,13 @@ export const commit = defineTool({
   // Its effect is the push: a call that fails before it (over budget, a conflict) keeps its approval.
   effects: 'marked',
   async run(input, ctx) {
+    // The folder is read before anything is fetched: a refused path costs no network call.
+    const fromDir = input.from_dir ? await changesFromDir(ctx, input.from_dir) : []
     const api = await giteaApi(ctx)
-    return commitChanges(ctx, api, { ...input, owner: ownerOf(ctx, input.owner) })
+    return commitChanges(ctx, api, {
+      ...input,
+      changes: [...input.changes, ...fromDir],
+      owner: ownerOf(ctx, input.owner),
+    })
   },
 })
