@@ -254,7 +254,14 @@ steps:
     )
     const tools = (stdout: string) =>
       (JSON.parse(stdout) as { id: string; plugin: string }[]).map((t) => `${t.id} ${t.plugin}`)
-    expect(tools(bundled.stdout)).toEqual(tools(installed.stdout))
+    // The plugins scripts/build-action.mjs leaves out (LEFT_OUT): a job step opens no pull
+    // requests and talks to no cluster.
+    const leftOut = ['@driftcore/plugin-gitea', '@driftcore/plugin-tekton']
+    const installedTools = tools(installed.stdout)
+    expect(installedTools.some((t) => leftOut.some((p) => t.endsWith(` ${p}`)))).toBe(true)
+    expect(tools(bundled.stdout)).toEqual(
+      installedTools.filter((t) => !leftOut.some((p) => t.endsWith(` ${p}`))),
+    )
     expect(tools(bundled.stdout).length).toBeGreaterThan(10)
   })
 
