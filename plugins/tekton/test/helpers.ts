@@ -12,6 +12,7 @@ import {
 } from '../../../test/helpers/project.js'
 import { drushCapabilities } from '../../drush/src/hooks/capabilities.js'
 import scaffoldCapabilities from '../../scaffold/src/hooks/capabilities.js'
+import { giteaCapabilities } from '../../gitea/src/hooks/capabilities.js'
 import { compileWorkflow, type CompileInput, type CompileResult } from '../src/compile/compile.js'
 import { validateTekton } from '../src/schema/validate.js'
 import { yamlDocuments } from '../src/formatters/documents.js'
@@ -39,12 +40,13 @@ export interface CompileProject extends TempProject {
   compileFile: (file: string, options?: Partial<CompileInput>) => Promise<CompileResult>
 }
 
-/** A project with the drush and scaffold plugins' tools, so the packs' workflows load. */
+/** A project with the drush, scaffold and gitea plugins' tools, so the packs' workflows load. */
 export async function compileProject(config = DOCS_CONFIG): Promise<CompileProject> {
   const project = await tempProject({ config })
   const kernel = await testKernel(project, [
     workspacePlugin('drush', drushCapabilities),
     workspacePlugin('scaffold', await scaffoldCapabilities()),
+    workspacePlugin('gitea', giteaCapabilities),
   ])
   let n = 0
   const compileFile = async (file: string, options: Partial<CompileInput> = {}) => {

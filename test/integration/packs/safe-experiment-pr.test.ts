@@ -74,7 +74,8 @@ it('safe-experiment-pr: QA passes, the module is committed from the sandbox, the
   expect(pr.body).toContain(`run ${first.state.run_id}`)
   expect(pr.body).toMatch(/1\. snapshot: succeeded/)
   expect(pr.body).toContain(`5. commit: succeeded (${commit.commit} on experiment/experiment`)
-  expect(pr.body).toContain('6. reset: succeeded')
+  expect(pr.body).toContain('6. review: waiting')
+  expect(first.state.steps.reset?.status).toBe('succeeded')
   expect(pr.body).toContain(`driftcore workflow timeline ${first.state.run_id}`)
 
   // Not merged yet: main is still the seed commit.
