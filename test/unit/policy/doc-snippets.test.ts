@@ -39,6 +39,7 @@ const TOOLS: Record<string, { capability: string; risk: string[] }> = {
   'gitea.prGet': { capability: 'gitea.read', risk: ['read', 'network'] },
   'gitea.prMerge': { capability: 'gitea.merge', risk: ['write', 'network'] },
   'gitops.propose': { capability: 'gitops.propose', risk: ['write', 'network'] },
+  'approvals.request': { capability: 'approvals.request', risk: ['write'] },
   'tekton.pipelineRunCreate': { capability: 'tekton.run', risk: ['write', 'network'] },
   'tekton.pipelineRunCancel': { capability: 'tekton.run', risk: ['write', 'network'] },
   'tekton.pipelineRunWatch': { capability: 'tekton.read', risk: ['read', 'network'] },
@@ -73,6 +74,9 @@ const SNIPPETS: Record<string, Entry> = {
       },
       { tool: 'gitea.prMerge', expect: { ...ASK, approvals_required: 2 } },
     ],
+  },
+  'docs/guides/tekton.md#tasks-may-ask': {
+    cases: [{ tool: 'approvals.request', expect: { ...ALLOW, deciding_rule: 'tasks-may-ask' } }],
   },
   'docs/guides/tekton-run.md#people-run-on-tekton': {
     cases: [
