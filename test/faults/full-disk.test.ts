@@ -28,10 +28,7 @@ async function projectOn(disk: SmallDisk): Promise<TempProject> {
   const before = process.env.TMPDIR
   process.env.TMPDIR = disk.dir
   try {
-    const project = await tempProject()
-    // V8's compile cache (a few MiB, in the project's user home here) would fill the 2 MiB disk.
-    project.env.NODE_DISABLE_COMPILE_CACHE = '1'
-    return project
+    return await tempProject()
   } finally {
     if (before === undefined) delete process.env.TMPDIR
     else process.env.TMPDIR = before

@@ -28,6 +28,18 @@ export interface TempProject {
 }
 
 /** A throwaway project folder with its own HOME and XDG dirs; `.driftcore/` is created on demand. */
+
+/**
+ * V8's compile cache for every CLI the tests start: one folder outside every project, fixed when
+ * this module loads (before a test points TMPDIR at a small disk), so each project's user home
+ * does not fill with megabytes of bytecode, a child still writing it cannot race a project's
+ * removal, and the tests share one warm cache. test/security/startup-bundle.test.ts unsets it to
+ * test driftcore's own cache folder.
+ */
+const TEST_COMPILE_CACHE = path.join(
+  os.tmpdir(),
+  `driftcore-test-compile-cache-${process.getuid?.() ?? 'user'}`,
+)
 export async function tempProject(
   options: { config?: string; policy?: Record<string, string> } = {},
 ): Promise<TempProject> {
@@ -48,6 +60,7 @@ export async function tempProject(
   const env: NodeJS.ProcessEnv = {
     ...trust,
     PATH: process.env.PATH,
+    NODE_COMPILE_CACHE: TEST_COMPILE_CACHE,
     HOME: path.join(dir, 'user-home'),
     XDG_CONFIG_HOME: path.join(dir, 'user-home/.config'),
     XDG_DATA_HOME: path.join(dir, 'user-home/.local/share'),

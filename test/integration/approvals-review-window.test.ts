@@ -33,8 +33,6 @@ async function until(check: (text: string) => boolean, what: string): Promise<st
 
 beforeAll(async () => {
   project = await tempProject()
-  // The review screen's child may still write V8's compile cache while the folder is removed.
-  project.env.NODE_DISABLE_COMPILE_CACHE = '1'
   const kernel = await testKernel(project)
   for (let i = 0; i < 28; i++)
     await kernel.approvals.requestDecision({

@@ -14,6 +14,8 @@ afterEach(async () => {
 
 async function project(): Promise<TempProject> {
   const p = await tempProject()
+  // These tests are about driftcore's own cache folder, which NODE_COMPILE_CACHE would replace.
+  delete p.env.NODE_COMPILE_CACHE
   projects.push(p)
   return p
 }
