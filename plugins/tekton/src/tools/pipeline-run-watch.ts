@@ -76,14 +76,29 @@ function follow(
       let run = await getRun(cluster, name)
       const listed = await listTaskRuns(cluster, name)
       const taskRuns = new Map(listed.items.map((t) => [t.metadata?.name ?? '', t]))
+      let closing = false
       const update = () => {
+        if (closing) return
         const next = summarize(run, [...taskRuns.values()])
-        report(status, next)
-        status = next
-        if (stop(next)) end(undefined, next)
+        if (!(stop(next) && FINISHED.has(next.status))) {
+          report(status, next)
+          status = next
+          if (stop(next)) end(undefined, next)
+          return
+        }
+        // The two watches are separate streams with no order between them: the run's end can
+        // arrive before its last TaskRun's, so the tasks are read once more, and the end is
+        // reported with them in one message.
+        closing = true
+        listTaskRuns(cluster, name).then((fresh) => {
+          const last = summarize(run, fresh.items)
+          report(status, last)
+          status = last
+          end(undefined, last)
+        }, end)
       }
       update()
-      if (settled) return
+      if (settled || closing) return
       const base = `/apis/${GROUP}/${VERSION}/namespaces/${cluster.namespace}`
       const restart = (error: unknown) => {
         if (settled) return
