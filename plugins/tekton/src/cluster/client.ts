@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node'
+import type { CoreV1Api, CustomObjectsApi, Watch } from '@kubernetes/client-node'
 import { DriftcoreError } from 'driftcore'
 import { kubeconfigFiles, type TektonConfig } from './config.js'
 
@@ -22,8 +22,12 @@ export interface Cluster {
  * thrown here carries a token, a key or a password. A user whose credentials come from a
  * program (exec, auth-provider) would start that program outside driftcore's launcher, so it is
  * refused unless `tekton.exec_credentials: allow`.
+ *
+ * The client library (~3 MB of code) is loaded here, on a tool's first call, not with the
+ * plugin's capabilities: every driftcore command loads those, and most never reach a cluster.
  */
-export function openCluster(config: TektonConfig, root: string): Cluster {
+export async function openCluster(config: TektonConfig, root: string): Promise<Cluster> {
+  const { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } = await import('@kubernetes/client-node')
   const kc = new KubeConfig()
   const files = kubeconfigFiles(config, root)
   const found = files.filter((f) => existsSync(f))

@@ -24,7 +24,7 @@ export const clusterWork = {
   bounded: true,
 }
 
-export function connect(ctx: Pick<ToolContext, 'config' | 'paths'>): Cluster {
+export function connect(ctx: Pick<ToolContext, 'config' | 'paths'>): Promise<Cluster> {
   return openCluster(tektonConfig(ctx.config), ctx.paths.root)
 }
 

@@ -37,7 +37,7 @@ export const logs = defineTool({
     ),
   }),
   async run(input, ctx) {
-    const cluster = connect(ctx)
+    const cluster = await connect(ctx)
     const { items } = await listTaskRuns(cluster, input.pipelineRun)
     const tr = items.find((t) => t.metadata?.labels?.['tekton.dev/pipelineTask'] === input.task)
     if (!tr)

@@ -1,11 +1,8 @@
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import { defineTool } from 'driftcore'
 import { z } from 'zod'
 import { GROUP, VERSION } from '../cluster/client.js'
 import { FINISHED, RUN_STATES } from '../cluster/status.js'
 import { call, clusterWork, connect, objectName, plural, readStatus } from './common.js'
-
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch)
 
 export const pipelineRunCancel = defineTool({
   id: 'tekton.pipelineRunCancel',
@@ -29,11 +26,12 @@ export const pipelineRunCancel = defineTool({
     cancelled: z.boolean().describe('false when it had already finished'),
   }),
   async run(input, ctx) {
-    const cluster = connect(ctx)
+    const cluster = await connect(ctx)
     const before = await readStatus(cluster, input.name)
     const out = { name: input.name, namespace: cluster.namespace, status_before: before.status }
     if (FINISHED.has(before.status)) return { ...out, cancelled: false }
     await ctx.beginEffects()
+    const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node')
     await call(cluster, `cancelling PipelineRun ${cluster.namespace}/${input.name}`, () =>
       cluster.custom.patchNamespacedCustomObject(
         {
@@ -44,7 +42,7 @@ export const pipelineRunCancel = defineTool({
           name: input.name,
           body: { spec: { status: input.finally ? 'CancelledRunFinally' : 'Cancelled' } },
         },
-        mergePatch,
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
     )
     return { ...out, cancelled: true }

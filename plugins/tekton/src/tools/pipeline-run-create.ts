@@ -98,7 +98,7 @@ export const pipelineRunCreate = defineTool({
     tasks: z.array(z.object({ name: z.string(), action: z.enum(['created', 'updated', 'unchanged']) })),
   }),
   async run(input, ctx) {
-    const cluster = connect(ctx)
+    const cluster = await connect(ctx)
     const run = checked(input.pipelineRun, 'PipelineRun', cluster.namespace)
     const pipeline = input.pipeline ? checked(input.pipeline, 'Pipeline', cluster.namespace) : undefined
     const tasks = input.tasks.map((t) => checked(t, 'Task', cluster.namespace))

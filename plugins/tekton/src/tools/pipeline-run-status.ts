@@ -15,6 +15,6 @@ export const pipelineRunStatus = defineTool({
   input: z.object({ name: objectName.describe('the PipelineRun, in tekton.namespace') }),
   output: runStatusSchema,
   async run(input, ctx) {
-    return readStatus(connect(ctx), input.name)
+    return readStatus(await connect(ctx), input.name)
   },
 })

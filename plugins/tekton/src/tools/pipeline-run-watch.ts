@@ -164,7 +164,7 @@ export const pipelineRunWatch = defineTool({
   async run(input, ctx) {
     const until: Until = input.until
     return follow(
-      connect(ctx),
+      await connect(ctx),
       input.name,
       ctx,
       (s) => FINISHED.has(s.status) || (until === 'change' && s.fingerprint !== input.since),
