@@ -1,5 +1,5 @@
 import { DriftcoreError, type ToolContext } from 'driftcore'
-import createClient, { type Client } from 'openapi-fetch'
+import type { Client } from 'openapi-fetch'
 import type { components, paths } from '../../generated/gitea-api.js'
 import type { GiteaSettings } from '../settings/section.js'
 import { apiError, networkError } from './errors.js'
@@ -57,6 +57,8 @@ export async function giteaApi(
   }
   const token = await ctx.secrets.resolve(settings.token)
   const server = settings.url.replace(/\/+$/, '')
+  // Loaded here, not with the plugin's capabilities, which every driftcore command loads.
+  const { default: createClient } = await import('openapi-fetch')
   const client = createClient<paths>({
     baseUrl: `${server}/api/v1`,
     headers: { Authorization: `token ${token}`, Accept: 'application/json' },

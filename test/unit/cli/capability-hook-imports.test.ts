@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { REPO } from '../../helpers/project.js'
+
+/**
+ * Every driftcore command loads every plugin's capabilities hook (tools list, tools call,
+ * mcp serve), so what a hook imports is paid on each start. A client library for a remote
+ * system belongs to the tool's first call: this lists the packages each hook's module graph
+ * reaches, from dist/ (run `npm run build` first), as Node resolves them.
+ */
+const HOOKS = {
+  core: 'dist/registry/core-capabilities.js',
+  drush: 'plugins/drush/dist/hooks/capabilities.js',
+  gitea: 'plugins/gitea/dist/hooks/capabilities.js',
+  mcp: 'plugins/mcp/dist/hooks/capabilities.js',
+  scaffold: 'plugins/scaffold/dist/hooks/capabilities.js',
+  tekton: 'plugins/tekton/dist/hooks/capabilities.js',
+}
+
+// Clients of remote systems, each loaded only by the tools that talk to one.
+const ON_FIRST_CALL = [
+  '@kubernetes/client-node',
+  '@modelcontextprotocol/sdk',
+  'openapi-fetch',
+  'undici',
+  'ws',
+]
+
+function packagesLoadedBy(file: string): string[] {
+  const script = `
+    import module from 'node:module'
+    const seen = new Set()
+    module.registerHooks({ resolve(specifier, context, next) {
+      const result = next(specifier, context)
+      const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(result.url)
+      if (m) seen.add(m[1])
+      return result
+    } })
+    await import(${JSON.stringify(path.join(REPO, file))})
+    process.stdout.write(JSON.stringify([...seen].sort()))
+  `
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`importing ${file} failed: ${r.stderr}`)
+  return JSON.parse(r.stdout) as string[]
+}
+
+describe('what a capabilities hook loads on every start', () => {
+  for (const [plugin, file] of Object.entries(HOOKS)) {
+    it(`${plugin}'s hook loads no remote-system client (they load on a tool's first call)`, () => {
+      const loaded = packagesLoadedBy(file)
+      expect(loaded).toContain('zod')
+      expect(loaded.filter((p) => ON_FIRST_CALL.includes(p))).toEqual([])
+    })
+  }
+})
