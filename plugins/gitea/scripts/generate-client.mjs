@@ -6,15 +6,14 @@
 //
 //   node plugins/gitea/scripts/generate-client.mjs [path/to/swagger.v1.json]
 //
-// The document is the team's shared fixture (../shared/fixtures/gitea/swagger.v1.json beside the
-// repository, Gitea 1.27.1; DRIFTCORE_SHARED_FIXTURES points elsewhere), the same one the tests'
-// stand-in Gitea validates every request and response against.
+// The document is contract/swagger.v1.json (Gitea 1.27.1), kept in the repository so a fresh
+// checkout builds on its own, the same one the tests' stand-in Gitea validates every request and
+// response against; a test keeps it equal to the team's fixture.
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
 const PLUGIN = path.resolve(import.meta.dirname, '..')
-const SHARED = process.env.DRIFTCORE_SHARED_FIXTURES ?? path.resolve(PLUGIN, '../../../shared/fixtures')
-const SOURCE = process.argv[2] ?? path.join(SHARED, 'gitea/swagger.v1.json')
+const SOURCE = process.argv[2] ?? path.join(PLUGIN, 'contract/swagger.v1.json')
 const OUT = path.join(PLUGIN, 'generated')
 const OPENAPI = path.join(OUT, 'gitea.openapi.json')
 const TYPES = path.join(OUT, 'gitea-api.d.ts')
