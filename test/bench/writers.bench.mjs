@@ -15,6 +15,7 @@
 //      anything high), but steps finishing together share an fsync, so 50k steps take about a
 //      minute instead of the chain's three fsyncs per step (10k chain: ~60 s here). The chain
 //      shape is there to check the lag figure on the run the issue names.
+// WRITERS_BENCH_PARTS=runs runs part 2 only.
 // Printed, not asserted. Memory figures are sampled inside the loops, since a busy loop never
 // runs a timer.
 /* global performance, setInterval, clearInterval, Buffer */
