@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs'
+import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { open, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
@@ -16,6 +16,13 @@ export interface IdempotentEntry<R = unknown> {
 
 type Line = IdempotentEntry & { key: string }
 
+/** A line waiting to be written, and the entry it holds until then. */
+interface Item {
+  key: string
+  entry: IdempotentEntry
+  line: string
+}
+
 const COMPACT_BYTES = 8 * 1024 * 1024
 
 /**
@@ -27,12 +34,18 @@ const COMPACT_BYTES = 8 * 1024 * 1024
  * So a call costs a stat and an append, not a rewrite of every entry ever stored: the JSON
  * document this replaces made 10,000 keyed calls quadratic and timed out under 100 concurrent
  * callers. Expired entries are dropped when the file is compacted.
+ *
+ * Memory holds one number per key once its line is on disk: where the line starts in the file.
+ * A hit (a retry, rare) reads that line back and checks it names the key; a line that does not
+ * (another process compacted the file) makes the index be read again from the file. So a
+ * 50,000-step run holds its keys, not 50,000 results.
  */
 export class IdempotencyStore {
   private readonly file: string
   private readonly legacy: string
-  private readonly entries = new Map<string, IdempotentEntry>()
-  private readonly commits: GroupCommit<string>
+  /** A key's entry while its line is not on disk yet; after, the line's offset in the file. */
+  private readonly entries = new Map<string, IdempotentEntry | number>()
+  private readonly commits: GroupCommit<Item>
   private readonly fsync: FsyncPolicy
   private offset = 0
   private loaded = false
@@ -52,13 +65,13 @@ export class IdempotencyStore {
       intervalMs: options.batchIntervalMs ?? 10,
       maxBatch: 1024,
       maxBytes: 1024 * 1024,
-      sizeOf: (line) => line.length,
+      sizeOf: (item) => item.line.length,
     })
   }
 
   async lookup<R>(key: string, tool: string, inputHash: string): Promise<IdempotentEntry<R> | undefined> {
     await this.refresh()
-    const entry = this.entries.get(key)
+    const entry = this.entryOf(key)
     if (!entry || Date.now() - Date.parse(entry.at) > this.windowMs) return undefined
     if (entry.tool !== tool || entry.input_hash !== inputHash) {
       throw new DriftcoreError(
@@ -75,7 +88,7 @@ export class IdempotencyStore {
   async store(key: string, tool: string, inputHash: string, result: unknown): Promise<void> {
     const entry: IdempotentEntry = { tool, input_hash: inputHash, result, at: new Date().toISOString() }
     this.entries.set(key, entry)
-    await this.commits.add(JSON.stringify({ key, ...entry }) + '\n')
+    await this.commits.add({ key, entry, line: JSON.stringify({ key, ...entry }) + '\n' })
   }
 
   /** Writes what is pending; the kernel calls it on close. */
@@ -89,15 +102,84 @@ export class IdempotencyStore {
     return next
   }
 
-  private write(lines: string[]): Promise<void> {
-    return this.exclusive(() => this.append(lines))
+  // The entry of `key`: kept in memory until its line is written, then read back from the file.
+  private entryOf(key: string): IdempotentEntry | undefined {
+    const at = this.entries.get(key)
+    if (typeof at !== 'number') return at
+    const line = this.lineAt(at)
+    if (line?.key === key) {
+      const { key: _key, ...entry } = line
+      return entry
+    }
+    this.reindex()
+    const again = this.entries.get(key)
+    if (typeof again !== 'number') return again
+    const reread = this.lineAt(again)
+    if (reread?.key !== key) return undefined
+    const { key: _key, ...entry } = reread
+    return entry
   }
 
-  private async append(lines: string[]): Promise<void> {
+  // One line from `offset` to its newline (synchronous: a hit is rare and the line small).
+  private lineAt(offset: number): Line | undefined {
+    let fd: number
+    try {
+      fd = openSync(this.file, 'r')
+    } catch {
+      return undefined
+    }
+    try {
+      const chunks: Buffer[] = []
+      for (let at = offset, size = 4096; ; at += size, size *= 2) {
+        const chunk = Buffer.alloc(size)
+        const read = readSync(fd, chunk, 0, size, at)
+        const end = chunk.subarray(0, read).indexOf(0x0a)
+        if (end >= 0 || read < size) {
+          chunks.push(chunk.subarray(0, end >= 0 ? end : read))
+          break
+        }
+        chunks.push(chunk)
+      }
+      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Line
+    } catch {
+      return undefined
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  // The file was rewritten under us (compacted by another process): offsets are read anew.
+  // Entries not yet written stay; everything else is where the file now says.
+  private reindex(): void {
+    for (const [key, value] of this.entries) if (typeof value === 'number') this.entries.delete(key)
+    let fd: number
+    try {
+      fd = openSync(this.file, 'r')
+    } catch {
+      this.offset = 0
+      return
+    }
+    try {
+      const size = statSync(this.file).size
+      const buffer = Buffer.alloc(size)
+      const read = readSync(fd, buffer, 0, size, 0)
+      const end = buffer.subarray(0, read).lastIndexOf(0x0a) + 1
+      this.rememberAll(buffer.subarray(0, end), 0)
+      this.offset = end
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  private write(items: Item[]): Promise<void> {
+    return this.exclusive(() => this.append(items))
+  }
+
+  private async append(items: Item[]): Promise<void> {
     await withFileLock(this.file, async () => {
       const handle = await open(this.file, 'a', 0o600)
       try {
-        const text = lines.join('')
+        const text = items.map((item) => item.line).join('')
         const { size } = await handle.stat()
         await appendAll(handle, text, this.file, size)
         try {
@@ -109,6 +191,12 @@ export class IdempotencyStore {
         // Nobody wrote since we last read: our own lines need not be read back. (A read-back
         // that ran during this write may already have passed some of them: offset > size.)
         if (size <= this.offset) this.offset = Math.max(this.offset, size + Buffer.byteLength(text))
+        // On disk now: the entry gives way to where its line is (unless a newer one took its key).
+        let at = size
+        for (const item of items) {
+          if (this.entries.get(item.key) === item.entry) this.entries.set(item.key, at)
+          at += Buffer.byteLength(item.line)
+        }
       } finally {
         await handle.close()
       }
@@ -135,17 +223,26 @@ export class IdempotencyStore {
       await handle.read(buffer, 0, buffer.length, from)
       const end = buffer.lastIndexOf(0x0a) + 1
       this.offset = Math.max(this.offset, from + end)
-      for (const line of buffer.toString('utf8', 0, end).split('\n')) this.remember(line)
+      this.rememberAll(buffer.subarray(0, end), from)
     } finally {
       await handle.close()
     }
   }
 
-  private remember(line: string): void {
-    if (line === '') return
+  // Complete lines starting at byte `from` of the file: each key is remembered by its offset.
+  private rememberAll(buffer: Buffer, from: number): void {
+    for (let start = 0; start < buffer.length;) {
+      let end = buffer.indexOf(0x0a, start)
+      if (end < 0) end = buffer.length
+      if (end > start) this.remember(buffer.toString('utf8', start, end), from + start)
+      start = end + 1
+    }
+  }
+
+  private remember(line: string, offset: number): void {
     try {
-      const { key, ...entry } = JSON.parse(line) as Line
-      this.entries.set(key, entry)
+      const { key } = JSON.parse(line) as Line
+      if (typeof key === 'string') this.entries.set(key, offset)
     } catch {
       // A damaged line loses one remembered result: that call would run again, nothing worse.
     }

@@ -83,7 +83,7 @@ export class Executor {
     private readonly options: ExecuteOptions,
   ) {
     this.runSlots = new Semaphore(workflow.concurrency ?? Number.MAX_SAFE_INTEGER)
-    for (const [id, step] of Object.entries(state.steps)) this.view(id, step)
+    for (const id of workflow.read) this.view(id, state.steps[id]!)
     this.context = {
       inputs: jsonToCel(state.input),
       steps: this.stepsView,
@@ -393,7 +393,10 @@ export class Executor {
     return event
   }
 
+  // Only steps an expression reads are kept in CEL's form (a second copy of the output): a
+  // 50,000-step run whose steps read nothing of each other holds none.
   private view(id: string, step: StepState): void {
+    if (!this.workflow.read.has(id)) return
     this.stepsView[id] = { status: step.status, output: jsonToCel(step.output ?? null) }
   }
 }

@@ -82,9 +82,18 @@ export function evaluateCel(program: CelProgram, context: ExprContext, what: str
   }
 }
 
+type Evaluator = (ctx: ExprContext) => unknown
+
+const NO_NAMES: ReadonlySet<string> = new Set()
+
 /**
  * Compiles every string in `value` that holds `${{ }}`. A string that is one whole expression
  * takes the expression's value and type; a string with text around expressions stays a string.
+ *
+ * A workflow keeps its templates for the whole run, one or more per step, so what they hold is
+ * what a run holds per step: each evaluator is made by a module-level function and captures only
+ * the values it evaluates (never the compiler's scope: `where`, the step's compile closures, the
+ * workflow's id set), and a template without expressions is just its value.
  */
 export function compileTemplate(
   value: unknown,
@@ -93,29 +102,27 @@ export function compileTemplate(
   bound?: ListBound,
 ): Template {
   const refs: ExprRefs = { steps: new Set(), env: new Set() }
-  const build = (node: unknown, at: readonly PropertyKey[]): ((ctx: ExprContext) => unknown) | undefined => {
+  const build = (node: unknown, at: readonly PropertyKey[]): Evaluator | undefined => {
     if (typeof node === 'string') return compileString(node, at)
     if (Array.isArray(node)) {
       const items = node as unknown[]
       const parts = items.map((item, i) => build(item, [...at, i]))
       if (parts.every((p) => p === undefined)) return undefined
-      return (ctx) => parts.map((p, i): unknown => (p ? p(ctx) : items[i]))
+      return arrayEvaluator(items, parts)
     }
     if (node !== null && typeof node === 'object') {
       const entries = Object.entries(node).map(([k, v]) => [k, v, build(v, [...at, k])] as const)
       if (entries.every(([, , p]) => p === undefined)) return undefined
-      return (ctx) => Object.fromEntries(entries.map(([k, v, p]) => [k, p ? p(ctx) : v]))
+      return objectEvaluator(entries)
     }
     return undefined
   }
-  const compileString = (text: string, at: readonly PropertyKey[]) => {
+  const compileString = (text: string, at: readonly PropertyKey[]): Evaluator | undefined => {
     if (!text.includes('${{')) return undefined
     const here = where(at)
     const whole = WHOLE.exec(text)
-    if (whole && !whole[1]!.includes('}}')) {
-      const program = compileExpression(whole[1]!.trim(), here, refs, bound)
-      return (ctx: ExprContext) => evaluateCel(program, ctx, `${here}: ${text}`)
-    }
+    if (whole && !whole[1]!.includes('}}'))
+      return wholeEvaluator(compileExpression(whole[1]!.trim(), here, refs, bound), `${here}: ${text}`)
     const pieces: (string | CelProgram)[] = []
     let last = 0
     for (const match of text.matchAll(EXPR)) {
@@ -126,18 +133,43 @@ export function compileTemplate(
     pieces.push(text.slice(last))
     if (text.slice(last).includes('${{'))
       throw new DriftcoreError('invalid_input', `${here}: "\${{" without a closing "}}"`)
-    return (ctx: ExprContext) =>
-      pieces
-        .map((p) => (typeof p === 'string' ? p : stringify(evaluateCel(p, ctx, `${here}: ${text}`))))
-        .join('')
+    return textEvaluator(pieces, `${here}: ${text}`)
   }
   const evaluate = build(value, path)
+  if (evaluate === undefined) return constantTemplate(value)
   return {
-    evaluate: evaluate ?? (() => value),
-    steps: refs.steps,
-    env: refs.env,
-    constant: evaluate === undefined,
+    evaluate,
+    steps: refs.steps.size > 0 ? refs.steps : (NO_NAMES as Set<string>),
+    env: refs.env.size > 0 ? refs.env : (NO_NAMES as Set<string>),
+    constant: false,
   }
+}
+
+/** A template that holds no expression: its value, as given. */
+export function constantTemplate(value: unknown): Template {
+  return {
+    evaluate: () => value,
+    steps: NO_NAMES as Set<string>,
+    env: NO_NAMES as Set<string>,
+    constant: true,
+  }
+}
+
+function wholeEvaluator(program: CelProgram, what: string): Evaluator {
+  return (ctx) => evaluateCel(program, ctx, what)
+}
+
+function textEvaluator(pieces: readonly (string | CelProgram)[], what: string): Evaluator {
+  return (ctx) =>
+    pieces.map((p) => (typeof p === 'string' ? p : stringify(evaluateCel(p, ctx, what)))).join('')
+}
+
+function arrayEvaluator(items: readonly unknown[], parts: readonly (Evaluator | undefined)[]): Evaluator {
+  return (ctx) => parts.map((p, i): unknown => (p ? p(ctx) : items[i]))
+}
+
+function objectEvaluator(entries: readonly (readonly [string, unknown, Evaluator | undefined])[]): Evaluator {
+  return (ctx) => Object.fromEntries(entries.map(([k, v, p]) => [k, p ? p(ctx) : v]))
 }
 
 function stringify(value: unknown): string {

@@ -22,12 +22,12 @@ export interface CompiledStep {
   dependents: string[]
   when?: CelProgram
   /** Steps `when:` reads; when none, it can be decided before the run (dry run). */
-  whenSteps: Set<string>
+  whenSteps: ReadonlySet<string>
   /** worker: with; approval/notify: message; delay: until; notify: data. */
   templates: { with?: Template; message?: Template; until?: Template; data?: Template; key?: Template }
   expression?: CelProgram
   /** `expect:` — each must be true of the step's output. */
-  expectations: Expectation[]
+  expectations: readonly Expectation[]
   output?: JsonValidator
   retry: RetryPolicy
   timeoutMs?: number
@@ -47,6 +47,11 @@ export interface CompiledWorkflow {
   definition: WorkflowDefinition
   steps: Map<string, CompiledStep>
   order: string[]
+  /**
+   * Steps some expression of the workflow reads (`steps.<id>` in a template, `when:`, a
+   * condition or `expect:`): only their status and output need to stay at hand for CEL.
+   */
+  read: ReadonlySet<string>
   validateInput: JsonValidator
   concurrency?: number
   timeoutMs?: number
@@ -63,6 +68,8 @@ export interface CompileOptions {
 }
 
 const NO_RETRY = retrySchema.parse({})
+const NO_STEPS: ReadonlySet<string> = new Set()
+const NO_EXPECTATIONS: readonly Expectation[] = Object.freeze([])
 
 /**
  * Turns a validated definition into what the executor runs: the DAG, every expression compiled,
@@ -79,11 +86,13 @@ export function compileWorkflow(
   const dag = buildDag(definition.steps, locate)
   const ids = new Set(definition.steps.map((s) => s.id))
   const steps = new Map<string, CompiledStep>()
+  const read = new Set<string>()
   definition.steps.forEach((def, index) => {
     const at = (...path: PropertyKey[]) => locate(['steps', index, ...path])
     let upstream: Set<string> | undefined
     const checkRefs = (refs: { steps: Set<string>; env: Set<string> }, key: string) => {
       for (const name of refs.steps) {
+        read.add(name)
         if (!ids.has(name))
           throw new DriftcoreError(
             'invalid_input',
@@ -113,22 +122,29 @@ export function compileWorkflow(
       checkRefs(compiled, key)
       return compiled
     }
-    const whenSteps = new Set<string>()
+    // What a step keeps (its CompiledStep) must not capture these per-step closures: shared
+    // empty sets and lists where there is nothing, and templates that hold only their values.
+    const whenSteps = def.when ? new Set<string>() : NO_STEPS
     const expression = (key: string, text: string) => {
-      const refs = { steps: key === 'when' ? whenSteps : new Set<string>(), env: new Set<string>() }
+      const refs = {
+        steps: key === 'when' ? (whenSteps as Set<string>) : new Set<string>(),
+        env: new Set<string>(),
+      }
       const program = compileExpression(unwrapExpression(text), at(key), refs, bound)
       checkRefs(refs, key)
       return program
     }
-    const expectations = (value: string | string[] | undefined): Expectation[] =>
-      (value === undefined ? [] : Array.isArray(value) ? value : [value]).map((text, i) => {
-        const where = Array.isArray(value) ? at('expect', i) : at('expect')
-        const refs = { steps: new Set<string>(), env: new Set<string>() }
-        const source = unwrapExpression(text)
-        const program = compileExpression(source, where, refs, bound, EXPECT_VARIABLES)
-        checkRefs(refs, 'expect')
-        return { text: source, where, program }
-      })
+    const expectations = (value: string | string[] | undefined): readonly Expectation[] =>
+      value === undefined
+        ? NO_EXPECTATIONS
+        : (Array.isArray(value) ? value : [value]).map((text, i) => {
+            const where = Array.isArray(value) ? at('expect', i) : at('expect')
+            const refs = { steps: new Set<string>(), env: new Set<string>() }
+            const source = unwrapExpression(text)
+            const program = compileExpression(source, where, refs, bound, EXPECT_VARIABLES)
+            checkRefs(refs, 'expect')
+            return { text: source, where, program }
+          })
     const step: CompiledStep = {
       def,
       index,
@@ -136,7 +152,7 @@ export function compileWorkflow(
       dependents: dag.dependents.get(def.id)!,
       templates: {},
       whenSteps,
-      expectations: [],
+      expectations: NO_EXPECTATIONS,
       retry: NO_RETRY,
       ...(def.when ? { when: expression('when', def.when) } : {}),
       ...('timeout' in def && def.timeout !== undefined ? { timeoutMs: durationMs(def.timeout) } : {}),
@@ -191,6 +207,7 @@ export function compileWorkflow(
     definition,
     steps,
     order: dag.order,
+    read,
     validateInput: definition.input ? compileJsonSchema(definition.input, locate(['input'])) : () => [],
     ...(definition.concurrency ? { concurrency: definition.concurrency } : {}),
     ...(definition.timeout !== undefined ? { timeoutMs: durationMs(definition.timeout) } : {}),
@@ -221,14 +238,19 @@ function rejectLiteralSecrets(definition: WorkflowDefinition, locate: Locate, re
  * an optional tool input only when it has one: `config_dir: '${{ has(inputs.dir) ? inputs.dir : null }}'`.
  */
 function withoutNullKeys(t: Template): Template {
-  return {
-    ...t,
-    evaluate(context) {
-      const value = t.evaluate(context)
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
-      return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null))
-    },
-  }
+  // A constant `with` (most steps of a big generated workflow) stays one template holding its value.
+  if (t.constant) return { ...t, evaluate: freshWithoutNulls(t.evaluate(undefined as never)) }
+  return { ...t, evaluate: (context) => dropNullKeys(t.evaluate(context)) }
+}
+
+// A new object per call, as for a computed `with`: the caller may keep or change what it gets.
+function freshWithoutNulls(value: unknown): Template['evaluate'] {
+  return () => dropNullKeys(value)
+}
+
+function dropNullKeys(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null))
 }
 
 /** `maxItems` of the input array at `inputs.a.b`, so the CEL cost estimate can use it. */

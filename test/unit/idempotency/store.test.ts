@@ -53,4 +53,36 @@ describe('the idempotency store', () => {
     await new Promise((resolve) => setTimeout(resolve, 5))
     expect(await short.lookup('k', 't.x', 'h')).toBeUndefined()
   })
+
+  it('finds a written result again from the file, also one bigger than a read chunk, with its conflict check', async () => {
+    const store = new IdempotencyStore(dir, 60_000, { fsync: 'batch', batchIntervalMs: 1 })
+    const big = { text: 'x'.repeat(20_000) }
+    await store.store('small', 't.x', 'h1', { n: 1 })
+    await store.store('big', 't.x', 'h2', big)
+    await store.store('after', 't.x', 'h3', { n: 3 })
+    await store.flush()
+    expect((await store.lookup('small', 't.x', 'h1'))?.result).toEqual({ n: 1 })
+    expect((await store.lookup('big', 't.x', 'h2'))?.result).toEqual(big)
+    expect((await store.lookup('after', 't.x', 'h3'))?.result).toEqual({ n: 3 })
+    await expect(store.lookup('big', 't.x', 'other')).rejects.toMatchObject({ code: 'conflict' })
+  })
+
+  it("a file rewritten under a store (another process compacted it) never answers a key with another key's result", async () => {
+    const store = new IdempotencyStore(dir, 60_000, { fsync: 'batch', batchIntervalMs: 1 })
+    for (const k of ['a', 'b', 'c']) await store.store(k, 't.x', 'h', { k })
+    await store.flush()
+    expect((await store.lookup('c', 't.x', 'h'))?.result).toEqual({ k: 'c' })
+    // Compaction by another process: the same entries, in another order, at other offsets
+    // (the first one expired and dropped), written whole.
+    const file = path.join(dir, 'idempotency.jsonl')
+    const lines = (await readFile(file, 'utf8')).trim().split('\n')
+    await writeFile(file, [lines[2], lines[1]].join('\n') + '\n')
+    expect((await store.lookup('b', 't.x', 'h'))?.result).toEqual({ k: 'b' })
+    expect((await store.lookup('c', 't.x', 'h'))?.result).toEqual({ k: 'c' })
+    expect(await store.lookup('a', 't.x', 'h')).toBeUndefined()
+    // and what it stores after is found where it lands
+    await store.store('d', 't.x', 'h', { k: 'd' })
+    await store.flush()
+    expect((await store.lookup('d', 't.x', 'h'))?.result).toEqual({ k: 'd' })
+  })
 })
