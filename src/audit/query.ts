@@ -1,10 +1,9 @@
-import { createReadStream } from 'node:fs'
-import { open } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
+import { open, type FileHandle } from 'node:fs/promises'
 import picomatch from 'picomatch'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { Actor, AuditRecord, Identity } from './record.js'
-import { segmentIndex, seqAndAt } from './segment-index.js'
+import { scanLines } from './scan.js'
+import { segmentIndex, seqAndAtBytes } from './segment-index.js'
 import { listSegments, segmentPath } from './segments.js'
 
 export interface AuditQuery {
@@ -36,43 +35,141 @@ export type OnSkipped = (message: string) => void
 const TORN = 'skipped an unacknowledged partial record (a write a crash cut short; the next append cuts it)'
 
 export interface ReadOptions {
-  /** Skips a sealed (not the newest) segment when it says so, unread. */
-  skipSegment?: (segment: string) => Promise<boolean>
-  /** Parses only the lines it keeps: a cheap test on the raw text before JSON.parse. */
-  keepLine?: (line: string) => boolean
+  /**
+   * Only records whose `at` can be in this window (ISO strings): a segment's index tells which
+   * of its blocks hold one, and a line out of it is not parsed.
+   */
+  window?: { since?: string | undefined; until?: string | undefined }
+  /** Text every wanted line holds, JSON-encoded as written: a line without all of it is not parsed. */
+  needles?: string[]
 }
 
+/** Every record (or, with options, every candidate) in chain order; a skipped line is never parsed. */
 export async function* readAuditRecords(
   dir: string,
   onSkipped?: OnSkipped,
   options: ReadOptions = {},
 ): AsyncGenerator<AuditRecord> {
   const segments = await listSegments(dir)
-  const keep = options.keepLine ?? (() => true)
   for (const [i, segment] of segments.entries()) {
-    const newest = i === segments.length - 1
-    if (!newest && (await options.skipSegment?.(segment))) continue
-    const file = segmentPath(dir, segment)
-    const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })
-    // One line behind, so the last line of the log is known to be the last.
-    let pending: string | undefined
-    let n = 0
-    for await (const line of lines) {
-      if (pending !== undefined && keep(pending)) yield parseRecord(pending, `${file}:${n}`)
-      pending = line === '' ? undefined : line
-      n += 1
-    }
-    if (pending === undefined) continue
-    let record: AuditRecord
-    try {
-      record = JSON.parse(pending) as AuditRecord
-    } catch (error) {
-      if (!newest) throw damaged(`${file}:${n}`, error)
-      onSkipped?.(`${file}:${n}: ${TORN}`)
-      continue
-    }
-    if (keep(pending)) yield record
+    const batch: AuditRecord[] = []
+    await readSegment(dir, segment, i === segments.length - 1, options, onSkipped, (r) => {
+      batch.push(r)
+      return true
+    })
+    yield* batch
   }
+}
+
+/** The same, handing each record to `onRecord` as it is read, until it returns false. */
+export async function forEachAuditRecord(
+  dir: string,
+  onRecord: (record: AuditRecord) => boolean,
+  onSkipped?: OnSkipped,
+  options: ReadOptions = {},
+): Promise<void> {
+  const segments = await listSegments(dir)
+  for (const [i, segment] of segments.entries())
+    if (!(await readSegment(dir, segment, i === segments.length - 1, options, onSkipped, onRecord))) return
+}
+
+// Reads one segment's candidate lines; false when `onRecord` asked to stop.
+async function readSegment(
+  dir: string,
+  segment: string,
+  newest: boolean,
+  options: ReadOptions,
+  onSkipped: OnSkipped | undefined,
+  onRecord: (record: AuditRecord) => boolean,
+): Promise<boolean> {
+  const file = segmentPath(dir, segment)
+  const { since, until } = options.window ?? {}
+  const needles = (options.needles ?? []).map((n) => Buffer.from(n)).sort((a, b) => b.length - a.length)
+  const [needle, ...others] = needles
+  const keep = (bytes: Buffer, start: number, end: number) => {
+    if (others.length > 0) {
+      const line = bytes.subarray(start, end)
+      if (!others.every((n) => line.includes(n))) return false
+    }
+    if (!since && !until) return true
+    // `at` opens every sealed line, so the window is checked before the line is parsed.
+    const at = seqAndAtBytes(bytes, start, end)?.at
+    return at === undefined || ((!since || at >= since) && (!until || at <= until))
+  }
+  const handle = await open(file, 'r')
+  try {
+    const size = (await handle.stat()).size
+    const ranges = since || until ? await plan(dir, segment, handle, size, since, until) : [{ from: 0 }]
+    let stopped = false
+    for (const { from, to } of ranges) {
+      const scan = await scanLines(
+        handle,
+        from,
+        to,
+        (bytes, start, end, offset) => {
+          if (!keep(bytes, start, end)) return true
+          stopped = !onRecord(parseRecord(bytes.toString('utf8', start, end), `${file} at byte ${offset}`))
+          return !stopped
+        },
+        needle,
+      )
+      if (stopped || scan.stopped) return false
+      if (to !== undefined || scan.rest.length === 0) continue
+      // The last bytes of the file, after its last newline.
+      const text = scan.rest.toString('utf8')
+      let record: AuditRecord
+      try {
+        record = JSON.parse(text) as AuditRecord
+      } catch (error) {
+        if (!newest) throw damaged(`${file} at byte ${scan.restOffset}`, error)
+        onSkipped?.(`${file} at byte ${scan.restOffset}: ${TORN}`)
+        continue
+      }
+      if (keep(scan.rest, 0, scan.rest.length) && needles.every((n) => scan.rest.includes(n)) && !onRecord(record))
+        return false
+    }
+    return true
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * The byte ranges of a segment a time window needs: the index's blocks whose `at` range meets
+ * it, then whatever was appended past the index. Each range must start where its block says
+ * (a line with the block's first seq, right after a newline), else the whole segment is read.
+ */
+async function plan(
+  dir: string,
+  segment: string,
+  handle: FileHandle,
+  size: number,
+  since: string | undefined,
+  until: string | undefined,
+): Promise<{ from: number; to?: number }[]> {
+  const index = await segmentIndex(dir, segment, handle, size)
+  if (!index) return [{ from: 0 }]
+  const ranges: { from: number; to?: number }[] = []
+  for (const [i, block] of index.blocks.entries()) {
+    if ((since && block.max_at < since) || (until && block.min_at > until)) continue
+    const to = index.blocks[i + 1]?.offset ?? index.size
+    const last = ranges.at(-1)
+    if (last?.to === block.offset) last.to = to
+    else {
+      if (!(await startsBlock(handle, block.offset, block.first_seq))) return [{ from: 0 }]
+      ranges.push({ from: block.offset, to })
+    }
+  }
+  ranges.push({ from: index.size })
+  return ranges
+}
+
+async function startsBlock(handle: FileHandle, offset: number, seq: number): Promise<boolean> {
+  if (offset === 0) return true
+  const want = `\n{"seq":${seq},"at":"`
+  const bytes = Buffer.alloc(want.length)
+  await handle.read(bytes, 0, bytes.length, offset - 1)
+  return bytes.toString('latin1') === want
 }
 
 function parseRecord(line: string, where: string): AuditRecord {
@@ -155,31 +252,16 @@ export async function queryAudit(
   const out: AuditRecord[] = []
   const since = query.since?.toISOString()
   const until = query.until?.toISOString()
-  const skipSegment =
-    since || until
-      ? async (segment: string) => {
-          const index = await segmentIndex(dir, segment)
-          return (
-            index !== undefined && ((!!since && index.max_at < since) || (!!until && index.min_at > until))
-          )
-        }
-      : undefined
-  const needles = lineNeedles(query)
-  // `at` opens every sealed line, so a time window is checked before the line is parsed.
-  const inWindow = (line: string) => {
-    const at = seqAndAt(line)?.at
-    return at === undefined || ((!since || at >= since) && (!until || at <= until))
-  }
-  const options: ReadOptions = {
-    ...(skipSegment ? { skipSegment } : {}),
-    ...(needles.length > 0 || since || until
-      ? { keepLine: (line: string) => needles.every((n) => line.includes(n)) && inWindow(line) }
-      : {}),
-  }
-  for await (const record of readAuditRecords(dir, onSkipped, options)) {
-    if (keep(record)) out.push(record)
-    if (out.length >= limit) break
-  }
+  if (limit <= 0) return out
+  await forEachAuditRecord(
+    dir,
+    (record) => {
+      if (keep(record)) out.push(record)
+      return out.length < limit
+    },
+    onSkipped,
+    { needles: lineNeedles(query), ...(since || until ? { window: { since, until } } : {}) },
+  )
   return out
 }
 
@@ -203,6 +285,12 @@ function lineNeedles(query: AuditQuery): string[] {
     literal(query.type),
     literal(query.subject),
     literal(actorId),
+    literal(query.os_user),
+    literal(query.mcp_client),
+    literal(query.session),
+    literal(query.token),
+    literal(query.key),
+    query.uid === undefined ? undefined : `"uid":${query.uid}`,
   ].filter((n): n is string => n !== undefined)
 }
 
