@@ -125,7 +125,11 @@ async function readSegment(
         onSkipped?.(`${file} at byte ${scan.restOffset}: ${TORN}`)
         continue
       }
-      if (keep(scan.rest, 0, scan.rest.length) && needles.every((n) => scan.rest.includes(n)) && !onRecord(record))
+      if (
+        keep(scan.rest, 0, scan.rest.length) &&
+        needles.every((n) => scan.rest.includes(n)) &&
+        !onRecord(record)
+      )
         return false
     }
     return true

@@ -33,13 +33,15 @@ export async function scanLines(
     const { bytesRead } = await handle.read(chunk, 0, want, pos)
     if (bytesRead === 0) break
     pos += bytesRead
-    const data = rest.length > 0 ? Buffer.concat([rest, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead)
+    const data =
+      rest.length > 0 ? Buffer.concat([rest, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead)
     const last = data.lastIndexOf(0x0a)
     if (last === -1) {
       rest = data
       continue
     }
-    if (!handLines(data, last, restOffset, onLine, needle)) return { rest: Buffer.alloc(0), restOffset, stopped: true }
+    if (!handLines(data, last, restOffset, onLine, needle))
+      return { rest: Buffer.alloc(0), restOffset, stopped: true }
     rest = Buffer.from(data.subarray(last + 1))
     restOffset += last + 1
   }

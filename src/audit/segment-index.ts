@@ -51,7 +51,11 @@ export function seqAndAt(line: string): { seq: number; at: string } | undefined 
 }
 
 /** The same for a line held in a buffer at [start, end), decoding only its opening. */
-export function seqAndAtBytes(bytes: Buffer, start: number, end: number): { seq: number; at: string } | undefined {
+export function seqAndAtBytes(
+  bytes: Buffer,
+  start: number,
+  end: number,
+): { seq: number; at: string } | undefined {
   return seqAndAt(bytes.toString('latin1', start, Math.min(end, start + 80)))
 }
 
@@ -185,7 +189,11 @@ export async function readIndexFile(dir: string, segment: string): Promise<Segme
  * grown, the next line starts with the next seq. Two small reads; what lies between is the
  * chain's to prove (`audit verify`).
  */
-export async function stillDescribes(handle: FileHandle, size: number, index: SegmentIndex): Promise<boolean> {
+export async function stillDescribes(
+  handle: FileHandle,
+  size: number,
+  index: SegmentIndex,
+): Promise<boolean> {
   if (index.size > size || index.size < HASH_TAIL + 1) return false
   const tail = Buffer.alloc(HASH_TAIL + 1)
   await handle.read(tail, 0, tail.length, index.size - tail.length)
@@ -195,7 +203,9 @@ export async function stillDescribes(handle: FileHandle, size: number, index: Se
   const head = Buffer.alloc(next.length)
   const { bytesRead } = await handle.read(head, 0, head.length, index.size)
   // A line still being written may not have reached its `at`: extending stops before it.
-  return bytesRead < head.length ? next.startsWith(head.toString('latin1', 0, bytesRead)) : head.toString('latin1') === next
+  return bytesRead < head.length
+    ? next.startsWith(head.toString('latin1', 0, bytesRead))
+    : head.toString('latin1') === next
 }
 
 /** Writes the index beside its segment, atomically; a reader that cannot (another user's folder) goes on without. */

@@ -78,7 +78,8 @@ function sameIndex(index: SegmentIndex, built: SegmentIndex | undefined): boolea
 // Whether a query would trust `index` for these bytes (the checks of `stillDescribes`).
 function trusted(index: SegmentIndex, bytes: Buffer): boolean {
   if (index.size > bytes.length || index.size < 76) return false
-  if (bytes.toString('latin1', index.size - 76, index.size) !== `,"hash":"${index.last_hash}"}\n`) return false
+  if (bytes.toString('latin1', index.size - 76, index.size) !== `,"hash":"${index.last_hash}"}\n`)
+    return false
   const next = `{"seq":${index.last_seq + 1},"at":"`
   const after = bytes.toString('latin1', index.size, index.size + next.length)
   return index.size === bytes.length || next.startsWith(after)

@@ -98,7 +98,11 @@ describe('audit query over many segments', () => {
     const [first] = await listSegments(dir)
     const index = JSON.parse(await readFile(indexPath(dir, first!), 'utf8')) as Record<string, unknown>
     const hidden = '2000-01-01T00:00:00.000Z'
-    const blocks = (index.blocks as Record<string, unknown>[]).map((b) => ({ ...b, min_at: hidden, max_at: hidden }))
+    const blocks = (index.blocks as Record<string, unknown>[]).map((b) => ({
+      ...b,
+      min_at: hidden,
+      max_at: hidden,
+    }))
     await writeFile(
       indexPath(dir, first!),
       JSON.stringify({ ...index, min_at: hidden, max_at: hidden, blocks }),
