@@ -1,8 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises'
 import picomatch from 'picomatch'
-import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { Actor, AuditRecord, Identity } from './record.js'
 import { scanLines } from './scan.js'
+import { damaged, parseRecord, TORN, type OnSkipped } from './tail.js'
 import { segmentIndex, seqAndAtBytes } from './segment-index.js'
 import { listSegments, segmentPath } from './segments.js'
 
@@ -28,11 +28,6 @@ export interface AuditQuery {
   until?: Date
   trace_id?: string
 }
-
-/** Told about a torn last line the readers skipped (a write a crash cut short). */
-export type OnSkipped = (message: string) => void
-
-const TORN = 'skipped an unacknowledged partial record (a write a crash cut short; the next append cuts it)'
 
 export interface ReadOptions {
   /**
@@ -176,20 +171,6 @@ async function startsBlock(handle: FileHandle, offset: number, seq: number): Pro
   return bytes.toString('latin1') === want
 }
 
-function parseRecord(line: string, where: string): AuditRecord {
-  try {
-    return JSON.parse(line) as AuditRecord
-  } catch (error) {
-    throw damaged(where, error)
-  }
-}
-
-function damaged(where: string, error: unknown): DriftcoreError {
-  return new DriftcoreError('integrity', `${where}: not an audit record (${(error as Error).message})`, {
-    hint: 'run `driftcore audit verify`',
-  })
-}
-
 export function auditFilter(query: AuditQuery): (record: AuditRecord) => boolean {
   const type = query.type ? picomatch(query.type) : undefined
   const subject = query.subject ? picomatch(query.subject) : undefined
@@ -298,67 +279,4 @@ function lineNeedles(query: AuditQuery): string[] {
   ].filter((n): n is string => n !== undefined)
 }
 
-const TAIL_CHUNK = 64 * 1024
-
-/**
- * The last `count` records, read backwards from the end of the newest segments in chunks, so
- * its cost is that of the records it returns, not of the segment they are in.
- */
-export async function tailAudit(dir: string, count: number, onSkipped?: OnSkipped): Promise<AuditRecord[]> {
-  const segments = await listSegments(dir)
-  const out: AuditRecord[] = []
-  for (let i = segments.length - 1; i >= 0 && out.length < count; i--) {
-    const file = segmentPath(dir, segments[i]!)
-    const lines = await lastLines(file, count - out.length, (torn) => {
-      if (i !== segments.length - 1) throw damaged(`${file}: last line`, new Error('incomplete line'))
-      onSkipped?.(`${file}: ${torn} bytes at the end: ${TORN}`)
-    })
-    out.unshift(...lines.map((l) => parseRecord(l, file)))
-  }
-  return out
-}
-
-// The last `want` complete lines of a file; `onTorn` hears of bytes after its last newline.
-async function lastLines(file: string, want: number, onTorn: (bytes: number) => void): Promise<string[]> {
-  const handle = await open(file, 'r')
-  try {
-    let pos = (await handle.stat()).size
-    // Bytes from `pos` on not yet split: the start of a line whose beginning is further back.
-    let rest = Buffer.alloc(0)
-    let atEnd = true
-    const found: string[] = []
-    while (pos > 0 && found.length < want) {
-      const start = Math.max(0, pos - TAIL_CHUNK)
-      const chunk = Buffer.alloc(pos - start)
-      await handle.read(chunk, 0, chunk.length, start)
-      pos = start
-      let data = rest.length > 0 ? Buffer.concat([chunk, rest]) : chunk
-      if (atEnd) {
-        const last = data.lastIndexOf(0x0a)
-        if (last === -1 && pos > 0) {
-          rest = data
-          continue
-        }
-        if (last !== data.length - 1) onTorn(data.length - last - 1)
-        data = data.subarray(0, last + 1)
-        atEnd = false
-      }
-      // Before the first newline the line may start further back, unless this is the file's start.
-      const first = pos > 0 ? data.indexOf(0x0a) : -1
-      if (pos > 0 && first === -1) {
-        rest = data
-        continue
-      }
-      rest = data.subarray(0, first + 1)
-      const lines = data
-        .subarray(first + 1)
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-      found.unshift(...lines.slice(-(want - found.length)))
-    }
-    return found
-  } finally {
-    await handle.close()
-  }
-}
+export { tailAudit, type OnSkipped } from './tail.js'
