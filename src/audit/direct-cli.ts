@@ -28,8 +28,8 @@ export function auditQueryOf(values: Record<string, unknown>): AuditQuery {
   const query: AuditQuery = {}
   for (const [name, flag] of Object.entries(QUERY_FLAGS)) {
     const value = values[name]
-    if (value !== undefined && (flag.kind === 'integer' || value !== ''))
-      flag.set(query, String(value as string | number))
+    if (typeof value === 'number' || (typeof value === 'string' && value !== ''))
+      flag.set(query, String(value))
   }
   return query
 }
