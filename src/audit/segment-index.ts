@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { constants } from 'node:fs'
 import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { scanLines } from './scan.js'
@@ -211,7 +210,8 @@ export async function stillDescribes(
 /** Writes the index beside its segment, atomically; a reader that cannot (another user's folder) goes on without. */
 export async function writeIndexFile(dir: string, segment: string, index: SegmentIndex): Promise<void> {
   const file = indexPath(dir, segment)
-  const temp = `${file}.${randomUUID()}.tmp`
+  // Not crypto's randomUUID: loading node:crypto costs a query ~8 ms and 1.5 MB; O_EXCL keeps it safe.
+  const temp = `${file}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`
   try {
     const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644)
     try {
