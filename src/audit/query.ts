@@ -1,10 +1,8 @@
-import { createReadStream } from 'node:fs'
-import { open } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
-import picomatch from 'picomatch'
-import { DriftcoreError } from '../errors/driftcore-error.js'
-import type { Actor, AuditRecord, Identity } from './record.js'
-import { segmentIndex, seqAndAt } from './segment-index.js'
+import { open, type FileHandle } from 'node:fs/promises'
+import type { AuditRecord } from './record.js'
+import { scanLines } from './scan.js'
+import { damaged, parseRecord, TORN, type OnSkipped } from './tail.js'
+import { segmentIndex, seqAndAtBytes } from './segment-index.js'
 import { listSegments, segmentPath } from './segments.js'
 
 export interface AuditQuery {
@@ -30,119 +28,146 @@ export interface AuditQuery {
   trace_id?: string
 }
 
-/** Told about a torn last line the readers skipped (a write a crash cut short). */
-export type OnSkipped = (message: string) => void
-
-const TORN = 'skipped an unacknowledged partial record (a write a crash cut short; the next append cuts it)'
-
 export interface ReadOptions {
-  /** Skips a sealed (not the newest) segment when it says so, unread. */
-  skipSegment?: (segment: string) => Promise<boolean>
-  /** Parses only the lines it keeps: a cheap test on the raw text before JSON.parse. */
-  keepLine?: (line: string) => boolean
+  /**
+   * Only records whose `at` can be in this window (ISO strings): a segment's index tells which
+   * of its blocks hold one, and a line out of it is not parsed.
+   */
+  window?: { since?: string | undefined; until?: string | undefined }
+  /** Text every wanted line holds, JSON-encoded as written: a line without all of it is not parsed. */
+  needles?: string[]
 }
 
+/** Every record (or, with options, every candidate) in chain order; a skipped line is never parsed. */
 export async function* readAuditRecords(
   dir: string,
   onSkipped?: OnSkipped,
   options: ReadOptions = {},
 ): AsyncGenerator<AuditRecord> {
   const segments = await listSegments(dir)
-  const keep = options.keepLine ?? (() => true)
   for (const [i, segment] of segments.entries()) {
-    const newest = i === segments.length - 1
-    if (!newest && (await options.skipSegment?.(segment))) continue
-    const file = segmentPath(dir, segment)
-    const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })
-    // One line behind, so the last line of the log is known to be the last.
-    let pending: string | undefined
-    let n = 0
-    for await (const line of lines) {
-      if (pending !== undefined && keep(pending)) yield parseRecord(pending, `${file}:${n}`)
-      pending = line === '' ? undefined : line
-      n += 1
-    }
-    if (pending === undefined) continue
-    let record: AuditRecord
-    try {
-      record = JSON.parse(pending) as AuditRecord
-    } catch (error) {
-      if (!newest) throw damaged(`${file}:${n}`, error)
-      onSkipped?.(`${file}:${n}: ${TORN}`)
-      continue
-    }
-    if (keep(pending)) yield record
+    const batch: AuditRecord[] = []
+    await readSegment(dir, segment, i === segments.length - 1, options, onSkipped, (r) => {
+      batch.push(r)
+      return true
+    })
+    yield* batch
   }
 }
 
-function parseRecord(line: string, where: string): AuditRecord {
+/** The same, handing each record to `onRecord` as it is read, until it returns false. */
+export async function forEachAuditRecord(
+  dir: string,
+  onRecord: (record: AuditRecord) => boolean,
+  onSkipped?: OnSkipped,
+  options: ReadOptions = {},
+): Promise<void> {
+  const segments = await listSegments(dir)
+  for (const [i, segment] of segments.entries())
+    if (!(await readSegment(dir, segment, i === segments.length - 1, options, onSkipped, onRecord))) return
+}
+
+// Reads one segment's candidate lines; false when `onRecord` asked to stop.
+async function readSegment(
+  dir: string,
+  segment: string,
+  newest: boolean,
+  options: ReadOptions,
+  onSkipped: OnSkipped | undefined,
+  onRecord: (record: AuditRecord) => boolean,
+): Promise<boolean> {
+  const file = segmentPath(dir, segment)
+  const { since, until } = options.window ?? {}
+  const needles = (options.needles ?? []).map((n) => Buffer.from(n)).sort((a, b) => b.length - a.length)
+  const [needle, ...others] = needles
+  const keep = (bytes: Buffer, start: number, end: number) => {
+    if (others.length > 0) {
+      const line = bytes.subarray(start, end)
+      if (!others.every((n) => line.includes(n))) return false
+    }
+    if (!since && !until) return true
+    // `at` opens every sealed line, so the window is checked before the line is parsed.
+    const at = seqAndAtBytes(bytes, start, end)?.at
+    return at === undefined || ((!since || at >= since) && (!until || at <= until))
+  }
+  const handle = await open(file, 'r')
   try {
-    return JSON.parse(line) as AuditRecord
-  } catch (error) {
-    throw damaged(where, error)
+    const size = (await handle.stat()).size
+    const ranges = since || until ? await plan(dir, segment, handle, size, since, until) : [{ from: 0 }]
+    let stopped = false
+    for (const { from, to } of ranges) {
+      const scan = await scanLines(
+        handle,
+        from,
+        to,
+        (bytes, start, end, offset) => {
+          if (!keep(bytes, start, end)) return true
+          stopped = !onRecord(parseRecord(bytes.toString('utf8', start, end), `${file} at byte ${offset}`))
+          return !stopped
+        },
+        needle,
+      )
+      if (stopped || scan.stopped) return false
+      if (to !== undefined || scan.rest.length === 0) continue
+      // The last bytes of the file, after its last newline.
+      const text = scan.rest.toString('utf8')
+      let record: AuditRecord
+      try {
+        record = JSON.parse(text) as AuditRecord
+      } catch (error) {
+        if (!newest) throw damaged(`${file} at byte ${scan.restOffset}`, error)
+        onSkipped?.(`${file} at byte ${scan.restOffset}: ${TORN}`)
+        continue
+      }
+      if (
+        keep(scan.rest, 0, scan.rest.length) &&
+        needles.every((n) => scan.rest.includes(n)) &&
+        !onRecord(record)
+      )
+        return false
+    }
+    return true
+  } finally {
+    await handle.close()
   }
 }
 
-function damaged(where: string, error: unknown): DriftcoreError {
-  return new DriftcoreError('integrity', `${where}: not an audit record (${(error as Error).message})`, {
-    hint: 'run `driftcore audit verify`',
-  })
-}
-
-export function auditFilter(query: AuditQuery): (record: AuditRecord) => boolean {
-  const type = query.type ? picomatch(query.type) : undefined
-  const subject = query.subject ? picomatch(query.subject) : undefined
-  const actor = query.actor ? actorMatcher(query.actor) : undefined
-  const identity = identityMatcher(query)
-  const since = query.since?.toISOString()
-  const until = query.until?.toISOString()
-  return (r) =>
-    (!type || type(r.type)) &&
-    (!subject || subject(r.subject)) &&
-    (!actor || actor(r.actor)) &&
-    (!identity || identity(r.identity)) &&
-    (!query.trace_id || query.trace_id === r.trace_id) &&
-    (!since || r.at >= since) &&
-    (!until || r.at <= until)
-}
-
-// Actor ids hold `/` (`agent:claude-code/<session>`) but are not paths: `agent:*` should find
-// every agent, so `*` crosses `/` here (picomatch's bash mode). A pattern with no glob keeps
-// its exact meaning; one with no `:` may match the id alone, like an exact id does.
-function actorMatcher(pattern: string): (actor: Actor) => boolean {
-  if (!picomatch.scan(pattern).isGlob) return (a) => pattern === `${a.type}:${a.id}` || pattern === a.id
-  const match = picomatch(pattern, { dot: true, bash: true })
-  const idAlone = !pattern.includes(':')
-  return (a) => match(`${a.type}:${a.id}`) || (idAlone && match(a.id))
-}
-
-function identityMatcher(query: AuditQuery): ((identity: Identity | undefined) => boolean) | undefined {
-  const glob = (pattern: string | undefined) =>
-    pattern === undefined ? undefined : picomatch(pattern, { dot: true, bash: true })
-  const tests: ((i: Identity) => boolean)[] = []
-  const add = (pattern: string | undefined, ...fields: ((i: Identity) => string | undefined)[]) => {
-    const match = glob(pattern)
-    if (!match) return
-    tests.push((i) =>
-      fields.some((field) => {
-        const value = field(i)
-        return value !== undefined && match(value)
-      }),
-    )
+/**
+ * The byte ranges of a segment a time window needs: the index's blocks whose `at` range meets
+ * it, then whatever was appended past the index. Each range must start where its block says
+ * (a line with the block's first seq, right after a newline), else the whole segment is read.
+ */
+async function plan(
+  dir: string,
+  segment: string,
+  handle: FileHandle,
+  size: number,
+  since: string | undefined,
+  until: string | undefined,
+): Promise<{ from: number; to?: number }[]> {
+  const index = await segmentIndex(dir, segment, handle, size)
+  if (!index) return [{ from: 0 }]
+  const ranges: { from: number; to?: number }[] = []
+  for (const [i, block] of index.blocks.entries()) {
+    if ((since && block.max_at < since) || (until && block.min_at > until)) continue
+    const to = index.blocks[i + 1]?.offset ?? index.size
+    const last = ranges.at(-1)
+    if (last?.to === block.offset) last.to = to
+    else {
+      if (!(await startsBlock(handle, block.offset, block.first_seq))) return [{ from: 0 }]
+      ranges.push({ from: block.offset, to })
+    }
   }
-  add(query.os_user, (i) => i.os_user)
-  add(query.mcp_client, (i) => i.mcp?.client)
-  add(query.session, (i) => i.mcp?.session)
-  add(query.token, (i) => i.token)
-  add(
-    query.key,
-    (i) => i.key?.principal,
-    (i) => i.key?.fingerprint,
-  )
-  const uid = query.uid
-  if (uid !== undefined) tests.push((i) => i.uid === uid)
-  if (tests.length === 0) return undefined
-  return (identity) => identity !== undefined && tests.every((test) => test(identity))
+  ranges.push({ from: index.size })
+  return ranges
+}
+
+async function startsBlock(handle: FileHandle, offset: number, seq: number): Promise<boolean> {
+  if (offset === 0) return true
+  const want = `\n{"seq":${seq},"at":"`
+  const bytes = Buffer.alloc(want.length)
+  await handle.read(bytes, 0, bytes.length, offset - 1)
+  return bytes.toString('latin1') === want
 }
 
 export async function queryAudit(
@@ -151,36 +176,37 @@ export async function queryAudit(
   limit = Infinity,
   onSkipped?: OnSkipped,
 ): Promise<AuditRecord[]> {
-  const keep = auditFilter(query)
+  const keep = await recordFilter(query)
   const out: AuditRecord[] = []
   const since = query.since?.toISOString()
   const until = query.until?.toISOString()
-  const skipSegment =
-    since || until
-      ? async (segment: string) => {
-          const index = await segmentIndex(dir, segment)
-          return (
-            index !== undefined && ((!!since && index.max_at < since) || (!!until && index.min_at > until))
-          )
-        }
-      : undefined
-  const needles = lineNeedles(query)
-  // `at` opens every sealed line, so a time window is checked before the line is parsed.
-  const inWindow = (line: string) => {
-    const at = seqAndAt(line)?.at
-    return at === undefined || ((!since || at >= since) && (!until || at <= until))
-  }
-  const options: ReadOptions = {
-    ...(skipSegment ? { skipSegment } : {}),
-    ...(needles.length > 0 || since || until
-      ? { keepLine: (line: string) => needles.every((n) => line.includes(n)) && inWindow(line) }
-      : {}),
-  }
-  for await (const record of readAuditRecords(dir, onSkipped, options)) {
-    if (keep(record)) out.push(record)
-    if (out.length >= limit) break
-  }
+  if (limit <= 0) return out
+  await forEachAuditRecord(
+    dir,
+    (record) => {
+      if (keep(record)) out.push(record)
+      return out.length < limit
+    },
+    onSkipped,
+    { needles: lineNeedles(query), ...(since || until ? { window: { since, until } } : {}) },
+  )
   return out
+}
+
+/**
+ * The full check of a parsed record. Globs need picomatch, loaded only for a query that has
+ * one: a time-window or trace query (and `audit tail`) start without it.
+ */
+async function recordFilter(query: AuditQuery): Promise<(record: AuditRecord) => boolean> {
+  const globs = [query.type, query.subject, query.actor, query.os_user, query.mcp_client, query.session]
+  if ([...globs, query.token, query.key].some((g) => g !== undefined) || query.uid !== undefined)
+    return (await import('./filter.js')).auditFilter(query)
+  const since = query.since?.toISOString()
+  const until = query.until?.toISOString()
+  return (r) =>
+    (!query.trace_id || query.trace_id === r.trace_id) &&
+    (!since || r.at >= since) &&
+    (!until || r.at <= until)
 }
 
 /**
@@ -203,70 +229,13 @@ function lineNeedles(query: AuditQuery): string[] {
     literal(query.type),
     literal(query.subject),
     literal(actorId),
+    literal(query.os_user),
+    literal(query.mcp_client),
+    literal(query.session),
+    literal(query.token),
+    literal(query.key),
+    query.uid === undefined ? undefined : `"uid":${query.uid}`,
   ].filter((n): n is string => n !== undefined)
 }
 
-const TAIL_CHUNK = 64 * 1024
-
-/**
- * The last `count` records, read backwards from the end of the newest segments in chunks, so
- * its cost is that of the records it returns, not of the segment they are in.
- */
-export async function tailAudit(dir: string, count: number, onSkipped?: OnSkipped): Promise<AuditRecord[]> {
-  const segments = await listSegments(dir)
-  const out: AuditRecord[] = []
-  for (let i = segments.length - 1; i >= 0 && out.length < count; i--) {
-    const file = segmentPath(dir, segments[i]!)
-    const lines = await lastLines(file, count - out.length, (torn) => {
-      if (i !== segments.length - 1) throw damaged(`${file}: last line`, new Error('incomplete line'))
-      onSkipped?.(`${file}: ${torn} bytes at the end: ${TORN}`)
-    })
-    out.unshift(...lines.map((l) => parseRecord(l, file)))
-  }
-  return out
-}
-
-// The last `want` complete lines of a file; `onTorn` hears of bytes after its last newline.
-async function lastLines(file: string, want: number, onTorn: (bytes: number) => void): Promise<string[]> {
-  const handle = await open(file, 'r')
-  try {
-    let pos = (await handle.stat()).size
-    // Bytes from `pos` on not yet split: the start of a line whose beginning is further back.
-    let rest = Buffer.alloc(0)
-    let atEnd = true
-    const found: string[] = []
-    while (pos > 0 && found.length < want) {
-      const start = Math.max(0, pos - TAIL_CHUNK)
-      const chunk = Buffer.alloc(pos - start)
-      await handle.read(chunk, 0, chunk.length, start)
-      pos = start
-      let data = rest.length > 0 ? Buffer.concat([chunk, rest]) : chunk
-      if (atEnd) {
-        const last = data.lastIndexOf(0x0a)
-        if (last === -1 && pos > 0) {
-          rest = data
-          continue
-        }
-        if (last !== data.length - 1) onTorn(data.length - last - 1)
-        data = data.subarray(0, last + 1)
-        atEnd = false
-      }
-      // Before the first newline the line may start further back, unless this is the file's start.
-      const first = pos > 0 ? data.indexOf(0x0a) : -1
-      if (pos > 0 && first === -1) {
-        rest = data
-        continue
-      }
-      rest = data.subarray(0, first + 1)
-      const lines = data
-        .subarray(first + 1)
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-      found.unshift(...lines.slice(-(want - found.length)))
-    }
-    return found
-  } finally {
-    await handle.close()
-  }
-}
+export { tailAudit, type OnSkipped } from './tail.js'

@@ -99,6 +99,14 @@ try {
   )
   const files = Array.from({ length: segments }, (_, i) => path.join(auditDir, segmentName(i + 1)))
 
+  // The entry bin/run.js routes `audit tail|query` to (no oclif), run the same way by hand, so
+  // its figure shows whether or not this build's bin/run.js routes to it.
+  const direct = path.join(dir, 'direct.mjs')
+  writeFileSync(
+    direct,
+    `const { runDirect } = await import(${JSON.stringify(path.join(repo, 'dist/audit/direct-cli.js'))})\n` +
+      'if (!(await runDirect(process.argv.slice(2)))) process.exitCode = 99\n',
+  )
   const bare = timed('node', [cli, '--version'])
   const grep = timed('grep', ['-c', 'drush.configImport', ...files])
   const query = timed('node', [cli, 'audit', 'query', '--subject', 'drush.configImport', '--json'])
@@ -113,24 +121,37 @@ try {
   timed('node', [cli, 'audit', 'query', '--since', since, '--json']) // builds the segment indexes once
   const newest = timed('grep', ['-c', '"seq"', files.at(-1)])
   const recent = timed('node', [cli, 'audit', 'query', '--since', since, '--json'])
+  const recentDirect = timed('node', [direct, 'audit', 'query', '--since', since, '--json'])
   report(
     'audit query --since (last 501 records)',
     {
       ms: recent.ms,
+      direct_entry_ms: recentDirect.ms,
       newest_segment_grep_ms: newest.ms,
       cli_start_ms: bare.ms,
       ratio_to_start_plus_segment: recent.ms / (bare.ms + newest.ms),
+      direct_ratio: recentDirect.ms / (bare.ms + newest.ms),
       matches: JSON.parse(recent.stdout).length,
     },
     'costs what the matching segments cost',
   )
+  const subjectDirect = timed('node', [direct, 'audit', 'query', '--subject', 'drush.configImport', '--json'])
+  report('audit query --subject, direct entry', {
+    ms: subjectDirect.ms,
+    grep_ms: grep.ms,
+    ratio: subjectDirect.ms / grep.ms,
+    ratio_to_start_plus_grep: subjectDirect.ms / (bare.ms + grep.ms),
+  })
 
   const tail = timed('node', [cli, 'audit', 'tail', '-n', '20', '--json'])
+  const tailDirect = timed('node', [direct, 'audit', 'tail', '-n', '20', '--json'])
   report(
     'audit tail -n 20',
     {
       ms: tail.ms,
       peak_rss_mb: tail.rssMb,
+      direct_entry_peak_rss_mb: tailDirect.rssMb,
+      direct_entry_ms: tailDirect.ms,
       on_a_new_log_rss_mb: tailSmall.rssMb,
       growth_mb: tail.rssMb - tailSmall.rssMb,
       bare_cli_rss_mb: bare.rssMb,

@@ -4,6 +4,7 @@ import { auditLine } from '../../cli/audit-format.js'
 import { parseTime } from '../../cli/time.js'
 import { serverFlags } from '../../cli/remote.js'
 import type { AuditRecord } from '../../audit/record.js'
+import { auditQueryOf } from '../../audit/direct-cli.js'
 import { queryAudit } from '../../audit/query.js'
 
 export default class AuditQuery extends DriftcoreCommand<typeof AuditQuery> {
@@ -65,24 +66,8 @@ export default class AuditQuery extends DriftcoreCommand<typeof AuditQuery> {
 
   private async local() {
     const f = this.flags
-    return queryAudit(
-      this.paths().audit,
-      {
-        ...(f.type ? { type: f.type } : {}),
-        ...(f.actor ? { actor: f.actor } : {}),
-        ...(f['os-user'] ? { os_user: f['os-user'] } : {}),
-        ...(f.uid === undefined ? {} : { uid: f.uid }),
-        ...(f['mcp-client'] ? { mcp_client: f['mcp-client'] } : {}),
-        ...(f.session ? { session: f.session } : {}),
-        ...(f.token ? { token: f.token } : {}),
-        ...(f.key ? { key: f.key } : {}),
-        ...(f.subject ? { subject: f.subject } : {}),
-        ...(f.trace ? { trace_id: f.trace } : {}),
-        ...(f.since ? { since: parseTime(f.since, '--since') } : {}),
-        ...(f.until ? { until: parseTime(f.until, '--until') } : {}),
-      },
-      f.limit,
-      (m) => process.stderr.write(`note: ${m}\n`),
+    return queryAudit(this.paths().audit, auditQueryOf(f), f.limit, (m) =>
+      process.stderr.write(`note: ${m}\n`),
     )
   }
 }

@@ -4,7 +4,7 @@ import { DriftcoreCommand } from '../../cli/base-command.js'
 import { auditLine } from '../../cli/audit-format.js'
 import { serverFlags } from '../../cli/remote.js'
 import type { ControlClient } from '../../control/client.js'
-import { tailAudit } from '../../audit/query.js'
+import { tailAudit } from '../../audit/tail.js'
 import type { AuditRecord } from '../../audit/record.js'
 import { listSegments, segmentPath } from '../../audit/segments.js'
 
