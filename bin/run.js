@@ -13,14 +13,24 @@ if (process.argv.length === 3 && process.argv[2] === '--version') {
   process.stdout.on('error', (error) => {
     if (error.code !== 'EPIPE') throw error
   })
-  const { lendHostModules } = await import('./host-modules.js')
-  lendHostModules()
-  const { claimStdoutEarly, servesStdio } = await import('./stdio-claim.js')
-  if (servesStdio(process.argv.slice(2))) claimStdoutEarly()
-  const { Config, execute } = await import('@oclif/core')
-  const { containPluginHooks } = await import('../dist/cli/plugin-hooks.js')
-  containPluginHooks(Config)
-  // Not awaited at top level: oclif waits for stdout to drain after the command, which a closed
-  // pipe never does, and an unsettled top-level await would turn a finished command into exit 13.
-  void execute({ dir: import.meta.url })
+  // `audit tail` and `audit query` read files only: they answer without oclif and the plugins'
+  // manifests (a third of their memory) when the command line is one the direct entry answers
+  // exactly as the oclif command would; any other line (--help, --server, -c, …) goes to oclif.
+  const [topic, command] = process.argv.slice(2)
+  const direct =
+    topic === 'audit' && (command === 'tail' || command === 'query')
+      ? await (await import('../dist/audit/direct-cli.js')).runDirect(process.argv.slice(2))
+      : false
+  if (!direct) {
+    const { lendHostModules } = await import('./host-modules.js')
+    lendHostModules()
+    const { claimStdoutEarly, servesStdio } = await import('./stdio-claim.js')
+    if (servesStdio(process.argv.slice(2))) claimStdoutEarly()
+    const { Config, execute } = await import('@oclif/core')
+    const { containPluginHooks } = await import('../dist/cli/plugin-hooks.js')
+    containPluginHooks(Config)
+    // Not awaited at top level: oclif waits for stdout to drain after the command, which a closed
+    // pipe never does, and an unsettled top-level await would turn a finished command into exit 13.
+    void execute({ dir: import.meta.url })
+  }
 }
