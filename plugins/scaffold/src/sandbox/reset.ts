@@ -80,6 +80,7 @@ async function fastReset(
   const seen = await scanTree(layout.site, {
     unlock: true,
     descend: (rel) => want.get(rel)?.type === 'dir',
+    sorted: false,
   })
   const plan = planReset(layout.site, want, seen, stamp)
   const changed = plan.remove.length + plan.missing.length + plan.rewrite.length + plan.chmod.length > 0
@@ -115,7 +116,7 @@ async function fastReset(
   )
   for (const entry of fixModes) {
     if (entry.type === 'symlink') continue
-    const now = Number(lstatSync(path.join(layout.site, entry.path), { bigint: true }).mode & 0o7777n)
+    const now = lstatSync(path.join(layout.site, entry.path)).mode & 0o7777
     if (now !== entry.mode) await chmod(path.join(layout.site, entry.path), entry.mode)
   }
 
@@ -125,7 +126,7 @@ async function fastReset(
   const proved = new Map<string, CachedEntry>()
   for (const entry of [...restore, ...plan.restat, ...plan.chmod, ...missingDirs, ...opened]) {
     if (proved.has(entry.path)) continue
-    const now = scanned(entry.path, lstatSync(path.join(layout.site, entry.path), { bigint: true }))
+    const now = scanned(entry.path, lstatSync(path.join(layout.site, entry.path)))
     if (now.type !== entry.type || now.mode !== entry.mode) return undefined
     const digest = entry.type === 'dir' ? { digest: '', oid: '' } : safeDigest(layout.site, now)
     if (!digest || digest.digest !== entry.digest) return undefined
@@ -146,7 +147,7 @@ function planReset(
   root: string,
   want: ReadonlyMap<string, CachedEntry>,
   seen: readonly ScannedEntry[],
-  stamp: string,
+  stamp: number,
 ): Plan {
   const plan: Plan = { remove: [], missing: [], rewrite: [], restat: [], chmod: [] }
   const present = new Set<string>()
@@ -181,7 +182,8 @@ function safeDigest(root: string, entry: ScannedEntry) {
 }
 
 // Folders of the snapshot that cannot be entered or written now (chmod'ed, or recorded so):
-// opened for the owner while the reset works; their recorded bits are put back at the end.
+// opened for the owner while the reset works; their recorded bits are put back at the end. The
+// walk's own lstat says so (a folder it had to open to list is reported with the bits it found).
 async function openFolders(
   root: string,
   want: ReadonlyMap<string, CachedEntry>,
@@ -189,9 +191,10 @@ async function openFolders(
 ): Promise<CachedEntry[]> {
   const opened: CachedEntry[] = []
   for (const entry of seen) {
+    if (entry.type !== 'dir') continue
     const cached = want.get(entry.path)
-    if (entry.type !== 'dir' || cached?.type !== 'dir') continue
-    const now = Number(lstatSync(path.join(root, entry.path), { bigint: true }).mode & 0o7777n)
+    if (cached?.type !== 'dir') continue
+    const now = entry.mode
     if ((now & 0o700) === 0o700) continue
     await chmod(path.join(root, entry.path), now | 0o700)
     opened.push(cached)
@@ -276,13 +279,12 @@ async function fullReset(
 async function saveCache(
   layout: SandboxLayout,
   manifest: SnapshotManifest,
-  stamp: string,
+  stamp: number,
   entries: readonly (ScannedEntry & { digest: string; oid: string })[],
 ): Promise<void> {
   // A site holding what a snapshot cannot (fifos, nested .git) gets no cache: the full path again next time.
   if (entries.some((e) => e.type === 'other')) return
   await writeStatCache(layout, {
-    version: 1,
     commit: manifest.commit,
     tree_hash: manifest.hash,
     stamp,

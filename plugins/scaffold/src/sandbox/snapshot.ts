@@ -1,4 +1,3 @@
-import { cpSync } from 'node:fs'
 import { chmod, lstat, mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError, projectRoots, resolveWithin, writeFileAtomic, type ToolContext } from 'driftcore'
@@ -16,7 +15,7 @@ import {
   writeStatCache,
   type CachedEntry,
 } from './stat-cache.js'
-import { digestEntry, foldTree, gitMode, scanTree, type TreeEntry } from './tree.js'
+import { copyTree, digestEntry, foldTree, gitMode, scanTree, type TreeEntry } from './tree.js'
 
 // Highest-precedence attributes: whatever .gitattributes the site carries, content goes in and
 // comes out byte for byte (no eol conversion, filters, ident or re-encoding).
@@ -83,24 +82,18 @@ export async function initSandbox(
 ): Promise<InitResult> {
   const source = await checkInit(ctx, layout, from)
   await ctx.beginEffects()
+  let entries: Pick<TreeEntry, 'path' | 'type'>[]
   if (source !== undefined) {
     // An empty site folder (checked above) is taken away so the copy can create it.
     await rmdir(layout.site).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error
     })
-    // The sync copy runs in Node's C++ (copy_file_range per file), close to `cp -a`; the promise
-    // version walks in JavaScript and is several times slower on a site of 20k files.
-    cpSync(source, layout.site, {
-      recursive: true,
-      verbatimSymlinks: true,
-      errorOnExist: true,
-      force: false,
-      filter: (src) => path.basename(src) !== '.git',
-    })
+    await mkdir(path.dirname(layout.site), { recursive: true })
+    entries = copyTree(source, layout.site, (name) => name === '.git')
   } else {
     await mkdir(layout.site, { recursive: true })
+    entries = await scanTree(layout.site)
   }
-  const entries = await scanTree(layout.site)
   refuseUnrecordable(entries)
   await mkdir(layout.state, { recursive: true })
   const git = sandboxGit(ctx, layout)
@@ -137,7 +130,7 @@ export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Pro
   await requireSandbox(layout)
   const cache = readStatCache(layout)
   const known = new Map((cache?.entries ?? []).map((e) => [e.path, e]))
-  const cacheStamp = cache?.stamp ?? '0'
+  const cacheStamp = cache?.stamp ?? 0
   const stamp = stampSite(layout.site)
   const entries = await scanTree(layout.site)
   refuseUnrecordable(entries)
@@ -150,6 +143,32 @@ export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Pro
   }
   const tree = foldTree(picture)
   const git = sandboxGit(ctx, layout)
+  const parent = cache ? await snapshotRef(layout) : undefined
+  const commit =
+    (parent && (await commitChanges(git, layout, picture, parent))) ?? (await commitAll(git, layout, picture))
+  const manifest: SnapshotManifest = {
+    version: 1,
+    commit,
+    created_at: new Date().toISOString(),
+    ...tree,
+    empty_dirs: entries.filter((e) => e.type === 'dir' && e.empty).map((e) => e.path),
+    modes: Object.fromEntries(
+      entries.filter((e) => e.type !== 'symlink' && e.mode !== gitMode(e)).map((e) => [e.path, e.mode]),
+    ),
+  }
+  await writeManifest(layout, manifest)
+  await writeStatCache(layout, { commit, tree_hash: tree.hash, stamp, entries: picture })
+  return manifest
+}
+
+// The whole site through git: `git add` (its own stat pass over every entry, hashing what its
+// one-second check cannot vouch for), a check of the index against what was just read (an edit git
+// skipped is added again), and `git commit`. The first snapshot, and any the fast path declines.
+async function commitAll(
+  git: GitRunner,
+  layout: SandboxLayout,
+  picture: readonly CachedEntry[],
+): Promise<string> {
   await git.run(['add', '--all', '--force', '--', '.'])
   const stale = await staleInIndex(git, picture)
   if (stale.length > 0) {
@@ -178,20 +197,79 @@ export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Pro
   }
   await pointHead(layout)
   await git.run(['commit', '--quiet', '--allow-empty', '--no-verify', '-m', 'driftcore sandbox snapshot'])
-  const commit = await snapshotCommit(git, layout)
-  const manifest: SnapshotManifest = {
-    version: 1,
-    commit,
-    created_at: new Date().toISOString(),
-    ...tree,
-    empty_dirs: entries.filter((e) => e.type === 'dir' && e.empty).map((e) => e.path),
-    modes: Object.fromEntries(
-      entries.filter((e) => e.type !== 'symlink' && e.mode !== gitMode(e)).map((e) => [e.path, e.mode]),
-    ),
+  const commit = await snapshotRef(layout)
+  if (commit) return commit
+  return (await git.run(['rev-parse', '--verify', SNAPSHOT_REF])).trim()
+}
+
+/**
+ * Only what changed, through the index as it is: `ls-files --stage` lists every entry, and each
+ * whose mode or blob id is not the one just computed (or that the site no longer has) is the
+ * work. The changed files' blobs are written by `hash-object -w`, whose ids must be the ones we
+ * computed (else the file changed while we looked: the whole path, which reports it); the
+ * index gets exactly those entries (`update-index --index-info`), so it then holds the picture
+ * by construction; `write-tree` and `commit-tree` make the commit, and the ref is written as a
+ * loose ref. No second stat pass over the site, as `git add` and `git commit` each make. Returns
+ * undefined for the whole path: a symlink or a path with a newline to write (hash-object would
+ * follow the one and cannot be given the other), or an index in the middle of a merge.
+ */
+async function commitChanges(
+  git: GitRunner,
+  layout: SandboxLayout,
+  picture: readonly CachedEntry[],
+  parent: string,
+): Promise<string | undefined> {
+  const want = wantedIndex(picture)
+  const listed = await git.run(['ls-files', '--stage', '-z'])
+  const drop: string[] = []
+  for (const line of listed.split('\0')) {
+    if (line.length === 0) continue
+    const tab = line.indexOf('\t')
+    const rel = line.slice(tab + 1)
+    const stat = line.slice(0, tab)
+    if (!stat.endsWith(' 0')) return undefined
+    const wanted = want.get(rel)
+    if (wanted === undefined) drop.push(rel)
+    else if (wanted.line === stat) want.delete(rel)
   }
-  await writeManifest(layout, manifest)
-  await writeStatCache(layout, { version: 1, commit, tree_hash: tree.hash, stamp, entries: picture })
-  return manifest
+  const write = [...want.values()].map((w) => w.entry)
+  if (write.some((e) => e.type !== 'file' || e.path.includes('\n'))) return undefined
+  if (write.length > 0) {
+    const out = await git.run(['hash-object', '-w', '--no-filters', '--stdin-paths'], {
+      input: write.map((e) => `${e.path}\n`).join(''),
+    })
+    const oids = out.split('\n')
+    if (write.some((e, i) => oids[i] !== e.oid)) return undefined
+  }
+  if (write.length + drop.length > 0) {
+    const zero = '0'.repeat(parent.length)
+    await git.run(['update-index', '-z', '--index-info'], {
+      input: [
+        ...drop.map((rel) => `0 ${zero}\t${rel}\0`),
+        ...write.map((e) => `${indexMode(e)} ${e.oid}\t${e.path}\0`),
+      ].join(''),
+    })
+  }
+  const treeId = (await git.run(['write-tree'])).trim()
+  const commit = (
+    await git.run(['commit-tree', treeId, '-p', parent, '-m', 'driftcore sandbox snapshot'])
+  ).trim()
+  if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined
+  await pointHead(layout)
+  await writeFileAtomic(path.join(layout.gitDir, SNAPSHOT_REF), `${commit}\n`)
+  return commit
+}
+
+function indexMode(e: Pick<CachedEntry, 'type' | 'mode'>): string {
+  return e.type === 'symlink' ? '120000' : e.mode & 0o100 ? '100755' : '100644'
+}
+
+// What the index must hold: each file's and symlink's mode, blob id and stage 0.
+function wantedIndex(picture: readonly CachedEntry[]): Map<string, { line: string; entry: CachedEntry }> {
+  const want = new Map<string, { line: string; entry: CachedEntry }>()
+  for (const e of picture)
+    if (e.type !== 'dir') want.set(e.path, { line: `${indexMode(e)} ${e.oid} 0`, entry: e })
+  return want
 }
 
 // Paths whose index entry is not the blob (or mode) just read from disk, plus index entries
@@ -216,15 +294,15 @@ async function staleInIndex(git: GitRunner, picture: readonly CachedEntry[]): Pr
   return [...stale, ...want.keys()]
 }
 
-async function snapshotCommit(git: GitRunner, layout: SandboxLayout): Promise<string> {
+// The snapshot ref as a loose ref (how git commit and we write it), or undefined.
+async function snapshotRef(layout: SandboxLayout): Promise<string | undefined> {
   const loose = await readFile(path.join(layout.gitDir, SNAPSHOT_REF), 'utf8').catch(() => '')
-  if (/^[0-9a-f]{40,64}\n$/.test(loose)) return loose.trim()
-  return (await git.run(['rev-parse', '--verify', SNAPSHOT_REF])).trim()
+  return /^[0-9a-f]{40,64}\n$/.test(loose) ? loose.trim() : undefined
 }
 
 // git cannot record a nested .git or a special file, so a snapshot holding one could not be
 // restored exactly: refuse it up front rather than promise a rollback we cannot keep.
-function refuseUnrecordable(entries: readonly TreeEntry[]): void {
+function refuseUnrecordable(entries: readonly Pick<TreeEntry, 'path' | 'type'>[]): void {
   const bad = entries.filter((e) => e.type === 'other' || e.path.split('/').includes('.git'))
   if (bad.length === 0) return
   const listed = bad.slice(0, 5).map((e) => (e.type === 'other' ? `${e.path} (special file)` : e.path))
