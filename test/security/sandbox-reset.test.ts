@@ -31,13 +31,12 @@ const state = (rel: string) => path.join(p.home, 'sandbox', rel)
 const git = (...args: string[]) =>
   execa('git', args, { env: { GIT_DIR: state('git'), GIT_WORK_TREE: p.site } })
 
-// The stat cache's record of a file (`f MODE SIZE INO MTIME CTIME DIGEST OID PATH` then a NUL)
+// The stat cache's record of a file (`PATH`, NUL, `f MODE SIZE INO MTIME CTIME DIGEST OID`, NUL)
 // with the stat fields replaced by `now`'s: what a forger writes to make an edit look untouched.
 function forgeRecord(text: string, rel: string, now: Stats): string {
-  const record = new RegExp(
-    `(^|\\0|\\n)f ([0-7]+) \\S+ \\S+ \\S+ \\S+ ([0-9a-f]+ [0-9a-f]+ ${rel.replaceAll('.', '\\.')})\\0`,
-  )
-  return text.replace(record, `$1f $2 ${now.size} ${now.ino} ${now.mtimeMs} ${now.ctimeMs} $3\0`)
+  const name = rel.replaceAll('.', '\\.')
+  const record = new RegExp(`(^|\\0|\\n)(${name})\\0f ([0-7]+) \\S+ \\S+ \\S+ \\S+ ([0-9a-f]+ [0-9a-f]+)\\0`)
+  return text.replace(record, `$1$2\0f $3 ${now.size} ${now.ino} ${now.mtimeMs} ${now.ctimeMs} $4\0`)
 }
 
 describe('sandbox reset against a hostile agent', () => {
@@ -152,14 +151,24 @@ describe('sandbox reset against a hostile agent', () => {
     expect(await readFile(file, 'utf8')).toBe(original)
   })
 
-  it('ignores a stat cache whose digest is right but whose records are cut short or garbled', async () => {
+  it('ignores a stat cache whose digest is right but whose records are cut short, miscounted or garbled', async () => {
     await call('sandbox.snapshot')
     const file = at('web/index.php')
     const original = await readFile(file, 'utf8')
     const body = (await readFile(state('stat-cache'), 'utf8')).slice(65)
+    // Cut at a record's end, so what is left parses: believed, the rest of the site would be
+    // "new" and removed. Its count no longer matches; with the count put right, the manifest's.
     const cut = body.slice(0, body.indexOf('web/index.php\0'))
+    const kept = cut.split('\0').length >> 1
+    const recounted = cut.replace(/^(.*) \d+\n/, `$1 ${kept}\n`)
     const garbled = body.replace(/\0f [0-7]+ /, '\0f 9x ')
-    for (const forged of [cut, garbled, body.replace('driftcore-stat-cache 2', 'driftcore-stat-cache 3')]) {
+    const forgeries = [
+      cut,
+      recounted,
+      garbled,
+      body.replace('driftcore-stat-cache 2', 'driftcore-stat-cache 3'),
+    ]
+    for (const forged of forgeries) {
       expect(forged).not.toBe(body)
       await writeFile(file, '<?php // mine\n')
       await writeFile(state('stat-cache'), `${createHash('sha256').update(forged).digest('hex')}\n${forged}`)
@@ -178,8 +187,8 @@ describe('sandbox reset against a hostile agent', () => {
     // The cache's stamp moved past the edit too, so the entry no longer looks racy.
     const text = await readFile(state('stat-cache'), 'utf8')
     const body = forgeRecord(text.slice(65), 'web/index.php', now).replace(
-      /^(driftcore-stat-cache 2 [0-9a-f]+ [0-9a-f]+) \S+\n/,
-      `$1 ${now.ctimeMs + 1000}\n`,
+      /^(driftcore-stat-cache 2 [0-9a-f]+ [0-9a-f]+) \S+ (\d+)\n/,
+      `$1 ${now.ctimeMs + 1000} $2\n`,
     )
     expect(body).not.toBe(text.slice(65))
     await writeFile(state('stat-cache'), `${createHash('sha256').update(body).digest('hex')}\n${body}`)

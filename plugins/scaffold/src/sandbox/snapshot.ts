@@ -7,15 +7,24 @@ import { sandboxGit, type GitRunner } from './git.js'
 import { readMarker, requireSandbox, type SandboxLayout, type SandboxMarker } from './layout.js'
 import { writeManifest, type SnapshotManifest } from './manifest.js'
 import {
+  cacheOf,
   isRacy,
   readStatCache,
-  sameStat,
   stampSite,
+  statPrefix,
   toCached,
   writeStatCache,
   type CachedEntry,
 } from './stat-cache.js'
-import { copyTree, digestEntry, foldTree, gitMode, scanTree, type TreeEntry } from './tree.js'
+import {
+  copyTree,
+  digestEntry,
+  foldTree,
+  gitMode,
+  scanTree,
+  type ScannedEntry,
+  type TreeEntry,
+} from './tree.js'
 
 // Highest-precedence attributes: whatever .gitattributes the site carries, content goes in and
 // comes out byte for byte (no eol conversion, filters, ident or re-encoding).
@@ -129,16 +138,19 @@ async function pointHead(layout: SandboxLayout): Promise<void> {
 export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Promise<SnapshotManifest> {
   await requireSandbox(layout)
   const cache = readStatCache(layout)
-  const known = new Map((cache?.entries ?? []).map((e) => [e.path, e]))
+  const known = cache?.records ?? new Map<string, string>()
   const cacheStamp = cache?.stamp ?? 0
   const stamp = stampSite(layout.site)
   const entries = await scanTree(layout.site)
   refuseUnrecordable(entries)
   const picture: CachedEntry[] = []
   for (const [index, entry] of entries.entries()) {
-    const cached = known.get(entry.path)
-    const reuse = cached && sameStat(cached, entry) && !isRacy(cached, cacheStamp)
-    picture.push(toCached(entry, reuse ? cached : digestEntry(layout.site, entry)))
+    picture.push(
+      toCached(
+        entry,
+        knownDigest(known.get(entry.path), entry, cacheStamp) ?? digestEntry(layout.site, entry),
+      ),
+    )
     if ((index + 1) % 256 === 0) await turn()
   }
   const tree = foldTree(picture)
@@ -157,9 +169,25 @@ export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Pro
     ),
   }
   await writeManifest(layout, manifest)
-  await writeStatCache(layout, { commit, tree_hash: tree.hash, stamp, entries: picture })
+  await writeStatCache(layout, cacheOf({ commit, tree_hash: tree.hash, stamp }, picture))
   return manifest
 }
+
+// An entry's digests from its cache record when its stat is the one recorded there and not racy
+// (any snapshot's record: equal stat means equal bytes); undefined when it must be read.
+function knownDigest(record: string | undefined, entry: ScannedEntry, stamp: number) {
+  if (record === undefined || entry.type === 'dir' || entry.type === 'other') return undefined
+  const prefix = statPrefix(entry)
+  if (!record.startsWith(prefix) || isRacy(entry, stamp)) return undefined
+  const space = record.indexOf(' ', prefix.length)
+  const digest = record.slice(prefix.length, space)
+  const oid = record.slice(space + 1)
+  if (!HEX.test(oid) || !HEX.test(digest)) return undefined
+  if (entry.type === 'symlink') return { digest: Buffer.from(digest, 'hex').toString(), oid }
+  return digest.length === 64 ? { digest, oid } : undefined
+}
+
+const HEX = /^[0-9a-f]+$/
 
 // The whole site through git: `git add` (its own stat pass over every entry, hashing what its
 // one-second check cannot vouch for), a check of the index against what was just read (an edit git

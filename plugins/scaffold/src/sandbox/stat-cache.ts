@@ -19,6 +19,10 @@ export interface CachedEntry extends StatKey, Digest {
  * permission bit. An entry whose stat still matches is taken as unchanged without reading it,
  * unless it is racy: its ctime or mtime is not before `stamp`, the moment the stats were taken
  * (a change in the same clock tick would leave the same stat behind).
+ *
+ * Records stay text until needed: a walk compares each entry's stat with the start of its
+ * record (`statPrefix`) and parses (`parseRecord`) only the few that differ, so a clean reset
+ * builds no object per entry.
  */
 export interface StatCache {
   /** The snapshot these entries are (`snapshot.json`'s commit and tree hash). */
@@ -26,15 +30,17 @@ export interface StatCache {
   tree_hash: string
   /** The site folder's ctime (ms, as lstat gives it) taken just before the entries' stats were read. */
   stamp: number
-  entries: CachedEntry[]
+  /** Path → record (`T MODE SIZE INO MTIME CTIME DIGEST OID`), in path order. */
+  records: Map<string, string>
 }
 
 // Format 2, one text file: a sha256 of everything after the first line; a header line
-// `driftcore-stat-cache 2 COMMIT TREE_HASH STAMP`; then one record per entry, each ended by a NUL
-// (a path can hold anything but NUL): `T MODE SIZE INO MTIME CTIME DIGEST OID PATH`, T one of
-// f/d/l, MODE in octal, times as lstat's milliseconds, a folder's DIGEST and OID `-`, a symlink's
-// DIGEST (its target) in hex. Format 1 (JSON) is read as missing, so the first reset after an
-// upgrade takes the full path and writes format 2.
+// `driftcore-stat-cache 2 COMMIT TREE_HASH STAMP COUNT`; then per entry its path and its record,
+// each ended by a NUL (a path can hold anything but NUL): T one of f/d/l, MODE in octal, times as
+// lstat's milliseconds, a folder's DIGEST and OID `-`, a symlink's DIGEST (its target) in hex.
+// COUNT must match the records (and, for reset, the manifest's entries), so a cache cut at a
+// record's end is not read as a smaller tree. Format 1 (JSON) is read as missing: the first reset
+// after an upgrade takes the full path and writes format 2.
 const FILE = 'stat-cache'
 const MAGIC = 'driftcore-stat-cache 2'
 const TYPE = { file: 'f', dir: 'd', symlink: 'l' } as const
@@ -60,64 +66,81 @@ export function readStatCache(layout: SandboxLayout): StatCache | undefined {
   if (text.indexOf('\n') !== 64) return undefined
   const body = text.slice(65)
   if (createHash('sha256').update(body).digest('hex') !== text.slice(0, 64)) return undefined
-  return parseCache(body)
-}
-
-function parseCache(body: string): StatCache | undefined {
   const headerEnd = body.indexOf('\n')
   const header = body.slice(0, headerEnd).split(' ')
-  if (headerEnd < 0 || header.length !== 5 || `${header[0]} ${header[1]}` !== MAGIC) return undefined
-  const [, , commit = '', treeHash = '', stampText = ''] = header
+  if (headerEnd < 0 || header.length !== 6 || `${header[0]} ${header[1]}` !== MAGIC) return undefined
+  const [, , commit = '', treeHash = '', stampText = '', countText = ''] = header
   const stamp = Number(stampText)
-  if (!HEX.test(commit) || !HEX.test(treeHash) || !Number.isFinite(stamp)) return undefined
-  const entries: CachedEntry[] = []
-  const records = body.slice(headerEnd + 1).split('\0')
-  if (records.pop() !== '') return undefined
-  for (const record of records) {
-    const fields = record.split(' ')
-    if (fields.length < 9) return undefined
-    const type = UNTYPE[fields[0]!]
-    const [mode, size, ino, mtime, ctime] = fields
-      .slice(1, 6)
-      .map((f, i) => (i === 0 ? parseInt(f, 8) : Number(f)))
-    let digest = fields[6]!
-    const oid = fields[7]!
-    const rel = fields.length === 9 ? fields[8]! : fields.slice(8).join(' ')
-    if (!type || rel.length === 0 || ![mode, size, ino, mtime, ctime].every((n) => Number.isFinite(n)))
-      return undefined
-    if (type === 'dir') {
-      if (digest !== '-' || oid !== '-') return undefined
-      digest = ''
-    } else {
-      if (!HEX.test(digest) || !HEX.test(oid)) return undefined
-      if (type === 'symlink') digest = Buffer.from(digest, 'hex').toString()
-    }
-    entries.push({
-      path: rel,
-      type,
-      mode: mode!,
-      size: size!,
-      ino: ino!,
-      mtime: mtime!,
-      ctime: ctime!,
-      digest,
-      oid: type === 'dir' ? '' : oid,
-    })
+  const count = Number(countText)
+  if (!HEX.test(commit) || !HEX.test(treeHash) || !Number.isFinite(stamp) || !Number.isSafeInteger(count))
+    return undefined
+  const parts = body.slice(headerEnd + 1).split('\0')
+  if (parts.pop() !== '' || parts.length !== count * 2) return undefined
+  const records = new Map<string, string>()
+  for (let i = 0; i < parts.length; i += 2) {
+    const rel = parts[i]!
+    const record = parts[i + 1]!
+    if (rel.length === 0 || UNTYPE[record[0]!] === undefined || record[1] !== ' ') return undefined
+    records.set(rel, record)
   }
-  return { commit, tree_hash: treeHash, stamp, entries }
+  if (records.size !== count) return undefined
+  return { commit, tree_hash: treeHash, stamp, records }
+}
+
+/** How many entries of each type the cache holds, for a check against the manifest's counts. */
+export function countTypes(cache: StatCache): { file: number; dir: number; symlink: number } {
+  const counts = { file: 0, dir: 0, symlink: 0 }
+  for (const record of cache.records.values()) counts[UNTYPE[record[0]!]!] += 1
+  return counts
+}
+
+/** The start of the record an entry with this stat has: equal starts mean equal stats. */
+export function statPrefix(seen: ScannedEntry): string {
+  const type = seen.type === 'other' ? 'o' : TYPE[seen.type]
+  return `${type} ${seen.mode.toString(8)} ${seen.size} ${seen.ino} ${seen.mtime} ${seen.ctime} `
+}
+
+/** One record as an entry, or undefined when it is malformed (the caller then trusts no cache). */
+export function parseRecord(rel: string, record: string): CachedEntry | undefined {
+  const fields = record.split(' ')
+  if (fields.length !== 8) return undefined
+  const type = UNTYPE[fields[0]!]
+  const mode = /^[0-7]{1,5}$/.test(fields[1]!) ? parseInt(fields[1]!, 8) : NaN
+  const [size, ino, mtime, ctime] = fields.slice(2, 6).map((f) => (f === '' ? NaN : Number(f)))
+  if (!type || ![mode, size, ino, mtime, ctime].every((n) => Number.isFinite(n))) return undefined
+  let digest = fields[6]!
+  let oid = fields[7]!
+  if (type === 'dir') {
+    if (digest !== '-' || oid !== '-') return undefined
+    digest = ''
+    oid = ''
+  } else {
+    if (!HEX.test(digest) || !HEX.test(oid)) return undefined
+    if (type === 'symlink') digest = Buffer.from(digest, 'hex').toString()
+    else if (digest.length !== 64) return undefined
+  }
+  return { path: rel, type, mode, size: size!, ino: ino!, mtime: mtime!, ctime: ctime!, digest, oid }
+}
+
+/** An entry's record. */
+export function formatRecord(e: CachedEntry): string {
+  const digest =
+    e.type === 'dir' ? '-' : e.type === 'symlink' ? Buffer.from(e.digest).toString('hex') : e.digest
+  const oid = e.type === 'dir' ? '-' : e.oid
+  return `${TYPE[e.type]} ${e.mode.toString(8)} ${e.size} ${e.ino} ${e.mtime} ${e.ctime} ${digest} ${oid}`
+}
+
+/** A cache of these entries (in path order). */
+export function cacheOf(head: Omit<StatCache, 'records'>, entries: readonly CachedEntry[]): StatCache {
+  return { ...head, records: new Map(entries.map((e) => [e.path, formatRecord(e)])) }
 }
 
 /** No fsync: a cache lost or torn in a crash fails its digest and is rebuilt. */
 export async function writeStatCache(layout: SandboxLayout, cache: StatCache): Promise<void> {
-  const parts: string[] = [`${MAGIC} ${cache.commit} ${cache.tree_hash} ${cache.stamp}\n`]
-  for (const e of cache.entries) {
-    const digest =
-      e.type === 'dir' ? '-' : e.type === 'symlink' ? Buffer.from(e.digest).toString('hex') : e.digest
-    const oid = e.type === 'dir' ? '-' : e.oid
-    parts.push(
-      `${TYPE[e.type]} ${e.mode.toString(8)} ${e.size} ${e.ino} ${e.mtime} ${e.ctime} ${digest} ${oid} ${e.path}\0`,
-    )
-  }
+  const parts: string[] = [
+    `${MAGIC} ${cache.commit} ${cache.tree_hash} ${cache.stamp} ${cache.records.size}\n`,
+  ]
+  for (const [rel, record] of cache.records) parts.push(`${rel}\0${record}\0`)
   const body = parts.join('')
   const digest = createHash('sha256').update(body).digest('hex')
   await writeFileAtomic(cachePath(layout), `${digest}\n${body}`, { sync: false })
@@ -140,18 +163,6 @@ export function stampSite(site: string): number {
 // later change. The doubles cost a third of the BigInt stats' garbage over a whole tree.
 export function isRacy(entry: StatKey, stamp: number): boolean {
   return entry.ctime >= stamp || entry.mtime >= stamp
-}
-
-/** Whether lstat shows the entry exactly as cached: same type, bits, size, inode, mtime and ctime. */
-export function sameStat(cached: CachedEntry, seen: ScannedEntry): boolean {
-  return (
-    cached.type === seen.type &&
-    cached.mode === seen.mode &&
-    cached.size === seen.size &&
-    cached.ino === seen.ino &&
-    cached.mtime === seen.mtime &&
-    cached.ctime === seen.ctime
-  )
 }
 
 export function toCached(seen: ScannedEntry, digest: Digest): CachedEntry {
