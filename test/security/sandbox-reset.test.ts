@@ -5,6 +5,7 @@ import { chmod, lstat, mkdir, readFile, readdir, rm, symlink, utimes, writeFile 
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { readGitIndex } from '../../plugins/scaffold/src/sandbox/git-index.js'
 import { hashTree } from '../../plugins/scaffold/src/sandbox/tree.js'
 import {
   actor,
@@ -271,6 +272,33 @@ describe('sandbox snapshot of only what changed', () => {
     await writeFile(at('web/core/lib/Drupal.php'), 'back')
     expect(await call('sandbox.reset', { verify: true })).toMatchObject({ was_clean: false, proof: 'hash' })
     expect(await readFile(at('web/index.php'), 'utf8')).toBe('<?php // edited\n')
+  })
+
+  it("reads git's index file as ls-files does, and not one cut short or edited without its checksum", async () => {
+    await call('sandbox.snapshot')
+    const indexFile = state('git/index')
+    const listed = new Map(
+      (await git('ls-files', '--stage', '-z')).stdout
+        .split('\0')
+        .filter((line) => line.length > 0)
+        .map((line) => [
+          line.slice(line.indexOf('\t') + 1),
+          line.slice(0, line.indexOf('\t')).replace(/ 0$/, ''),
+        ]),
+    )
+    expect(readGitIndex(indexFile)).toEqual(listed)
+
+    const bytes = await readFile(indexFile)
+    const copy = path.join(p.dir, 'index-copy')
+    await writeFile(copy, bytes.subarray(0, bytes.length - 30))
+    expect(readGitIndex(copy)).toBeUndefined()
+    const flipped = Buffer.from(bytes)
+    flipped[12 + 45] = flipped[12 + 45]! ^ 0xff // a byte of the first entry's blob id
+    await writeFile(copy, flipped)
+    expect(readGitIndex(copy)).toBeUndefined()
+    // An entry git would skip (skip-worktree): not a plain index, so the fast path declines it.
+    await git('update-index', '--skip-worktree', 'web/index.php')
+    expect(readGitIndex(indexFile)).toBeUndefined()
   })
 
   it('does not commit what an index edited behind the snapshot says: the blob on disk is recorded', async () => {

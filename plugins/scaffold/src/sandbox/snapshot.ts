@@ -5,9 +5,10 @@ import { isWithin } from '../paths/confine.js'
 import { setImmediate as turn } from 'node:timers/promises'
 import { sandboxGit, type GitRunner } from './git.js'
 import { readMarker, requireSandbox, type SandboxLayout, type SandboxMarker } from './layout.js'
+import { readGitIndex } from './git-index.js'
 import { writeManifest, type SnapshotManifest } from './manifest.js'
 import {
-  cacheOf,
+  formatRecord,
   isRacy,
   readStatCache,
   stampSite,
@@ -144,13 +145,14 @@ export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Pro
   const entries = await scanTree(layout.site)
   refuseUnrecordable(entries)
   const picture: CachedEntry[] = []
+  const records = new Map<string, string>()
   for (const [index, entry] of entries.entries()) {
-    picture.push(
-      toCached(
-        entry,
-        knownDigest(known.get(entry.path), entry, cacheStamp) ?? digestEntry(layout.site, entry),
-      ),
-    )
+    const record = known.get(entry.path)
+    const digest = knownDigest(record, entry, cacheStamp)
+    const cached = toCached(entry, digest ?? digestEntry(layout.site, entry))
+    picture.push(cached)
+    // An unchanged entry's record is the same text: kept, not formatted again.
+    records.set(entry.path, digest && record !== undefined ? record : formatRecord(cached))
     if ((index + 1) % 256 === 0) await turn()
   }
   const tree = foldTree(picture)
@@ -169,7 +171,7 @@ export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Pro
     ),
   }
   await writeManifest(layout, manifest)
-  await writeStatCache(layout, cacheOf({ commit, tree_hash: tree.hash, stamp }, picture))
+  await writeStatCache(layout, { commit, tree_hash: tree.hash, stamp, records })
   return manifest
 }
 
@@ -182,12 +184,12 @@ function knownDigest(record: string | undefined, entry: ScannedEntry, stamp: num
   const space = record.indexOf(' ', prefix.length)
   const digest = record.slice(prefix.length, space)
   const oid = record.slice(space + 1)
-  if (!HEX.test(oid) || !HEX.test(digest)) return undefined
+  // Lengths only: the file's own digest already vouches for its text, and a record forged with
+  // that digest recomputed is the documented limit, which no check of the record's form removes.
+  if (space < 0 || oid.length !== 40) return undefined
   if (entry.type === 'symlink') return { digest: Buffer.from(digest, 'hex').toString(), oid }
   return digest.length === 64 ? { digest, oid } : undefined
 }
-
-const HEX = /^[0-9a-f]+$/
 
 // The whole site through git: `git add` (its own stat pass over every entry, hashing what its
 // one-second check cannot vouch for), a check of the index against what was just read (an edit git
@@ -231,15 +233,15 @@ async function commitAll(
 }
 
 /**
- * Only what changed, through the index as it is: `ls-files --stage` lists every entry, and each
- * whose mode or blob id is not the one just computed (or that the site no longer has) is the
- * work. The changed files' blobs are written by `hash-object -w`, whose ids must be the ones we
+ * Only what changed, through the index as it is: git's index file, read directly, lists every
+ * entry, and each whose mode or blob id is not the one just computed (or that the site no longer
+ * has) is the work. The changed files' blobs are written by `hash-object -w`, whose ids must be the ones we
  * computed (else the file changed while we looked: the whole path, which reports it); the
  * index gets exactly those entries (`update-index --index-info`), so it then holds the picture
  * by construction; `write-tree` and `commit-tree` make the commit, and the ref is written as a
  * loose ref. No second stat pass over the site, as `git add` and `git commit` each make. Returns
  * undefined for the whole path: a symlink or a path with a newline to write (hash-object would
- * follow the one and cannot be given the other), or an index in the middle of a merge.
+ * follow the one and cannot be given the other), or an index that is not plain (see readGitIndex).
  */
 async function commitChanges(
   git: GitRunner,
@@ -247,20 +249,21 @@ async function commitChanges(
   picture: readonly CachedEntry[],
   parent: string,
 ): Promise<string | undefined> {
-  const want = wantedIndex(picture)
-  const listed = await git.run(['ls-files', '--stage', '-z'])
-  const drop: string[] = []
-  for (const line of listed.split('\0')) {
-    if (line.length === 0) continue
-    const tab = line.indexOf('\t')
-    const rel = line.slice(tab + 1)
-    const stat = line.slice(0, tab)
-    if (!stat.endsWith(' 0')) return undefined
-    const wanted = want.get(rel)
-    if (wanted === undefined) drop.push(rel)
-    else if (wanted.line === stat) want.delete(rel)
+  const index = readGitIndex(path.join(layout.gitDir, 'index'))
+  if (!index) return undefined
+  const write: CachedEntry[] = []
+  let matched = 0
+  for (const e of picture) {
+    if (e.type === 'dir') continue
+    const have = index.get(e.path)
+    if (have !== undefined) matched += 1
+    if (have !== `${indexMode(e)} ${e.oid}`) write.push(e)
   }
-  const write = [...want.values()].map((w) => w.entry)
+  const drop: string[] = []
+  if (matched < index.size) {
+    const present = new Set(picture.map((e) => (e.type === 'dir' ? '' : e.path)))
+    for (const rel of index.keys()) if (!present.has(rel)) drop.push(rel)
+  }
   if (write.some((e) => e.type !== 'file' || e.path.includes('\n'))) return undefined
   if (write.length > 0) {
     const out = await git.run(['hash-object', '-w', '--no-filters', '--stdin-paths'], {
@@ -290,14 +293,6 @@ async function commitChanges(
 
 function indexMode(e: Pick<CachedEntry, 'type' | 'mode'>): string {
   return e.type === 'symlink' ? '120000' : e.mode & 0o100 ? '100755' : '100644'
-}
-
-// What the index must hold: each file's and symlink's mode, blob id and stage 0.
-function wantedIndex(picture: readonly CachedEntry[]): Map<string, { line: string; entry: CachedEntry }> {
-  const want = new Map<string, { line: string; entry: CachedEntry }>()
-  for (const e of picture)
-    if (e.type !== 'dir') want.set(e.path, { line: `${indexMode(e)} ${e.oid} 0`, entry: e })
-  return want
 }
 
 // Paths whose index entry is not the blob (or mode) just read from disk, plus index entries
@@ -331,7 +326,9 @@ async function snapshotRef(layout: SandboxLayout): Promise<string | undefined> {
 // git cannot record a nested .git or a special file, so a snapshot holding one could not be
 // restored exactly: refuse it up front rather than promise a rollback we cannot keep.
 function refuseUnrecordable(entries: readonly Pick<TreeEntry, 'path' | 'type'>[]): void {
-  const bad = entries.filter((e) => e.type === 'other' || e.path.split('/').includes('.git'))
+  const bad = entries.filter(
+    (e) => e.type === 'other' || (e.path.includes('.git') && e.path.split('/').includes('.git')),
+  )
   if (bad.length === 0) return
   const listed = bad.slice(0, 5).map((e) => (e.type === 'other' ? `${e.path} (special file)` : e.path))
   throw new DriftcoreError(
