@@ -1,9 +1,11 @@
 import { deflateSync } from 'node:zlib'
 import { createHash } from 'node:crypto'
+import type { Stats } from 'node:fs'
 import { chmod, lstat, mkdir, readFile, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { readGitIndex } from '../../plugins/scaffold/src/sandbox/git-index.js'
 import { hashTree } from '../../plugins/scaffold/src/sandbox/tree.js'
 import {
   actor,
@@ -27,6 +29,16 @@ const call = async (tool: string, input: unknown = {}) =>
   (await p.kernel.gate.invoke(tool, input, actor)).output as Record<string, unknown>
 const at = (rel: string) => path.join(p.site, rel)
 const state = (rel: string) => path.join(p.home, 'sandbox', rel)
+const git = (...args: string[]) =>
+  execa('git', args, { env: { GIT_DIR: state('git'), GIT_WORK_TREE: p.site } })
+
+// The stat cache's record of a file (`PATH`, NUL, `f MODE SIZE INO MTIME CTIME DIGEST OID`, NUL)
+// with the stat fields replaced by `now`'s: what a forger writes to make an edit look untouched.
+function forgeRecord(text: string, rel: string, now: Stats): string {
+  const name = rel.replaceAll('.', '\\.')
+  const record = new RegExp(`(^|\\0|\\n)(${name})\\0f ([0-7]+) \\S+ \\S+ \\S+ \\S+ ([0-9a-f]+ [0-9a-f]+)\\0`)
+  return text.replace(record, `$1$2\0f $3 ${now.size} ${now.ino} ${now.mtimeMs} ${now.ctimeMs} $4\0`)
+}
 
 describe('sandbox reset against a hostile agent', () => {
   it('resets an edit of the same size with its mtime put back, made in the same second as the snapshot', async () => {
@@ -109,12 +121,8 @@ describe('sandbox reset against a hostile agent', () => {
     const original = await readFile(file, 'utf8')
     await writeFile(file, '<?php // mine\n')
     // Record the edited file's stat in the cache, as if it had always been so.
-    const now = await lstat(file, { bigint: true })
     const text = await readFile(state('stat-cache'), 'utf8')
-    const forged = text.replace(
-      /\["web\/index\.php","f",(\d+),\d+,"\d+","\d+","\d+"/,
-      `["web/index.php","f",$1,${now.size},"${now.ino}","${now.mtimeNs}","${now.ctimeNs}"`,
-    )
+    const forged = forgeRecord(text, 'web/index.php', await lstat(file))
     expect(forged).not.toBe(text)
     await writeFile(state('stat-cache'), forged)
 
@@ -123,20 +131,67 @@ describe('sandbox reset against a hostile agent', () => {
     expect(await call('sandbox.reset')).toMatchObject({ was_clean: true, proof: 'stat' })
   })
 
+  it('does not believe a stat cache in the old JSON format, even one whose digest is right', async () => {
+    await call('sandbox.snapshot')
+    const file = at('web/index.php')
+    const original = await readFile(file, 'utf8')
+    await writeFile(file, '<?php // mine\n')
+    const text = await readFile(state('stat-cache'), 'utf8')
+    const header = text.slice(65, text.indexOf('\n', 65)).split(' ')
+    // Format 1 of the same snapshot, listing nothing: believed, it would find nothing to check.
+    const body = JSON.stringify({
+      version: 1,
+      commit: header[2],
+      tree_hash: header[3],
+      stamp: '0',
+      entries: [],
+    })
+    await writeFile(state('stat-cache'), `${createHash('sha256').update(body).digest('hex')}\n${body}`)
+
+    expect(await call('sandbox.reset')).toMatchObject({ was_clean: false, proof: 'hash' })
+    expect(await readFile(file, 'utf8')).toBe(original)
+  })
+
+  it('ignores a stat cache whose digest is right but whose records are cut short, miscounted or garbled', async () => {
+    await call('sandbox.snapshot')
+    const file = at('web/index.php')
+    const original = await readFile(file, 'utf8')
+    const body = (await readFile(state('stat-cache'), 'utf8')).slice(65)
+    // Cut at a record's end, so what is left parses: believed, the rest of the site would be
+    // "new" and removed. Its count no longer matches; with the count put right, the manifest's.
+    const cut = body.slice(0, body.indexOf('web/index.php\0'))
+    const kept = cut.split('\0').length >> 1
+    const recounted = cut.replace(/^(.*) \d+\n/, `$1 ${kept}\n`)
+    const garbled = body.replace(/\0f [0-7]+ /, '\0f 9x ')
+    const forgeries = [
+      cut,
+      recounted,
+      garbled,
+      body.replace('driftcore-stat-cache 2', 'driftcore-stat-cache 3'),
+    ]
+    for (const forged of forgeries) {
+      expect(forged).not.toBe(body)
+      await writeFile(file, '<?php // mine\n')
+      await writeFile(state('stat-cache'), `${createHash('sha256').update(forged).digest('hex')}\n${forged}`)
+      expect(await call('sandbox.reset')).toMatchObject({ was_clean: false, proof: 'hash' })
+      expect(await readFile(file, 'utf8')).toBe(original)
+    }
+    expect(await call('sandbox.reset')).toMatchObject({ was_clean: true, proof: 'stat' })
+  })
+
   it('a stat cache forged consistently (its digest and stamp recomputed) fools the fast path, and reset --verify catches it', async () => {
     await call('sandbox.snapshot')
     const file = at('web/index.php')
     const original = await readFile(file, 'utf8')
     await writeFile(file, '<?php // mine\n')
-    const now = await lstat(file, { bigint: true })
+    const now = await lstat(file)
     // The cache's stamp moved past the edit too, so the entry no longer looks racy.
-    const body = (await readFile(state('stat-cache'), 'utf8'))
-      .split('\n')[1]!
-      .replace(/"stamp":"\d+"/, `"stamp":"${now.ctimeNs + 1_000_000_000n}"`)
-      .replace(
-        /\["web\/index\.php","f",(\d+),\d+,"\d+","\d+","\d+"/,
-        `["web/index.php","f",$1,${now.size},"${now.ino}","${now.mtimeNs}","${now.ctimeNs}"`,
-      )
+    const text = await readFile(state('stat-cache'), 'utf8')
+    const body = forgeRecord(text.slice(65), 'web/index.php', now).replace(
+      /^(driftcore-stat-cache 2 [0-9a-f]+ [0-9a-f]+) \S+ (\d+)\n/,
+      `$1 ${now.ctimeMs + 1000} $2\n`,
+    )
+    expect(body).not.toBe(text.slice(65))
     await writeFile(state('stat-cache'), `${createHash('sha256').update(body).digest('hex')}\n${body}`)
 
     // The documented limit: an agent that rewrites driftcore's own state consistently is out of
@@ -183,6 +238,79 @@ describe('sandbox snapshot against a hostile agent', () => {
     await writeFile(file, 'later edit')
     await call('sandbox.reset', { verify: true })
     expect(await readFile(file, 'utf8')).toBe(edited)
+  })
+})
+
+describe('sandbox snapshot of only what changed', () => {
+  it('records exactly the site after edits, a removal, a new file and a chmod, without a second walk by git add', async () => {
+    await call('sandbox.snapshot')
+    await writeFile(at('web/index.php'), '<?php // edited\n')
+    await rm(at('web/core/lib/Drupal.php'))
+    await writeFile(at('web/new.php'), '<?php // new\n')
+    await chmod(at('web/sites/default/settings.php'), 0o755)
+
+    const snap = await call('sandbox.snapshot')
+    expect(snap.tree_hash).toBe((await hashTree(p.site)).hash)
+    const commit = String(snap.commit)
+    expect((await git('show', `${commit}:web/index.php`)).stdout).toBe('<?php // edited')
+    expect((await git('show', `${commit}:web/new.php`)).stdout).toBe('<?php // new')
+    expect((await git('ls-tree', commit, 'web/sites/default/settings.php')).stdout).toMatch(/^100755 /)
+    expect((await git('ls-tree', '-r', '--name-only', commit)).stdout.split('\n')).not.toContain(
+      'web/core/lib/Drupal.php',
+    )
+    const files = Object.entries(await listTree(p.site))
+      .filter(([, what]) => !what.startsWith('dir'))
+      .map(([rel]) => rel)
+    expect((await git('ls-tree', '-r', '--name-only', commit)).stdout.split('\n').sort()).toEqual(
+      files.sort(),
+    )
+    // The commit's parent is the snapshot before it, and the ref names the new one.
+    expect((await git('rev-parse', 'refs/driftcore/snapshot')).stdout).toBe(commit)
+    expect((await git('rev-list', '--count', commit)).stdout).toBe('2')
+
+    await writeFile(at('web/index.php'), 'later')
+    await writeFile(at('web/core/lib/Drupal.php'), 'back')
+    expect(await call('sandbox.reset', { verify: true })).toMatchObject({ was_clean: false, proof: 'hash' })
+    expect(await readFile(at('web/index.php'), 'utf8')).toBe('<?php // edited\n')
+  })
+
+  it("reads git's index file as ls-files does, and not one cut short or edited without its checksum", async () => {
+    await call('sandbox.snapshot')
+    const indexFile = state('git/index')
+    const listed = new Map(
+      (await git('ls-files', '--stage', '-z')).stdout
+        .split('\0')
+        .filter((line) => line.length > 0)
+        .map((line) => [
+          line.slice(line.indexOf('\t') + 1),
+          line.slice(0, line.indexOf('\t')).replace(/ 0$/, ''),
+        ]),
+    )
+    expect(readGitIndex(indexFile)).toEqual(listed)
+
+    const bytes = await readFile(indexFile)
+    const copy = path.join(p.dir, 'index-copy')
+    await writeFile(copy, bytes.subarray(0, bytes.length - 30))
+    expect(readGitIndex(copy)).toBeUndefined()
+    const flipped = Buffer.from(bytes)
+    flipped[12 + 45] = flipped[12 + 45]! ^ 0xff // a byte of the first entry's blob id
+    await writeFile(copy, flipped)
+    expect(readGitIndex(copy)).toBeUndefined()
+    // An entry git would skip (skip-worktree): not a plain index, so the fast path declines it.
+    await git('update-index', '--skip-worktree', 'web/index.php')
+    expect(readGitIndex(indexFile)).toBeUndefined()
+  })
+
+  it('does not commit what an index edited behind the snapshot says: the blob on disk is recorded', async () => {
+    await call('sandbox.snapshot')
+    const truth = await readFile(at('web/index.php'), 'utf8')
+    // Point the index's entry at another file's blob, as a same-user shell could.
+    const other = (await git('rev-parse', ':web/core/lib/Drupal.php')).stdout
+    await git('update-index', '--cacheinfo', `100644,${other},web/index.php`)
+
+    const snap = await call('sandbox.snapshot')
+    expect((await git('show', `${String(snap.commit)}:web/index.php`)).stdout + '\n').toBe(truth)
+    expect(snap.tree_hash).toBe((await hashTree(p.site)).hash)
   })
 })
 

@@ -7,16 +7,22 @@ import { openSite, requireSandbox, type SandboxLayout } from './layout.js'
 import { requireManifest, type SnapshotManifest } from './manifest.js'
 import { clearUnrecordable, unlock } from './snapshot.js'
 import {
+  cacheOf,
+  countTypes,
+  formatRecord,
   isRacy,
+  parseRecord,
   readStatCache,
-  sameStat,
   stampSite,
+  statPrefix,
   toCached,
   writeStatCache,
   type CachedEntry,
   type StatCache,
 } from './stat-cache.js'
 import { digestAll, digestEntry, foldTree, gitMode, scanTree, scanned, type ScannedEntry } from './tree.js'
+
+const LETTER = { file: 'f', dir: 'd', symlink: 'l', other: 'o' } as const
 
 export interface ResetResult {
   commit: string
@@ -72,16 +78,21 @@ async function fastReset(
   manifest: SnapshotManifest,
   cache: StatCache,
 ): Promise<ResetResult | undefined> {
-  // The cache's own digest and its snapshot's commit and hash were checked by the caller; folding
-  // its 20k digests again would add a tenth to a clean reset and catch nothing a forger of the
-  // cache could not also fake (the forgery the fast path cannot see is a changed stat).
-  const want = new Map(cache.entries.map((e) => [e.path, e]))
-  const stamp = cache.stamp
+  // The cache's own digest and its snapshot's commit and hash were checked by the caller, and
+  // its counts must be the manifest's; folding its 20k digests again would add a tenth to a clean
+  // reset and catch nothing a forger of the cache could not also fake (the forgery the fast path
+  // cannot see is a changed stat).
+  const records = cache.records
+  const counts = countTypes(cache)
+  if (counts.file !== manifest.files || counts.dir !== manifest.dirs || counts.symlink !== manifest.symlinks)
+    return undefined
   const seen = await scanTree(layout.site, {
     unlock: true,
-    descend: (rel) => want.get(rel)?.type === 'dir',
+    descend: (rel) => records.get(rel)?.[0] === 'd',
+    sorted: false,
   })
-  const plan = planReset(layout.site, want, seen, stamp)
+  const plan = planReset(layout.site, records, seen, cache.stamp)
+  if (!plan) return undefined
   const changed = plan.remove.length + plan.missing.length + plan.rewrite.length + plan.chmod.length > 0
   if (!changed && plan.restat.length === 0) {
     return {
@@ -95,7 +106,8 @@ async function fastReset(
 
   const site = await openSite(layout)
   // Folders on the way of a change must be writable while it is made; their bits come back last.
-  const opened = await openFolders(layout.site, want, seen)
+  const opened = await openFolders(layout.site, records, seen)
+  if (!opened) return undefined
   for (const rel of plan.remove) await removeEntry(site, layout.site, rel)
   const missingDirs = plan.missing.filter((e) => e.type === 'dir')
   for (const dir of missingDirs) await site.mkdir(dir.path)
@@ -115,7 +127,7 @@ async function fastReset(
   )
   for (const entry of fixModes) {
     if (entry.type === 'symlink') continue
-    const now = Number(lstatSync(path.join(layout.site, entry.path), { bigint: true }).mode & 0o7777n)
+    const now = lstatSync(path.join(layout.site, entry.path)).mode & 0o7777
     if (now !== entry.mode) await chmod(path.join(layout.site, entry.path), entry.mode)
   }
 
@@ -125,14 +137,14 @@ async function fastReset(
   const proved = new Map<string, CachedEntry>()
   for (const entry of [...restore, ...plan.restat, ...plan.chmod, ...missingDirs, ...opened]) {
     if (proved.has(entry.path)) continue
-    const now = scanned(entry.path, lstatSync(path.join(layout.site, entry.path), { bigint: true }))
+    const now = scanned(entry.path, lstatSync(path.join(layout.site, entry.path)))
     if (now.type !== entry.type || now.mode !== entry.mode) return undefined
     const digest = entry.type === 'dir' ? { digest: '', oid: '' } : safeDigest(layout.site, now)
     if (!digest || digest.digest !== entry.digest) return undefined
     proved.set(entry.path, toCached(now, digest))
   }
-  const entries = cache.entries.map((e) => proved.get(e.path) ?? e)
-  await writeStatCache(layout, { ...cache, stamp: newStamp, entries })
+  for (const [rel, entry] of proved) records.set(rel, formatRecord(entry))
+  await writeStatCache(layout, { ...cache, stamp: newStamp, records })
   return {
     commit: manifest.commit,
     tree_hash: manifest.hash,
@@ -142,32 +154,47 @@ async function fastReset(
   }
 }
 
+// Undefined when a record it needs is malformed: then no part of the cache is trusted.
 function planReset(
   root: string,
-  want: ReadonlyMap<string, CachedEntry>,
+  records: ReadonlyMap<string, string>,
   seen: readonly ScannedEntry[],
-  stamp: string,
-): Plan {
+  stamp: number,
+): Plan | undefined {
   const plan: Plan = { remove: [], missing: [], rewrite: [], restat: [], chmod: [] }
-  const present = new Set<string>()
+  const present: string[] = []
   for (const entry of seen) {
-    const cached = want.get(entry.path)
-    if (!cached || cached.type !== entry.type) {
+    const record = records.get(entry.path)
+    if (record === undefined || record[0] !== LETTER[entry.type]) {
       plan.remove.push(entry.path)
       continue
     }
-    present.add(entry.path)
-    if (cached.type === 'dir') {
-      if (entry.mode !== cached.mode) plan.chmod.push(cached)
+    present.push(entry.path)
+    if (entry.type === 'dir') {
+      if (record.startsWith(`d ${entry.mode.toString(8)} `)) continue
+      const cached = parseRecord(entry.path, record)
+      if (!cached) return undefined
+      plan.chmod.push(cached)
       continue
     }
-    if (sameStat(cached, entry) && !isRacy(cached, stamp)) continue
+    // Equal start of record: equal type, bits, size, inode, mtime and ctime.
+    if (record.startsWith(statPrefix(entry)) && !isRacy(entry, stamp)) continue
+    const cached = parseRecord(entry.path, record)
+    if (!cached) return undefined
     const digest = safeDigest(root, entry)
     if (!digest || digest.digest !== cached.digest) plan.rewrite.push(cached)
     else if (entry.mode !== cached.mode) plan.chmod.push(cached)
     else plan.restat.push(cached)
   }
-  for (const cached of want.values()) if (!present.has(cached.path)) plan.missing.push(cached)
+  if (present.length < records.size) {
+    const found = new Set(present)
+    for (const [rel, record] of records) {
+      if (found.has(rel)) continue
+      const cached = parseRecord(rel, record)
+      if (!cached) return undefined
+      plan.missing.push(cached)
+    }
+  }
   return plan
 }
 
@@ -181,18 +208,22 @@ function safeDigest(root: string, entry: ScannedEntry) {
 }
 
 // Folders of the snapshot that cannot be entered or written now (chmod'ed, or recorded so):
-// opened for the owner while the reset works; their recorded bits are put back at the end.
+// opened for the owner while the reset works; their recorded bits are put back at the end. The
+// walk's own lstat says so (a folder it had to open to list is reported with the bits it found).
 async function openFolders(
   root: string,
-  want: ReadonlyMap<string, CachedEntry>,
+  records: ReadonlyMap<string, string>,
   seen: readonly ScannedEntry[],
-): Promise<CachedEntry[]> {
+): Promise<CachedEntry[] | undefined> {
   const opened: CachedEntry[] = []
   for (const entry of seen) {
-    const cached = want.get(entry.path)
-    if (entry.type !== 'dir' || cached?.type !== 'dir') continue
-    const now = Number(lstatSync(path.join(root, entry.path), { bigint: true }).mode & 0o7777n)
+    if (entry.type !== 'dir') continue
+    const now = entry.mode
     if ((now & 0o700) === 0o700) continue
+    const record = records.get(entry.path)
+    if (record?.[0] !== 'd') continue
+    const cached = parseRecord(entry.path, record)
+    if (!cached) return undefined
     await chmod(path.join(root, entry.path), now | 0o700)
     opened.push(cached)
   }
@@ -276,16 +307,16 @@ async function fullReset(
 async function saveCache(
   layout: SandboxLayout,
   manifest: SnapshotManifest,
-  stamp: string,
+  stamp: number,
   entries: readonly (ScannedEntry & { digest: string; oid: string })[],
 ): Promise<void> {
   // A site holding what a snapshot cannot (fifos, nested .git) gets no cache: the full path again next time.
   if (entries.some((e) => e.type === 'other')) return
-  await writeStatCache(layout, {
-    version: 1,
-    commit: manifest.commit,
-    tree_hash: manifest.hash,
-    stamp,
-    entries: entries.map((e) => toCached(e, e)),
-  })
+  await writeStatCache(
+    layout,
+    cacheOf(
+      { commit: manifest.commit, tree_hash: manifest.hash, stamp },
+      entries.map((e) => toCached(e, e)),
+    ),
+  )
 }

@@ -1,4 +1,3 @@
-import { cpSync } from 'node:fs'
 import { chmod, lstat, mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError, projectRoots, resolveWithin, writeFileAtomic, type ToolContext } from 'driftcore'
@@ -6,17 +5,27 @@ import { isWithin } from '../paths/confine.js'
 import { setImmediate as turn } from 'node:timers/promises'
 import { sandboxGit, type GitRunner } from './git.js'
 import { readMarker, requireSandbox, type SandboxLayout, type SandboxMarker } from './layout.js'
+import { readGitIndex } from './git-index.js'
 import { writeManifest, type SnapshotManifest } from './manifest.js'
 import {
+  formatRecord,
   isRacy,
   readStatCache,
-  sameStat,
   stampSite,
+  statPrefix,
   toCached,
   writeStatCache,
   type CachedEntry,
 } from './stat-cache.js'
-import { digestEntry, foldTree, gitMode, scanTree, type TreeEntry } from './tree.js'
+import {
+  copyTree,
+  digestEntry,
+  foldTree,
+  gitMode,
+  scanTree,
+  type ScannedEntry,
+  type TreeEntry,
+} from './tree.js'
 
 // Highest-precedence attributes: whatever .gitattributes the site carries, content goes in and
 // comes out byte for byte (no eol conversion, filters, ident or re-encoding).
@@ -83,24 +92,18 @@ export async function initSandbox(
 ): Promise<InitResult> {
   const source = await checkInit(ctx, layout, from)
   await ctx.beginEffects()
+  let entries: Pick<TreeEntry, 'path' | 'type'>[]
   if (source !== undefined) {
     // An empty site folder (checked above) is taken away so the copy can create it.
     await rmdir(layout.site).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error
     })
-    // The sync copy runs in Node's C++ (copy_file_range per file), close to `cp -a`; the promise
-    // version walks in JavaScript and is several times slower on a site of 20k files.
-    cpSync(source, layout.site, {
-      recursive: true,
-      verbatimSymlinks: true,
-      errorOnExist: true,
-      force: false,
-      filter: (src) => path.basename(src) !== '.git',
-    })
+    await mkdir(path.dirname(layout.site), { recursive: true })
+    entries = copyTree(source, layout.site, (name) => name === '.git')
   } else {
     await mkdir(layout.site, { recursive: true })
+    entries = await scanTree(layout.site)
   }
-  const entries = await scanTree(layout.site)
   refuseUnrecordable(entries)
   await mkdir(layout.state, { recursive: true })
   const git = sandboxGit(ctx, layout)
@@ -136,20 +139,66 @@ async function pointHead(layout: SandboxLayout): Promise<void> {
 export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Promise<SnapshotManifest> {
   await requireSandbox(layout)
   const cache = readStatCache(layout)
-  const known = new Map((cache?.entries ?? []).map((e) => [e.path, e]))
-  const cacheStamp = cache?.stamp ?? '0'
+  const known = cache?.records ?? new Map<string, string>()
+  const cacheStamp = cache?.stamp ?? 0
   const stamp = stampSite(layout.site)
   const entries = await scanTree(layout.site)
   refuseUnrecordable(entries)
   const picture: CachedEntry[] = []
+  const records = new Map<string, string>()
   for (const [index, entry] of entries.entries()) {
-    const cached = known.get(entry.path)
-    const reuse = cached && sameStat(cached, entry) && !isRacy(cached, cacheStamp)
-    picture.push(toCached(entry, reuse ? cached : digestEntry(layout.site, entry)))
+    const record = known.get(entry.path)
+    const digest = knownDigest(record, entry, cacheStamp)
+    const cached = toCached(entry, digest ?? digestEntry(layout.site, entry))
+    picture.push(cached)
+    // An unchanged entry's record is the same text: kept, not formatted again.
+    records.set(entry.path, digest && record !== undefined ? record : formatRecord(cached))
     if ((index + 1) % 256 === 0) await turn()
   }
   const tree = foldTree(picture)
   const git = sandboxGit(ctx, layout)
+  const parent = cache ? await snapshotRef(layout) : undefined
+  const commit =
+    (parent && (await commitChanges(git, layout, picture, parent))) ?? (await commitAll(git, layout, picture))
+  const manifest: SnapshotManifest = {
+    version: 1,
+    commit,
+    created_at: new Date().toISOString(),
+    ...tree,
+    empty_dirs: entries.filter((e) => e.type === 'dir' && e.empty).map((e) => e.path),
+    modes: Object.fromEntries(
+      entries.filter((e) => e.type !== 'symlink' && e.mode !== gitMode(e)).map((e) => [e.path, e.mode]),
+    ),
+  }
+  await writeManifest(layout, manifest)
+  await writeStatCache(layout, { commit, tree_hash: tree.hash, stamp, records })
+  return manifest
+}
+
+// An entry's digests from its cache record when its stat is the one recorded there and not racy
+// (any snapshot's record: equal stat means equal bytes); undefined when it must be read.
+function knownDigest(record: string | undefined, entry: ScannedEntry, stamp: number) {
+  if (record === undefined || entry.type === 'dir' || entry.type === 'other') return undefined
+  const prefix = statPrefix(entry)
+  if (!record.startsWith(prefix) || isRacy(entry, stamp)) return undefined
+  const space = record.indexOf(' ', prefix.length)
+  const digest = record.slice(prefix.length, space)
+  const oid = record.slice(space + 1)
+  // Lengths only: the file's own digest already vouches for its text, and a record forged with
+  // that digest recomputed is the documented limit, which no check of the record's form removes.
+  if (space < 0 || oid.length !== 40) return undefined
+  if (entry.type === 'symlink') return { digest: Buffer.from(digest, 'hex').toString(), oid }
+  return digest.length === 64 ? { digest, oid } : undefined
+}
+
+// The whole site through git: `git add` (its own stat pass over every entry, hashing what its
+// one-second check cannot vouch for), a check of the index against what was just read (an edit git
+// skipped is added again), and `git commit`. The first snapshot, and any the fast path declines.
+async function commitAll(
+  git: GitRunner,
+  layout: SandboxLayout,
+  picture: readonly CachedEntry[],
+): Promise<string> {
   await git.run(['add', '--all', '--force', '--', '.'])
   const stale = await staleInIndex(git, picture)
   if (stale.length > 0) {
@@ -178,20 +227,72 @@ export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Pro
   }
   await pointHead(layout)
   await git.run(['commit', '--quiet', '--allow-empty', '--no-verify', '-m', 'driftcore sandbox snapshot'])
-  const commit = await snapshotCommit(git, layout)
-  const manifest: SnapshotManifest = {
-    version: 1,
-    commit,
-    created_at: new Date().toISOString(),
-    ...tree,
-    empty_dirs: entries.filter((e) => e.type === 'dir' && e.empty).map((e) => e.path),
-    modes: Object.fromEntries(
-      entries.filter((e) => e.type !== 'symlink' && e.mode !== gitMode(e)).map((e) => [e.path, e.mode]),
-    ),
+  const commit = await snapshotRef(layout)
+  if (commit) return commit
+  return (await git.run(['rev-parse', '--verify', SNAPSHOT_REF])).trim()
+}
+
+/**
+ * Only what changed, through the index as it is: git's index file, read directly, lists every
+ * entry, and each whose mode or blob id is not the one just computed (or that the site no longer
+ * has) is the work. The changed files' blobs are written by `hash-object -w`, whose ids must be the ones we
+ * computed (else the file changed while we looked: the whole path, which reports it); the
+ * index gets exactly those entries (`update-index --index-info`), so it then holds the picture
+ * by construction; `write-tree` and `commit-tree` make the commit, and the ref is written as a
+ * loose ref. No second stat pass over the site, as `git add` and `git commit` each make. Returns
+ * undefined for the whole path: a symlink or a path with a newline to write (hash-object would
+ * follow the one and cannot be given the other), or an index that is not plain (see readGitIndex).
+ */
+async function commitChanges(
+  git: GitRunner,
+  layout: SandboxLayout,
+  picture: readonly CachedEntry[],
+  parent: string,
+): Promise<string | undefined> {
+  const index = readGitIndex(path.join(layout.gitDir, 'index'))
+  if (!index) return undefined
+  const write: CachedEntry[] = []
+  let matched = 0
+  for (const e of picture) {
+    if (e.type === 'dir') continue
+    const have = index.get(e.path)
+    if (have !== undefined) matched += 1
+    if (have !== `${indexMode(e)} ${e.oid}`) write.push(e)
   }
-  await writeManifest(layout, manifest)
-  await writeStatCache(layout, { version: 1, commit, tree_hash: tree.hash, stamp, entries: picture })
-  return manifest
+  const drop: string[] = []
+  if (matched < index.size) {
+    const present = new Set(picture.map((e) => (e.type === 'dir' ? '' : e.path)))
+    for (const rel of index.keys()) if (!present.has(rel)) drop.push(rel)
+  }
+  if (write.some((e) => e.type !== 'file' || e.path.includes('\n'))) return undefined
+  if (write.length > 0) {
+    const out = await git.run(['hash-object', '-w', '--no-filters', '--stdin-paths'], {
+      input: write.map((e) => `${e.path}\n`).join(''),
+    })
+    const oids = out.split('\n')
+    if (write.some((e, i) => oids[i] !== e.oid)) return undefined
+  }
+  if (write.length + drop.length > 0) {
+    const zero = '0'.repeat(parent.length)
+    await git.run(['update-index', '-z', '--index-info'], {
+      input: [
+        ...drop.map((rel) => `0 ${zero}\t${rel}\0`),
+        ...write.map((e) => `${indexMode(e)} ${e.oid}\t${e.path}\0`),
+      ].join(''),
+    })
+  }
+  const treeId = (await git.run(['write-tree'])).trim()
+  const commit = (
+    await git.run(['commit-tree', treeId, '-p', parent, '-m', 'driftcore sandbox snapshot'])
+  ).trim()
+  if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined
+  await pointHead(layout)
+  await writeFileAtomic(path.join(layout.gitDir, SNAPSHOT_REF), `${commit}\n`)
+  return commit
+}
+
+function indexMode(e: Pick<CachedEntry, 'type' | 'mode'>): string {
+  return e.type === 'symlink' ? '120000' : e.mode & 0o100 ? '100755' : '100644'
 }
 
 // Paths whose index entry is not the blob (or mode) just read from disk, plus index entries
@@ -216,16 +317,18 @@ async function staleInIndex(git: GitRunner, picture: readonly CachedEntry[]): Pr
   return [...stale, ...want.keys()]
 }
 
-async function snapshotCommit(git: GitRunner, layout: SandboxLayout): Promise<string> {
+// The snapshot ref as a loose ref (how git commit and we write it), or undefined.
+async function snapshotRef(layout: SandboxLayout): Promise<string | undefined> {
   const loose = await readFile(path.join(layout.gitDir, SNAPSHOT_REF), 'utf8').catch(() => '')
-  if (/^[0-9a-f]{40,64}\n$/.test(loose)) return loose.trim()
-  return (await git.run(['rev-parse', '--verify', SNAPSHOT_REF])).trim()
+  return /^[0-9a-f]{40,64}\n$/.test(loose) ? loose.trim() : undefined
 }
 
 // git cannot record a nested .git or a special file, so a snapshot holding one could not be
 // restored exactly: refuse it up front rather than promise a rollback we cannot keep.
-function refuseUnrecordable(entries: readonly TreeEntry[]): void {
-  const bad = entries.filter((e) => e.type === 'other' || e.path.split('/').includes('.git'))
+function refuseUnrecordable(entries: readonly Pick<TreeEntry, 'path' | 'type'>[]): void {
+  const bad = entries.filter(
+    (e) => e.type === 'other' || (e.path.includes('.git') && e.path.split('/').includes('.git')),
+  )
   if (bad.length === 0) return
   const listed = bad.slice(0, 5).map((e) => (e.type === 'other' ? `${e.path} (special file)` : e.path))
   throw new DriftcoreError(

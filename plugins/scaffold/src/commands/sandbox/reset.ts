@@ -4,7 +4,7 @@ import { ScaffoldToolCommand } from '../../cli/tool-command.js'
 export default class SandboxReset extends ScaffoldToolCommand<typeof SandboxReset> {
   static override summary = 'Put the sandbox back exactly as its snapshot recorded it'
   static override description =
-    "Rewrites only what changed since the snapshot (found by comparing every entry with the stat cache, to the nanosecond) and reads back what it rewrote. --verify trusts no cache: it rebuilds git's index from the snapshot and recomputes the tree hash over every file."
+    "Rewrites only what changed since the snapshot (found by comparing every entry's lstat with the stat cache, ctime included, to under a microsecond) and reads back what it rewrote. --verify trusts no cache: it rebuilds git's index from the snapshot and recomputes the tree hash over every file."
   static override examples = [
     '<%= config.bin %> sandbox reset',
     '<%= config.bin %> sandbox reset --verify --json',
