@@ -8,7 +8,7 @@ import { withFileLock } from '../store/file-lock.js'
 import { GroupCommit, type FsyncPolicy } from '../store/group-commit.js'
 import { CheckpointSigner, readCheckpoints, type Checkpoint, type CheckpointSettings } from './checkpoints.js'
 import { callerIdentity, mergeIdentity, processIdentity } from './identity.js'
-import { checkLine, GENESIS, sealRecord, type AuditEntry, type Identity } from './record.js'
+import { checkLine, GENESIS, recordText, sealText, type AuditEntry, type Identity } from './record.js'
 import { AuditFiles } from './open-files.js'
 import type { Redactor } from './redact.js'
 import {
@@ -26,11 +26,9 @@ const RESERVE_BYTES = 64 * 1024
 // Above this much free space, a second-old reading of it is good enough.
 const PLENTY_BYTES = 1024 * 1024 * 1024
 
-type Prepared = Omit<AuditEntry, 'data' | 'redacted' | 'identity'> & {
-  identity: Identity
-  data: Record<string, unknown>
-  at: string
-  trace_id: string
+/** A record ready to seal: its text but for `seq` and `prev` (see `recordText`). */
+interface Prepared {
+  text: string
 }
 
 export interface AuditLogOptions {
@@ -63,7 +61,7 @@ export class AuditLog {
   ) {
     this.files = new AuditFiles(dir)
     this.signer = options.checkpoints ? new CheckpointSigner(options.checkpoints) : undefined
-    this.commits = new GroupCommit((entries) => this.write(entries), {
+    this.commits = new GroupCommit((entries, waited) => this.write(entries, waited), {
       policy: options.fsync,
       intervalMs: options.batchIntervalMs,
       maxBatch: 1024,
@@ -81,7 +79,21 @@ export class AuditLog {
     // Taken now: a record built later must still say who was calling when it was made.
     const caller = callerIdentity(entry.identity)
     if (caller !== entry.identity) entry = { ...entry, identity: caller }
-    if (typeof entry.data === 'function') return this.commits.add(() => this.prepare(entry, at))
+    if (typeof entry.data === 'function') {
+      // Built once the caller has moved on (after the answer a server is writing now), while
+      // what it reads is still in the CPU's caches, rather than in the batch 10 ms later; the
+      // batch builds whatever is not built by then.
+      let prepared: Prepared | undefined
+      const build = () => (prepared ??= this.prepare(entry, at))
+      setImmediate(() => {
+        try {
+          build()
+        } catch {
+          // Left for the batch, which builds it again and fails as it always did.
+        }
+      })
+      return this.commits.add(build)
+    }
     const prepared = this.prepare(entry, at)
     return this.commits.add(() => prepared)
   }
@@ -108,7 +120,7 @@ export class AuditLog {
       throw failure instanceof Error ? failure : new Error('an earlier audit write failed')
     const head = this.files.readHead()
     if (head) {
-      const file = segmentPath(this.dir, head.segment)
+      const file = this.segmentFile(head.segment)
       const size = statSync(file, { throwIfNoEntry: false })?.size ?? 0
       if (size < head.size) throw removedRecords(file, size, head.size)
     }
@@ -123,6 +135,13 @@ export class AuditLog {
         },
       )
     }
+  }
+
+  private segmentPathMemo: { name: string; file: string } | undefined
+  private segmentFile(name: string): string {
+    if (this.segmentPathMemo?.name !== name)
+      this.segmentPathMemo = { name, file: segmentPath(this.dir, name) }
+    return this.segmentPathMemo.file
   }
 
   // statfs costs as much as the rest of the check: while the filesystem has plenty of room it
@@ -167,6 +186,27 @@ export class AuditLog {
     }
   }
 
+  // Redacted actors and merged identities of frozen objects (an MCP session's, the same for all
+  // its calls), kept while the redactor has learnt no new secret; other objects are redacted
+  // for each record, since their owner may change them.
+  private readonly seen = new WeakMap<object, { generation: number; value: unknown }>()
+  private noIdentity: { generation: number; value: Identity } | undefined
+
+  private once<T>(key: object | undefined, make: () => T): T {
+    const generation = this.options.redactor.generation
+    if (key === undefined) {
+      if (this.noIdentity?.generation !== generation)
+        this.noIdentity = { generation, value: make() as Identity }
+      return this.noIdentity.value as T
+    }
+    if (!Object.isFrozen(key)) return make()
+    const hit = this.seen.get(key)
+    if (hit?.generation === generation) return hit.value as T
+    const value = make()
+    this.seen.set(key, { generation, value })
+    return value
+  }
+
   private prepare(entry: AuditEntry, at: number): Prepared {
     const redact = this.options.redactor
     let data: Record<string, unknown>
@@ -176,46 +216,67 @@ export class AuditLog {
       // The record is kept, saying what went wrong, rather than failing the batch it is in.
       data = { audit_error: `building this record's data failed: ${(error as Error).message}` }
     }
-    return {
+    const record = {
       type: entry.type,
-      actor: redact.redact(entry.actor),
-      identity: mapText(mergeIdentity(this.options.identity ?? processIdentity(), entry.identity), (text) =>
-        redact.redactText(text),
+      actor: this.once(entry.actor, () => redact.redact(entry.actor)),
+      identity: this.once(entry.identity, () =>
+        mapText(mergeIdentity(this.options.identity ?? processIdentity(), entry.identity), (text) =>
+          redact.redactText(text),
+        ),
       ),
       subject: redact.redactText(entry.subject),
       data: entry.redacted ? data : redact.redact(data),
-      at: new Date(at).toISOString(),
-      trace_id: entry.trace_id ?? randomUUID(),
+    }
+    const when = new Date(at).toISOString()
+    const trace = entry.trace_id ?? randomUUID()
+    try {
+      return { text: recordText(record, when, trace) }
+    } catch (error) {
+      // Data JSON cannot hold (a BigInt, a cycle): the record is kept, saying so.
+      const audit_error = `serialising this record's data failed: ${(error as Error).message}`
+      return { text: recordText({ ...record, data: { audit_error } }, when, trace) }
     }
   }
 
-  private async write(batch: (() => Prepared)[]): Promise<void> {
+  /**
+   * Writes a batch under the lock. A batch nobody waits for (`waited` false: with fsync=batch,
+   * the calls already have their answers) takes and releases the lock and writes its text
+   * through the thread pool: those are folder and file operations that wait on the filesystem's
+   * journal when other processes sync, and on the event loop they would hold up the next call
+   * a server answers. A batch someone waits for keeps the synchronous path (see file-lock.ts).
+   */
+  private async write(batch: (() => Prepared)[], waited = true): Promise<void> {
     const entries = batch.map((prepare) => prepare())
     await this.files.ensureDir()
-    await withFileLock(path.join(this.dir, HEAD_FILE), async () => {
-      const start = await this.reconcileHead()
-      let head = start
-      let text = ''
-      let bytes = 0
-      let { seq, hash } = head
-      for (const entry of entries) {
-        const sealed = sealRecord(entry, seq + 1, hash, entry.at, entry.trace_id)
-        const size = Buffer.byteLength(sealed.line)
-        // A segment never passes its cap, unless one record alone is bigger than it.
-        if (head.size + bytes > 0 && head.size + bytes + size > this.options.segmentMaxBytes) {
-          if (text !== '') head = await this.append(head, text, seq, hash)
-          head = { ...head, segment: segmentName(segmentNumber(head.segment) + 1), size: 0 }
-          text = ''
-          bytes = 0
+    const lock = { background: !waited }
+    await withFileLock(
+      path.join(this.dir, HEAD_FILE),
+      async () => {
+        const start = await this.reconcileHead()
+        let head = start
+        let text = ''
+        let bytes = 0
+        let { seq, hash } = head
+        for (const entry of entries) {
+          const sealed = sealText(entry.text, seq + 1, hash)
+          const size = Buffer.byteLength(sealed.line)
+          // A segment never passes its cap, unless one record alone is bigger than it.
+          if (head.size + bytes > 0 && head.size + bytes + size > this.options.segmentMaxBytes) {
+            if (text !== '') head = await this.append(head, text, seq, hash, waited)
+            head = { ...head, segment: segmentName(segmentNumber(head.segment) + 1), size: 0 }
+            text = ''
+            bytes = 0
+          }
+          text += sealed.line
+          bytes += size
+          seq += 1
+          hash = sealed.hash
         }
-        text += sealed.line
-        bytes += size
-        seq += 1
-        hash = sealed.hash
-      }
-      if (text !== '') await this.append(head, text, seq, hash)
-      await this.autoCheckpoint(start.seq, seq, hash)
-    })
+        if (text !== '') await this.append(head, text, seq, hash, waited)
+        await this.autoCheckpoint(start.seq, seq, hash)
+      },
+      lock,
+    )
   }
 
   /**
@@ -223,11 +284,17 @@ export class AuditLog {
    * and moves HEAD past it. A batch that fills a segment is written in parts, one per segment,
    * each acknowledged by HEAD once on disk.
    */
-  private async append(head: AuditHead, text: string, seq: number, hash: string): Promise<AuditHead> {
+  private async append(
+    head: AuditHead,
+    text: string,
+    seq: number,
+    hash: string,
+    waited: boolean,
+  ): Promise<AuditHead> {
     const { segment } = head
     const file = await this.files.segmentFile(segment)
     const where = segmentPath(this.dir, segment)
-    const size = head.size + (await appendAll(file, text, where, head.size))
+    const size = head.size + (await appendAll(file, text, where, head.size, { sync: waited }))
     try {
       if (this.options.fsync !== 'off') await file.datasync()
       // HEAD is not synced: after a crash it may lag the synced segment, and the next writer

@@ -22,6 +22,11 @@ export class AuditFiles {
   private segment: { name: string; handle: FileHandle } | undefined
   private dirReady = false
   private readonly headBuffer = Buffer.alloc(4096)
+  // The last HEAD text read and what it parsed to: the readiness check reads HEAD before every
+  // handler, and while its bytes are the same it is not decoded and parsed again.
+  private readonly lastHead = Buffer.alloc(4096)
+  private lastHeadBytes = -1
+  private lastHeadValue: AuditHead | undefined
 
   constructor(private readonly dir: string) {}
 
@@ -29,10 +34,21 @@ export class AuditFiles {
     const fd = this.headFd()
     const buffer = this.headBuffer
     const bytesRead = readSync(fd, buffer, 0, buffer.length, 0)
+    if (
+      bytesRead === this.lastHeadBytes &&
+      buffer.compare(this.lastHead, 0, bytesRead, 0, bytesRead) === 0 &&
+      this.lastHeadValue
+    ) {
+      return { ...this.lastHeadValue }
+    }
     const text = buffer.toString('utf8', 0, bytesRead).trim()
     if (text === '') return undefined
     try {
-      return JSON.parse(text) as AuditHead
+      const head = JSON.parse(text) as AuditHead
+      buffer.copy(this.lastHead, 0, 0, bytesRead)
+      this.lastHeadBytes = bytesRead
+      this.lastHeadValue = { ...head }
+      return head
     } catch (error) {
       throw new DriftcoreError(
         'integrity',

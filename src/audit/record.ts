@@ -76,8 +76,20 @@ export function sealRecord(
   at: string,
   traceId: string,
 ): { line: string; hash: string } {
-  const body = JSON.stringify({
-    seq,
+  return sealText(recordText(entry, at, traceId), seq, prev)
+}
+
+/**
+ * A record's fields between `seq` and `prev`, as JSON text without braces: everything of the
+ * line that does not depend on where in the chain it lands, so it can be serialised before the
+ * lock is taken (the audit log does it right after the call that made it).
+ */
+export function recordText(
+  entry: Omit<AuditEntry, 'identity'> & { identity?: Identity },
+  at: string,
+  traceId: string,
+): string {
+  return JSON.stringify({
     at,
     type: entry.type,
     actor: entry.actor,
@@ -85,9 +97,12 @@ export function sealRecord(
     subject: entry.subject,
     trace_id: traceId,
     data: entry.data ?? {},
-    prev,
-  })
-  const sealed = body.slice(0, -1)
+  }).slice(1, -1)
+}
+
+/** Seals `recordText` at `seq` after `prev`: the same line `JSON.stringify` of the whole record gives. */
+export function sealText(text: string, seq: number, prev: string): { line: string; hash: string } {
+  const sealed = `{"seq":${seq},${text},"prev":${JSON.stringify(prev)}`
   const hash = sha256(sealed)
   return { line: `${sealed},"hash":"${hash}"}\n`, hash }
 }

@@ -49,6 +49,8 @@ export class Redactor {
   private shortestValue = Infinity
   private readonly extra: RegExp[]
   private readonly sensitiveKeys: Set<string>
+  /** Grows whenever a value is registered: what was redacted before may need it again. */
+  generation = 0
 
   constructor(options: RedactorOptions = {}) {
     this.extra = (options.extraPatterns ?? []).map((p) => new RegExp(p, 'g'))
@@ -60,6 +62,7 @@ export class Redactor {
     // Very short values would mask ordinary words; secrets that short are not secrets.
     if (value.length < 4 || this.secrets.has(value)) return
     this.secrets.add(value)
+    this.generation += 1
     for (const form of encodedForms(value)) this.values.add(form)
     const alternatives = [...this.values].sort((a, b) => b.length - a.length)
     this.shortestValue = alternatives.at(-1)!.length

@@ -13,7 +13,9 @@ import { DriftcoreError } from '../errors/driftcore-error.js'
  * Up to SYNC_WRITE_BYTES are written synchronously: copying a few KiB into the page cache
  * takes microseconds, while a promise-based write waits its turn in libuv's thread pool behind
  * the fsyncs of other files (in a chain of steps, one such wait per journal event). Bigger
- * batches are written asynchronously so a large flush never stalls the event loop.
+ * batches are written asynchronously so a large flush never stalls the event loop, and so is
+ * any append whose caller says nobody waits for it (`sync: false`): then the event loop has
+ * better things to do than wait on a busy disk.
  */
 const SYNC_WRITE_BYTES = 64 * 1024
 
@@ -22,10 +24,11 @@ export async function appendAll(
   text: string | Buffer,
   file: string,
   size: number,
+  options: { sync?: boolean } = {},
 ): Promise<number> {
   const buffer = typeof text === 'string' ? Buffer.from(text) : text
   let written = 0
-  const sync = buffer.length <= SYNC_WRITE_BYTES
+  const sync = options.sync !== false && buffer.length <= SYNC_WRITE_BYTES
   try {
     while (written < buffer.length) {
       const bytesWritten = sync

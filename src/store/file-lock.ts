@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import { claimed, tookOverFromDead } from './lock-owner.js'
-import type { lockSync } from 'proper-lockfile'
+import { claimed, claimedInBackground, tookOverFromDead } from './lock-owner.js'
+import type { lock, lockSync } from 'proper-lockfile'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 
 export interface FileLockOptions {
@@ -9,12 +9,18 @@ export interface FileLockOptions {
   waitMs?: number
   /** A lock older than this whose owner stopped refreshing it is taken over. */
   staleMs?: number
+  /**
+   * Nobody waits for `fn`'s result (a batch written behind callers that already have their
+   * answer): take and release the lock through the thread pool, so a folder operation that
+   * waits on a busy filesystem's journal never stalls the event loop serving the next request.
+   */
+  background?: boolean
 }
 
 // proper-lockfile (with graceful-fs) loads on the first lock, not at start-up; later locks
 // reuse it without going through the module loader again (the audit log locks on every flush).
-let properLockfile: { lockSync: typeof lockSync } | undefined
-async function loadProperLockfile(): Promise<{ lockSync: typeof lockSync }> {
+let properLockfile: { lock: typeof lock; lockSync: typeof lockSync } | undefined
+async function loadProperLockfile(): Promise<{ lock: typeof lock; lockSync: typeof lockSync }> {
   properLockfile = (await import('proper-lockfile')).default
   return properLockfile
 }
@@ -29,6 +35,10 @@ async function loadProperLockfile(): Promise<{ lockSync: typeof lockSync }> {
  * each): as promises, each of those six calls waited its turn in libuv's thread pool behind
  * whatever fsync was running, and the audit log takes this lock on every flush, so a chain of
  * steps paid ~2 ms per step for a lock held for microseconds. Waiting for a held lock is not.
+ * A `background` lock is the exception: nobody waits for it, and the same folder operations,
+ * which take milliseconds when the filesystem's journal is busy, would block whatever the event
+ * loop serves meanwhile (an MCP server's next call). Both kinds exclude each other: same folder,
+ * same protocol.
  */
 export async function withFileLock<T>(
   target: string,
@@ -37,16 +47,16 @@ export async function withFileLock<T>(
 ): Promise<T> {
   const waitMs = options.waitMs ?? 30_000
   const lockfile = properLockfile ?? (await loadProperLockfile())
-  let release: () => void
+  let release: () => void | Promise<void>
   const started = Date.now()
+  const settings = { realpath: false, stale: options.staleMs ?? 10_000, retries: 0 }
   for (let attempt = 0; ; attempt++) {
     try {
-      const unlock = lockfile.lockSync(target, {
-        realpath: false,
-        stale: options.staleMs ?? 10_000,
-        retries: 0,
-      })
-      release = claimed(target, unlock)
+      if (options.background) {
+        release = await claimedInBackground(target, await lockfile.lock(target, settings))
+      } else {
+        release = claimed(target, lockfile.lockSync(target, settings))
+      }
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ELOCKED' && (await tookOverFromDead(target))) continue
@@ -73,6 +83,6 @@ export async function withFileLock<T>(
   try {
     return await fn()
   } finally {
-    release()
+    await release()
   }
 }

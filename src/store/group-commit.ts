@@ -31,6 +31,9 @@ interface Pending<T> {
  * a write is already in flight, `add()` resolves only when that write is done and has made
  * room: writers that await their appends are held to the speed of the disk, and what is
  * waiting in memory stays within two batches.
+ *
+ * `write` is told whether anyone waits for this batch (fsync=always, a flush, a writer waiting
+ * for room): a batch nobody waits for may take slower paths that keep the event loop free.
  */
 export class GroupCommit<T> {
   private pending: Pending<T>[] = []
@@ -43,7 +46,7 @@ export class GroupCommit<T> {
   private readonly maxBytes: number
 
   constructor(
-    private readonly write: (items: T[]) => Promise<void>,
+    private readonly write: (items: T[], waited: boolean) => Promise<void>,
     private readonly options: GroupCommitOptions<T>,
   ) {
     this.maxBytes = options.sizeOf ? (options.maxBytes ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY
@@ -112,7 +115,10 @@ export class GroupCommit<T> {
         if (this.options.sizeOf) for (const p of batch) this.pendingBytes -= this.options.sizeOf(p.item)
         this.makeRoom()
         try {
-          await this.write(batch.map((p) => p.item))
+          await this.write(
+            batch.map((p) => p.item),
+            this.options.policy === 'always' || this.flushing > 0 || this.roomWaiters.length > 0,
+          )
           for (const p of batch) p.resolve()
         } catch (error) {
           for (const p of batch) p.reject(error)

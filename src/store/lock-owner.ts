@@ -1,7 +1,7 @@
 import os from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { rmSync, writeFileSync } from 'node:fs'
-import { readFile, rename, rm, rmdir } from 'node:fs/promises'
+import { readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises'
 import { isSameProcess, processStartTime } from '../workflow/runs/process.js'
 
 interface LockOwner {
@@ -28,13 +28,8 @@ function ownerFile(target: string): string {
  * synchronous, like the lock itself (file-lock.ts): one small file, written and removed.
  */
 export function claimed(target: string, release: () => void): () => void {
-  me ??= {
-    pid: process.pid,
-    host: HOST,
-    ...(processStartTime(process.pid) ? { start_time: processStartTime(process.pid)! } : {}),
-  }
   try {
-    writeFileSync(ownerFile(target), JSON.stringify(me))
+    writeFileSync(ownerFile(target), owner())
   } catch {
     // Without it the lock is only taken over by the time rule: slower, never wrong.
   }
@@ -42,6 +37,27 @@ export function claimed(target: string, release: () => void): () => void {
     rmSync(ownerFile(target), { force: true })
     release()
   }
+}
+
+/** The same through the thread pool, for a lock taken in the background (file-lock.ts). */
+export async function claimedInBackground(
+  target: string,
+  release: () => Promise<void>,
+): Promise<() => Promise<void>> {
+  await writeFile(ownerFile(target), owner()).catch(() => undefined)
+  return async () => {
+    await rm(ownerFile(target), { force: true })
+    await release()
+  }
+}
+
+function owner(): string {
+  me ??= {
+    pid: process.pid,
+    host: HOST,
+    ...(processStartTime(process.pid) ? { start_time: processStartTime(process.pid)! } : {}),
+  }
+  return JSON.stringify(me)
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js'
+import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import { callTool } from './call-tool.js'
 import { catalogOf } from './catalog.js'
 import { getPluginPrompt } from './plugin-prompts.js'
@@ -24,7 +25,14 @@ export function registerHandlers(session: McpSession): void {
   const catalog = () => catalogOf(host.options.live.current())
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: catalog().tools }))
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) => callTool(session, request, extra))
+  // Registered as the base protocol does it, not through Server's override for tools/call: that
+  // one parses the request a second time and every result with CallToolResultSchema (a zod walk
+  // of each content block, structuredContent and _meta, the largest single cost of a call's
+  // answer). The request is still parsed once here; the results are built by results.ts from
+  // checked parts (content blocks pass ContentBlockSchema in content.ts), and the official
+  // client, which every MCP test drives, parses each one with the same schema.
+  const register = Protocol.prototype.setRequestHandler.bind(server) as typeof server.setRequestHandler
+  register(CallToolRequestSchema, (request, extra) => callTool(session, request, extra))
   server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: catalog().resources }))
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
     resourceTemplates: catalog().templates,

@@ -48,10 +48,26 @@ export class McpSession {
     registerHandlers(this)
   }
 
+  // Built once per client name (known from initialize) and frozen: every call of the session
+  // hands the same objects to the gate, and the audit log keeps the redacted copies of frozen
+  // ones instead of walking them again for each record.
+  private who: { name: string | undefined; actor: Actor; identity: Partial<Identity> } | undefined
+
+  private whoami(): { actor: Actor; identity: Partial<Identity> } {
+    const client = this.server.getClientVersion()?.name
+    if (this.who && this.who.name === client) return this.who
+    const name = (client ?? '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64)
+    this.who = {
+      name: client,
+      actor: Object.freeze({ type: 'agent', id: `${name || 'mcp-client'}/${this.id}` }),
+      identity: Object.freeze({ mcp: Object.freeze({ client: client ?? '', session: this.id }) }),
+    }
+    return this.who
+  }
+
   /** The agent acting in this session: its client's name and the session, e.g. `agent:claude-code/3f9a…`. */
   actor(): Actor {
-    const name = (this.server.getClientVersion()?.name ?? '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64)
-    return { type: 'agent', id: `${name || 'mcp-client'}/${this.id}` }
+    return this.whoami().actor
   }
 
   /**
@@ -60,7 +76,7 @@ export class McpSession {
    * and the session id, which stdio makes up per connection and HTTP gives the transport.
    */
   identity(): Partial<Identity> {
-    return { mcp: { client: this.server.getClientVersion()?.name ?? '', session: this.id } }
+    return this.whoami().identity
   }
 
   clientName(): string {
