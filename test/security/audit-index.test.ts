@@ -3,9 +3,9 @@ import { appendFile, readFile, rm, stat, symlink, writeFile, lstat } from 'node:
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { queryAudit, readAuditRecords } from '../../src/audit/query.js'
-import { GENESIS, sealRecord } from '../../src/audit/record.js'
 import { indexPath, type SegmentIndex } from '../../src/audit/segment-index.js'
 import { segmentName } from '../../src/audit/segments.js'
+import { writeSealedLog } from '../helpers/audit-log.js'
 import { json, REPO, runCli, tempProject, type TempProject } from '../helpers/project.js'
 
 // A query skips the blocks of a segment whose index says no `at` in them can be in its window.
@@ -27,33 +27,8 @@ const PAD = 'p'.repeat(800)
 
 // Segments of `perSegment` ~1 KB records (so a block holds ~1,000), record `seq` at `at(seq)`,
 // with HEAD.json as the log keeps it.
-async function writeLog(count: number, perSegment: number, at: (seq: number) => number): Promise<void> {
-  const { mkdir } = await import('node:fs/promises')
-  await mkdir(audit, { recursive: true })
-  let prev = GENESIS
-  let text = ''
-  let segment = 1
-  for (let seq = 1; seq <= count; seq++) {
-    const entry = {
-      type: 'tool.call',
-      actor: { type: 'agent', id: `bot/${seq % 5}` },
-      subject: seq % 97 === 0 ? 'drush.configImport' : 'config.effective',
-      data: { outcome: 'ok', n: seq, pad: PAD },
-    }
-    const sealed = sealRecord(entry, seq, prev, new Date(at(seq)).toISOString(), `trace-${seq}`)
-    prev = sealed.hash
-    text += sealed.line
-    if (seq % perSegment === 0 || seq === count) {
-      await writeFile(path.join(audit, segmentName(segment)), text)
-      if (seq === count) {
-        const head = { segment: segmentName(segment), seq, hash: prev, size: Buffer.byteLength(text) }
-        await writeFile(path.join(audit, 'HEAD.json'), JSON.stringify(head).padEnd(255) + '\n')
-      }
-      segment += 1
-      text = ''
-    }
-  }
-}
+const writeLog = (count: number, perSegment: number, at: (seq: number) => number) =>
+  writeSealedLog(audit, count, perSegment, at, PAD.length)
 
 async function fullRead(since?: Date, until?: Date): Promise<number[]> {
   const out: number[] = []

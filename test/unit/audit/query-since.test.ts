@@ -1,10 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { queryAudit, readAuditRecords } from '../../../src/audit/query.js'
-import { GENESIS, sealRecord } from '../../../src/audit/record.js'
-import { segmentName } from '../../../src/audit/segments.js'
+import { writeSealedLog } from '../../helpers/audit-log.js'
 
 /**
  * `audit query --since` over segments whose records are not in time order: writers take the
@@ -24,26 +23,8 @@ const T0 = Date.parse('2026-03-01T00:00:00Z')
 
 // Segments of `perSegment` records each (≈330 bytes a record, so 4,000 make 1.3 MB), the time of
 // record `seq` given by `at`.
-async function writeLog(count: number, perSegment: number, at: (seq: number) => number): Promise<void> {
-  let prev = GENESIS
-  let text = ''
-  let segment = 1
-  for (let seq = 1; seq <= count; seq++) {
-    const entry = {
-      type: 'tool.call',
-      actor: { type: 'agent', id: `bot/${seq % 5}` },
-      subject: seq % 97 === 0 ? 'drush.configImport' : 'config.effective',
-      data: { outcome: 'ok', n: seq, pad: 'x'.repeat(120) },
-    }
-    const sealed = sealRecord(entry, seq, prev, new Date(at(seq)).toISOString(), `trace-${seq}`)
-    prev = sealed.hash
-    text += sealed.line
-    if (seq % perSegment === 0 || seq === count) {
-      await writeFile(path.join(dir, segmentName(segment++)), text)
-      text = ''
-    }
-  }
-}
+const writeLog = (count: number, perSegment: number, at: (seq: number) => number) =>
+  writeSealedLog(dir, count, perSegment, at)
 
 async function fullRead(since: Date): Promise<number[]> {
   const out: number[] = []
