@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { execa } from 'execa'
@@ -39,6 +39,9 @@ const home = path.join(dir, '.driftcore')
 const mcpToken = randomBytes(32).toString('base64url')
 const mounts: string[] = []
 const users: string[] = []
+// The checkout's own mode when it had to be opened to the two users (a clone made in a
+// `mktemp -d` folder is 0700, and a bind mount keeps its root's mode).
+let checkoutMode: number | undefined
 let server: Served | undefined
 let personToken: string
 
@@ -115,6 +118,11 @@ describe.skipIf(!root || !tools)(`service mode with two OS users${why}`, () => {
     await sh('mount', ['--bind', process.execPath, node])
     mounts.push(node)
     await mkdir(repo)
+    const mode = (await stat(REPO)).mode & 0o777
+    if ((mode & 0o005) !== 0o005) {
+      checkoutMode = mode
+      await chmod(REPO, mode | 0o055)
+    }
     await sh('mount', ['--bind', REPO, repo])
     mounts.push(repo)
     for (const user of [SERVICE, AGENT]) {
@@ -171,6 +179,7 @@ describe.skipIf(!root || !tools)(`service mode with two OS users${why}`, () => {
     await server?.stop()
     for (const mount of mounts.reverse()) await execa('umount', [mount], { reject: false })
     for (const user of users) await execa('userdel', [user], { reject: false })
+    if (checkoutMode !== undefined) await chmod(REPO, checkoutMode)
     if (mounts.every((m) => !existsSync(path.join(m, 'package.json'))))
       await rm(base, { recursive: true, force: true })
   })
