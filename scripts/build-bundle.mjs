@@ -110,7 +110,10 @@ function locations() {
         let contents = await readFile(args.path, 'utf8')
         // js-yaml parses a config file ~10× faster than the position-keeping parser on a cold
         // start; it is loaded on first use, from the bundle rather than from node_modules.
-        contents = contents.replace("createRequire(import.meta.url)('js-yaml')", "require('js-yaml')")
+        // The position-keeping `yaml` likewise (`store/yaml-lib.ts`): needed only for errors.
+        contents = contents
+          .replace("createRequire(import.meta.url)('js-yaml')", "require('js-yaml')")
+          .replace("createRequire(import.meta.url)('yaml')", "require('yaml')")
         const from = JSON.stringify(path.relative(OUT, args.path).split(path.sep).join('/'))
         const dir = JSON.stringify(
           path.relative(OUT, path.dirname(args.path)).split(path.sep).join('/') + '/',

@@ -16,7 +16,7 @@ import {
   type PlainObject,
 } from './layers.js'
 import { assertNoProtectedOverrides } from './protected.js'
-import { configSchema, type ConfigSections, type CoreConfig } from './schema.js'
+import { configSchema, ONE_SHOT_PARSE, type ConfigSections, type CoreConfig } from './schema.js'
 
 /** Bumped when the meaning of config keys changes incompatibly. */
 export const CONFIG_VERSION = 1
@@ -51,7 +51,7 @@ export function userConfigFile(userConfigDir: string | undefined, env: NodeJS.Pr
 export async function readConfigLayers(options: LoadConfigOptions): Promise<ConfigLayer[]> {
   const env = options.env ?? process.env
   const schema = configSchema(options.sections)
-  const defaults = schema.parse({}) as PlainObject
+  const defaults = schema.parse({}, ONE_SHOT_PARSE) as PlainObject
   const max = DEFAULT_MAX_YAML_BYTES
   const layers: (ConfigLayer | undefined)[] = [
     { name: 'default', values: defaults },
@@ -73,7 +73,7 @@ export function resolveConfig(layers: ConfigLayer[], sections: ConfigSections = 
   const merged: PlainObject = {}
   const origins: Record<string, string> = {}
   for (const layer of layers) mergeInto(merged, layer.values, [], layer, origins)
-  const result = configSchema(sections).safeParse(merged)
+  const result = configSchema(sections).safeParse(merged, ONE_SHOT_PARSE)
   if (!result.success) {
     const problems = result.error.issues.flatMap((issue) => {
       const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined]

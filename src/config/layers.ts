@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { parse as parseScalar } from 'yaml'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import { sha256 } from '../store/hash.js'
 import { parseYamlValues, positionOf } from '../store/yaml.js'
+import { yamlLib } from '../store/yaml-lib.js'
 
 export type PlainObject = Record<string, unknown>
 
@@ -99,7 +99,7 @@ export function flagLayer(assignments: readonly string[]): ConfigLayer {
 /** Values on the command line and in env are YAML, so `3`, `true` and `[a, b]` keep their types. */
 export function parseValue(raw: string): unknown {
   try {
-    return parseScalar(raw) as unknown
+    return yamlLib().parse(raw) as unknown
   } catch {
     return raw
   }

@@ -229,8 +229,25 @@ export const coreConfigSections = {
 
 export type ConfigSections = Record<string, z.ZodType>
 
-export function configSchema(extra: ConfigSections = {}) {
+// One schema per set of sections: the defaults and the merged layers are checked by the same
+// object, so zod builds its parser state for the whole config once per process.
+const schemas = new WeakMap<ConfigSections, ReturnType<typeof buildConfigSchema>>()
+const NO_SECTIONS: ConfigSections = {}
+
+function buildConfigSchema(extra: ConfigSections) {
   return z.strictObject({ ...coreConfigSections, ...extra })
 }
 
-export type CoreConfig = z.output<ReturnType<typeof configSchema>>
+export function configSchema(extra: ConfigSections = NO_SECTIONS) {
+  let schema = schemas.get(extra)
+  if (!schema) schemas.set(extra, (schema = buildConfigSchema(extra)))
+  return schema
+}
+
+/**
+ * Parse options for the config: it is validated once or twice per process, where zod's JIT
+ * (compiling a parser per object shape with `new Function`) costs more than it saves.
+ */
+export const ONE_SHOT_PARSE = { jitless: true } as const
+
+export type CoreConfig = z.output<ReturnType<typeof buildConfigSchema>>

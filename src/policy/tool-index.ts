@@ -1,5 +1,5 @@
 import picomatch from 'picomatch'
-import { GLOB_OPTIONS } from './match.js'
+import { GLOB_OPTIONS, isLiteralGlob } from './match.js'
 
 const PLAIN = /[A-Za-z0-9_:-]/
 // Escapes picomatch writes for characters that stand for themselves.
@@ -17,6 +17,9 @@ const ESCAPED = new Set(['.', '-', ':', '_'])
 export function literalPrefix(glob: string): string {
   // picomatch reads globs by the platform's path rules; only POSIX is vouched for here.
   if (process.platform === 'win32') return ''
+  if (isLiteralGlob(glob)) return glob
+  // A negation can match ids of any prefix (picomatch reads a leading `!` as one).
+  if (glob.startsWith('!')) return ''
   const regex = picomatch.makeRe(glob, GLOB_OPTIONS)
   const source = regex.source
   // The outer groups picomatch wraps around the expression (two on its fast path).

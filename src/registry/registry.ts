@@ -73,6 +73,7 @@ export class Registry {
   private readonly promptMap = new Map<string, PromptDescriptor>()
   private readonly renders = new Map<string, PromptDefinition['render']>()
   private readonly sections: Record<string, z.ZodType> = {}
+  private sectionsView: Readonly<Record<string, z.ZodType>> | undefined
   private readonly sectionOwner = new Map<string, string>()
   private readonly prefixOwner = new Map<string, string>()
   private readonly resourcePrefixOwner = new Map<string, string>()
@@ -140,6 +141,7 @@ export class Registry {
       for (const [section, schema] of sections) {
         registry.sectionOwner.set(section, plugin)
         registry.sections[section] = schema
+        registry.sectionsView = undefined
       }
       for (const prefix of claims.prefixes) registry.prefixOwner.set(prefix, plugin)
       for (const prefix of claims.resources) registry.resourcePrefixOwner.set(prefix, plugin)
@@ -270,8 +272,10 @@ export class Registry {
     })
   }
 
-  configSections(): Record<string, z.ZodType> {
-    return { ...this.sections }
+  /** The config sections plugins contribute; the same frozen object until one is added, so the
+   * config schema built from it is built once. */
+  configSections(): Readonly<Record<string, z.ZodType>> {
+    return (this.sectionsView ??= Object.freeze({ ...this.sections }))
   }
 
   /** JSON Schemas of a tool's input and output, as MCP and `tools describe` show them. */

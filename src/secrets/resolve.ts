@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { parse as parseYaml } from 'yaml'
 import type { Redactor } from '../audit/redact.js'
 import { DriftcoreError } from '../errors/driftcore-error.js'
+import { yamlLib } from '../store/yaml-lib.js'
 
 const REF = /^secret:\/\/(env|file)\/(.+)$/
 const MAX_SECRET_FILE_BYTES = 1024 * 1024
@@ -114,7 +114,7 @@ async function fromFile(ref: string, spec: string, root: string): Promise<string
 function parseSecretFile(file: string, text: string): unknown {
   if (/\.(json|ya?ml)$/i.test(file)) {
     try {
-      return parseYaml(text) as unknown
+      return yamlLib().parse(text) as unknown
     } catch {
       return undefined
     }

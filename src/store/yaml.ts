@@ -1,10 +1,11 @@
 import { readFile, stat } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import type * as JsYaml from 'js-yaml'
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
+import type { Document, LineCounter, Node } from 'yaml'
 import type { z } from 'zod'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import { checkNesting, decodeUtf8 } from './nesting.js'
+import { yamlLib } from './yaml-lib.js'
 
 export const DEFAULT_MAX_YAML_BYTES = 1024 * 1024
 
@@ -47,6 +48,7 @@ export function parseYaml(text: string, file: string, maxBytes = DEFAULT_MAX_YAM
     )
   }
   checkNesting(text, file, { yaml: true })
+  const { LineCounter, parseDocument } = yamlLib()
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false })
   if (doc.errors.length > 0) {
@@ -104,6 +106,7 @@ export function positionOf(
   path: readonly PropertyKey[],
   at: 'key' | 'value' = 'value',
 ): { line: number; col: number } {
+  const { isMap, isSeq } = yamlLib()
   let node: unknown = parsed.doc.contents
   let offset = (node as Node | null)?.range?.[0] ?? 0
   for (const [i, key] of path.entries()) {

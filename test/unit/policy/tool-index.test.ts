@@ -12,6 +12,7 @@ import {
   type RuleSource,
 } from '../../../src/policy/engine.js'
 import { Lru } from '../../../src/policy/lru.js'
+import { anyOf, isLiteralGlob } from '../../../src/policy/match.js'
 import { literalPrefix, ToolIndex } from '../../../src/policy/tool-index.js'
 import { REPO } from '../../helpers/project.js'
 
@@ -117,6 +118,40 @@ describe('the tool prefix index', () => {
     expect(missed).toEqual([])
     // The generator must produce real matches, or the check above proves nothing.
     expect(matches).toBeGreaterThan(2_000)
+  })
+
+  it('matches a list of globs exactly as picomatch does, literal globs compared as text (generated globs)', () => {
+    const r = rng(61)
+    const lists = Array.from({ length: 400 }, () =>
+      Array.from({ length: 1 + Math.floor(r() * 3) }, () => (r() < 0.4 ? pick(r, WORDS) : randomGlob(r))),
+    )
+    // Values an agent controls (actor ids, environments) as well as tool ids.
+    const odd = ['', '.', '..', '/', 'a/', '/a', 'a\n', 'A', 'a ', ' a', 'a.b/', './a', 'a.b\u2028']
+    let literals = 0
+    let matches = 0
+    const differ: string[] = []
+    for (const list of lists) {
+      literals += list.filter(isLiteralGlob).length
+      const ours = anyOf(list)
+      const theirs = list.map((g) => picomatch(g, { dot: true }))
+      const ids = [...list.flatMap((g) => idsFor(g, r)), ...odd]
+      for (const id of [...ids, ...Array.from({ length: 10 }, () => randomId(r))]) {
+        const expected = theirs.some((m) => m(id))
+        if (expected) matches++
+        if (ours(id) !== expected)
+          differ.push(`${JSON.stringify(list)} on ${JSON.stringify(id)}: picomatch ${expected}`)
+      }
+    }
+    expect(differ).toEqual([])
+    expect(literals).toBeGreaterThan(100)
+    expect(matches).toBeGreaterThan(500)
+  })
+
+  it('reads a glob as literal only when picomatch would match nothing but its text', () => {
+    for (const glob of ['drush.status', 'config.set', 'a-b_c:d', 'human', '1'])
+      expect(isLiteralGlob(glob)).toBe(true)
+    for (const glob of ['.hidden', './a', '!human', 'a*', 'a?', '{a,b}', 'a/b', '[a]', 'a b', '@(a)', 'é'])
+      expect(isLiteralGlob(glob)).toBe(false)
   })
 
   it('returns candidates in bundle order, each rule once', () => {
