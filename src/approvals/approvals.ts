@@ -6,7 +6,7 @@ import { DriftcoreError } from '../errors/driftcore-error.js'
 import type { PolicyDecision } from '../policy/engine.js'
 import { assertFresh, type Approvers } from '../identity/approvers.js'
 import { SETUP_HINT } from '../identity/signing-key.js'
-import { approvalDigest, findApprovalEvidence, FORGED_TYPE } from './evidence.js'
+import { approvalDigest, findApprovalEvidence, findApprovalUse, FORGED_TYPE, USED_TYPE } from './evidence.js'
 import {
   COUNTED_TYPE,
   countText,
@@ -731,6 +731,18 @@ export class Approvals {
     if (unsigned) {
       throw await this.refuse(stored, use, unsigned.reason, 'it is not honoured', { hint: unsigned.hint })
     }
+    const used = await findApprovalUse(this.options.audit.dir, found)
+    if (used && !(use.workflow !== undefined && use.traceId !== undefined && used.trace === use.traceId)) {
+      throw await this.refuse(
+        stored,
+        use,
+        `the audit log records its use (${USED_TYPE} at seq ${used.seq})`,
+        'it was used already',
+        {
+          hint: 'someone put a used approval back in the state file; run `driftcore audit verify`, and ask a person to approve a new request',
+        },
+      )
+    }
     const commit = () =>
       this.store.update(async (tx) => {
         const r = await tx.get(id)
@@ -741,6 +753,22 @@ export class Approvals {
           throw new DriftcoreError('conflict', `approval ${id} changed while it was being used; try again`)
         }
         if (r.status !== 'used') {
+          // On disk before the state says so: the state alone can be put back, the log cannot.
+          await this.options.audit.record({
+            type: USED_TYPE,
+            actor: use.actor,
+            ...(use.identity ? { identity: use.identity } : {}),
+            subject: id,
+            trace_id: r.trace_id,
+            data: {
+              digest: approvalDigest(r),
+              tool: r.tool,
+              input_hash: r.input_hash,
+              trace: use.traceId ?? null,
+              ...(use.workflow ?? {}),
+            },
+          })
+          await this.options.audit.flush()
           r.status = 'used'
           r.used_at = new Date().toISOString()
           if (use.traceId) r.used_trace = use.traceId

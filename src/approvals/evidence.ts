@@ -17,6 +17,12 @@ import { ApprovalStore, VIEW_FILE, type Stored } from './store.js'
 export const EVIDENCE_TYPE = 'approval.approved'
 /** Recorded when a use of an approval found no evidence; the approval stays refused after it. */
 export const FORGED_TYPE = 'approval.forged'
+/**
+ * Recorded when an approval is used, before the state file says so: a state file put back to
+ * `approved` after its use (a same-user shell can write it) still meets this record at the next
+ * use, and is refused.
+ */
+export const USED_TYPE = 'approval.used'
 
 // How far before an approval's creation its record may sit (clocks of two processes on one
 // machine agree; this only absorbs a clock step). Older segments are not read.
@@ -100,6 +106,38 @@ export async function findApprovalEvidence(
     found: false,
     reason: broken ?? `the audit log holds no ${target.type} record for ${request.id} with its digest`,
   }
+}
+
+/**
+ * The newest `approval.used` record of this grant (same digest), searched as the grant is:
+ * newest-first, back to the request's creation. Its trace tells the retry of the very call that
+ * used it (a workflow attempt interrupted by a crash) from a replay.
+ */
+export async function findApprovalUse(
+  auditDir: string,
+  request: ApprovalRequest,
+): Promise<{ seq: number; trace: string | null } | undefined> {
+  const digest = approvalDigest(request)
+  const needle = Buffer.from(`"subject":${JSON.stringify(request.id)},`)
+  const since = Date.parse(request.created_at) - CLOCK_SLACK_MS
+  const segments = await listSegments(auditDir)
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const handle = await open(segmentPath(auditDir, segments[i]!), 'r')
+    try {
+      let trace: string | null = null
+      const search = await searchBackwards(handle, (await handle.stat()).size, needle, since, (line) => {
+        const record = parseLine(line)
+        if (record?.type !== USED_TYPE || record.data?.digest !== digest) return undefined
+        trace = typeof record.data.trace === 'string' ? record.data.trace : null
+        return 'found'
+      })
+      if (search.at) return { seq: search.at.seq, trace }
+      if (search.older) break
+    } finally {
+      await handle.close()
+    }
+  }
+  return undefined
 }
 
 interface Found {
@@ -266,7 +304,7 @@ function lineTime(buffer: Buffer, start: number): number {
 interface EvidenceRecord {
   type?: string
   subject?: string
-  data?: { digest?: unknown }
+  data?: { digest?: unknown; trace?: unknown }
 }
 
 function parseLine(line: Buffer): EvidenceRecord | undefined {
@@ -304,10 +342,11 @@ export async function auditApprovalEvidence(
   const granted = requests.filter(({ request: r }) => r.status === 'approved' || r.status === 'used')
   if (granted.length === 0) return { checked: 0, problems: [] }
   const digests = new Map<string, Set<string>>()
+  const uses = new Map<string, Set<string>>()
   const forged = new Set<string>()
   for (const segment of await listSegments(auditDir)) {
     const bytes = await readFile(segmentPath(auditDir, segment))
-    for (const type of [EVIDENCE_TYPE, FORGED_TYPE]) {
+    for (const type of [EVIDENCE_TYPE, FORGED_TYPE, USED_TYPE]) {
       const needle = Buffer.from(`"type":"${type}",`)
       for (let hit = bytes.indexOf(needle); hit !== -1; hit = bytes.indexOf(needle, hit + 1)) {
         const start = bytes.lastIndexOf(0x0a, hit) + 1
@@ -316,15 +355,18 @@ export async function auditApprovalEvidence(
         if (record?.type !== type || typeof record.subject !== 'string') continue
         if (type === FORGED_TYPE) forged.add(record.subject)
         else if (typeof record.data?.digest === 'string') {
-          const set = digests.get(record.subject) ?? new Set<string>()
+          const into = type === USED_TYPE ? uses : digests
+          const set = into.get(record.subject) ?? new Set<string>()
           set.add(record.data.digest)
-          digests.set(record.subject, set)
+          into.set(record.subject, set)
         }
       }
     }
   }
   const message = ({ request: r, file }: Stored): string | undefined => {
     if (forged.has(r.id)) return `${r.id} is ${r.status} in ${file}, but a use of it was refused as forged`
+    if (r.status === 'approved' && uses.get(r.id)?.has(approvalDigest(r)))
+      return `${r.id} is approved in ${file}, but the audit log records its use (${USED_TYPE}): the state was put back`
     if (digests.get(r.id)?.has(approvalDigest(r))) return undefined
     return digests.has(r.id)
       ? `${r.id} is ${r.status} in ${file}, but differs from what its ${EVIDENCE_TYPE} record grants`

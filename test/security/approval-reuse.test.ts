@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Approvals, type ApprovalUse } from '../../src/approvals/approvals.js'
 import { AuditLog } from '../../src/audit/log.js'
 import { Redactor } from '../../src/audit/redact.js'
+import { queryAudit } from '../../src/audit/query.js'
+import { editApprovals } from '../helpers/approvals-state.js'
 
 // An approval a crashed workflow attempt used stays valid for that attempt's retry (same
 // trace, same run and step), and for nothing else.
@@ -69,5 +71,31 @@ describe('reusing a used approval', () => {
     const id = await usedOnce()
     const { workflow: _w, ...outside } = use
     await expect(approvals.consume(id, outside)).rejects.toMatchObject({ code: 'forbidden' })
+  })
+
+  it('is recorded as used in the audit log before the state says so', async () => {
+    const id = await usedOnce()
+    const uses = await queryAudit(path.join(dir, 'audit'), { type: 'approval.used' })
+    expect(uses).toEqual([
+      expect.objectContaining({
+        subject: id,
+        data: expect.objectContaining({ trace: 'trace-1', run_id: 'run_1' }),
+      }),
+    ])
+  })
+
+  it('put back to approved in the state file, it is refused as forged for a new attempt, and kept for the retry', async () => {
+    const id = await usedOnce()
+    await editApprovals(dir, (requests) => {
+      requests[id]!.status = 'approved'
+      delete requests[id]!.used_at
+      delete requests[id]!.used_trace
+    })
+    // The interrupted attempt's own retry is the call that used it: still allowed.
+    expect((await approvals.claim(id, use)).approval.id).toBe(id)
+    await expect(approvals.consume(id, { ...use, traceId: 'trace-2' })).rejects.toMatchObject({
+      code: 'integrity',
+      message: expect.stringContaining('approval.used'),
+    })
   })
 })

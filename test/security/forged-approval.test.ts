@@ -141,6 +141,37 @@ describe('a forged approval in state/approvals.json', () => {
     expect(await ranShout()).toBe(false)
   })
 
+  it('a used approval rolled back to `approved` in the state file is refused (exit 8) and the call does not run again', async () => {
+    const id = await ask()
+    expect((await runCli(project, ['approvals', 'approve', id], { env: alice })).exitCode).toBe(0)
+    expect((await call(id)).exitCode).toBe(0)
+    const used = await audit('approval.used')
+    expect(used).toEqual([
+      expect.objectContaining({ subject: id, data: expect.objectContaining({ tool: 'hello.shout' }) }),
+    ])
+    // The agent's shell puts the request back as it was before its use.
+    await editState((requests) => {
+      const r = requests[id]!
+      r.status = 'approved'
+      delete r.used_at
+      delete r.used_trace
+    })
+    const replay = await call(id)
+    expect(replay.exitCode, replay.stdout + replay.stderr).toBe(8)
+    expect(json(replay).error.code).toBe('integrity')
+    expect(json(replay).error.message).toContain('approval.used')
+    expect(json(replay).error.message).toContain(stateFile())
+    const calls = (await audit('tool.call')).filter(
+      (r) => r.subject === 'hello.shout' && r.data.outcome === 'ok',
+    )
+    expect(calls).toHaveLength(1)
+    expect(await audit('approval.forged')).toEqual([expect.objectContaining({ subject: id })])
+    // Refused for good: putting `used` back does not make it usable either.
+    const verify = await runCli(project, ['audit', 'verify', '--json'])
+    expect(verify.exitCode).toBe(8)
+    expect(json(verify).approvals.problems).toEqual([expect.objectContaining({ id, status: 'approved' })])
+  })
+
   it('a genuine approval still runs the call, once, and audit verify stays clean', async () => {
     const id = await ask()
     expect((await runCli(project, ['approvals', 'approve', id], { env: alice })).exitCode).toBe(0)
