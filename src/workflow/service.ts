@@ -10,6 +10,7 @@ import type { Clock } from './engine/clock.js'
 import type { ExecuteOptions } from './engine/executor.js'
 import type { EngineDeps } from './engine/runtime.js'
 import { compileOptions, engineDeps } from './engine/deps.js'
+import { keepHeapNearLive } from './engine/heap.js'
 import type { CompileOptions } from './format/compile.js'
 import { loadWorkflowFile, type LoadedWorkflow } from './format/load.js'
 import { BUILT_IN_PACKS, checkRunInput, resolveWorkflowFile } from './format/resolve.js'
@@ -71,6 +72,7 @@ export class WorkflowService {
   }
 
   async load(fileOrName: string): Promise<LoadedWorkflow> {
+    keepHeapNearLive()
     const packs = [this.kernel.paths.packs, BUILT_IN_PACKS]
     return loadWorkflowFile(resolveWorkflowFile(fileOrName, this.kernel.paths.workflows, packs), {
       ...this.compile,
@@ -153,6 +155,7 @@ export class WorkflowService {
 
   /** Continues a run that was suspended, interrupted by a crash, or is waiting on a person. */
   async resume(runId: string, options: RunOptions = {}): Promise<RunView> {
+    keepHeapNearLive()
     const run = await this.loadForWork(runId)
     if (TERMINAL_RUN.has(run.state.status)) {
       await this.index.update(run.state, run.state.workflow_name)
@@ -170,6 +173,7 @@ export class WorkflowService {
 
   /** A new run of the same definition and input that reuses every output not downstream of `from`. */
   async rerun(runId: string, from: string, options: RunOptions = {}): Promise<RunView> {
+    keepHeapNearLive()
     const original = await loadRun(this.kernel, runId, this.compile)
     if (!original.workflow.steps.has(from))
       throw new DriftcoreError('invalid_input', `run ${runId} has no step "${from}"`, {
