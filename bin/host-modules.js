@@ -69,9 +69,25 @@ function notFound(error) {
   return error?.code === 'ERR_MODULE_NOT_FOUND' || error?.code === 'MODULE_NOT_FOUND'
 }
 
+const BUNDLE = new URL('dist/bundle/', ROOT).href
+const SIBLING = /^\.\/[\w.-]+\.js$/
+
+/**
+ * A chunk importing a sibling chunk (`./chunk-X.js`, as esbuild writes every edge between
+ * them): the file next to it, answered without Node's resolution, which stats and realpaths
+ * each of the several hundred edges a start crosses. Only for a parent directly in
+ * dist/bundle/, whose package.json makes every file there an ES module.
+ */
+function siblingChunk(specifier, context) {
+  const parent = context.parentURL
+  if (!SIBLING.test(specifier) || !parent?.startsWith(BUNDLE) || parent.includes('/', BUNDLE.length))
+    return undefined
+  return { url: BUNDLE + specifier.slice(2), format: 'module', shortCircuit: true }
+}
+
 /** The synchronous hook for `module.registerHooks` (Node >= 22.15). */
 export function resolveSync(specifier, context, nextResolve) {
-  return fromBundle(resolveHost(specifier, context, nextResolve), context)
+  return siblingChunk(specifier, context) ?? fromBundle(resolveHost(specifier, context, nextResolve), context)
 }
 
 function resolveHost(specifier, context, nextResolve) {
@@ -88,7 +104,10 @@ function resolveHost(specifier, context, nextResolve) {
 
 /** The same hook for `module.register` (older Node 22), which runs it off the main thread. */
 export async function resolve(specifier, context, nextResolve) {
-  return fromBundle(await resolveHostAsync(specifier, context, nextResolve), context)
+  return (
+    siblingChunk(specifier, context) ??
+    fromBundle(await resolveHostAsync(specifier, context, nextResolve), context)
+  )
 }
 
 async function resolveHostAsync(specifier, context, nextResolve) {

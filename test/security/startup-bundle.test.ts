@@ -4,7 +4,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 // @ts-expect-error -- plain JavaScript entry helpers of bin/, no declarations
-import { bundleEntries } from '../../bin/host-modules.js'
+import { bundleEntries, resolveSync } from '../../bin/host-modules.js'
 import { REPO, runCli, tempProject, type TempProject } from '../helpers/project.js'
 
 const projects: TempProject[] = []
@@ -94,6 +94,42 @@ describe('the start-up bundle never stands in for code it was not built from', (
       const root = await builtRoot(p, { 'dist/index.js': 'chunk-A.js', 'dist/gate/invoke.js': entry })
       expect(bundleEntries(root, {}), entry).toBeUndefined()
     }
+  })
+
+  it('answers a chunk’s import of a sibling chunk itself, and nothing else', () => {
+    const bundle = pathToFileURL(path.join(REPO, 'dist/bundle')).href
+    const asked: string[] = []
+    const next = (specifier: string) => {
+      asked.push(specifier)
+      return { url: `file:///resolved-by-node/${specifier}` }
+    }
+    const context = (parentURL: string) => ({
+      parentURL,
+      conditions: ['node', 'import'],
+      importAttributes: {},
+    })
+    expect(resolveSync('./chunk-A1.js', context(`${bundle}/chunk-B2.js`), next)).toEqual({
+      url: `${bundle}/chunk-A1.js`,
+      format: 'module',
+      shortCircuit: true,
+    })
+    expect(asked).toEqual([])
+    // Anything that is not a plain sibling file, or not imported from the bundle's own folder,
+    // goes through Node's resolution (and the rest of the hook) as before.
+    const cases: [string, string][] = [
+      ['../chunk-A1.js', `${bundle}/chunk-B2.js`],
+      ['./sub/chunk-A1.js', `${bundle}/chunk-B2.js`],
+      ['./chunk-A1.mjs', `${bundle}/chunk-B2.js`],
+      ['chunk-A1.js', `${bundle}/chunk-B2.js`],
+      ['./chunk-A1.js', `${bundle}/sub/chunk-B2.js`],
+      ['./chunk-A1.js', pathToFileURL(path.join(REPO, 'plugins/drush/dist/hooks/capabilities.js')).href],
+      ['./chunk-A1.js', `${bundle}-evil/chunk-B2.js`],
+    ]
+    for (const [specifier, parent] of cases) {
+      const result = resolveSync(specifier, context(parent), next) as { url: string }
+      expect(result.url, `${specifier} from ${parent}`).toBe(`file:///resolved-by-node/${specifier}`)
+    }
+    expect(asked).toEqual(cases.map(([specifier]) => specifier))
   })
 
   it('a missing or unreadable map, or DRIFTCORE_BUNDLE=0, means no bundle', async () => {
