@@ -314,6 +314,76 @@ describe('sandbox snapshot of only what changed', () => {
   })
 })
 
+describe('sandbox snapshot writes git objects itself', () => {
+  // Stat data git keeps for an entry: zero for one the fast path gave the index (`--index-info`).
+  const statOf = async (rel: string) => (await git('ls-files', '--debug', '--', rel)).stdout
+
+  it('writes blobs and the commit as git would: fsck --strict is clean and the tree is the one git add makes', async () => {
+    await call('sandbox.snapshot')
+    const first = String((await git('rev-parse', 'refs/driftcore/snapshot')).stdout)
+    await writeFile(at('web/index.php'), '<?php // edited by the agent\n')
+    await rm(at('web/autoload.php'))
+    await symlink('../vendor/other.php', at('web/autoload.php'))
+    await writeFile(at('web/odd\nname.txt'), 'a path with a newline\n')
+    await chmod(at('web/sites/default/settings.php'), 0o755)
+
+    const snap = await call('sandbox.snapshot')
+    const commit = String(snap.commit)
+    // The fast path ran: the changed entries came through --index-info, not git add.
+    expect(await statOf('web/index.php')).toMatch(/ctime: 0:0/)
+    expect(await statOf('web/autoload.php')).toMatch(/ctime: 0:0/)
+    // fsck objects only to HEAD naming a ref outside refs/heads (how the sandbox points it); the
+    // objects themselves, ours included, must pass its strict checks.
+    const fsck = await execa('git', ['fsck', '--strict', '--no-dangling', '--no-progress', commit], {
+      env: { GIT_DIR: state('git') },
+      reject: false,
+    })
+    expect(
+      `${fsck.stdout}\n${fsck.stderr}`
+        .split('\n')
+        .filter((l) => l.length > 0 && !l.includes('HEAD points to something strange')),
+    ).toEqual([])
+    expect((await git('cat-file', '-t', commit)).stdout).toBe('commit')
+    expect((await git('rev-parse', `${commit}^`)).stdout).toBe(first)
+    expect((await git('cat-file', '-p', `${commit}:web/autoload.php`)).stdout).toBe('../vendor/other.php')
+    expect((await git('cat-file', '-p', `${commit}:web/odd\nname.txt`)).stdout).toBe('a path with a newline')
+    // git's own picture of the site, built in a scratch index by git add, has the same tree.
+    const scratch = path.join(p.dir, 'scratch-index')
+    const env = { GIT_DIR: state('git'), GIT_WORK_TREE: p.site, GIT_INDEX_FILE: scratch }
+    await execa('git', ['add', '--all', '--force', '--', '.'], { env, cwd: p.site })
+    const gitTree = (await execa('git', ['write-tree'], { env })).stdout
+    expect((await git('rev-parse', `${commit}^{tree}`)).stdout).toBe(gitTree)
+    expect(snap.tree_hash).toBe((await hashTree(p.site)).hash)
+
+    await writeFile(at('web/index.php'), 'later')
+    await call('sandbox.reset', { verify: true })
+    expect(await readFile(at('web/index.php'), 'utf8')).toBe('<?php // edited by the agent\n')
+  })
+
+  it('does not believe an object planted under the id of an edit before the snapshot writes it', async () => {
+    await call('sandbox.snapshot')
+    const edited = Buffer.from('<?php // the edit the snapshot must keep\n')
+    const oid = createHash('sha1').update(`blob ${edited.length}\0`).update(edited).digest('hex')
+    // A same-user shell plants other bytes under the name the edit will have.
+    const evil = Buffer.from('<?php system($_GET["c"]);\n')
+    await mkdir(state(`git/objects/${oid.slice(0, 2)}`), { recursive: true })
+    await writeFile(
+      state(`git/objects/${oid.slice(0, 2)}/${oid.slice(2)}`),
+      deflateSync(Buffer.concat([Buffer.from(`blob ${edited.length}\0`), evil])),
+    )
+    await writeFile(at('web/index.php'), edited)
+
+    const snap = await call('sandbox.snapshot')
+    expect(await statOf('web/index.php')).toMatch(/ctime: 0:0/)
+    expect((await git('cat-file', 'blob', `${String(snap.commit)}:web/index.php`)).stdout + '\n').toBe(
+      edited.toString(),
+    )
+    await writeFile(at('web/index.php'), 'later')
+    expect(await call('sandbox.reset', { verify: true })).toMatchObject({ was_clean: false, proof: 'hash' })
+    expect(await readFile(at('web/index.php'))).toEqual(edited)
+  })
+})
+
 describe('sandbox reset through the CLI', () => {
   it('says how it proved the result, and --verify reads every file', async () => {
     await p.kernel.close()

@@ -1,9 +1,11 @@
 import { chmod, lstat, mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises'
+import { readlinkSync } from 'node:fs'
 import path from 'node:path'
 import { DriftcoreError, projectRoots, resolveWithin, writeFileAtomic, type ToolContext } from 'driftcore'
 import { isWithin } from '../paths/confine.js'
 import { setImmediate as turn } from 'node:timers/promises'
-import { sandboxGit, type GitRunner } from './git.js'
+import { IDENTITY, sandboxGit, type GitRunner } from './git.js'
+import { blobId, commitBytes, readRegularFile, writeLooseObject } from './git-objects.js'
 import { readMarker, requireSandbox, type SandboxLayout, type SandboxMarker } from './layout.js'
 import { readGitIndex } from './git-index.js'
 import { writeManifest, type SnapshotManifest } from './manifest.js'
@@ -235,13 +237,14 @@ async function commitAll(
 /**
  * Only what changed, through the index as it is: git's index file, read directly, lists every
  * entry, and each whose mode or blob id is not the one just computed (or that the site no longer
- * has) is the work. The changed files' blobs are written by `hash-object -w`, whose ids must be the ones we
- * computed (else the file changed while we looked: the whole path, which reports it); the
- * index gets exactly those entries (`update-index --index-info`), so it then holds the picture
- * by construction; `write-tree` and `commit-tree` make the commit, and the ref is written as a
- * loose ref. No second stat pass over the site, as `git add` and `git commit` each make. Returns
- * undefined for the whole path: a symlink or a path with a newline to write (hash-object would
- * follow the one and cannot be given the other), or an index that is not plain (see readGitIndex).
+ * has) is the work. The changed entries' blobs are written here as loose objects, from one read
+ * whose id must be the one the walk computed (else the file changed while we looked: the whole
+ * path, which reports it); the index gets exactly those entries (`update-index --index-info`),
+ * so it then holds the picture by construction; `write-tree` makes the trees (and checks that
+ * every blob the index names exists), and the commit object and the ref are written here. Two
+ * git processes, neither of which walks the site (`git add` and `git commit` each stat every
+ * entry again). Returns undefined for the whole path: an index that is not plain (see
+ * readGitIndex), a repository that is not sha1, or an entry that changed under us.
  */
 async function commitChanges(
   git: GitRunner,
@@ -264,13 +267,14 @@ async function commitChanges(
     const present = new Set(picture.map((e) => (e.type === 'dir' ? '' : e.path)))
     for (const rel of index.keys()) if (!present.has(rel)) drop.push(rel)
   }
-  if (write.some((e) => e.type !== 'file' || e.path.includes('\n'))) return undefined
-  if (write.length > 0) {
-    const out = await git.run(['hash-object', '-w', '--no-filters', '--stdin-paths'], {
-      input: write.map((e) => `${e.path}\n`).join(''),
-    })
-    const oids = out.split('\n')
-    if (write.some((e, i) => oids[i] !== e.oid)) return undefined
+  // Only sha1 repositories (what `git init` makes here): the objects below are written as such.
+  if (parent.length !== 40) return undefined
+  for (const e of write) {
+    // Read once, hashed and written from the same buffer: a file that changed since the walk read
+    // it gives another id, and the whole path (which reports it) runs instead.
+    const bytes = entryBytes(path.join(layout.site, e.path), e.type)
+    if (!bytes || blobId(bytes) !== e.oid) return undefined
+    writeLooseObject(layout.gitDir, 'blob', bytes)
   }
   if (write.length + drop.length > 0) {
     const zero = '0'.repeat(parent.length)
@@ -281,14 +285,27 @@ async function commitChanges(
       ].join(''),
     })
   }
+  // git checks the index and that every blob it names exists (ours included) as it writes the trees.
   const treeId = (await git.run(['write-tree'])).trim()
-  const commit = (
-    await git.run(['commit-tree', treeId, '-p', parent, '-m', 'driftcore sandbox snapshot'])
-  ).trim()
-  if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined
+  if (!/^[0-9a-f]{40}$/.test(treeId)) return undefined
+  const commit = writeLooseObject(
+    layout.gitDir,
+    'commit',
+    commitBytes(treeId, parent, IDENTITY, 'driftcore sandbox snapshot', new Date()),
+  )
   await pointHead(layout)
   await writeFileAtomic(path.join(layout.gitDir, SNAPSHOT_REF), `${commit}\n`)
   return commit
+}
+
+// What git stores for an entry: a file's bytes (never through a link), a symlink's target.
+function entryBytes(file: string, type: CachedEntry['type']): Buffer | undefined {
+  if (type === 'file') return readRegularFile(file)
+  try {
+    return type === 'symlink' ? readlinkSync(file, { encoding: 'buffer' }) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function indexMode(e: Pick<CachedEntry, 'type' | 'mode'>): string {
