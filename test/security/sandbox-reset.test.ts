@@ -360,6 +360,49 @@ describe('sandbox snapshot writes git objects itself', () => {
     expect(await readFile(at('web/index.php'), 'utf8')).toBe('<?php // edited by the agent\n')
   })
 
+  it("writes git's index with a cache-tree git reads as its own: the same entries, trees and a clean status", async () => {
+    await call('sandbox.snapshot')
+    await writeFile(at('web/core/lib/Drupal.php'), '<?php // deeper edit\n')
+    await rm(at('web/index.php'))
+    await mkdir(at('web/core/new'), { recursive: true })
+    await writeFile(at('web/core/new/Added.php'), '<?php // added\n')
+    const snap = await call('sandbox.snapshot')
+    const commit = String(snap.commit)
+    expect(await statOf('web/core/new/Added.php')).toMatch(/ctime: 0:0/)
+
+    const staged = (await git('ls-files', '--stage')).stdout.replaceAll(' 0\t', '\t')
+    const committed = (await git('ls-tree', '-r', '--full-tree', commit)).stdout.replace(
+      /^(\d+) blob /gm,
+      '$1 ',
+    )
+    expect(staged).toBe(committed)
+    // write-tree answers from the cache-tree we wrote, for the whole tree and for a folder.
+    expect((await git('write-tree')).stdout).toBe((await git('rev-parse', `${commit}^{tree}`)).stdout)
+    expect((await git('write-tree', '--prefix=web/core/')).stdout).toBe(
+      (await git('rev-parse', `${commit}:web/core`)).stdout,
+    )
+    expect(
+      (
+        await execa('git', ['status', '--porcelain'], {
+          env: { GIT_DIR: state('git'), GIT_WORK_TREE: p.site },
+          cwd: p.site,
+        })
+      ).stdout,
+    ).toBe('')
+
+    // Without the stat cache the next snapshot goes through git add and git commit, which trust
+    // that cache-tree for every folder they did not touch: the result is still git's own tree.
+    await rm(state('stat-cache'))
+    await writeFile(at('web/core/new/Added.php'), '<?php // changed again\n')
+    const next = String((await call('sandbox.snapshot')).commit)
+    const scratch = path.join(p.dir, 'scratch-index-2')
+    const env = { GIT_DIR: state('git'), GIT_WORK_TREE: p.site, GIT_INDEX_FILE: scratch }
+    await execa('git', ['add', '--all', '--force', '--', '.'], { env, cwd: p.site })
+    expect((await git('rev-parse', `${next}^{tree}`)).stdout).toBe(
+      (await execa('git', ['write-tree'], { env })).stdout,
+    )
+  })
+
   it('does not believe an object planted under the id of an edit before the snapshot writes it', async () => {
     await call('sandbox.snapshot')
     const edited = Buffer.from('<?php // the edit the snapshot must keep\n')

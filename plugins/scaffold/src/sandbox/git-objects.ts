@@ -22,7 +22,7 @@ import { deflateSync, inflateSync } from 'node:zlib'
  * only when it inflates to exactly these bytes (git would trust its name); one planted or torn
  * under that name is replaced.
  */
-export function writeLooseObject(gitDir: string, type: 'blob' | 'commit', bytes: Buffer): string {
+export function writeLooseObject(gitDir: string, type: 'blob' | 'tree' | 'commit', bytes: Buffer): string {
   const header = Buffer.from(`${type} ${bytes.length}\0`)
   const oid = createHash('sha1').update(header).update(bytes).digest('hex')
   const folder = path.join(gitDir, 'objects', oid.slice(0, 2))
@@ -89,4 +89,87 @@ export function commitBytes(
 ): Buffer {
   const stamp = `${who.name} <${who.email}> ${Math.floor(when.getTime() / 1000)} +0000`
   return Buffer.from(`tree ${tree}\nparent ${parent}\nauthor ${stamp}\ncommitter ${stamp}\n\n${message}\n`)
+}
+
+/** What git records of a file or symlink in a tree: its path, mode and blob id. */
+export interface TreeLeaf {
+  path: string
+  mode: '100644' | '100755' | '120000'
+  oid: string
+}
+
+/** Every tree object of a site, and the cache-tree extension an index of the same entries gets. */
+export interface BuiltTrees {
+  root: string
+  /** Tree objects, each as its content (`MODE NAME\0ID…`) and id. */
+  objects: { oid: string; content: Buffer }[]
+  /** The index's `TREE` extension data: every tree's entry count, subtree count and id, in pre-order. */
+  cacheTree: Buffer
+}
+
+interface Frame {
+  name: string
+  /** The folder's path with a trailing slash ('' for the top). */
+  prefix: string
+  rows: { mode: string; name: string; oid: string }[]
+  count: number
+  subtrees: { name: string; bytes: number; records: Buffer[] }[]
+}
+
+/**
+ * git's trees for these leaves, computed as `git write-tree` computes them: one tree per folder
+ * that holds a file or symlink somewhere below it (git has no empty folders), each entry
+ * `MODE NAME`, a NUL and the 20-byte id, folders as mode 40000, in git's order (by name bytes, a
+ * folder's name compared as if it ended in `/`). Leaves must come in path-byte order (the
+ * picture's, `sortByPath`): then each folder's entries are contiguous and already in git's
+ * order, a folder's first path `F/…` sorting exactly where git puts `F/`. `git fsck --strict`
+ * checks this form; the tests compare it with the trees `git add` and `git write-tree` make.
+ */
+export function buildTrees(leaves: readonly TreeLeaf[]): BuiltTrees {
+  const objects: { oid: string; content: Buffer }[] = []
+  const stack: Frame[] = [{ name: '', prefix: '', rows: [], count: 0, subtrees: [] }]
+  const close = (): { oid: string; records: Buffer[] } => {
+    const frame = stack.pop()!
+    let size = 0
+    for (const row of frame.rows) size += row.mode.length + Buffer.byteLength(row.name) + 22
+    const content = Buffer.alloc(size)
+    let at = 0
+    for (const row of frame.rows) {
+      at += content.write(`${row.mode} ${row.name}\0`, at, 'utf8')
+      at += content.write(row.oid, at, 'hex')
+    }
+    const oid = createHash('sha1').update(`tree ${size}\0`).update(content).digest('hex')
+    objects.push({ oid, content })
+    // git reads subtrees in any order; it writes them by name length, then bytes.
+    frame.subtrees.sort((x, y) => x.bytes - y.bytes || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
+    const own = Buffer.concat([
+      Buffer.from(`${frame.name}\0${frame.count} ${frame.subtrees.length}\n`),
+      Buffer.from(oid, 'hex'),
+    ])
+    const records: Buffer[] = [own]
+    for (const sub of frame.subtrees) for (const r of sub.records) records.push(r)
+    const parent = stack.at(-1)
+    if (parent) {
+      parent.rows.push({ mode: '40000', name: frame.name, oid })
+      parent.count += frame.count
+      parent.subtrees.push({ name: frame.name, bytes: Buffer.byteLength(frame.name), records })
+    }
+    return { oid, records }
+  }
+  for (const leaf of leaves) {
+    while (!leaf.path.startsWith(stack.at(-1)!.prefix)) close()
+    let top = stack.at(-1)!
+    for (;;) {
+      const slash = leaf.path.indexOf('/', top.prefix.length)
+      if (slash < 0) break
+      const name = leaf.path.slice(top.prefix.length, slash)
+      top = { name, prefix: leaf.path.slice(0, slash + 1), rows: [], count: 0, subtrees: [] }
+      stack.push(top)
+    }
+    top.rows.push({ mode: leaf.mode, name: leaf.path.slice(top.prefix.length), oid: leaf.oid })
+    top.count += 1
+  }
+  while (stack.length > 1) close()
+  const root = close()
+  return { root: root.oid, objects, cacheTree: Buffer.concat(root.records) }
 }
