@@ -1,7 +1,18 @@
 import { deflateSync } from 'node:zlib'
 import { createHash } from 'node:crypto'
 import type { Stats } from 'node:fs'
-import { chmod, lstat, mkdir, readFile, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises'
+import {
+  chmod,
+  lstat,
+  mkdir,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -400,6 +411,22 @@ describe('sandbox snapshot writes git objects itself', () => {
     await execa('git', ['add', '--all', '--force', '--', '.'], { env, cwd: p.site })
     expect((await git('rev-parse', `${next}^{tree}`)).stdout).toBe(
       (await execa('git', ['write-tree'], { env })).stdout,
+    )
+
+    // Moves that keep a folder's entry count (a file up a level, one renamed beside itself):
+    // the folders on the way are hashed again, not taken from the old cache-tree.
+    await rename(at('web/modules/contrib/token/token.info.yml'), at('web/modules/token.info.yml'))
+    await rename(at('vendor/bin/tool'), at('vendor/bin/tool2'))
+    const third = String((await call('sandbox.snapshot')).commit)
+    expect(await statOf('web/modules/token.info.yml')).toMatch(/ctime: 0:0/)
+    const scratch3 = path.join(p.dir, 'scratch-index-3')
+    const env3 = { ...env, GIT_INDEX_FILE: scratch3 }
+    await execa('git', ['add', '--all', '--force', '--', '.'], { env: env3, cwd: p.site })
+    expect((await git('rev-parse', `${third}^{tree}`)).stdout).toBe(
+      (await execa('git', ['write-tree'], { env: env3 })).stdout,
+    )
+    expect((await git('write-tree', '--prefix=web/modules/')).stdout).toBe(
+      (await git('rev-parse', `${third}:web/modules`)).stdout,
     )
   })
 

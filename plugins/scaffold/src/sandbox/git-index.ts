@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 
 /**
- * A plain index as read: its bytes, each entry's offset by path, the ids of the trees its
- * cache-tree holds as valid, and the second its file was last written.
+ * A plain index as read: its bytes, each entry's offset by path, the trees its cache-tree holds
+ * as valid (by folder path with a trailing slash, '' for the top: entries below and tree id), and
+ * the second its file was last written.
  */
 export interface GitIndex {
   bytes: Buffer
   entries: Map<string, number>
-  trees: Set<string>
+  trees: Map<string, { count: number; oid: string }>
   mtimeSec: number
 }
 
@@ -50,7 +51,7 @@ export function readPlainIndex(file: string): GitIndex | undefined {
   if (!createHash('sha1').update(buf.subarray(0, end)).digest().equals(buf.subarray(end))) return undefined
   const count = buf.readUInt32BE(8)
   const entries = new Map<string, number>()
-  const trees = new Set<string>()
+  const trees = new Map<string, { count: number; oid: string }>()
   let offset = 12
   for (let i = 0; i < count; i++) {
     if (offset + 62 > end) return undefined
@@ -77,22 +78,32 @@ export function readPlainIndex(file: string): GitIndex | undefined {
   return { bytes: buf, entries, trees, mtimeSec }
 }
 
-// The cache-tree's records (`PATH\0COUNT SUBTREES\n` and, when COUNT is not -1, a 20-byte id):
-// the ids of the trees it holds as valid. A record it cannot read ends the list there.
-function validTrees(data: Buffer, into: Set<string>): void {
+// The cache-tree's records (`NAME\0COUNT SUBTREES\n` and, when COUNT is not -1, a 20-byte id),
+// in pre-order, each followed by its SUBTREES: the valid ones by folder path. A record it cannot
+// read ends the walk there (what was read is still right: each record names its own folder).
+function validTrees(data: Buffer, into: Map<string, { count: number; oid: string }>): void {
   let at = 0
-  while (at < data.length) {
+  const walk = (prefix: string): boolean => {
     const nul = data.indexOf(0, at)
     const newline = nul < 0 ? -1 : data.indexOf(10, nul)
-    if (newline < 0) return
-    const count = Number(data.toString('latin1', nul + 1, newline).split(' ')[0])
+    if (newline < 0) return false
+    const name = data.toString('utf8', at, nul)
+    const [count = NaN, subtrees = NaN] = data
+      .toString('latin1', nul + 1, newline)
+      .split(' ')
+      .map(Number)
+    if (!Number.isInteger(count) || !Number.isInteger(subtrees) || subtrees < 0) return false
     at = newline + 1
+    const folder = prefix === '' && name === '' ? '' : `${prefix}${name}/`
     if (count >= 0) {
-      if (at + 20 > data.length) return
-      into.add(data.toString('hex', at, at + 20))
+      if (at + 20 > data.length) return false
+      into.set(folder, { count, oid: data.toString('hex', at, at + 20) })
       at += 20
     }
+    for (let i = 0; i < subtrees; i++) if (!walk(folder)) return false
+    return true
   }
+  walk('')
 }
 
 /** An entry of the index to write: its path, mode (octal string) and blob id. */

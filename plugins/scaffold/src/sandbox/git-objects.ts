@@ -96,6 +96,8 @@ export interface TreeLeaf {
   path: string
   mode: '100644' | '100755' | '120000'
   oid: string
+  /** Not in the previous index with this mode and blob. */
+  changed?: boolean
 }
 
 /** Every tree object of a site, and the cache-tree extension an index of the same entries gets. */
@@ -113,8 +115,19 @@ interface Frame {
   prefix: string
   rows: { mode: string; name: string; oid: string }[]
   count: number
+  /** A leaf below changed, or a folder below got another tree. */
+  dirty: boolean
   subtrees: { name: string; bytes: number; records: Buffer[] }[]
 }
+
+const frame = (name: string, prefix: string): Frame => ({
+  name,
+  prefix,
+  rows: [],
+  count: 0,
+  dirty: false,
+  subtrees: [],
+})
 
 /**
  * git's trees for these leaves, computed as `git write-tree` computes them: one tree per folder
@@ -124,35 +137,36 @@ interface Frame {
  * picture's, `sortByPath`): then each folder's entries are contiguous and already in git's
  * order, a folder's first path `F/…` sorting exactly where git puts `F/`. `git fsck --strict`
  * checks this form; the tests compare it with the trees `git add` and `git write-tree` make.
+ *
+ * `previous` is the old index's cache-tree: a folder none of whose leaves changed (each was found
+ * in the old index by its path, with its mode and blob) and that holds as many entries as the
+ * cache-tree says holds exactly those entries, so its tree is that one, as git's write-tree takes
+ * a valid cache-tree entry; only the folders on the way to a change are hashed.
  */
-export function buildTrees(leaves: readonly TreeLeaf[]): BuiltTrees {
+export function buildTrees(
+  leaves: readonly TreeLeaf[],
+  previous: ReadonlyMap<string, { count: number; oid: string }> = new Map(),
+): BuiltTrees {
   const objects: { oid: string; content: Buffer }[] = []
-  const stack: Frame[] = [{ name: '', prefix: '', rows: [], count: 0, subtrees: [] }]
+  const stack: Frame[] = [frame('', '')]
   const close = (): { oid: string; records: Buffer[] } => {
-    const frame = stack.pop()!
-    let size = 0
-    for (const row of frame.rows) size += row.mode.length + Buffer.byteLength(row.name) + 22
-    const content = Buffer.alloc(size)
-    let at = 0
-    for (const row of frame.rows) {
-      at += content.write(`${row.mode} ${row.name}\0`, at, 'utf8')
-      at += content.write(row.oid, at, 'hex')
-    }
-    const oid = createHash('sha1').update(`tree ${size}\0`).update(content).digest('hex')
-    objects.push({ oid, content })
+    const done = stack.pop()!
+    const parent = stack.at(-1)
+    const prior = previous.get(done.prefix)
+    const oid = !done.dirty && prior?.count === done.count ? prior.oid : hashFolder(done, objects)
+    if (parent && oid !== prior?.oid) parent.dirty = true
     // git reads subtrees in any order; it writes them by name length, then bytes.
-    frame.subtrees.sort((x, y) => x.bytes - y.bytes || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
+    done.subtrees.sort((x, y) => x.bytes - y.bytes || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
     const own = Buffer.concat([
-      Buffer.from(`${frame.name}\0${frame.count} ${frame.subtrees.length}\n`),
+      Buffer.from(`${done.name}\0${done.count} ${done.subtrees.length}\n`),
       Buffer.from(oid, 'hex'),
     ])
     const records: Buffer[] = [own]
-    for (const sub of frame.subtrees) for (const r of sub.records) records.push(r)
-    const parent = stack.at(-1)
+    for (const sub of done.subtrees) for (const r of sub.records) records.push(r)
     if (parent) {
-      parent.rows.push({ mode: '40000', name: frame.name, oid })
-      parent.count += frame.count
-      parent.subtrees.push({ name: frame.name, bytes: Buffer.byteLength(frame.name), records })
+      parent.rows.push({ mode: '40000', name: done.name, oid })
+      parent.count += done.count
+      parent.subtrees.push({ name: done.name, bytes: Buffer.byteLength(done.name), records })
     }
     return { oid, records }
   }
@@ -162,14 +176,29 @@ export function buildTrees(leaves: readonly TreeLeaf[]): BuiltTrees {
     for (;;) {
       const slash = leaf.path.indexOf('/', top.prefix.length)
       if (slash < 0) break
-      const name = leaf.path.slice(top.prefix.length, slash)
-      top = { name, prefix: leaf.path.slice(0, slash + 1), rows: [], count: 0, subtrees: [] }
+      top = frame(leaf.path.slice(top.prefix.length, slash), leaf.path.slice(0, slash + 1))
       stack.push(top)
     }
     top.rows.push({ mode: leaf.mode, name: leaf.path.slice(top.prefix.length), oid: leaf.oid })
     top.count += 1
+    if (leaf.changed) top.dirty = true
   }
   while (stack.length > 1) close()
   const root = close()
   return { root: root.oid, objects, cacheTree: Buffer.concat(root.records) }
+}
+
+// A folder's tree object (`MODE NAME\0` and the 20-byte id per entry), added to `objects`; its id.
+function hashFolder(done: Frame, objects: { oid: string; content: Buffer }[]): string {
+  let size = 0
+  for (const row of done.rows) size += row.mode.length + Buffer.byteLength(row.name) + 22
+  const content = Buffer.alloc(size)
+  let at = 0
+  for (const row of done.rows) {
+    at += content.write(`${row.mode} ${row.name}\0`, at, 'utf8')
+    at += content.write(row.oid, at, 'hex')
+  }
+  const oid = createHash('sha1').update(`tree ${size}\0`).update(content).digest('hex')
+  objects.push({ oid, content })
+  return oid
 }

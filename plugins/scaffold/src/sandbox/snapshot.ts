@@ -271,6 +271,7 @@ async function commitChanges(
     if (e.type === 'dir') continue
     const leaf: TreeLeaf = { path: e.path, mode: indexMode(e), oid: e.oid }
     const start = sameEntry(index, leaf, scratch)
+    leaf.changed = start < 0
     leaves.push(leaf)
     kept.push(start)
     if (start >= 0) continue
@@ -280,11 +281,11 @@ async function commitChanges(
     if (!bytes || blobId(bytes) !== e.oid) return undefined
     writeLooseObject(layout.gitDir, 'blob', bytes)
   }
-  const trees = buildTrees(leaves)
-  // A tree the index's cache-tree already held (so written before, by us or by git) is not
-  // written again; a new one is written, or checked where an object of that name exists.
-  for (const tree of trees.objects)
-    if (!index.trees.has(tree.oid)) writeLooseObject(layout.gitDir, 'tree', tree.content)
+  const trees = buildTrees(leaves, index.trees)
+  // Only the trees on the way to a change were hashed: each is written, or checked where an
+  // object of that name exists. The others are the old cache-tree's, written before (by git or
+  // by the previous snapshot), trusted as git's write-tree trusts them.
+  for (const tree of trees.objects) writeLooseObject(layout.gitDir, 'tree', tree.content)
   const commit = writeLooseObject(
     layout.gitDir,
     'commit',
