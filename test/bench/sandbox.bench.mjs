@@ -151,6 +151,9 @@ async function measure(call, home, site, source, anchor) {
       await writeFile(path.join(site, rel(i)), text)
       await writeFile(path.join(anchor, rel(i)), text)
     }
+    // The edits' dirty pages go to disk now, outside the timings: otherwise their writeback lands
+    // on whichever operation runs next (git's, then ours), not on the one that caused it.
+    sh(dir, 'sync')
   }
   const gitReset = () =>
     timed(() => {

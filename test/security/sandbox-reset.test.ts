@@ -1,7 +1,18 @@
 import { deflateSync } from 'node:zlib'
 import { createHash } from 'node:crypto'
 import type { Stats } from 'node:fs'
-import { chmod, lstat, mkdir, readFile, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises'
+import {
+  chmod,
+  lstat,
+  mkdir,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -311,6 +322,135 @@ describe('sandbox snapshot of only what changed', () => {
     const snap = await call('sandbox.snapshot')
     expect((await git('show', `${String(snap.commit)}:web/index.php`)).stdout + '\n').toBe(truth)
     expect(snap.tree_hash).toBe((await hashTree(p.site)).hash)
+  })
+})
+
+describe('sandbox snapshot writes git objects itself', () => {
+  // Stat data git keeps for an entry: zero for one the fast path gave the index (`--index-info`).
+  const statOf = async (rel: string) => (await git('ls-files', '--debug', '--', rel)).stdout
+
+  it('writes blobs and the commit as git would: fsck --strict is clean and the tree is the one git add makes', async () => {
+    await call('sandbox.snapshot')
+    const first = String((await git('rev-parse', 'refs/driftcore/snapshot')).stdout)
+    await writeFile(at('web/index.php'), '<?php // edited by the agent\n')
+    await rm(at('web/autoload.php'))
+    await symlink('../vendor/other.php', at('web/autoload.php'))
+    await writeFile(at('web/odd\nname.txt'), 'a path with a newline\n')
+    await chmod(at('web/sites/default/settings.php'), 0o755)
+
+    const snap = await call('sandbox.snapshot')
+    const commit = String(snap.commit)
+    // The fast path ran: the changed entries came through --index-info, not git add.
+    expect(await statOf('web/index.php')).toMatch(/ctime: 0:0/)
+    expect(await statOf('web/autoload.php')).toMatch(/ctime: 0:0/)
+    // fsck objects only to HEAD naming a ref outside refs/heads (how the sandbox points it); the
+    // objects themselves, ours included, must pass its strict checks.
+    const fsck = await execa('git', ['fsck', '--strict', '--no-dangling', '--no-progress', commit], {
+      env: { GIT_DIR: state('git') },
+      reject: false,
+    })
+    expect(
+      `${fsck.stdout}\n${fsck.stderr}`
+        .split('\n')
+        .filter((l) => l.length > 0 && !l.includes('HEAD points to something strange')),
+    ).toEqual([])
+    expect((await git('cat-file', '-t', commit)).stdout).toBe('commit')
+    expect((await git('rev-parse', `${commit}^`)).stdout).toBe(first)
+    expect((await git('cat-file', '-p', `${commit}:web/autoload.php`)).stdout).toBe('../vendor/other.php')
+    expect((await git('cat-file', '-p', `${commit}:web/odd\nname.txt`)).stdout).toBe('a path with a newline')
+    // git's own picture of the site, built in a scratch index by git add, has the same tree.
+    const scratch = path.join(p.dir, 'scratch-index')
+    const env = { GIT_DIR: state('git'), GIT_WORK_TREE: p.site, GIT_INDEX_FILE: scratch }
+    await execa('git', ['add', '--all', '--force', '--', '.'], { env, cwd: p.site })
+    const gitTree = (await execa('git', ['write-tree'], { env })).stdout
+    expect((await git('rev-parse', `${commit}^{tree}`)).stdout).toBe(gitTree)
+    expect(snap.tree_hash).toBe((await hashTree(p.site)).hash)
+
+    await writeFile(at('web/index.php'), 'later')
+    await call('sandbox.reset', { verify: true })
+    expect(await readFile(at('web/index.php'), 'utf8')).toBe('<?php // edited by the agent\n')
+  })
+
+  it("writes git's index with a cache-tree git reads as its own: the same entries, trees and a clean status", async () => {
+    await call('sandbox.snapshot')
+    await writeFile(at('web/core/lib/Drupal.php'), '<?php // deeper edit\n')
+    await rm(at('web/index.php'))
+    await mkdir(at('web/core/new'), { recursive: true })
+    await writeFile(at('web/core/new/Added.php'), '<?php // added\n')
+    const snap = await call('sandbox.snapshot')
+    const commit = String(snap.commit)
+    expect(await statOf('web/core/new/Added.php')).toMatch(/ctime: 0:0/)
+
+    const staged = (await git('ls-files', '--stage')).stdout.replaceAll(' 0\t', '\t')
+    const committed = (await git('ls-tree', '-r', '--full-tree', commit)).stdout.replace(
+      /^(\d+) blob /gm,
+      '$1 ',
+    )
+    expect(staged).toBe(committed)
+    // write-tree answers from the cache-tree we wrote, for the whole tree and for a folder.
+    expect((await git('write-tree')).stdout).toBe((await git('rev-parse', `${commit}^{tree}`)).stdout)
+    expect((await git('write-tree', '--prefix=web/core/')).stdout).toBe(
+      (await git('rev-parse', `${commit}:web/core`)).stdout,
+    )
+    expect(
+      (
+        await execa('git', ['status', '--porcelain'], {
+          env: { GIT_DIR: state('git'), GIT_WORK_TREE: p.site },
+          cwd: p.site,
+        })
+      ).stdout,
+    ).toBe('')
+
+    // Without the stat cache the next snapshot goes through git add and git commit, which trust
+    // that cache-tree for every folder they did not touch: the result is still git's own tree.
+    await rm(state('stat-cache'))
+    await writeFile(at('web/core/new/Added.php'), '<?php // changed again\n')
+    const next = String((await call('sandbox.snapshot')).commit)
+    const scratch = path.join(p.dir, 'scratch-index-2')
+    const env = { GIT_DIR: state('git'), GIT_WORK_TREE: p.site, GIT_INDEX_FILE: scratch }
+    await execa('git', ['add', '--all', '--force', '--', '.'], { env, cwd: p.site })
+    expect((await git('rev-parse', `${next}^{tree}`)).stdout).toBe(
+      (await execa('git', ['write-tree'], { env })).stdout,
+    )
+
+    // Moves that keep a folder's entry count (a file up a level, one renamed beside itself):
+    // the folders on the way are hashed again, not taken from the old cache-tree.
+    await rename(at('web/modules/contrib/token/token.info.yml'), at('web/modules/token.info.yml'))
+    await rename(at('vendor/bin/tool'), at('vendor/bin/tool2'))
+    const third = String((await call('sandbox.snapshot')).commit)
+    expect(await statOf('web/modules/token.info.yml')).toMatch(/ctime: 0:0/)
+    const scratch3 = path.join(p.dir, 'scratch-index-3')
+    const env3 = { ...env, GIT_INDEX_FILE: scratch3 }
+    await execa('git', ['add', '--all', '--force', '--', '.'], { env: env3, cwd: p.site })
+    expect((await git('rev-parse', `${third}^{tree}`)).stdout).toBe(
+      (await execa('git', ['write-tree'], { env: env3 })).stdout,
+    )
+    expect((await git('write-tree', '--prefix=web/modules/')).stdout).toBe(
+      (await git('rev-parse', `${third}:web/modules`)).stdout,
+    )
+  })
+
+  it('does not believe an object planted under the id of an edit before the snapshot writes it', async () => {
+    await call('sandbox.snapshot')
+    const edited = Buffer.from('<?php // the edit the snapshot must keep\n')
+    const oid = createHash('sha1').update(`blob ${edited.length}\0`).update(edited).digest('hex')
+    // A same-user shell plants other bytes under the name the edit will have.
+    const evil = Buffer.from('<?php system($_GET["c"]);\n')
+    await mkdir(state(`git/objects/${oid.slice(0, 2)}`), { recursive: true })
+    await writeFile(
+      state(`git/objects/${oid.slice(0, 2)}/${oid.slice(2)}`),
+      deflateSync(Buffer.concat([Buffer.from(`blob ${edited.length}\0`), evil])),
+    )
+    await writeFile(at('web/index.php'), edited)
+
+    const snap = await call('sandbox.snapshot')
+    expect(await statOf('web/index.php')).toMatch(/ctime: 0:0/)
+    expect((await git('cat-file', 'blob', `${String(snap.commit)}:web/index.php`)).stdout + '\n').toBe(
+      edited.toString(),
+    )
+    await writeFile(at('web/index.php'), 'later')
+    expect(await call('sandbox.reset', { verify: true })).toMatchObject({ was_clean: false, proof: 'hash' })
+    expect(await readFile(at('web/index.php'))).toEqual(edited)
   })
 })
 

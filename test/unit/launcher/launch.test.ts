@@ -109,6 +109,19 @@ describe('the launcher', () => {
     expect(result.stdout).toBe('t=[REDACTED]\n')
   })
 
+  it('redacts the secret from the log as from each stream, whichever stream alone printed it or both did', async () => {
+    const run = (code: string) =>
+      launcher().run({ file: 'node', args: ['-e', code], env: { T: 'secret://env/API_TOKEN' } })
+    const out = await run('process.stdout.write("o=" + process.env.T + "\\n")')
+    expect([out.stdout, out.log]).toEqual(['o=[REDACTED]\n', 'o=[REDACTED]\n'])
+    const err = await run('process.stderr.write("e=" + process.env.T + "\\n")')
+    expect([err.stderr, err.log]).toEqual(['e=[REDACTED]\n', 'e=[REDACTED]\n'])
+    const both = await run('console.log("o=" + process.env.T); console.error("e=" + process.env.T)')
+    expect(both.log).not.toContain('tok-1234567890')
+    expect(both.log).toContain('o=[REDACTED]')
+    expect(both.log).toContain('e=[REDACTED]')
+  })
+
   it('fails with a clear error when a secret reference does not resolve', async () => {
     await expect(launcher().run({ file: 'echo', env: { T: 'secret://env/NOPE' } })).rejects.toMatchObject({
       code: 'not_found',

@@ -20,7 +20,7 @@ const PINNED = [
   'commit.gpgSign=false',
 ].flatMap((setting) => ['-c', setting])
 
-const IDENTITY = { name: 'driftcore', email: 'driftcore@localhost' }
+export const IDENTITY = { name: 'driftcore', email: 'driftcore@localhost' }
 const MAX_GIT_OUTPUT = 64 * 1024 * 1024
 
 export interface GitOptions {

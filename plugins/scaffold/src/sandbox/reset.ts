@@ -181,6 +181,11 @@ function planReset(
     if (record.startsWith(statPrefix(entry)) && !isRacy(entry, stamp)) continue
     const cached = parseRecord(entry.path, record)
     if (!cached) return undefined
+    // Another size is other bytes: rewritten without reading what the agent left there.
+    if (entry.type === 'file' && entry.size !== cached.size) {
+      plan.rewrite.push(cached)
+      continue
+    }
     const digest = safeDigest(root, entry)
     if (!digest || digest.digest !== cached.digest) plan.rewrite.push(cached)
     else if (entry.mode !== cached.mode) plan.chmod.push(cached)

@@ -1,11 +1,20 @@
 import { chmod, lstat, mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises'
+import { readlinkSync } from 'node:fs'
 import path from 'node:path'
 import { DriftcoreError, projectRoots, resolveWithin, writeFileAtomic, type ToolContext } from 'driftcore'
 import { isWithin } from '../paths/confine.js'
 import { setImmediate as turn } from 'node:timers/promises'
-import { sandboxGit, type GitRunner } from './git.js'
+import { IDENTITY, sandboxGit, type GitRunner } from './git.js'
+import {
+  blobId,
+  buildTrees,
+  commitBytes,
+  readRegularFile,
+  writeLooseObject,
+  type TreeLeaf,
+} from './git-objects.js'
 import { readMarker, requireSandbox, type SandboxLayout, type SandboxMarker } from './layout.js'
-import { readGitIndex } from './git-index.js'
+import { formatIndex, readPlainIndex, sameEntry } from './git-index.js'
 import { writeManifest, type SnapshotManifest } from './manifest.js'
 import {
   formatRecord,
@@ -159,7 +168,7 @@ export async function takeSnapshot(ctx: ToolContext, layout: SandboxLayout): Pro
   const git = sandboxGit(ctx, layout)
   const parent = cache ? await snapshotRef(layout) : undefined
   const commit =
-    (parent && (await commitChanges(git, layout, picture, parent))) ?? (await commitAll(git, layout, picture))
+    (parent && (await commitChanges(layout, picture, parent))) ?? (await commitAll(git, layout, picture))
   const manifest: SnapshotManifest = {
     version: 1,
     commit,
@@ -233,65 +242,72 @@ async function commitAll(
 }
 
 /**
- * Only what changed, through the index as it is: git's index file, read directly, lists every
- * entry, and each whose mode or blob id is not the one just computed (or that the site no longer
- * has) is the work. The changed files' blobs are written by `hash-object -w`, whose ids must be the ones we
- * computed (else the file changed while we looked: the whole path, which reports it); the
- * index gets exactly those entries (`update-index --index-info`), so it then holds the picture
- * by construction; `write-tree` and `commit-tree` make the commit, and the ref is written as a
- * loose ref. No second stat pass over the site, as `git add` and `git commit` each make. Returns
- * undefined for the whole path: a symlink or a path with a newline to write (hash-object would
- * follow the one and cannot be given the other), or an index that is not plain (see readGitIndex).
+ * Only what changed, without a git process: git's index file, read directly, lists every entry,
+ * and each whose mode or blob id is not the one just computed is the work. Those blobs are
+ * written here as loose objects, from one read whose id must be the one the walk computed (else
+ * the file changed while we looked: the whole path, which reports it). The trees are computed
+ * from the picture itself (`buildTrees`, as `git write-tree` computes them; each written unless
+ * an object of the same bytes is already there), then the commit, then a new index holding
+ * exactly the picture with its cache-tree (entries that did not change keep git's stat data),
+ * then the ref. So the commit, the index and the tree hash describe the same bytes by
+ * construction, and nothing walks the site a second time (`git add` and `git commit` each stat
+ * every entry again). Returns undefined for the whole path: an index that is not plain (see
+ * readPlainIndex), a repository that is not sha1, or an entry that changed under us.
  */
 async function commitChanges(
-  git: GitRunner,
   layout: SandboxLayout,
   picture: readonly CachedEntry[],
   parent: string,
 ): Promise<string | undefined> {
-  const index = readGitIndex(path.join(layout.gitDir, 'index'))
+  // Only sha1 repositories (what `git init` makes here): the objects below are written as such.
+  if (parent.length !== 40) return undefined
+  const indexFile = path.join(layout.gitDir, 'index')
+  const index = readPlainIndex(indexFile)
   if (!index) return undefined
-  const write: CachedEntry[] = []
-  let matched = 0
+  const leaves: TreeLeaf[] = []
+  const kept: number[] = []
+  const scratch = Buffer.alloc(20)
   for (const e of picture) {
     if (e.type === 'dir') continue
-    const have = index.get(e.path)
-    if (have !== undefined) matched += 1
-    if (have !== `${indexMode(e)} ${e.oid}`) write.push(e)
+    const leaf: TreeLeaf = { path: e.path, mode: indexMode(e), oid: e.oid }
+    const start = sameEntry(index, leaf, scratch)
+    leaf.changed = start < 0
+    leaves.push(leaf)
+    kept.push(start)
+    if (start >= 0) continue
+    // Read once, hashed and written from the same buffer: a file that changed since the walk read
+    // it gives another id.
+    const bytes = entryBytes(path.join(layout.site, e.path), e.type)
+    if (!bytes || blobId(bytes) !== e.oid) return undefined
+    writeLooseObject(layout.gitDir, 'blob', bytes)
   }
-  const drop: string[] = []
-  if (matched < index.size) {
-    const present = new Set(picture.map((e) => (e.type === 'dir' ? '' : e.path)))
-    for (const rel of index.keys()) if (!present.has(rel)) drop.push(rel)
-  }
-  if (write.some((e) => e.type !== 'file' || e.path.includes('\n'))) return undefined
-  if (write.length > 0) {
-    const out = await git.run(['hash-object', '-w', '--no-filters', '--stdin-paths'], {
-      input: write.map((e) => `${e.path}\n`).join(''),
-    })
-    const oids = out.split('\n')
-    if (write.some((e, i) => oids[i] !== e.oid)) return undefined
-  }
-  if (write.length + drop.length > 0) {
-    const zero = '0'.repeat(parent.length)
-    await git.run(['update-index', '-z', '--index-info'], {
-      input: [
-        ...drop.map((rel) => `0 ${zero}\t${rel}\0`),
-        ...write.map((e) => `${indexMode(e)} ${e.oid}\t${e.path}\0`),
-      ].join(''),
-    })
-  }
-  const treeId = (await git.run(['write-tree'])).trim()
-  const commit = (
-    await git.run(['commit-tree', treeId, '-p', parent, '-m', 'driftcore sandbox snapshot'])
-  ).trim()
-  if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined
+  const trees = buildTrees(leaves, index.trees)
+  // Only the trees on the way to a change were hashed: each is written, or checked where an
+  // object of that name exists. The others are the old cache-tree's, written before (by git or
+  // by the previous snapshot), trusted as git's write-tree trusts them.
+  for (const tree of trees.objects) writeLooseObject(layout.gitDir, 'tree', tree.content)
+  const commit = writeLooseObject(
+    layout.gitDir,
+    'commit',
+    commitBytes(trees.root, parent, IDENTITY, 'driftcore sandbox snapshot', new Date()),
+  )
+  await writeFileAtomic(indexFile, formatIndex(leaves, kept, index, trees.cacheTree), { sync: false })
   await pointHead(layout)
   await writeFileAtomic(path.join(layout.gitDir, SNAPSHOT_REF), `${commit}\n`)
   return commit
 }
 
-function indexMode(e: Pick<CachedEntry, 'type' | 'mode'>): string {
+// What git stores for an entry: a file's bytes (never through a link), a symlink's target.
+function entryBytes(file: string, type: CachedEntry['type']): Buffer | undefined {
+  if (type === 'file') return readRegularFile(file)
+  try {
+    return type === 'symlink' ? readlinkSync(file, { encoding: 'buffer' }) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function indexMode(e: Pick<CachedEntry, 'type' | 'mode'>): TreeLeaf['mode'] {
   return e.type === 'symlink' ? '120000' : e.mode & 0o100 ? '100755' : '100644'
 }
 
