@@ -85,17 +85,30 @@ export class AuditLog {
       // batch builds whatever is not built by then.
       let prepared: Prepared | undefined
       const build = () => (prepared ??= this.prepare(entry, at))
-      setImmediate(() => {
-        try {
-          build()
-        } catch {
-          // Left for the batch, which builds it again and fails as it always did.
-        }
-      })
+      this.buildSoon(build)
       return this.commits.add(build)
     }
     const prepared = this.prepare(entry, at)
     return this.commits.add(() => prepared)
+  }
+
+  // Records to build once the code that made them has finished its turn. One process.nextTick
+  // per burst, not a setImmediate per record: called from a promise continuation (the gate
+  // after its handler), a tick runs once every continuation queued meanwhile has run, which
+  // includes the caller's answer (an MCP server's write to stdout), and it costs neither an
+  // Immediate nor the libuv handle each one refs.
+  private unbuilt: (() => unknown)[] = []
+  private buildSoon(build: () => unknown): void {
+    if (this.unbuilt.push(build) === 1) process.nextTick(() => this.buildNow())
+  }
+  private buildNow(): void {
+    for (const build of this.unbuilt.splice(0)) {
+      try {
+        build()
+      } catch {
+        // Left for the batch, which builds it again and fails as it always did.
+      }
+    }
   }
 
   flush(): Promise<void> {

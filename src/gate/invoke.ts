@@ -12,7 +12,7 @@ import type { Locks } from '../locks/locks.js'
 import type { Logger } from '../logging/logger.js'
 import type { CompiledPolicy, PolicyDecision, PolicyRequest } from '../policy/engine.js'
 import type { HandlerTable, Registry, ToolDescriptor } from '../registry/registry.js'
-import { HOST_TOOL_IDS, type HostServices } from '../kernel/host.js'
+import { HOST_TOOL_IDS, type HostServices, type HostToolContext } from '../kernel/host.js'
 import type { Progress, ResourceContent, SimulateRequest, ToolContext } from '../registry/types.js'
 import type { SecretResolver } from '../secrets/resolve.js'
 import { canonicalJson, sha256 } from '../store/hash.js'
@@ -307,8 +307,9 @@ export class Gate {
     // A caller that shows progress also hears, every second the handler says nothing, that it still runs.
     const pump = options.onProgress ? progressPump(tool.id, options.onProgress) : undefined
     try {
-      // A tool that does not say when its effects begin begins them as its handler starts.
-      if (tool.effects !== 'marked') await effects.begin()
+      // A tool that does not say when its effects begin begins them as its handler starts. A
+      // call with no approval has nothing to use: no promise to wait for (one hop less).
+      if (effects !== NO_APPROVAL && tool.effects !== 'marked') await effects.begin()
       const ctx = this.context(
         tool,
         actor,
@@ -322,7 +323,7 @@ export class Gate {
       const work = withIdentity(options.identity, () => run(input, ctx))
       const raw = await (signal === NEVER ? work : abortable(work, signal, d.limits.settleMs))
       // A successful call uses its approval, whether or not it said when it began.
-      await effects.begin()
+      if (effects !== NO_APPROVAL) await effects.begin()
       const parsed = tool.output.safeParse(raw)
       if (!parsed.success) {
         throw new DriftcoreError(
@@ -527,6 +528,11 @@ export class Gate {
     }
   }
 
+  // What every call's context shares, made once per gate and frozen, so no handler can change
+  // what the next call (another plugin's) is handed: the artifact store's two functions and the
+  // policy simulator.
+  private shared: Pick<ToolContext, 'artifacts' | 'policy'> | undefined
+
   private context(
     tool: ToolDescriptor,
     actor: Actor,
@@ -538,40 +544,54 @@ export class Gate {
     approval?: ToolContext['approval'],
   ): ToolContext {
     const d = this.deps
-    return {
+    const shared = (this.shared ??= {
+      artifacts: Object.freeze({
+        put: (c: Parameters<ArtifactStore['put']>[0], m: Parameters<ArtifactStore['put']>[1]) =>
+          d.artifacts.put(c, m),
+        get: (r: Parameters<ArtifactStore['get']>[0]) => d.artifacts.get(r),
+      }),
+      policy: Object.freeze({ simulate: (request: SimulateRequest) => this.simulate(request) }),
+    })
+    let launcher: ToolContext['launcher'] | undefined
+    const ctx: ToolContext = {
       actor,
       traceId,
-      ...(approval ? { approval } : {}),
       signal,
       constraints: decision.constraints,
       config: d.config,
       configMeta: d.configMeta,
       paths: d.paths,
-      policy: { simulate: (request) => this.simulate(request) },
-      launcher: boundLauncher(
-        d.launcher,
-        decision.constraints,
-        signal,
-        (run) =>
-          d.audit.record({
-            type: 'process.run',
-            actor,
-            ...identityOf(options),
-            subject: tool.id,
-            trace_id: traceId,
-            data: run,
-          }),
-        options.onProcess,
-        effects.begin,
-        workflowOf(options.meta).workflow?.run_id,
-      ),
-      artifacts: { put: (c, m) => d.artifacts.put(c, m), get: (r) => d.artifacts.get(r) },
+      policy: shared.policy,
+      // Bound on first use: most handlers start no process. An own accessor, so a handler that
+      // spreads its context into another still passes it on.
+      get launcher() {
+        return (launcher ??= boundLauncher(
+          d.launcher,
+          decision.constraints,
+          signal,
+          (run) =>
+            d.audit.record({
+              type: 'process.run',
+              actor,
+              ...identityOf(options),
+              subject: tool.id,
+              trace_id: traceId,
+              data: run,
+            }),
+          options.onProcess,
+          effects.begin,
+          workflowOf(options.meta).workflow?.run_id,
+        ))
+      },
+      artifacts: shared.artifacts,
       secrets: d.secrets,
       beginEffects: effects.begin,
       progress: (p) => options.onProgress?.(p),
       logger: options.logger ?? d.logger,
-      ...(HOST_TOOL_IDS.has(tool.id) && d.host ? { host: d.host } : {}),
     }
+    if (approval) ctx.approval = approval
+    if (d.host && HOST_TOOL_IDS.has(tool.id)) (ctx as HostToolContext).host = d.host
+    return ctx
   }
 }
 

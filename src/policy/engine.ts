@@ -140,6 +140,21 @@ export const CANDIDATE_CACHE_SIZE = 10_000
 // Longer ids (resource URIs an agent chooses) are not remembered: the cache stays small in bytes.
 const CACHED_ID_MAX = 256
 
+// What a decision without conditions depends on; undefined (not remembered) for ids too long to
+// keep, like the candidate cache.
+function decisionKey(request: PolicyRequest): string | undefined {
+  const { tool, actor, environment } = request
+  if (tool.id.length > CACHED_ID_MAX || actor.id.length > CACHED_ID_MAX) return undefined
+  return JSON.stringify([tool.id, tool.capability, tool.risk_tags, actor.type, actor.id, environment])
+}
+
+function frozenDecision(decision: PolicyDecision): PolicyDecision {
+  Object.freeze(decision.rule_ids)
+  if (decision.constraints.deny_paths) Object.freeze(decision.constraints.deny_paths)
+  Object.freeze(decision.constraints)
+  return Object.freeze(decision)
+}
+
 /**
  * A snapshot's rules, compiled once: globs to matchers, conditions to CEL programs. The rules
  * that can match a tool id are found through an index of their globs' literal prefixes (so a
@@ -150,6 +165,7 @@ export class CompiledPolicy {
   private readonly rules: CompiledRule[]
   private readonly index: ToolIndex | undefined
   private readonly byTool = new Lru<string, CompiledRule[]>(CANDIDATE_CACHE_SIZE)
+  private readonly decided = new Lru<string, PolicyDecision>(CANDIDATE_CACHE_SIZE)
 
   /** `options.index: false` tries every rule's globs on a cache miss (the reference in tests). */
   constructor(
@@ -167,7 +183,20 @@ export class CompiledPolicy {
   }
 
   evaluate(request: PolicyRequest): PolicyDecision {
-    return this.decide(request, undefined)
+    const pool = this.candidates(request.tool.id)
+    if (pool.some((rule) => rule.when)) return sharedBudget(() => this.decideWithin(request, undefined, pool))
+    // No rule that can match has a condition: the decision depends on nothing but the tool (id,
+    // capability, risk tags), the actor and the environment, never on the input, so it is made
+    // once for them and handed out frozen (a caller that changed it would change the next one).
+    // A new policy is a new CompiledPolicy, with nothing remembered.
+    const key = decisionKey(request)
+    if (key === undefined) return this.decideWithin(request, undefined, pool)
+    let decision = this.decided.get(key)
+    if (!decision) {
+      decision = frozenDecision(this.decideWithin(request, undefined, pool))
+      this.decided.set(key, decision)
+    }
+    return decision
   }
 
   explain(request: PolicyRequest): { decision: PolicyDecision; rules: RuleExplanation[] } {
@@ -191,15 +220,21 @@ export class CompiledPolicy {
     return list
   }
 
-  // One CEL budget for the whole decision: a bundle of many conditions cannot multiply it.
+  // One CEL budget for the whole decision: a bundle of many conditions cannot multiply it. A
+  // decision none of whose rules has a condition evaluates no CEL, so it needs no budget.
   private decide(request: PolicyRequest, explain: RuleExplanation[] | undefined): PolicyDecision {
-    return sharedBudget(() => this.decideWithin(request, explain))
+    const pool = explain ? this.rules : this.candidates(request.tool.id)
+    if (!pool.some((rule) => rule.when)) return this.decideWithin(request, explain, pool)
+    return sharedBudget(() => this.decideWithin(request, explain, pool))
   }
 
-  private decideWithin(request: PolicyRequest, explain: RuleExplanation[] | undefined): PolicyDecision {
+  private decideWithin(
+    request: PolicyRequest,
+    explain: RuleExplanation[] | undefined,
+    pool: readonly CompiledRule[],
+  ): PolicyDecision {
     const matched: CompiledRule[] = []
     let failure: { rule: CompiledRule; message: string } | undefined
-    const pool = explain ? this.rules : this.candidates(request.tool.id)
     for (const rule of pool) {
       const because: string[] = []
       // Candidates already match the tool; only explain, which walks every rule, checks it here.

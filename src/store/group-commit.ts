@@ -54,21 +54,26 @@ export class GroupCommit<T> {
 
   add(item: T): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(asError(this.takeFailure()))
-    const done = new Promise<void>((resolve, reject) => this.pending.push({ item, resolve, reject }))
-    if (this.options.sizeOf) this.pendingBytes += this.options.sizeOf(item)
     if (this.options.policy === 'always') {
+      const done = new Promise<void>((resolve, reject) => this.pending.push({ item, resolve, reject }))
+      if (this.options.sizeOf) this.pendingBytes += this.options.sizeOf(item)
       this.kick()
       return done
     }
-    done.catch((error: unknown) => {
-      this.failure ??= error
-    })
+    // Nobody waits for this item: no promise of its own, only the batch's failure, kept for the
+    // next add() or flush() (an audit record per tool call made three promises here).
+    this.pending.push({ item, resolve: NOTHING, reject: this.keepFailure })
+    if (this.options.sizeOf) this.pendingBytes += this.options.sizeOf(item)
     if (this.full()) {
       this.kick()
       // Still full: a write is in flight and this batch waits behind it. Wait for room.
       if (this.full()) return new Promise<void>((resolve) => this.roomWaiters.push(resolve))
     } else if (!this.writing) this.timer ??= setTimeout(() => this.kick(), this.options.intervalMs)
-    return Promise.resolve()
+    return RESOLVED
+  }
+
+  private readonly keepFailure = (error: unknown): void => {
+    this.failure ??= error
   }
 
   /** The write failure the next add() or flush() will throw, if there is one (not cleared). */
@@ -150,6 +155,9 @@ export class GroupCommit<T> {
     return failure
   }
 }
+
+const NOTHING = (): void => undefined
+const RESOLVED = Promise.resolve()
 
 function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value))

@@ -124,6 +124,56 @@ describe('the readiness check with HEAD remembered between calls', () => {
   })
 })
 
+describe('records built after their caller has moved on', () => {
+  it('are built once the caller’s continuation has run, and each is in the chain with its own data', async () => {
+    const audit = log()
+    const order: string[] = []
+    const caller = async (i: number) => {
+      await Promise.resolve() // the gate records from a promise continuation
+      const written = audit.record({
+        type: 'tool.call',
+        actor: { type: 'a', id: 'b' },
+        subject: `s${i}`,
+        redacted: true,
+        data: () => (order.push(`built ${i}`), { i }),
+      })
+      await written
+      order.push(`answered ${i}`) // the caller's answer (a server's write to stdout)
+    }
+    await Promise.all([caller(1), caller(2)])
+    // Both answers went out in the same turn, before either record was built...
+    expect(order).toEqual(['answered 1', 'answered 2'])
+    // ...and both are built right after it, long before their batch (5 ms later).
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(order).toEqual(['answered 1', 'answered 2', 'built 1', 'built 2'])
+    await audit.close()
+    const records = await queryAudit(dir, {})
+    expect(records.map((r) => [r.subject, r.data.i])).toEqual([
+      ['s1', 1],
+      ['s2', 2],
+    ])
+    expect((await verifyAudit(dir)).ok).toBe(true)
+  })
+
+  it('are still written by their batch when building them early failed, saying why', async () => {
+    const audit = log()
+    let calls = 0
+    await audit.record({
+      type: 'tool.call',
+      actor: { type: 'a', id: 'b' },
+      subject: 'flaky',
+      data: () => {
+        calls += 1
+        throw new Error(`data unavailable (${calls})`)
+      },
+    })
+    await audit.close()
+    const [record] = await queryAudit(dir, {})
+    expect(record!.data.audit_error).toMatch(/building this record's data failed: data unavailable/)
+    expect((await verifyAudit(dir)).ok).toBe(true)
+  })
+})
+
 describe('batches written in the background', () => {
   it('keep one gap-free chain with a second writer, whichever takes the lock', async () => {
     const a = log()

@@ -56,10 +56,15 @@ export async function callTool(
       session.host.options.metrics?.observe(name, decision, outcome, (performance.now() - started) / 1000)
       return result
     }
-    const ok = async (result: InvokeResult) => {
+    const ok = (result: InvokeResult): CallToolResult | Promise<CallToolResult> => {
       decision = result.decision.decision
-      const extra = await toolContent(kernel, name, result.output)
-      return finish(successResult(result, catalogOf(kernel).structured.has(name), extra), 'ok')
+      const structured = catalogOf(kernel).structured.has(name)
+      // Most tools have no content blocks of their own: their answer needs no await.
+      if (typeof kernel.registry.tool(name).content !== 'function')
+        return finish(successResult(result, structured), 'ok')
+      return toolContent(kernel, name, result.output).then((extra) =>
+        finish(successResult(result, structured, extra), 'ok'),
+      )
     }
     const invoke = (approvalId?: string) =>
       kernel.gate.invoke(name, args, actor, {
