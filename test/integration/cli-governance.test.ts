@@ -63,6 +63,8 @@ describe('approvals end to end on the command line', () => {
     expect(trail.map((r: { type: string; actor: { id: string } }) => `${r.type}:${r.actor.id}`)).toEqual([
       'approval.requested:copilot',
       'approval.approved:alice',
+      // The use, on disk before the state says used: a state put back cannot be used again.
+      'approval.used:copilot',
     ])
   })
 

@@ -116,6 +116,7 @@ describe('driftcore demo', () => {
     expect(trail.map((r: { type: string; actor: { id: string } }) => `${r.type} ${r.actor.id}`)).toEqual([
       'approval.requested demo-copilot',
       'approval.approved demo-reviewer',
+      'approval.used demo-copilot',
     ])
     const recheck = json(
       await runCli({ ...project, dir }, [

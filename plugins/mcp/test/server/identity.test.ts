@@ -38,7 +38,7 @@ function approvalIdOf(result: object): string {
 }
 
 describe('identity of MCP calls', () => {
-  it('over stdio, every record of a call names the client and its session: requested, called, run, read', async () => {
+  it('over stdio, every record of a call names the client and its session: requested, called, used, run, read', async () => {
     const connected = cleanup.add(await stdioClient(project, { args: ECHO, name: 'claude-code' }), (c) =>
       c.close(),
     )
@@ -85,6 +85,8 @@ describe('identity of MCP calls', () => {
     expect((JSON.parse(found.stdout) as { type: string }[]).map((r) => r.type)).toEqual([
       'approval.requested',
       'tool.call',
+      // The approved call's use of its approval, recorded before it runs.
+      'approval.used',
       'process.run',
       'tool.call',
       'resource.read',
