@@ -2,8 +2,14 @@ import path from 'node:path'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
-  // Plugins import 'driftcore'; in tests that is the source, so one copy of each module is loaded.
-  resolve: { alias: { driftcore: path.resolve(import.meta.dirname, 'src/index.ts') } },
+  // Plugins import 'driftcore' and 'driftcore/api'; in tests that is the source, so one copy of
+  // each module is loaded.
+  resolve: {
+    alias: [
+      { find: /^driftcore$/, replacement: path.resolve(import.meta.dirname, 'src/index.ts') },
+      { find: /^driftcore\/api$/, replacement: path.resolve(import.meta.dirname, 'src/api.ts') },
+    ],
+  },
   test: {
     include: [
       'test/unit/**/*.test.{ts,tsx}',

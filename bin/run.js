@@ -17,13 +17,24 @@ if (process.argv.length === 3 && process.argv[2] === '--version') {
   // manifests (a third of their memory) when the command line is one the direct entry answers
   // exactly as the oclif command would; any other line (--help, --server, -c, …) goes to oclif.
   const [topic, command] = process.argv.slice(2)
-  const direct =
+  let direct =
     topic === 'audit' && (command === 'tail' || command === 'query')
       ? await (await import('../dist/audit/direct-cli.js')).runDirect(process.argv.slice(2))
       : false
   if (!direct) {
     const { lendHostModules } = await import('./host-modules.js')
     lendHostModules()
+    // `tools call` likewise, through the bundle, when the plugins are the shipped ones only
+    // (dist/cli/direct-call.js says exactly when).
+    if (topic === 'tools' && command === 'call') {
+      const [{ runDirectCall }, { fileURLToPath }] = await Promise.all([
+        import('../dist/cli/direct-call.js'),
+        import('node:url'),
+      ])
+      direct = await runDirectCall(process.argv.slice(2), fileURLToPath(new URL('..', import.meta.url)))
+    }
+  }
+  if (!direct) {
     const { claimStdoutEarly, servesStdio } = await import('./stdio-claim.js')
     if (servesStdio(process.argv.slice(2))) claimStdoutEarly()
     const { Config, execute } = await import('@oclif/core')

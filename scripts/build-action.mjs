@@ -132,6 +132,7 @@ function sourceLocations(outdir) {
     name: 'driftcore-source-locations',
     setup(b) {
       b.onResolve({ filter: /^driftcore$/ }, () => ({ path: path.join(REPO, 'src/index.ts') }))
+      b.onResolve({ filter: /^driftcore\/api$/ }, () => ({ path: path.join(REPO, 'src/api.ts') }))
       b.onResolve({ filter: new RegExp(`^${PLUGINS_MODULE}$`) }, () => ({
         path: PLUGINS_MODULE,
         namespace: 'driftcore-action',

@@ -47,12 +47,17 @@ async function entryPoints() {
   for (const { dir, pjson } of await packages()) {
     const main = pjson.main && path.join(dir, pjson.main)
     if (main && (await stat(main).catch(() => undefined))) entries.add(main)
+    // `driftcore/api` (and any other subpath the package exports): a plugin importing it gets
+    // the bundle's modules, as one importing `driftcore` does.
+    for (const target of Object.values(pjson.exports ?? {}))
+      if (typeof target?.import === 'string') entries.add(path.join(dir, target.import))
     for (const file of await jsFiles(path.join(dir, pjson.oclif.commands))) entries.add(file)
     for (const hook of Object.values(pjson.oclif.hooks ?? {}))
       for (const file of [hook].flat())
         entries.add(path.join(dir, typeof file === 'string' ? file : file.target))
   }
   entries.add(path.join(REPO, 'dist/cli/plugin-hooks.js'))
+  entries.add(path.join(REPO, 'dist/cli/direct-call.js'))
   return [...entries]
 }
 
@@ -97,6 +102,7 @@ function locations() {
     name: 'driftcore-locations',
     setup(b) {
       b.onResolve({ filter: /^driftcore$/ }, () => ({ path: path.join(REPO, 'dist/index.js') }))
+      b.onResolve({ filter: /^driftcore\/api$/ }, () => ({ path: path.join(REPO, 'dist/api.js') }))
       b.onResolve({ filter: /^driftcore-lent:/ }, (args) => ({
         path: args.path.slice('driftcore-lent:'.length),
         namespace: 'driftcore-lent',

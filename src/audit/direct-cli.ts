@@ -58,7 +58,8 @@ function flagsOf(command: 'tail' | 'query'): Record<string, Kind> {
  * The command line when it is one this entry answers exactly as the oclif command would, else
  * undefined: a flag it does not know or takes in another form (`--help`, `-f`, `--server`, `-c`,
  * a repeated flag, a value that looks like a flag, an integer oclif would refuse), the server
- * or JSON content type from the environment, or `--json` to a terminal (oclif colours it).
+ * or JSON content type from the environment, DRIFTCORE_DIRECT=0, or `--json` to a terminal
+ * (oclif colours it).
  */
 export function parseDirect(
   argv: readonly string[],
@@ -67,7 +68,7 @@ export function parseDirect(
 ): Parsed | undefined {
   const [topic, verb, ...rest] = argv
   if (topic !== 'audit' || (verb !== 'tail' && verb !== 'query')) return undefined
-  if (env.DRIFTCORE_SERVER || env.DRIFTCORE_CONTENT_TYPE) return undefined
+  if (env.DRIFTCORE_DIRECT === '0' || env.DRIFTCORE_SERVER || env.DRIFTCORE_CONTENT_TYPE) return undefined
   const known = flagsOf(verb)
   const values: Record<string, string> = {}
   let json = false

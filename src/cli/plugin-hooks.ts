@@ -1,7 +1,7 @@
 import type { Config } from '@oclif/core'
 
-// oclif's lifecycle hooks that every command runs through, for every plugin.
-const LIFECYCLE = new Set(['init', 'prerun', 'postrun', 'finally'])
+/** oclif's lifecycle hooks that every command runs through, for every plugin. */
+export const LIFECYCLE_HOOKS: ReadonlySet<string> = new Set(['init', 'prerun', 'postrun', 'finally'])
 
 type RunHook = Config['runHook']
 type HookFailure = { plugin: { name: string; isRoot: boolean; type: string }; error: Error }
@@ -26,7 +26,7 @@ export function containPluginHooks(ConfigClass: { prototype: Config }): void {
   const original = ConfigClass.prototype.runHook
   const contained = async function (this: Config, ...args: Parameters<RunHook>) {
     const [event, opts, timeout, captureErrors] = args
-    if (captureErrors || !LIFECYCLE.has(String(event))) return original.apply(this, args)
+    if (captureErrors || !LIFECYCLE_HOOKS.has(String(event))) return original.apply(this, args)
     const result = await original.call(this, event, opts, timeout, true)
     for (const { plugin, error } of result.failures as HookFailure[]) {
       if (plugin.isRoot || plugin.type === 'core') {

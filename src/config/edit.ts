@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
-import { Document, parseDocument } from 'yaml'
 import { writeFileAtomic } from '../store/atomic-write.js'
 import { withFileLock } from '../store/file-lock.js'
 import { parseYaml, positionOf } from '../store/yaml.js'
+import { yamlLib } from '../store/yaml-lib.js'
 import { resolveConfig, type EffectiveConfig } from './effective.js'
 import { isPlainObject, type ConfigLayer } from './layers.js'
 import type { ConfigSections } from './schema.js'
@@ -29,8 +29,9 @@ export async function setConfigValue(options: {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
     }
-    const existing = parseDocument(text)
-    const doc = isPlainObject(existing.toJS()) ? existing : new Document({})
+    const yaml = yamlLib()
+    const existing = yaml.parseDocument(text)
+    const doc = isPlainObject(existing.toJS()) ? existing : new yaml.Document({})
     if (options.unset) {
       doc.deleteIn(options.keyPath)
       for (let n = options.keyPath.length - 1; n > 0; n--) {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { parse } from 'yaml'
+import { yamlLib } from '../store/yaml-lib.js'
 import type { ApprovalRequest } from '../approvals/approvals.js'
 import type { SignedDecision } from '../approvals/statement.js'
 import { userConfigFile } from '../config/effective.js'
@@ -69,6 +69,7 @@ async function userSigningKey(configDir: string, env: NodeJS.ProcessEnv): Promis
   } catch {
     return undefined
   }
-  const value = (parse(text) as { approvals?: { signing_key?: unknown } } | null)?.approvals?.signing_key
+  const value = (yamlLib().parse(text) as { approvals?: { signing_key?: unknown } } | null)?.approvals
+    ?.signing_key
   return typeof value === 'string' ? value : undefined
 }

@@ -37,6 +37,8 @@ export interface KernelOptions {
   configFlags?: readonly string[]
   /** When running under oclif: its config runs the capabilities hook and names the user config dir. */
   oclif?: OclifConfig
+  /** The user's config folder (oclif's configDir) when not running under oclif. */
+  userConfigDir?: string
   /** Without oclif (tests, benchmarks): the contributions to register. */
   contributions?: readonly Contribution[]
   logSink?: LogSink
@@ -78,13 +80,14 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
   const paths = options.home ? projectPaths(path.resolve(options.home)) : findProjectPaths(options.cwd, env)
   const contributions =
     options.contributions ?? (options.oclif ? await loadContributions(options.oclif, env) : [])
+  const userConfigDir = options.userConfigDir ?? options.oclif?.configDir
   const { registry, handlers } = Registry.create(contributions)
   const config = await loadConfig({
     paths,
     env,
     flags: options.configFlags ?? [],
     sections: registry.configSections(),
-    ...(options.oclif ? { userConfigDir: options.oclif.configDir } : {}),
+    ...(userConfigDir === undefined ? {} : { userConfigDir }),
   })
   const v = config.values
   setCelBudget({ steps: v.limits.cel_max_steps, ms: v.limits.cel_max_ms })
@@ -165,7 +168,7 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
       env,
       flags: options.configFlags ?? [],
       sections: registry.configSections(),
-      ...(options.oclif ? { userConfigDir: options.oclif.configDir } : {}),
+      ...(userConfigDir === undefined ? {} : { userConfigDir }),
       history: configHistory,
     }),
     changeApprovers: (change, actor) => approvers.change(change, actor),

@@ -81,6 +81,7 @@ describe('audit tail and query without oclif', () => {
     ])
       expect(parseDirect(args, env, false), args.join(' ')).toBeUndefined()
     expect(parseDirect(['audit', 'tail'], { DRIFTCORE_SERVER: 'http://x' }, false)).toBeUndefined()
+    expect(parseDirect(['audit', 'tail'], { DRIFTCORE_DIRECT: '0' }, false)).toBeUndefined()
     expect(parseDirect(['audit', 'tail', '--json'], env, true)).toBeUndefined()
     expect(parseDirect(['audit', 'tail', '--json'], env, false)).toMatchObject({
       command: 'tail',

@@ -3,7 +3,7 @@ import {
   type RemoteExecutorDefinition,
   type RemoteSnapshot,
   type WorkflowDefinition,
-} from 'driftcore'
+} from 'driftcore/api'
 import { tektonConfig } from './cluster/config.js'
 import type { RunStatus, TaskStatus } from './cluster/status.js'
 import { compileWorkflow, type TaskMapping } from './compile/compile.js'

@@ -1,8 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { DriftcoreCommand } from '../../cli/base-command.js'
-import { readJsonInput } from '../../cli/input.js'
-import { decisionText } from '../../cli/decision.js'
-import { progressLine } from '../../cli/progress.js'
+import { callTool } from '../../cli/tool-call.js'
 
 export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
   static override summary = 'Call a tool through the gate: validate, decide, approve, run, redact, record'
@@ -30,36 +28,17 @@ export default class ToolsCall extends DriftcoreCommand<typeof ToolsCall> {
   }
 
   async run() {
-    const kernel = await this.kernel()
-    const input = await readJsonInput(this.flags.input, {
-      maxBytes: kernel.config.values.limits.max_input_bytes,
-    })
-    // A bar or spinner on a terminal's stderr while it runs; nothing on a pipe.
-    const progress = progressLine(this.args.id)
-    const options = {
-      ...(this.flags['idempotency-key'] ? { idempotencyKey: this.flags['idempotency-key'] } : {}),
-      ...(this.flags.approval ? { approvalId: this.flags.approval } : {}),
-      ...(process.stderr.isTTY ? { onProgress: progress.update } : {}),
-    }
-    if (this.flags['dry-run']) {
-      const result = await kernel.gate.invoke(this.args.id, input, this.actor(), { ...options, dryRun: true })
-      if (!this.jsonEnabled())
-        this.log(
-          `${result.decision.decision}: ${result.decision.reason} (rules: ${result.decision.rule_ids.join(', ') || 'none'})`,
-        )
-      return result
-    }
-    const result = await kernel.gate
-      .invoke(this.args.id, input, this.actor(), options)
-      .finally(() => progress.done())
-    // Reported only once its record is on disk (with fsync batch the gate returns before).
-    await kernel.audit.flush()
-    if (!this.jsonEnabled()) {
-      this.log(JSON.stringify(result.output, null, 2))
-      this.note(
-        `trace ${result.trace_id} · ${decisionText(result)} · ${result.duration_ms} ms${result.replayed ? ' · replayed' : ''}`,
-      )
-    }
-    return result
+    return callTool(
+      await this.kernel(),
+      this.args.id,
+      {
+        input: this.flags.input,
+        dryRun: this.flags['dry-run'],
+        idempotencyKey: this.flags['idempotency-key'],
+        approval: this.flags.approval,
+      },
+      () => this.actor(),
+      { json: this.jsonEnabled(), log: (m) => this.log(m), note: (m) => this.note(m) },
+    )
   }
 }

@@ -27,6 +27,11 @@ const ON_FIRST_CALL = [
   'ws',
 ]
 
+// Neither is needed to build a plugin's capabilities: oclif (a tools call runs without it, see
+// src/cli/direct-call.ts), and the position-keeping YAML parser (js-yaml reads; \`yamlLib\` loads it
+// on first use).
+const NOT_FOR_CAPABILITIES = ['@oclif/core', 'yaml']
+
 function packagesLoadedBy(file: string): string[] {
   const script = `
     import module from 'node:module'
@@ -51,6 +56,10 @@ describe('what a capabilities hook loads on every start', () => {
       const loaded = packagesLoadedBy(file)
       expect(loaded).toContain('zod')
       expect(loaded.filter((p) => ON_FIRST_CALL.includes(p))).toEqual([])
+    })
+
+    it(`${plugin}'s hook loads neither oclif nor the position-keeping YAML parser`, () => {
+      expect(packagesLoadedBy(file).filter((p) => NOT_FOR_CAPABILITIES.includes(p))).toEqual([])
     })
   }
 })

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { ConfinedDir, type Confinement, type ToolContext } from 'driftcore'
+import { ConfinedDir, type Confinement, type ToolContext } from 'driftcore/api'
 import type { ConfigSet } from './config-set.js'
 import { writeObjects } from './directory.js'
 import { putRecord, recordOf, type ConfigRecord } from './record.js'

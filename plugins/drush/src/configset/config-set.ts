@@ -1,4 +1,4 @@
-import { canonicalHash, DriftcoreError, sha256 } from 'driftcore'
+import { canonicalHash, DriftcoreError, sha256 } from 'driftcore/api'
 
 /** One exported config object: `system.site.yml`, or `language/es/system.site.yml` in a collection. */
 export interface ConfigFile {

@@ -1,6 +1,6 @@
 import { closeSync, constants, openSync, readdirSync, readSync } from 'node:fs'
 import path from 'node:path'
-import { ConfinedDir, DriftcoreError } from 'driftcore'
+import { ConfinedDir, DriftcoreError } from 'driftcore/api'
 import { configFile, objectName, setOf, type ConfigFile, type ConfigSet } from './config-set.js'
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { ToolContext } from 'driftcore'
+import type { ToolContext } from 'driftcore/api'
 import { digestOf, manifestOf, type ConfigSet, type ManifestEntry } from './config-set.js'
 
 export const manifestEntrySchema = z.object({

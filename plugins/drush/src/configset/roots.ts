@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { projectRoots, type Confinement, type ProjectPaths } from 'driftcore'
+import { projectRoots, type Confinement, type ProjectPaths } from 'driftcore/api'
 import { drushSettings } from '../settings/sections.js'
 
 type Config = Readonly<Record<string, unknown>>

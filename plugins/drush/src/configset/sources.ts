@@ -10,7 +10,7 @@ import {
   type Logger,
   type ProjectPaths,
   type ToolContext,
-} from 'driftcore'
+} from 'driftcore/api'
 import { baselineFile, isBaselineName } from '../state/paths.js'
 import { digestOf, manifestOf, setFromManifest, type ConfigSet } from './config-set.js'
 import { readDirectory } from './directory.js'

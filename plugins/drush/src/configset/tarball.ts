@@ -1,4 +1,4 @@
-import { DriftcoreError } from 'driftcore'
+import { DriftcoreError } from 'driftcore/api'
 import {
   configFile,
   objectName,

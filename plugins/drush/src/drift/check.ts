@@ -1,4 +1,4 @@
-import type { ToolContext } from 'driftcore'
+import type { ToolContext } from 'driftcore/api'
 import { loadConfigSource, type LoadedSource } from '../configset/sources.js'
 import { driftSettings, maxYamlBytes } from '../settings/sections.js'
 import { compareSets, type Comparison, type ObjectDrift } from './compare.js'

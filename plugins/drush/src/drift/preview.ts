@@ -1,4 +1,4 @@
-import type { ResourceContext } from 'driftcore'
+import type { ResourceContext } from 'driftcore/api'
 import type { ConfigSet } from '../configset/config-set.js'
 import { loadConfigSource } from '../configset/sources.js'
 import { driftSettings, maxYamlBytes } from '../settings/sections.js'

@@ -1,4 +1,4 @@
-import { DriftcoreError } from 'driftcore'
+import { DriftcoreError } from 'driftcore/api'
 
 /** A value an option or argument may take; anything else is refused before Drush starts. */
 type Check = RegExp | 'flag'

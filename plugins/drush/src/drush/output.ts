@@ -1,4 +1,4 @@
-import { DriftcoreError } from 'driftcore'
+import { DriftcoreError } from 'driftcore/api'
 
 export type LogLevel = 'success' | 'notice' | 'warning' | 'error' | 'info' | 'debug' | 'critical' | 'alert'
 

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { DriftcoreError, type ToolContext } from 'driftcore'
+import { DriftcoreError, type ToolContext } from 'driftcore/api'
 import { commandWords, drushSettings } from '../settings/sections.js'
 import { DRUSH_COMMANDS, drushArguments, type DrushCall } from './commands.js'
 import { DRUSH_COLUMNS, parseDrushLog, type DrushLogEntry } from './output.js'

@@ -1,4 +1,4 @@
-import { palette, type Palette } from 'driftcore'
+import { palette, type Palette } from 'driftcore/api'
 import type { DriftReport } from '../drift/check.js'
 import type { KeyChange } from '../drift/diff.js'
 

@@ -1,4 +1,4 @@
-import { defineCapabilities } from 'driftcore'
+import { defineCapabilities } from 'driftcore/api'
 import { configExported, configState } from '../resources/config.js'
 import { guide, guidesIndex } from '../resources/guides.js'
 import { entityTypes, fields, fieldsOfBundle, fieldsOfType, oneEntityType } from '../resources/schema.js'

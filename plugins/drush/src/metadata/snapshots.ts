@@ -1,4 +1,4 @@
-import { DriftcoreError, JsonDocument, type ProjectPaths, type ToolContext } from 'driftcore'
+import { DriftcoreError, JsonDocument, type ProjectPaths, type ToolContext } from 'driftcore/api'
 import { pluginPaths } from '../state/paths.js'
 import { siteMetadataSchema, type SiteMetadata } from './model.js'
 

@@ -1,4 +1,4 @@
-import { DriftcoreError, defineResource } from 'driftcore'
+import { DriftcoreError, defineResource } from 'driftcore/api'
 import { looksSecret } from '../metadata/values.js'
 import { drushSettings } from '../settings/sections.js'
 import { latestExport } from '../state/exports.js'

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { ConfinedDir, DriftcoreError, defineResource, type ResourceContext } from 'driftcore'
+import { ConfinedDir, DriftcoreError, defineResource, type ResourceContext } from 'driftcore/api'
 
 interface Guide {
   name: string

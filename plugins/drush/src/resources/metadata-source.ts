@@ -1,4 +1,4 @@
-import { DriftcoreError, isDriftcoreError, type ResourceContext } from 'driftcore'
+import { DriftcoreError, isDriftcoreError, type ResourceContext } from 'driftcore/api'
 import { harvestFromConfig } from '../metadata/harvest.js'
 import type { SiteMetadata } from '../metadata/model.js'
 import { loadSnapshot } from '../metadata/snapshots.js'

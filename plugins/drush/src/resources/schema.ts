@@ -1,4 +1,4 @@
-import { DriftcoreError, defineResource } from 'driftcore'
+import { DriftcoreError, defineResource } from 'driftcore/api'
 import { bundleSchema, entityTypeSchema, fieldSchemas } from '../metadata/json-schema.js'
 import type { SiteMetadata } from '../metadata/model.js'
 import { currentMetadata, json } from './metadata-source.js'

@@ -1,4 +1,4 @@
-import { JsonDocument, type ProjectPaths } from 'driftcore'
+import { JsonDocument, type ProjectPaths } from 'driftcore/api'
 import { pluginPaths } from './paths.js'
 
 export interface ExportPointer {

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { ProjectPaths } from 'driftcore'
+import type { ProjectPaths } from 'driftcore/api'
 
 /** Where the plugin keeps its records inside `.driftcore/`; big content lives in artifacts. */
 export function pluginPaths(paths: ProjectPaths) {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { defineTool } from 'driftcore'
+import { defineTool } from 'driftcore/api'
 import { runDrush } from '../drush/run.js'
 import { drushFound, drushOnly, logsSchema, siteLock } from './common.js'
 

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import path from 'node:path'
-import type { InProcessWork, LockRequest, PrecheckContext, ProjectPaths } from 'driftcore'
+import type { InProcessWork, LockRequest, PrecheckContext, ProjectPaths } from 'driftcore/api'
 import { commandWords, drushSettings } from '../settings/sections.js'
 
 export const logsSchema = z

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { z } from 'zod'
-import { DriftcoreError, defineTool, type ToolContext } from 'driftcore'
+import { DriftcoreError, defineTool, type ToolContext } from 'driftcore/api'
 import { readDirectory } from '../configset/directory.js'
 import { putRecord, recordOf, recordSummarySchema } from '../configset/record.js'
 import { packDirectory } from '../configset/tarball.js'

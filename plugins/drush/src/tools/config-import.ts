@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { z } from 'zod'
-import { DriftcoreError, defineTool, type ToolContext } from 'driftcore'
+import { DriftcoreError, defineTool, type ToolContext } from 'driftcore/api'
 import type { ConfigFile } from '../configset/config-set.js'
 import { writeObjects } from '../configset/directory.js'
 import { loadConfigSource } from '../configset/sources.js'

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ConfinedDir, DriftcoreError, defineTool, type StagedFile, type ToolContext } from 'driftcore'
+import { ConfinedDir, DriftcoreError, defineTool, type StagedFile, type ToolContext } from 'driftcore/api'
 import { packSet, writeBaseline } from '../configset/baselines.js'
 import { digestOf, manifestOf, setOf, type ConfigFile } from '../configset/config-set.js'
 import { packDirectory } from '../configset/tarball.js'

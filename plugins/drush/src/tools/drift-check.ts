@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { defineTool, type ToolVerdict } from 'driftcore'
+import { defineTool, type ToolVerdict } from 'driftcore/api'
 import { checkDrift } from '../drift/check.js'
 import { nameList, sourceSpec, specPaths } from './common.js'
 

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { z } from 'zod'
-import { DriftcoreError, defineTool } from 'driftcore'
+import { DriftcoreError, defineTool } from 'driftcore/api'
 import { tarballOf, writeBaseline } from '../configset/baselines.js'
 import { loadConfigSource } from '../configset/sources.js'
 import { baselineFile, isBaselineName } from '../state/paths.js'

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { DriftcoreError, defineTool, isDriftcoreError } from 'driftcore'
+import { DriftcoreError, defineTool, isDriftcoreError } from 'driftcore/api'
 import { compareMetadata } from '../metadata/compare.js'
 import { harvestFromConfig, harvestWithDrush, siteSyncFolder } from '../metadata/harvest.js'
 import { entityTypeSchema } from '../metadata/model.js'

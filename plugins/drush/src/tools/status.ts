@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { defineTool } from 'driftcore'
+import { defineTool } from 'driftcore/api'
 import { parseDrushJson } from '../drush/output.js'
 import { runDrush } from '../drush/run.js'
 import { drushOnly } from './common.js'

@@ -1,4 +1,4 @@
-import { parseYaml, readYamlFast } from 'driftcore'
+import { parseYaml, readYamlFast } from 'driftcore/api'
 
 /** Parses one config file's text; `file` names it in errors. */
 export type YamlReader = (text: string, file: string) => unknown

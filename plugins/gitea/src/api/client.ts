@@ -1,4 +1,4 @@
-import { DriftcoreError, type ToolContext } from 'driftcore'
+import { DriftcoreError, type ToolContext } from 'driftcore/api'
 import type { Client } from 'openapi-fetch'
 import type { components, paths } from '../../generated/gitea-api.js'
 import type { GiteaSettings } from '../settings/section.js'

@@ -1,4 +1,4 @@
-import { DriftcoreError, type ErrorCode } from 'driftcore'
+import { DriftcoreError, type ErrorCode } from 'driftcore/api'
 
 /**
  * A Gitea answer that is not a success, as one DriftcoreError: what was refused (the

@@ -1,4 +1,4 @@
-import { DriftcoreError, type Constraints } from 'driftcore'
+import { DriftcoreError, type Constraints } from 'driftcore/api'
 import picomatch from 'picomatch'
 
 /** One file of a computed diff: git's status letter, its path (and the old one for a rename). */

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import { ConfinedDir, DriftcoreError, relativeSegments, type ToolContext } from 'driftcore'
+import { ConfinedDir, DriftcoreError, relativeSegments, type ToolContext } from 'driftcore/api'
 import type { GiteaApi } from '../api/client.js'
 import { checkBudget, linesOf, parseDiff, type ChangedFile } from './budget.js'
 import { git, gitFailed, gitOk, type GitAuth } from './run.js'

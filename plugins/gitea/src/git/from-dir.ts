@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { ConfinedDir, DriftcoreError, relativeSegments, type ToolContext } from 'driftcore'
+import { ConfinedDir, DriftcoreError, relativeSegments, type ToolContext } from 'driftcore/api'
 import type { FileChange } from './commit.js'
 
 export interface FromDir {

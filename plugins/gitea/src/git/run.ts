@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { DriftcoreError, type LaunchResult, type ToolContext } from 'driftcore'
+import { DriftcoreError, type LaunchResult, type ToolContext } from 'driftcore/api'
 
 /** The askpass helper shipped with the plugin (bin/git-askpass.sh). */
 export const ASKPASS = fileURLToPath(new URL('../../bin/git-askpass.sh', import.meta.url))

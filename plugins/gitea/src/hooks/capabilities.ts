@@ -1,4 +1,4 @@
-import { defineCapabilities } from 'driftcore'
+import { defineCapabilities } from 'driftcore/api'
 import { giteaSection } from '../settings/section.js'
 import { branchCreate, branchList } from '../tools/branches.js'
 import { diff, status } from '../tools/checks.js'

@@ -1,4 +1,4 @@
-import { defineTool } from 'driftcore'
+import { defineTool } from 'driftcore/api'
 import { z } from 'zod'
 import { giteaApi, type Schemas } from '../api/client.js'
 import { apiWork, branchName, ownerField, ownerOf, READ, repoField, WRITE } from './common.js'

@@ -1,4 +1,4 @@
-import { defineTool } from 'driftcore'
+import { defineTool } from 'driftcore/api'
 import { z } from 'zod'
 import { giteaApi } from '../api/client.js'
 import { commitChanges } from '../git/commit.js'

@@ -1,4 +1,4 @@
-import { DriftcoreError, type InProcessWork, type LockRequest, type ToolContext } from 'driftcore'
+import { DriftcoreError, type InProcessWork, type LockRequest, type ToolContext } from 'driftcore/api'
 import { z } from 'zod'
 import type { Schemas } from '../api/client.js'
 import { repoName, type GiteaSettings } from '../settings/section.js'

@@ -1,4 +1,4 @@
-import { defineTool, relativeSegments } from 'driftcore'
+import { defineTool, relativeSegments } from 'driftcore/api'
 import { z } from 'zod'
 import { giteaApi } from '../api/client.js'
 import { apiWork, ownerField, ownerOf, READ, repoField } from './common.js'

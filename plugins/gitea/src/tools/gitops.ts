@@ -1,5 +1,4 @@
-import { DriftcoreError, defineTool } from 'driftcore'
-import { parseAllDocuments } from 'yaml'
+import { DriftcoreError, defineTool, yamlLib } from 'driftcore/api'
 import { z } from 'zod'
 import { giteaApi } from '../api/client.js'
 import { commitChanges } from '../git/commit.js'
@@ -88,7 +87,7 @@ function checkManifest(change: z.output<typeof changeSchema>): void {
     })
   if (change.action === 'delete') return
   const text = change.content ?? Buffer.from(change.content_base64 ?? '', 'base64').toString('utf8')
-  const docs = parseAllDocuments(text)
+  const docs = yamlLib().parseAllDocuments(text)
   for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
     if (doc.errors.length > 0)
       throw new DriftcoreError(

@@ -1,4 +1,4 @@
-import { DriftcoreError, defineTool } from 'driftcore'
+import { DriftcoreError, defineTool } from 'driftcore/api'
 import { z } from 'zod'
 import { giteaApi } from '../api/client.js'
 import {

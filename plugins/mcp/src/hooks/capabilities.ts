@@ -1,4 +1,4 @@
-import { defineCapabilities } from 'driftcore'
+import { defineCapabilities } from 'driftcore/api'
 import { mcpConfigSection } from '../config/section.js'
 
 // The server itself adds no tools: it exposes what every other plugin registers.

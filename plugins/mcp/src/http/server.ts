@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { DriftcoreError } from 'driftcore'
+import { DriftcoreError } from 'driftcore/api'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { McpHost } from '../server/host.js'
 import { stderrSink } from '../server/logging.js'

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { DriftcoreError, type Kernel } from 'driftcore'
+import { DriftcoreError, type Kernel } from 'driftcore/api'
 import { mcpConfig } from '../config/section.js'
 
 export const TOKEN_ENV = 'DRIFTCORE_MCP_TOKEN'

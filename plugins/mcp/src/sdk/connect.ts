@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { DriftcoreError } from 'driftcore'
+import { DriftcoreError } from 'driftcore/api'
 import { parse } from 'shell-quote'
 
 /** Which server to read the catalog from: this project's own (spawned), a command, or a URL. */

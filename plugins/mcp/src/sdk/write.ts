@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { DriftcoreError } from 'driftcore'
+import { DriftcoreError } from 'driftcore/api'
 
 const MANIFEST = '.driftcore-sdk.json'
 

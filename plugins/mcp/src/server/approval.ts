@@ -1,4 +1,4 @@
-import { isDriftcoreError, withIdentity, type DriftcoreError, type Kernel } from 'driftcore'
+import { isDriftcoreError, withIdentity, type DriftcoreError, type Kernel } from 'driftcore/api'
 import type { CallToolResult, ElicitResult, RequestId } from '@modelcontextprotocol/sdk/types.js'
 import { mcpConfig } from '../config/section.js'
 import { approvalText } from './results.js'

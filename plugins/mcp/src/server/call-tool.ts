@@ -4,7 +4,7 @@ import {
   type InvokeOptions,
   type InvokeResult,
   type Kernel,
-} from 'driftcore'
+} from 'driftcore/api'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import {
   ErrorCode,

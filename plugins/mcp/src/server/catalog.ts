@@ -1,4 +1,4 @@
-import { jsonSchema, type Kernel, type RiskTag, type ToolDescriptor } from 'driftcore'
+import { jsonSchema, type Kernel, type RiskTag, type ToolDescriptor } from 'driftcore/api'
 import type { Resource, ResourceTemplate, Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js'
 
 /** What the server lists: the registry's tools and resources in MCP's shapes. */

@@ -1,4 +1,4 @@
-import type { ContentBlock as PluginBlock, Kernel } from 'driftcore'
+import type { ContentBlock as PluginBlock, Kernel } from 'driftcore/api'
 import { ContentBlockSchema, type ContentBlock } from '@modelcontextprotocol/sdk/types.js'
 
 /**

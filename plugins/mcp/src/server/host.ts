@@ -1,4 +1,4 @@
-import type { Kernel } from 'driftcore'
+import type { Kernel } from 'driftcore/api'
 import { mcpConfig } from '../config/section.js'
 import type { LiveKernel } from './live-kernel.js'
 import type { LogRelay } from './logging.js'

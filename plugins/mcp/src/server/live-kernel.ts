@@ -1,4 +1,4 @@
-import type { Kernel } from 'driftcore'
+import type { Kernel } from 'driftcore/api'
 import { catalogChanges, catalogOf } from './catalog.js'
 
 export type CatalogListener = (changed: { tools: boolean; resources: boolean }) => void

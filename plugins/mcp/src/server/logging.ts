@@ -1,4 +1,4 @@
-import type { Kernel, Logger } from 'driftcore'
+import type { Kernel, Logger } from 'driftcore/api'
 import type { LoggingLevel, ServerNotification } from '@modelcontextprotocol/sdk/types.js'
 
 type KernelLevel = 'debug' | 'info' | 'warn' | 'error'

@@ -1,4 +1,4 @@
-import type { Kernel } from 'driftcore'
+import type { Kernel } from 'driftcore/api'
 import { ErrorCode, McpError, type GetPromptResult, type Prompt } from '@modelcontextprotocol/sdk/types.js'
 import { toMcpContent } from './content.js'
 

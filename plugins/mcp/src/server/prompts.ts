@@ -1,4 +1,4 @@
-import type { Kernel } from 'driftcore'
+import type { Kernel } from 'driftcore/api'
 import { pluginPromptEntry } from './plugin-prompts.js'
 import {
   ErrorCode,

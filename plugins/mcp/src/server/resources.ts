@@ -1,4 +1,4 @@
-import { isDriftcoreError, type Kernel } from 'driftcore'
+import { isDriftcoreError, type Kernel } from 'driftcore/api'
 import { ErrorCode, McpError, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js'
 import type { McpSession } from './session.js'
 

@@ -1,4 +1,4 @@
-import type { DriftcoreError, InvokeResult, Kernel } from 'driftcore'
+import type { DriftcoreError, InvokeResult, Kernel } from 'driftcore/api'
 import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/types.js'
 
 type Redactor = Kernel['redactor']

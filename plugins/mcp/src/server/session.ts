@@ -1,4 +1,4 @@
-import type { Actor, Identity } from 'driftcore'
+import type { Actor, Identity } from 'driftcore/api'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js'
 import { registerHandlers } from './handlers.js'

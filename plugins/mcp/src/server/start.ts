@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { Kernel, KernelOptions } from 'driftcore'
+import type { Kernel, KernelOptions } from 'driftcore/api'
 import { mcpConfig } from '../config/section.js'
 import { McpHost } from './host.js'
 import { LiveKernel } from './live-kernel.js'
@@ -73,7 +73,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     const warnings = isLoopback(bind) ? [] : [exposureWarning(bind)]
     const control = options.control
       ? await (
-          await import('driftcore')
+          await import('driftcore/api')
         ).controlHandler({
           use: (work) => live.use(work),
           stateDir: first.paths.state,

@@ -7,7 +7,7 @@ import {
   validateYaml,
   type ProjectPaths,
   type ToolContext,
-} from 'driftcore'
+} from 'driftcore/api'
 import { pluginConfig } from '../config/sections.js'
 import { hostFile } from '../paths/host.js'
 import { tail } from '../sandbox/run.js'

@@ -7,7 +7,7 @@ import {
   type ResourceDefinition,
   type ToolContext,
   type ToolDefinition,
-} from 'driftcore'
+} from 'driftcore/api'
 import { z } from 'zod'
 import { composeWork } from '../paths/in-process.js'
 import { checkCompose, composeFile, loadCompose } from './check.js'

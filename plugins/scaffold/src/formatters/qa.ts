@@ -1,4 +1,4 @@
-import { table } from 'driftcore'
+import { table } from 'driftcore/api'
 
 export interface QaView {
   ok: boolean

@@ -1,4 +1,4 @@
-import { defineCapabilities } from 'driftcore'
+import { defineCapabilities } from 'driftcore/api'
 import { composeResources, composeTools } from '../compose/tools.js'
 import { configSections } from '../config/sections.js'
 import { qaTools } from '../qa/tools.js'

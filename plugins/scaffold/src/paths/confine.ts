@@ -1,4 +1,4 @@
-import { DriftcoreError, isWithin, relativeSegments, type ConfinedDir, type EntryKind } from 'driftcore'
+import { DriftcoreError, isWithin, relativeSegments, type ConfinedDir, type EntryKind } from 'driftcore/api'
 
 export { isWithin }
 

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { InProcessWork, ProjectPaths } from 'driftcore'
+import type { InProcessWork, ProjectPaths } from 'driftcore/api'
 import { composeFile } from '../compose/check.js'
 import { builtinTemplatesDir } from '../scaffold/templates.js'
 import { sandboxLayout } from '../sandbox/layout.js'

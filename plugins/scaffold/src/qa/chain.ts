@@ -1,6 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { DriftcoreError, isDriftcoreError, type ToolContext } from 'driftcore'
+import { DriftcoreError, isDriftcoreError, type ToolContext } from 'driftcore/api'
 import picomatch from 'picomatch'
 import type { QaConfig, QaEntry } from '../config/sections.js'
 import { checkRelativePath } from '../paths/confine.js'

@@ -1,5 +1,5 @@
 import { XMLParser } from 'fast-xml-parser'
-import { DriftcoreError } from 'driftcore'
+import { DriftcoreError } from 'driftcore/api'
 
 export interface JunitSummary {
   tests: number

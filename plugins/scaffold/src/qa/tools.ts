@@ -1,4 +1,4 @@
-import { defineTool, type ToolDefinition, type ToolVerdict } from 'driftcore'
+import { defineTool, type ToolDefinition, type ToolVerdict } from 'driftcore/api'
 import { z } from 'zod'
 import { pluginConfig } from '../config/sections.js'
 import { boundedSiteWork } from '../paths/in-process.js'

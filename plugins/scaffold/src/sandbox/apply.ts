@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { DriftcoreError, type ConfinedDir, type EntryKind, type ToolContext } from 'driftcore'
+import { DriftcoreError, type ConfinedDir, type EntryKind, type ToolContext } from 'driftcore/api'
 import { checkRelativePath } from '../paths/confine.js'
 import { sandboxGit, type GitRunner } from './git.js'
 import { openSite, requireSandbox, type SandboxLayout } from './layout.js'

@@ -1,4 +1,4 @@
-import type { ToolContext } from 'driftcore'
+import type { ToolContext } from 'driftcore/api'
 import { sandboxGit } from './git.js'
 import type { SandboxLayout } from './layout.js'
 import type { SnapshotManifest } from './manifest.js'

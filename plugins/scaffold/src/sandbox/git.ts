@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { copyFile, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { DriftcoreError, ensureSuccess, type LaunchResult, type ToolContext } from 'driftcore'
+import { DriftcoreError, ensureSuccess, type LaunchResult, type ToolContext } from 'driftcore/api'
 import type { SandboxLayout } from './layout.js'
 import { sandboxProfile } from './profile.js'
 

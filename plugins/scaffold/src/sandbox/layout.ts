@@ -1,6 +1,6 @@
 import { access, readFile, realpath } from 'node:fs/promises'
 import path from 'node:path'
-import { ConfinedDir, DriftcoreError, type ProjectPaths } from 'driftcore'
+import { ConfinedDir, DriftcoreError, type ProjectPaths } from 'driftcore/api'
 import { pluginConfig, type SandboxConfig } from '../config/sections.js'
 import { checkRelativePath, isWithin } from '../paths/confine.js'
 

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises'
 import path from 'node:path'
-import { DriftcoreError, isWithin, type ConfinedDir, type EntryKind } from 'driftcore'
+import { DriftcoreError, isWithin, type ConfinedDir, type EntryKind } from 'driftcore/api'
 import type { GitRunner } from './git.js'
 import type { SandboxLayout } from './layout.js'
 

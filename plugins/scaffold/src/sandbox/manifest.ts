@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { DriftcoreError, writeFileAtomic } from 'driftcore'
+import { DriftcoreError, writeFileAtomic } from 'driftcore/api'
 import type { SandboxLayout } from './layout.js'
 import type { TreeHash } from './tree.js'
 

@@ -1,4 +1,4 @@
-import type { LaunchSpec } from 'driftcore'
+import type { LaunchSpec } from 'driftcore/api'
 import type { SandboxLayout } from './layout.js'
 
 export type SandboxSpec = Pick<LaunchSpec, 'cwd' | 'isolation' | 'limits' | 'timeoutMs'>

@@ -1,7 +1,7 @@
 import { chmod, lstat, rm } from 'node:fs/promises'
 import { lstatSync } from 'node:fs'
 import path from 'node:path'
-import { DriftcoreError, type ToolContext } from 'driftcore'
+import { DriftcoreError, type ToolContext } from 'driftcore/api'
 import { sandboxGit } from './git.js'
 import { openSite, requireSandbox, type SandboxLayout } from './layout.js'
 import { requireManifest, type SnapshotManifest } from './manifest.js'

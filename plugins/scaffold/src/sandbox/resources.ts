@@ -1,4 +1,4 @@
-import { defineResource, type ResourceDefinition } from 'driftcore'
+import { defineResource, type ResourceDefinition } from 'driftcore/api'
 import { readMarker, sandboxLayout } from './layout.js'
 import { readManifest, summariseSnapshot } from './manifest.js'
 

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { LaunchResult, ToolContext } from 'driftcore'
+import type { LaunchResult, ToolContext } from 'driftcore/api'
 import { checkRelativePath } from '../paths/confine.js'
 import type { SandboxLayout } from './layout.js'
 import { sandboxProfile } from './profile.js'

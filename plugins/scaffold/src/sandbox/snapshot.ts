@@ -1,7 +1,7 @@
 import { chmod, lstat, mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises'
 import { readlinkSync } from 'node:fs'
 import path from 'node:path'
-import { DriftcoreError, projectRoots, resolveWithin, writeFileAtomic, type ToolContext } from 'driftcore'
+import { DriftcoreError, projectRoots, resolveWithin, writeFileAtomic, type ToolContext } from 'driftcore/api'
 import { isWithin } from '../paths/confine.js'
 import { setImmediate as turn } from 'node:timers/promises'
 import { IDENTITY, sandboxGit, type GitRunner } from './git.js'

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { lstatSync, readFileSync, utimesSync } from 'node:fs'
 import path from 'node:path'
-import { DriftcoreError, writeFileAtomic } from 'driftcore'
+import { DriftcoreError, writeFileAtomic } from 'driftcore/api'
 import type { SandboxLayout } from './layout.js'
 import type { Digest, ScannedEntry, StatKey } from './tree.js'
 

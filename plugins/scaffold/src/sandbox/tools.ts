@@ -1,4 +1,4 @@
-import { defineTool, type LockRequest, type ToolDefinition } from 'driftcore'
+import { defineTool, type LockRequest, type ToolDefinition } from 'driftcore/api'
 import { z } from 'zod'
 import { boundedSiteWork, initWork, siteWork } from '../paths/in-process.js'
 import { applyChange } from './apply.js'

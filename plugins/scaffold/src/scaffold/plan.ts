@@ -1,7 +1,6 @@
 import { lstat } from 'node:fs/promises'
 import path from 'node:path'
-import { DriftcoreError, type ToolContext } from 'driftcore'
-import { parseDocument } from 'yaml'
+import { DriftcoreError, type ToolContext, yamlLib } from 'driftcore/api'
 import { formatTree } from '../formatters/tree.js'
 import { assertNoSymlinks, checkRelativePath } from '../paths/confine.js'
 import { openSite, type SandboxLayout } from '../sandbox/layout.js'
@@ -69,7 +68,7 @@ export async function planModule(
       await phpLint(ctx, layout, file)
       checks.php_lint += 1
     } else if (YAML.test(file.path)) {
-      const doc = parseDocument(file.content, { uniqueKeys: true })
+      const doc = yamlLib().parseDocument(file.content, { uniqueKeys: true })
       if (doc.errors.length > 0)
         throw new DriftcoreError(
           'invalid_input',

@@ -1,5 +1,5 @@
 import Mustache from 'mustache'
-import { DriftcoreError } from 'driftcore'
+import { DriftcoreError } from 'driftcore/api'
 
 type Token = [type: string, value: string, start: number, end: number, children?: Token[]]
 

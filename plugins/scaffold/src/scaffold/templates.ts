@@ -1,6 +1,6 @@
 import { readFile, readdir, realpath } from 'node:fs/promises'
 import path from 'node:path'
-import { ConfinedDir, DriftcoreError, isDriftcoreError, loadYamlText, type ProjectPaths } from 'driftcore'
+import { ConfinedDir, DriftcoreError, isDriftcoreError, loadYamlText, type ProjectPaths } from 'driftcore/api'
 import { z } from 'zod'
 import { checkRelativePath, isWithin } from '../paths/confine.js'
 import { hostFile } from '../paths/host.js'

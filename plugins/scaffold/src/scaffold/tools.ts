@@ -1,4 +1,4 @@
-import { defineTool, type ToolContext, type ToolDefinition } from 'driftcore'
+import { defineTool, type ToolContext, type ToolDefinition } from 'driftcore/api'
 import { z } from 'zod'
 import { pluginConfig } from '../config/sections.js'
 import { scaffoldWork } from '../paths/in-process.js'

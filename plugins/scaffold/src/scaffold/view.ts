@@ -1,4 +1,4 @@
-import { DriftcoreError } from 'driftcore'
+import { DriftcoreError } from 'driftcore/api'
 import { classPrefix, humanName } from './machine-name.js'
 import type { TemplateManifest } from './templates.js'
 

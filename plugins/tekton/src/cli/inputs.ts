@@ -1,4 +1,4 @@
-import { DriftcoreError, readJsonInput } from 'driftcore'
+import { DriftcoreError, readJsonInput } from 'driftcore/api'
 
 /**
  * `--input` values: `k=v` pairs (v read as JSON when it is JSON, else as a string), or one whole

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import type { CoreV1Api, CustomObjectsApi, Watch } from '@kubernetes/client-node'
-import { DriftcoreError } from 'driftcore'
+import { DriftcoreError } from 'driftcore/api'
 import { kubeconfigFiles, type TektonConfig } from './config.js'
 
 export const GROUP = 'tekton.dev'

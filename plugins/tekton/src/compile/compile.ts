@@ -4,7 +4,7 @@ import {
   type Route,
   type StepDefinition,
   type WorkflowDefinition,
-} from 'driftcore'
+} from 'driftcore/api'
 import { dnsLabel, taskNames } from './names.js'
 import { stepsRead } from './refs.js'
 import { finallySteps, refusals, type Refusal } from './refuse.js'

@@ -1,4 +1,4 @@
-import type { StepDefinition } from 'driftcore'
+import type { StepDefinition } from 'driftcore/api'
 
 /** Every string in a value, with the key path it stands at. */
 export function strings(value: unknown, path: string[] = []): { text: string; path: string[] }[] {

@@ -1,4 +1,4 @@
-import type { Route, WorkflowDefinition } from 'driftcore'
+import type { Route, WorkflowDefinition } from 'driftcore/api'
 import { celTexts, strings, stepsRead } from './refs.js'
 
 /** A construct with no Tekton equivalent: refused at compile time, never approximated. */

@@ -1,11 +1,10 @@
 import { lstat, mkdir, realpath } from 'node:fs/promises'
 import path from 'node:path'
-import { DriftcoreError, isWithin, writeFileAtomic } from 'driftcore'
-import { stringify } from 'yaml'
+import { DriftcoreError, isWithin, writeFileAtomic, yamlLib } from 'driftcore/api'
 
 /** Documents as one multi-document YAML stream (`kubectl apply -f -` reads it). */
 export function yamlDocuments(documents: readonly unknown[]): string {
-  return documents.map((d) => stringify(d, { lineWidth: 0 }).trimEnd()).join('\n---\n')
+  return documents.map((d) => yamlLib().stringify(d, { lineWidth: 0 }).trimEnd()).join('\n---\n')
 }
 
 const SUFFIX: Record<string, string> = { Task: 'task', Pipeline: 'pipeline', PipelineRun: 'pipelinerun' }

@@ -1,4 +1,4 @@
-import { defineCapabilities } from 'driftcore'
+import { defineCapabilities } from 'driftcore/api'
 import { tektonConfigSchema } from '../cluster/config.js'
 import { tektonExecutor } from '../executor.js'
 import { clusterTools } from '../tools/index.js'

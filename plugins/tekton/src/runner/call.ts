@@ -1,4 +1,4 @@
-import { DriftcoreError, type ErrorCode } from 'driftcore'
+import { DriftcoreError, type ErrorCode } from 'driftcore/api'
 
 /** What a tool call on the service gave: the output, and its artifact when the gate kept one. */
 export interface RemoteResult {

@@ -6,7 +6,7 @@ import {
   workflowExpressions,
   type StepDefinition,
   type ToolVerdict,
-} from 'driftcore'
+} from 'driftcore/api'
 import { callRemoteTool, type RemoteResult } from './call.js'
 
 /** Tekton results share one 4 KiB termination message; past this an output goes as a pointer. */

@@ -1,4 +1,4 @@
-import type { ToolContext } from 'driftcore'
+import type { ToolContext } from 'driftcore/api'
 import { z } from 'zod'
 import { GROUP, VERSION, kubeError, openCluster, type Cluster } from '../cluster/client.js'
 import { kubeconfigFiles, tektonConfig } from '../cluster/config.js'

@@ -1,4 +1,4 @@
-import { defineTool, DriftcoreError } from 'driftcore'
+import { defineTool, DriftcoreError } from 'driftcore/api'
 import { z } from 'zod'
 import { call, clusterWork, connect, listTaskRuns, objectName } from './common.js'
 

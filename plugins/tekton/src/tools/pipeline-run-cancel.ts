@@ -1,4 +1,4 @@
-import { defineTool } from 'driftcore'
+import { defineTool } from 'driftcore/api'
 import { z } from 'zod'
 import { GROUP, VERSION } from '../cluster/client.js'
 import { FINISHED, RUN_STATES } from '../cluster/status.js'

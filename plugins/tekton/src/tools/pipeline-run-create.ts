@@ -1,4 +1,4 @@
-import { defineTool, DriftcoreError } from 'driftcore'
+import { defineTool, DriftcoreError } from 'driftcore/api'
 import { z } from 'zod'
 import { GROUP, VERSION, type Cluster } from '../cluster/client.js'
 import { call, clusterWork, connect, plural } from './common.js'

@@ -1,4 +1,4 @@
-import { defineTool } from 'driftcore'
+import { defineTool } from 'driftcore/api'
 import { z } from 'zod'
 import { runStatusSchema } from '../cluster/status.js'
 import { clusterWork, connect, objectName, readStatus } from './common.js'

@@ -1,4 +1,4 @@
-import { defineTool, DriftcoreError, type ToolContext } from 'driftcore'
+import { defineTool, DriftcoreError, type ToolContext } from 'driftcore/api'
 import { z } from 'zod'
 import { GROUP, VERSION, kubeError, type Cluster } from '../cluster/client.js'
 import {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
-import { DriftcoreError } from 'driftcore'
+import { DriftcoreError } from 'driftcore/api'
 import type { ZodType } from 'zod'
 import type { Catalog } from '../../sdk/catalog.js'
 import { SdkCommand, serverFlag } from '../../sdk/command.js'
