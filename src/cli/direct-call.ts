@@ -26,10 +26,10 @@ const VALUE_FLAGS: Record<string, 'input' | 'idempotency-key' | 'approval' | 'ho
 
 /**
  * The command line when it is a `tools call` this entry answers exactly as the oclif command
- * would, else undefined: any flag it does not know or takes in another form (`--help`, `-ivalue`,
- * a repeated flag, a value that looks like a flag, `--`), a second argument, DRIFTCORE_DIRECT=0,
- * the JSON content type or debug output from the environment, or `--json` where oclif would
- * colour it (a terminal, FORCE_COLOR).
+ * would, else undefined: any flag it does not know or takes in another form (`--help`,
+ * `-ivalue`, a repeated flag, a value that looks like a flag other than `-` for stdin, `--`), a
+ * second argument, DRIFTCORE_DIRECT=0, the JSON content type or debug output from the
+ * environment, or `--json` where oclif would colour it (a terminal, FORCE_COLOR).
  */
 export function parseDirectCall(
   argv: readonly string[],
@@ -65,7 +65,8 @@ export function parseDirectCall(
     if (eq !== -1) value = arg.slice(eq + 1)
     else {
       value = rest[++i]
-      if (value === undefined || value.startsWith('-')) return undefined
+      // oclif takes a lone `-` as a value (`--input -` reads stdin), any other dash as a flag.
+      if (value === undefined || (value.startsWith('-') && value !== '-')) return undefined
     }
     if (name === 'config') config.push(value)
     else if (name in values) return undefined

@@ -43,9 +43,10 @@ beforeAll(async () => {
 })
 afterAll(() => project.cleanup())
 
-async function both(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const direct = await runCli(project, args, { env })
-  const oclif = await runCli(project, args, { env: { ...env, ...OCLIF } })
+async function both(args: string[], env: NodeJS.ProcessEnv = {}, input?: string) {
+  const stdin = input === undefined ? {} : { input }
+  const direct = await runCli(project, args, { env, ...stdin })
+  const oclif = await runCli(project, args, { env: { ...env, ...OCLIF }, ...stdin })
   const view = (r: typeof direct) => ({
     exitCode: r.exitCode,
     stdout: stable(r.stdout),
@@ -79,6 +80,15 @@ describe('tools call without oclif', () => {
       const { direct, oclif } = await both(args, env)
       expect(direct, args.join(' ')).toEqual(oclif)
     }
+    // Input on stdin (`--input -`), as an agent pipes it.
+    const piped = await both(
+      ['tools', 'call', 'policy.simulate', '--input', '-', '--json'],
+      {},
+      '{"tool":"audit.verify"}',
+    )
+    expect(piped.direct).toEqual(piped.oclif)
+    expect(piped.direct.exitCode, piped.direct.stderr).toBe(0)
+    expect(piped.direct.stdout).toMatch(/"output": \{\s+"decision": "ALLOW"/)
   }, 240_000)
 
   it('records the same trail as the oclif command', async () => {
@@ -235,7 +245,7 @@ process.on('exit', () => require('node:fs').writeSync(2, '\\nRESOLVED ' + JSON.s
       [['tools', 'call', 'x.y', '--input', '{}', '--input', '{}']],
       [['tools', 'call', 'x.y', '--input']],
       [['tools', 'call', 'x.y', '--input', '--json']],
-      [['tools', 'call', 'x.y', '--input', '-']],
+      [['tools', 'call', 'x.y', '--input', '-x']],
       [['tools', 'call', 'x.y', '--json', '--json']],
       [['tools', 'call', 'x.y', '--dry-run=true']],
       [['tools', 'call', 'x.y', '--no-dry-run']],
@@ -249,6 +259,7 @@ process.on('exit', () => require('node:fs').writeSync(2, '\\nRESOLVED ' + JSON.s
     ]
     for (const [argv, env, tty] of refused)
       expect(parseDirectCall(argv, env ?? {}, tty ?? false), argv.join(' ')).toBeUndefined()
+    expect(parseDirectCall(['tools', 'call', 'x.y', '-i', '-'], {}, false)?.flags.input).toBe('-')
     // Text output to a terminal is plain in both paths.
     expect(parseDirectCall(['tools', 'call', 'x.y'], {}, true)).toBeDefined()
   })
