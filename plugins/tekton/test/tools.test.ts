@@ -97,7 +97,8 @@ describe('the tekton tools against the Kubernetes stand-in', () => {
     let status = await output<{ fingerprint: string; tasks: { status: string }[] }>(
       call('tekton.pipelineRunWatch', { name, until: 'change' }),
     )
-    while (status.tasks[0]!.status !== 'running')
+    // The first change seen may be the run before the controller made its TaskRun: no tasks yet.
+    while (status.tasks[0]?.status !== 'running')
       status = await output<typeof status>(
         call('tekton.pipelineRunWatch', { name, until: 'change', since: status.fingerprint }),
       )
