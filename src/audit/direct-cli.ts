@@ -1,6 +1,7 @@
 import { auditLine } from '../cli/audit-format.js'
 import { parseTime } from '../cli/time.js'
-import { DriftcoreError, ERROR_CODES } from '../errors/driftcore-error.js'
+import { DriftcoreError } from '../errors/driftcore-error.js'
+import { printError } from '../errors/print.js'
 import { discoverProject } from '../store/paths.js'
 import type { AuditQuery } from './query.js'
 import type { AuditRecord } from './record.js'
@@ -137,9 +138,7 @@ export async function runDirect(argv: readonly string[]): Promise<boolean> {
     }
   } catch (error) {
     if (!(error instanceof DriftcoreError)) throw error
-    process.exitCode = ERROR_CODES[error.code]
-    if (json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`)
-    else process.stderr.write(`Error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`)
+    printError(error, json)
   }
   return true
 }

@@ -1,6 +1,7 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import type { Actor } from '../audit/record.js'
-import { DriftcoreError, ERROR_CODES } from '../errors/driftcore-error.js'
+import { DriftcoreError } from '../errors/driftcore-error.js'
+import { printError } from '../errors/print.js'
 import type { ControlClient } from '../control/client.js'
 import type { Kernel } from '../kernel/open.js'
 import type { Catalog } from '../registry/catalog.js'
@@ -152,12 +153,7 @@ export abstract class DriftcoreCommand<T extends typeof Command> extends Command
       error = converted
     }
     if (!(error instanceof DriftcoreError)) return super.catch(error)
-    process.exitCode = ERROR_CODES[error.code]
-    if (this.jsonEnabled()) {
-      this.logJson({ error: error.toJSON() })
-    } else {
-      process.stderr.write(`Error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`)
-    }
+    printError(error, this.jsonEnabled(), (value) => this.logJson(value))
     return undefined
   }
 

@@ -1,4 +1,5 @@
-import { DriftcoreError, ERROR_CODES } from '../errors/driftcore-error.js'
+import { DriftcoreError } from '../errors/driftcore-error.js'
+import { printError } from '../errors/print.js'
 import { coreContributions, findCorePlugins } from '../kernel/core-plugins.js'
 import type { Kernel } from '../kernel/open.js'
 import { discoverProject } from '../store/paths.js'
@@ -145,12 +146,7 @@ export async function runDirectCall(argv: readonly string[], rootDir: string): P
 // What DriftcoreCommand.catch prints; any other error is oclif's to print, which here means
 // its JSON form or its stack, with exit 1.
 function report(error: unknown, json: boolean): void {
-  if (error instanceof DriftcoreError) {
-    process.exitCode = ERROR_CODES[error.code]
-    if (json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`)
-    else process.stderr.write(`Error: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`)
-    return
-  }
+  if (error instanceof DriftcoreError) return printError(error, json)
   process.exitCode ??= 1
   if (json) process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`)
   else process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
