@@ -51,6 +51,7 @@ export class IdempotencyStore {
   private loaded = false
   // Reading back and appending both move `offset`: one at a time within this process.
   private turn: Promise<unknown> = Promise.resolve()
+  private reading: Promise<unknown> = Promise.resolve()
 
   constructor(
     stateDir: string,
@@ -181,16 +182,24 @@ export class IdempotencyStore {
       try {
         const text = items.map((item) => item.line).join('')
         const { size } = await handle.stat()
-        await appendAll(handle, text, this.file, size)
+        const end = size + Buffer.byteLength(text)
+        // Nobody wrote since we last read, and nobody can while we hold the lock: our own lines
+        // need not be read back, so lookups are told before the write starts. Read back while
+        // a batch was being written, they cost a 50,000-step run 1.8 GB of reads.
+        const ours = size <= this.offset
+        if (ours) this.offset = Math.max(this.offset, end)
         try {
-          if (this.fsync !== 'off') await handle.sync()
+          await appendAll(handle, text, this.file, size)
+          try {
+            if (this.fsync !== 'off') await handle.sync()
+          } catch (error) {
+            await handle.truncate(size).catch(() => undefined)
+            throw await writeFailed(this.file, error)
+          }
         } catch (error) {
-          await handle.truncate(size).catch(() => undefined)
-          throw await writeFailed(this.file, error)
+          if (ours && this.offset === end) this.offset = size
+          throw error
         }
-        // Nobody wrote since we last read: our own lines need not be read back. (A read-back
-        // that ran during this write may already have passed some of them: offset > size.)
-        if (size <= this.offset) this.offset = Math.max(this.offset, size + Buffer.byteLength(text))
         // On disk now: the entry gives way to where its line is (unless a newer one took its key).
         let at = size
         for (const item of items) {
@@ -211,7 +220,15 @@ export class IdempotencyStore {
     return this.loaded ? this.readNew() : this.exclusive(() => this.readNew())
   }
 
-  private async readNew(): Promise<void> {
+  // One read-back at a time: lookups that arrive while one is under way would each read the
+  // same bytes again. Each still starts its own after, so it sees what was appended before it.
+  private readNew(): Promise<void> {
+    const next = this.reading.then(() => this.readNewOnce())
+    this.reading = next.catch(() => undefined)
+    return next
+  }
+
+  private async readNewOnce(): Promise<void> {
     if (!this.loaded) await this.load()
     // A synchronous stat: microseconds, and it does not queue behind fsyncs in libuv's pool.
     const size = statSync(this.file, { throwIfNoEntry: false })?.size ?? 0

@@ -162,6 +162,11 @@ describe.skipIf(smallDiskUnavailable !== undefined)(
         .split('\n')
         .filter(Boolean)
       expect(lines.map((l) => (JSON.parse(l) as { key: string }).key)).toEqual(['k1', 'k3'])
+      // The failed batch was never on disk, so what another process appends where it would
+      // have been is still read.
+      const other = new IdempotencyStore(state, 60_000, { fsync: 'always' })
+      await other.store('k4', 't', 'h', { ok: 4 })
+      expect((await store.lookup('k4', 't', 'h'))?.result).toEqual({ ok: 4 })
     })
 
     it('the gate does not run a tool whose record the log cannot take', async () => {
