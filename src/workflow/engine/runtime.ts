@@ -68,5 +68,20 @@ export interface StepRuntime {
   record(entry: JournalEntry, output?: unknown): Promise<JournalEvent>
   /** Marks the step as waiting for a person (true) or working (false), for suspension. */
   parked(waiting: boolean): void
+  /**
+   * Marks the step as sleeping on a timer (a delay, a retry's backoff) or awake: it holds no
+   * slot meanwhile, so it does not count against the steps the executor starts ahead.
+   */
+  resting(resting: boolean): void
   waitForApprovals: boolean
+}
+
+/** Sleeps on the run's clock until `ms` have passed or the run ends, resting meanwhile. */
+export async function restFor(rt: StepRuntime, ms: number): Promise<void> {
+  rt.resting(true)
+  try {
+    await rt.deps.clock.sleep(ms, rt.signal)
+  } finally {
+    rt.resting(false)
+  }
 }

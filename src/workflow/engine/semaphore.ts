@@ -15,7 +15,7 @@ export class Semaphore {
   private readonly watched = new WeakSet<AbortSignal>()
   private used = 0
 
-  constructor(private readonly size: number) {}
+  constructor(readonly size: number) {}
 
   async acquire(signal?: AbortSignal): Promise<() => void> {
     if (this.used < this.size) {

@@ -6,6 +6,7 @@ import { backoffMs, shouldRetry } from '../retry.js'
 import { withSlots } from '../semaphore.js'
 import { abortReason } from '../clock.js'
 import type { StepRuntime } from '../runtime.js'
+import { restFor } from '../runtime.js'
 import { faultKill } from '../../runs/fault-point.js'
 import { awaitDecision } from './await-decision.js'
 import type { Judgement } from '../judge.js'
@@ -61,7 +62,7 @@ export async function runAttempts(rt: StepRuntime, plan: CallPlan): Promise<Atte
     let traceId: string = randomUUID()
     try {
       if (rt.state.status === 'retry_wait' && rt.state.retry_at) {
-        await rt.deps.clock.sleep(Date.parse(rt.state.retry_at) - rt.deps.clock.now(), rt.signal)
+        await restFor(rt, Date.parse(rt.state.retry_at) - rt.deps.clock.now())
       }
       if (approvalId) {
         await awaitDecision(rt, approvalId)

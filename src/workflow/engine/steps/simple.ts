@@ -6,7 +6,7 @@ import { evaluateCel } from '../../expr/template.js'
 import { abortReason } from '../clock.js'
 import { judge } from '../judge.js'
 import type { StepRuntime } from '../runtime.js'
-import { Suspended } from '../runtime.js'
+import { restFor, Suspended } from '../runtime.js'
 import { runAttempts } from './attempts.js'
 import { awaitDecision } from './await-decision.js'
 
@@ -46,7 +46,7 @@ export async function runDelay(rt: StepRuntime): Promise<void> {
     await rt.record({ type: 'step.waiting', step: id, attempt: 1, until, reason: `until ${until}` })
   }
   try {
-    await rt.deps.clock.sleep(Date.parse(until) - rt.deps.clock.now(), rt.signal)
+    await restFor(rt, Date.parse(until) - rt.deps.clock.now())
   } catch {
     return endByRun(rt)
   }

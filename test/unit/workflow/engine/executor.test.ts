@@ -112,6 +112,30 @@ describe('the executor', () => {
     expect(peak).toBe(2)
   })
 
+  it('reaches the steps after more sleeping delays than it starts ahead of its slots (1,024)', async () => {
+    const delays = Array.from({ length: 1_100 }, (_, i) => `  - { id: d${i}, type: delay, duration: 1h }\n`)
+    const file = await writeWorkflow(
+      t.project,
+      'many-sleeps',
+      `${delays.join('')}  - { id: last, type: worker, tool: wf.echo, with: { value: 1 } }\n`,
+      'concurrency: 1\n',
+    )
+    const interrupt = new AbortController()
+    const { state } = await service(t.kernel).start(
+      file,
+      {},
+      {
+        interrupt: interrupt.signal,
+        onEvent: (e) => {
+          if (e.type === 'step.succeeded' && e.step === 'last') interrupt.abort()
+        },
+      },
+    )
+    expect(state.steps.last).toMatchObject({ status: 'succeeded', output: { value: 1 } })
+    expect(state.status).toBe('cancelled')
+    expect(Object.values(state.steps).filter((s) => s.status === 'cancelled')).toHaveLength(1_100)
+  }, 60_000)
+
   it('passes typed values between steps and evaluates conditions as the step output', async () => {
     const file = await writeWorkflow(
       t.project,
