@@ -7,6 +7,7 @@ import { buildDag, upstreamOf, type Locate } from '../dag/graph.js'
 import {
   compileExpression,
   compileTemplate,
+  ConstantTemplate,
   unwrapExpression,
   WORKFLOW_VARIABLES,
   type Template,
@@ -70,6 +71,12 @@ export interface CompileOptions {
 const NO_RETRY = retrySchema.parse({})
 const NO_STEPS: ReadonlySet<string> = new Set()
 const NO_EXPECTATIONS: readonly Expectation[] = Object.freeze([])
+// Defined here, not in compileWorkflow: a closure made there would keep that call's scope (the
+// DAG's maps, every id) alive as long as the workflow.
+const ACCEPT_ANY: JsonValidator = () => []
+// Most steps of a wide fan-out have no dependencies or no dependents: one shared empty list.
+const NO_IDS = Object.freeze([]) as unknown as string[]
+const orNone = (ids: string[]) => (ids.length > 0 ? ids : NO_IDS)
 
 /**
  * Turns a validated definition into what the executor runs: the DAG, every expression compiled,
@@ -148,8 +155,8 @@ export function compileWorkflow(
     const step: CompiledStep = {
       def,
       index,
-      dependencies: dag.dependencies.get(def.id)!,
-      dependents: dag.dependents.get(def.id)!,
+      dependencies: orNone(dag.dependencies.get(def.id)!),
+      dependents: orNone(dag.dependents.get(def.id)!),
       templates: {},
       whenSteps,
       expectations: NO_EXPECTATIONS,
@@ -208,7 +215,7 @@ export function compileWorkflow(
     steps,
     order: dag.order,
     read,
-    validateInput: definition.input ? compileJsonSchema(definition.input, locate(['input'])) : () => [],
+    validateInput: definition.input ? compileJsonSchema(definition.input, locate(['input'])) : ACCEPT_ANY,
     ...(definition.concurrency ? { concurrency: definition.concurrency } : {}),
     ...(definition.timeout !== undefined ? { timeoutMs: durationMs(definition.timeout) } : {}),
   }
@@ -238,14 +245,16 @@ function rejectLiteralSecrets(definition: WorkflowDefinition, locate: Locate, re
  * an optional tool input only when it has one: `config_dir: '${{ has(inputs.dir) ? inputs.dir : null }}'`.
  */
 function withoutNullKeys(t: Template): Template {
-  // A constant `with` (most steps of a big generated workflow) stays one template holding its value.
-  if (t.constant) return { ...t, evaluate: freshWithoutNulls(t.evaluate(undefined as never)) }
+  // A constant `with` (most steps of a big generated workflow) stays one small object.
+  if (t instanceof ConstantTemplate) return new FreshWithoutNulls(t.value)
   return { ...t, evaluate: (context) => dropNullKeys(t.evaluate(context)) }
 }
 
 // A new object per call, as for a computed `with`: the caller may keep or change what it gets.
-function freshWithoutNulls(value: unknown): Template['evaluate'] {
-  return () => dropNullKeys(value)
+class FreshWithoutNulls extends ConstantTemplate {
+  override evaluate(): unknown {
+    return dropNullKeys(this.value)
+  }
 }
 
 function dropNullKeys(value: unknown): unknown {

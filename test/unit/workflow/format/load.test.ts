@@ -35,6 +35,24 @@ describe('loading a workflow file', () => {
     expect(loaded.sha256).toMatch(/^[0-9a-f]{64}$/)
   })
 
+  it("leaves a with key that is null out of the tool's input, and hands each attempt its own copy", () => {
+    const loaded = loadWorkflowText(
+      head +
+        '  - { id: a, type: worker, tool: wf.echo, with: { keep: 1, dir: null, list: [null] } }\n' +
+        "  - { id: b, type: worker, tool: wf.echo, with: { dir: '${{ has(inputs.dir) ? inputs.dir : null }}', n: 2 } }\n",
+      'w.yaml',
+      options,
+    )
+    const context = { inputs: {}, steps: {}, run: {}, env: {} }
+    const a = loaded.compiled.steps.get('a')!.templates.with!
+    const first = a.evaluate(context) as Record<string, unknown>
+    expect(first).toEqual({ keep: 1, list: [null] })
+    first.keep = 'changed by a tool'
+    expect(a.evaluate(context)).toEqual({ keep: 1, list: [null] })
+    expect(loaded.definition.steps[0]).toMatchObject({ with: { keep: 1, dir: null } })
+    expect(loaded.compiled.steps.get('b')!.templates.with!.evaluate(context)).toEqual({ n: 2 })
+  })
+
   it('places malformed YAML at file:line:col', () => {
     expect(problem('  - id: a\n    type: [worker\n')).toMatch(/^w\.yaml is not valid:\n {2}w\.yaml:\d+:\d+: /)
   })
