@@ -168,7 +168,11 @@ export function sameRequester(r: ApprovalRequest, actor: Actor, identity?: Parti
 
 /** Reads one approval without the machinery to change it (for status polling). */
 export async function readApproval(stateDir: string, id: string): Promise<ApprovalRequest> {
-  const stored = await new ApprovalStore(stateDir).get(id)
+  return readFrom(new ApprovalStore(stateDir), id)
+}
+
+async function readFrom(store: ApprovalStore, id: string): Promise<ApprovalRequest> {
+  const stored = await store.get(id)
   if (!stored) throw notFound(id)
   return withExpiry(stored.request, new Date())
 }
@@ -185,7 +189,7 @@ export class Approvals {
   private readonly store: ApprovalStore
 
   constructor(
-    private readonly stateDir: string,
+    stateDir: string,
     private readonly options: {
       ttlMs: number
       audit: AuditLog
@@ -311,7 +315,7 @@ export class Approvals {
             r.approvals_required === fields.approvals_required &&
             Date.parse(r.expires_at) > now.getTime(),
         )
-      if (existing) return { created: false, request: existing }
+      if (existing) return { created: false, request: structuredClone(existing) }
       const request: ApprovalRequest = {
         id: `apr_${randomBytes(6).toString('hex')}`,
         ...fields,
@@ -349,8 +353,9 @@ export class Approvals {
     return request
   }
 
+  // Through this manager's store: a run's waiting steps poll it, and it keeps the journal parsed.
   async get(id: string): Promise<ApprovalRequest> {
-    return readApproval(this.stateDir, id)
+    return readFrom(this.store, id)
   }
 
   async list(status?: ApprovalStatus): Promise<ApprovalRequest[]> {

@@ -1,4 +1,4 @@
-import { open, readFile, type FileHandle } from 'node:fs/promises'
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { DriftcoreError } from '../errors/driftcore-error.js'
 import { appendAll } from '../store/append.js'
@@ -46,9 +46,12 @@ interface Journal {
 
 /** What a change to approvals sees, under the lock. */
 export interface ApprovalTransaction {
-  /** The requests that can still change: every pending or approved one (and some closed ones). */
-  open(): ApprovalRequest[]
-  /** One request, open or not (a closed one is read from the view, once). */
+  /**
+   * The requests that can still change: every pending or approved one (and some closed ones).
+   * To read only: they are the versions the other changes of the batch see too.
+   */
+  open(): ReadonlyArray<Readonly<ApprovalRequest>>
+  /** One request, open or not (a closed one is read from the view, once): a copy to change and put. */
   get(id: string): Promise<ApprovalRequest | undefined>
   /** Records the request's new version: appended when the change returns without throwing. */
   put(request: ApprovalRequest): void
@@ -56,10 +59,22 @@ export interface ApprovalTransaction {
   fileOf(id: string): string
 }
 
+/** A change waiting for the next group commit (see `ApprovalStore.update`). */
+interface Change {
+  fn: (tx: ApprovalTransaction) => unknown
+  resolve: (value: unknown) => void
+  reject: (error: unknown) => void
+}
+
 export class ApprovalStore {
   readonly view: string
   readonly journal: string
   private readonly compactBytes: number
+  // Changes waiting for the next group commit, and the loop committing them (see update).
+  private queue: Change[] = []
+  private committing: Promise<void> | undefined
+  // The journal as last parsed by get, and the stat it was parsed at.
+  private cached: { key: string; journal: Promise<Journal | undefined> } | undefined
 
   constructor(stateDir: string, options: { compactBytes?: number } = {}) {
     this.view = path.join(stateDir, VIEW_FILE)
@@ -86,53 +101,125 @@ export class ApprovalStore {
     return new Map([...journal.requests].map(([id, request]) => [id, { request, file: this.journal }]))
   }
 
-  /** One request: from the journal when it is there (every open one is), else from the view. */
+  /**
+   * One request: from the journal when it is there (every open one is), else from the view.
+   * A run's waiting steps each ask for theirs every poll; the journal is parsed again only when
+   * its file changed (another inode, size, mtime or ctime, as git's stat check), and each caller
+   * gets its own copy, so nothing a caller changes reaches the next one.
+   */
   async get(id: string): Promise<Stored | undefined> {
-    const journal = await this.readJournal()
+    const journal = await this.readJournalCached()
     const request = journal?.requests.get(id)
-    if (request) return { request, file: this.journal }
+    if (request) return { request: structuredClone(request), file: this.journal }
     return (await this.all()).get(id)
+  }
+
+  private async readJournalCached(): Promise<Journal | undefined> {
+    const key = await statKey(this.journal)
+    if (key === undefined) return undefined
+    // Every waiting step polls at once: one read serves all that ask while it is under way.
+    if (this.cached?.key !== key) {
+      const cached = { key, journal: this.readJournal() }
+      this.cached = cached
+      // Changed while it was read: good for this answer, not for the next.
+      void cached.journal
+        .then(async () => (await statKey(this.journal)) === key)
+        .catch(() => false)
+        .then((fresh) => {
+          if (!fresh && this.cached === cached) this.cached = undefined
+        })
+    }
+    return this.cached.journal
   }
 
   /**
    * Runs `fn` under the cross-process lock and appends the versions it `put`, in one write and
    * one fsync; compacts first when the journal is missing or older than the view, and after when
    * it has grown past the threshold.
+   *
+   * Changes asked for while one is running are committed together (group commit): they run one
+   * after another under one hold of the lock, each seeing the versions the earlier ones put, and
+   * their lines go out in one write and one fsync. A run's thousand approval steps otherwise
+   * queue a thousand waiters on one lock folder, each polling it, and most time out. A change
+   * that throws leaves nothing behind and fails alone; a write that fails fails them all, since
+   * none of them is on disk.
    */
-  async update<R>(fn: (tx: ApprovalTransaction) => R | Promise<R>): Promise<R> {
-    return withFileLock(this.view, async () => {
-      let journal = await this.readJournal()
-      if (!journal || journal.generation !== (await this.viewGeneration())) {
-        journal = await this.compact(journal)
+  update<R>(fn: (tx: ApprovalTransaction) => R | Promise<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject })
+      this.committing ??= this.commitQueued()
+    })
+  }
+
+  private async commitQueued(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch: Change[] = []
+      try {
+        await withFileLock(this.view, () => this.commit(batch))
+      } catch (error) {
+        // No lock, an unreadable journal, or a write that failed: none of them is on disk.
+        if (batch.length === 0) batch.push(...this.queue.splice(0))
+        for (const change of batch) change.reject(error)
       }
-      const current = journal
+    }
+    this.committing = undefined
+  }
+
+  // Under the lock: the changes queued by the time the journal is read (so the ones that came
+  // in meanwhile join), each in turn, then their lines in one append.
+  private async commit(batch: Change[]): Promise<void> {
+    let journal = await this.readJournal()
+    if (!journal || journal.generation !== (await this.viewGeneration())) {
+      journal = await this.compact(journal)
+    }
+    const current = journal
+    batch.push(...this.queue.splice(0))
+    // What the earlier changes of the batch put, in the order they put it.
+    const committed = new Map<string, ApprovalRequest>()
+    let closed: Map<string, Stored> | undefined
+    const outcomes: Array<() => void> = []
+    for (const change of batch) {
       const puts = new Map<string, ApprovalRequest>()
-      let closed: Map<string, Stored> | undefined
+      const latest = (id: string) => puts.get(id) ?? committed.get(id) ?? current.requests.get(id)
       const tx: ApprovalTransaction = {
-        open: () => [...current.requests.values()].map((r) => puts.get(r.id) ?? r),
+        open: () => {
+          const ids = new Set([...current.requests.keys(), ...committed.keys(), ...puts.keys()])
+          return [...ids].map((id) => latest(id)!)
+        },
+        // A copy: a change that edits what it read and then throws must leave it as it was.
         get: async (id) => {
-          const put = puts.get(id)
-          if (put) return put
-          const open = current.requests.get(id)
-          if (open) return open
+          const own = puts.get(id)
+          if (own) return own
+          const found = latest(id)
+          if (found) return structuredClone(found)
           closed ??= merge(await this.readView(), current, this.view, this.journal)
-          return closed.get(id)?.request
+          const request = closed.get(id)?.request
+          return request && structuredClone(request)
         },
         put: (request) => {
           puts.set(request.id, request)
         },
-        fileOf: (id) => (puts.has(id) || current.requests.has(id) ? this.journal : this.view),
+        fileOf: (id) => (latest(id) ? this.journal : this.view),
       }
-      const result = await fn(tx)
-      if (puts.size > 0) {
-        const lines = [...puts.values()].map((r) => JSON.stringify({ put: r }) + '\n').join('')
-        await this.append(current, lines)
-        for (const r of puts.values()) current.requests.set(r.id, r)
-        current.size += Buffer.byteLength(lines)
-        if (current.size - current.base > this.compactBytes) await this.compact(current)
+      try {
+        const value = await change.fn(tx)
+        for (const [id, request] of puts) {
+          committed.delete(id)
+          committed.set(id, request)
+        }
+        outcomes.push(() => change.resolve(value))
+      } catch (error) {
+        outcomes.push(() => change.reject(error))
       }
-      return result
-    })
+    }
+    if (committed.size > 0) {
+      const lines = [...committed.values()].map((r) => JSON.stringify({ put: r }) + '\n').join('')
+      await this.append(current, lines)
+      for (const r of committed.values()) current.requests.set(r.id, r)
+      current.size += Buffer.byteLength(lines)
+      if (current.size - current.base > this.compactBytes) await this.compact(current)
+    }
+    for (const settle of outcomes) settle()
   }
 
   // One write and one fsync; a line a killed writer left cut short is cut off first, so the new
@@ -255,6 +342,16 @@ export class ApprovalStore {
     } finally {
       await handle.close()
     }
+  }
+}
+
+async function statKey(file: string): Promise<string | undefined> {
+  try {
+    const s = await stat(file, { bigint: true })
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
   }
 }
 

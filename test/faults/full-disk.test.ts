@@ -1,6 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApprovalStore } from '../../src/approvals/store.js'
 import { AuditLog } from '../../src/audit/log.js'
 import { Redactor } from '../../src/audit/redact.js'
 import { verifyAudit } from '../../src/audit/verify.js'
@@ -167,6 +168,44 @@ describe.skipIf(smallDiskUnavailable !== undefined)(
       const other = new IdempotencyStore(state, 60_000, { fsync: 'always' })
       await other.store('k4', 't', 'h', { ok: 4 })
       expect((await store.lookup('k4', 't', 'h'))?.result).toEqual({ ok: 4 })
+    })
+
+    it('approval changes committed together all fail when their one write does not fit, none is on disk, and the next ones land', async () => {
+      const state = path.join(disk.dir, 'approvals')
+      const store = new ApprovalStore(state)
+      const asked = (id: string, reason = 'ok') => ({
+        id,
+        tool: 'hello.shout',
+        input_hash: `hash-${id}`,
+        input_summary: '{}',
+        requester: { type: 'agent' as const, id: 'copilot' },
+        rule_ids: [],
+        deciding_rule: null,
+        reason,
+        trace_id: 't',
+        status: 'pending' as const,
+        created_at: new Date().toISOString(),
+        expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+      })
+      await store.update((tx) => tx.put(asked('apr_0')))
+      const journal = path.join(state, 'approvals.jsonl')
+      const before = await readFile(journal, 'utf8')
+      await disk.fill()
+      try {
+        const outcomes = await Promise.allSettled(
+          [1, 2, 3].map((n) => store.update((tx) => tx.put(asked(`apr_${n}`, big)))),
+        )
+        for (const outcome of outcomes)
+          expect(outcome).toMatchObject({
+            status: 'rejected',
+            reason: { code: 'io', message: expect.stringContaining(`${journal} failed: ENOSPC`) },
+          })
+        expect(await readFile(journal, 'utf8')).toBe(before)
+      } finally {
+        await disk.free()
+      }
+      await Promise.all([4, 5].map((n) => store.update((tx) => tx.put(asked(`apr_${n}`)))))
+      expect([...(await new ApprovalStore(state).all()).keys()].sort()).toEqual(['apr_0', 'apr_4', 'apr_5'])
     })
 
     it('the gate does not run a tool whose record the log cannot take', async () => {

@@ -104,6 +104,46 @@ describe('driftcore workflow on the command line', () => {
     })
   })
 
+  it('a run of 1,100 approval steps asks for 1,100 distinct approvals and suspends (exit 5), and approving one and resuming finishes that step', async () => {
+    // Each step asks at once: they used to queue on one lock, and most timed out after 30 s.
+    const steps = Array.from(
+      { length: 1100 },
+      (_, i) => `  - id: a${i}\n    type: approval\n    message: 'release part ${i}?'\n`,
+    )
+    await writeFile(
+      path.join(project.dir, 'many.yaml'),
+      `apiVersion: driftcore/v1\nkind: Workflow\nname: many-approvals\nsteps:\n${steps.join('')}`,
+    )
+    const run = await runCli(project, ['workflow', 'run', 'many.yaml', '--json'], { timeoutMs: 120_000 })
+    expect(run.stderr).not.toContain('timed out')
+    expect(run.exitCode).toBe(5)
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+      run_id: string
+      status: string
+      steps: Record<string, { status: string; approval_id?: string }>
+    }
+    expect(result.status).toBe('suspended')
+    const states = Object.values(result.steps)
+    expect(states.filter((s) => s.status === 'waiting')).toHaveLength(1100)
+    expect(new Set(states.map((s) => s.approval_id)).size).toBe(1100)
+    const pending = json<Array<{ id: string; workflow?: { run_id: string; step: string } }>>(
+      await runCli(project, ['approvals', 'list', '--status', 'pending', '--json']),
+    )
+    const ours = pending.filter((r) => r.workflow?.run_id === result.run_id)
+    expect(new Set(ours.map((r) => r.workflow!.step)).size).toBe(1100)
+    const first = result.steps.a0!.approval_id!
+    expect(ours.find((r) => r.workflow!.step === 'a0')?.id).toBe(first)
+
+    expect((await runCli(project, ['approvals', 'approve', first], { env: alice })).exitCode).toBe(0)
+    const resumed = await runCli(project, ['workflow', 'resume', result.run_id, '--json'], {
+      timeoutMs: 120_000,
+    })
+    expect(resumed.exitCode).toBe(5)
+    const after = JSON.parse(resumed.stdout.trim().split('\n').at(-1)!) as typeof result
+    expect(after.steps.a0).toMatchObject({ status: 'succeeded' })
+    expect(Object.values(after.steps).filter((s) => s.status === 'waiting')).toHaveLength(1099)
+  })
+
   it('refuses input that does not match the input schema, and a resume of an unknown run', async () => {
     const run = await runCli(project, ['workflow', 'run', 'greet.yaml', '--input', '{"name":7}'])
     expect(run.exitCode).toBe(2)

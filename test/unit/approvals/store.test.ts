@@ -119,6 +119,75 @@ describe('the approvals journal and its compacted view', () => {
     expect((await lines(journal())).every((line) => JSON.parse(line) !== undefined)).toBe(true)
   })
 
+  it('changes asked for together are committed together: one line per request, each change sees the ones before it, and one that throws fails alone without leaving its edits', async () => {
+    const store = new ApprovalStore(dir)
+    await put(store, request('apr_1'))
+    const outcomes = await Promise.allSettled([
+      store.update((tx) => {
+        tx.put(request('apr_2'))
+        return 'asked'
+      }),
+      store.update(async (tx) => {
+        const r = (await tx.get('apr_1'))!
+        r.status = 'approved' // edits what it read, then fails (its audit record could not be written)
+        tx.put(r)
+        throw new Error('audit log is full')
+      }),
+      store.update(async (tx) => ({
+        open: tx.open().map((r) => `${r.id}:${r.status}`),
+        apr_1: (await tx.get('apr_1'))!.status,
+      })),
+      store.update(async (tx) => {
+        const r = (await tx.get('apr_2'))!
+        r.status = 'denied'
+        tx.put(r)
+      }),
+    ])
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+    expect((outcomes[0] as PromiseFulfilledResult<unknown>).value).toBe('asked')
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ message: 'audit log is full' })
+    expect((outcomes[2] as PromiseFulfilledResult<unknown>).value).toEqual({
+      open: ['apr_1:pending', 'apr_2:pending'],
+      apr_1: 'pending',
+    })
+    expect(await statuses(store)).toEqual({ apr_1: 'pending', apr_2: 'denied' })
+    // Header, apr_1, then the batch: apr_2 once, as its last change left it.
+    const journalLines = await lines(journal())
+    expect(journalLines).toHaveLength(3)
+    expect(JSON.parse(journalLines[2]!)).toMatchObject({ put: { id: 'apr_2', status: 'denied' } })
+  })
+
+  it("get reads another process's change at once, even one written by hand, and what it returns is the caller's own copy", async () => {
+    const store = new ApprovalStore(dir)
+    const other = new ApprovalStore(dir)
+    await put(store, request('apr_1'))
+    const copy = (await store.get('apr_1'))!.request
+    copy.status = 'denied'
+    expect((await store.get('apr_1'))!.request.status).toBe('pending')
+    await put(other, { ...request('apr_1'), status: 'approved' })
+    expect((await store.get('apr_1'))!.request.status).toBe('approved')
+    await appendFile(journal(), JSON.stringify({ put: { ...request('apr_1'), status: 'used' } }) + '\n')
+    expect((await store.get('apr_1'))!.request.status).toBe('used')
+    // Rewritten in place to the same size: the stat (ctime) still changes.
+    const text = await readFile(journal(), 'utf8')
+    await writeFile(journal(), text.replace('"status":"used"', '"status":"deny"'))
+    expect((await store.get('apr_1'))!.request.status).toBe('deny')
+  })
+
+  it('many gets at once while the journal changes share one read and each answer is whole', async () => {
+    const store = new ApprovalStore(dir)
+    const ids = Array.from({ length: 200 }, (_, i) => `apr_${i}`)
+    await put(store, ...ids.map((id) => request(id)))
+    const writer = new ApprovalStore(dir)
+    const [answers] = await Promise.all([
+      Promise.all(ids.map((id) => store.get(id))),
+      put(writer, ...ids.map((id) => ({ ...request(id), status: 'approved' as const }))),
+    ])
+    expect(answers.every((a, i) => a?.request.id === ids[i])).toBe(true)
+    const after = await Promise.all(ids.map((id) => store.get(id)))
+    expect(after.every((a) => a?.request.status === 'approved')).toBe(true)
+  })
+
   it('an edited line that is not an event is an integrity error naming the file and line', async () => {
     const store = new ApprovalStore(dir)
     await put(store, request('apr_1'))
