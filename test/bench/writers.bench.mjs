@@ -119,6 +119,7 @@ async function chain(n, shape) {
   await writeFile(file, runYaml(n, shape))
   globalThis.gc?.()
   const before = process.memoryUsage().rss
+  const heapBefore = process.memoryUsage().heapUsed
   const svc = new WorkflowService(kernel, { actor: { type: 'human', id: 'bench' } })
   const loaded = await svc.load(file)
   let applied = 0
@@ -160,10 +161,13 @@ async function chain(n, shape) {
   const ms = performance.now() - started
   clearInterval(timer)
   sample()
+  // What the finished run still holds (definition, compiled steps, every step's state), per step.
+  globalThis.gc?.()
+  const liveHeap = process.memoryUsage().heapUsed - heapBefore
   await kernel.close()
   await rm(dir, { recursive: true, force: true })
   if (state.status !== 'succeeded') throw new Error(`${shape} ${n} ended ${state.status}`)
-  return { ms, peak, lag, before }
+  return { ms, peak, lag, before, liveHeap }
 }
 
 if (CHILD) {
@@ -184,6 +188,7 @@ if (CHILD) {
       ms_per_step: r.ms / n,
       rss_before_run_mb: mb(r.before),
       peak_rss_mb: mb(r.peak),
+      live_heap_bytes_per_step: globalThis.gc ? r.liveHeap / n : 'run with --expose-gc',
       journal_lag_steps: r.lag,
     })
   }

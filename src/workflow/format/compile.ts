@@ -79,6 +79,26 @@ const NO_IDS = Object.freeze([]) as unknown as string[]
 const orNone = (ids: string[]) => (ids.length > 0 ? ids : NO_IDS)
 
 /**
+ * The parser makes a new string for every scalar and zod a new list for every default: across a
+ * 50,000-step fan-out that is 50,000 copies each of "worker", of the tool id and of an empty
+ * depends_on. One of each is kept; the definition reads, hashes and serializes the same.
+ */
+function shareRepeated(def: WorkflowDefinition['steps'][number], shared: Map<string, string>): void {
+  const one = (value: string) => {
+    const kept = shared.get(value)
+    if (kept !== undefined) return kept
+    shared.set(value, value)
+    return value
+  }
+  def.type = one(def.type) as typeof def.type
+  if (def.type === 'worker') {
+    if (def.tool !== undefined) def.tool = one(def.tool)
+    if (def.topic !== undefined) def.topic = one(def.topic)
+  }
+  if (def.depends_on.length === 0) def.depends_on = NO_IDS
+}
+
+/**
  * Turns a validated definition into what the executor runs: the DAG, every expression compiled,
  * every reference checked (a step an expression names must be upstream; env names must be on
  * the allowlist), JSON Schemas compiled, and no literal secret anywhere in the file.
@@ -94,7 +114,9 @@ export function compileWorkflow(
   const ids = new Set(definition.steps.map((s) => s.id))
   const steps = new Map<string, CompiledStep>()
   const read = new Set<string>()
+  const shared = new Map<string, string>()
   definition.steps.forEach((def, index) => {
+    shareRepeated(def, shared)
     const at = (...path: PropertyKey[]) => locate(['steps', index, ...path])
     let upstream: Set<string> | undefined
     const checkRefs = (refs: { steps: Set<string>; env: Set<string> }, key: string) => {

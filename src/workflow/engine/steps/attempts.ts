@@ -59,7 +59,7 @@ export async function runAttempts(rt: StepRuntime, plan: CallPlan): Promise<Atte
         : undefined
   for (;;) {
     let attempt = rt.state.attempt + 1
-    let traceId: string = randomUUID()
+    let traceId = traceIdToKeep()
     try {
       if (rt.state.status === 'retry_wait' && rt.state.retry_at) {
         await restFor(rt, Date.parse(rt.state.retry_at) - rt.deps.clock.now())
@@ -283,4 +283,11 @@ async function fail(
 
 function errorOf(error: DriftcoreError): { code: string; message: string } {
   return { code: error.code, message: error.message }
+}
+
+// An attempt's trace id stays in the run's state until the run ends. randomUUID builds its text
+// by concatenation, which V8 keeps as a tree of pieces: about 480 bytes, against 57 for one flat
+// copy (a 50,000-step run kept 20 MB of those trees).
+function traceIdToKeep(): string {
+  return Buffer.from(randomUUID(), 'latin1').toString('latin1')
 }
