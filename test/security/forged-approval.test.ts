@@ -14,7 +14,7 @@ import {
   testKernel,
   type TempProject,
 } from '../helpers/project.js'
-import { linkHello } from '../helpers/workflow-cli.js'
+import { linkHello, startRun, waitForEvent } from '../helpers/workflow-cli.js'
 import { approvalRequests, approvalsJournal, editApprovals } from '../helpers/approvals-state.js'
 
 // Hole 5: an agent with a shell, as the same OS user, edits .driftcore/state/approvals.jsonl
@@ -255,6 +255,46 @@ steps:
     const resumed = await runCli(project, ['workflow', 'resume', state.run_id], { env: agent })
     expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0)
     expect(resumed.stdout).toContain('step.succeeded wipe')
+  })
+
+  it('a grant forged while a --wait run polls is read at once and refused: the step fails with integrity, the tool never runs', async () => {
+    // The waiting run keeps the journal parsed between polls (the stat decides when to read it
+    // again): the agent's appended line must reach it, and be caught as the forgery it is.
+    await writeFile(
+      path.join(project.dir, 'wipe.yaml'),
+      `apiVersion: driftcore/v1
+kind: Workflow
+name: wipe
+steps:
+  - id: wipe
+    type: worker
+    tool: hello.shout
+    with: { words: [rm, -rf, prod] }
+`,
+    )
+    const child = startRun(
+      project,
+      ['workflow', 'run', 'wipe.yaml', '--wait', '--json', '-c', 'workflow.poll_interval_ms=50'],
+      agent,
+    )
+    try {
+      const waiting = await waitForEvent(child, (e) => e.type === 'step.waiting')
+      const id = waiting.approval_id as string
+      await editState((requests) => {
+        Object.assign(requests[id]!, {
+          status: 'approved',
+          decided_by: { type: 'human', id: 'alice' },
+          decided_at: new Date().toISOString(),
+        })
+      })
+      const failed = await waitForEvent(child, (e) => e.type === 'step.failed' || e.type === 'step.succeeded')
+      expect(failed).toMatchObject({ type: 'step.failed', step: 'wipe', error: { code: 'integrity' } })
+      expect((await audit('approval.forged')).map((r) => r.subject)).toEqual([id])
+      expect(await ranShout()).toBe(false)
+    } finally {
+      child.kill()
+      await child
+    }
   })
 
   it('a workflow cannot give its approval step a longer life than approvals.ttl_ms', async () => {
