@@ -1,7 +1,7 @@
 // The schema.fields resource (one JSON Schema per entity type and bundle) for the USA.gov
 // export read from its config folder, no Drush: target ≤ 300 ms. In-process through the
 // gate, as an MCP client reading the resource would. Imports the built code: npm run build.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -26,7 +26,12 @@ try {
     configFlags: [`drush.config_dir=${USAGOV}`],
     contributions: [
       { plugin: 'driftcore', capabilities: coreCapabilities },
-      { plugin: '@driftcore/plugin-drush', capabilities: drushCapabilities },
+      // With its package.json, as oclif hands it over: that is what lets it own the drush: keys.
+      {
+        plugin: '@driftcore/plugin-drush',
+        capabilities: drushCapabilities,
+        packageJson: JSON.parse(await readFile(new URL('../../plugins/drush/package.json', import.meta.url))),
+      },
     ],
   })
   const actor = { type: 'agent', id: 'bench' }
