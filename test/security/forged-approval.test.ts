@@ -26,6 +26,16 @@ const agent = { DRIFTCORE_ACTOR: 'agent:copilot' }
 const alice = { DRIFTCORE_ACTOR: 'human:alice' }
 const CONFIG = 'launcher:\n  allowlist: [echo]\n'
 const INPUT = JSON.stringify({ words: ['rm', '-rf', 'prod'] })
+// A workflow whose one step runs that call: policy asks a person first.
+const WIPE = `apiVersion: driftcore/v1
+kind: Workflow
+name: wipe
+steps:
+  - id: wipe
+    type: worker
+    tool: hello.shout
+    with: { words: [rm, -rf, prod] }
+`
 
 beforeEach(async () => {
   project = await tempProject({ config: CONFIG })
@@ -226,18 +236,7 @@ describe('who may approve, and what an approval is bound to', () => {
   })
 
   it('an approval granted for a workflow step cannot be used outside that run; the run resumes with it', async () => {
-    await writeFile(
-      path.join(project.dir, 'wipe.yaml'),
-      `apiVersion: driftcore/v1
-kind: Workflow
-name: wipe
-steps:
-  - id: wipe
-    type: worker
-    tool: hello.shout
-    with: { words: [rm, -rf, prod] }
-`,
-    )
+    await writeFile(path.join(project.dir, 'wipe.yaml'), WIPE)
     const run = await runCli(project, ['workflow', 'run', 'wipe.yaml', '--json'], { env: agent })
     expect(run.exitCode, run.stderr).toBe(5)
     const state = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
@@ -260,18 +259,7 @@ steps:
   it('a grant forged while a --wait run polls is read at once and refused: the step fails with integrity, the tool never runs', async () => {
     // The waiting run keeps the journal parsed between polls (the stat decides when to read it
     // again): the agent's appended line must reach it, and be caught as the forgery it is.
-    await writeFile(
-      path.join(project.dir, 'wipe.yaml'),
-      `apiVersion: driftcore/v1
-kind: Workflow
-name: wipe
-steps:
-  - id: wipe
-    type: worker
-    tool: hello.shout
-    with: { words: [rm, -rf, prod] }
-`,
-    )
+    await writeFile(path.join(project.dir, 'wipe.yaml'), WIPE)
     const child = startRun(
       project,
       ['workflow', 'run', 'wipe.yaml', '--wait', '--json', '-c', 'workflow.poll_interval_ms=50'],
