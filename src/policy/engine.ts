@@ -183,7 +183,8 @@ export class CompiledPolicy {
   }
 
   evaluate(request: PolicyRequest): PolicyDecision {
-    const pool = this.candidates(request.tool.id)
+    const known = this.byTool.get(request.tool.id)
+    const pool = known ?? this.findCandidates(request.tool.id)
     if (pool.some((rule) => rule.when)) return sharedBudget(() => this.decideWithin(request, undefined, pool))
     // No rule that can match has a condition: the decision depends on nothing but the tool (id,
     // capability, risk tags), the actor and the environment, never on the input, so it is made
@@ -191,11 +192,13 @@ export class CompiledPolicy {
     // A new policy is a new CompiledPolicy, with nothing remembered.
     const key = decisionKey(request)
     if (key === undefined) return this.decideWithin(request, undefined, pool)
-    let decision = this.decided.get(key)
-    if (!decision) {
-      decision = frozenDecision(this.decideWithin(request, undefined, pool))
-      this.decided.set(key, decision)
-    }
+    // A tool id new to the candidate cache is new to this one too (both hold the most recent
+    // ids), so a miss does not look here: a first decision costs no cache lookup it cannot win.
+    const remembered = known && this.decided.get(key)
+    if (remembered) return remembered
+    const decision = frozenDecision(this.decideWithin(request, undefined, pool))
+    if (known) this.decided.set(key, decision)
+    else this.decided.setMissing(key, decision)
     return decision
   }
 
@@ -206,18 +209,20 @@ export class CompiledPolicy {
 
   // The rules whose tool globs match `toolId`, in bundle order.
   private candidates(toolId: string): CompiledRule[] {
-    let list = this.byTool.get(toolId)
-    if (!list) {
-      const found: CompiledRule[] = []
-      const consider = (r: CompiledRule) => {
-        if (!r.tool || r.tool(toolId)) found.push(r)
+    return this.byTool.get(toolId) ?? this.findCandidates(toolId)
+  }
+
+  // For an id the cache does not hold: the rules the index names whose globs match, remembered.
+  private findCandidates(toolId: string): CompiledRule[] {
+    const found: CompiledRule[] = []
+    if (this.index) {
+      for (const i of this.index.candidates(toolId)) {
+        const rule = this.rules[i]!
+        if (!rule.tool || rule.tool(toolId)) found.push(rule)
       }
-      if (this.index) for (const i of this.index.candidates(toolId)) consider(this.rules[i]!)
-      else for (const r of this.rules) consider(r)
-      list = found
-      if (toolId.length <= CACHED_ID_MAX) this.byTool.set(toolId, list)
-    }
-    return list
+    } else for (const rule of this.rules) if (!rule.tool || rule.tool(toolId)) found.push(rule)
+    if (toolId.length <= CACHED_ID_MAX) this.byTool.setMissing(toolId, found)
+    return found
   }
 
   // One CEL budget for the whole decision: a bundle of many conditions cannot multiply it. A
@@ -236,39 +241,41 @@ export class CompiledPolicy {
     const matched: CompiledRule[] = []
     let failure: { rule: CompiledRule; message: string } | undefined
     for (const rule of pool) {
-      const because: string[] = []
+      // Reasons are kept only for explain: a decision does not build a list per rule.
+      const because: string[] | undefined = explain ? [] : undefined
       // Candidates already match the tool; only explain, which walks every rule, checks it here.
       let ok = !explain || !rule.tool || rule.tool(request.tool.id)
-      if (explain) because.push(toolReason(rule, request.tool.id, ok))
+      because?.push(toolReason(rule, request.tool.id, ok))
       for (const check of rule.checks) {
         if (!ok) break
         ok = check.test(request)
-        if (explain) because.push(ok ? `${check.name}: yes` : `${check.name}: no`)
+        because?.push(ok ? `${check.name}: yes` : `${check.name}: no`)
       }
       if (ok && rule.when) {
         try {
           ok = rule.when({ request }) === true
-          if (explain) because.push(`when ${rule.rule.when}: ${ok}`)
+          because?.push(`when ${rule.rule.when}: ${ok}`)
         } catch (error) {
           // A condition that cannot be evaluated must not let a call through: fail closed.
           failure ??= { rule, message: firstLine(error) }
-          if (explain) because.push(`when ${rule.rule.when}: error: ${firstLine(error)}`)
+          because?.push(`when ${rule.rule.when}: error: ${firstLine(error)}`)
           ok = true
         }
       }
       if (ok) matched.push(rule)
-      explain?.push({
-        id: rule.id,
-        bundle: rule.bundle,
-        decision: rule.rule.decision,
-        matched: ok,
-        because,
-        outcome: 'not_matched',
-        why: ok ? '' : `did not match: ${because.at(-1) ?? 'no criterion'}`,
-        ...(rule.final ? { final: true as const } : {}),
-        ...(rule.rule.overrides ? { overrides: rule.rule.overrides } : {}),
-        ...(rule.rule.constraints ? { constraints: rule.rule.constraints } : {}),
-      })
+      if (explain && because)
+        explain.push({
+          id: rule.id,
+          bundle: rule.bundle,
+          decision: rule.rule.decision,
+          matched: ok,
+          because,
+          outcome: 'not_matched',
+          why: ok ? '' : `did not match: ${because.at(-1) ?? 'no criterion'}`,
+          ...(rule.final ? { final: true as const } : {}),
+          ...(rule.rule.overrides ? { overrides: rule.rule.overrides } : {}),
+          ...(rule.rule.constraints ? { constraints: rule.rule.constraints } : {}),
+        })
     }
     const setAside = overriddenBy(matched)
     const decision = this.combine(matched, setAside, failure, request)

@@ -38,6 +38,11 @@ export class Lru<K, V> {
     }
   }
 
+  /** `set` for a key `get` has just not found: it skips looking for it again. */
+  setMissing(key: K, value: V): void {
+    this.add(key, value)
+  }
+
   private add(key: K, value: V): void {
     if (this.young.size >= this.half) {
       this.old = this.young

@@ -114,9 +114,18 @@ export class ToolIndex {
       if (i >= toolId.length) break
       at = at.children.get(toolId[i++]!)
     }
-    // Nodes are visited root first, so indices arrive grouped by prefix length: restore order
-    // (most often they already are: one prefix, or rules that come in prefix order).
-    for (let k = 1; k < out.length; k++) if (out[k - 1]! > out[k]!) return out.sort((a, b) => a - b)
+    // Nodes are visited root first, so indices arrive grouped by prefix length: restore order.
+    // An insertion sort: the lists are short and nearly in order (a rule for any tool, found at
+    // the root, ahead of the rest), where a comparator call per pair cost more.
+    for (let k = 1; k < out.length; k++) {
+      const value = out[k]!
+      let j = k - 1
+      while (j >= 0 && out[j]! > value) {
+        out[j + 1] = out[j]!
+        j--
+      }
+      out[j + 1] = value
+    }
     return out
   }
 
