@@ -142,7 +142,8 @@ export class ApprovalStore {
    * their lines go out in one write and one fsync. A run's thousand approval steps otherwise
    * queue a thousand waiters on one lock folder, each polling it, and most time out. A change
    * that throws leaves nothing behind and fails alone; a write that fails fails them all, since
-   * none of them is on disk.
+   * none of them is on disk. A change must not call `update` itself: it would wait for the
+   * batch after its own, which waits for it.
    */
   update<R>(fn: (tx: ApprovalTransaction) => R | Promise<R>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
