@@ -20,9 +20,35 @@ export function isLiteralGlob(glob: string): boolean {
 /** A value matches the list when it matches any of its globs. */
 export function anyOf(patterns: readonly string[]): Matcher {
   const literals = new Set(patterns.filter(isLiteralGlob))
-  const matchers = patterns.filter((p) => !literals.has(p)).map((p) => picomatch(p, GLOB_OPTIONS))
+  const matchers = patterns.filter((p) => !literals.has(p)).map(globMatcher)
+  if (matchers.length === 0) return (value) => literals.has(value)
+  if (literals.size === 0 && matchers.length === 1) return matchers[0]!
   return (value) => literals.has(value) || matchers.some((m) => m(value))
 }
+
+/**
+ * What `picomatch(glob, GLOB_OPTIONS)` returns, less what these options never use: its matcher
+ * builds a result object and a match array on every call, which a first decision for a tool id
+ * paid once per candidate glob. The steps are picomatch.test's (an empty value matches nothing,
+ * the glob's own text matches itself, then its expression); the tests compare the two.
+ */
+function globMatcher(glob: string): Matcher {
+  const regex = picomatch.makeRe(glob, GLOB_OPTIONS)
+  const prefix = glob.slice(0, -1)
+  // The commonest policy glob, `drush.*`: its expression is `^prefix[^/]*?$` (checked against the
+  // very text picomatch compiled, so any other reading of it takes the expression), which is a
+  // prefix test and no `/` after it, several times cheaper than running the expression.
+  if (
+    glob.endsWith('*') &&
+    isLiteralGlob(prefix) &&
+    regex.flags === '' &&
+    regex.source === starSource(prefix)
+  )
+    return (value) => value.startsWith(prefix) && !value.includes('/', prefix.length)
+  return (value) => value !== '' && (value === glob || regex.test(value))
+}
+
+const starSource = (prefix: string): string => `^(?:^(?:${prefix.replace(/[.:-]/g, '\\$&')}[^/]*?)$)$`
 
 /** The `risk_tags` criterion: a list (any of) or `{any, all, none, only}`. */
 export function riskCheck(

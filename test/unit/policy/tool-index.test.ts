@@ -147,6 +147,48 @@ describe('the tool prefix index', () => {
     expect(matches).toBeGreaterThan(500)
   })
 
+  it('matches `prefix*` globs (compared as a prefix, not run as an expression) exactly as picomatch does', () => {
+    const globs = ['plugin7.*', 'drush.*', 'a:b*', 'x-y_z*', '1*', 'a*', 'resource:*', 'a.b.*', 'a**', '.a*']
+    const values = [
+      '',
+      '.',
+      '/',
+      '*',
+      '..',
+      'a',
+      'A',
+      'a/',
+      'a\n',
+      'a\nb/',
+      'a b',
+      'a.',
+      'a./',
+      'a..',
+      'a.b.',
+    ]
+    let matches = 0
+    const differ: string[] = []
+    for (const glob of globs) {
+      const prefix = glob.replace(/\*+$/, '')
+      const ours = anyOf([glob])
+      const theirs = picomatch(glob, { dot: true })
+      for (const tail of values)
+        for (const value of [
+          tail,
+          prefix + tail,
+          prefix.toUpperCase() + tail,
+          `${prefix}x/${tail}`,
+          `./${prefix}${tail}`,
+        ]) {
+          if (theirs(value)) matches++
+          if (ours(value) !== theirs(value))
+            differ.push(`${glob} on ${JSON.stringify(value)}: picomatch ${theirs(value)}`)
+        }
+    }
+    expect(differ).toEqual([])
+    expect(matches).toBeGreaterThan(80)
+  })
+
   it('reads a glob as literal only when picomatch would match nothing but its text', () => {
     for (const glob of ['drush.status', 'config.set', 'a-b_c:d', 'human', '1'])
       expect(isLiteralGlob(glob)).toBe(true)
