@@ -737,6 +737,11 @@ export class Approvals {
       throw await this.refuse(stored, use, unsigned.reason, 'it is not honoured', { hint: unsigned.hint })
     }
     const used = await findApprovalUse(this.options.audit.dir, found)
+    if (used?.broken) {
+      throw await this.refuse(stored, use, used.broken, 'its use cannot be told from a forgery', {
+        hint: 'someone edited the audit log; run `driftcore audit verify`, and ask a person to approve a new request',
+      })
+    }
     if (used && !(use.workflow !== undefined && use.traceId !== undefined && used.trace === use.traceId)) {
       throw await this.refuse(
         stored,

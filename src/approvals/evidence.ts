@@ -93,7 +93,7 @@ export async function findApprovalEvidence(
         }
       }
       if (search.at) {
-        const problem = await linkProblem(auditDir, segments, i, handle, size, search.at)
+        const problem = await linkProblem(auditDir, segments, i, handle, size, search.at, target.type)
         if (!problem) return { found: true, seq: search.at.seq }
         broken ??= `${file}: ${problem}`
       }
@@ -111,27 +111,34 @@ export async function findApprovalEvidence(
 /**
  * The newest `approval.used` record of this grant (same digest), searched as the grant is:
  * newest-first, back to the request's creation. Its trace tells the retry of the very call that
- * used it (a workflow attempt interrupted by a crash) from a replay.
+ * used it (a workflow attempt interrupted by a crash) from a replay, so it must link in place as
+ * the grant's record must: a use record pasted in naming another attempt's trace would otherwise
+ * make that attempt a "retry". `broken` says why the one found does not.
  */
 export async function findApprovalUse(
   auditDir: string,
   request: ApprovalRequest,
-): Promise<{ seq: number; trace: string | null } | undefined> {
+): Promise<{ seq: number; trace: string | null; broken?: string } | undefined> {
   const digest = approvalDigest(request)
   const needle = Buffer.from(`"subject":${JSON.stringify(request.id)},`)
   const since = Date.parse(request.created_at) - CLOCK_SLACK_MS
   const segments = await listSegments(auditDir)
   for (let i = segments.length - 1; i >= 0; i--) {
-    const handle = await open(segmentPath(auditDir, segments[i]!), 'r')
+    const file = segmentPath(auditDir, segments[i]!)
+    const handle = await open(file, 'r')
     try {
       let trace: string | null = null
-      const search = await searchBackwards(handle, (await handle.stat()).size, needle, since, (line) => {
+      const size = (await handle.stat()).size
+      const search = await searchBackwards(handle, size, needle, since, (line) => {
         const record = parseLine(line)
         if (record?.type !== USED_TYPE || record.data?.digest !== digest) return undefined
         trace = typeof record.data.trace === 'string' ? record.data.trace : null
         return 'found'
       })
-      if (search.at) return { seq: search.at.seq, trace }
+      if (search.at) {
+        const problem = await linkProblem(auditDir, segments, i, handle, size, search.at, USED_TYPE)
+        return { seq: search.at.seq, trace, ...(problem ? { broken: `${file}: ${problem}` } : {}) }
+      }
       if (search.older) break
     } finally {
       await handle.close()
@@ -216,6 +223,7 @@ async function linkProblem(
   handle: FileHandle,
   size: number,
   at: Found,
+  type: string,
 ): Promise<string | undefined> {
   const before =
     at.start > 0
@@ -223,8 +231,7 @@ async function linkProblem(
       : index > 0
         ? await lastHashOf(segmentPath(auditDir, segments[index - 1]!))
         : GENESIS
-  if (before !== at.prev)
-    return `the ${EVIDENCE_TYPE} record seq ${at.seq} does not follow the record before it`
+  if (before !== at.prev) return `the ${type} record seq ${at.seq} does not follow the record before it`
   const next =
     at.end + 1 < size
       ? await lineFrom(handle, at.end + 1)
@@ -234,12 +241,12 @@ async function linkProblem(
   if (next) {
     const check = checkLineBytes(next, 0, next.length)
     if (check?.prev !== at.hash)
-      return `the ${EVIDENCE_TYPE} record seq ${at.seq} is not followed by the record after it`
+      return `the ${type} record seq ${at.seq} is not followed by the record after it`
     return undefined
   }
   const head = await readHead(auditDir)
   if (head && (head.seq < at.seq || (head.seq === at.seq && head.hash !== at.hash)))
-    return `the ${EVIDENCE_TYPE} record seq ${at.seq} lies past the end HEAD.json records (seq ${head.seq})`
+    return `the ${type} record seq ${at.seq} lies past the end HEAD.json records (seq ${head.seq})`
   return undefined
 }
 

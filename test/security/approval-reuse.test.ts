@@ -1,9 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Approvals, type ApprovalUse } from '../../src/approvals/approvals.js'
 import { AuditLog } from '../../src/audit/log.js'
+import { checkLine, sealRecord } from '../../src/audit/record.js'
+import { listSegments } from '../../src/audit/segments.js'
 import { Redactor } from '../../src/audit/redact.js'
 import { queryAudit } from '../../src/audit/query.js'
 import { editApprovals } from '../helpers/approvals-state.js'
@@ -98,4 +100,42 @@ describe('reusing a used approval', () => {
       message: expect.stringContaining('approval.used'),
     })
   })
+
+  // The agent wants the grant for a new attempt: it puts the state back, and writes a use record
+  // naming the new attempt's trace (digest and hash of its own right), so the newest use looks
+  // like that attempt's own. Pasted into the middle of the chain, or past the end HEAD.json
+  // records, it does not link in place: refused as a broken log, never taken as the use.
+  for (const where of ['middle', 'past-head'] as const)
+    it(`a forged approval.used record naming another trace, pasted ${where === 'middle' ? 'into the middle of the log' : 'past HEAD'}, is an integrity error`, async () => {
+      const id = await usedOnce()
+      await editApprovals(dir, (requests) => {
+        requests[id]!.status = 'approved'
+        delete requests[id]!.used_at
+        delete requests[id]!.used_trace
+      })
+      const auditDir = path.join(dir, 'audit')
+      const segment = path.join(auditDir, (await listSegments(auditDir)).at(-1)!)
+      const lines = (await readFile(segment, 'utf8')).trimEnd().split('\n')
+      const real = lines.map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> })
+      const used = real.find((r) => r.type === 'approval.used')!
+      // In the middle: right after the grant, so the grant still links and the real use does not.
+      const after =
+        where === 'middle' ? real.findIndex((r) => r.type === 'approval.approved') : lines.length - 1
+      const previous = checkLine(lines[after]!)!
+      const { line } = sealRecord(
+        { type: 'approval.used', actor: agent, subject: id, data: { ...used.data, trace: 'trace-2' } },
+        previous.seq + 1,
+        previous.hash,
+        new Date().toISOString(),
+        'trace-2',
+      )
+      lines.splice(after + 1, 0, line.trimEnd())
+      await writeFile(segment, lines.join('\n') + '\n')
+      await expect(approvals.consume(id, { ...use, traceId: 'trace-2' })).rejects.toMatchObject({
+        code: 'integrity',
+        message: expect.stringContaining('approval.used'),
+      })
+      // Nor does the forged record stand in for the real use of the attempt that made it.
+      await expect(approvals.claim(id, use)).rejects.toMatchObject({ code: 'integrity' })
+    })
 })
