@@ -70,37 +70,26 @@ export async function findApprovalEvidence(
   target: { type: string; digest: string } = { type: EVIDENCE_TYPE, digest: approvalDigest(request) },
 ): Promise<Evidence> {
   const { digest } = target
-  const needle = Buffer.from(`"subject":${JSON.stringify(request.id)},`)
-  const since = Date.parse(request.created_at) - CLOCK_SLACK_MS
-  const segments = await listSegments(auditDir)
   let broken: string | undefined
-  for (let i = segments.length - 1; i >= 0; i--) {
-    const file = segmentPath(auditDir, segments[i]!)
-    const handle = await open(file, 'r')
-    try {
-      const size = (await handle.stat()).size
-      const search = await searchBackwards(handle, size, needle, since, (line) => {
-        const record = parseLine(line)
-        // Once refused as forged, always refused: a record that turns up later (appended after
-        // the refusal, say) does not make the grant real.
-        if (record?.type === FORGED_TYPE) return 'tainted'
-        return record?.type === target.type && record.data?.digest === digest ? 'found' : undefined
-      })
-      if (search.tainted) {
-        return {
-          found: false,
-          reason: `the audit log already refused it as forged (${FORGED_TYPE} at seq ${search.tainted})`,
-        }
+  const hits = linkedMatches(auditDir, request, target.type, (record) =>
+    // Once refused as forged, always refused: a record that turns up later (appended after
+    // the refusal, say) does not make the grant real.
+    record?.type === FORGED_TYPE
+      ? 'tainted'
+      : record?.type === target.type && record.data?.digest === digest
+        ? 'found'
+        : undefined,
+  )
+  for await (const hit of hits) {
+    if ('tainted' in hit) {
+      return {
+        found: false,
+        reason: `the audit log already refused it as forged (${FORGED_TYPE} at seq ${hit.tainted})`,
       }
-      if (search.at) {
-        const problem = await linkProblem(auditDir, segments, i, handle, size, search.at, target.type)
-        if (!problem) return { found: true, seq: search.at.seq }
-        broken ??= `${file}: ${problem}`
-      }
-      if (search.older) break
-    } finally {
-      await handle.close()
     }
+    if (!hit.problem) return { found: true, seq: hit.seq }
+    // A copy that does not link in place does not hide a real record in an older segment.
+    broken ??= hit.problem
   }
   return {
     found: false,
@@ -120,6 +109,29 @@ export async function findApprovalUse(
   request: ApprovalRequest,
 ): Promise<{ seq: number; trace: string | null; broken?: string } | undefined> {
   const digest = approvalDigest(request)
+  let trace: string | null = null
+  const hits = linkedMatches(auditDir, request, USED_TYPE, (record) => {
+    if (record?.type !== USED_TYPE || record.data?.digest !== digest) return undefined
+    trace = typeof record.data.trace === 'string' ? record.data.trace : null
+    return 'found'
+  })
+  for await (const hit of hits) {
+    if ('tainted' in hit) continue
+    return { seq: hit.seq, trace, ...(hit.problem ? { broken: hit.problem } : {}) }
+  }
+  return undefined
+}
+
+type Hit = { tainted: number } | { seq: number; problem: string | undefined }
+
+// Per segment, newest first and back to the request's creation: the newest intact line about
+// the request that `matches` takes, with why it does not link in place (undefined: it does).
+async function* linkedMatches(
+  auditDir: string,
+  request: ApprovalRequest,
+  type: string,
+  matches: (record: EvidenceRecord | undefined) => 'found' | 'tainted' | undefined,
+): AsyncGenerator<Hit> {
   const needle = Buffer.from(`"subject":${JSON.stringify(request.id)},`)
   const since = Date.parse(request.created_at) - CLOCK_SLACK_MS
   const segments = await listSegments(auditDir)
@@ -127,24 +139,18 @@ export async function findApprovalUse(
     const file = segmentPath(auditDir, segments[i]!)
     const handle = await open(file, 'r')
     try {
-      let trace: string | null = null
       const size = (await handle.stat()).size
-      const search = await searchBackwards(handle, size, needle, since, (line) => {
-        const record = parseLine(line)
-        if (record?.type !== USED_TYPE || record.data?.digest !== digest) return undefined
-        trace = typeof record.data.trace === 'string' ? record.data.trace : null
-        return 'found'
-      })
-      if (search.at) {
-        const problem = await linkProblem(auditDir, segments, i, handle, size, search.at, USED_TYPE)
-        return { seq: search.at.seq, trace, ...(problem ? { broken: `${file}: ${problem}` } : {}) }
+      const search = await searchBackwards(handle, size, needle, since, (line) => matches(parseLine(line)))
+      if (search.tainted) yield { tainted: search.tainted }
+      else if (search.at) {
+        const problem = await linkProblem(auditDir, segments, i, handle, size, search.at, type)
+        yield { seq: search.at.seq, problem: problem && `${file}: ${problem}` }
       }
-      if (search.older) break
+      if (search.older) return
     } finally {
       await handle.close()
     }
   }
-  return undefined
 }
 
 interface Found {
