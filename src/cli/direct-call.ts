@@ -120,6 +120,8 @@ export async function runDirectCall(argv: readonly string[], rootDir: string): P
       configFlags: parsed.config,
       contributions,
       userConfigDir: plugins.configDir,
+      // One tool of the shipped plugins runs: the others' schemas are built only if it uses them.
+      schemas: 'on-use',
     })
     result = await callTool(opened, parsed.id, parsed.flags, () => actorFromEnv(), {
       json,

@@ -23,29 +23,34 @@ export const configSetTool: ToolDefinition = {
       input.layer === 'user' ? [userConfigFile(undefined, process.env)] : [env.paths.config],
     bounded: true,
   },
-  input: z
-    .object({
-      key: z
-        .string()
-        .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a dotted key, e.g. workflow.concurrency')
-        .describe('dotted key'),
-      value: z.unknown().optional().describe('the new value (any JSON value); required unless unset'),
-      layer: z.enum(['project', 'user']).default('project').describe('which layer file to write'),
-      unset: z.boolean().optional().describe('remove the key from the layer file instead (value is ignored)'),
-    })
-    .refine((input) => input.unset === true || input.value !== undefined, {
-      message: 'a value is required (or unset: true to remove the key)',
-      path: ['value'],
+  input: () =>
+    z
+      .object({
+        key: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a dotted key, e.g. workflow.concurrency')
+          .describe('dotted key'),
+        value: z.unknown().optional().describe('the new value (any JSON value); required unless unset'),
+        layer: z.enum(['project', 'user']).default('project').describe('which layer file to write'),
+        unset: z
+          .boolean()
+          .optional()
+          .describe('remove the key from the layer file instead (value is ignored)'),
+      })
+      .refine((input) => input.unset === true || input.value !== undefined, {
+        message: 'a value is required (or unset: true to remove the key)',
+        path: ['value'],
+      }),
+  output: () =>
+    z.object({
+      key: z.string(),
+      value: z.unknown(),
+      layer: z.enum(['project', 'user']),
+      file: z.string(),
+      hash: z.string(),
+      old_hash: z.string(),
+      overridden_by: z.string().optional(),
     }),
-  output: z.object({
-    key: z.string(),
-    value: z.unknown(),
-    layer: z.enum(['project', 'user']),
-    file: z.string(),
-    hash: z.string(),
-    old_hash: z.string(),
-    overridden_by: z.string().optional(),
-  }),
   async run(input: ConfigSetInput, ctx) {
     return hostOf(ctx).setConfig(input, ctx.actor)
   },

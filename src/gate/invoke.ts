@@ -606,10 +606,13 @@ const strictInputs = new WeakMap<object, ToolDescriptor['input']>()
 function strictInput(schema: ToolDescriptor['input']): ToolDescriptor['input'] {
   let strict = strictInputs.get(schema)
   if (!strict) {
-    const s = schema as unknown as {
+    type Inspected = {
       strict?: () => ToolDescriptor['input']
-      _zod?: { def?: { type?: string; catchall?: unknown } }
+      _zod?: { def?: { type?: string; catchall?: unknown; getter?: () => unknown } }
     }
+    let s = schema as unknown as Inspected
+    // z.lazy(() => z.object(…)) is the object it builds: padding it is refused too.
+    while (s._zod?.def?.type === 'lazy' && s._zod.def.getter) s = s._zod.def.getter() as Inspected
     const def = s._zod?.def
     strict = def?.type === 'object' && def.catchall === undefined && s.strict ? s.strict() : schema
     strictInputs.set(schema, strict)

@@ -10,16 +10,17 @@ const signed = z
     'the change signed by an approver already listed (approversStatement); not needed for the first one',
   )
 
-const output = z.object({
-  action: z.enum(['add', 'remove']),
-  name: z.string(),
-  file: z.string(),
-  hash: z.string(),
-  old_hash: z.string().nullable(),
-  fingerprint: z.string().optional(),
-  signed_by: z.object({ principal: z.string(), fingerprint: z.string() }).optional(),
-  bootstrap: z.boolean(),
-})
+const output = () =>
+  z.object({
+    action: z.enum(['add', 'remove']),
+    name: z.string(),
+    file: z.string(),
+    hash: z.string(),
+    old_hash: z.string().nullable(),
+    fingerprint: z.string().optional(),
+    signed_by: z.object({ principal: z.string(), fingerprint: z.string() }).optional(),
+    bootstrap: z.boolean(),
+  })
 
 const common: Pick<ToolDefinition, 'capability' | 'risk' | 'inProcess' | 'output'> = {
   capability: 'approvers.write',
@@ -41,11 +42,12 @@ export const approversAddTool: ToolDefinition = {
   title: 'Add an approver key',
   description:
     'Adds a person (principal) and their SSH public key to .driftcore/allowed_signers. The first approver is trusted on first use; later changes are signed by an approver already listed.',
-  input: z.object({
-    name: z.string().describe('the principal, e.g. alice@example.com'),
-    key: z.string().describe('the public key line, ssh-ed25519 AAAA…'),
-    signed,
-  }),
+  input: () =>
+    z.object({
+      name: z.string().describe('the principal, e.g. alice@example.com'),
+      key: z.string().describe('the public key line, ssh-ed25519 AAAA…'),
+      signed,
+    }),
   async run(input: Omit<ApproversChange, 'action'>, ctx) {
     return hostOf(ctx).changeApprovers({ ...input, action: 'add' }, ctx.actor)
   },
@@ -57,7 +59,7 @@ export const approversRemoveTool: ToolDefinition = {
   title: 'Remove an approver',
   description:
     'Removes every key of a principal from .driftcore/allowed_signers; signed by an approver listed.',
-  input: z.object({ name: z.string(), signed }),
+  input: () => z.object({ name: z.string(), signed }),
   async run(input: Omit<ApproversChange, 'action'>, ctx) {
     return hostOf(ctx).changeApprovers({ ...input, action: 'remove' }, ctx.actor)
   },

@@ -17,7 +17,7 @@ import { Launcher } from '../launcher/launch.js'
 import { Locks } from '../locks/locks.js'
 import { createLogger, type Logger, type LogSink } from '../logging/logger.js'
 import { PolicyStore, type ActivePolicy } from '../policy/snapshots.js'
-import { Registry, type Contribution } from '../registry/registry.js'
+import { Registry, type Contribution, type SchemaBuild } from '../registry/registry.js'
 import {
   createSecretResolver,
   registerConfigSecrets,
@@ -41,6 +41,8 @@ export interface KernelOptions {
   userConfigDir?: string
   /** Without oclif (tests, benchmarks): the contributions to register. */
   contributions?: readonly Contribution[]
+  /** When tool schemas given as functions are built (`now` unless told; see `SchemaBuild`). */
+  schemas?: SchemaBuild
   logSink?: LogSink
 }
 
@@ -81,7 +83,10 @@ export async function openKernel(options: KernelOptions = {}): Promise<Kernel> {
   const contributions =
     options.contributions ?? (options.oclif ? await loadContributions(options.oclif, env) : [])
   const userConfigDir = options.userConfigDir ?? options.oclif?.configDir
-  const { registry, handlers } = Registry.create(contributions)
+  const { registry, handlers } = Registry.create(
+    contributions,
+    options.schemas === undefined ? {} : { schemas: options.schemas },
+  )
   const config = await loadConfig({
     paths,
     env,

@@ -18,20 +18,22 @@ export const policyRollbackTool: ToolDefinition = {
   idempotent: true,
   // It touches driftcore's own records only (snapshots, the index, the audit log).
   inProcess: { paths: () => [], bounded: true },
-  input: z.object({
-    to: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe('snapshot version (default: the one before the current)'),
-  }),
-  output: z.object({
-    version: z.number(),
-    hash: z.string(),
-    from: z.number().nullable(),
-    pinned: z.literal(true),
-  }),
+  input: () =>
+    z.object({
+      to: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe('snapshot version (default: the one before the current)'),
+    }),
+  output: () =>
+    z.object({
+      version: z.number(),
+      hash: z.string(),
+      from: z.number().nullable(),
+      pinned: z.literal(true),
+    }),
   async run(input: { to?: number }, ctx) {
     return { ...(await hostOf(ctx).rollbackPolicy(ctx.actor, input.to)), pinned: true as const }
   },

@@ -9,16 +9,18 @@ import { poolExecTool } from '../workflow/tools/pool-exec.js'
 import { defineTool } from './define.js'
 import type { Capabilities, ToolDefinition } from './types.js'
 
-const decisionSchema = z.object({
-  decision: z.enum(['ALLOW', 'ALLOW_WITH_CONSTRAINTS', 'REQUIRE_APPROVAL', 'DENY']),
-  rule_ids: z.array(z.string()),
-  deciding_rule: z.string().nullable(),
-  reason: z.string(),
-  constraints: z.record(z.string(), z.unknown()),
-  approvers: z.array(z.array(z.string())).optional(),
-  approvals_required: z.number().optional(),
-  snapshot: z.object({ version: z.number(), hash: z.string() }),
-})
+const decisionSchema = z.lazy(() =>
+  z.object({
+    decision: z.enum(['ALLOW', 'ALLOW_WITH_CONSTRAINTS', 'REQUIRE_APPROVAL', 'DENY']),
+    rule_ids: z.array(z.string()),
+    deciding_rule: z.string().nullable(),
+    reason: z.string(),
+    constraints: z.record(z.string(), z.unknown()),
+    approvers: z.array(z.array(z.string())).optional(),
+    approvals_required: z.number().optional(),
+    snapshot: z.object({ version: z.number(), hash: z.string() }),
+  }),
+)
 
 const auditVerify: ToolDefinition = {
   id: 'audit.verify',
@@ -29,18 +31,19 @@ const auditVerify: ToolDefinition = {
   risk: ['read'],
   // It reads driftcore's own records only, but hashes the whole log in-process: not bounded.
   inProcess: { paths: () => [] },
-  input: z.object({}),
-  output: z.object({
-    ok: z.boolean(),
-    records: z.number(),
-    segments: z.number(),
-    last_hash: z.string(),
-    checkpoints: z.number().optional(),
-    problem: z
-      .object({ segment: z.string(), line: z.number(), seq: z.number().optional(), message: z.string() })
-      .optional(),
-    approval_problems: z.array(z.string()),
-  }),
+  input: () => z.object({}),
+  output: () =>
+    z.object({
+      ok: z.boolean(),
+      records: z.number(),
+      segments: z.number(),
+      last_hash: z.string(),
+      checkpoints: z.number().optional(),
+      problem: z
+        .object({ segment: z.string(), line: z.number(), seq: z.number().optional(), message: z.string() })
+        .optional(),
+      approval_problems: z.array(z.string()),
+    }),
   verdict: (r: {
     ok: boolean
     records: number
@@ -71,16 +74,17 @@ const policySimulate: ToolDefinition = {
   capability: 'policy.read',
   risk: ['read'],
   inProcess: { paths: () => [], bounded: true },
-  input: z.object({
-    tool: z.string().describe('the tool id to decide about'),
-    input: z.unknown().optional().describe('the input the call would have'),
-    actor: z
-      .object({ type: z.string(), id: z.string() })
-      .optional()
-      .describe('who would call it (default: the caller)'),
-    environment: z.string().optional(),
-  }),
-  output: decisionSchema,
+  input: () =>
+    z.object({
+      tool: z.string().describe('the tool id to decide about'),
+      input: z.unknown().optional().describe('the input the call would have'),
+      actor: z
+        .object({ type: z.string(), id: z.string() })
+        .optional()
+        .describe('who would call it (default: the caller)'),
+      environment: z.string().optional(),
+    }),
+  output: () => decisionSchema,
   async run(
     input: { tool: string; input?: unknown; actor?: { type: string; id: string }; environment?: string },
     ctx,
@@ -102,8 +106,9 @@ const configEffective: ToolDefinition = {
   capability: 'config.read',
   risk: ['read'],
   inProcess: { paths: () => [], bounded: true },
-  input: z.object({}),
-  output: z.object({ values: z.record(z.string(), z.unknown()), version: z.number(), hash: z.string() }),
+  input: () => z.object({}),
+  output: () =>
+    z.object({ values: z.record(z.string(), z.unknown()), version: z.number(), hash: z.string() }),
   async run(_input, ctx) {
     return { values: { ...ctx.config }, version: ctx.configMeta.version, hash: ctx.configMeta.hash }
   },
@@ -117,22 +122,23 @@ const approvalStatus: ToolDefinition = {
   capability: 'approvals.read',
   risk: ['read'],
   inProcess: { paths: () => [], bounded: true },
-  input: z.object({ id: z.string().regex(/^apr_[0-9a-f]+$/, 'approval ids look like apr_0123abcd') }),
-  output: z.object({
-    id: z.string(),
-    status: z.enum(['pending', 'approved', 'denied', 'used', 'expired', 'withdrawn']),
-    tool: z.string(),
-    expires_at: z.string(),
-    decided_by: z.object({ type: z.string(), id: z.string() }).optional(),
-    /** A request that needs several people: how many, and who approved so far. */
-    approvals: z
-      .object({
-        required: z.number(),
-        given: z.number(),
-        by: z.array(z.object({ type: z.string(), id: z.string() })),
-      })
-      .optional(),
-  }),
+  input: () => z.object({ id: z.string().regex(/^apr_[0-9a-f]+$/, 'approval ids look like apr_0123abcd') }),
+  output: () =>
+    z.object({
+      id: z.string(),
+      status: z.enum(['pending', 'approved', 'denied', 'used', 'expired', 'withdrawn']),
+      tool: z.string(),
+      expires_at: z.string(),
+      decided_by: z.object({ type: z.string(), id: z.string() }).optional(),
+      /** A request that needs several people: how many, and who approved so far. */
+      approvals: z
+        .object({
+          required: z.number(),
+          given: z.number(),
+          by: z.array(z.object({ type: z.string(), id: z.string() })),
+        })
+        .optional(),
+    }),
   async run(input: { id: string }, ctx) {
     const r = await readApproval(ctx.paths.state, input.id)
     return {
@@ -163,21 +169,23 @@ const approvalRequest: ToolDefinition = {
   risk: ['write'],
   idempotent: true,
   inProcess: { paths: () => [], bounded: true },
-  input: z.strictObject({
-    workflow: z.string().min(1).max(200),
-    step: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a workflow step id'),
-    run_id: z.string().min(1).max(200),
-    message: z.string().min(1).max(4000),
-    approvers: z.array(z.string().min(1)).optional(),
-    ttl_ms: z.number().int().positive().optional(),
-  }),
-  output: z.object({
-    id: z.string(),
-    status: z.enum(['pending', 'approved', 'denied', 'expired', 'withdrawn']),
-    expires_at: z.string(),
-    decided_by: z.object({ type: z.string(), id: z.string() }).optional(),
-    comment: z.string().optional(),
-  }),
+  input: () =>
+    z.strictObject({
+      workflow: z.string().min(1).max(200),
+      step: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a workflow step id'),
+      run_id: z.string().min(1).max(200),
+      message: z.string().min(1).max(4000),
+      approvers: z.array(z.string().min(1)).optional(),
+      ttl_ms: z.number().int().positive().optional(),
+    }),
+  output: () =>
+    z.object({
+      id: z.string(),
+      status: z.enum(['pending', 'approved', 'denied', 'expired', 'withdrawn']),
+      expires_at: z.string(),
+      decided_by: z.object({ type: z.string(), id: z.string() }).optional(),
+      comment: z.string().optional(),
+    }),
   async run(input: WorkflowDecisionInput, ctx) {
     return hostOf(ctx).workflowDecision(input, ctx.actor, ctx.traceId)
   },

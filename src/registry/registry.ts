@@ -19,7 +19,20 @@ import type {
 } from './types.js'
 
 /** A tool as everyone but the gate sees it: its contract, without its handler. */
-export type ToolDescriptor = Omit<ToolDefinition, 'run' | 'locks'> & { plugin: string }
+export type ToolDescriptor = Omit<ToolDefinition, 'run' | 'locks' | 'input' | 'output'> & {
+  plugin: string
+  input: z.ZodType
+  output: z.ZodType
+}
+
+/**
+ * When tool schemas given as functions are built. `now`: while the registry is made, so a
+ * plugin whose function fails is refused as a whole, like any other bad contribution. `on-use`:
+ * the first time a schema is read, for a process that calls one tool of the shipped plugins
+ * (the direct `tools call` entry), where building every other tool's schemas was a fifth of
+ * its start-up; a function that fails then fails that use, naming the plugin.
+ */
+export type SchemaBuild = 'now' | 'on-use'
 export type ResourceDescriptor = Omit<ResourceDefinition, 'read'> & { plugin: string; template: boolean }
 export type PromptDescriptor = Omit<PromptDefinition, 'render'> & { plugin: string }
 
@@ -91,23 +104,40 @@ export class Registry {
    * is refused as a whole and listed by `refused()`, so one bad plugin never takes the other
    * plugins' tools away; the first plugin to own a name or an object keeps it.
    */
-  static create(contributions: readonly Contribution[]): { registry: Registry; handlers: HandlerTable } {
+  static create(
+    contributions: readonly Contribution[],
+    options: { schemas?: SchemaBuild } = {},
+  ): { registry: Registry; handlers: HandlerTable } {
     const registry = new Registry()
+    const build = options.schemas ?? 'now'
     const runs = new Map<string, { run: ToolHandler; locks: ToolDefinition['locks'] }>()
     const reads = new Map<string, ResourceReader>()
     for (const contribution of contributions) {
       let admitted: Admitted
       try {
-        admitted = registry.admit(contribution)
+        admitted = registry.admit(contribution, build)
       } catch (error) {
         registry.refusals.push({ plugin: contribution.plugin, error: toDriftcoreError(error) })
         continue
       }
-      const { plugin, claims, tools, resources, prompts, sections, executors } = admitted
+      const { plugin, claims, tools, schemas, resources, prompts, sections, executors } = admitted
       for (const executor of executors)
         registry.executorMap.set(executor.id, Object.freeze({ ...executor, plugin }))
       for (const tool of tools) {
-        registry.toolMap.set(tool.id, Object.freeze({ ...without(tool, ['run', 'locks']), plugin }))
+        const { input, output } = schemas.get(tool)!
+        registry.toolMap.set(
+          tool.id,
+          Object.freeze({
+            ...without(tool, ['run', 'locks', 'input', 'output']),
+            plugin,
+            get input() {
+              return input()
+            },
+            get output() {
+              return output()
+            },
+          }),
+        )
         runs.set(tool.id, {
           // The context is marked as this tool's, so a handler made by defineTool runs only here.
           run: (input, ctx) => {
@@ -116,8 +146,9 @@ export class Registry {
           },
           locks: tool.locks ? (input) => tool.locks!(input) : undefined,
         })
-        for (const [, object] of toolParts(tool))
-          if (object) registry.objectOwner.set(object, { plugin, name: tool.id })
+        const owned = toolParts(tool).map(([, object]) => object)
+        if (build === 'now') owned.push(input(), output())
+        for (const object of owned) if (object) registry.objectOwner.set(object, { plugin, name: tool.id })
       }
       for (const resource of resources) {
         const template = /\{[^}]+\}/.test(resource.uri)
@@ -284,7 +315,7 @@ export class Registry {
   }
 
   // Checks everything a plugin contributes before any of it counts.
-  private admit(contribution: Contribution): Admitted {
+  private admit(contribution: Contribution, build: SchemaBuild): Admitted {
     const { plugin } = contribution
     if (contribution.error) throw contribution.error
     const claims =
@@ -323,14 +354,21 @@ export class Registry {
         throw outsidePrefixes(plugin, `executor "${executor.id}"`, claims.prefixes, '')
     }
     const ids = new Set<string>()
+    const schemas = new Map<ToolDefinition, ToolSchemas>()
     for (const tool of tools) {
       this.checkTool(tool, plugin)
+      const built = { input: schemaOf(plugin, tool, 'input'), output: schemaOf(plugin, tool, 'output') }
+      schemas.set(tool, built)
       const prior = this.toolMap.get(tool.id)
       if (prior || ids.has(tool.id)) throw duplicate('tool', tool.id, prior?.plugin ?? plugin, plugin)
       ids.add(tool.id)
       if (!claims.prefixes.includes(tool.id.split('.')[0]!))
         throw outsidePrefixes(plugin, `tool id "${tool.id}"`, claims.prefixes, '.')
       const parts = toolParts(tool)
+      // Built now, the schemas a function returns must be this plugin's too.
+      if (build === 'now')
+        for (const part of ['input', 'output'] as const)
+          if (typeof tool[part] === 'function') parts.push([`${part} schema`, built[part]()])
       this.checkOwnership(plugin, `tool ${tool.id}`, tool.id, definedName(parts[1]![1]), parts)
     }
     const uris = new Set<string>()
@@ -368,7 +406,7 @@ export class Registry {
         throw outsidePrefixes(plugin, `config section "${section}"`, claims.prefixes, ':')
       if (!isZod(schema)) throw refusal(plugin, `config section "${section}" is not a zod schema`)
     }
-    return { plugin, claims, tools, resources, prompts, sections, executors }
+    return { plugin, claims, tools, schemas, resources, prompts, sections, executors }
   }
 
   // A handler, schema or definition object belongs to the first plugin that contributed it, and
@@ -403,7 +441,8 @@ export class Registry {
     if (typeof tool.run !== 'function') problems.push('run must be a function')
     if (tool.content !== undefined && typeof tool.content !== 'function')
       problems.push('content must be a function of the output')
-    if (!isZod(tool.input) || !isZod(tool.output)) problems.push('input and output must be zod schemas')
+    if (!isSchema(tool.input) || !isSchema(tool.output))
+      problems.push('input and output must be zod schemas or functions that return one')
     if (problems.length > 0) {
       throw new DriftcoreError(
         'invalid_input',
@@ -447,10 +486,17 @@ function resourceParts(resource: ResourceDefinition): [string, unknown][] {
 }
 /* eslint-enable @typescript-eslint/unbound-method */
 
+/** A tool's schemas, each built (once) when first asked for. */
+interface ToolSchemas {
+  input: () => z.ZodType
+  output: () => z.ZodType
+}
+
 interface Admitted {
   plugin: string
   claims: PluginClaims
   tools: ToolDefinition[]
+  schemas: Map<ToolDefinition, ToolSchemas>
   resources: ResourceDefinition[]
   prompts: PromptDefinition[]
   sections: [string, z.ZodType][]
@@ -470,4 +516,39 @@ function without<T extends object, K extends keyof T>(value: T, keys: K[]): Omit
 
 function isZod(value: unknown): value is z.ZodType {
   return value !== null && typeof value === 'object' && typeof (value as z.ZodType).safeParse === 'function'
+}
+
+function isSchema(value: unknown): boolean {
+  return isZod(value) || typeof value === 'function'
+}
+
+// A tool's input or output schema as given, or, given a function, what it returns when first
+// asked (and the same object every time after).
+function schemaOf(plugin: string, tool: ToolDefinition, part: 'input' | 'output'): () => z.ZodType {
+  const given = tool[part]
+  if (typeof given !== 'function') return () => given
+  let built: z.ZodType | undefined
+  return () => (built ??= buildSchema(plugin, tool.id, part, given))
+}
+
+function buildSchema(plugin: string, id: string, part: string, build: () => unknown): z.ZodType {
+  let schema: unknown
+  try {
+    schema = build()
+  } catch (error) {
+    throw invalidSchema(plugin, id, `building its ${part} schema failed: ${(error as Error).message}`, error)
+  }
+  if (!isZod(schema)) throw invalidSchema(plugin, id, `its ${part} function returned no zod schema`)
+  return schema
+}
+
+function invalidSchema(plugin: string, id: string, problem: string, cause?: unknown): DriftcoreError {
+  return new DriftcoreError(
+    'invalid_input',
+    `plugin ${plugin} contributes an invalid tool "${id}": ${problem}`,
+    {
+      hint: removeHint(plugin),
+      ...(cause === undefined ? {} : { cause }),
+    },
+  )
 }

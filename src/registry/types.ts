@@ -80,8 +80,18 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   risk: RiskTag[]
   /** Programs or facilities it needs: drush, git, php, network… (shown by doctor). */
   requires?: string[]
-  input: I
-  output: O
+  /**
+   * The schema of what it takes, or a function that builds it. A function is called once, when
+   * the schema is first needed (the tool is called, described or listed), so a `driftcore tools
+   * call` of another tool never pays for building it: zod schemas cost tens of microseconds
+   * each to build, and the shipped plugins' schemas were a fifth of every call's start-up.
+   *
+   * @example
+   * input: () => z.object({ site: z.string() }),
+   */
+  input: I | (() => I)
+  /** The schema of what it returns, or a function that builds it (as `input`). */
+  output: O | (() => O)
   /**
    * Calling it again with the same input changes nothing more (a cache rebuild, an import of the
    * same config, setting a key to the value it has). MCP clients see it as `idempotentHint`, and

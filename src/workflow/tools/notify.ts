@@ -8,14 +8,15 @@ import type { ToolContext, ToolDefinition } from '../../registry/types.js'
 
 type Sink = CoreConfig['workflow']['notify']['sinks'][string]
 
-const input = z.object({
-  message: z.string().min(1),
-  sinks: z.array(z.string()).min(1),
-  data: z.record(z.string(), z.unknown()).optional(),
-  run_id: z.string().optional(),
-  step: z.string().optional(),
-})
-type NotifyInput = z.output<typeof input>
+const input = () =>
+  z.object({
+    message: z.string().min(1),
+    sinks: z.array(z.string()).min(1),
+    data: z.record(z.string(), z.unknown()).optional(),
+    run_id: z.string().optional(),
+    step: z.string().optional(),
+  })
+type NotifyInput = z.output<ReturnType<typeof input>>
 
 /**
  * A workflow's notify step, as a tool so it is decided and audited like every action. The
@@ -30,7 +31,8 @@ export const notifyTool: ToolDefinition = {
   capability: 'workflow.notify',
   risk: ['write', 'network'],
   input,
-  output: z.object({ delivered: z.array(z.object({ sink: z.string(), status: z.number().optional() })) }),
+  output: () =>
+    z.object({ delivered: z.array(z.object({ sink: z.string(), status: z.number().optional() })) }),
   // It posts webhooks itself, so it checks network: none itself, before the first delivery.
   inProcess: {
     network: 'checked',

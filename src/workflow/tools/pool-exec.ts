@@ -20,8 +20,8 @@ export const poolExecTool: ToolDefinition = {
   risk: ['exec'],
   // All of its work is the worker process; it only parses what the worker printed.
   inProcess: { paths: () => [], bounded: true },
-  input: z.object({ pool: z.string(), job: jobEnvelopeSchema }),
-  output: z.object({ output: z.unknown() }),
+  input: () => z.object({ pool: z.string(), job: jobEnvelopeSchema }),
+  output: () => z.object({ output: z.unknown() }),
   async run(input: { pool: string; job: z.output<typeof jobEnvelopeSchema> }, ctx) {
     const pool = (ctx.config.pools as PoolsConfig | undefined)?.[input.pool]
     if (!pool || !('command' in pool.handler))

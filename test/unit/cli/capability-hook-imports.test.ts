@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { REPO } from '../../helpers/project.js'
 
@@ -60,6 +61,23 @@ describe('what a capabilities hook loads on every start', () => {
 
     it(`${plugin}'s hook loads neither oclif nor the position-keeping YAML parser`, () => {
       expect(packagesLoadedBy(file).filter((p) => NOT_FOR_CAPABILITIES.includes(p))).toEqual([])
+    })
+  }
+})
+
+// `tools call` builds only the schemas of the tool it calls (`schemas: 'on-use'`), which pays
+// only for schemas given as functions: a tool whose schema is built at import costs every call
+// of every other tool.
+describe("the shipped tools' schemas", () => {
+  for (const [plugin, file] of Object.entries(HOOKS)) {
+    it(`${plugin}'s tools give their input and output schemas as functions, built on first use`, async () => {
+      const hook = (await import(pathToFileURL(path.join(REPO, file)).href)) as {
+        default: () => Promise<{ tools?: { id: string; input: unknown; output: unknown }[] }>
+      }
+      const eager = ((await hook.default()).tools ?? [])
+        .flatMap((t) => (['input', 'output'] as const).map((part) => [t.id, part, typeof t[part]]))
+        .filter(([, , type]) => type !== 'function')
+      expect(eager).toEqual([])
     })
   }
 })

@@ -51,6 +51,40 @@ describe('the gate', () => {
     })
   })
 
+  it('refuses an input padded with a key the tool does not take when its schema is a z.lazy object, as for a plain one', async () => {
+    const lazyKernel = await testKernel(project, [
+      {
+        plugin: 'driftcore-plugin-lazy',
+        claims: { prefixes: ['lazy'], resources: [] },
+        capabilities: {
+          tools: [
+            {
+              id: 'lazy.echo',
+              description: 'Echoes its name.',
+              capability: 'lazy.read',
+              risk: ['read'],
+              input: z.lazy(() => z.object({ name: z.string() })),
+              output: () => z.object({ name: z.string() }),
+              run: async (input: { name: string }) => ({ name: input.name }),
+            },
+          ],
+        },
+      },
+    ])
+    try {
+      await expect(
+        lazyKernel.gate.invoke('lazy.echo', { name: 'a', admin: true }, agent),
+      ).rejects.toMatchObject({
+        code: 'invalid_input',
+        message: expect.stringContaining('admin'),
+      })
+      const ok = await lazyKernel.gate.invoke('lazy.echo', { name: 'a' }, agent)
+      expect(ok.output).toEqual({ name: 'a' })
+    } finally {
+      await lazyKernel.close()
+    }
+  })
+
   it('refuses an unknown tool with a suggestion', async () => {
     await expect(kernel.gate.invoke('hello.gret', {}, agent)).rejects.toMatchObject({
       code: 'not_found',

@@ -114,6 +114,94 @@ describe('the registry', () => {
     ])
   })
 
+  it('builds schemas given as functions while it registers them, refusing a plugin whose function fails', () => {
+    let built = 0
+    const input = () => {
+      built += 1
+      return z.object({ name: z.string() })
+    }
+    const { registry } = Registry.create([
+      { plugin: 'plugin-a', capabilities: { tools: [tool('a.read', { input })] } },
+      {
+        plugin: 'plugin-b',
+        capabilities: {
+          tools: [
+            tool('b.read', {
+              input: () => {
+                throw new Error('boom')
+              },
+            }),
+          ],
+        },
+      },
+      {
+        plugin: 'plugin-c',
+        capabilities: { tools: [tool('c.read', { output: () => 'no schema' as never })] },
+      },
+    ])
+    expect(built).toBe(1)
+    expect(registry.tools().map((t) => t.id)).toEqual(['a.read'])
+    // Built once: every read of the descriptor is the same schema object.
+    expect(registry.tool('a.read').input).toBe(registry.tool('a.read').input)
+    expect(registry.tool('a.read').input.safeParse({ name: 'x' }).success).toBe(true)
+    expect(built).toBe(1)
+    expect(refusals(registry)).toEqual([
+      ['plugin-b', expect.stringMatching(/invalid tool "b\.read": building its input schema failed: boom/)],
+      [
+        'plugin-c',
+        expect.stringMatching(/invalid tool "c\.read": its output function returned no zod schema/),
+      ],
+    ])
+  })
+
+  it("refuses a plugin whose schema function returns another plugin's schema", () => {
+    const owned = tool('a.run')
+    const { registry } = Registry.create([
+      { plugin: 'plugin-a', capabilities: { tools: [owned] } },
+      {
+        plugin: 'plugin-b',
+        capabilities: { tools: [tool('b.run', { output: () => owned.output as z.ZodType })] },
+      },
+    ])
+    expect(refusals(registry)[0]?.[1]).toMatch(
+      /plugin plugin-b is refused: its tool b\.run reuses the output schema of a\.run/,
+    )
+  })
+
+  it("with schemas built on use, builds a tool's schemas only when they are read, and a bad one fails that read", () => {
+    const built: string[] = []
+    const lazyTool = (id: string, build: () => z.ZodType) =>
+      tool(id, {
+        input: () => {
+          built.push(id)
+          return build()
+        },
+      })
+    const { registry } = Registry.create(
+      [
+        {
+          plugin: 'plugin-a',
+          capabilities: {
+            tools: [
+              lazyTool('a.one', () => z.object({})),
+              lazyTool('a.two', () => {
+                throw new Error('boom')
+              }),
+            ],
+          },
+        },
+      ],
+      { schemas: 'on-use' },
+    )
+    expect(registry.tools().map((t) => t.id)).toEqual(['a.one', 'a.two'])
+    expect(built).toEqual([])
+    expect(registry.tool('a.one').input.safeParse({}).success).toBe(true)
+    expect(built).toEqual(['a.one'])
+    expect(() => registry.tool('a.two').input).toThrow(
+      /plugin plugin-a contributes an invalid tool "a\.two": building its input schema failed: boom/,
+    )
+  })
+
   it('refuses a defineTool handler under another id, whichever plugin comes first', () => {
     const exec = defineTool(tool('a.exec', { risk: ['exec'] }))
     const { registry } = Registry.create([

@@ -12,8 +12,8 @@ export const cacheRebuild = defineTool({
   idempotent: true,
   requires: ['drush'],
   inProcess: drushOnly,
-  input: z.object({}),
-  output: z.object({ ok: z.boolean(), logs: logsSchema, duration_ms: z.number() }),
+  input: () => z.object({}),
+  output: () => z.object({ ok: z.boolean(), logs: logsSchema, duration_ms: z.number() }),
   locks: () => siteLock('exclusive'),
   precheck: drushFound,
   // Its one effect is the Drush run: a call that fails before it keeps its approval.

@@ -3,9 +3,11 @@ import path from 'node:path'
 import type { InProcessWork, LockRequest, PrecheckContext, ProjectPaths } from 'driftcore/api'
 import { commandWords, drushSettings } from '../settings/sections.js'
 
-export const logsSchema = z
-  .array(z.object({ level: z.string(), message: z.string(), where: z.string().optional() }))
-  .describe("Drush's log lines ([success], [notice], [warning], [error]…) as entries")
+export const logsSchema = z.lazy(() =>
+  z
+    .array(z.object({ level: z.string(), message: z.string(), where: z.string().optional() }))
+    .describe("Drush's log lines ([success], [notice], [warning], [error]…) as entries"),
+)
 
 export const machineName = z
   .string()

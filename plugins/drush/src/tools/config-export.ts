@@ -9,10 +9,12 @@ import { drushSettings } from '../settings/sections.js'
 import { rememberExport } from '../state/exports.js'
 import { exchangeRoot, logsSchema, siteLock } from './common.js'
 
-export const exportOutput = recordSummarySchema.extend({
-  record: z.string().describe('the export record artifact: manifest, digest and tarball reference'),
-  logs: logsSchema,
-})
+export const exportOutput = z.lazy(() =>
+  recordSummarySchema.unwrap().extend({
+    record: z.string().describe('the export record artifact: manifest, digest and tarball reference'),
+    logs: logsSchema,
+  }),
+)
 
 /**
  * Exports the live site's config into an exchange folder and keeps it as artifacts: the
@@ -67,8 +69,8 @@ export const configExport = defineTool({
   requires: ['drush'],
   // It reads and packs the whole export itself: its work grows with the site, so not bounded.
   inProcess: { paths: (_input, env) => [exchangeRoot(env)] },
-  input: z.object({}),
-  output: exportOutput,
+  input: () => z.object({}),
+  output: () => exportOutput,
   locks: () => siteLock('shared'),
   async run(_input, ctx) {
     return exportSite(ctx)

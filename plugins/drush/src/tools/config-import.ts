@@ -9,17 +9,18 @@ import { drushFound, logsSchema, siteLock, sourceSpec, specPaths } from './commo
 import { exportSite } from './config-export.js'
 import { importPreview } from '../drift/preview.js'
 
-const input = z.object({
-  source: sourceSpec
-    .optional()
-    .describe("what to import (a folder, tarball, baseline, export…); default: the site's own sync folder"),
-  objects: z
-    .array(z.string().min(1))
-    .min(1)
-    .optional()
-    .describe('import only these objects (a partial import: nothing is deleted); needs a source'),
-  backup: z.boolean().default(true).describe("export the site's config first, so the import can be undone"),
-})
+const input = () =>
+  z.object({
+    source: sourceSpec
+      .optional()
+      .describe("what to import (a folder, tarball, baseline, export…); default: the site's own sync folder"),
+    objects: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('import only these objects (a partial import: nothing is deleted); needs a source'),
+    backup: z.boolean().default(true).describe("export the site's config first, so the import can be undone"),
+  })
 
 export const configImport = defineTool({
   id: 'drush.configImport',
@@ -32,14 +33,15 @@ export const configImport = defineTool({
   requires: ['drush'],
   inProcess: { paths: (args, env) => specPaths(env, [args.source], true) },
   input,
-  output: z.object({
-    source: z.string().nullable(),
-    partial: z.boolean(),
-    objects: z.number().describe('how many objects were handed to Drush'),
-    digest: z.string().nullable().describe('digest of what was imported'),
-    backup: z.string().nullable().describe('export record of the site before the import'),
-    logs: logsSchema,
-  }),
+  output: () =>
+    z.object({
+      source: z.string().nullable(),
+      partial: z.boolean(),
+      objects: z.number().describe('how many objects were handed to Drush'),
+      digest: z.string().nullable().describe('digest of what was imported'),
+      backup: z.string().nullable().describe('export record of the site before the import'),
+      logs: logsSchema,
+    }),
   locks: () => siteLock('exclusive'),
   preview: (args, env) => importPreview(args, env),
   precheck(args, env) {

@@ -14,18 +14,20 @@ export const configStatus = defineTool({
   risk: ['read'],
   requires: ['drush'],
   inProcess: drushOnly,
-  input: z.object({
-    prefix: z
-      .string()
-      .regex(/^[a-z0-9_.]+$/)
-      .optional()
-      .describe('only objects whose name starts with this, e.g. node.type.'),
-  }),
-  output: z.object({
-    in_sync: z.boolean(),
-    differences: z.array(z.object({ name: z.string(), state: z.string() })),
-    logs: logsSchema,
-  }),
+  input: () =>
+    z.object({
+      prefix: z
+        .string()
+        .regex(/^[a-z0-9_.]+$/)
+        .optional()
+        .describe('only objects whose name starts with this, e.g. node.type.'),
+    }),
+  output: () =>
+    z.object({
+      in_sync: z.boolean(),
+      differences: z.array(z.object({ name: z.string(), state: z.string() })),
+      logs: logsSchema,
+    }),
   async run(input, ctx) {
     const run = await runDrush(ctx, {
       command: 'config:status',

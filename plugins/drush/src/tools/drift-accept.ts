@@ -27,18 +27,20 @@ export const driftAccept = defineTool({
   risk: ['write'],
   idempotent: true,
   inProcess: { paths: (input, env) => specPaths(env, [input.baseline, input.current]) },
-  input: z.object({
-    baseline: sourceSpec.describe('the baseline to update: a config folder or a saved baseline'),
-    current: sourceSpec.describe("the site's current export"),
-    objects: z.array(z.string().min(1)).min(1).describe('the config objects to accept'),
-  }),
-  output: z.object({
-    baseline: z.string(),
-    written: z.array(z.string()),
-    deleted: z.array(z.string()),
-    previous: z.string().describe("an artifact holding the baseline's state before"),
-    digest: z.string().describe("the baseline's digest after"),
-  }),
+  input: () =>
+    z.object({
+      baseline: sourceSpec.describe('the baseline to update: a config folder or a saved baseline'),
+      current: sourceSpec.describe("the site's current export"),
+      objects: z.array(z.string().min(1)).min(1).describe('the config objects to accept'),
+    }),
+  output: () =>
+    z.object({
+      baseline: z.string(),
+      written: z.array(z.string()),
+      deleted: z.array(z.string()),
+      previous: z.string().describe("an artifact holding the baseline's state before"),
+      digest: z.string().describe("the baseline's digest after"),
+    }),
   locks: (input) => [{ key: `drift:baseline:${input.baseline}`, mode: 'exclusive' }],
   preview: (input, env) => acceptPreview(input, env),
   verdict: (out) => ({

@@ -14,23 +14,25 @@ export const driftSnapshot = defineTool({
   capability: 'drift.read',
   risk: ['read'],
   inProcess: { paths: (input, env) => specPaths(env, [input.source]) },
-  input: z.object({
-    source: sourceSpec.describe('the export to save: a folder, a .tar.gz, an export record or artifact'),
-    name: z
-      .string()
-      .default('main')
-      .refine(isBaselineName, 'a baseline name is letters, digits, ., _ and - (up to 64)'),
-  }),
-  output: z.object({
-    name: z.string(),
-    file: z.string(),
-    digest: z.string(),
-    files: z.number(),
-    bytes: z.number(),
-    tar: z.string().nullable(),
-    previous: z.string().nullable(),
-    created_at: z.string(),
-  }),
+  input: () =>
+    z.object({
+      source: sourceSpec.describe('the export to save: a folder, a .tar.gz, an export record or artifact'),
+      name: z
+        .string()
+        .default('main')
+        .refine(isBaselineName, 'a baseline name is letters, digits, ., _ and - (up to 64)'),
+    }),
+  output: () =>
+    z.object({
+      name: z.string(),
+      file: z.string(),
+      digest: z.string(),
+      files: z.number(),
+      bytes: z.number(),
+      tar: z.string().nullable(),
+      previous: z.string().nullable(),
+      created_at: z.string(),
+    }),
   locks: (input) => [{ key: `drift:baseline:${input.name}`, mode: 'exclusive' }],
   async run(input, ctx) {
     const loaded = await loadConfigSource(input.source, ctx)

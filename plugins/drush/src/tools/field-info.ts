@@ -5,19 +5,21 @@ import { runDrush } from '../drush/run.js'
 import { asText } from '../util/text.js'
 import { drushOnly, machineName } from './common.js'
 
-const fieldRow = z.object({
-  name: z.string(),
-  label: z.string(),
-  description: z.string(),
-  type: z.string(),
-  required: z.boolean(),
-  translatable: z.boolean(),
-  cardinality: z.number().describe('-1 is unlimited'),
-  default_value: z.unknown(),
-  handler: z.string().nullable(),
-  target_bundles: z.array(z.string()).nullable(),
-  allowed_values: z.unknown(),
-})
+const fieldRow = z.lazy(() =>
+  z.object({
+    name: z.string(),
+    label: z.string(),
+    description: z.string(),
+    type: z.string(),
+    required: z.boolean(),
+    translatable: z.boolean(),
+    cardinality: z.number().describe('-1 is unlimited'),
+    default_value: z.unknown(),
+    handler: z.string().nullable(),
+    target_bundles: z.array(z.string()).nullable(),
+    allowed_values: z.unknown(),
+  }),
+)
 
 export const fieldInfo = defineTool({
   id: 'drush.fieldInfo',
@@ -28,8 +30,8 @@ export const fieldInfo = defineTool({
   risk: ['read'],
   requires: ['drush'],
   inProcess: drushOnly,
-  input: z.object({ entity_type: machineName, bundle: machineName }),
-  output: z.object({ entity_type: z.string(), bundle: z.string(), fields: z.array(fieldRow) }),
+  input: () => z.object({ entity_type: machineName, bundle: machineName }),
+  output: () => z.object({ entity_type: z.string(), bundle: z.string(), fields: z.array(fieldRow) }),
   async run(input, ctx) {
     const run = await runDrush(ctx, {
       command: 'field:info',

@@ -7,24 +7,30 @@ import { loadSnapshot, saveSnapshot } from '../metadata/snapshots.js'
 import { drushSettings } from '../settings/sections.js'
 import { machineName, nameList, siteLock, sourceSpec, specPaths } from './common.js'
 
-const snapshotSchema = z.object({
-  id: z.string(),
-  taken_at: z.string(),
-  source: z.object({ kind: z.enum(['drush', 'config']), detail: z.string() }),
-  artifact: z.string(),
-  entity_types: z.number(),
-  bundles: z.number(),
-  fields: z.number(),
-})
+const snapshotSchema = z.lazy(() =>
+  z.object({
+    id: z.string(),
+    taken_at: z.string(),
+    source: z.object({ kind: z.enum(['drush', 'config']), detail: z.string() }),
+    artifact: z.string(),
+    entity_types: z.number(),
+    bundles: z.number(),
+    fields: z.number(),
+  }),
+)
 
-const countsSchema = z.object({ added: z.number(), removed: z.number(), changed: z.number() })
-const summarySchema = z.object({ entity_types: countsSchema, bundles: countsSchema, fields: countsSchema })
-const deltaSchema = z.object({
-  kind: z.enum(['entity_type', 'bundle', 'field']),
-  change: z.enum(['added', 'removed', 'changed']),
-  id: z.string(),
-  properties: z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })).optional(),
-})
+const countsSchema = z.lazy(() => z.object({ added: z.number(), removed: z.number(), changed: z.number() }))
+const summarySchema = z.lazy(() =>
+  z.object({ entity_types: countsSchema, bundles: countsSchema, fields: countsSchema }),
+)
+const deltaSchema = z.lazy(() =>
+  z.object({
+    kind: z.enum(['entity_type', 'bundle', 'field']),
+    change: z.enum(['added', 'removed', 'changed']),
+    id: z.string(),
+    properties: z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })).optional(),
+  }),
+)
 
 function countsText(summary: z.output<typeof summarySchema>): string {
   const parts = (['entity_types', 'bundles', 'fields'] as const).flatMap((kind) => {
@@ -47,22 +53,24 @@ export const metadataHarvest = defineTool({
   inProcess: {
     paths: (input, env) => specPaths(env, [input.source ?? drushSettings(env.config).config_dir], true),
   },
-  input: z.object({
-    from: z
-      .enum(['auto', 'drush', 'config'])
-      .default('auto')
-      .describe('auto: Drush when reachable, else the config export; drush; config: a config export only'),
-    source: sourceSpec
-      .optional()
-      .describe(
-        'the config export to read (default: drush.config_dir, or the sync folder drush status names)',
-      ),
-  }),
-  output: z.object({
-    snapshot: snapshotSchema,
-    previous: z.string().nullable(),
-    summary: summarySchema.nullable(),
-  }),
+  input: () =>
+    z.object({
+      from: z
+        .enum(['auto', 'drush', 'config'])
+        .default('auto')
+        .describe('auto: Drush when reachable, else the config export; drush; config: a config export only'),
+      source: sourceSpec
+        .optional()
+        .describe(
+          'the config export to read (default: drush.config_dir, or the sync folder drush status names)',
+        ),
+    }),
+  output: () =>
+    z.object({
+      snapshot: snapshotSchema,
+      previous: z.string().nullable(),
+      summary: summarySchema.nullable(),
+    }),
   locks: () => siteLock('shared'),
   verdict: ({ snapshot, previous, summary }) => ({
     ok: true,
@@ -109,12 +117,13 @@ export const entitySchema = defineTool({
   risk: ['read'],
   requires: ['drush'],
   inProcess: { paths: (_input, env) => specPaths(env, [], true) },
-  input: z.object({ entity_type: machineName.describe('the entity type, e.g. node') }),
-  output: z.object({
-    entity_type: entityTypeSchema,
-    snapshot: snapshotSchema,
-    deltas: z.array(deltaSchema),
-  }),
+  input: () => z.object({ entity_type: machineName.describe('the entity type, e.g. node') }),
+  output: () =>
+    z.object({
+      entity_type: entityTypeSchema,
+      snapshot: snapshotSchema,
+      deltas: z.array(deltaSchema),
+    }),
   locks: () => siteLock('shared'),
   async run(input, ctx) {
     const fresh = await harvestWithDrush(ctx, [input.entity_type])
@@ -160,16 +169,18 @@ export const metadataCompare = defineTool({
   risk: ['read'],
   // Two snapshots from driftcore's own records.
   inProcess: { paths: () => [] },
-  input: z.object({
-    from: z.string().default('previous').describe('a snapshot id, or previous'),
-    to: z.string().default('latest').describe('a snapshot id, or latest'),
-  }),
-  output: z.object({
-    from: z.string(),
-    to: z.string(),
-    summary: summarySchema,
-    deltas: z.array(deltaSchema),
-  }),
+  input: () =>
+    z.object({
+      from: z.string().default('previous').describe('a snapshot id, or previous'),
+      to: z.string().default('latest').describe('a snapshot id, or latest'),
+    }),
+  output: () =>
+    z.object({
+      from: z.string(),
+      to: z.string(),
+      summary: summarySchema,
+      deltas: z.array(deltaSchema),
+    }),
   verdict: ({ from, to, deltas }) => ({
     ok: true,
     summary:

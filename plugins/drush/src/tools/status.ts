@@ -17,12 +17,13 @@ export const status = defineTool({
   risk: ['read'],
   requires: ['drush'],
   inProcess: drushOnly,
-  input: z.object({}),
-  output: z.object({
-    status: z.record(z.string(), z.unknown()),
-    removed: z.array(z.string()).describe('keys removed because they hold secrets'),
-    bootstrapped: z.boolean(),
-  }),
+  input: () => z.object({}),
+  output: () =>
+    z.object({
+      status: z.record(z.string(), z.unknown()),
+      removed: z.array(z.string()).describe('keys removed because they hold secrets'),
+      bootstrapped: z.boolean(),
+    }),
   async run(_input, ctx) {
     const run = await runDrush(ctx, { command: 'core:status', options: { format: 'json' } })
     const all = parseDrushJson(run.stdout, 'core:status')

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { giteaApi, type Schemas } from '../api/client.js'
 import { apiWork, branchName, ownerField, ownerOf, READ, repoField, WRITE } from './common.js'
 
-const branchSchema = z.object({ name: z.string(), commit: z.string(), protected: z.boolean() })
+const branchSchema = z.lazy(() => z.object({ name: z.string(), commit: z.string(), protected: z.boolean() }))
 const branchOut = (b: Schemas['Branch']) => ({
   name: b.name ?? '',
   commit: b.commit?.id ?? '',
@@ -18,8 +18,9 @@ export const branchList = defineTool({
   risk: READ,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({ owner: ownerField, repo: repoField, limit: z.number().int().min(1).max(50).default(50) }),
-  output: z.object({ branches: z.array(branchSchema) }),
+  input: () =>
+    z.object({ owner: ownerField, repo: repoField, limit: z.number().int().min(1).max(50).default(50) }),
+  output: () => z.object({ branches: z.array(branchSchema) }),
   async run(input, ctx) {
     const api = await giteaApi(ctx)
     const owner = ownerOf(ctx, input.owner)
@@ -41,8 +42,9 @@ export const branchCreate = defineTool({
   risk: WRITE,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({ owner: ownerField, repo: repoField, branch: branchName, from: branchName.optional() }),
-  output: branchSchema,
+  input: () =>
+    z.object({ owner: ownerField, repo: repoField, branch: branchName, from: branchName.optional() }),
+  output: () => branchSchema,
   async run(input, ctx) {
     const api = await giteaApi(ctx)
     const owner = ownerOf(ctx, input.owner)

@@ -12,20 +12,22 @@ export const status = defineTool({
   risk: READ,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({
-    owner: ownerField,
-    repo: repoField,
-    ref: z.string().min(1).max(200).optional().describe('a branch, tag or commit'),
-    number: prNumber.optional().describe('or a pull request: its head commit'),
-  }),
-  output: z.object({
-    sha: z.string(),
-    state: z.string(),
-    total_count: z.number(),
-    statuses: z.array(
-      z.object({ context: z.string(), state: z.string(), description: z.string(), target_url: z.string() }),
-    ),
-  }),
+  input: () =>
+    z.object({
+      owner: ownerField,
+      repo: repoField,
+      ref: z.string().min(1).max(200).optional().describe('a branch, tag or commit'),
+      number: prNumber.optional().describe('or a pull request: its head commit'),
+    }),
+  output: () =>
+    z.object({
+      sha: z.string(),
+      state: z.string(),
+      total_count: z.number(),
+      statuses: z.array(
+        z.object({ context: z.string(), state: z.string(), description: z.string(), target_url: z.string() }),
+      ),
+    }),
   verdict: (out) => ({ ok: out.state === 'success', summary: `checks ${out.state} (${out.total_count})` }),
   async run(input, ctx) {
     if ((input.ref === undefined) === (input.number === undefined))
@@ -72,8 +74,8 @@ export const diff = defineTool({
   risk: READ,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({ owner: ownerField, repo: repoField, number: prNumber }),
-  output: z.object({ number: z.number(), diff: z.string(), files: z.array(z.string()) }),
+  input: () => z.object({ owner: ownerField, repo: repoField, number: prNumber }),
+  output: () => z.object({ number: z.number(), diff: z.string(), files: z.array(z.string()) }),
   async run(input, ctx) {
     const api = await giteaApi(ctx)
     const owner = ownerOf(ctx, input.owner)

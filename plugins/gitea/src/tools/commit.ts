@@ -15,73 +15,80 @@ import {
   WRITE,
 } from './common.js'
 
-export const changeSchema = z
-  .object({
-    path: z.string().min(1).max(4096).describe('the file, relative to the repository root'),
-    action: z.enum(['create', 'update', 'put', 'delete']).describe('put: create or replace'),
-    content: z.string().max(10_000_000).optional().describe('the new text (UTF-8)'),
-    content_base64: z.string().max(14_000_000).optional().describe('or the new bytes, base64'),
-  })
-  .refine((c) => c.action === 'delete' || (c.content === undefined) !== (c.content_base64 === undefined), {
-    message: 'create, update and put take exactly one of content and content_base64; delete takes neither',
-  })
-  .refine((c) => c.action !== 'delete' || (c.content === undefined && c.content_base64 === undefined), {
-    message: 'delete takes no content',
-  })
+export const changeSchema = z.lazy(() =>
+  z
+    .object({
+      path: z.string().min(1).max(4096).describe('the file, relative to the repository root'),
+      action: z.enum(['create', 'update', 'put', 'delete']).describe('put: create or replace'),
+      content: z.string().max(10_000_000).optional().describe('the new text (UTF-8)'),
+      content_base64: z.string().max(14_000_000).optional().describe('or the new bytes, base64'),
+    })
+    .refine((c) => c.action === 'delete' || (c.content === undefined) !== (c.content_base64 === undefined), {
+      message: 'create, update and put take exactly one of content and content_base64; delete takes neither',
+    })
+    .refine((c) => c.action !== 'delete' || (c.content === undefined && c.content_base64 === undefined), {
+      message: 'delete takes no content',
+    }),
+)
 
-export const fileSchema = z.object({
-  path: z.string(),
-  status: z.string(),
-  from: z.string().optional(),
-  additions: z.number(),
-  deletions: z.number(),
-  binary: z.boolean(),
-})
+export const fileSchema = z.lazy(() =>
+  z.object({
+    path: z.string(),
+    status: z.string(),
+    from: z.string().optional(),
+    additions: z.number(),
+    deletions: z.number(),
+    binary: z.boolean(),
+  }),
+)
 
-export const commitOutput = z.object({
-  owner: z.string(),
-  repo: z.string(),
-  branch: z.string(),
-  created_branch: z.boolean(),
-  parent: z.string(),
-  commit: z.string(),
-  files: z.array(fileSchema),
-  files_changed: z.number(),
-  lines_changed: z.number(),
-  pushed: z.boolean(),
-})
+export const commitOutput = z.lazy(() =>
+  z.object({
+    owner: z.string(),
+    repo: z.string(),
+    branch: z.string(),
+    created_branch: z.boolean(),
+    parent: z.string(),
+    commit: z.string(),
+    files: z.array(fileSchema),
+    files_changed: z.number(),
+    lines_changed: z.number(),
+    pushed: z.boolean(),
+  }),
+)
 
-export const commitInput = z
-  .object({
-    owner: ownerField,
-    repo: repoField,
-    branch: branchName.describe('the branch to commit to; created from base when it does not exist'),
-    base: branchName
-      .optional()
-      .describe('where a new branch starts (default: the repository’s default branch)'),
-    message: z.string().min(1).max(20_000),
-    changes: z.array(changeSchema).max(5000).default([]),
-    from_dir: z
-      .object({
-        path: z
-          .string()
-          .min(1)
-          .max(4096)
-          .describe(
-            'a folder relative to the project root (of .driftcore/ only the sandbox, .driftcore/sandbox/…)',
-          ),
-        to: z.string().min(1).max(4096).describe('the folder in the repository its files go to'),
-      })
-      .strict()
-      .optional()
-      .describe(
-        "commit a project folder's files (put) under `to`: read confined, no symlink followed or committed, no `..`, nothing outside the project",
-      ),
-    expected_head: sha.optional().describe('commit only if the branch is still at this commit'),
-  })
-  .refine((i) => i.changes.length > 0 || i.from_dir !== undefined, {
-    message: 'give changes, from_dir, or both',
-  })
+export const commitInput = () =>
+  z
+    .object({
+      owner: ownerField,
+      repo: repoField,
+      branch: branchName.describe('the branch to commit to; created from base when it does not exist'),
+      base: branchName
+        .optional()
+        .describe('where a new branch starts (default: the repository’s default branch)'),
+      message: z.string().min(1).max(20_000),
+      changes: z.array(changeSchema).max(5000).default([]),
+      from_dir: z
+        .object({
+          path: z
+            .string()
+            .min(1)
+            .max(4096)
+            .describe(
+              'a folder relative to the project root (of .driftcore/ only the sandbox, .driftcore/sandbox/…)',
+            ),
+          to: z.string().min(1).max(4096).describe('the folder in the repository its files go to'),
+        })
+        .strict()
+        .optional()
+        .describe(
+          "commit a project folder's files (put) under `to`: read confined, no symlink followed or committed, no `..`, nothing outside the project",
+        ),
+      expected_head: sha.optional().describe('commit only if the branch is still at this commit'),
+    })
+    .refine((i) => i.changes.length > 0 || i.from_dir !== undefined, {
+      message: 'give changes, from_dir, or both',
+    })
 
 export const commit = defineTool({
   id: 'gitea.commit',
@@ -93,7 +100,7 @@ export const commit = defineTool({
   requires: ['git', 'network'],
   inProcess: { ...apiWork, changes: true },
   input: commitInput,
-  output: commitOutput,
+  output: () => commitOutput,
   locks: (input) => [repoLock(input.repo), branchLock(input.repo, input.branch)],
   // Its effect is the push: a call that fails before it (over budget, a conflict) keeps its approval.
   effects: 'marked',

@@ -44,25 +44,27 @@ export const branchLock = (repo: string, branch: string): LockRequest => ({
   mode: 'exclusive',
 })
 
-export const userSchema = z.object({ login: z.string(), full_name: z.string().optional() })
+export const userSchema = z.lazy(() => z.object({ login: z.string(), full_name: z.string().optional() }))
 
-export const pullSchema = z.object({
-  number: z.number().int(),
-  title: z.string(),
-  body: z.string(),
-  state: z.string(),
-  merged: z.boolean(),
-  mergeable: z.boolean().optional(),
-  html_url: z.string().optional(),
-  head: z.object({ ref: z.string(), sha: z.string() }),
-  base: z.object({ ref: z.string(), sha: z.string() }),
-  user: z.string().optional(),
-  additions: z.number().optional(),
-  deletions: z.number().optional(),
-  changed_files: z.number().optional(),
-  merge_commit_sha: z.string().optional(),
-  created_at: z.string().optional(),
-})
+export const pullSchema = z.lazy(() =>
+  z.object({
+    number: z.number().int(),
+    title: z.string(),
+    body: z.string(),
+    state: z.string(),
+    merged: z.boolean(),
+    mergeable: z.boolean().optional(),
+    html_url: z.string().optional(),
+    head: z.object({ ref: z.string(), sha: z.string() }),
+    base: z.object({ ref: z.string(), sha: z.string() }),
+    user: z.string().optional(),
+    additions: z.number().optional(),
+    deletions: z.number().optional(),
+    changed_files: z.number().optional(),
+    merge_commit_sha: z.string().optional(),
+    created_at: z.string().optional(),
+  }),
+)
 
 /** Gitea's PullRequest as the tools return it: what a person or an agent needs, no more. */
 export function pullOut(p: Schemas['PullRequest']): z.input<typeof pullSchema> {

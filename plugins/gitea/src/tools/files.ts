@@ -12,19 +12,21 @@ export const fileRead = defineTool({
   risk: READ,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({
-    owner: ownerField,
-    repo: repoField,
-    path: z.string().min(1).max(4096),
-    ref: z.string().min(1).max(200).optional(),
-  }),
-  output: z.object({
-    path: z.string(),
-    sha: z.string(),
-    size: z.number(),
-    content: z.string().optional(),
-    content_base64: z.string().optional(),
-  }),
+  input: () =>
+    z.object({
+      owner: ownerField,
+      repo: repoField,
+      path: z.string().min(1).max(4096),
+      ref: z.string().min(1).max(200).optional(),
+    }),
+  output: () =>
+    z.object({
+      path: z.string(),
+      sha: z.string(),
+      size: z.number(),
+      content: z.string().optional(),
+      content_base64: z.string().optional(),
+    }),
   async run(input, ctx) {
     relativeSegments(input.path, 'the file path')
     const api = await giteaApi(ctx)

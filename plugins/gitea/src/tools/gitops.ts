@@ -24,18 +24,21 @@ export const propose = defineTool({
   risk: WRITE,
   requires: ['git', 'network'],
   inProcess: { ...apiWork, changes: true },
-  input: z.object({
-    owner: repoName.optional().describe('default gitea.gitops.owner, then gitea.owner'),
-    repo: repoName.optional().describe('default gitea.gitops.repo'),
-    base: branchName
-      .optional()
-      .describe('the branch the cluster follows; default gitea.gitops.base, then gitea.default_branch'),
-    branch: branchName.optional().describe('default gitea.gitops.branch_prefix + a name made from the title'),
-    title: z.string().min(1).max(255),
-    body: z.string().max(65_000).default(''),
-    changes: z.array(changeSchema).min(1).max(500),
-  }),
-  output: z.object({ commit: commitOutput, pull: pullSchema }),
+  input: () =>
+    z.object({
+      owner: repoName.optional().describe('default gitea.gitops.owner, then gitea.owner'),
+      repo: repoName.optional().describe('default gitea.gitops.repo'),
+      base: branchName
+        .optional()
+        .describe('the branch the cluster follows; default gitea.gitops.base, then gitea.default_branch'),
+      branch: branchName
+        .optional()
+        .describe('default gitea.gitops.branch_prefix + a name made from the title'),
+      title: z.string().min(1).max(255),
+      body: z.string().max(65_000).default(''),
+      changes: z.array(changeSchema).min(1).max(500),
+    }),
+  output: () => z.object({ commit: commitOutput, pull: pullSchema }),
   locks: (input) => [
     { key: 'gitops:propose', mode: 'exclusive' },
     ...(input.repo ? [repoLock(input.repo)] : []),

@@ -23,15 +23,16 @@ export const prCreate = defineTool({
   risk: WRITE,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({
-    owner: ownerField,
-    repo: repoField,
-    head: branchName.describe('the branch with the changes'),
-    base: branchName.optional().describe('the branch to merge into; default gitea.default_branch'),
-    title: z.string().min(1).max(255),
-    body: z.string().max(65_000).default(''),
-  }),
-  output: pullSchema,
+  input: () =>
+    z.object({
+      owner: ownerField,
+      repo: repoField,
+      head: branchName.describe('the branch with the changes'),
+      base: branchName.optional().describe('the branch to merge into; default gitea.default_branch'),
+      title: z.string().min(1).max(255),
+      body: z.string().max(65_000).default(''),
+    }),
+  output: () => pullSchema,
   async run(input, ctx) {
     const api = await giteaApi(ctx)
     const owner = ownerOf(ctx, input.owner)
@@ -57,8 +58,8 @@ export const prGet = defineTool({
   risk: READ,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({ owner: ownerField, repo: repoField, number: prNumber }),
-  output: pullSchema,
+  input: () => z.object({ owner: ownerField, repo: repoField, number: prNumber }),
+  output: () => pullSchema,
   async run(input, ctx) {
     const api = await giteaApi(ctx)
     const owner = ownerOf(ctx, input.owner)
@@ -80,13 +81,14 @@ export const prList = defineTool({
   risk: READ,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({
-    owner: ownerField,
-    repo: repoField,
-    state: z.enum(['open', 'closed', 'all']).default('open'),
-    limit: z.number().int().min(1).max(50).default(30),
-  }),
-  output: z.object({ pulls: z.array(pullSchema) }),
+  input: () =>
+    z.object({
+      owner: ownerField,
+      repo: repoField,
+      state: z.enum(['open', 'closed', 'all']).default('open'),
+      limit: z.number().int().min(1).max(50).default(30),
+    }),
+  output: () => z.object({ pulls: z.array(pullSchema) }),
   async run(input, ctx) {
     const api = await giteaApi(ctx)
     const owner = ownerOf(ctx, input.owner)
@@ -108,13 +110,14 @@ export const prComment = defineTool({
   risk: WRITE,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({
-    owner: ownerField,
-    repo: repoField,
-    number: prNumber,
-    body: z.string().min(1).max(65_000),
-  }),
-  output: z.object({ id: z.number(), html_url: z.string().optional() }),
+  input: () =>
+    z.object({
+      owner: ownerField,
+      repo: repoField,
+      number: prNumber,
+      body: z.string().min(1).max(65_000),
+    }),
+  output: () => z.object({ id: z.number(), html_url: z.string().optional() }),
   async run(input, ctx) {
     const api = await giteaApi(ctx)
     const owner = ownerOf(ctx, input.owner)
@@ -138,18 +141,20 @@ export const prMerge = defineTool({
   risk: WRITE,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({
-    owner: ownerField,
-    repo: repoField,
-    number: prNumber,
-    head_sha: sha.describe(
-      'the head commit that was reviewed; the merge is refused when the pull request moved on',
-    ),
-    style: z.enum(['merge', 'rebase', 'rebase-merge', 'squash', 'fast-forward-only']).default('merge'),
-    message: z.string().max(20_000).optional(),
-    delete_branch: z.boolean().default(false),
-  }),
-  output: z.object({ number: z.number(), merged: z.boolean(), merge_commit_sha: z.string().optional() }),
+  input: () =>
+    z.object({
+      owner: ownerField,
+      repo: repoField,
+      number: prNumber,
+      head_sha: sha.describe(
+        'the head commit that was reviewed; the merge is refused when the pull request moved on',
+      ),
+      style: z.enum(['merge', 'rebase', 'rebase-merge', 'squash', 'fast-forward-only']).default('merge'),
+      message: z.string().max(20_000).optional(),
+      delete_branch: z.boolean().default(false),
+    }),
+  output: () =>
+    z.object({ number: z.number(), merged: z.boolean(), merge_commit_sha: z.string().optional() }),
   locks: (input) => [
     { key: `gitea:pr:${input.owner ?? '~'}/${input.repo}#${input.number}`, mode: 'exclusive' },
   ],

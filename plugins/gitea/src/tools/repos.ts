@@ -4,16 +4,18 @@ import { giteaApi, type Schemas } from '../api/client.js'
 import { apiWork, ownerField, ownerOf, READ, repoField, WRITE } from './common.js'
 import { repoName } from '../settings/section.js'
 
-const repoSchema = z.object({
-  owner: z.string(),
-  name: z.string(),
-  full_name: z.string(),
-  default_branch: z.string(),
-  private: z.boolean(),
-  archived: z.boolean(),
-  html_url: z.string().optional(),
-  clone_url: z.string().optional(),
-})
+const repoSchema = z.lazy(() =>
+  z.object({
+    owner: z.string(),
+    name: z.string(),
+    full_name: z.string(),
+    default_branch: z.string(),
+    private: z.boolean(),
+    archived: z.boolean(),
+    html_url: z.string().optional(),
+    clone_url: z.string().optional(),
+  }),
+)
 
 function repoOut(r: Schemas['Repository']): z.input<typeof repoSchema> {
   return {
@@ -36,8 +38,8 @@ export const repoGet = defineTool({
   risk: READ,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({ owner: ownerField, repo: repoField }),
-  output: repoSchema,
+  input: () => z.object({ owner: ownerField, repo: repoField }),
+  output: () => repoSchema,
   async run(input, ctx) {
     const api = await giteaApi(ctx)
     const owner = ownerOf(ctx, input.owner)
@@ -57,15 +59,16 @@ export const repoCreate = defineTool({
   risk: WRITE,
   requires: ['network'],
   inProcess: apiWork,
-  input: z.object({
-    name: repoName,
-    org: repoName.optional().describe('create it in this organisation instead of for the token’s user'),
-    description: z.string().max(2000).optional(),
-    private: z.boolean().default(true),
-    default_branch: z.string().min(1).max(200).optional(),
-    auto_init: z.boolean().default(true).describe('make a first commit with a README'),
-  }),
-  output: repoSchema,
+  input: () =>
+    z.object({
+      name: repoName,
+      org: repoName.optional().describe('create it in this organisation instead of for the token’s user'),
+      description: z.string().max(2000).optional(),
+      private: z.boolean().default(true),
+      default_branch: z.string().min(1).max(200).optional(),
+      auto_init: z.boolean().default(true).describe('make a first commit with a README'),
+    }),
+  output: () => repoSchema,
   async run(input, ctx) {
     const api = await giteaApi(ctx)
     const body: Schemas['CreateRepoOption'] = {

@@ -5,38 +5,44 @@ import { z } from 'zod'
  * for `docker compose config` to judge. Used on the file as written, before interpolation, so
  * `${VAR}` references are checked as references.
  */
-const stringList = z.array(z.string())
-const mount = z.union([
-  z.string(),
+const stringList = z.lazy(() => z.array(z.string()))
+const mount = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.looseObject({
+      type: z.enum(['bind', 'volume', 'tmpfs', 'npipe', 'cluster', 'image']),
+      source: z.string().optional(),
+      target: z.string(),
+      read_only: z.boolean().optional(),
+    }),
+  ]),
+)
+
+const service = z.lazy(() =>
   z.looseObject({
-    type: z.enum(['bind', 'volume', 'tmpfs', 'npipe', 'cluster', 'image']),
-    source: z.string().optional(),
-    target: z.string(),
-    read_only: z.boolean().optional(),
+    image: z.string().min(1),
+    user: z.string().optional(),
+    privileged: z.boolean().optional(),
+    network_mode: z.string().optional(),
+    networks: z.union([stringList, z.record(z.string(), z.unknown())]).optional(),
+    ports: z.array(z.unknown()).optional(),
+    environment: z
+      .union([z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])), stringList])
+      .optional(),
+    env_file: z.union([z.string(), z.array(z.unknown())]).optional(),
+    volumes: z.array(mount).optional(),
+    cap_drop: stringList.optional(),
+    security_opt: stringList.optional(),
   }),
-])
+)
 
-const service = z.looseObject({
-  image: z.string().min(1),
-  user: z.string().optional(),
-  privileged: z.boolean().optional(),
-  network_mode: z.string().optional(),
-  networks: z.union([stringList, z.record(z.string(), z.unknown())]).optional(),
-  ports: z.array(z.unknown()).optional(),
-  environment: z
-    .union([z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])), stringList])
-    .optional(),
-  env_file: z.union([z.string(), z.array(z.unknown())]).optional(),
-  volumes: z.array(mount).optional(),
-  cap_drop: stringList.optional(),
-  security_opt: stringList.optional(),
-})
-
-export const composeSchema = z.looseObject({
-  services: z.record(z.string().regex(/^[a-zA-Z0-9._-]+$/), service),
-  networks: z.record(z.string(), z.looseObject({ internal: z.boolean().optional() }).nullable()).optional(),
-  volumes: z.record(z.string(), z.unknown()).optional(),
-})
+export const composeSchema = z.lazy(() =>
+  z.looseObject({
+    services: z.record(z.string().regex(/^[a-zA-Z0-9._-]+$/), service),
+    networks: z.record(z.string(), z.looseObject({ internal: z.boolean().optional() }).nullable()).optional(),
+    volumes: z.record(z.string(), z.unknown()).optional(),
+  }),
+)
 
 export type ComposeFile = z.output<typeof composeSchema>
 export type ComposeService = z.output<typeof service>

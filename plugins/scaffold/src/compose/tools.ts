@@ -23,34 +23,36 @@ const composeCheck = defineTool({
   risk: ['read'],
   requires: ['docker'],
   inProcess: composeWork,
-  input: z.object({
-    file: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'a compose file, relative to the project (default: sandbox.compose_file, else the one driftcore ships)',
-      ),
-    env_file: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('the env file to interpolate from (default: .env, else .env.example, beside it)'),
-  }),
-  output: z.object({
-    file: z.string(),
-    env_file: z.string().nullable(),
-    ok: z.boolean(),
-    problems: z.array(z.object({ path: z.string(), message: z.string(), line: z.number().optional() })),
-    client: z.object({
-      tool: z.string().nullable(),
-      ran: z.boolean(),
-      ok: z.boolean().optional(),
-      exit_code: z.number().nullable().optional(),
-      output_tail: z.string().optional(),
-      reason: z.string().optional(),
+  input: () =>
+    z.object({
+      file: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'a compose file, relative to the project (default: sandbox.compose_file, else the one driftcore ships)',
+        ),
+      env_file: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('the env file to interpolate from (default: .env, else .env.example, beside it)'),
     }),
-  }),
+  output: () =>
+    z.object({
+      file: z.string(),
+      env_file: z.string().nullable(),
+      ok: z.boolean(),
+      problems: z.array(z.object({ path: z.string(), message: z.string(), line: z.number().optional() })),
+      client: z.object({
+        tool: z.string().nullable(),
+        ran: z.boolean(),
+        ok: z.boolean().optional(),
+        exit_code: z.number().nullable().optional(),
+        output_tail: z.string().optional(),
+        reason: z.string().optional(),
+      }),
+    }),
   async run(input, ctx) {
     const file = input.file
       ? await givenPath(ctx, input.file, 'the compose file')

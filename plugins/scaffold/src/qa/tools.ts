@@ -6,15 +6,17 @@ import { sandboxLayout } from '../sandbox/layout.js'
 import { exclusive } from '../sandbox/tools.js'
 import { runChain } from './chain.js'
 
-const junitSchema = z.object({
-  file: z.string(),
-  artifact: z.string(),
-  tests: z.number(),
-  failures: z.number(),
-  errors: z.number(),
-  skipped: z.number(),
-  failed_cases: z.array(z.object({ suite: z.string(), name: z.string(), message: z.string() })),
-})
+const junitSchema = z.lazy(() =>
+  z.object({
+    file: z.string(),
+    artifact: z.string(),
+    tests: z.number(),
+    failures: z.number(),
+    errors: z.number(),
+    skipped: z.number(),
+    failed_cases: z.array(z.object({ suite: z.string(), name: z.string(), message: z.string() })),
+  }),
+)
 
 const runTests = defineTool({
   id: 'qa.runTests',
@@ -26,31 +28,33 @@ const runTests = defineTool({
   requires: ['bwrap'],
   // The chain runs as processes; it reads back only the (size-capped) JUnit reports.
   inProcess: boundedSiteWork,
-  input: z.object({
-    only: z.array(z.string()).optional().describe('run only these entries of qa.chain, in chain order'),
-    stop_on_failure: z.boolean().optional().describe('override qa.stop_on_failure for this run'),
-  }),
-  output: z.object({
-    ok: z.boolean(),
-    stopped_early: z.boolean(),
-    changed_files: z.array(z.string()),
-    report: z.string(),
-    steps: z.array(
-      z.object({
-        name: z.string(),
-        command: z.array(z.string()),
-        status: z.enum(['passed', 'failed', 'skipped']),
-        reason: z.string().optional(),
-        exit_code: z.number().nullable(),
-        duration_ms: z.number(),
-        timed_out: z.boolean(),
-        runs: z.number(),
-        output_tail: z.string(),
-        log: z.string().optional(),
-        junit: junitSchema.optional(),
-      }),
-    ),
-  }),
+  input: () =>
+    z.object({
+      only: z.array(z.string()).optional().describe('run only these entries of qa.chain, in chain order'),
+      stop_on_failure: z.boolean().optional().describe('override qa.stop_on_failure for this run'),
+    }),
+  output: () =>
+    z.object({
+      ok: z.boolean(),
+      stopped_early: z.boolean(),
+      changed_files: z.array(z.string()),
+      report: z.string(),
+      steps: z.array(
+        z.object({
+          name: z.string(),
+          command: z.array(z.string()),
+          status: z.enum(['passed', 'failed', 'skipped']),
+          reason: z.string().optional(),
+          exit_code: z.number().nullable(),
+          duration_ms: z.number(),
+          timed_out: z.boolean(),
+          runs: z.number(),
+          output_tail: z.string(),
+          log: z.string().optional(),
+          junit: junitSchema.optional(),
+        }),
+      ),
+    }),
   locks: exclusive,
   // A failed chain is a job not done: a workflow step running it fails (or warns).
   verdict: (out) => qaVerdict(out),

@@ -15,18 +15,22 @@ export const SANDBOX_LOCK = 'sandbox'
 export const exclusive = (): LockRequest[] => [{ key: SANDBOX_LOCK, mode: 'exclusive' }]
 export const shared = (): LockRequest[] => [{ key: SANDBOX_LOCK, mode: 'shared' }]
 
-const snapshotSummary = z.object({
-  commit: z.string(),
-  tree_hash: z.string(),
-  files: z.number(),
-  bytes: z.number(),
-  created_at: z.string(),
-})
+const snapshotSummary = z.lazy(() =>
+  z.object({
+    commit: z.string(),
+    tree_hash: z.string(),
+    files: z.number(),
+    bytes: z.number(),
+    created_at: z.string(),
+  }),
+)
 
-const changeSchema = z.object({
-  path: z.string(),
-  status: z.enum(['added', 'modified', 'deleted', 'type_changed']),
-})
+const changeSchema = z.lazy(() =>
+  z.object({
+    path: z.string(),
+    status: z.enum(['added', 'modified', 'deleted', 'type_changed']),
+  }),
+)
 
 const init = defineTool({
   id: 'sandbox.init',
@@ -37,19 +41,21 @@ const init = defineTool({
   risk: ['write'],
   requires: ['git', 'bwrap'],
   inProcess: initWork,
-  input: z.object({
-    from: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('the site to copy, relative to the project; omit to adopt sandbox.path as it is'),
-  }),
-  output: z.object({
-    path: z.string(),
-    from: z.string().nullable(),
-    files: z.number(),
-    created_at: z.string(),
-  }),
+  input: () =>
+    z.object({
+      from: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('the site to copy, relative to the project; omit to adopt sandbox.path as it is'),
+    }),
+  output: () =>
+    z.object({
+      path: z.string(),
+      from: z.string().nullable(),
+      files: z.number(),
+      created_at: z.string(),
+    }),
   locks: exclusive,
   // An init that cannot work (a sandbox already there, --from overlapping it) asks nobody.
   async precheck(input, env) {
@@ -71,8 +77,8 @@ const snapshot = defineTool({
   risk: ['write'],
   requires: ['git', 'bwrap'],
   inProcess: siteWork,
-  input: z.object({}),
-  output: snapshotSummary,
+  input: () => z.object({}),
+  output: () => snapshotSummary,
   locks: exclusive,
   verdict: (s) => ({ ok: true, summary: `snapshot ${s.commit.slice(0, 12)}: ${s.files} files` }),
   async run(_input, ctx) {
@@ -90,19 +96,21 @@ const reset = defineTool({
   idempotent: true,
   requires: ['git', 'bwrap'],
   inProcess: siteWork,
-  input: z.object({
-    verify: z
-      .boolean()
-      .default(false)
-      .describe("trust no cache: rebuild git's index and recompute the tree hash (reads every file)"),
-  }),
-  output: z.object({
-    commit: z.string(),
-    tree_hash: z.string(),
-    was_clean: z.boolean(),
-    files: z.number(),
-    proof: z.enum(['stat', 'hash']),
-  }),
+  input: () =>
+    z.object({
+      verify: z
+        .boolean()
+        .default(false)
+        .describe("trust no cache: rebuild git's index and recompute the tree hash (reads every file)"),
+    }),
+  output: () =>
+    z.object({
+      commit: z.string(),
+      tree_hash: z.string(),
+      was_clean: z.boolean(),
+      files: z.number(),
+      proof: z.enum(['stat', 'hash']),
+    }),
   locks: exclusive,
   verdict: (r) => ({
     ok: true,
@@ -122,17 +130,19 @@ const status = defineTool({
   risk: ['read'],
   requires: ['git'],
   inProcess: siteWork,
-  input: z.object({
-    verify: z.boolean().default(false).describe('recompute the tree hash (reads every file)'),
-  }),
-  output: z.object({
-    path: z.string(),
-    initialised: z.boolean(),
-    snapshot: snapshotSummary.nullable(),
-    changes: z.array(changeSchema).nullable(),
-    tree_hash: z.string().optional(),
-    matches_snapshot: z.boolean().optional(),
-  }),
+  input: () =>
+    z.object({
+      verify: z.boolean().default(false).describe('recompute the tree hash (reads every file)'),
+    }),
+  output: () =>
+    z.object({
+      path: z.string(),
+      initialised: z.boolean(),
+      snapshot: snapshotSummary.nullable(),
+      changes: z.array(changeSchema).nullable(),
+      tree_hash: z.string().optional(),
+      matches_snapshot: z.boolean().optional(),
+    }),
   locks: shared,
   async run(input, ctx) {
     const layout = sandboxLayout(ctx.paths, ctx.config)
@@ -157,8 +167,8 @@ const diff = defineTool({
   risk: ['read'],
   requires: ['git'],
   inProcess: siteWork,
-  input: z.object({}),
-  output: z.object({ changes: z.array(changeSchema), patch: z.string() }),
+  input: () => z.object({}),
+  output: () => z.object({ changes: z.array(changeSchema), patch: z.string() }),
   locks: shared,
   async run(_input, ctx) {
     const layout = sandboxLayout(ctx.paths, ctx.config)
@@ -180,38 +190,40 @@ const apply = defineTool({
   risk: ['write'],
   requires: ['git'],
   inProcess: boundedSiteWork,
-  input: z
-    .object({
-      files: z
-        .array(
-          z
-            .object({
-              path: z
-                .string()
-                .min(1)
-                .describe('relative to the custom-modules folder, e.g. my_module/src/Foo.php'),
-              content: z.string().optional(),
-              delete: z.boolean().optional(),
-              executable: z.boolean().optional(),
-            })
-            .refine(
-              (f) => (f.content !== undefined) !== (f.delete === true),
-              'give either content or delete: true',
-            ),
-        )
-        .default([]),
-      patch: z
-        .string()
-        .min(1)
-        .optional()
-        .describe('a unified diff whose paths are relative to the custom-modules folder'),
-    })
-    .refine((c) => c.files.length > 0 || c.patch !== undefined, 'give files, a patch, or both'),
-  output: z.object({
-    written: z.array(z.string()),
-    deleted: z.array(z.string()),
-    patched: z.array(z.string()),
-  }),
+  input: () =>
+    z
+      .object({
+        files: z
+          .array(
+            z
+              .object({
+                path: z
+                  .string()
+                  .min(1)
+                  .describe('relative to the custom-modules folder, e.g. my_module/src/Foo.php'),
+                content: z.string().optional(),
+                delete: z.boolean().optional(),
+                executable: z.boolean().optional(),
+              })
+              .refine(
+                (f) => (f.content !== undefined) !== (f.delete === true),
+                'give either content or delete: true',
+              ),
+          )
+          .default([]),
+        patch: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('a unified diff whose paths are relative to the custom-modules folder'),
+      })
+      .refine((c) => c.files.length > 0 || c.patch !== undefined, 'give files, a patch, or both'),
+  output: () =>
+    z.object({
+      written: z.array(z.string()),
+      deleted: z.array(z.string()),
+      patched: z.array(z.string()),
+    }),
   locks: exclusive,
   verdict: (r) => ({
     ok: true,
@@ -239,26 +251,28 @@ const exec = defineTool({
   risk: ['exec', 'write'],
   requires: ['bwrap'],
   inProcess: boundedSiteWork,
-  input: z.object({
-    command: z
-      .string()
-      .min(1)
-      .describe('a program on launcher.allowlist; a relative path is a program in the site'),
-    args: z.array(z.string()).default([]),
-    cwd: z.string().min(1).optional().describe('a folder in the site to run in'),
-    timeout_ms: z.number().int().positive().optional(),
-  }),
-  output: z.object({
-    command: z.array(z.string()),
-    exit_code: z.number().nullable(),
-    signal: z.string().nullable(),
-    timed_out: z.boolean(),
-    duration_ms: z.number(),
-    stdout: z.string(),
-    stderr: z.string(),
-    output_tail: z.string(),
-    log: z.string(),
-  }),
+  input: () =>
+    z.object({
+      command: z
+        .string()
+        .min(1)
+        .describe('a program on launcher.allowlist; a relative path is a program in the site'),
+      args: z.array(z.string()).default([]),
+      cwd: z.string().min(1).optional().describe('a folder in the site to run in'),
+      timeout_ms: z.number().int().positive().optional(),
+    }),
+  output: () =>
+    z.object({
+      command: z.array(z.string()),
+      exit_code: z.number().nullable(),
+      signal: z.string().nullable(),
+      timed_out: z.boolean(),
+      duration_ms: z.number(),
+      stdout: z.string(),
+      stderr: z.string(),
+      output_tail: z.string(),
+      log: z.string(),
+    }),
   locks: exclusive,
   async run(input, ctx) {
     const layout = sandboxLayout(ctx.paths, ctx.config)

@@ -8,34 +8,36 @@ import { hostFile } from '../paths/host.js'
 const NAME = /^[a-z][a-z0-9_]*$/
 const TEMPLATE_ID = /^[a-z0-9][a-z0-9-]*$/
 
-const manifestSchema = z.strictObject({
-  description: z.string().min(1),
-  variables: z
-    .record(
-      z.string().regex(NAME, 'variable names are lower-case letters, digits and _'),
-      z.strictObject({ description: z.string().min(1), default: z.string().optional() }),
-    )
-    .default({}),
-  parts: z
-    .record(
-      z.string().regex(NAME, 'part names are lower-case letters, digits and _'),
-      z.strictObject({ description: z.string().min(1), default: z.boolean().default(false) }),
-    )
-    .default({}),
-  files: z
-    .array(
-      z.strictObject({
-        source: z.string().min(1),
-        target: z.string().min(1).describe('a mustache template for the path inside the module folder'),
-        parts: z
-          .array(z.string())
-          .min(1)
-          .optional()
-          .describe('include the file when any of these parts is chosen'),
-      }),
-    )
-    .min(1),
-})
+const manifestSchema = z.lazy(() =>
+  z.strictObject({
+    description: z.string().min(1),
+    variables: z
+      .record(
+        z.string().regex(NAME, 'variable names are lower-case letters, digits and _'),
+        z.strictObject({ description: z.string().min(1), default: z.string().optional() }),
+      )
+      .default({}),
+    parts: z
+      .record(
+        z.string().regex(NAME, 'part names are lower-case letters, digits and _'),
+        z.strictObject({ description: z.string().min(1), default: z.boolean().default(false) }),
+      )
+      .default({}),
+    files: z
+      .array(
+        z.strictObject({
+          source: z.string().min(1),
+          target: z.string().min(1).describe('a mustache template for the path inside the module folder'),
+          parts: z
+            .array(z.string())
+            .min(1)
+            .optional()
+            .describe('include the file when any of these parts is chosen'),
+        }),
+      )
+      .min(1),
+  }),
+)
 
 export type TemplateManifest = z.output<typeof manifestSchema>
 export type TemplateSource = 'project' | 'builtin'

@@ -17,35 +17,40 @@ const freeText = z
   .max(200)
   .refine((text) => !CONTROL.test(text), 'no line breaks or control characters')
 
-const moduleInput = z.object({
-  name: machineNameSchema.describe(
-    'the machine name: ^[a-z][a-z0-9_]*$, at most 50 characters, not a PHP reserved word',
-  ),
-  template: z.string().min(1).optional().describe('a template id (default: scaffold.template)'),
-  parts: z
-    .array(z.string())
-    .optional()
-    .describe("the template's optional parts to include (default: its defaults)"),
-  label: freeText.optional(),
-  description: freeText.optional(),
-  package: freeText.optional(),
-  vars: z.record(z.string(), freeText).default({}).describe("values for the template's own variables"),
-  force: z.boolean().default(false).describe('write into an existing module folder, overwriting its files'),
-})
+const moduleInput = () =>
+  z.object({
+    name: machineNameSchema.describe(
+      'the machine name: ^[a-z][a-z0-9_]*$, at most 50 characters, not a PHP reserved word',
+    ),
+    template: z.string().min(1).optional().describe('a template id (default: scaffold.template)'),
+    parts: z
+      .array(z.string())
+      .optional()
+      .describe("the template's optional parts to include (default: its defaults)"),
+    label: freeText.optional(),
+    description: freeText.optional(),
+    package: freeText.optional(),
+    vars: z.record(z.string(), freeText).default({}).describe("values for the template's own variables"),
+    force: z.boolean().default(false).describe('write into an existing module folder, overwriting its files'),
+  })
 
-const planOutput = z.object({
-  module: z.string(),
-  template: z.string(),
-  template_source: z.enum(['project', 'builtin']),
-  parts: z.array(z.string()),
-  directory: z.string(),
-  files: z.array(z.object({ path: z.string(), action: z.enum(['create', 'overwrite']), bytes: z.number() })),
-  tree: z.string(),
-  checks: z.object({ php_lint: z.number(), yaml: z.number() }),
-  dry_run: z.boolean(),
-})
+const planOutput = z.lazy(() =>
+  z.object({
+    module: z.string(),
+    template: z.string(),
+    template_source: z.enum(['project', 'builtin']),
+    parts: z.array(z.string()),
+    directory: z.string(),
+    files: z.array(
+      z.object({ path: z.string(), action: z.enum(['create', 'overwrite']), bytes: z.number() }),
+    ),
+    tree: z.string(),
+    checks: z.object({ php_lint: z.number(), yaml: z.number() }),
+    dry_run: z.boolean(),
+  }),
+)
 
-async function plan(input: z.output<typeof moduleInput>, ctx: ToolContext): Promise<ModulePlan> {
+async function plan(input: z.output<ReturnType<typeof moduleInput>>, ctx: ToolContext): Promise<ModulePlan> {
   const layout = sandboxLayout(ctx.paths, ctx.config)
   return planModule(ctx, layout, {
     ...input,
@@ -69,7 +74,7 @@ const scaffoldPlan = defineTool({
   requires: ['php'],
   inProcess: scaffoldWork,
   input: moduleInput,
-  output: planOutput,
+  output: () => planOutput,
   locks: shared,
   async run(input, ctx) {
     return withoutContent(await plan(input, ctx), true)
@@ -86,7 +91,7 @@ const scaffoldModule = defineTool({
   requires: ['php'],
   inProcess: scaffoldWork,
   input: moduleInput,
-  output: planOutput,
+  output: () => planOutput,
   locks: exclusive,
   // A taken name or a missing sandbox asks nobody to approve it.
   async precheck(input, env) {
@@ -117,20 +122,21 @@ const templates = defineTool({
   capability: 'scaffold.read',
   risk: ['read'],
   inProcess: scaffoldWork,
-  input: z.object({}),
-  output: z.object({
-    templates: z.array(
-      z.object({
-        id: z.string(),
-        source: z.enum(['project', 'builtin']),
-        path: z.string(),
-        shadowed: z.boolean(),
-        description: z.string().optional(),
-        parts: z.array(z.string()).optional(),
-        error: z.string().optional(),
-      }),
-    ),
-  }),
+  input: () => z.object({}),
+  output: () =>
+    z.object({
+      templates: z.array(
+        z.object({
+          id: z.string(),
+          source: z.enum(['project', 'builtin']),
+          path: z.string(),
+          shadowed: z.boolean(),
+          description: z.string().optional(),
+          parts: z.array(z.string()).optional(),
+          error: z.string().optional(),
+        }),
+      ),
+    }),
   async run(_input, ctx) {
     const found = await listTemplates(ctx.paths)
     return {

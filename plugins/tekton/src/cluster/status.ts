@@ -13,40 +13,44 @@ export const RUN_STATES = [
 ] as const
 export type RunStateName = (typeof RUN_STATES)[number]
 
-export const taskStatusSchema = z.object({
-  task: z.string().describe('the pipeline task name'),
-  status: z.enum(RUN_STATES),
-  reason: z
-    .string()
-    .optional()
-    .describe("Tekton's reason: Running, Succeeded, Failed, TaskRunCancelled, TaskRunTimeout…"),
-  message: z.string().optional(),
-  task_run: z.string().optional(),
-  pod: z.string().optional(),
-  started_at: z.string().optional(),
-  completed_at: z.string().optional(),
-  /** Attempts that failed and were retried. */
-  retries: z.number().int(),
-  results: z.record(z.string(), z.string()).optional(),
-  finally: z.boolean(),
-})
+export const taskStatusSchema = z.lazy(() =>
+  z.object({
+    task: z.string().describe('the pipeline task name'),
+    status: z.enum(RUN_STATES),
+    reason: z
+      .string()
+      .optional()
+      .describe("Tekton's reason: Running, Succeeded, Failed, TaskRunCancelled, TaskRunTimeout…"),
+    message: z.string().optional(),
+    task_run: z.string().optional(),
+    pod: z.string().optional(),
+    started_at: z.string().optional(),
+    completed_at: z.string().optional(),
+    /** Attempts that failed and were retried. */
+    retries: z.number().int(),
+    results: z.record(z.string(), z.string()).optional(),
+    finally: z.boolean(),
+  }),
+)
 
-export const runStatusSchema = z.object({
-  namespace: z.string(),
-  name: z.string(),
-  uid: z.string().optional(),
-  status: z.enum(RUN_STATES),
-  reason: z
-    .string()
-    .optional()
-    .describe('Started, Running, Succeeded, Completed, Failed, Cancelled, PipelineRunTimeout…'),
-  message: z.string().optional(),
-  started_at: z.string().optional(),
-  completed_at: z.string().optional(),
-  tasks: z.array(taskStatusSchema),
-  /** Changes whenever the run or a task changes state: `since` for the next watch. */
-  fingerprint: z.string(),
-})
+export const runStatusSchema = z.lazy(() =>
+  z.object({
+    namespace: z.string(),
+    name: z.string(),
+    uid: z.string().optional(),
+    status: z.enum(RUN_STATES),
+    reason: z
+      .string()
+      .optional()
+      .describe('Started, Running, Succeeded, Completed, Failed, Cancelled, PipelineRunTimeout…'),
+    message: z.string().optional(),
+    started_at: z.string().optional(),
+    completed_at: z.string().optional(),
+    tasks: z.array(taskStatusSchema),
+    /** Changes whenever the run or a task changes state: `since` for the next watch. */
+    fingerprint: z.string(),
+  }),
+)
 
 export type TaskStatus = z.output<typeof taskStatusSchema>
 export type RunStatus = z.output<typeof runStatusSchema>

@@ -13,29 +13,31 @@ export const logs = defineTool({
   risk: ['read', 'network'],
   requires: ['network'],
   inProcess: clusterWork,
-  input: z.object({
-    pipelineRun: objectName,
-    task: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a pipeline task name')
-      .max(63),
-    step: z.string().max(63).optional().describe('only this step; default every step'),
-    limit_bytes: z
-      .number()
-      .int()
-      .positive()
-      .max(MAX_LOG_BYTES)
-      .default(64 * 1024),
-  }),
-  output: z.object({
-    pipelineRun: z.string(),
-    task: z.string(),
-    task_run: z.string(),
-    pod: z.string(),
-    steps: z.array(
-      z.object({ step: z.string(), container: z.string(), log: z.string(), truncated: z.boolean() }),
-    ),
-  }),
+  input: () =>
+    z.object({
+      pipelineRun: objectName,
+      task: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a pipeline task name')
+        .max(63),
+      step: z.string().max(63).optional().describe('only this step; default every step'),
+      limit_bytes: z
+        .number()
+        .int()
+        .positive()
+        .max(MAX_LOG_BYTES)
+        .default(64 * 1024),
+    }),
+  output: () =>
+    z.object({
+      pipelineRun: z.string(),
+      task: z.string(),
+      task_run: z.string(),
+      pod: z.string(),
+      steps: z.array(
+        z.object({ step: z.string(), container: z.string(), log: z.string(), truncated: z.boolean() }),
+      ),
+    }),
   async run(input, ctx) {
     const cluster = await connect(ctx)
     const { items } = await listTaskRuns(cluster, input.pipelineRun)

@@ -15,16 +15,18 @@ export const pipelineRunCancel = defineTool({
   idempotent: true,
   effects: 'marked',
   inProcess: clusterWork,
-  input: z.object({
-    name: objectName.describe('the PipelineRun, in tekton.namespace'),
-    finally: z.boolean().default(false).describe('still run its finally tasks'),
-  }),
-  output: z.object({
-    name: z.string(),
-    namespace: z.string(),
-    status_before: z.enum(RUN_STATES),
-    cancelled: z.boolean().describe('false when it had already finished'),
-  }),
+  input: () =>
+    z.object({
+      name: objectName.describe('the PipelineRun, in tekton.namespace'),
+      finally: z.boolean().default(false).describe('still run its finally tasks'),
+    }),
+  output: () =>
+    z.object({
+      name: z.string(),
+      namespace: z.string(),
+      status_before: z.enum(RUN_STATES),
+      cancelled: z.boolean().describe('false when it had already finished'),
+    }),
   async run(input, ctx) {
     const cluster = await connect(ctx)
     const before = await readStatus(cluster, input.name)

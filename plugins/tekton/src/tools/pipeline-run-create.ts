@@ -76,27 +76,31 @@ export const pipelineRunCreate = defineTool({
   requires: ['network'],
   effects: 'marked',
   inProcess: clusterWork,
-  input: z.object({
-    pipelineRun: z
-      .record(z.string(), z.unknown())
-      .describe('a tekton.dev/v1 PipelineRun, as `workflow compile --target tekton` writes it'),
-    pipeline: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .describe('the Pipeline its pipelineRef names, applied first'),
-    tasks: z
-      .array(z.record(z.string(), z.unknown()))
-      .max(20)
-      .default([])
-      .describe('the Tasks the Pipeline references, applied before it'),
-  }),
-  output: z.object({
-    namespace: z.string(),
-    name: z.string(),
-    uid: z.string(),
-    pipeline: z.object({ name: z.string(), action: z.enum(['created', 'updated', 'unchanged']) }).optional(),
-    tasks: z.array(z.object({ name: z.string(), action: z.enum(['created', 'updated', 'unchanged']) })),
-  }),
+  input: () =>
+    z.object({
+      pipelineRun: z
+        .record(z.string(), z.unknown())
+        .describe('a tekton.dev/v1 PipelineRun, as `workflow compile --target tekton` writes it'),
+      pipeline: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe('the Pipeline its pipelineRef names, applied first'),
+      tasks: z
+        .array(z.record(z.string(), z.unknown()))
+        .max(20)
+        .default([])
+        .describe('the Tasks the Pipeline references, applied before it'),
+    }),
+  output: () =>
+    z.object({
+      namespace: z.string(),
+      name: z.string(),
+      uid: z.string(),
+      pipeline: z
+        .object({ name: z.string(), action: z.enum(['created', 'updated', 'unchanged']) })
+        .optional(),
+      tasks: z.array(z.object({ name: z.string(), action: z.enum(['created', 'updated', 'unchanged']) })),
+    }),
   async run(input, ctx) {
     const cluster = await connect(ctx)
     const run = checked(input.pipelineRun, 'PipelineRun', cluster.namespace)

@@ -12,8 +12,8 @@ export const pipelineRunStatus = defineTool({
   risk: ['read', 'network'],
   requires: ['network'],
   inProcess: clusterWork,
-  input: z.object({ name: objectName.describe('the PipelineRun, in tekton.namespace') }),
-  output: runStatusSchema,
+  input: () => z.object({ name: objectName.describe('the PipelineRun, in tekton.namespace') }),
+  output: () => runStatusSchema,
   async run(input, ctx) {
     return readStatus(await connect(ctx), input.name)
   },

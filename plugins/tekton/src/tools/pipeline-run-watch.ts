@@ -155,12 +155,13 @@ export const pipelineRunWatch = defineTool({
   risk: ['read', 'network'],
   requires: ['network'],
   inProcess: clusterWork,
-  input: z.object({
-    name: objectName.describe('the PipelineRun, in tekton.namespace'),
-    until: z.enum(['finished', 'change']).default('finished'),
-    since: z.string().max(64).optional().describe('the fingerprint of the status last seen'),
-  }),
-  output: runStatusSchema,
+  input: () =>
+    z.object({
+      name: objectName.describe('the PipelineRun, in tekton.namespace'),
+      until: z.enum(['finished', 'change']).default('finished'),
+      since: z.string().max(64).optional().describe('the fingerprint of the status last seen'),
+    }),
+  output: () => runStatusSchema,
   async run(input, ctx) {
     const until: Until = input.until
     return follow(
