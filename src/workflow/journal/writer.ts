@@ -5,6 +5,7 @@ import { appendAll, writeFailed } from '../../store/append.js'
 import { GroupCommit, type FsyncPolicy } from '../../store/group-commit.js'
 import type { JournalEntry, JournalEvent } from './events.js'
 import { sealLine } from './line.js'
+import { isoTime } from '../engine/clock.js'
 
 export interface JournalWriterOptions {
   fsync: FsyncPolicy
@@ -60,7 +61,7 @@ export class JournalWriter {
   async append(entry: JournalEntry): Promise<JournalEvent> {
     const event = this.options.redactor.redact<JournalEvent>({
       seq: ++this.seq,
-      at: new Date(this.options.now()).toISOString(),
+      at: isoTime(this.options.now()),
       ...entry,
     })
     await this.commits.add(sealLine(event))

@@ -4,7 +4,7 @@ import type { InvokeResult } from '../../../gate/invoke.js'
 import { processStartTime as startTimeOf } from '../../runs/process.js'
 import { backoffMs, shouldRetry } from '../retry.js'
 import { withSlots } from '../semaphore.js'
-import { abortReason } from '../clock.js'
+import { abortReason, isoTime } from '../clock.js'
 import type { StepRuntime } from '../runtime.js'
 import { restFor } from '../runtime.js'
 import { faultKill } from '../../runs/fault-point.js'
@@ -91,7 +91,7 @@ export async function runAttempts(rt: StepRuntime, plan: CallPlan): Promise<Atte
           idempotency_key: prepared.idempotencyKey,
           ...(prepared.route ? { route: prepared.route } : {}),
           ...(approvalId ? { approval_id: approvalId } : {}),
-          job_created_at: new Date(createdAt).toISOString(),
+          job_created_at: isoTime(createdAt),
         })
         return call(rt, prepared, attempt, traceId, approvalId)
       })
