@@ -5,11 +5,12 @@ import { writeFailed } from './append.js'
 
 /**
  * Write-then-rename so a reader sees the old file or the new one, never half of either,
- * and fsync both file and folder so a crash after we return cannot undo the write.
+ * and fsync both file and folder so a crash after we return cannot undo the write. Text given
+ * as pieces (see store/pieces.ts) is written piece by piece.
  */
 export async function writeFileAtomic(
   file: string,
-  data: string | Uint8Array,
+  data: string | Uint8Array | Iterable<string>,
   options: { mode?: number; sync?: boolean } = {},
 ): Promise<void> {
   const dir = path.dirname(file)
@@ -30,7 +31,7 @@ export async function writeFileAtomic(
  */
 export async function writeTempBeside(
   file: string,
-  data: string | Uint8Array,
+  data: string | Uint8Array | Iterable<string>,
   options: { mode?: number; sync?: boolean } = {},
 ): Promise<string> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)

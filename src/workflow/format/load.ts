@@ -1,5 +1,6 @@
-import { readFile, stat } from 'node:fs/promises'
-import { checkNesting, decodeUtf8 } from '../../store/nesting.js'
+import { stat } from 'node:fs/promises'
+import { checkNesting } from '../../store/nesting.js'
+import { readTextFile } from '../../store/pieces.js'
 import { DriftcoreError, isDriftcoreError } from '../../errors/driftcore-error.js'
 import { canonicalHash } from '../../store/hash.js'
 import {
@@ -33,7 +34,7 @@ export async function loadWorkflowFile(
       throw new DriftcoreError('invalid_input', `${file} is ${size} bytes, over the ${maxBytes}-byte limit`, {
         hint: 'split the workflow, or raise limits.max_yaml_bytes',
       })
-    text = decodeUtf8(await readFile(file), file)
+    text = await readTextFile(file)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       throw new DriftcoreError('not_found', `no workflow file ${file}`, { cause: error })

@@ -1,8 +1,9 @@
 import path from 'node:path'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import type { Actor } from '../../audit/record.js'
 import type { Kernel } from '../../kernel/open.js'
 import { writeFileAtomic } from '../../store/atomic-write.js'
+import { prettyJsonPieces, readTextFile } from '../../store/pieces.js'
 import { DriftcoreError } from '../../errors/driftcore-error.js'
 import type { CompiledWorkflow } from '../format/compile.js'
 import { loadRecordedWorkflow } from '../format/load.js'
@@ -35,7 +36,7 @@ export async function loadRun(kernel: Kernel, runId: string, compile: CompileOpt
   const files = runFiles(kernel.paths, runId)
   let definition: WorkflowDefinition
   try {
-    definition = JSON.parse(await readFile(files.workflow, 'utf8')) as WorkflowDefinition
+    definition = JSON.parse(await readTextFile(files.workflow)) as WorkflowDefinition
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       throw new DriftcoreError('not_found', `no run ${runId}`, {
@@ -69,10 +70,15 @@ async function hydrateOutputs(kernel: Kernel, state: RunState): Promise<void> {
   }
 }
 
+function* jsonFile(value: unknown): Generator<string> {
+  yield* prettyJsonPieces(value)
+  yield '\n'
+}
+
 /** Writes a new run's files: the definition beside the journal, and its first events. */
 export async function createRunFiles(files: RunFiles, definition: WorkflowDefinition): Promise<void> {
   await mkdir(files.dir, { recursive: true })
-  await writeFileAtomic(files.workflow, JSON.stringify(definition, null, 2) + '\n')
+  await writeFileAtomic(files.workflow, jsonFile(definition))
 }
 
 /**
