@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { open, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
@@ -25,6 +26,17 @@ interface Item {
 
 const COMPACT_BYTES = 8 * 1024 * 1024
 
+// FNV-1a over the key's UTF-16 units, from a seed drawn per process so that keys colliding in
+// it cannot be prepared in advance; a collision only costs reading one more line on a hit.
+const SEED = randomBytes(4).readUInt32LE(0)
+/** The index's hash of a key (exported for tests that need two keys that collide). */
+export function keyHash(key: string): number {
+  let hash = (SEED ^ 0x811c9dc5) >>> 0
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193)
+  // 31 bits: a small integer, which a Map holds without a heap number.
+  return hash >> 1
+}
+
 /**
  * Remembers the result of a call made with an idempotency key, so a retried call returns the
  * first result instead of acting twice. A key reused for a different call is a conflict.
@@ -35,16 +47,20 @@ const COMPACT_BYTES = 8 * 1024 * 1024
  * document this replaces made 10,000 keyed calls quadratic and timed out under 100 concurrent
  * callers. Expired entries are dropped when the file is compacted.
  *
- * Memory holds one number per key once its line is on disk: where the line starts in the file.
- * A hit (a retry, rare) reads that line back and checks it names the key; a line that does not
- * (another process compacted the file) makes the index be read again from the file. So a
- * 50,000-step run holds its keys, not 50,000 results.
+ * Memory holds two small integers per key once its line is on disk: a hash of the key and where
+ * the line starts in the file, not the key itself (a 50,000-step run's keys were 2.8 MB of
+ * strings). A hit (a retry, rare) reads the lines its hash points to, newest first, and takes
+ * the one that names the key; a line that is not one of ours (another process compacted the
+ * file) makes the index be read again from the file. So a 50,000-step run holds neither its
+ * results nor its keys.
  */
 export class IdempotencyStore {
   private readonly file: string
   private readonly legacy: string
-  /** A key's entry while its line is not on disk yet; after, the line's offset in the file. */
-  private readonly entries = new Map<string, IdempotentEntry | number>()
+  /** A key's entry while its line is not on disk yet (and entries of the old JSON document). */
+  private readonly pending = new Map<string, IdempotentEntry>()
+  /** Where lines are in the file, by the hash of their key: an offset, or several, oldest first. */
+  private readonly written = new Map<number, number | number[]>()
   private readonly commits: GroupCommit<Item>
   private readonly fsync: FsyncPolicy
   private offset = 0
@@ -88,7 +104,7 @@ export class IdempotencyStore {
 
   async store(key: string, tool: string, inputHash: string, result: unknown): Promise<void> {
     const entry: IdempotentEntry = { tool, input_hash: inputHash, result, at: new Date().toISOString() }
-    this.entries.set(key, entry)
+    this.pending.set(key, entry)
     await this.commits.add({ key, entry, line: JSON.stringify({ key, ...entry }) + '\n' })
   }
 
@@ -105,20 +121,42 @@ export class IdempotencyStore {
 
   // The entry of `key`: kept in memory until its line is written, then read back from the file.
   private entryOf(key: string): IdempotentEntry | undefined {
-    const at = this.entries.get(key)
-    if (typeof at !== 'number') return at
-    const line = this.lineAt(at)
-    if (line?.key === key) {
-      const { key: _key, ...entry } = line
-      return entry
-    }
+    const pending = this.pending.get(key)
+    if (pending) return pending
+    const found = this.fromFile(key)
+    if (found !== 'moved') return found
     this.reindex()
-    const again = this.entries.get(key)
-    if (typeof again !== 'number') return again
-    const reread = this.lineAt(again)
-    if (reread?.key !== key) return undefined
-    const { key: _key, ...entry } = reread
-    return entry
+    const again = this.fromFile(key)
+    return again === 'moved' ? undefined : again
+  }
+
+  // The newest line the key's hash points to that names the key. A line that is not where the
+  // index says, or whose key has another hash, means the file was rewritten: 'moved'.
+  private fromFile(key: string): IdempotentEntry | undefined | 'moved' {
+    const hash = keyHash(key)
+    const at = this.written.get(hash)
+    if (at === undefined) return undefined
+    const offsets = typeof at === 'number' ? [at] : at
+    let moved = false
+    for (let i = offsets.length - 1; i >= 0; i--) {
+      const line = this.lineAt(offsets[i]!)
+      if (line?.key === key) {
+        const { key: _key, ...entry } = line
+        return entry
+      }
+      if (typeof line?.key !== 'string' || keyHash(line.key) !== hash) moved = true
+    }
+    return moved ? 'moved' : undefined
+  }
+
+  private index(key: string, offset: number): void {
+    const hash = keyHash(key)
+    // An offset below 2^30 is kept as a small integer, not a 16-byte heap number.
+    const small = offset < 0x40000000 ? offset | 0 : offset
+    const at = this.written.get(hash)
+    if (at === undefined) this.written.set(hash, small)
+    else if (typeof at === 'number') this.written.set(hash, [at, small])
+    else at.push(small)
   }
 
   // One line from `offset` to its newline (synchronous: a hit is rare and the line small).
@@ -152,7 +190,7 @@ export class IdempotencyStore {
   // The file was rewritten under us (compacted by another process): offsets are read anew.
   // Entries not yet written stay; everything else is where the file now says.
   private reindex(): void {
-    for (const [key, value] of this.entries) if (typeof value === 'number') this.entries.delete(key)
+    this.written.clear()
     let fd: number
     try {
       fd = openSync(this.file, 'r')
@@ -203,7 +241,8 @@ export class IdempotencyStore {
         // On disk now: the entry gives way to where its line is (unless a newer one took its key).
         let at = size
         for (const item of items) {
-          if (this.entries.get(item.key) === item.entry) this.entries.set(item.key, at)
+          this.index(item.key, at)
+          if (this.pending.get(item.key) === item.entry) this.pending.delete(item.key)
           at += Buffer.byteLength(item.line)
         }
       } finally {
@@ -259,7 +298,7 @@ export class IdempotencyStore {
   private remember(line: string, offset: number): void {
     try {
       const { key } = JSON.parse(line) as Line
-      if (typeof key === 'string') this.entries.set(key, offset)
+      if (typeof key === 'string') this.index(key, offset)
     } catch {
       // A damaged line loses one remembered result: that call would run again, nothing worse.
     }
@@ -272,7 +311,7 @@ export class IdempotencyStore {
       const doc = JSON.parse(await readFile(this.legacy, 'utf8')) as {
         entries?: Record<string, IdempotentEntry>
       }
-      for (const [key, entry] of Object.entries(doc.entries ?? {})) this.entries.set(key, entry)
+      for (const [key, entry] of Object.entries(doc.entries ?? {})) this.pending.set(key, entry)
     } catch {
       // none, or unreadable: nothing to carry over
     }

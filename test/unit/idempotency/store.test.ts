@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { IdempotencyStore } from '../../../src/idempotency/store.js'
+import { IdempotencyStore, keyHash } from '../../../src/idempotency/store.js'
 
 let dir: string
 beforeEach(async () => {
@@ -84,5 +84,44 @@ describe('the idempotency store', () => {
     await store.store('d', 't.x', 'h', { k: 'd' })
     await store.flush()
     expect((await store.lookup('d', 't.x', 'h'))?.result).toEqual({ k: 'd' })
+  })
+
+  it('keys whose hashes collide in the index each get their own result, and a third key none', async () => {
+    // The index keeps a hash per key, not the key: find two keys with one hash (birthday bound,
+    // ~2 pairs among 100k keys for 31 bits), as a hostile caller with the seed could.
+    const seen = new Map<number, string>()
+    let pair: [string, string] | undefined
+    for (let i = 0; !pair; i++) {
+      const key = `run_x/s${i}/1`
+      const other = seen.get(keyHash(key))
+      if (other !== undefined) pair = [other, key]
+      else seen.set(keyHash(key), key)
+      if (i > 2_000_000) throw new Error('no collision found')
+    }
+    const [first, second] = pair
+    const store = new IdempotencyStore(dir, 60_000, { fsync: 'batch', batchIntervalMs: 1 })
+    await store.store(first, 't.x', 'h1', { key: first })
+    await store.store(second, 't.x', 'h2', { key: second })
+    await store.flush()
+    expect((await store.lookup(first, 't.x', 'h1'))?.result).toEqual({ key: first })
+    expect((await store.lookup(second, 't.x', 'h2'))?.result).toEqual({ key: second })
+    await expect(store.lookup(first, 't.x', 'h2')).rejects.toMatchObject({ code: 'conflict' })
+    // Another store reads both lines back from the file into its own index.
+    const other = new IdempotencyStore(dir, 60_000)
+    expect((await other.lookup(second, 't.x', 'h2'))?.result).toEqual({ key: second })
+    expect((await other.lookup(first, 't.x', 'h1'))?.result).toEqual({ key: first })
+    expect(await other.lookup('run_x/none/1', 't.x', 'h1')).toBeUndefined()
+  })
+
+  it('a key stored again once its window passed answers with its newest result', async () => {
+    const store = new IdempotencyStore(dir, 500, { fsync: 'batch', batchIntervalMs: 1 })
+    await store.store('k', 't.x', 'old', 1)
+    await store.flush()
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    expect(await store.lookup('k', 't.x', 'new')).toBeUndefined()
+    await store.store('k', 't.x', 'new', 2)
+    await store.flush()
+    expect((await store.lookup('k', 't.x', 'new'))?.result).toBe(2)
+    expect((await new IdempotencyStore(dir, 500).lookup('k', 't.x', 'new'))?.result).toBe(2)
   })
 })
