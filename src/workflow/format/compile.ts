@@ -24,14 +24,62 @@ export interface CompiledStep {
   when?: CelProgram
   /** Steps `when:` reads; when none, it can be decided before the run (dry run). */
   whenSteps: ReadonlySet<string>
-  /** worker: with; approval/notify: message; delay: until; notify: data. */
-  templates: { with?: Template; message?: Template; until?: Template; data?: Template; key?: Template }
+  /**
+   * The step's templates when one holds an expression; undefined when all are constant, which
+   * `templatesOf` makes again from the definition when asked. Read them through `templatesOf`.
+   */
+  keptTemplates: StepTemplates | undefined
   expression?: CelProgram
   /** `expect:` — each must be true of the step's output. */
   expectations: readonly Expectation[]
   output?: JsonValidator
   retry: RetryPolicy
   timeoutMs?: number
+}
+
+/** worker: with (and meta.idempotency_key); approval/notify: message; delay: until; notify: data. */
+export interface StepTemplates {
+  with?: Template
+  message?: Template
+  until?: Template
+  data?: Template
+  key?: Template
+}
+
+/**
+ * A step's templates. Those of a step without expressions (every step of a big generated
+ * workflow, as a rule) are not kept for the whole run: two small objects a step, 4 MB at
+ * 50,000 steps. They are made again from the definition, which compiling already proved
+ * holds no expression, so they come out as they did then.
+ */
+export function templatesOf(step: CompiledStep): StepTemplates {
+  return step.keptTemplates ?? templatesFor(step.def, (_key, value) => compileTemplate(value, NOWHERE))
+}
+
+const NOWHERE = () => ''
+
+function templatesFor(
+  def: StepDefinition,
+  template: (key: string, value: unknown) => Template,
+): StepTemplates {
+  switch (def.type) {
+    case 'worker':
+      return {
+        with: withoutNullKeys(template('with', def.with)),
+        ...(def.meta?.idempotency_key ? { key: template('meta', def.meta.idempotency_key) } : {}),
+      }
+    case 'approval':
+      return { message: template('message', def.message) }
+    case 'delay':
+      return def.until ? { until: template('until', def.until) } : {}
+    case 'condition':
+      return {}
+    case 'notify':
+      return {
+        message: template('message', def.message),
+        ...(def.data ? { data: template('data', def.data) } : {}),
+      }
+  }
 }
 
 /** One `expect:` expression, with where it stands in the file for the message. */
@@ -179,13 +227,14 @@ export function compileWorkflow(
       index,
       dependencies: orNone(dag.dependencies.get(def.id)!),
       dependents: orNone(dag.dependents.get(def.id)!),
-      templates: {},
+      keptTemplates: undefined,
       whenSteps,
       expectations: NO_EXPECTATIONS,
       retry: NO_RETRY,
       ...(def.when ? { when: expression('when', def.when) } : {}),
       ...('timeout' in def && def.timeout !== undefined ? { timeoutMs: durationMs(def.timeout) } : {}),
     }
+    let templates: StepTemplates = {}
     switch (def.type) {
       case 'worker':
         if ((def.tool === undefined) === (def.topic === undefined))
@@ -198,14 +247,13 @@ export function compileWorkflow(
             throw new DriftcoreError(e.code, `${at('tool')}: ${e.message}`, e.hint ? { hint: e.hint } : {})
           }
         }
-        step.templates.with = withoutNullKeys(template('with', def.with))
-        if (def.meta?.idempotency_key) step.templates.key = template('meta', def.meta.idempotency_key)
+        templates = templatesFor(def, template)
         if (def.retry) step.retry = def.retry
         if (def.output) step.output = compileJsonSchema(def.output, at('output'))
         step.expectations = expectations(def.expect)
         break
       case 'approval':
-        step.templates.message = template('message', def.message)
+        templates = templatesFor(def, template)
         break
       case 'delay':
         if ((def.duration === undefined) === (def.until === undefined))
@@ -213,15 +261,14 @@ export function compileWorkflow(
             'invalid_input',
             `${at('type')}: a delay step gives either duration or until`,
           )
-        if (def.until) step.templates.until = template('until', def.until)
+        templates = templatesFor(def, template)
         break
       case 'condition':
         step.expression = expression('expression', def.expression)
         step.expectations = expectations(def.expect)
         break
       case 'notify':
-        step.templates.message = template('message', def.message)
-        if (def.data) step.templates.data = template('data', def.data)
+        templates = templatesFor(def, template)
         def.sinks.forEach((sink, i) => {
           if (sink !== 'stdout' && !options.sinks.includes(sink))
             throw new DriftcoreError('invalid_input', `${at('sinks', i)}: unknown notify sink "${sink}"`, {
@@ -230,6 +277,7 @@ export function compileWorkflow(
         })
         break
     }
+    if (!Object.values(templates).every((t: Template) => t.constant)) step.keptTemplates = templates
     steps.set(def.id, step)
   })
   return {

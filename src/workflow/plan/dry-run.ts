@@ -3,7 +3,7 @@ import { toDriftcoreError } from '../../errors/driftcore-error.js'
 import type { Gate } from '../../gate/invoke.js'
 import type { PolicyDecision } from '../../policy/engine.js'
 import { evaluateCel, jsonToCel, runContext, type ExprContext } from '../expr/template.js'
-import type { CompiledStep, CompiledWorkflow } from '../format/compile.js'
+import { templatesOf, type CompiledStep, type CompiledWorkflow } from '../format/compile.js'
 import { durationMs } from '../format/duration.js'
 import { buildEnvelope } from '../job/envelope.js'
 import { routeTopic, type PoolsConfig } from '../pools/route.js'
@@ -111,8 +111,9 @@ async function planStep(
         sinks: def.sinks,
       }))
     case 'worker': {
-      const known = step.templates.with!.steps.size === 0
-      const input = known ? step.templates.with!.evaluate(context) : {}
+      const templates = templatesOf(step)
+      const known = templates.with!.steps.size === 0
+      const input = known ? templates.with!.evaluate(context) : {}
       if (def.tool)
         return decide(
           { ...base, input_known: known },
@@ -175,10 +176,8 @@ async function decide(
 ): Promise<PlanStep> {
   let decision: PolicyDecision
   try {
-    const message =
-      step.templates.message && step.templates.message.steps.size === 0
-        ? String(step.templates.message.evaluate(context))
-        : 'message'
+    const template = templatesOf(step).message
+    const message = template && template.steps.size === 0 ? String(template.evaluate(context)) : 'message'
     decision = base.input_known
       ? (await args.gate.invoke(tool, input(message), args.actor, { dryRun: true })).decision
       : args.gate.simulate({ tool, input: {}, actor: args.actor })

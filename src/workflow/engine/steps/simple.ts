@@ -1,3 +1,4 @@
+import { templatesOf } from '../../format/compile.js'
 import { DriftcoreError, toDriftcoreError } from '../../../errors/driftcore-error.js'
 import { canonicalHash } from '../../../store/hash.js'
 import { durationMs } from '../../format/duration.js'
@@ -38,7 +39,7 @@ export async function runDelay(rt: StepRuntime): Promise<void> {
       until =
         def.duration !== undefined
           ? new Date(rt.deps.clock.now() + durationMs(def.duration)).toISOString()
-          : parseInstant(rt.step.templates.until!.evaluate(rt.context()), id)
+          : parseInstant(templatesOf(rt.step).until!.evaluate(rt.context()), id)
     } catch (error) {
       await rt.record({ type: 'step.failed', step: id, attempt: 1, error: errorOf(error) })
       return
@@ -60,7 +61,7 @@ export async function runApproval(rt: StepRuntime): Promise<void> {
   const subject = `workflow:${rt.run.workflow_name}/${id}`
   let approvalId = rt.state.approval_id
   try {
-    const message = String(rt.step.templates.message!.evaluate(rt.context()))
+    const message = String(templatesOf(rt.step).message!.evaluate(rt.context()))
     const inputHash = canonicalHash({ run_id: rt.run.run_id, step: id, message })
     if (!approvalId) {
       const request = await rt.deps.approvals.requestDecision({
@@ -121,8 +122,9 @@ export async function runNotify(rt: StepRuntime): Promise<void> {
   await runAttempts(rt, {
     async prepare(attempt) {
       const context = rt.context()
-      message = String(rt.step.templates.message!.evaluate(context))
-      const data = rt.step.templates.data?.evaluate(context) as Record<string, unknown> | undefined
+      const templates = templatesOf(rt.step)
+      message = String(templates.message!.evaluate(context))
+      const data = templates.data?.evaluate(context) as Record<string, unknown> | undefined
       return {
         tool: 'workflow.notify',
         input: { message, sinks: def.sinks, ...(data ? { data } : {}), run_id: rt.run.run_id, step: def.id },

@@ -1,3 +1,4 @@
+import { templatesOf } from '../../format/compile.js'
 import { DriftcoreError } from '../../../errors/driftcore-error.js'
 import type { WorkerStep } from '../../format/schema.js'
 import { buildEnvelope, type JobEnvelope } from '../../job/envelope.js'
@@ -19,9 +20,10 @@ export async function runWorker(rt: StepRuntime): Promise<void> {
   const outcome = await runAttempts(rt, {
     async prepare(attempt, traceId, createdAt) {
       const context = rt.context()
-      const input = rt.step.templates.with!.evaluate(context)
-      const idempotencyKey = rt.step.templates.key
-        ? String(rt.step.templates.key.evaluate(context))
+      const templates = templatesOf(rt.step)
+      const input = templates.with!.evaluate(context)
+      const idempotencyKey = templates.key
+        ? String(templates.key.evaluate(context))
         : `${rt.run.run_id}/${id}/${attempt}`
       job = buildEnvelope({
         runId: rt.run.run_id,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Redactor } from '../../../../src/audit/redact.js'
+import { templatesOf } from '../../../../src/workflow/format/compile.js'
 import { loadWorkflowText } from '../../../../src/workflow/format/load.js'
 
 const options = {
@@ -44,13 +45,21 @@ describe('loading a workflow file', () => {
       options,
     )
     const context = { inputs: {}, steps: {}, run: {}, env: {} }
-    const a = loaded.compiled.steps.get('a')!.templates.with!
+    const a = templatesOf(loaded.compiled.steps.get('a')!).with!
     const first = a.evaluate(context) as Record<string, unknown>
     expect(first).toEqual({ keep: 1, list: [null] })
     first.keep = 'changed by a tool'
     expect(a.evaluate(context)).toEqual({ keep: 1, list: [null] })
     expect(loaded.definition.steps[0]).toMatchObject({ with: { keep: 1, dir: null } })
-    expect(loaded.compiled.steps.get('b')!.templates.with!.evaluate(context)).toEqual({ n: 2 })
+    expect(templatesOf(loaded.compiled.steps.get('b')!).with!.evaluate(context)).toEqual({ n: 2 })
+    // Only b's template holds an expression, so only b keeps its templates for the run; a's
+    // are made again from the definition, each time the same.
+    expect(loaded.compiled.steps.get('a')!.keptTemplates).toBeUndefined()
+    expect(loaded.compiled.steps.get('b')!.keptTemplates?.with?.constant).toBe(false)
+    expect(templatesOf(loaded.compiled.steps.get('a')!).with!.evaluate(context)).toEqual({
+      keep: 1,
+      list: [null],
+    })
   })
 
   it('places malformed YAML at file:line:col', () => {
