@@ -2,8 +2,8 @@
 //   1. In-process gate calls in a tight loop (fsync=batch), WRITERS_BENCH_CALLS (default
 //      200000; the figure is 1000000): peak RSS against the RSS after the first tenth
 //      of the calls (flat memory: ratio ≈ 1), and every record on disk and verified at the end.
-//   2. Runs of WRITERS_BENCH_STEPS no-op steps (default 1000,20000; the figure is
-//      1000,50000), each in its own child process so one run's heap never counts in the
+//   2. Runs of WRITERS_BENCH_STEPS no-op steps (default 1000,50000, the figure), each
+//      in its own child process so one run's heap never counts in the
 //      other's: peak RSS of the larger against the smaller (target ≤ 1.5×), the RSS the
 //      process had before the run (kernel open, workflow not loaded), the per-step wall time,
 //      and how far the journal on disk lagged the run's progress (sampled every 50 ms while it
@@ -33,7 +33,7 @@ import { WorkflowService } from '../../dist/workflow/service.js'
 import { report } from './stats.mjs'
 
 const CALLS = Number(process.env.WRITERS_BENCH_CALLS ?? 200_000)
-const STEPS = (process.env.WRITERS_BENCH_STEPS ?? '1000,20000').split(',').map(Number)
+const STEPS = (process.env.WRITERS_BENCH_STEPS ?? '1000,50000').split(',').map(Number)
 const SHAPE = process.env.WRITERS_BENCH_SHAPE ?? 'fanout'
 // Set in the child process that runs one size of part 2.
 const CHILD = process.env.WRITERS_BENCH_CHILD
