@@ -1,4 +1,5 @@
 import { open, readFile } from 'node:fs/promises'
+import { DriftcoreError } from '../errors/driftcore-error.js'
 import { decodeUtf8 } from './nesting.js'
 
 /**
@@ -15,17 +16,28 @@ export const PIECE = 64 * 1024
 /**
  * A UTF-8 text file, read through one PIECE-sized buffer. Bad UTF-8 is refused as
  * `decodeUtf8` refuses it, naming file:line:col (that rare case reads the file whole to find
- * the byte).
+ * the byte). With `maxBytes`, reading stops there: a file that grows after its size was
+ * checked (another process appending to it) is refused rather than read into memory whole.
  */
-export async function readTextFile(file: string): Promise<string> {
+export async function readTextFile(file: string, options: { maxBytes?: number } = {}): Promise<string> {
   const handle = await open(file, 'r')
   let text = ''
+  let bytes = 0
   try {
     const piece = Buffer.allocUnsafeSlow(PIECE)
     const decoder = new TextDecoder('utf-8', { fatal: true })
     for (;;) {
       const { bytesRead } = await handle.read(piece, 0, PIECE, null)
       if (bytesRead === 0) break
+      bytes += bytesRead
+      if (options.maxBytes !== undefined && bytes > options.maxBytes)
+        throw new DriftcoreError(
+          'invalid_input',
+          `${file} grew past the ${options.maxBytes}-byte limit while it was read`,
+          {
+            hint: 'something is writing to it: retry once it is complete',
+          },
+        )
       text += decoder.decode(piece.subarray(0, bytesRead), { stream: true })
     }
     return text + decoder.decode()

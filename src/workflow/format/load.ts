@@ -34,7 +34,7 @@ export async function loadWorkflowFile(
       throw new DriftcoreError('invalid_input', `${file} is ${size} bytes, over the ${maxBytes}-byte limit`, {
         hint: 'split the workflow, or raise limits.max_yaml_bytes',
       })
-    text = await readTextFile(file)
+    text = await readTextFile(file, { maxBytes })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       throw new DriftcoreError('not_found', `no workflow file ${file}`, { cause: error })

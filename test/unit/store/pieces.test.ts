@@ -69,6 +69,15 @@ describe('readTextFile', () => {
     await expect(readTextFile(file)).rejects.toThrow(`${file}:2:3: not UTF-8 text (byte ${PIECE + 13})`)
   })
 
+  it('stops at maxBytes: a file that grew past its checked size is refused, not read whole', async () => {
+    const file = path.join(dir, 'grown.yaml')
+    writeFileSync(file, 'x'.repeat(3 * PIECE))
+    await expect(readTextFile(file, { maxBytes: PIECE + 1 })).rejects.toThrow(
+      `${file} grew past the ${PIECE + 1}-byte limit while it was read`,
+    )
+    expect(await readTextFile(file, { maxBytes: 3 * PIECE })).toHaveLength(3 * PIECE)
+  })
+
   it('says a missing file is missing (ENOENT), for the caller to name', async () => {
     await expect(readTextFile(path.join(dir, 'none.yaml'))).rejects.toMatchObject({ code: 'ENOENT' })
   })
