@@ -212,12 +212,28 @@ async function check() {
     for (const name of (await readdir(temp)).sort()) {
       const built = await readFile(path.join(temp, name))
       const committed = await readFile(path.join(REPO, OUT, name)).catch(() => undefined)
-      if (!committed || !built.equals(committed)) stale.push(`${OUT}/${name}`)
+      if (!committed) stale.push(`${OUT}/${name} (not committed)`)
+      else if (!built.equals(committed)) stale.push(`${OUT}/${name} (${firstDifference(built, committed)})`)
     }
     for (const name of await readdir(path.join(REPO, OUT)).catch(() => []))
       if (!(await readFile(path.join(temp, name)).catch(() => undefined)))
         stale.push(`${OUT}/${name} (not built)`)
     if (stale.length > 0) {
+      // A second build tells a source change from a build that differs from run to run.
+      const again = await mkdtemp(path.join(tmpdir(), 'driftcore-action-'))
+      try {
+        await bundle(again)
+        for (const name of (await readdir(temp)).sort()) {
+          const [first, second] = await Promise.all([
+            readFile(path.join(temp, name)),
+            readFile(path.join(again, name)),
+          ])
+          if (!first.equals(second))
+            console.error(`${OUT}/${name} differs between two builds: ${firstDifference(first, second)}`)
+        }
+      } finally {
+        await rm(again, { recursive: true, force: true })
+      }
       console.error(
         `The committed action bundle does not match the source: ${stale.join(', ')}\n` +
           '  rebuild it with `npm run build:action` and commit dist/action/',
@@ -227,6 +243,14 @@ async function check() {
   } finally {
     await rm(temp, { recursive: true, force: true })
   }
+}
+
+// Where two builds part, with the text around it, so a mismatch in CI says what differs.
+function firstDifference(built, committed) {
+  let at = 0
+  while (at < built.length && at < committed.length && built[at] === committed[at]) at++
+  const around = (buffer) => JSON.stringify(buffer.subarray(Math.max(0, at - 60), at + 60).toString('utf8'))
+  return `${built.length} bytes built, ${committed.length} committed; first difference at byte ${at}: built ${around(built)}, committed ${around(committed)}`
 }
 
 if (process.argv.includes('--check')) await check()
