@@ -213,7 +213,8 @@ async function check() {
       const built = await readFile(path.join(temp, name))
       const committed = await readFile(path.join(REPO, OUT, name)).catch(() => undefined)
       if (!committed) stale.push(`${OUT}/${name} (not committed)`)
-      else if (!built.equals(committed)) stale.push(`${OUT}/${name} (${firstDifference(built, committed)})`)
+      else if (!built.equals(committed))
+        stale.push(`${OUT}/${name} (${firstDifference(built, committed, 'built', 'committed')})`)
     }
     for (const name of await readdir(path.join(REPO, OUT)).catch(() => []))
       if (!(await readFile(path.join(temp, name)).catch(() => undefined)))
@@ -229,7 +230,9 @@ async function check() {
             readFile(path.join(again, name)),
           ])
           if (!first.equals(second))
-            console.error(`${OUT}/${name} differs between two builds: ${firstDifference(first, second)}`)
+            console.error(
+              `${OUT}/${name} differs between two builds: ${firstDifference(first, second, 'first', 'second')}`,
+            )
         }
       } finally {
         await rm(again, { recursive: true, force: true })
@@ -246,11 +249,11 @@ async function check() {
 }
 
 // Where two builds part, with the text around it, so a mismatch in CI says what differs.
-function firstDifference(built, committed) {
+function firstDifference(a, b, nameA, nameB) {
   let at = 0
-  while (at < built.length && at < committed.length && built[at] === committed[at]) at++
+  while (at < a.length && at < b.length && a[at] === b[at]) at++
   const around = (buffer) => JSON.stringify(buffer.subarray(Math.max(0, at - 60), at + 60).toString('utf8'))
-  return `${built.length} bytes built, ${committed.length} committed; first difference at byte ${at}: built ${around(built)}, committed ${around(committed)}`
+  return `${a.length} bytes ${nameA}, ${b.length} ${nameB}; first difference at byte ${at}: ${nameA} ${around(a)}, ${nameB} ${around(b)}`
 }
 
 if (process.argv.includes('--check')) await check()

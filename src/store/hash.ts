@@ -42,7 +42,8 @@ class PieceSink {
   }
 }
 
-function isPlain(value: object): boolean {
+/** Whether JSON writes `value` member by member itself: an array, or an object of no class and no toJSON. */
+export function isPlain(value: object): boolean {
   if (Array.isArray(value)) return true
   const proto = Object.getPrototypeOf(value) as unknown
   return (

@@ -1,5 +1,6 @@
 import { open, readFile } from 'node:fs/promises'
 import { DriftcoreError } from '../errors/driftcore-error.js'
+import { isPlain } from './hash.js'
 import { decodeUtf8 } from './nesting.js'
 
 /**
@@ -95,11 +96,5 @@ export function* prettyJsonPieces(value: unknown): Generator<string> {
 // JSON text holds no raw newline but the ones the indentation put there.
 const indent = (json: string, pad: string) => json.replaceAll('\n', `\n${pad}`)
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value) as unknown
-  return (
-    (proto === Object.prototype || proto === null) &&
-    typeof (value as { toJSON?: unknown }).toJSON !== 'function'
-  )
-}
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && isPlain(value)

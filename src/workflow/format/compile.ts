@@ -260,7 +260,6 @@ export function compileWorkflow(
       step.when = expression('when', def.when)
     }
     if ('timeout' in def && def.timeout !== undefined) step.timeoutMs = durationMs(def.timeout)
-    let templates: StepTemplates = {}
     switch (def.type) {
       case 'worker':
         if ((def.tool === undefined) === (def.topic === undefined))
@@ -273,13 +272,9 @@ export function compileWorkflow(
             throw new DriftcoreError(e.code, `${at('tool')}: ${e.message}`, e.hint ? { hint: e.hint } : {})
           }
         }
-        templates = templatesFor(def, template)
         if (def.retry) step.retry = def.retry
         if (def.output) step.output = compileJsonSchema(def.output, at('output'))
         if (def.expect !== undefined) step.expectations = expectations(def.expect)
-        break
-      case 'approval':
-        templates = templatesFor(def, template)
         break
       case 'delay':
         if ((def.duration === undefined) === (def.until === undefined))
@@ -287,14 +282,12 @@ export function compileWorkflow(
             'invalid_input',
             `${at('type')}: a delay step gives either duration or until`,
           )
-        templates = templatesFor(def, template)
         break
       case 'condition':
         step.expression = expression('expression', def.expression)
         if (def.expect !== undefined) step.expectations = expectations(def.expect)
         break
       case 'notify':
-        templates = templatesFor(def, template)
         def.sinks.forEach((sink, i) => {
           if (sink !== 'stdout' && !options.sinks.includes(sink))
             throw new DriftcoreError('invalid_input', `${at('sinks', i)}: unknown notify sink "${sink}"`, {
@@ -303,6 +296,8 @@ export function compileWorkflow(
         })
         break
     }
+    // Every template of the step, compiled (and its references checked) for every step type.
+    const templates = templatesFor(def, template)
     if (!Object.values(templates).every((t: Template) => t.constant)) step.keptTemplates = templates
     steps.set(def.id, step)
   })
