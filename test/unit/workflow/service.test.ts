@@ -336,6 +336,36 @@ describe('workflow runs', () => {
     expect((await stat(journal)).size).toBe(before.size)
   })
 
+  it('refuses to resume a run whose workflow.json was edited, or made unreadable, and runs nothing', async () => {
+    const file = await writeWorkflow(
+      t.project,
+      'edited',
+      `  - { id: ok, type: approval, message: wait }
+  - { id: go, type: worker, tool: wf.echo, depends_on: [ok], with: { key: edited-go, value: 1 } }
+`,
+    )
+    const svc = service(t.kernel)
+    const { state } = await svc.start(file, {})
+    const recorded = path.join(t.kernel.paths.runs, state.run_id, 'workflow.json')
+    const text = await readFile(recorded, 'utf8')
+    // Written in pieces, the file is the text JSON.stringify gives.
+    expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2) + '\n')
+    await t.kernel.approvals.decide(state.steps.ok!.approval_id!, alice, 'approved')
+    // A same-user shell points the approved step at other input.
+    await writeFile(recorded, text.replace('"value": 1', '"value": 2'))
+    await expect(svc.resume(state.run_id)).rejects.toMatchObject({
+      code: 'integrity',
+      message: `${recorded} does not match the hash recorded in the journal`,
+    })
+    // Or writes bytes that are not UTF-8: an integrity error too, never a decoded guess.
+    await writeFile(recorded, Buffer.concat([Buffer.from(text.slice(0, 10)), Buffer.from([0xff])]))
+    await expect(svc.resume(state.run_id)).rejects.toMatchObject({
+      code: 'integrity',
+      message: expect.stringContaining(`${recorded} is unreadable`),
+    })
+    expect(calls.get('edited-go')).toBeUndefined()
+  })
+
   it('tolerates a torn last line: it is cut and the run continues', async () => {
     const file = await writeWorkflow(t.project, 'torn', '  - { id: ok, type: approval, message: wait }\n')
     const svc = service(t.kernel)
